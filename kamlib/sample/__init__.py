@@ -87,6 +87,7 @@ def generate_sample(n_accounts: int = 600, seed: int = 2026) -> dict[str, pd.Dat
     accounts = acc_mod.draw_accounts(r_acc, int(n_accounts))
     products = tx_mod.draw_products(r_prod)
     lines = tx_mod.draw_transactions(r_tx, accounts, products)
+    accounts = acc_mod.calibrate_wallet(accounts, lines)
     lines = tx_mod.plant_problems(r_bad, lines, accounts)
     transactions = tx_mod.finish(lines)
     contacts = con_mod.draw_contacts(r_con, accounts)

@@ -210,6 +210,24 @@ def draw_accounts(rng: np.random.Generator, n: int) -> pd.DataFrame:
     return df
 
 
+def calibrate_wallet(accounts: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
+    """Keep wallet estimates above what the account actually bought from us in its best year.
+
+    The sales team's estimate is rough, but a share of wallet above 100% would read as a data
+    error rather than as the rough estimate it is.
+    """
+    days = lines["_day"].to_numpy()
+    year = np.minimum(days // 365, 2)
+    best = (
+        pd.DataFrame({"a": lines["account_id"].to_numpy(), "y": year, "r": lines["net_revenue"].to_numpy()})
+        .groupby(["a", "y"])["r"].sum().groupby(level="a").max()
+    )
+    floor = np.round(best.reindex(accounts["account_id"]).fillna(0.0).to_numpy() / 0.9, -3)
+    out = accounts.copy()
+    out["wallet"] = np.where(out["wallet"].notna(), np.maximum(out["wallet"], floor), np.nan)
+    return out
+
+
 def _draw_groups(rng: np.random.Generator, n: int, pct: np.ndarray) -> np.ndarray:
     """Index of each account's group head, -1 if none. Heads are larger accounts."""
     parent = np.full(n, -1)

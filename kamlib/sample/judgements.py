@@ -165,6 +165,7 @@ def _matrix(values: np.ndarray, n: int) -> np.ndarray:
 def draw_ahp(rng: np.random.Generator) -> pd.DataFrame:
     """Each manager's pairwise comparisons over DEFAULT_CRITERIA, from their priorities plus noise.
 
+    Values are stored unrounded (1/3 as 0.333...), so that 1/9 is not read as below the scale.
     Consistent managers judge with small noise (redrawn until CR < 0.10); the inconsistent ones
     judge with more noise and a few reversed answers (redrawn until 0.15 < CR < 0.35), like a
     questionnaire filled in hurriedly.
@@ -188,7 +189,7 @@ def draw_ahp(rng: np.random.Generator) -> pd.DataFrame:
                 ok = 0.15 < consistency_ratio(_matrix(v, n)) < 0.35
             if ok:
                 break
-        out.append(pd.DataFrame({"manager": m.name, "criterion_a": np.array(crit)[iu[0]], "criterion_b": np.array(crit)[iu[1]], "value": np.round(v, 4)}))
+        out.append(pd.DataFrame({"manager": m.name, "criterion_a": np.array(crit)[iu[0]], "criterion_b": np.array(crit)[iu[1]], "value": v}))
     df = pd.concat(out, ignore_index=True)
     for c in ("manager", "criterion_a", "criterion_b"):
         df[c] = df[c].astype("str")

@@ -60,7 +60,7 @@ def _calendar() -> tuple[np.ndarray, np.ndarray]:
     days = DAY0 + np.arange(N_DAYS).astype("timedelta64[D]")
     idx = pd.DatetimeIndex(days)
     season = np.asarray(cat.MONTH_SEASONALITY)[idx.month - 1]
-    weekday = np.select([idx.weekday < 5, idx.weekday == 5], [1.0, 0.03], 0.0)
+    weekday = np.select([idx.day_of_week < 5, idx.day_of_week == 5], [1.0, 0.03], 0.0)
     holiday = np.zeros(N_DAYS, bool)
     for m, d in cat.HOLIDAYS_MD:
         holiday |= (idx.month == m) & (idx.day == d)
@@ -138,13 +138,16 @@ def draw_transactions(rng: np.random.Generator, accounts: pd.DataFrame, products
     returned = np.flatnonzero((rng.random(len(l_inv)) < ret_rate) & (revenue > 0))
     r_day = l_day[returned] + rng.integers(5, 60, len(returned))
     r_day = r_day + np.select([r_day % 7 == 0, r_day % 7 == 1], [2, 1], 0)  # DAY0 is a Saturday: skip weekends
-    keep = r_day < N_DAYS
+    # (no credit notes after the export was cut, nor after the account left)
+    keep = r_day < np.minimum(N_DAYS, accounts["_end_day"].to_numpy()[l_acc[returned]])
     returned, r_day = returned[keep], r_day[keep]
     r_qty = -np.maximum(1.0, np.round(qty[returned] * rng.beta(1.5, 2.5, len(returned))))
     r_acc = l_acc[returned]
-    r_order = np.lexsort((returned, r_acc, r_day))
-    returned, r_day, r_qty, r_acc = returned[r_order], r_day[r_order], r_qty[r_order], r_acc[r_order]
-    new_note = np.r_[True, (r_day[1:] != r_day[:-1]) | (r_acc[1:] != r_acc[:-1])]
+    r_site = o_site[l_inv[returned]]
+    r_order = np.lexsort((returned, r_site, r_acc, r_day))
+    returned, r_day, r_qty, r_acc, r_site = (x[r_order] for x in (returned, r_day, r_qty, r_acc, r_site))
+    # one credit note per account, site and day
+    new_note = np.r_[True, (r_day[1:] != r_day[:-1]) | (r_acc[1:] != r_acc[:-1]) | (r_site[1:] != r_site[:-1])]
     note = np.cumsum(new_note) - 1
     note_first = np.flatnonzero(new_note)
     r_no = np.arange(len(returned)) - note_first[note] + 1
