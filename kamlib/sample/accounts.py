@@ -78,7 +78,11 @@ def draw_accounts(rng: np.random.Generator, n: int) -> pd.DataFrame:
     size = np.where(is_new, size * 0.6, size)
     # A few accounts signed in the last weeks have not ordered yet.
     n_prospects = max(1, n // 200)
-    prospects = rng.choice(np.flatnonzero(is_new & ~is_contract), n_prospects, replace=False)
+    candidates = np.flatnonzero(is_new & ~is_contract)
+    if len(candidates) < n_prospects:  # tiny samples: make one of the small accounts new
+        candidates = np.flatnonzero(~is_contract)
+    prospects = rng.choice(candidates, n_prospects, replace=False)
+    is_new[prospects] = True
     start_day[prospects] = N_DAYS - rng.integers(3, 20, n_prospects)
 
     years_before = np.minimum(rng.gamma(2.0, 3.2, n) + 0.6 * np.log(rel), 32)

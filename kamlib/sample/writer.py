@@ -7,6 +7,10 @@ date, not a timestamp), so DuckDB and Ibis read them as DATE.
 
 from __future__ import annotations
 
+import io
+import re
+import zipfile
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -49,12 +53,24 @@ def write_parquet(df: pd.DataFrame, path: Path) -> None:
     pq.write_table(pa.Table.from_arrays(arrays, schema=pa.schema(fields)), path, compression="zstd", compression_level=9)
 
 
+FIXED_TIME = datetime(2026, 6, 30, 12, 0, 0)
+"""Timestamp written into Excel files instead of 'now', so the same sample gives the same bytes."""
+
+
 def write_excel(df: pd.DataFrame, path: Path, sheet: str) -> None:
-    """One sheet, a bold frozen header, readable column widths (what a client's template looks like)."""
+    """One sheet, a bold frozen header, readable column widths (what a client's template looks like).
+
+    openpyxl stamps the creation time into the document properties and into every zip entry;
+    both are pinned to :data:`FIXED_TIME` so the file is byte-for-byte reproducible.
+    """
     from openpyxl.styles import Font
 
-    with pd.ExcelWriter(path, engine="openpyxl") as xl:
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as xl:
         df.to_excel(xl, sheet_name=sheet, index=False)
+        xl.book.properties.creator = "kamlib.sample"
+        xl.book.properties.created = FIXED_TIME
+        xl.book.properties.modified = FIXED_TIME
         ws = xl.sheets[sheet]
         ws.freeze_panes = "A2"
         for cell in ws[1]:
@@ -62,6 +78,16 @@ def write_excel(df: pd.DataFrame, path: Path, sheet: str) -> None:
         for col in ws.columns:
             width = max(len(str(c.value)) if c.value is not None else 0 for c in col)
             ws.column_dimensions[col[0].column_letter].width = min(max(width + 2, 8), 40)
+    stamp = FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            pinned = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME.timetuple()[:6])
+            pinned.compress_type = zipfile.ZIP_DEFLATED
+            pinned.external_attr = info.external_attr
+            data = src.read(info.filename)
+            if info.filename == "docProps/core.xml":  # openpyxl sets 'modified' to now on save
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>" + stamp, data)
+            dst.writestr(pinned, data)
 
 
 def write_tables(tables: dict[str, pd.DataFrame], folder: Path) -> dict[str, Path]:
