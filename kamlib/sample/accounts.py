@@ -258,12 +258,12 @@ def _draw_names(rng, industry, country, parent) -> list[str]:
     order = sorted(range(n), key=lambda i: parent[i] >= 0)
     for i in order:
         descriptors = cat.INDUSTRIES[industry[i]][1]
-        forms = cat.LEGAL_FORMS[country[i]]
+        forms = ("",) if industry[i] in cat.NO_LEGAL_FORM else cat.LEGAL_FORMS[country[i]]
         for attempt in range(200):
             stem = stems[parent[i]] if parent[i] >= 0 and attempt < 20 else str(rng.choice(cat.COMPANY_STEMS))
-            name = f"{stem} {rng.choice(descriptors)} {rng.choice(forms)}"
+            name = f"{stem} {rng.choice(descriptors)} {rng.choice(forms)}".strip()
             if attempt >= 100:
-                name = f"{stem} {rng.choice(descriptors)} {country[i]} {rng.choice(forms)}"
+                name = f"{stem} {rng.choice(descriptors)} {country[i]} {rng.choice(forms)}".strip()
             if name not in taken:
                 break
         else:  # pragma: no cover - only for absurd n with tiny name pools
