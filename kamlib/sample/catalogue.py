@@ -6,7 +6,7 @@ generator, so changing a list changes the sample (and the committed files must b
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 COMPANY = "Nordhaven Industrial Supply"
 """The fictional supplier whose customers the sample describes."""
@@ -344,12 +344,3 @@ LAST_NAMES: dict[str, tuple[str, ...]] = {
     "hu": ("Nagy", "Kovács", "Tóth", "Szabó", "Horváth", "Varga", "Kiss", "Molnár", "Németh", "Farkas"),
 }
 
-
-@dataclass(frozen=True)
-class DataProblem:
-    """A deliberate flaw planted in the sample transactions, for the data-quality report."""
-
-    kind: str
-    n_rows: int
-    description: str
-    extra: dict = field(default_factory=dict)

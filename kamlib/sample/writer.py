@@ -18,12 +18,21 @@ import pandas as pd
 from kamlib.contract import TABLES
 
 
-def write_csv(df: pd.DataFrame, path: Path) -> None:
+ROW_GROUP = 100_000
+"""Rows per Parquet row group: several groups let DuckDB scan the file on all cores."""
+
+
+def _kind(table: str, column: str) -> str | None:
+    """Logical contract type of a column (None for a column outside the contract)."""
+    t = TABLES.get(table)
+    return t.column(column).type if t is not None and column in t.column_names else None
+
+
+def write_csv(df: pd.DataFrame, path: Path, table: str) -> None:
     """CSV with ISO dates, blanks for missing values, integers without '.0'."""
     out = df.copy()
-    table = TABLES.get(path.stem)
     for c in out.columns:
-        kind = table.column(c).type if table is not None and c in table.column_names else None
+        kind = _kind(table, c)
         if kind == "date" or pd.api.types.is_datetime64_any_dtype(out[c]):
             out[c] = out[c].dt.strftime("%Y-%m-%d")
         elif kind == "int":
@@ -31,16 +40,15 @@ def write_csv(df: pd.DataFrame, path: Path) -> None:
     out.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
 
 
-def write_parquet(df: pd.DataFrame, path: Path) -> None:
-    """Parquet (zstd) with calendar dates as date32."""
+def write_parquet(df: pd.DataFrame, path: Path, table: str) -> None:
+    """Parquet (zstd) with calendar dates as date32 and identifiers as strings."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    table = TABLES.get(path.stem)
     fields = []
     arrays = []
     for c in df.columns:
-        kind = table.column(c).type if table is not None and c in table.column_names else None
+        kind = _kind(table, c)
         s = df[c]
         if kind == "date":
             arr = pa.array(s.dt.date.where(s.notna(), None), type=pa.date32())
@@ -50,7 +58,8 @@ def write_parquet(df: pd.DataFrame, path: Path) -> None:
             arr = pa.array(s.to_numpy())
         fields.append(pa.field(c, arr.type))
         arrays.append(arr)
-    pq.write_table(pa.Table.from_arrays(arrays, schema=pa.schema(fields)), path, compression="zstd", compression_level=9)
+    pq.write_table(pa.Table.from_arrays(arrays, schema=pa.schema(fields)), path, compression="zstd", compression_level=9,
+                   row_group_size=ROW_GROUP)
 
 
 FIXED_TIME = datetime(2026, 6, 30, 12, 0, 0)
@@ -98,9 +107,9 @@ def write_tables(tables: dict[str, pd.DataFrame], folder: Path) -> dict[str, Pat
     for name, df in tables.items():
         path = folder / FILES[name]
         if path.suffix == ".csv":
-            write_csv(df, path)
+            write_csv(df, path, name)
         elif path.suffix == ".parquet":
-            write_parquet(df, path)
+            write_parquet(df, path, name)
         else:
             write_excel(df, path, sheet=name)
         paths[name] = path
