@@ -157,8 +157,9 @@ def cast_transactions(raw: ir.Table, table: Table = TRANSACTIONS) -> ir.Table:
     ``date`` date, numbers float64, ``line_no`` int64); a column the file lacks is all null.
     Text is trimmed and empty text becomes null. For each column that had to be parsed, a
     boolean ``_bad_<column>`` says the file had a value there that does not parse (so the row
-    can be set aside with that reason); ``_row`` is kept (null when the backend cannot number
-    rows).
+    can be set aside with that reason), and for a column parsed from text ``_raw_<column>`` keeps
+    the text as exported (for the set-aside file); ``_row`` is kept (null when the backend cannot
+    number rows).
 
     Parameters
     ----------
@@ -200,6 +201,8 @@ def cast_transactions(raw: ir.Table, table: Table = TRANSACTIONS) -> ir.Table:
         cols[col.name] = value
         if target != "string":
             flags[f"_bad_{col.name}"] = src.notnull() & value.isnull()
+            if src.type().is_string():
+                flags[f"_raw_{col.name}"] = src  # shown as exported in set_aside/transactions.csv
     if ROW in raw.columns:
         cols[ROW] = raw[ROW].cast("int64")
     else:
