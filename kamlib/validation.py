@@ -24,6 +24,7 @@ count toward ``max_set_aside_share``: ``"(row): blank"`` (an empty line) and
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import difflib
 from dataclasses import dataclass, field
@@ -196,8 +197,8 @@ def _to_float(text: pd.Series) -> pd.Series:
     frac = text.str.fullmatch(r"\s*-?\d+(\.\d+)?\s*/\s*\d+(\.\d+)?\s*").fillna(False).astype(bool)
     if frac.any():
         parts = text[frac].str.split("/", n=1, expand=True).astype(float)
-        with pd.option_context("mode.chained_assignment", None):
-            values.loc[frac] = (parts[0] / parts[1]).where(parts[1] != 0)
+        values = values.copy()
+        values.loc[frac] = (parts[0] / parts[1]).where(parts[1] != 0)
     return values.astype("float64")
 
 
@@ -334,7 +335,7 @@ def validate_table(
     clean: dict[str, pd.Series] = {}
     for col in table.columns:
         if col.name not in raw.columns:
-            clean[col.name] = pd.Series(pd.NA, index=raw.index, dtype=_empty_dtype(col))
+            clean[col.name] = pd.Series(None, index=raw.index, dtype=_empty_dtype(col))
             continue
         values, bad, present = parse_column(raw[col.name], col)
         considered = ~blank
@@ -657,3 +658,241 @@ def summary_text(accounts: list[RowAccount]) -> str:
             line += ". " + "; ".join(a.notes)
         parts.append(line + ".")
     return "\n".join(parts)
+
+
+# ------------------------------------------------------------------------- the whole intake
+SMALL_TABLES = ("accounts", "contacts", "assessments", "ahp_judgements")
+SET_ASIDE_SHOWN = 10_000
+"""Most set-aside rows per table listed in the ``set_aside`` result table (the CSV has all)."""
+
+
+@dataclass
+class IntakeResult:
+    """Every input table loaded, checked and accounted for (see :func:`validate_engagement`).
+
+    Attributes
+    ----------
+    tables : dict of str to DataFrame
+        Clean small tables (accounts, contacts, assessments, ahp_judgements), anonymised when
+        asked; a table the engagement does not provide is an empty frame with contract columns.
+    transactions : TransactionCheck
+        The invoice lines, lazily on the engine (``transactions.lines`` are the used lines).
+    accounts : list of RowAccount
+        Row accounting per table, in contract order.
+    set_aside : dict of str to DataFrame
+        Set-aside rows of the small tables (transactions' are in ``transactions.set_aside``).
+    files : dict of str to str
+        The file each table came from.
+    con : ibis backend
+        The engine connection (keep it open while the lines are used).
+    anonymised : bool
+    """
+
+    tables: dict[str, Any]
+    transactions: TransactionCheck
+    accounts: list[RowAccount]
+    set_aside: dict[str, Any]
+    files: dict[str, str]
+    con: Any
+    anonymised: bool = False
+    engine: str = "duckdb"
+
+    @property
+    def as_of(self) -> dt.date:
+        return self.transactions.as_of
+
+    def data_quality(self) -> pd.DataFrame:
+        """The ``data_quality`` table (one row per input table)."""
+        return data_quality(self.accounts)
+
+    def to_text(self) -> str:
+        """The data-quality report as text (``kam validate`` prints it)."""
+        head = (f"Data quality (as_of {self.as_of.isoformat()}, engine {self.engine}"
+                f"{', anonymised' if self.anonymised else ''}):")
+        ok = all(a.balanced for a in self.accounts)
+        tail = "Every row is accounted for." if ok else "ROW ACCOUNTING DOES NOT BALANCE."
+        return "\n".join([head, summary_text(self.accounts), tail])
+
+    def write_set_aside(self, folder: str | Path) -> pd.DataFrame:
+        """Write ``<folder>/<table>.csv`` for each table with set-aside rows.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The ``set_aside`` table: table, row, reason, values (the row as ``column=value``
+            pairs), at most :data:`SET_ASIDE_SHOWN` rows per table.
+        """
+        import pandas as pd
+
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        frames = []
+        for name, frame in self.set_aside.items():
+            if frame is not None and len(frame):
+                frame.to_csv(folder / f"{name}.csv", index=False)
+                frames.append(_listing(name, frame.head(SET_ASIDE_SHOWN)))
+        if self.transactions.account.rows_set_aside:
+            aside = self.transactions.set_aside
+            try:
+                aside.to_csv(str(folder / "transactions.csv"))
+            except Exception:  # a backend without a CSV writer: go through pandas
+                aside.to_pandas().to_csv(folder / "transactions.csv", index=False)
+            frames.append(_listing("transactions", aside.limit(SET_ASIDE_SHOWN).to_pandas()))
+        cols = ["table", "row", "reason", "values"]
+        out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
+        out["row"] = out["row"].astype("Int64")
+        return out[cols].astype({"table": "str", "reason": "str", "values": "str"})
+
+
+def _listing(table: str, frame: pd.DataFrame) -> pd.DataFrame:
+    import pandas as pd
+
+    values = frame.drop(columns=["row", "reason"])
+    text = values.astype("string").apply(
+        lambda r: "; ".join(f"{k}={v}" for k, v in r.items() if not pd.isna(v)), axis=1)
+    return pd.DataFrame({"table": table, "row": frame["row"].to_numpy(),
+                         "reason": frame["reason"].astype("str").to_numpy(),
+                         "values": text.to_numpy() if len(frame) else []})
+
+
+def _empty_table(table: Table) -> pd.DataFrame:
+    import pandas as pd
+
+    return pd.DataFrame({c.name: pd.Series([], dtype=_empty_dtype(c)) for c in table.columns})
+
+
+def load_inputs(
+    inputs: dict[str, str | Path | None],
+    *,
+    as_of: str = "",
+    max_set_aside_share: float = DEFAULT_MAX_SET_ASIDE_SHARE,
+    anonymise: bool = False,
+    key: str = "",
+    engine: str = "duckdb",
+    memory_limit: str = "2GB",
+    today: dt.date | None = None,
+    con: Any = None,
+) -> IntakeResult:
+    """Load and check every contract table; the invoice lines stay on the engine.
+
+    Parameters
+    ----------
+    inputs : dict of str to path
+        File per contract table; ``accounts`` and ``transactions`` are needed, tables the
+        contract marks required (contacts, assessments) must be given too, others may be None.
+    as_of : str
+        ``"YYYY-MM-DD"``, or ``""`` for the last valid invoice date.
+    max_set_aside_share : float
+        Largest share of any table's rows that may be set aside (default 0.05).
+    anonymise : bool
+        Replace names by stable pseudonyms (see :mod:`kamlib.anonymise`), keyed by ``key``.
+    key : str
+        The engagement name (the anonymisation key).
+    engine, memory_limit : str
+        See :func:`kamlib.engine.connect`.
+    today : date, optional
+        Dates after it are in the future (default: the run date).
+    con : ibis backend, optional
+        Reuse an open connection instead of opening one.
+
+    Returns
+    -------
+    IntakeResult
+
+    Raises
+    ------
+    InputError
+        Any file that breaks the contract (see the module docstring).
+    """
+    from kamlib import engine as eng
+    from kamlib import readers
+
+    today = today or dt.date.today()
+    parse_as_of(as_of)
+    if not 0 <= float(max_set_aside_share) <= 1:
+        raise ParameterError(
+            f"max_set_aside_share must lie between 0 and 1, not {max_set_aside_share}.")
+    for name, table in TABLES.items():
+        if table.required and not inputs.get(name):
+            raise InputError(
+                f"engagement.yml (inputs: {name})", f"no file is given for the {name} table.",
+                f"Add '{name}: <file>' under inputs: in engagement.yml; 'kam new' writes an empty "
+                f"template of every table.")
+    tables: dict[str, Any] = {}
+    set_aside: dict[str, Any] = {}
+    accounts: list[RowAccount] = []
+    files: dict[str, str] = {}
+    known = None
+    for name in SMALL_TABLES:
+        path = inputs.get(name)
+        if not path:
+            tables[name] = _empty_table(TABLES[name])
+            continue
+        files[name] = str(path)
+        raw = readers.read_table(path)
+        if raw.empty and TABLES[name].required:
+            raise InputError(str(path), "the file has a header but no rows.",
+                             f"Export the {name} table with its rows; see docs/data_contract.md.")
+        checked = validate_table(raw, name, path, known_accounts=known, today=today,
+                                 max_set_aside_share=max_set_aside_share)
+        tables[name], set_aside[name] = checked.frame, checked.set_aside
+        accounts.append(checked.account)
+        if name == "accounts":
+            known = checked.frame["account_id"]
+    if anonymise:
+        from kamlib.anonymise import Pseudonymiser, anonymise_tables
+
+        pseudo = Pseudonymiser(key)
+        tables = anonymise_tables(tables, key, pseudo)
+        set_aside = anonymise_tables(set_aside, key, pseudo)
+
+    path = inputs["transactions"]
+    files["transactions"] = str(path)
+    con = con or eng.connect(engine, memory_limit=memory_limit)
+    raw = eng.read_transactions(con, path)
+    present = eng.present_columns(raw)
+    typed = eng.cast_transactions(raw)
+    with engine_errors(path):
+        tx = check_transactions(typed, file=path, present=present, account_ids=known, as_of=as_of,
+                                today=today, max_set_aside_share=max_set_aside_share)
+        buyers = int(tx.lines.account_id.nunique().to_pandas())
+    no_purchase = len(tables["accounts"]) - buyers
+    accounts[0].notes.append(f"{no_purchase} accounts without purchases up to as_of kept")
+    accounts.insert(1, tx.account)
+    return IntakeResult(tables=tables, transactions=tx, accounts=accounts, set_aside=set_aside,
+                        files=files, con=con, anonymised=bool(anonymise), engine=engine)
+
+
+@contextlib.contextmanager
+def engine_errors(file: str | Path):
+    """Turn the engine's own read errors (bad bytes deep in a CSV, ragged lines) into InputError.
+
+    Only errors raised by the engine's modules are translated; anything else is a bug and keeps
+    its traceback.
+    """
+    from kamlib.engine import wrap_engine_error
+
+    try:
+        yield
+    except Exception as exc:
+        module = type(exc).__module__ or ""
+        if module.split(".")[0] in ("duckdb", "_duckdb", "pyspark", "py4j", "pyarrow"):
+            raise wrap_engine_error(exc, file) from None
+        raise
+
+
+def validate_engagement(engagement: Any, *, as_of: str = "",
+                        max_set_aside_share: float = DEFAULT_MAX_SET_ASIDE_SHARE,
+                        anonymise: bool = False, engine: str = "duckdb",
+                        memory_limit: str = "2GB") -> IntakeResult:
+    """:func:`load_inputs` for an engagement (``kam validate`` and the intake notebook).
+
+    Parameters
+    ----------
+    engagement : kamlib.engagement.Engagement
+        Its ``inputs`` name the files; its name keys the anonymisation.
+    """
+    inputs = {name: engagement.input_path(name) for name in TABLES}
+    return load_inputs(inputs, as_of=as_of, max_set_aside_share=max_set_aside_share,
+                       anonymise=anonymise, key=engagement.name, engine=engine,
+                       memory_limit=memory_limit)
