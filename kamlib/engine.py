@@ -63,11 +63,16 @@ def connect(engine: str = "duckdb", memory_limit: str = "2GB", threads: int | No
         if threads:
             config["threads"] = int(threads)
         try:
-            return ibis.duckdb.connect(**config)
+            con = ibis.duckdb.connect(**config)
         except Exception as exc:  # duckdb raises its own error for a bad setting
             raise ParameterError(
                 f"DuckDB rejected memory_limit={memory_limit!r} ({exc}). Give a size such as '2GB'."
             ) from None
+        try:  # the terminal progress bar would print into logs
+            con.raw_sql("SET enable_progress_bar = false")
+        except Exception:  # in Jupyter DuckDB refuses to touch it without ipywidgets: fine
+            pass
+        return con
     if session is None:  # pragma: no cover - needs Java; the scale step covers Spark
         from pyspark.sql import SparkSession
 
@@ -210,6 +215,18 @@ def cast_transactions(raw: ir.Table, table: Table = TRANSACTIONS) -> ir.Table:
     else:
         cols[ROW] = ibis.null().cast("int64")
     return raw.select(**cols, **flags)
+
+
+def materialise(con: BaseBackend, expr: ir.Table) -> ir.Table:
+    """Compute ``expr`` once and keep the result in the engine (a temporary table).
+
+    DuckDB keeps it in memory up to ``memory_limit`` and spills the rest to disk.
+    """
+    import uuid
+
+    if con.name == "duckdb":
+        return con.create_table(f"kam_lines_{uuid.uuid4().hex[:12]}", expr, temp=True)
+    return expr.cache()  # pragma: no cover - Spark
 
 
 def present_columns(raw: ir.Table, table: Table = TRANSACTIONS) -> list[str]:
