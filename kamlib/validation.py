@@ -143,7 +143,7 @@ def check_share(account: RowAccount, max_share: float) -> None:
     raise InputError(
         account.file,
         f"{account.error_rows} of {account.rows_read} rows "
-        f"({account.error_rows / account.rows_read:.1%}) would be set aside, more than "
+        f"({_pct(account.error_rows / account.rows_read)}) would be set aside, more than "
         f"max_set_aside_share={max_share:g} allows; the most common problem is "
         f"'{top.split(': ', 1)[1]}' ({_rows(errors[top])})" + (f"; also {others}." if others else "."),
         f"{fix[0].upper()}{fix[1:]}; or, if losing these rows is acceptable, raise the "
@@ -151,6 +151,10 @@ def check_share(account: RowAccount, max_share: float) -> None:
         column=reason_column(top),
         rows=account.first_rows.get(top, []),
     )
+
+
+def _pct(share: float) -> str:
+    return f"{share:.1%}" if share >= 0.001 or share == 0 else f"{share:.3%}"
 
 
 def _rows(n: int) -> str:
