@@ -73,6 +73,12 @@ def connect(engine: str = "duckdb", memory_limit: str = "2GB", threads: int | No
         except Exception:  # in Jupyter DuckDB refuses to touch it without ipywidgets: fine
             pass
         return con
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        raise ParameterError(
+            "engine='spark' needs PySpark and Java: install the extra with "
+            "pip install -e '.[spark]', or use engine='duckdb'.") from None
     if session is None:  # pragma: no cover - needs Java; the scale step covers Spark
         from pyspark.sql import SparkSession
 
