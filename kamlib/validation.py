@@ -927,6 +927,12 @@ def validate_engagement(engagement: Any, *, as_of: str = "",
         Its ``inputs`` name the files; its name keys the anonymisation.
     """
     inputs = {name: engagement.input_path(name) for name in TABLES}
-    return load_inputs(inputs, as_of=as_of, max_set_aside_share=max_set_aside_share,
-                       anonymise=anonymise, key=engagement.name, engine=engine,
-                       memory_limit=memory_limit)
+    result = load_inputs(inputs, as_of=as_of, max_set_aside_share=max_set_aside_share,
+                         anonymise=anonymise, key=engagement.name, engine=engine,
+                         memory_limit=memory_limit)
+    folder = Path(engagement.folder).resolve()
+    for account in result.accounts:  # the report names files as engagement.yml does
+        path = Path(account.file).resolve()
+        if path.is_relative_to(folder):
+            account.file = path.relative_to(folder).as_posix()
+    return result
