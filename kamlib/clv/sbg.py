@@ -100,6 +100,9 @@ class ShiftedBetaGeometric(FittedModel):
         w = np.ones_like(t) if weights is None else np.asarray(weights, float)
         if np.any(t < 1):
             raise ValueError("periods must be >= 1")
+        # Accounts share (periods, churned) pairs: evaluate each pair once.
+        key, inv = np.unique(np.column_stack([t, c]), axis=0, return_inverse=True)
+        t, c, w = key[:, 0], key[:, 1], np.bincount(inv.ravel(), weights=w)
         starts = [np.log([1.0, 1.0]), np.log([0.5, 3.0]), np.log([3.0, 0.5])][: max(1, self.n_starts)]
         f = lambda lp: _negll_grad(lp, t, c, w)  # noqa: E731
         lp, fun, ok = maximise(f, starts, jac=True)
