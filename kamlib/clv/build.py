@@ -382,3 +382,26 @@ def clv_tables(
         contract_model=sbg, calibration_end=cal_end, as_of=as_of, time_unit=time_unit,
         notes=notes,
     )
+
+
+def key_account_ids(step) -> list[str] | None:
+    """Ids of the key accounts if the selection step has run in this run folder, else None.
+
+    Uses ``step.has`` so that the CLV notebook never triggers the selection step itself.
+    """
+    if not step.has("selection_scores"):
+        return None
+    scores = step.load("selection_scores")
+    if "is_key" in scores.columns:
+        return scores.loc[scores["is_key"].astype(bool), "account_id"].astype(str).tolist()
+    return scores.loc[scores["tier"] == "key", "account_id"].astype(str).tolist()
+
+
+def headline(result: CLVResult, top: int = 10) -> pd.DataFrame:
+    """The accounts worth most, with their interval as a sentence ("between X and Y")."""
+    c = result.clv[result.clv["model"] != "no purchases"].nlargest(top, "clv")
+    out = c[["account_id", "p_alive", "expected_purchases", "clv", "clv_low", "clv_high",
+             "investment_ceiling", "cost_to_serve", "model"]].copy()
+    out["clv_range"] = [f"between {lo:,.0f} and {hi:,.0f}"
+                        for lo, hi in zip(c["clv_low"], c["clv_high"])]
+    return out.reset_index(drop=True)
