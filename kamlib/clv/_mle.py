@@ -24,13 +24,18 @@ def maximise(
     negll: Callable[[np.ndarray], tuple[float, np.ndarray] | float],
     starts: Sequence[np.ndarray],
     jac: bool,
+    all_starts: bool = False,
 ) -> tuple[np.ndarray, float, bool]:
     """Minimise ``negll`` over log parameters from several starts; keep the best.
 
-    Returns the best log parameters, the minimum and whether that run reported convergence.
+    The first start is tried alone; the others only when it fails to converge, or when
+    ``all_starts`` is set. Returns the best log parameters, the minimum and whether that run
+    reported convergence.
     """
     best: optimize.OptimizeResult | None = None
-    for x0 in starts:
+    for i, x0 in enumerate(starts):
+        if i > 0 and best is not None and best.success and not all_starts:
+            break
         try:
             res = optimize.minimize(
                 negll,

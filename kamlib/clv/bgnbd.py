@@ -46,26 +46,38 @@ def loglik(params, x, t_x, T) -> np.ndarray:
     return A1 + A2 + np.logaddexp(A3, A4)
 
 
-def _negll_and_grad(logp, x, t_x, T, w):
+def _negll_and_grad(logp, x, t_x, T, w, xu=None, xi=None):
+    """Negative log-likelihood and its gradient in log parameters.
+
+    ``xu``/``xi`` (distinct frequencies and the index into them) let the special functions run
+    on the few distinct frequencies instead of every row.
+    """
     params = np.exp(logp)
     r, alpha, a, b = params
-    A1, A2, A3, A4, pos = _loglik_terms(params, x, t_x, T)
-    ll = A1 + A2 + np.logaddexp(A3, A4)
-    # Weight of the "still active at T" branch in the log-sum; 1 when x == 0.
-    wA3 = np.exp(A3 - ll + A1 + A2)
+    if xu is None:
+        xu, xi = np.unique(x, return_inverse=True)
+    pos = x > 0
+    # Special functions of (parameter + x): once per distinct x.
+    lg = (gammaln(r + xu) + gammaln(b + xu) - gammaln(a + b + xu))[xi]
+    A12 = (lg - gammaln(r) + r * np.log(alpha) + gammaln(a + b) - gammaln(b))
+    log_at = np.log(alpha + T)
+    log_atx = np.log(alpha + t_x)
+    A3 = -(r + x) * log_at
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_bx1 = np.log(np.where(pos, b + x - 1, 1.0))
+        A4 = np.where(pos, np.log(a) - log_bx1 - (r + x) * log_atx, -np.inf)
+    lse = np.logaddexp(A3, A4)
+    ll = A12 + lse
+    wA3 = np.exp(A3 - lse)  # weight of the "still active at T" branch; 1 when x == 0
     wA4 = 1.0 - wA3
+    psi_r = digamma(r + xu)[xi]
+    psi_bx = digamma(b + xu)[xi]
+    psi_abx = digamma(a + b + xu)[xi]
     psi_ab = digamma(a + b)
-    psi_abx = digamma(a + b + x)
-    d_r = digamma(r + x) - digamma(r) + np.log(alpha) - wA3 * np.log(alpha + T) - wA4 * np.where(
-        pos, np.log(alpha + t_x), 0.0
-    )
-    d_alpha = r / alpha - wA3 * (r + x) / (alpha + T) - wA4 * np.where(
-        pos, (r + x) / (alpha + t_x), 0.0
-    )
+    d_r = psi_r - digamma(r) + np.log(alpha) - wA3 * log_at - wA4 * np.where(pos, log_atx, 0.0)
+    d_alpha = r / alpha - (r + x) * (wA3 / (alpha + T) + wA4 * np.where(pos, 1 / (alpha + t_x), 0))
     d_a = psi_ab - psi_abx + wA4 * np.where(pos, 1.0 / a, 0.0)
-    d_b = psi_ab + digamma(b + x) - digamma(b) - psi_abx - wA4 * np.where(
-        pos, 1.0 / (b + x - 1 + (~pos)), 0.0
-    )
+    d_b = psi_ab + psi_bx - digamma(b) - psi_abx - wA4 * np.where(pos, np.exp(-log_bx1), 0.0)
     grad = np.array([w @ d_r, w @ d_alpha, w @ d_a, w @ d_b]) * params
     return -float(w @ ll), -grad
 
@@ -144,7 +156,8 @@ class BGNBD(FittedModel):
             np.log([0.5, 0.5 / mean_rate, 0.5, 3.0]),
             np.log([2.0, 2.0 / mean_rate, 2.0, 0.5]),
         ][: max(1, self.n_starts)]
-        f = lambda lp: _negll_and_grad(lp, x, t_x, TT, w)  # noqa: E731
+        xu, xi = np.unique(x, return_inverse=True)
+        f = lambda lp: _negll_and_grad(lp, x, t_x, TT, w, xu, xi)  # noqa: E731
         logp, fun, ok = maximise(f, starts, jac=True)
         H = hessian(lambda lp: f(lp)[1], logp)
         self.cov_log_ = covariance_from_negll_hessian(H)
