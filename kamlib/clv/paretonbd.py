@@ -61,6 +61,15 @@ def _log_hyp1_series(b, c, z, max_terms):
     return np.log(total)
 
 
+def _one_minus_q_pow(s, log_q):
+    """[1 - q^(s-1)] / (s-1), with its limit -log q at s = 1 (``s`` may be an array of draws)."""
+    sm1 = np.asarray(s, float) - 1.0
+    near = np.abs(sm1) <= 1e-10
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = -np.expm1(sm1 * log_q) / np.where(near, 1.0, sm1)
+    return np.where(near, -log_q, factor)
+
+
 def _log_parts(params, x, t_x, T):
     """log of (constant, P(T), F(t_x), F(T)) and the weight s/(r+s+x)."""
     r, alpha, s, beta = params
@@ -172,9 +181,7 @@ class ParetoNBD(FittedModel):
         t = np.asarray(t, float)
         log_q = np.log(beta + TT) - np.log(beta + TT + t)
         # [1 - q^(s-1)] / (s-1), with its limit -log q at s = 1.
-        sm1 = s - 1.0
-        factor = -np.expm1(sm1 * log_q) / sm1 if abs(sm1) > 1e-10 else -log_q
-        return (r + x) * (beta + TT) / (alpha + TT) * factor
+        return (r + x) * (beta + TT) / (alpha + TT) * _one_minus_q_pow(s, log_q)
 
     def expected_purchases(self, t, frequency, recency, T, params=None) -> np.ndarray:
         """Expected purchases in (T, T + t] given the history."""
@@ -193,6 +200,4 @@ class ParetoNBD(FittedModel):
         r, alpha, s, beta = self._p(params)
         t = np.asarray(t, float)
         log_q = np.log(beta) - np.log(beta + t)
-        sm1 = s - 1.0
-        factor = -np.expm1(sm1 * log_q) / sm1 if abs(sm1) > 1e-10 else -log_q
-        return r * beta / alpha * factor
+        return r * beta / alpha * _one_minus_q_pow(s, log_q)
