@@ -161,8 +161,9 @@ def clv_frame(
         ``retention_uplift`` and raises purchase frequency by ``frequency_uplift`` (shares).
     steps_per_year : int
         Discounting grid. Each step's purchases are discounted at its mid-point, so the error
-        comes only from the curvature of the discount factor: relative ~(ln(1+d)/steps)^2/8,
-        under 1e-4 with quarterly steps at 10 %, far below the interval width.
+        comes only from the curvature of the discount factor within a step: with quarterly
+        steps at 10 % a year the CLV is within 5e-4 (relative) of a daily grid, far inside the
+        interval, at a third of the work of a monthly grid.
 
     Returns
     -------
