@@ -195,10 +195,15 @@ def clv_frame(
         d_tri = pur.per_triple(draws)[0]  # (draws, triples)
         if value_model is not None and value_model.fallback_ is None:
             vdraws = value_model.sample_params(n_bootstrap, seed=seed + 1)
-            ev_draws = np.stack([value_model.expected_value(x, m, params=tuple(v))
-                                 for v in vdraws])
-            sims = (d_tri[:, pur.inv3] * ev_draws).astype(np.float32)
-            lo, hi = np.quantile(sims, [lo_q, hi_q], axis=0)
+            lo, hi = np.empty(len(x)), np.empty(len(x))
+            # Accounts in blocks, so that draws x accounts never sits in memory at once.
+            step = max(1, MAX_BLOCK // n_bootstrap)
+            for s0 in range(0, len(x), step):
+                blk = slice(s0, s0 + step)
+                ev_draws = np.stack([value_model.expected_value(x[blk], m[blk], params=tuple(v))
+                                     for v in vdraws])
+                sims = d_tri[:, pur.inv3[blk]] * ev_draws
+                lo[blk], hi[blk] = np.quantile(sims, [lo_q, hi_q], axis=0)
         else:
             # The value per occasion is fixed: quantiles per triple, then scaled per account
             # (a negative value, from net returns, swaps the ends).
