@@ -90,3 +90,23 @@ def test_calibration_buckets_adapt_to_weekly_buyers():
     lo_hi = [tuple(map(int, s.split("-"))) for s in b["bucket"].astype(str)]
     assert all(hi + 1 == nxt for (_, hi), (nxt, _) in zip(lo_hi, lo_hi[1:]))  # no gaps
     assert lo_hi[0][0] == 5 and lo_hi[-1][1] == business["frequency"].max()
+
+
+def test_pareto_hypergeometric_near_one_matches_the_exact_series():
+    """Bootstrap draws of Pareto/NBD reach z = 1 - 1e-7, where scipy gives NaN and the plain
+    series needs millions of terms; the transformation to 1 - z must give the series' value."""
+    from kamlib.clv.paretonbd import _log_hyp1, _log_hyp1_near_one, _log_hyp1_series
+
+    rng = np.random.default_rng(3)
+    b = np.exp(rng.uniform(0, np.log(300), 60))
+    m = np.r_[rng.uniform(0.05, 4, 30), rng.uniform(4, 60, 30)]
+    z = 1 - np.exp(rng.uniform(np.log(2e-4), np.log(5e-3), 60))
+    near = _log_hyp1_near_one(b, b + m, z)
+    ok = np.isfinite(near)
+    assert ok.mean() > 0.5
+    exact = _log_hyp1_series(b[ok], (b + m)[ok], z[ok], 1_000_000)
+    np.testing.assert_allclose(near[ok], exact, rtol=0, atol=1e-9)
+    # Near-integer m (the two terms cancel) is left to the exact series.
+    assert np.isnan(_log_hyp1_near_one(np.array([50.0]), np.array([52.0]), np.array([0.9999])))[0]
+    # And the public function is finite where scipy alone gives NaN.
+    assert np.isfinite(_log_hyp1(np.array([28556.7]), np.array([28670.6]), np.array([0.99999993])))[0]
