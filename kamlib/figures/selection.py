@@ -53,13 +53,20 @@ def weights_by_manager(weights: pd.DataFrame, group: str = "group") -> Figure:
     return fig
 
 
-def agreement_heatmap(lists: pd.DataFrame, overlap: pd.DataFrame, top: int = 30) -> Figure:
+def agreement_heatmap(agreement, top: int = 30) -> Figure:
     """Who named which account (cell = the rank the manager gave it) and pairwise overlap.
 
-    ``lists`` is the agreement lists table (account_id[, name], one column per manager, NaN =
-    not named), already sorted with the most-named accounts first.
+    ``agreement`` is a :class:`kamlib.selection.agreement.AgreementResult` (its ``lists``
+    table is sorted with the most-named accounts first), or None when no top lists were given.
     """
     plt = _plt()
+    if agreement is None:
+        fig, ax = plt.subplots(figsize=(6, 1.5))
+        ax.axis("off")
+        ax.text(0.5, 0.5, "No manager top lists to compare (top_rank is empty).", ha="center",
+                va="center")
+        return fig
+    lists, overlap = agreement.lists, agreement.overlap
     managers = list(overlap.columns)
     tab = lists.head(top)
     labels = (tab["name"] if "name" in tab else tab["account_id"]).astype(str).tolist()

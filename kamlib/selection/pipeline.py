@@ -18,6 +18,22 @@ if TYPE_CHECKING:
 
 WEIGHT_METHODS = ("ahp", "direct", "equal")
 
+TABLE_DESCRIPTIONS = {
+    "selection_scores": "every account: scores, ranks, P(key), rank interval, tier, drivers",
+    "key_accounts": "the key-account list with rank, score, P(key), drivers",
+    "criteria": "criteria in use: definition, direction, source, scaling, weight",
+    "weights": "criteria weights per manager and for the group",
+    "robustness": "Monte Carlo over the weights: P(key) and rank interval per account",
+    "sensitivity": "one-at-a-time weight changes and the smallest change that alters the list",
+    "selection_repairs": "criterion values filled in or estimated, per account",
+    "ahp_consistency": "AHP lambda_max, CI, RI, CR per manager and group",
+    "ahp_inconsistencies": "judgements that disagree most with the derived weights",
+    "agreement_summary": "how far the managers' top lists agree",
+    "agreement_lists": "who named which account, with the rank given",
+    "agreement_overlap": "accounts two managers both named",
+    "agreement_split": "accounts that split the managers most",
+}
+
 
 @dataclass
 class SelectionResult:
@@ -40,6 +56,34 @@ class SelectionResult:
     n_key: int
     n_key_reason: str
     notes: list[str] = field(default_factory=list)
+
+    def headline(self) -> str:
+        """A few sentences (Markdown) with this run's numbers, for the notebook and report."""
+        s = self.selection_scores
+        key = s[s["is_key"]]
+        robust = int((key["robustness"] == robustness.ROBUST).sum())
+        agree_topsis = int(key["rank_topsis"].le(self.n_key).sum())
+        parts = [f"**{self.n_key} key accounts** ({self.n_key_reason})."]
+        if self.agreement is not None:
+            m = self.agreement.summary.set_index("metric")["value"]
+            parts.append(
+                f"Asked for their top {int(m['list_length'])}, {int(m['managers_with_list'])} "
+                f"managers named **{int(m['distinct_accounts'])} different accounts** "
+                f"({int(m['named_by_all'])} on every list; Kendall's W = "
+                f"{m['kendall_w_lists']:.2f}).")
+        parts.append(f"With the agreed weights, {agree_topsis} of the {self.n_key} are also in "
+                     f"TOPSIS's top {self.n_key}; **{robust}** make the list in almost every "
+                     "weight scenario, "
+                     f"{int((key['robustness'] == robustness.BORDERLINE).sum())} are borderline.")
+        tiers_count = s["tier"].value_counts()
+        parts.append("Serving models: " + ", ".join(
+            f"{t} {int(tiers_count.get(t, 0))}" for t in tiers.TIERS) + ".")
+        return " ".join(parts)
+
+    def save(self, step) -> None:
+        """Save every table through a :class:`kamlib.step.Step` (Parquet + Excel sheet)."""
+        for name, df in self.tables().items():
+            step.save(name, df, description=TABLE_DESCRIPTIONS.get(name, ""))
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Tables for ``step.save`` (name -> DataFrame)."""

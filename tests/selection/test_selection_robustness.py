@@ -79,10 +79,30 @@ def test_smallest_weight_change_is_found_analytically():
     rises; symmetrically for w2 it changes when w2 rises by 1/4."""
     x = np.array([[1.0, 0.0], [0.0, 1.0]])
     df = sensitivity(x, np.array([0.6, 0.4]), 1, ["c1", "c2"], step=0.1,
-                     account_ids=["A", "B"], grid=2000).set_index("criterion")
-    assert df.loc["c1", "min_change_down"] == pytest.approx(-1 / 6, abs=1e-3)
+                     account_ids=["A", "B"]).set_index("criterion")
+    assert df.loc["c1", "min_change_down"] == pytest.approx(-1 / 6, abs=1e-12)
     assert np.isnan(df.loc["c1", "min_change_up"])
-    assert df.loc["c2", "min_change_up"] == pytest.approx(1 / 4, abs=1e-3)
+    assert df.loc["c2", "min_change_up"] == pytest.approx(1 / 4, abs=1e-12)
+    assert df.loc["c1", "weight_at_change_down"] == pytest.approx(0.5)
     assert df.loc["c1", "leaves_down"] == "A" and df.loc["c1", "enters_down"] == "B"
     # +/-10 % moves nothing here
     assert df["entering_plus"].sum() == 0 and df["entering_minus"].sum() == 0
+
+
+def test_smallest_change_agrees_with_brute_force_grid():
+    """The exact crossing is where a fine grid of rescaled weights first changes the list."""
+    rng = np.random.default_rng(8)
+    x = rng.random((80, 4))
+    w = np.array([0.4, 0.3, 0.2, 0.1])
+    df = sensitivity(x, w, 10, list("abcd"))
+    base = set(np.argsort(-(x @ w))[:10])
+    for j in range(4):
+        t_up = df.loc[j, "weight_at_change_up"]
+        if np.isnan(t_up):
+            continue
+        for t, changed in ((t_up - 1e-6, False), (t_up + 1e-6, True)):
+            wj = w.copy()
+            wj[j] = 0
+            wj = wj / wj.sum() * (1 - t)
+            wj[j] = t
+            assert (set(np.argsort(-(x @ wj))[:10]) != base) == changed
