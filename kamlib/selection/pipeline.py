@@ -250,7 +250,12 @@ def select_accounts(
     # ---- scores
     norm = mcda.normalise(x, benefit, normalisation)
     score, contrib = mcda.weighted_sum(norm, w)
-    tp = mcda.topsis(x, w, benefit, topsis_normalisation)
+    # Vector normalisation assumes ratio scales (a meaningful zero). Our transformed criteria
+    # are interval scales (log revenue ~ 11 +/- 1, ratings 0-10, growth -2..2): dividing them by
+    # their norm would all but erase the spread of the offset ones. Shifting each criterion so
+    # its worst-to-best range starts at 0 restores a meaningful zero without changing the
+    # order or the direction (TOPSIS still finds ideal and anti-ideal itself).
+    tp = mcda.topsis(x - x.min(axis=0), w, benefit, topsis_normalisation)
     # Ordinal rank: ties broken by account id so the list length is exactly n_key.
     order = np.lexsort((ids, -score))
     rank = np.empty(len(ids), dtype=int)
