@@ -74,8 +74,7 @@ def agreement_heatmap(agreement, top: int = 30) -> Figure:
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 0.3 * len(tab) + 2),
                                   gridspec_kw={"width_ratios": [max(len(managers), 2), 3]})
     masked = np.ma.masked_invalid(ranks)
-    cmap = plt.get_cmap("viridis_r").copy()
-    cmap.set_bad("#f2f2f2")
+    cmap = plt.get_cmap("viridis_r").with_extremes(bad="#f2f2f2")
     im = ax.imshow(masked, aspect="auto", cmap=cmap, vmin=1, vmax=np.nanmax(ranks))
     for i, j in zip(*np.where(~np.isnan(ranks))):
         ax.text(j, i, f"{int(ranks[i, j])}", ha="center", va="center", fontsize=7,
