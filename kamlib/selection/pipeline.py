@@ -75,10 +75,22 @@ class SelectionResult:
                      f"TOPSIS's top {self.n_key}; **{robust}** make the list in almost every "
                      "weight scenario, "
                      f"{int((key['robustness'] == robustness.BORDERLINE).sum())} are borderline.")
+        big = self.biggest_accounts()
+        parts.append(f"Of the {len(big)} largest accounts by revenue, "
+                     f"{int((~big['is_key']).sum())} are not key: size alone does not decide.")
         tiers_count = s["tier"].value_counts()
         parts.append("Serving models: " + ", ".join(
             f"{t} {int(tiers_count.get(t, 0))}" for t in tiers.TIERS) + ".")
         return " ".join(parts)
+
+    def biggest_accounts(self, n: int | None = None) -> pd.DataFrame:
+        """The ``n`` (default: key-list length) largest accounts by revenue and what the
+        selection made of them: big is not automatically strategic."""
+        n = n or self.n_key
+        s = self.selection_scores
+        cols = ["revenue_rank", "account_id", "name", "rank", "is_key", "tier", "p_key",
+                "drivers"] + [c for c in s.columns if c == "raw_cost_to_serve"]
+        return s.sort_values("revenue_rank").head(n)[cols].reset_index(drop=True)
 
     def save(self, step) -> None:
         """Save every table through a :class:`kamlib.step.Step` (Parquet + Excel sheet)."""
@@ -279,6 +291,9 @@ def select_accounts(
                               borderline_threshold)
     drivers = _drivers(contrib, keys, labels)
 
+    revenue = pd.to_numeric(feats.set_index("account_id").get("revenue_12m"), errors="coerce")
+    revenue_rank = (mcda.rank_desc(revenue.reindex(ids).fillna(-np.inf).to_numpy())
+                    if revenue is not None else np.zeros(len(ids), dtype=int))
     name = feats.set_index("account_id")["name"].reindex(ids).to_numpy() if "name" in feats \
         else ids
     scores = pd.DataFrame({
@@ -287,7 +302,8 @@ def select_accounts(
         "p_key": mc.p_key, "rank_low": mc.rank_low, "rank_median": mc.rank_median,
         "rank_high": mc.rank_high, "robustness": klass, "is_key": rank <= n_key,
         "tier": tier, "serving_model": [tiers.SERVING_MODELS[t] for t in tier],
-        "drivers": drivers, "n_assessors": raw["n_assessors"].to_numpy(),
+        "drivers": drivers, "revenue_rank": revenue_rank,
+        "n_assessors": raw["n_assessors"].to_numpy(),
         "n_repaired": repairs.groupby("account_id").size().reindex(ids, fill_value=0).to_numpy(),
     })
     for j, k in enumerate(keys):

@@ -162,3 +162,14 @@ def test_equal_weights_and_topsis_side_by_side(data):
     # values sit far from zero (log revenue ~ 11 +/- 1), so TOPSIS weighs them differently
     assert s[["rank", "rank_topsis"]].corr(method="spearman").iloc[0, 1] > 0.5
     assert any("dirichlet" in n for n in res.notes)  # no managers' AHP weights to draw around
+
+
+def test_biggest_accounts_and_headline(data):
+    f, a, j = data
+    res = select_accounts(f, a, j, n_key_accounts=8, n_draws=200)
+    big = res.biggest_accounts()
+    expected = f.sort_values("revenue_12m", ascending=False)["account_id"].head(8).tolist()
+    assert big["account_id"].tolist() == expected
+    assert list(big["revenue_rank"]) == list(range(1, 9))
+    text = res.headline()
+    assert "8 key accounts" in text and "different accounts" in text
