@@ -49,11 +49,10 @@ def weights_by_manager(weights: pd.DataFrame, group: str = "group") -> Figure:
     ax.set_title("Criteria weights: each manager beside the group")
     ax.legend(loc="lower right", fontsize=8, frameon=False)
     ax.grid(axis="x", alpha=0.3)
-    fig.tight_layout()
     return fig
 
 
-def agreement_heatmap(agreement, top: int = 30) -> Figure:
+def agreement_heatmap(agreement, top: int = 25) -> Figure:
     """Who named which account (cell = the rank the manager gave it) and pairwise overlap.
 
     ``agreement`` is a :class:`kamlib.selection.agreement.AgreementResult` (its ``lists``
@@ -72,7 +71,7 @@ def agreement_heatmap(agreement, top: int = 30) -> Figure:
     labels = (tab["name"] if "name" in tab else tab["account_id"]).astype(str).tolist()
     ranks = tab[managers].to_numpy(dtype=float)
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 0.3 * len(tab) + 2),
-                                  gridspec_kw={"width_ratios": [max(len(managers), 2), 3]})
+                                  gridspec_kw={"width_ratios": [1.3, 1]})
     masked = np.ma.masked_invalid(ranks)
     cmap = plt.get_cmap("viridis_r").with_extremes(bad="#f2f2f2")
     im = ax.imshow(masked, aspect="auto", cmap=cmap, vmin=1, vmax=np.nanmax(ranks))
@@ -93,7 +92,9 @@ def agreement_heatmap(agreement, top: int = 30) -> Figure:
     ax2.set_yticks(range(len(managers)), managers)
     ax2.set_title("Accounts two managers both named", fontsize=10)
     fig.colorbar(im2, ax=ax2, fraction=0.04)
-    fig.tight_layout()
+    # no tight_layout: it lays every label out again; bbox_inches="tight" on save (and the
+    # inline display) already keeps labels that stick out of the canvas
+    fig.subplots_adjust(wspace=0.55)
     return fig
 
 
@@ -122,7 +123,6 @@ def score_breakdown(scores: pd.DataFrame, labels: dict[str, str], top: int = 25,
     ax.set_title("Why these accounts: contribution of each criterion to the score")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08 - 1.2 / (len(tab) + 6)),
               ncol=4, fontsize=8, frameon=False)
-    fig.tight_layout()
     return fig
 
 
@@ -130,7 +130,7 @@ def p_key_chart(scores: pd.DataFrame, n_key: int, top: int | None = None) -> Fig
     """P(key) of the accounts around the cut-off, coloured by robustness class, with each
     account's 90 % rank interval."""
     plt = _plt()
-    top = top or max(2 * n_key, n_key + 15)
+    top = top or n_key + 15
     tab = scores.sort_values("rank").head(top)
     names = (tab["name"] if "name" in tab else tab["account_id"]).astype(str).tolist()
     colours = [ROBUSTNESS_COLOURS.get(c, "#999999") for c in tab["robustness"]]
@@ -152,5 +152,5 @@ def p_key_chart(scores: pd.DataFrame, n_key: int, top: int | None = None) -> Fig
     ax2.set_title("Rank interval")
     handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in ROBUSTNESS_COLOURS.values()]
     ax.legend(handles, list(ROBUSTNESS_COLOURS), loc="lower right", fontsize=8, frameon=True)
-    fig.tight_layout()
+    fig.subplots_adjust(wspace=0.08)
     return fig

@@ -38,8 +38,8 @@ def normalise(x, benefit, method: str = "minmax") -> np.ndarray:
         ``minmax``: (x - min) / (max - min), in [0, 1] (a constant criterion gets 0 for all:
         it cannot separate accounts). ``rank``: percentile rank in [0, 1], ties averaged (robust
         to outliers). ``zscore``: (x - mean) / sd (unbounded; contributions can be negative).
-        ``vector``: x / ||x|| (TOPSIS's normalisation); cost criteria become 1 - x / ||x||... so
-        a sum stays "higher is better".
+        ``vector``: x / ||x|| (TOPSIS's normalisation); cost criteria become 1 - x / ||x|| so a
+        sum stays "higher is better".
     """
     a = _as_2d(x)
     ben = np.asarray(benefit, dtype=bool)
