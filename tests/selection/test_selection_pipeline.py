@@ -173,3 +173,22 @@ def test_biggest_accounts_and_headline(data):
     assert list(big["revenue_rank"]) == list(range(1, 9))
     text = res.headline()
     assert "8 key accounts" in text and "different accounts" in text
+
+
+def test_custom_criterion_from_a_feature_column(data):
+    f, a, _ = data
+    res = select_accounts(f, a, None, criteria=["billing", "growth"],
+                          custom_criteria={"n_orders_12m": "cost"}, weights="direct",
+                          direct_weights={"billing": 0.4, "growth": 0.3, "n_orders_12m": 0.3},
+                          n_draws=100)
+    row = res.criteria.set_index("criterion").loc["n_orders_12m"]
+    assert row["source"] == "custom" and row["direction"] == "cost"
+    s = res.selection_scores
+    np.testing.assert_allclose(s["raw_n_orders_12m"], f.set_index("account_id").loc[
+        s["account_id"], "n_orders_12m"])
+    # a cost criterion: the account with most orders contributes nothing through it
+    worst = s["raw_n_orders_12m"].idxmax()
+    assert s.loc[worst, "contrib_n_orders_12m"] == 0
+    with pytest.raises(InputError, match="esg_score"):
+        select_accounts(f, a, None, criteria=["billing", "growth"],
+                        custom_criteria={"esg_score": "benefit"}, weights="equal")
