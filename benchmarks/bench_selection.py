@@ -48,7 +48,8 @@ def main() -> None:
     centre = rng.dirichlet(np.full(args.criteria, 3.0))
     print(f"accounts={args.accounts} draws={args.draws} criteria={args.criteria} "
           f"key={args.key} concentration={args.concentration:g} chunk={args.chunk} rank_draws={args.rank_draws} "
-          f"cpus={os.cpu_count()} OMP/BLAS threads={os.environ.get('OMP_NUM_THREADS', 'default')}")
+          f"cpus={os.cpu_count()} "
+          f"OMP/BLAS threads={os.environ.get('OMP_NUM_THREADS', 'default')}")
     times = []
     peak = 0
     for _ in range(args.repeat):

@@ -75,7 +75,8 @@ def principal_eigen(matrix: np.ndarray) -> tuple[np.ndarray, float]:
     return w / w.sum(), float(vals[i].real)
 
 
-def check_reciprocal(matrix: np.ndarray, tol: float = RECIPROCITY_TOLERANCE) -> list[tuple[int, int]]:
+def check_reciprocal(matrix: np.ndarray, tol: float = RECIPROCITY_TOLERANCE
+                     ) -> list[tuple[int, int]]:
     """Index pairs (i, j), i < j, where ``a_ij * a_ji`` differs from 1 by more than ``tol``."""
     a = np.asarray(matrix, dtype=float)
     prod = a * a.T
