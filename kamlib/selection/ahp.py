@@ -317,20 +317,27 @@ GROUP = "group"
 
 def ahp_weights(judgements: pd.DataFrame, criteria: list[str],
                 random_index_table: str = "alonso_lamata_2006", missing: str = "harker",
-                top_inconsistencies: int = 3) -> AHPResult:
+                top_inconsistencies: int = 3, exclude_inconsistent: bool = False) -> AHPResult:
     """AHP weights per manager and for the group (geometric mean of the matrices).
 
     The group row in every table has ``manager == "group"``. The inconsistency table lists,
     for each manager whose CR exceeds 0.10 (and for the group), the judgements that disagree
-    most with that manager's own weights.
+    most with that manager's own weights. With ``exclude_inconsistent`` the group is formed
+    from the managers with CR <= 0.10 only (all of them if none is consistent); the
+    consistency table says who was left out (``in_group``).
     """
     import pandas as pd
 
     mats = judgement_matrices(judgements, criteria, missing=missing)
     rows, cons, inc = [], [], []
     fits = [(m.manager, m.matrix, m.n_missing) for m in mats]
-    fits.append((GROUP, geometric_mean_matrix([m.matrix for m in mats]),
-                 sum(m.n_missing for m in mats)))
+    ok = [AHP(random_index_table).fit(m.matrix).consistent_ for m in mats]
+    members = [m for m, good in zip(mats, ok) if good or not exclude_inconsistent]
+    if not members:
+        members = mats
+    in_group = {m.manager for m in members}
+    fits.append((GROUP, geometric_mean_matrix([m.matrix for m in members]),
+                 sum(m.n_missing for m in members)))
     group_w: dict[str, float] = {}
     for manager, matrix, n_missing in fits:
         fit = AHP(random_index_table, labels=criteria).fit(matrix)
@@ -338,7 +345,8 @@ def ahp_weights(judgements: pd.DataFrame, criteria: list[str],
             rows.append({"criterion": c, "manager": manager, "weight": float(w)})
         cons.append({"manager": manager, "n": len(criteria), "lambda_max": fit.lambda_max_,
                      "ci": fit.ci_, "ri": fit.ri_, "cr": fit.cr_, "consistent": fit.consistent_,
-                     "n_missing": n_missing, "random_index_table": random_index_table})
+                     "n_missing": n_missing, "in_group": manager == GROUP or manager in in_group,
+                     "random_index_table": random_index_table})
         if not fit.consistent_ or manager == GROUP:
             worst = fit.inconsistencies(top_inconsistencies)
             worst.insert(0, "manager", manager)

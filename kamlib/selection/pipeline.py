@@ -151,6 +151,7 @@ def select_accounts(
     direct_weights: dict[str, float] | None = None,
     random_index: str = "alonso_lamata_2006",
     ahp_missing: str = "harker",
+    ahp_exclude_inconsistent: bool = False,
     unassessed_fill: str = "low",
     normalisation: str = "minmax",
     topsis_normalisation: str = "vector",
@@ -187,6 +188,8 @@ def select_accounts(
         Random-index table for AHP's CR (see :mod:`kamlib.selection.ahp`).
     ahp_missing : {"harker", "error"}
         Missing pairwise comparisons: estimate (Harker 1987, flagged) or refuse.
+    ahp_exclude_inconsistent : bool
+        Form the group weights from managers with CR <= 0.10 only.
     unassessed_fill : {"low", "median", "zero"}
         Judged criterion on an account nobody assessed (see ``criterion_matrix``).
     normalisation : str
@@ -239,14 +242,16 @@ def select_accounts(
             raise InputError("ahp_judgements", f"no manager compared {', '.join(uncovered)}, so "
                              "AHP cannot weight it.", "add comparisons for it, switch it off, "
                              "or use direct weights.", column="criterion_a")
-        ahp_res = ahp_mod.ahp_weights(ahp_judgements, keys, random_index, ahp_missing)
+        ahp_res = ahp_mod.ahp_weights(ahp_judgements, keys, random_index, ahp_missing,
+                                      exclude_inconsistent=ahp_exclude_inconsistent)
         w_by = ahp_res.group_weights
         wide = ahp_res.weights.pivot(index="manager", columns="criterion", values="weight")
         manager_w = wide.drop(index=ahp_mod.GROUP)[keys].to_numpy()
         bad = ahp_res.consistency.query("manager != @ahp_mod.GROUP and not consistent")
         if len(bad):
-            notes.append(f"{len(bad)} manager(s) have CR > 0.10 ({', '.join(bad['manager'])}): "
-                         "see ahp_inconsistencies for the judgements to revisit.")
+            left_out = " (left out of the group weights)" if not bad["in_group"].any() else ""
+            notes.append(f"{len(bad)} manager(s) have CR > 0.10 ({', '.join(bad['manager'])})"
+                         f"{left_out}: see ahp_inconsistencies for the judgements to revisit.")
         weights_tab = ahp_res.weights
     else:
         w_by = (_direct_weights(direct_weights or {}, keys) if weights == "direct"

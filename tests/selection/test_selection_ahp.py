@@ -238,3 +238,18 @@ def test_comparisons_of_switched_off_criteria_are_ignored():
     res = ahp_weights(j, LABELS[:3])
     got = res.weights.query("manager == 'a'")["weight"].to_numpy()
     np.testing.assert_allclose(got, w[:3] / w[:3].sum())
+
+
+def test_inconsistent_manager_can_be_left_out_of_the_group():
+    w = np.array([0.1, 0.2, 0.3, 0.4])
+    good = long_judgements("good", w, LABELS)
+    bad = long_judgements("bad", w[::-1], LABELS)
+    bad.loc[0, "value"] = 1 / 9  # turns bad's judgements inconsistent
+    bad.loc[5, "value"] = 9
+    j = pd.concat([good, bad], ignore_index=True)
+    both = ahp_weights(j, LABELS)
+    only_good = ahp_weights(j, LABELS, exclude_inconsistent=True)
+    cons = only_good.consistency.set_index("manager")
+    assert not cons.loc["bad", "consistent"] and not cons.loc["bad", "in_group"]
+    np.testing.assert_allclose(list(only_good.group_weights.values()), w, rtol=1e-9)
+    assert not np.allclose(list(both.group_weights.values()), w, rtol=1e-3)
