@@ -9,13 +9,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from kamlib.figures import PALETTE
+
 if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
-ROBUSTNESS_COLOURS = {"key in almost every scenario": "#1b7837",
-                      "borderline": "#f1a340",
-                      "not key": "#bdbdbd"}
+ROBUSTNESS_COLOURS = {"key in almost every scenario": PALETTE["good"],
+                      "borderline": PALETTE["accent"],
+                      "not key": PALETTE["long-tail"]}
 
 
 def _plt():
@@ -39,7 +41,8 @@ def weights_by_manager(weights: pd.DataFrame, group: str = "group") -> Figure:
     fig, ax = plt.subplots(figsize=(8, 0.45 * len(wide) + 1.5))
     y = np.arange(len(wide))
     if group in wide:
-        ax.barh(y, wide[group], color="#d9e6f2", edgecolor="#4a7bb7", label="group (agreed)")
+        ax.barh(y, wide[group], color=PALETTE["light"], edgecolor=PALETTE["primary"],
+                label="group (agreed)")
     cmap = plt.get_cmap("tab10")
     for k, m in enumerate(managers):
         jitter = (k - (len(managers) - 1) / 2) * 0.12
@@ -92,9 +95,8 @@ def agreement_heatmap(agreement, top: int = 25) -> Figure:
     ax2.set_yticks(range(len(managers)), managers)
     ax2.set_title("Accounts two managers both named", fontsize=10)
     fig.colorbar(im2, ax=ax2, fraction=0.04)
-    # no tight_layout: it lays every label out again; bbox_inches="tight" on save (and the
-    # inline display) already keeps labels that stick out of the canvas
-    fig.subplots_adjust(wspace=0.55)
+    ax.grid(False)
+    ax2.grid(False)
     return fig
 
 
@@ -141,8 +143,8 @@ def p_key_chart(scores: pd.DataFrame, n_key: int, top: int | None = None) -> Fig
     ax.set_xlim(0, 1)
     ax.set_xlabel("P(key) over weight scenarios")
     ax.set_yticks(y, [f"{r}. {n}" for r, n in zip(tab["rank"], names)], fontsize=7)
-    ax.axvline(0.9, color="#1b7837", lw=0.8, ls=":")
-    ax.axvline(0.1, color="#f1a340", lw=0.8, ls=":")
+    ax.axvline(0.9, color=PALETTE["good"], lw=0.8, ls=":")
+    ax.axvline(0.1, color=PALETTE["accent"], lw=0.8, ls=":")
     ax.set_title("Probability of making the key list")
     ax2.hlines(y, tab["rank_low"], tab["rank_high"], color=colours, lw=3)
     ax2.scatter(tab["rank"], y, color="black", s=12, zorder=3, label="rank with agreed weights")
@@ -152,5 +154,4 @@ def p_key_chart(scores: pd.DataFrame, n_key: int, top: int | None = None) -> Fig
     ax2.set_title("Rank interval")
     handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in ROBUSTNESS_COLOURS.values()]
     ax.legend(handles, list(ROBUSTNESS_COLOURS), loc="lower right", fontsize=8, frameon=True)
-    fig.subplots_adjust(wspace=0.08)
     return fig
