@@ -103,11 +103,11 @@ def monte_carlo(normalised: np.ndarray, draws: np.ndarray, n_key: int, chunk: in
 
     Notes
     -----
-    Exact top-k without partitioning all accounts: the accounts that are key under the central
-    (mean) weights form a reference set R. In a draw, the k-th best score is at least the lowest
-    score in R (R has k members), so an account scoring below that bound cannot be key in that
-    draw. Only accounts above the bound in some draw of the chunk (usually a few hundred) go
-    through ``argpartition``; the result is identical to partitioning everything.
+    Exact top-k without partitioning all accounts: the best 4k accounts under the central
+    (mean) weights form a reference set R. In a draw, the k-th best score overall is at least
+    the k-th best score within R, so an account scoring below that bound cannot be key in that
+    draw. Only the accounts at or above the bound in a draw (a few dozen to a few hundred) are
+    sorted; the result is identical to partitioning everything.
     """
     x = np.ascontiguousarray(normalised, dtype=np.float32)
     n_acc = x.shape[0]
@@ -116,11 +116,15 @@ def monte_carlo(normalised: np.ndarray, draws: np.ndarray, n_key: int, chunk: in
     d = np.asarray(draws, dtype=np.float32)
     n_draws = d.shape[0]
     counts = np.zeros(n_acc, dtype=np.int64)
-    n_rank = min(rank_draws, n_draws)
+    n_rank = max(1, min(rank_draws, n_draws))
     rank_dtype = np.uint16 if n_acc < 65535 else np.uint32
     ranks = np.empty((n_rank, n_acc), dtype=rank_dtype)
-    reference = np.argpartition(-(x @ d.mean(axis=0)), n_key - 1)[:n_key] if n_key < n_acc \
-        else np.arange(n_acc)
+    # Reference set for the bound: the best 4k accounts under the mean weights. The k-th best
+    # score among them is a lower bound on the k-th best overall (a subset cannot do better),
+    # and far tighter than the k-th alone when scenarios stray far from the mean.
+    n_ref = min(4 * n_key, n_acc)
+    reference = (np.argpartition(-(x @ d.mean(axis=0)), n_ref - 1)[:n_ref] if n_ref < n_acc
+                 else np.arange(n_acc))
     starts = range(0, n_draws, chunk)
     if progress:
         from tqdm.auto import tqdm
@@ -131,11 +135,17 @@ def monte_carlo(normalised: np.ndarray, draws: np.ndarray, n_key: int, chunk: in
         w = d[s:s + chunk]
         scores = w @ x.T                      # (chunk, n_acc), rows contiguous
         if n_key < n_acc:
-            bound = scores[:, reference].min(axis=1)
-            cand = np.flatnonzero((scores >= bound[:, None]).any(axis=0))
-            sub = scores[:, cand]
-            top = np.argpartition(-sub, n_key - 1, axis=1)[:, :n_key]
-            counts += np.bincount(cand[top.ravel()], minlength=n_acc)
+            ref = scores[:, reference]
+            bound = np.partition(ref, n_ref - n_key, axis=1)[:, n_ref - n_key]
+            # Per draw, only the accounts at or above the bound compete (a few dozen to a few
+            # hundred); every draw has at least k of them. Sort those (draw, -score) and keep
+            # the first k of each draw: a segmented top-k without touching the rest.
+            rows, cols = np.nonzero(scores >= bound[:, None])
+            order = np.lexsort((-scores[rows, cols], rows))
+            rows, cols = rows[order], cols[order]
+            first = np.searchsorted(rows, np.arange(len(w)))
+            top = cols[(first[:, None] + np.arange(n_key)[None, :]).ravel()]
+            counts += np.bincount(top, minlength=n_acc)
         else:
             counts += len(w)
         if s < n_rank:

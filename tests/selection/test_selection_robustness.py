@@ -35,17 +35,19 @@ def test_manager_mode_centres_on_managers():
         weight_draws(np.array([0.5, 0.5]), 10, 10, 0, mode="managers")
 
 
-def test_monte_carlo_p_key_matches_brute_force():
+@pytest.mark.parametrize("concentration, n_key", [(30, 20), (1, 60), (1000, 5)])
+def test_monte_carlo_p_key_matches_brute_force(concentration, n_key):
+    """The bounded, segmented top-k equals a full sort of every scenario."""
     rng = np.random.default_rng(0)
     x = rng.random((300, 5))
-    d = weight_draws(rng.dirichlet(np.ones(5)), 1200, 30, seed=2)
-    res = monte_carlo(x, d, n_key=20, chunk=128, rank_draws=1200)
-    scores = d @ x.T
+    d = weight_draws(rng.dirichlet(np.ones(5)), 1200, concentration, seed=2)
+    res = monte_carlo(x, d, n_key=n_key, chunk=128, rank_draws=1200)
+    scores = (d.astype(np.float32) @ x.astype(np.float32).T)
     in_top = np.zeros(300)
     ranks = np.empty_like(scores, dtype=int)
     for k, row in enumerate(scores):
         order = np.argsort(-row)
-        in_top[order[:20]] += 1
+        in_top[order[:n_key]] += 1
         ranks[k, order] = np.arange(1, 301)
     np.testing.assert_allclose(res.p_key, in_top / len(d))
     np.testing.assert_array_equal(res.rank_low, np.percentile(ranks, 5, axis=0,
