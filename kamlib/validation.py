@@ -489,7 +489,8 @@ def transaction_reasons(t: ir.Table, known_accounts: ir.Table, today: dt.date,
         (t.invoice_id.isnull(), "invoice_id: missing"),
         (bad("line_no"), "line_no: not a whole number"),
         (~t.account_id.isin(known_accounts.account_id), "account_id: unknown account"),
-        (dup_rank > 0, f"{'+'.join(key) if len(key) <= 2 else 'line'}: duplicate invoice line"),
+        (dup_rank > 0, "invoice_id+line_no: duplicate invoice line" if "line_no" in present
+         else "invoice_id: duplicate invoice line (identical in every column)"),
     ]
     return ibis.cases(*checks, else_=ibis.null().cast("string"))
 
