@@ -344,6 +344,10 @@ def clv_tables(
             annual = _annual_value(occ, value, as_of)
             cclv, sbg = _contract_clv(con, annual, as_of, horizon, discount_rate, n_bootstrap,
                                       seed, level, uplift_retention, notes)
+            # per-account model outputs may be float32 (memory at 1M accounts); pandas refuses
+            # to write float64 contract values into them, so widen first
+            out = out.astype({c: "float64" for c in cclv.columns
+                              if c in out.columns and out[c].dtype == "float32"})
             for col in cclv.columns:
                 out.loc[cclv.index, col] = cclv[col]
             if sbg is not None:
