@@ -182,3 +182,10 @@ def test_without_line_numbers_only_identical_lines_are_duplicates(tmp_path):
     assert acc.reasons == {"invoice_id: duplicate invoice line (identical in every column)": 1}
     assert acc.first_rows == {"invoice_id: duplicate invoice line (identical in every column)": [11]}
     assert acc.rows_used == 11
+
+
+def test_no_usable_line_at_all(tmp_path):
+    text = LINES.replace(",00", ",99").replace("\n001,", "\n009,").replace("\n002,", "\n009,")
+    files = write_engagement(tmp_path, transactions=text)
+    with pytest.raises(InputError, match=r"transactions\.csv, column 'account_id'.*no invoice line is usable"):
+        load_inputs(files, today=TODAY, max_set_aside_share=1.0)
