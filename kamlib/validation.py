@@ -883,11 +883,27 @@ def load_inputs(
     if cache is None:
         cache = source_bytes(path) <= CACHE_MAX_BYTES
     store = (lambda expr: eng.materialise(con, expr)) if cache else None
+    numeric_ids = [c for c in ("account_id", "invoice_id", "product_id")
+                   if c in raw.columns and raw[c].type().is_numeric()]
+    try:
+        with engine_errors(path):
+            tx = check_transactions(typed, file=path, present=present, account_ids=known,
+                                    as_of=as_of, today=today,
+                                    max_set_aside_share=max_set_aside_share, materialise=store)
+    except InputError as exc:
+        if exc.column == "account_id" and "account_id" in numeric_ids:
+            raise InputError(
+                exc.file, exc.problem.rstrip(".") + "; the file stores account_id as numbers, so "
+                "ids with leading zeros no longer match ('001' became '1').",
+                "Export account_id as text (a string column in Parquet).",
+                column=exc.column, rows=exc.rows) from None
+        raise
     with engine_errors(path):
-        tx = check_transactions(typed, file=path, present=present, account_ids=known, as_of=as_of,
-                                today=today, max_set_aside_share=max_set_aside_share,
-                                materialise=store)
         buyers = int(tx.lines.account_id.nunique().to_pandas())
+    if numeric_ids:
+        tx.account.notes.append(
+            f"{', '.join(numeric_ids)} stored as numbers in the file: leading zeros, if the ids had "
+            "any, were lost before the export (export ids as text)")
     no_purchase = len(tables["accounts"]) - buyers
     accounts[0].notes.append(f"{no_purchase} accounts without purchases up to as_of kept")
     accounts.insert(1, tx.account)
