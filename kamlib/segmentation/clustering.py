@@ -3,9 +3,9 @@
 Features. Value is skewed (a few accounts carry most of the revenue), so it enters as
 ``asinh(value / s)`` with ``s`` the median absolute non-zero value: logarithmic for large
 accounts, linear near zero, defined for negative values (credit notes). Growth enters as it is.
-Each feature is then centred on its median and divided by its inter-quartile range (the standard
-deviation, or 1, when the IQR is 0), and clipped to +-``clip``, so a handful of extreme accounts
-cannot pull a centroid of their own. The optional potential axis is scaled like value; accounts
+Each feature is then centred on its median, divided by its standard deviation after winsorising
+the outer 1 % on each side (the IQR when that is 0, else 1), and clipped to +-``clip``, so a
+handful of extreme accounts can neither set the scale nor pull a centroid of their own. The optional potential axis is scaled like value; accounts
 without a wallet estimate get the median (0 after scaling).
 
 Choosing k. With ``k=0`` every k in ``k_range`` is fitted on all accounts and scored by the mean
@@ -47,15 +47,24 @@ def _asinh_scale(x: np.ndarray) -> float:
     return float(np.median(nz)) if nz.size else 1.0
 
 
-def _robust_params(x: np.ndarray) -> tuple[float, float]:
+def _robust_params(x: np.ndarray, tail: float = 0.01) -> tuple[float, float]:
+    """Centre (median) and spread (standard deviation after winsorising the outer ``tail`` on
+    each side) of one feature.
+
+    The inter-quartile range would be the textbook robust spread, but on a portfolio where one
+    segment holds most accounts it measures the spread *inside* that segment, which inflates
+    one axis against the other and lets it dominate the distances. The winsorised standard
+    deviation keeps both axes comparable while a few extreme accounts cannot set the scale.
+    """
     finite = x[np.isfinite(x)]
     if finite.size == 0:
         return 0.0, 1.0
     med = float(np.median(finite))
-    q1, q3 = np.quantile(finite, [0.25, 0.75])
-    scale = float(q3 - q1)
+    lo, hi = np.quantile(finite, [tail, 1 - tail])
+    scale = float(np.std(np.clip(finite, lo, hi)))
     if scale <= 1e-12:
-        scale = float(np.std(finite))
+        q1, q3 = np.quantile(finite, [0.25, 0.75])
+        scale = float(q3 - q1)
     if scale <= 1e-12:
         scale = 1.0
     return med, scale
