@@ -8,9 +8,10 @@ the outer 1 % on each side (the IQR when that is 0, else 1), and clipped to +-``
 handful of extreme accounts can neither set the scale nor pull a centroid of their own. The optional potential axis is scaled like value; accounts
 without a wallet estimate get the median (0 after scaling).
 
-Choosing k. With ``k=0`` every k in ``k_range`` is fitted on all accounts and scored by the mean
-silhouette on a seeded random sample of at most ``silhouette_sample`` accounts (silhouette costs
-O(n^2)); the best score wins, ties going to the smaller k. Only k that the data can support are
+Choosing k. With ``k=0`` every k in ``k_range`` is fitted on a seeded sample of at most
+``search_sample`` accounts and scored by the mean silhouette on a seeded sample of at most
+``silhouette_sample`` of them (silhouette costs O(n^2)); the best score wins, ties going to the
+smaller k, and that model is refitted on all accounts starting from its sample solution. Only k that the data can support are
 tried (at most the number of distinct points, at most n - 1).
 
 Naming. Centroids (in scaled units) are compared with the unweighted mean of all centroids, so
@@ -100,17 +101,27 @@ class ClusterSegmenter:
     method : {"kmeans", "gmm"}
         scikit-learn ``KMeans`` or ``GaussianMixture`` (full covariance).
     k : int
-        Number of clusters; 0 = choose by silhouette over ``k_range``.
+        Number of clusters; 0 = choose by silhouette over ``k_range``. A fixed k is used as
+        given, and the scores of the range are still reported next to it.
     k_range : (int, int)
         Smallest and largest k tried when ``k == 0`` (inclusive).
     seed : int
         Seeds the models and the silhouette sample: same data and seed, same clusters.
     silhouette_sample : int
         Accounts sampled to compute silhouette scores on large portfolios.
+    search_sample : int
+        While choosing k, each candidate is fitted on a seeded sample of at most this many
+        accounts; the chosen k is then refitted on all accounts, starting from the sample's
+        solution. (With a fixed k the model is fitted on all accounts directly.)
     clip : float
         Scaled features are clipped to +-clip (outlier robustness).
     use_potential : bool
         Add the potential axis as a third feature.
+    n_threads : int or None
+        Threads for scikit-learn's OpenMP/BLAS pools while fitting; None = the libraries' own
+        choice. Default 1: on two dimensions the work per thread is tiny, and on a busy machine
+        (several notebooks, other jobs) spinning OpenMP threads made fits 10x slower, while one
+        thread does 100,000 accounts with k chosen in 2..8 in about a second.
     n_init : int, optional
         Restarts of each model (the best is kept); default 3 for k-means, 1 for the mixture
         (which starts from k-means and costs ~10x more per fit).
@@ -120,7 +131,8 @@ class ClusterSegmenter:
     k_ : int
         Number of clusters used.
     scores_ : DataFrame
-        One row per k tried: k, silhouette, inertia (k-means) or bic (mixture), chosen.
+        One row per k tried: k, silhouette, inertia (k-means) or bic (mixture) of the fit on
+        ``fit_sample`` accounts, chosen, silhouette_sample.
     centroids_ : ndarray of shape (k_, n_features)
         Centroids in scaled units, ordered like the cluster ids.
     names_ : list of str
@@ -135,19 +147,23 @@ class ClusterSegmenter:
         k: int = 0,
         k_range: Sequence[int] = (2, 8),
         seed: int = 0,
-        silhouette_sample: int = 4000,
+        silhouette_sample: int = 2000,
+        search_sample: int = 20000,
         clip: float = 4.0,
         use_potential: bool = False,
         n_init: int | None = None,
+        n_threads: int | None = 1,
     ) -> None:
         self.method = method
         self.k = k
         self.k_range = k_range
         self.seed = seed
         self.silhouette_sample = silhouette_sample
+        self.search_sample = search_sample
         self.clip = clip
         self.use_potential = use_potential
         self.n_init = n_init
+        self.n_threads = n_threads
 
     # -- features -----------------------------------------------------------------------------
     def _fit_scaling(self, m: pd.DataFrame) -> None:
@@ -185,7 +201,9 @@ class ClusterSegmenter:
             random_state=self.seed, reg_covar=1e-4,
         )
 
-    def _check(self, n: int, n_distinct: int) -> list[int]:
+    def _check(self, n: int, n_distinct: int, score: bool = True) -> list[int]:
+        """The k to fit: the feasible part of k_range (plus a fixed k, which must be feasible).
+        With a fixed k and ``score=False`` only that k."""
         if self.method not in CLUSTER_METHODS:
             raise ParameterError(
                 f"cluster method must be one of {', '.join(CLUSTER_METHODS)}; got {self.method!r}."
@@ -199,11 +217,15 @@ class ClusterSegmenter:
                     f"and growth; the portfolio has {n} account(s) with history, {n_distinct} "
                     "distinct. Lower k, set k=0 to choose it, or use the rules method."
                 )
-            return [int(self.k)]
+            if not score:
+                return [int(self.k)]
         lo, hi = (int(x) for x in self.k_range)
         if lo < 2 or hi < lo:
             raise ParameterError(f"k_range must be [low, high] with 2 <= low <= high; got {list(self.k_range)}.")
         ks = [k for k in range(lo, hi + 1) if k <= min(n_distinct, n - 1)]
+        if self.k > 0:
+            # A fixed k is still shown among the scores of the range, for comparison.
+            return sorted(set(ks) | {int(self.k)})
         if not ks:
             raise ParameterError(
                 f"cannot choose k in {lo}..{hi}: the portfolio has {n} account(s) with history "
@@ -212,35 +234,48 @@ class ClusterSegmenter:
             )
         return ks
 
-    def fit(self, measures: pd.DataFrame) -> "ClusterSegmenter":
-        """Fit on ``measures`` (value, growth[, potential]) of the accounts with history."""
+    def fit(self, measures: pd.DataFrame, *, score: bool = True) -> "ClusterSegmenter":
+        """Fit on ``measures`` (value, growth[, potential]) of the accounts with history.
+
+        ``score=False`` skips the silhouette when k is fixed (used for last year's window,
+        where only the clusters matter).
+        """
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=self.n_threads):
+            return self._fit(measures, score)
+
+    def _fit(self, measures: pd.DataFrame, score: bool) -> "ClusterSegmenter":
         from sklearn.metrics import silhouette_score
 
         self._fit_scaling(measures)
         x = self.transform(measures)
         n = len(x)
-        n_distinct = len(np.unique(np.round(x, 9), axis=0)) if n else 0
-        ks = self._check(n, n_distinct)
+        # hash-based count of distinct points (np.unique on rows sorts, ~50x slower)
+        n_distinct = int((~pd.DataFrame(np.round(x, 9)).duplicated()).sum()) if n else 0
+        ks = self._check(n, n_distinct, score)
         rng = np.random.default_rng(self.seed)
-        idx = np.sort(rng.choice(n, size=min(n, self.silhouette_sample), replace=False))
+        # Choosing k: every candidate is fitted on a seeded sample of the portfolio (the
+        # chosen one is then refitted on everyone), and scored on a smaller sample of that.
+        search = len(ks) > 1 and n > self.search_sample
+        xs = x[np.sort(rng.choice(n, size=self.search_sample, replace=False))] if search else x
+        idx = np.sort(rng.choice(len(xs), size=min(len(xs), self.silhouette_sample), replace=False))
         rows, fitted = [], {}
         for k in ks:
-            model = self._model(k).fit(x)
-            labels = model.predict(x)
-            sub = labels[idx]
+            model = self._model(k).fit(xs)
+            sub = model.predict(xs[idx])
             n_lab = len(np.unique(sub))
             sil = (
-                float(silhouette_score(x[idx], sub, random_state=self.seed))
+                float(silhouette_score(xs[idx], sub))
                 if 2 <= n_lab <= len(idx) - 1 else np.nan
             )
-            row = {"method": self.method, "k": k, "silhouette": sil,
-                   "n_clusters_found": int(len(np.unique(labels)))}
+            row = {"method": self.method, "k": k, "silhouette": sil}
             if self.method == "kmeans":
                 row["inertia"] = float(model.inertia_)
             else:
-                row["bic"] = float(model.bic(x))
+                row["bic"] = float(model.bic(xs))
             rows.append(row)
-            fitted[k] = (model, labels)
+            fitted[k] = model
         scores = pd.DataFrame(rows)
         if self.k > 0:
             best = int(self.k)
@@ -248,13 +283,31 @@ class ClusterSegmenter:
             s = scores["silhouette"].fillna(-np.inf).to_numpy()
             best = int(scores["k"].iloc[int(np.argmax(s))])  # argmax: first (smallest k) on ties
         scores["chosen"] = scores["k"] == best
+        scores["fit_sample"] = len(xs)
         scores["silhouette_sample"] = len(idx)
         self.scores_ = scores
         self.k_ = best
-        model, labels = fitted[best]
+        model = fitted[best]
+        if search:
+            model = self._refit(model, best).fit(x)
+        labels = model.predict(x)
         centroids = model.cluster_centers_ if self.method == "kmeans" else model.means_
         self._set_clusters(model, np.asarray(centroids), labels)
         return self
+
+    def _refit(self, model, k: int):
+        """The chosen model refitted on all accounts, started from its sample solution."""
+        if self.method == "kmeans":
+            from sklearn.cluster import KMeans
+
+            return KMeans(n_clusters=k, init=model.cluster_centers_, n_init=1, random_state=self.seed)
+        from sklearn.mixture import GaussianMixture
+
+        return GaussianMixture(
+            n_components=k, covariance_type="full", n_init=1, random_state=self.seed,
+            reg_covar=1e-4, weights_init=model.weights_, means_init=model.means_,
+            precisions_init=model.precisions_,
+        )
 
     def _set_clusters(self, model, centroids: np.ndarray, labels: np.ndarray) -> None:
         names = name_centroids(centroids)

@@ -30,10 +30,15 @@ def segment_migration(previous: pd.Series, current: pd.Series) -> pd.DataFrame:
     idx = current.index.union(previous.index)
     prev = previous.reindex(idx).astype(object)
     cur = current.reindex(idx).astype(object)
-    rp = prev.map(_RANK)
-    rc = cur.map(_RANK)
+    # Work on small integer codes (-1 = not segmented): comparisons of strings are slow.
+    cats = pd.Index(list(_RANK))
+    cp = cats.get_indexer(prev.to_numpy())
+    cc = cats.get_indexer(cur.to_numpy())
+    ranks = np.array(list(_RANK.values()))
+    rp = np.where(cp >= 0, ranks[cp], -1)
+    rc = np.where(cc >= 0, ranks[cc], -1)
     direction = np.select(
-        [prev.isna() & cur.isna(), prev.isna(), cur.isna(), prev == cur, rc > rp, rc < rp],
+        [(cp < 0) & (cc < 0), cp < 0, cc < 0, cp == cc, rc > rp, rc < rp],
         ["none", "new", "lapsed", "same", "up", "down"], default="sideways",
     )
     out = pd.DataFrame({

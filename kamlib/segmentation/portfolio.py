@@ -96,7 +96,8 @@ def _selection_columns(ids: pd.Series, selection: pd.DataFrame | None) -> pd.Dat
     return out
 
 
-def _segment_window(m: pd.DataFrame, rules: RuleSegmenter, clusterer: ClusterSegmenter | None):
+def _segment_window(m: pd.DataFrame, rules: RuleSegmenter, clusterer: ClusterSegmenter | None,
+                    score: bool = True):
     hist = m["has_history"].to_numpy()
     mh = m[hist]
     seg_rule = pd.Series(np.nan, index=m.index, dtype=object)
@@ -105,7 +106,7 @@ def _segment_window(m: pd.DataFrame, rules: RuleSegmenter, clusterer: ClusterSeg
     cl_id = pd.Series(pd.NA, index=m.index, dtype="Int64")
     cl_label = pd.Series(np.nan, index=m.index, dtype=object)
     if clusterer is not None:
-        clusterer.fit(mh)
+        clusterer.fit(mh, score=score)
         seg_cl[hist] = clusterer.segment_names(clusterer.labels_)
         cl_id[hist] = clusterer.labels_
         cl_label[hist] = np.asarray(clusterer.cluster_labels_, dtype=object)[clusterer.labels_]
@@ -133,8 +134,9 @@ def segment_portfolio(
     k: int = 4,
     k_range: Sequence[int] = (2, 8),
     seed: int = 0,
-    silhouette_sample: int = 4000,
+    silhouette_sample: int = 2000,
     use_potential: bool = False,
+    n_threads: int | None = 1,
     method_shown: str = "rules",
     dpm_attractiveness_weights: Mapping[str, float] | None = None,
     dpm_strength_weights: Mapping[str, float] | None = None,
@@ -154,7 +156,7 @@ def segment_portfolio(
         See :func:`kamlib.segmentation.measures.compute_measures`.
     threshold_method, value_quantile, growth_quantile, value_threshold, growth_threshold
         See :class:`kamlib.segmentation.rules.RuleSegmenter`.
-    cluster_method, k, k_range, seed, silhouette_sample, use_potential
+    cluster_method, k, k_range, seed, silhouette_sample, use_potential, n_threads
         See :class:`kamlib.segmentation.clustering.ClusterSegmenter`.
     method_shown : {"rules", "clustering"}
         Which method fills ``segment`` (and drives strategy, summary and migration).
@@ -198,7 +200,8 @@ def segment_portfolio(
                     growth_quantile=growth_quantile, value_threshold=value_threshold,
                     growth_threshold=growth_threshold)
     cl_kw = dict(method=cluster_method, k_range=tuple(k_range), seed=seed,
-                 silhouette_sample=silhouette_sample, use_potential=use_potential)
+                 silhouette_sample=silhouette_sample, use_potential=use_potential,
+                 n_threads=n_threads)
     rules = RuleSegmenter(**rules_kw)
     clusterer: ClusterSegmenter | None = ClusterSegmenter(k=k, **cl_kw)
     try:
@@ -243,7 +246,9 @@ def segment_portfolio(
         from sklearn.metrics import adjusted_rand_score
 
         h = seg["has_history"]
-        ari = float(adjusted_rand_score(seg.loc[h, "segment_rule"], seg.loc[h, "segment_cluster"]))
+        # integer codes: the score sorts its labels, and sorting strings is slow on 100k rows
+        ari = float(adjusted_rand_score(pd.factorize(seg.loc[h, "segment_rule"])[0],
+                                        pd.factorize(seg.loc[h, "segment_cluster"])[0]))
         cluster_scores = clusterer.scores_
         clusters = clusterer.centroid_table(m[m["has_history"]])
     else:
@@ -264,9 +269,10 @@ def segment_portfolio(
                 cur = seg["segment"] if value_measure != "clv" else _segment_window(mc, RuleSegmenter(**rules_kw), None)[0]
             else:
                 k_used = clusterer.k_  # type: ignore[union-attr]
-                prev = _segment_window(mp, RuleSegmenter(**rules_kw), ClusterSegmenter(k=k_used, **cl_kw))[1]
+                prev = _segment_window(mp, RuleSegmenter(**rules_kw),
+                                       ClusterSegmenter(k=k_used, **cl_kw), score=False)[1]
                 cur = seg["segment"] if value_measure != "clv" else _segment_window(
-                    mc, RuleSegmenter(**rules_kw), ClusterSegmenter(k=k_used, **cl_kw))[1]
+                    mc, RuleSegmenter(**rules_kw), ClusterSegmenter(k=k_used, **cl_kw), score=False)[1]
             prev.index = ids.to_numpy()
             cur = pd.Series(np.asarray(cur, dtype=object), index=ids.to_numpy())
             migration = segment_migration(prev, cur)

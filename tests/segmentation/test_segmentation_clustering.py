@@ -119,3 +119,22 @@ def test_potential_axis_is_optional_and_keeps_names():
     c = ClusterSegmenter(k=4, use_potential=True).fit(m)
     assert c.centroids_.shape == (4, 3)
     assert (c.segment_names(c.labels_) == f["true_segment"].to_numpy()).all()
+
+
+def test_fixed_k_still_reports_the_scores_of_the_range():
+    _, m = _blobs()
+    c = ClusterSegmenter(k=3, k_range=(2, 6)).fit(m)
+    assert c.k_ == 3
+    assert list(c.scores_["k"]) == [2, 3, 4, 5, 6]
+    assert c.scores_.loc[c.scores_["chosen"], "k"].tolist() == [3]
+    only = ClusterSegmenter(k=3, k_range=(2, 6)).fit(m, score=False)
+    assert list(only.scores_["k"]) == [3]
+
+
+def test_k_search_on_a_sample_then_refit_on_everyone():
+    f, m = _blobs({"Star": 150, "Developing": 250, "Core": 200, "Laggard": 900})
+    c = ClusterSegmenter(k=0, search_sample=300, silhouette_sample=200, seed=4).fit(m)
+    assert c.k_ == 4
+    assert (c.scores_["fit_sample"] == 300).all()
+    assert len(c.labels_) == len(m)
+    assert (c.segment_names(c.labels_) == f["true_segment"].to_numpy()).all()
