@@ -55,13 +55,16 @@ def _money(x: float, _pos=None) -> str:
     return f"{x:.3g}"
 
 
-def place_labels(fig: Figure, ax: Axes, xs, ys, texts, max_labels: int = 25, fontsize: float = 7.5) -> int:
+def place_labels(fig: Figure, ax: Axes, xs, ys, texts, max_labels: int = 25, fontsize: float = 7.5,
+                 avoid: list | None = None) -> int:
     """Label points without labels overlapping each other.
 
     Greedy: points in the given order (most important first); each label tries offsets around
     its point at growing distances and takes the first whose box overlaps no placed label and
     stays inside the axes. Labels that find no room are left out. Boxes are computed from one
     measurement of each text, so trying positions costs no drawing.
+
+    ``avoid`` lists artists (e.g. box titles) whose boxes labels must not cover.
 
     Returns
     -------
@@ -74,7 +77,7 @@ def place_labels(fig: Figure, ax: Axes, xs, ys, texts, max_labels: int = 25, fon
     renderer = fig.canvas.get_renderer()
     ax_box = ax.get_window_extent(renderer)
     px = fig.dpi / 72.0
-    placed: list = []
+    placed: list = [a.get_window_extent(renderer) for a in (avoid or [])]
     skipped = 0
     dirs = [(1, 1), (1, -1), (-1, 1), (-1, -1), (1, 0), (-1, 0), (0, 1), (0, -1)]
     pts = ax.transData.transform(np.column_stack([np.asarray(xs, float), np.asarray(ys, float)]))
@@ -115,6 +118,11 @@ def place_labels(fig: Figure, ax: Axes, xs, ys, texts, max_labels: int = 25, fon
         ann.set_in_layout(False)
     probe.remove()
     return skipped
+
+
+def _short(names: pd.Series, n: int = 24) -> pd.Series:
+    s = names.astype(str)
+    return s.where(s.str.len() <= n, s.str.slice(0, n - 1) + "\u2026")
 
 
 def _value_floor(v: np.ndarray) -> tuple[np.ndarray, int, float]:
@@ -187,7 +195,12 @@ def portfolio_bubble(
     _clean(ax)
     ax.set_xlabel(growth_label)
     ax.set_ylabel(value_label + ", log scale")
-    note = f"; {n_floor} account(s) with value <= 0 drawn at the bottom" if n_floor else ""
+    note = ""
+    if n_floor:
+        note = f"; {n_floor} with value <= 0 at the bottom edge"
+        ax.annotate(f"{n_floor} account(s) with no value\n(e.g. lost: no sales this year)",
+                    (float(seg["growth"][y <= floor].median()), floor), xytext=(8, 10),
+                    textcoords="offset points", fontsize=7, color="#4a5568")
     ax.set_title(f"Portfolio: {len(seg)} accounts, bubble area = revenue{note}", fontsize=10, loc="left")
     leg = ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=8,
                     title="Segment (outlined = key)", title_fontsize=8)
@@ -197,8 +210,7 @@ def portfolio_bubble(
         k = seg[seg["is_key"].astype(bool)].assign(_y=y[seg["is_key"].to_numpy(dtype=bool)])
         k = k.sort_values("revenue", ascending=False)
         names = k["name"] if "name" in k else k["account_id"]
-        left = place_labels(fig, ax, k["growth"], k["_y"], names.astype(str).str.slice(0, 22),
-                            max_labels=max_labels)
+        left = place_labels(fig, ax, k["growth"], k["_y"], _short(names), max_labels=max_labels)
         if left:
             ax.text(1.01, 0.0, f"{left} key account(s)\nnot labelled\n(no room)",
                     transform=ax.transAxes, fontsize=7, color="#4a5568", va="bottom")
@@ -296,8 +308,8 @@ def dpm_bubble(dpm: pd.DataFrame, attractiveness_split: float = 5.0, strength_sp
     fig, ax = _figure(8.5, 6.0)
     d = dpm.reset_index(drop=True)
     x = d["relative_strength"].to_numpy(dtype=float)
-    lo = min(0.2, np.nanmin(x) / 1.3) if len(d) else 0.2
-    hi = max(5.0, np.nanmax(x) * 1.3) if len(d) else 5.0
+    lo = min(0.5, np.nanmin(x) / 1.25) if len(d) else 0.5
+    hi = max(2.0, np.nanmax(x) * 1.25) if len(d) else 2.0
     ax.set_xscale("log")
     ax.set_xlim(hi, lo)  # reversed: strong on the left
     ax.set_ylim(0, 10)
@@ -307,10 +319,16 @@ def dpm_bubble(dpm: pd.DataFrame, attractiveness_split: float = 5.0, strength_sp
              ("Streamline", strength_split, lo, 0, attractiveness_split)]
     from kamlib.segmentation.dpm import DPM_STRATEGIES
 
+    corners = {"Strategic": (0.01, 0.99, "left", "top"), "Star": (0.99, 0.99, "right", "top"),
+               "Status": (0.01, 0.01, "left", "bottom"), "Streamline": (0.99, 0.01, "right", "bottom")}
+    titles = []
     for name, x0, x1, y0, y1 in boxes:
         ax.fill_between([x1, x0], y0, y1, color=DPM_COLOURS[name], alpha=0.08, lw=0)
-        ax.text(np.sqrt(x0 * x1), y1 - 0.25, f"{name}\n{DPM_STRATEGIES[name].lower()}", ha="center",
-                va="top", fontsize=8, color=DPM_COLOURS[name], fontweight="bold", alpha=0.9)
+        cx, cy, ha, va = corners[name]
+        label = f"{name} (DPM)" if name == "Star" else name
+        titles.append(ax.text(cx, cy, f"{label}\n{DPM_STRATEGIES[name].lower()}", ha=ha, va=va,
+                              transform=ax.transAxes, fontsize=8, color=DPM_COLOURS[name],
+                              fontweight="bold", alpha=0.9))
     ax.axhline(attractiveness_split, color="#4a5568", lw=0.9, ls="--")
     ax.axvline(strength_split, color="#4a5568", lw=0.9, ls="--")
     for name in DPM_COLOURS:
@@ -321,7 +339,7 @@ def dpm_bubble(dpm: pd.DataFrame, attractiveness_split: float = 5.0, strength_sp
                        alpha=0.65, edgecolors="white", linewidths=0.6)
     from matplotlib.ticker import FixedLocator, NullFormatter
 
-    ticks = [t for t in (0.1, 0.25, 0.5, 1, 2, 4, 10) if lo <= t <= hi]
+    ticks = [t for t in (0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 4, 10) if lo <= t <= hi]
     ax.xaxis.set_major_locator(FixedLocator(ticks))
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:g}x"))
@@ -334,8 +352,8 @@ def dpm_bubble(dpm: pd.DataFrame, attractiveness_split: float = 5.0, strength_sp
     if len(d):
         dd = d.sort_values("revenue", ascending=False)
         names = dd["name"] if "name" in dd else dd["account_id"]
-        left = place_labels(fig, ax, dd["relative_strength"], dd["attractiveness"],
-                            names.astype(str).str.slice(0, 22), max_labels=max_labels)
+        left = place_labels(fig, ax, dd["relative_strength"], dd["attractiveness"], _short(names),
+                            max_labels=max_labels, avoid=titles)
         if left:
             ax.text(0.99, 0.01, f"{left} not labelled (no room)", transform=ax.transAxes,
                     fontsize=7, color="#4a5568", ha="right")

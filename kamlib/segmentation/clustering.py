@@ -240,6 +240,10 @@ class ClusterSegmenter:
         ``score=False`` skips the silhouette when k is fixed (used for last year's window,
         where only the clusters matter).
         """
+        # Import before limiting: threadpoolctl only reaches thread pools (OpenMP, BLAS) that are
+        # already loaded, and scikit-learn loads its OpenMP runtime on import.
+        import sklearn.cluster  # noqa: F401
+        import sklearn.metrics  # noqa: F401
         from threadpoolctl import threadpool_limits
 
         with threadpool_limits(limits=self.n_threads):
