@@ -28,13 +28,18 @@ DPM_COLOURS: dict[str, str] = {
     "Strategic": "#2f855a", "Star": "#3182ce", "Status": "#b7791f", "Streamline": "#a0aec0",
 }
 DPI = 110
+VALUE_LABELS: dict[str, str] = {"revenue": "Value: revenue, last 12 months",
+                                "margin": "Value: gross margin, last 12 months",
+                                "clv": "Value: customer lifetime value"}
 
 
 def _figure(w: float, h: float, ncols: int = 1):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(w, h), dpi=DPI, layout="constrained")
+    fig = Figure(figsize=(w, h), dpi=DPI)
+    # No constrained layout: it re-solves on every draw (slow), and it would move the axes after
+    # labels are placed; the saved PNG is cropped with bbox_inches="tight" instead.
     FigureCanvasAgg(fig)  # a renderer, needed to measure label boxes
     axes = fig.subplots(1, ncols, sharey=ncols > 1) if ncols > 1 else fig.add_subplot()
     return fig, axes
@@ -166,8 +171,8 @@ def portfolio_bubble(
     *,
     segment_col: str = "segment",
     max_labels: int = 15,
-    value_label: str = "Value (revenue, last 12 months)",
-    growth_label: str = "Growth (symmetric, last 12 vs previous 12 months)",
+    value_measure: str = "revenue",
+    growth_label: str = "Growth (last 12 months vs the earlier window)",
 ) -> Figure:
     """The portfolio: growth (x) against value (y, log scale), bubble area = revenue,
     colour = segment, key accounts outlined and labelled.
@@ -182,6 +187,8 @@ def portfolio_bubble(
         Column giving the colour (``segment``, ``segment_rule`` or ``segment_cluster``).
     max_labels : int
         Most key accounts labelled (largest revenue first).
+    value_measure : str
+        What the value axis shows ("revenue", "margin" or "clv"), for its label.
     """
     from matplotlib.ticker import FuncFormatter
 
@@ -194,7 +201,7 @@ def portfolio_bubble(
     _thresholds(ax, thresholds)
     _clean(ax)
     ax.set_xlabel(growth_label)
-    ax.set_ylabel(value_label + ", log scale")
+    ax.set_ylabel(VALUE_LABELS.get(value_measure, value_measure) + ", log scale")
     note = ""
     if n_floor:
         note = f"; {n_floor} with value <= 0 at the bottom edge"
@@ -274,6 +281,12 @@ def migration_heatmap(matrix: pd.DataFrame) -> Figure:
     the Star row (Stars slipping) highlighted."""
     from matplotlib.patches import Rectangle
 
+    if matrix is None or matrix.empty:
+        fig, ax = _figure(6.0, 1.2)
+        ax.axis("off")
+        ax.text(0.0, 0.5, "No migration: last year's window could not be segmented (see the notes).",
+                fontsize=9, va="center")
+        return fig
     m = matrix.to_numpy(dtype=float)
     rows = [SEGMENT_LABELS.get(r, r) for r in matrix.index]
     cols = [SEGMENT_LABELS.get(c, c) for c in matrix.columns]

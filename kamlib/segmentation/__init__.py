@@ -13,6 +13,7 @@ scikit-learn is imported only when clustering runs.
 
 from kamlib.segmentation.clustering import ClusterSegmenter, name_centroids
 from kamlib.segmentation.dpm import DPM_BOXES, DPM_STRATEGIES, directional_policy_matrix
+from kamlib.segmentation.inputs import SegmentationInputs, gather_inputs
 from kamlib.segmentation.measures import compute_measures, log_growth, symmetric_growth
 from kamlib.segmentation.migration import segment_migration, transition_matrix
 from kamlib.segmentation.portfolio import SegmentationResult, segment_portfolio
@@ -20,8 +21,10 @@ from kamlib.segmentation.rules import SEGMENT_LABELS, SEGMENTS, RuleSegmenter
 from kamlib.segmentation.strategy import (
     SEGMENT_STRATEGIES,
     assign_strategy,
+    portfolio_headline,
     portfolio_kpis,
     segment_summary,
+    strategy_table,
 )
 
 __all__ = [
@@ -29,5 +32,6 @@ __all__ = [
     "directional_policy_matrix", "compute_measures", "log_growth", "symmetric_growth",
     "segment_migration", "transition_matrix", "SegmentationResult", "segment_portfolio",
     "SEGMENT_LABELS", "SEGMENTS", "RuleSegmenter", "SEGMENT_STRATEGIES", "assign_strategy",
-    "portfolio_kpis", "segment_summary",
+    "portfolio_kpis", "segment_summary", "SegmentationInputs", "gather_inputs",
+    "portfolio_headline", "strategy_table",
 ]

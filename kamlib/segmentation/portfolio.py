@@ -30,11 +30,11 @@ class SegmentationResult:
         One row per account (every account of ``account_features``).
     segment_summary : DataFrame
         KPIs per segment (see :func:`kamlib.segmentation.strategy.segment_summary`).
-    migration : DataFrame or None
-        One row per account: last year's and this year's segment (None when the previous window
-        is not available; ``notes`` says why).
-    migration_matrix : DataFrame or None
-        Transition counts, rows = last year.
+    migration : DataFrame
+        One row per account: last year's and this year's segment (empty when the previous
+        window is not available; ``notes`` says why).
+    migration_matrix : DataFrame
+        Transition counts, rows = last year (empty when there is no migration).
     dpm : DataFrame
         Directional policy matrix of the key accounts (may be empty).
     dpm_factors : DataFrame
@@ -55,8 +55,8 @@ class SegmentationResult:
 
     segments: pd.DataFrame
     segment_summary: pd.DataFrame
-    migration: pd.DataFrame | None
-    migration_matrix: pd.DataFrame | None
+    migration: pd.DataFrame
+    migration_matrix: pd.DataFrame
     dpm: pd.DataFrame
     dpm_factors: pd.DataFrame
     cluster_scores: pd.DataFrame
@@ -68,17 +68,31 @@ class SegmentationResult:
     notes: list[str] = field(default_factory=list)
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        """The tables the step saves, by name (migration ones only when computed)."""
-        t = {
+        """Every table of the result by name, ready to save (plain string column names)."""
+        matrix = self.migration_matrix.copy()
+        matrix.columns = [str(c) for c in matrix.columns]
+        return {
             "segments": self.segments,
             "segment_summary": self.segment_summary,
+            "migration": self.migration,
+            "migration_matrix": matrix.reset_index() if len(matrix) else matrix,
             "dpm": self.dpm,
+            "dpm_factors": self.dpm_factors,
             "cluster_scores": self.cluster_scores,
+            "clusters": self.clusters,
         }
-        if self.migration is not None:
-            t["migration"] = self.migration
-            t["migration_matrix"] = self.migration_matrix.reset_index()  # type: ignore[union-attr]
-        return t
+
+    def movers(self, n: int = 15) -> pd.DataFrame:
+        """The accounts that changed segment, Stars slipping first, then by revenue."""
+        if self.migration.empty:
+            return self.migration
+        cols = [c for c in ("account_id", "name", "is_key", "segment_prev", "segment", "direction",
+                            "star_slipping", "revenue_prev", "revenue") if c in self.migration]
+        return self.migration.loc[self.migration["moved"], cols].head(n).reset_index(drop=True)
+
+    def notes_markdown(self, extra: list[str] | None = None) -> str:
+        """The notes (after ``extra`` ones, e.g. from loading the inputs) as a Markdown list."""
+        return "\n".join(f"- {n}" for n in [*(extra or []), *self.notes])
 
 
 def _selection_columns(ids: pd.Series, selection: pd.DataFrame | None) -> pd.DataFrame:
@@ -256,7 +270,9 @@ def segment_portfolio(
         clusters = pd.DataFrame(columns=["cluster", "cluster_label", "segment", "n_accounts"])
 
     # Migration: the same method, refitted on the window that ended a year earlier.
-    migration = matrix = None
+    migration = pd.DataFrame(columns=["account_id", "segment_prev", "segment", "direction", "moved",
+                                      "star_slipping"])
+    matrix = pd.DataFrame()
     if window_available(features, growth_window_months, lag=1):
         prev_kw = dict(mkw, value_measure="margin" if value_measure == "clv" else value_measure)
         if value_measure == "clv":
@@ -313,6 +329,9 @@ def segment_portfolio(
     if contacts is None:
         notes.append("No contacts table: DPM relationship depth uses the number of contacts, "
                      "attitude is neutral.")
+    if competitors is None:
+        notes.append("No competitor scores: DPM relative strength compares us with an average "
+                     "rival (score 5).")
 
     summary = segment_summary(seg)
     return SegmentationResult(

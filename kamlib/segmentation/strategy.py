@@ -159,3 +159,41 @@ def portfolio_kpis(summary: pd.DataFrame) -> dict[str, float]:
         "key_in_stars": get("Star", "share_key"),
         "key_in_laggards": get("Laggard", "share_key"),
     }
+
+
+def strategy_table() -> pd.DataFrame:
+    """Segment, what defines it, strategy, what it means in practice, serving model (non-key)."""
+    defin = {"Star": "high value, high growth", "Developing": "low value, high growth",
+             "Core": "high value, low growth", "Laggard": "low value, low growth"}
+    return pd.DataFrame({
+        "segment": [SEGMENT_LABELS[s] for s in SEGMENTS],
+        "position": [defin[s] for s in SEGMENTS],
+        "strategy": [SEGMENT_STRATEGIES[s] for s in SEGMENTS],
+        "in practice": [SEGMENT_ACTIONS[s] for s in SEGMENTS],
+        "serving model (non-key accounts)": [SERVING_MODELS[s] for s in SEGMENTS],
+    })
+
+
+def portfolio_headline(summary: pd.DataFrame, value_label: str = "revenue") -> str:
+    """Two sentences on the balance of the portfolio, from a segment summary (Markdown)."""
+    s = summary.set_index("segment")
+
+    def row(seg: str) -> pd.Series | None:
+        return s.loc[seg] if seg in s.index else None
+
+    parts = []
+    for seg in SEGMENTS:
+        r = row(seg)
+        if r is None or not r["n_accounts"]:
+            parts.append(f"no {SEGMENT_LABELS[seg]}")
+            continue
+        parts.append(f"**{SEGMENT_LABELS[seg]}**: {int(r['n_accounts'])} accounts "
+                     f"({r['share_accounts']:.0%}) with {r['share_revenue']:.0%} of revenue "
+                     f"and {r['share_margin']:.0%} of margin")
+    text = "; ".join(parts) + "."
+    n_key = int(s.loc["Total", "n_key"]) if "Total" in s.index else 0
+    if n_key:
+        spread = ", ".join(f"{int(s.loc[seg, 'n_key'])} {SEGMENT_LABELS[seg]}"
+                           for seg in SEGMENTS if seg in s.index and s.loc[seg, "n_key"])
+        text += f" The {n_key} key accounts split into {spread}."
+    return text
