@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from kamlib.figures import DPI, PALETTE
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
@@ -20,14 +22,12 @@ if TYPE_CHECKING:
 SEGMENT_ORDER: tuple[str, ...] = ("Star", "Developing", "Core", "Laggard")
 SEGMENT_LABELS: dict[str, str] = {"Star": "Stars", "Developing": "Developing", "Core": "Core",
                                   "Laggard": "Laggards"}
-# Same colours as figures/portfolio.py so a segment looks alike on every page.
-SEGMENT_COLOURS: dict[str, str] = {
-    "Star": "#2f855a", "Developing": "#3182ce", "Core": "#b7791f", "Laggard": "#a0aec0",
-}
+# The project palette, so a segment has the same colour on every page of the report.
+SEGMENT_COLOURS: dict[str, str] = {s: PALETTE[s] for s in SEGMENT_ORDER}
 DPM_COLOURS: dict[str, str] = {
-    "Strategic": "#2f855a", "Star": "#3182ce", "Status": "#b7791f", "Streamline": "#a0aec0",
+    "Strategic": PALETTE["good"], "Star": PALETTE["accent"], "Status": PALETTE["primary"],
+    "Streamline": PALETTE["neutral"],
 }
-DPI = 110
 VALUE_LABELS: dict[str, str] = {"revenue": "Value: revenue, last 12 months",
                                 "margin": "Value: gross margin, last 12 months",
                                 "clv": "Value: customer lifetime value"}

@@ -70,9 +70,10 @@ def gather_inputs(step: Any, value_measure: str = "revenue") -> SegmentationInpu
     tables["account_features"] = step.load("account_features")
     try:
         tables["selection_scores"] = step.load("selection_scores")
-    except KamError as exc:
-        notes.append(f"The key-account selection could not be loaded ({exc}); the segmentation "
-                     "goes on without it.")
+    except KamError:
+        # No step wrote it (the selection notebook is absent or did not run): the segmentation
+        # goes on without key accounts, and segment_portfolio's notes say what that changes.
+        pass
     if value_measure == "clv" or step.has("clv"):
         tables["clv"] = step.load("clv")
     for name in ("assessments", "contacts", "competitors"):
