@@ -34,13 +34,18 @@ VALUE_LABELS: dict[str, str] = {"revenue": "Value: revenue, last 12 months",
 
 
 def _figure(w: float, h: float, ncols: int = 1):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    # pyplot (then closed, so it keeps no global state) rather than a bare Figure: it gives the
+    # figure the notebook backend, so a returned figure displays inline like the other steps'.
+    import matplotlib.pyplot as plt
 
-    fig = Figure(figsize=(w, h), dpi=DPI)
     # No constrained layout: it re-solves on every draw (slow), and it would move the axes after
     # labels are placed; the saved PNG is cropped with bbox_inches="tight" instead.
-    FigureCanvasAgg(fig)  # a renderer, needed to measure label boxes
+    fig = plt.figure(figsize=(w, h), dpi=DPI, layout="none")
+    plt.close(fig)
+    if not hasattr(fig.canvas, "get_renderer"):  # closing may leave a bare canvas
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        FigureCanvasAgg(fig)  # label placement measures text with a renderer
     axes = fig.subplots(1, ncols, sharey=ncols > 1) if ncols > 1 else fig.add_subplot()
     return fig, axes
 
@@ -209,18 +214,22 @@ def portfolio_bubble(
                     (float(seg["growth"][y <= floor].median()), floor), xytext=(8, 10),
                     textcoords="offset points", fontsize=7, color="#4a5568")
     ax.set_title(f"Portfolio: {len(seg)} accounts, bubble area = revenue{note}", fontsize=10, loc="left")
+    has_key = "is_key" in seg and bool(seg["is_key"].any())
     leg = ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=8,
-                    title="Segment (outlined = key)", title_fontsize=8)
+                    title="Segment (outlined = key)" if has_key else "Segment", title_fontsize=8)
     for h in leg.legend_handles:
         h.set_sizes([40])
-    if "is_key" in seg and seg["is_key"].any():
-        k = seg[seg["is_key"].astype(bool)].assign(_y=y[seg["is_key"].to_numpy(dtype=bool)])
-        k = k.sort_values("revenue", ascending=False)
-        names = k["name"] if "name" in k else k["account_id"]
-        left = place_labels(fig, ax, k["growth"], k["_y"], _short(names), max_labels=max_labels)
-        if left:
-            ax.text(1.01, 0.0, f"{left} key account(s)\nnot labelled\n(no room)",
-                    transform=ax.transAxes, fontsize=7, color="#4a5568", va="bottom")
+    # Label the key accounts; without a key-account list, the largest accounts orient the reader.
+    pick = seg["is_key"].to_numpy(dtype=bool) if has_key else np.ones(len(seg), dtype=bool)
+    k = seg[pick].assign(_y=y[pick]).sort_values("revenue", ascending=False)
+    names = k["name"] if "name" in k else k["account_id"]
+    left = place_labels(fig, ax, k["growth"], k["_y"], _short(names), max_labels=max_labels)
+    if left and has_key:
+        ax.text(1.01, 0.0, f"{left} key account(s)\nnot labelled\n(no room)",
+                transform=ax.transAxes, fontsize=7, color="#4a5568", va="bottom")
+    elif not has_key:
+        ax.text(1.01, 0.0, "No key-account list:\nthe largest accounts\nare labelled",
+                transform=ax.transAxes, fontsize=7, color="#4a5568", va="bottom")
     return fig
 
 

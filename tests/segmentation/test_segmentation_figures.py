@@ -61,3 +61,16 @@ def test_profile_table_html(result):
     html = F.segment_profile(result.segment_summary).to_html()
     for word in ("Stars", "Laggards", "Total", "Invest for growth", "% revenue"):
         assert word in html
+
+
+def test_bubble_without_key_accounts_labels_the_largest(result):
+    seg = result.segments.assign(is_key=False)
+    fig = F.portfolio_bubble(seg, result.thresholds, max_labels=5)
+    labels = [t.get_text() for t in fig.axes[0].texts if t.get_text().startswith("Account")]
+    top = set(seg.nlargest(5, "revenue")["name"])
+    assert labels and set(labels) <= top
+
+
+def test_empty_migration_gives_a_message_figure():
+    fig = F.migration_heatmap(pd.DataFrame())
+    assert any("No migration" in t for t in _texts(fig))
