@@ -272,7 +272,9 @@ def silhouette_plot(cluster_scores: pd.DataFrame) -> Figure:
     ch = cs[cs["chosen"].astype(bool)]
     if len(ch):
         ax.scatter(ch["k"], ch["silhouette"], s=160, facecolors="none", edgecolors="#c53030",
-                   linewidths=1.5, zorder=3, label=f"chosen k = {int(ch['k'].iloc[0])}")
+                   linewidths=1.5, zorder=3,
+                   label=f"k used = {int(ch['k'].iloc[0])}"
+                   + (f" ({ch['k_from'].iloc[0]})" if "k_from" in ch else ""))
         ax.legend(frameon=False, fontsize=8, loc="best")
     ax.set_xticks(cs["k"].astype(int).tolist())
     ax.set_xlabel("number of clusters k")
@@ -303,6 +305,7 @@ def migration_heatmap(matrix: pd.DataFrame) -> Figure:
     row_tot = m.sum(axis=1, keepdims=True)
     share = np.divide(m, row_tot, out=np.zeros_like(m), where=row_tot > 0)
     ax.imshow(share, cmap="Blues", vmin=0, vmax=1, aspect="auto")
+    ax.grid(False)
     for i in range(m.shape[0]):
         for j in range(m.shape[1]):
             ax.text(j, i, f"{int(m[i, j])}\n{share[i, j]:.0%}" if m[i, j] else "0", ha="center",

@@ -132,7 +132,8 @@ class ClusterSegmenter:
         Number of clusters used.
     scores_ : DataFrame
         One row per k tried: k, silhouette, inertia (k-means) or bic (mixture) of the fit on
-        ``fit_sample`` accounts, chosen, silhouette_sample.
+        ``fit_sample`` accounts, chosen (the k used), k_from ("parameter k" or "best
+        silhouette"), silhouette_sample.
     centroids_ : ndarray of shape (k_, n_features)
         Centroids in scaled units, ordered like the cluster ids.
     names_ : list of str
@@ -287,6 +288,7 @@ class ClusterSegmenter:
             s = scores["silhouette"].fillna(-np.inf).to_numpy()
             best = int(scores["k"].iloc[int(np.argmax(s))])  # argmax: first (smallest k) on ties
         scores["chosen"] = scores["k"] == best
+        scores["k_from"] = "parameter k" if self.k > 0 else "best silhouette"
         scores["fit_sample"] = len(xs)
         scores["silhouette_sample"] = len(idx)
         self.scores_ = scores

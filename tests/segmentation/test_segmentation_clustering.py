@@ -127,6 +127,7 @@ def test_fixed_k_still_reports_the_scores_of_the_range():
     assert c.k_ == 3
     assert list(c.scores_["k"]) == [2, 3, 4, 5, 6]
     assert c.scores_.loc[c.scores_["chosen"], "k"].tolist() == [3]
+    assert (c.scores_["k_from"] == "parameter k").all()
     only = ClusterSegmenter(k=3, k_range=(2, 6)).fit(m, score=False)
     assert list(only.scores_["k"]) == [3]
 

@@ -50,7 +50,7 @@ def test_other_figures_render(result):
         fig.draw_without_rendering()
     assert len(figs[0].axes) == 2
     chosen = int(result.cluster_scores.loc[result.cluster_scores["chosen"], "k"].iloc[0])
-    assert f"chosen k = {chosen}" in [t.get_text() for t in figs[1].axes[0].get_legend().get_texts()]
+    assert f"k used = {chosen} (best silhouette)" in [t.get_text() for t in figs[1].axes[0].get_legend().get_texts()]
     heat = _texts(figs[2])
     assert str(int(result.migration_matrix.loc["Star", "Core"])) in " ".join(heat)
     assert figs[3].axes[0].get_xlim()[0] > figs[3].axes[0].get_xlim()[1]  # strong on the left
