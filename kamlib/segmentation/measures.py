@@ -173,7 +173,12 @@ def compute_measures(
         if "clv" not in clv.columns or "account_id" not in clv.columns:
             raise InputError("clv", "the table has no 'account_id' and 'clv' columns.",
                              "re-run the CLV step (20_clv).", column="clv")
-        m = clv.assign(account_id=clv["account_id"].astype(str)).set_index("account_id")["clv"]
+        ids = clv["account_id"].astype(str)
+        if ids.duplicated().any():
+            raise InputError("clv", "account_id is not unique.", "re-run the CLV step (20_clv).",
+                             column="account_id",
+                             rows=list(map(int, ids.index[ids.duplicated()].to_numpy() + 1)))
+        m = clv.assign(account_id=ids).set_index("account_id")["clv"]
         value = out["account_id"].map(m).astype(float).to_numpy()
         # Accounts CLV left out (e.g. never bought) are worth nothing to the model.
         value = np.where(np.isfinite(value), value, 0.0)

@@ -79,3 +79,9 @@ def test_bad_parameters_and_missing_columns():
         compute_measures(_features(), growth_window_months=6)
     with pytest.raises(InputError, match="revenue_prev_12m"):
         compute_measures(_features().drop(columns="revenue_prev_12m"))
+
+
+def test_duplicate_clv_rows_are_an_input_error():
+    clv = pd.DataFrame({"account_id": ["a", "a"], "clv": [1.0, 2.0]})
+    with pytest.raises(InputError, match="not unique"):
+        compute_measures(_features(), value_measure="clv", clv=clv)

@@ -68,3 +68,24 @@ def test_ties_fall_on_the_low_side():
 def test_bad_parameters(kw):
     with pytest.raises(ParameterError):
         RuleSegmenter(**kw).fit(_grid())
+
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+_RANK = {"Star": (1, 1), "Core": (1, 0), "Developing": (0, 1), "Laggard": (0, 0)}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    values=st.lists(st.floats(-1e6, 1e7, allow_nan=False), min_size=1, max_size=40),
+    t1=st.floats(-1e6, 1e7, allow_nan=False), dt=st.floats(0, 1e6, allow_nan=False),
+)
+def test_raising_a_threshold_never_moves_an_account_up(values, t1, dt):
+    rng = np.random.default_rng(len(values))
+    m = pd.DataFrame({"value": values, "growth": rng.uniform(-2, 2, len(values))})
+    lo = RuleSegmenter("value", value_threshold=t1, growth_threshold=0.0).fit_predict(m)
+    hi = RuleSegmenter("value", value_threshold=t1 + dt, growth_threshold=0.0).fit_predict(m)
+    for a, b in zip(lo, hi):
+        assert _RANK[b][0] <= _RANK[a][0]  # value side can only drop
+        assert _RANK[b][1] == _RANK[a][1]  # growth side untouched
