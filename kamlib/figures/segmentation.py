@@ -225,7 +225,7 @@ def portfolio_bubble(
     names = k["name"] if "name" in k else k["account_id"]
     left = place_labels(fig, ax, k["growth"], k["_y"], _short(names), max_labels=max_labels)
     if left and has_key:
-        ax.text(1.01, 0.0, f"{left} key account(s)\nnot labelled\n(no room)",
+        ax.text(1.01, 0.0, f"{left} more key account(s)\nnot labelled",
                 transform=ax.transAxes, fontsize=7, color="#4a5568", va="bottom")
     elif not has_key:
         ax.text(1.01, 0.0, "No key-account list:\nthe largest accounts\nare labelled",
