@@ -233,7 +233,8 @@ def portfolio_bubble(
     return fig
 
 
-def method_comparison(segments: pd.DataFrame, thresholds: dict | None = None, ari: float | None = None) -> Figure:
+def method_comparison(segments: pd.DataFrame, thresholds: dict | None = None,
+                      ari: float | None = None) -> Figure:
     """Rules and clusters side by side on the same axes (value log scale)."""
     from matplotlib.ticker import FuncFormatter
 
@@ -402,7 +403,8 @@ def segment_profile(summary: pd.DataFrame) -> Styler:
         .bar(subset=pd.IndexSlice[t.index[t["Segment"] != "Total"], ["% revenue", "% accounts"]],
              color="#bee3f8", vmin=0, vmax=1)
         .set_table_styles([
-            {"selector": "th", "props": "text-align: left; padding: 4px 8px; border-bottom: 1px solid #a0aec0"},
+            {"selector": "th",
+             "props": "text-align: left; padding: 4px 8px; border-bottom: 1px solid #a0aec0"},
             {"selector": "td", "props": "padding: 3px 8px"},
         ])
     )

@@ -5,14 +5,16 @@ Features. Value is skewed (a few accounts carry most of the revenue), so it ente
 accounts, linear near zero, defined for negative values (credit notes). Growth enters as it is.
 Each feature is then centred on its median, divided by its standard deviation after winsorising
 the outer 1 % on each side (the IQR when that is 0, else 1), and clipped to +-``clip``, so a
-handful of extreme accounts can neither set the scale nor pull a centroid of their own. The optional potential axis is scaled like value; accounts
-without a wallet estimate get the median (0 after scaling).
+handful of extreme accounts can neither set the scale nor pull a centroid of their own. The
+optional potential axis is scaled like value; accounts without a wallet estimate get the
+median (0 after scaling).
 
 Choosing k. With ``k=0`` every k in ``k_range`` is fitted on a seeded sample of at most
 ``search_sample`` accounts and scored by the mean silhouette on a seeded sample of at most
 ``silhouette_sample`` of them (silhouette costs O(n^2)); the best score wins, ties going to the
-smaller k, and that model is refitted on all accounts starting from its sample solution. Only k that the data can support are
-tried (at most the number of distinct points, at most n - 1).
+smaller k, and that model is refitted on all accounts starting from its sample solution. Only
+the k the data can support are tried (at most the number of distinct points, at most n - 1).
+With a fixed k the silhouettes of the range are still reported, for comparison.
 
 Naming. Centroids (in scaled units) are compared with the unweighted mean of all centroids, so
 cluster sizes do not move the reference point:
@@ -222,7 +224,8 @@ class ClusterSegmenter:
                 return [int(self.k)]
         lo, hi = (int(x) for x in self.k_range)
         if lo < 2 or hi < lo:
-            raise ParameterError(f"k_range must be [low, high] with 2 <= low <= high; got {list(self.k_range)}.")
+            raise ParameterError(
+                f"k_range must be [low, high] with 2 <= low <= high; got {list(self.k_range)}.")
         ks = [k for k in range(lo, hi + 1) if k <= min(n_distinct, n - 1)]
         if self.k > 0:
             # A fixed k is still shown among the scores of the range, for comparison.

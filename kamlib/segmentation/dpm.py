@@ -66,7 +66,8 @@ DPM_STRATEGIES: dict[str, str] = {
 NEUTRAL = 5.0
 
 
-def check_weights(weights: Mapping[str, float], allowed: Mapping[str, float], axis: str) -> dict[str, float]:
+def check_weights(weights: Mapping[str, float], allowed: Mapping[str, float],
+                  axis: str) -> dict[str, float]:
     """Validate DPM weights: known factors, non-negative, summing to 100."""
     w = {str(k): float(v) for k, v in dict(weights).items()}
     unknown = sorted(set(w) - set(allowed))

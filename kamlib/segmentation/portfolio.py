@@ -282,7 +282,8 @@ def segment_portfolio(
         try:
             if method_shown == "rules":
                 prev = _segment_window(mp, RuleSegmenter(**rules_kw), None)[0]
-                cur = seg["segment"] if value_measure != "clv" else _segment_window(mc, RuleSegmenter(**rules_kw), None)[0]
+                cur = seg["segment"] if value_measure != "clv" else _segment_window(
+                    mc, RuleSegmenter(**rules_kw), None)[0]
             else:
                 k_used = clusterer.k_  # type: ignore[union-attr]
                 prev = _segment_window(mp, RuleSegmenter(**rules_kw),
@@ -321,7 +322,8 @@ def segment_portfolio(
         dpm = dpm.merge(seg[["account_id", "segment", "is_key"]], on="account_id", how="left")
     else:
         notes.append("The selection step marked no key account, so there is no DPM.")
-        dpm = pd.DataFrame(columns=["account_id", "name", "attractiveness", "relative_strength", "dpm_box"])
+        dpm = pd.DataFrame(columns=["account_id", "name", "attractiveness", "relative_strength",
+                                    "dpm_box"])
         dpm_factors = pd.DataFrame(columns=["axis", "factor", "weight", "source"])
     if assessments is None:
         notes.append("No manager assessments: DPM attractiveness uses data proxies only "

@@ -44,8 +44,14 @@ SERVING_MODELS: dict[str, str] = {
 KEY_SERVING_MODEL = "key-account team"
 
 
+def _is_key(df: pd.DataFrame) -> pd.Series:
+    if "is_key" not in df:
+        return pd.Series(False, index=df.index)
+    return df["is_key"].astype(object).where(df["is_key"].notna(), False).astype(bool)
+
+
 def assign_strategy(segments: pd.DataFrame) -> pd.DataFrame:
-    """Add ``strategy``, ``actions`` and ``serving_model`` to a segments table.
+    """Add ``strategy``, ``actions`` and ``segment_serving_model`` to a segments table.
 
     Key accounts (``is_key``) keep the key-account team whatever their segment; a key account
     that is a Laggard is flagged in ``strategy`` for a review of its key status.
@@ -62,13 +68,14 @@ def assign_strategy(segments: pd.DataFrame) -> pd.DataFrame:
     """
     out = segments.copy()
     seg = out["segment"]
-    is_key = out["is_key"].fillna(False).astype(bool) if "is_key" in out else pd.Series(False, index=out.index)
+    is_key = _is_key(out)
     out["strategy"] = seg.map(SEGMENT_STRATEGIES).fillna("No purchases: reactivate or drop")
     out.loc[is_key & (seg == "Laggard"), "strategy"] = "Manage for cash; review key status"
     out["actions"] = seg.map(SEGMENT_ACTIONS).fillna(
         "No purchases in the windows compared: decide whether to win the account back or drop it."
     )
-    out["serving_model"] = np.where(is_key, KEY_SERVING_MODEL, seg.map(SERVING_MODELS).fillna("no active serving"))
+    out["segment_serving_model"] = np.where(
+        is_key, KEY_SERVING_MODEL, seg.map(SERVING_MODELS).fillna("no active serving"))
     return out
 
 
@@ -90,7 +97,7 @@ def segment_summary(segments: pd.DataFrame) -> pd.DataFrame:
     """
     df = segments.copy()
     df["segment"] = df["segment"].astype(object).where(df["segment"].notna(), NOT_SEGMENTED)
-    is_key = df["is_key"].fillna(False).astype(bool) if "is_key" in df else pd.Series(False, index=df.index)
+    is_key = _is_key(df)
     df["_key"] = is_key
     order = list(SEGMENTS) + ([NOT_SEGMENTED] if (df["segment"] == NOT_SEGMENTED).any() else [])
     g = df.groupby("segment", sort=False)

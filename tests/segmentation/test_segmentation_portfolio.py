@@ -25,7 +25,7 @@ def test_rules_and_clusters_agree_on_balanced_blobs():
     assert r.ari == pytest.approx(1.0)
     assert (s["segment"] == s["segment_rule"]).all()
     assert s["method"].iloc[0] == "rules (median)"
-    assert {"value", "growth", "potential", "strategy", "is_key", "serving_model"} <= set(s.columns)
+    assert {"value", "growth", "potential", "strategy", "is_key", "segment_serving_model"} <= set(s.columns)
 
 
 def test_method_shown_clustering_and_strategies():
@@ -36,8 +36,8 @@ def test_method_shown_clustering_and_strategies():
     assert s["method"].iloc[0] == "kmeans (k=4)"
     assert (s.loc[s["segment"] == "Star", "strategy"] == "Invest for growth").all()
     lag = s[(s["segment"] == "Laggard") & ~s["is_key"]]
-    assert (lag["serving_model"] == "inside sales / e-commerce").all()
-    assert (s.loc[s["is_key"], "serving_model"] == "key-account team").all()
+    assert (lag["segment_serving_model"] == "inside sales / e-commerce").all()
+    assert (s.loc[s["is_key"], "segment_serving_model"] == "key-account team").all()
 
 
 def test_summary_shares_add_up_and_key_accounts_spread():
