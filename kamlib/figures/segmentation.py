@@ -413,3 +413,37 @@ def segment_profile(summary: pd.DataFrame) -> Styler:
         sty = sty.set_properties(subset=pd.IndexSlice[total, :], **{"font-weight": "bold",
                                                                    "border-top": "1px solid #a0aec0"})
     return sty
+
+
+def movers_table(movers: pd.DataFrame) -> Styler | pd.DataFrame:
+    """The accounts that changed segment, as an HTML table with slipping Stars in red."""
+    if movers.empty:
+        return movers
+    t = movers.copy()
+    for col in ("segment_prev", "segment"):
+        t[col] = t[col].map(lambda s: SEGMENT_LABELS.get(s, s))
+    money_cols = [c for c in ("revenue_prev", "revenue") if c in t]
+
+    def slipping(row: pd.Series) -> list[str]:
+        style = "color: #c62828; font-weight: bold" if row.get("star_slipping", False) else ""
+        return [style] * len(row)
+
+    return (t.style.hide(axis="index").apply(slipping, axis=1)
+            .format({c: _money for c in money_cols}, na_rep="-"))
+
+
+def dpm_table(dpm: pd.DataFrame) -> Styler | pd.DataFrame:
+    """The DPM of the key accounts as an HTML table, the box coloured like the chart."""
+    cols = [c for c in ("account_id", "name", "attractiveness", "strength", "relative_strength",
+                        "dpm_box", "dpm_strategy", "segment") if c in dpm]
+    if dpm.empty:
+        return dpm[cols]
+    t = dpm[cols]
+
+    def box_colour(v: object) -> str:
+        c = DPM_COLOURS.get(str(v))
+        return f"color: {c}; font-weight: bold" if c else ""
+
+    return (t.style.hide(axis="index").map(box_colour, subset=["dpm_box"])
+            .format({"attractiveness": "{:.1f}", "strength": "{:.1f}",
+                     "relative_strength": "{:.2f}x"}, na_rep="-"))

@@ -74,3 +74,18 @@ def test_bubble_without_key_accounts_labels_the_largest(result):
 def test_empty_migration_gives_a_message_figure():
     fig = F.migration_heatmap(pd.DataFrame())
     assert any("No migration" in t for t in _texts(fig))
+
+
+def test_movers_and_dpm_tables(result):
+    mv = result.movers(40)
+    assert mv["star_slipping"].any() and not mv["star_slipping"].all()
+    sty = F.movers_table(mv)
+    html = sty.to_html()
+    ctx = sty._compute().ctx  # (row, col) -> css of each styled cell
+    red_rows = {r for (r, _c), css in ctx.items() if ("color", "#c62828") in css}
+    assert red_rows == set(np.flatnonzero(mv["star_slipping"].to_numpy()))
+    assert "Stars" in html
+    assert F.movers_table(mv.iloc[:0]).empty
+    dhtml = F.dpm_table(result.dpm).to_html()
+    assert "x</td>" in dhtml
+    assert any(box in dhtml for box in ("Strategic", "Status", "Streamline"))
