@@ -89,3 +89,12 @@ def test_movers_and_dpm_tables(result):
     dhtml = F.dpm_table(result.dpm).to_html()
     assert "x</td>" in dhtml
     assert any(box in dhtml for box in ("Strategic", "Status", "Streamline"))
+
+
+def test_no_key_accounts_gives_an_empty_dpm_that_still_draws():
+    f = synthetic_features({"Star": 10, "Laggard": 10}, seed=1)
+    sel = pd.DataFrame({"account_id": f["account_id"], "is_key": False})
+    r = segment_portfolio(f, selection=sel, k=2)
+    assert r.dpm.empty and any("no key account" in n for n in r.notes)
+    F.dpm_bubble(r.dpm).draw_without_rendering()
+    assert F.dpm_table(r.dpm).empty
