@@ -325,14 +325,22 @@ def migration_heatmap(matrix: pd.DataFrame) -> Figure:
     return fig
 
 
-def dpm_bubble(dpm: pd.DataFrame, attractiveness_split: float = 5.0, strength_split: float = 1.0,
-               max_labels: int = 30) -> Figure:
+def dpm_bubble(dpm: pd.DataFrame, attractiveness_split: float | None = None,
+               strength_split: float | None = None, max_labels: int = 30) -> Figure:
     """McDonald's directional policy matrix: relative strength (x, log scale, high on the left as
-    in the classic chart) against attractiveness (y, 0-10); bubble area = our revenue."""
+    in the classic chart) against attractiveness (y, 0-10); bubble area = our revenue.
+
+    The box boundaries default to those the DPM was computed with (its ``attractiveness_split``
+    and ``strength_split`` columns), else 5 and 1."""
     from matplotlib.ticker import FuncFormatter
 
     fig, ax = _figure(8.5, 6.0)
     d = dpm.reset_index(drop=True)
+    if attractiveness_split is None:
+        attractiveness_split = (float(d["attractiveness_split"].iloc[0])
+                                if "attractiveness_split" in d and len(d) else 5.0)
+    if strength_split is None:
+        strength_split = float(d["strength_split"].iloc[0]) if "strength_split" in d and len(d) else 1.0
     x = d["relative_strength"].to_numpy(dtype=float)
     lo = min(0.5, np.nanmin(x) / 1.25) if len(d) else 0.5
     hi = max(2.0, np.nanmax(x) * 1.25) if len(d) else 2.0
@@ -371,8 +379,8 @@ def dpm_bubble(dpm: pd.DataFrame, attractiveness_split: float = 5.0, strength_sp
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:g}x"))
     ax.set_xlabel("our relative strength (ours / best competitor), log scale - stronger to the left")
     ax.set_ylabel("account attractiveness (0-10)")
-    ax.set_title(f"Directional policy matrix: {len(d)} key accounts, bubble area = our revenue",
-                 fontsize=10, loc="left")
+    ax.set_title(f"Directional policy matrix: {len(d)} key accounts, bubble area = our revenue; "
+                 f"attractive = above {attractiveness_split:.1f}", fontsize=10, loc="left")
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     if len(d):
@@ -381,8 +389,7 @@ def dpm_bubble(dpm: pd.DataFrame, attractiveness_split: float = 5.0, strength_sp
         left = place_labels(fig, ax, dd["relative_strength"], dd["attractiveness"], _short(names),
                             max_labels=max_labels, avoid=titles)
         if left:
-            ax.text(0.99, 0.01, f"{left} not labelled (no room)", transform=ax.transAxes,
-                    fontsize=7, color="#4a5568", ha="right")
+            ax.set_title(ax.get_title() + f" ({left} not labelled)", fontsize=10, loc="left")
     return fig
 
 

@@ -14,6 +14,10 @@ Status             unattractive, strong   maintain cost-effectively
 Streamline         unattractive, weak     manage for cash, reduce cost to serve
 =================  =====================  ============================================
 
+Attractive means above the split: by default the median attractiveness of the accounts plotted
+(the matrix ranks the key accounts against each other), or a fixed score. Strong means a
+relative strength above 1 (ahead of the best competitor).
+
 The DPM "Star" box is *not* the value x growth "Star" segment; the columns are ``dpm_box`` and
 ``segment`` so they cannot be confused.
 
@@ -140,7 +144,7 @@ def directional_policy_matrix(
     competitors: pd.DataFrame | None = None,
     attractiveness_weights: Mapping[str, float] | None = None,
     strength_weights: Mapping[str, float] | None = None,
-    attractiveness_split: float = 5.0,
+    attractiveness_split: float | str = "median",
     strength_split: float = 1.0,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Place accounts in the directional policy matrix.
@@ -157,15 +161,20 @@ def directional_policy_matrix(
         (account_id, competitor_score 0-10).
     attractiveness_weights, strength_weights : mapping, optional
         Factor -> weight, adding up to 100; unnamed factors get weight 0.
-    attractiveness_split, strength_split : float
-        Box boundaries: attractiveness above the split is high; relative strength above the
-        split is strong.
+    attractiveness_split : float or "median"
+        Attractiveness above the split is high. ``"median"`` (default) splits at the median of
+        the accounts plotted: accounts chosen as key are usually all attractive in absolute
+        terms, and the matrix is meant to rank them against each other (McDonald leaves the
+        line to judgement). A number (e.g. 5, the middle of the 0-10 scale) fixes it.
+    strength_split : float
+        Relative strength above the split is strong (1 = on a par with the best competitor).
 
     Returns
     -------
     dpm : DataFrame
         account_id, name, revenue, attractiveness, strength, competitor_strength,
-        relative_strength, dpm_box, dpm_strategy, and every factor score (``attr_<factor>``,
+        relative_strength, attractiveness_split and strength_split (the box boundaries used),
+        dpm_box, dpm_strategy, and every factor score (``attr_<factor>``,
         ``str_<factor>``), one row per account, attractive first.
     factors : DataFrame
         axis, factor, weight, source: what each score was computed from in this run.
@@ -233,7 +242,21 @@ def directional_policy_matrix(
     out["competitor_strength"] = comp
     # A floor keeps the log axis finite for an account where we have no strength at all.
     out["relative_strength"] = out["strength"].clip(lower=0.1) / comp
-    hi_a = out["attractiveness"] > attractiveness_split
+    if isinstance(attractiveness_split, str) and attractiveness_split != "median":
+        try:  # a notebook parameter arrives as text: "5" means 5
+            attractiveness_split = float(attractiveness_split)
+        except ValueError:
+            pass
+    if attractiveness_split == "median":
+        a_split = float(out["attractiveness"].median()) if len(out) else 5.0
+    elif isinstance(attractiveness_split, (int, float)) and 0 <= attractiveness_split <= 10:
+        a_split = float(attractiveness_split)
+    else:
+        raise ParameterError("the DPM attractiveness split must be 'median' or a number from 0 "
+                             f"to 10; got {attractiveness_split!r}.")
+    out["attractiveness_split"] = a_split
+    out["strength_split"] = float(strength_split)
+    hi_a = out["attractiveness"] > a_split
     hi_s = out["relative_strength"] > strength_split
     out["dpm_box"] = np.where(hi_a, np.where(hi_s, "Strategic", "Star"),
                               np.where(hi_s, "Status", "Streamline"))

@@ -155,6 +155,7 @@ def segment_portfolio(
     dpm_attractiveness_weights: Mapping[str, float] | None = None,
     dpm_strength_weights: Mapping[str, float] | None = None,
     dpm_top_n: int = 25,
+    dpm_attractiveness_split: float | str = "median",
 ) -> SegmentationResult:
     """Segment the portfolio by value x growth, side by side with rules and clusters.
 
@@ -178,6 +179,9 @@ def segment_portfolio(
         DPM factor weights adding up to 100 (defaults in :mod:`kamlib.segmentation.dpm`).
     dpm_top_n : int
         Without a selection step, the DPM shows the ``dpm_top_n`` accounts of highest value.
+    dpm_attractiveness_split : "median" or float
+        Where DPM attractiveness counts as high (see
+        :func:`kamlib.segmentation.dpm.directional_policy_matrix`).
 
     Returns
     -------
@@ -318,6 +322,7 @@ def segment_portfolio(
         dpm, dpm_factors = directional_policy_matrix(
             features, key_ids, assessments=assessments, contacts=contacts, competitors=competitors,
             attractiveness_weights=dpm_attractiveness_weights, strength_weights=dpm_strength_weights,
+            attractiveness_split=dpm_attractiveness_split,
         )
         dpm = dpm.merge(seg[["account_id", "segment", "is_key"]], on="account_id", how="left")
     else:

@@ -81,3 +81,21 @@ def test_weights_must_be_known_and_add_to_100(weights):
 def test_unknown_key_account_is_an_input_error():
     with pytest.raises(InputError, match="not in account_features"):
         directional_policy_matrix(_features(), ["a", "zz"])
+
+
+def test_attractiveness_split_median_or_fixed():
+    kw = dict(assessments=_assess(), attractiveness_weights={"strategic_fit": 100},
+              strength_weights={"share_of_wallet": 100})
+    med, _ = directional_policy_matrix(_features(), ["a", "b", "c", "d"], **kw)
+    assert (med["attractiveness_split"] == 5.0).all()  # median of 9, 7, 2, 3
+    fixed, _ = directional_policy_matrix(_features(), ["a", "b", "c", "d"],
+                                         attractiveness_split=8.0, **kw)
+    d = fixed.set_index("account_id")["dpm_box"]
+    assert d["a"] == "Strategic" and d["b"] == "Streamline"  # 7 is not above 8; b is weak
+    # all-attractive key accounts still split in two halves by the median
+    high = _assess().assign(strategic_fit=lambda x: x["strategic_fit"].clip(lower=6) + 1)
+    m2, _ = directional_policy_matrix(_features(), ["a", "b", "c", "d"], **{**kw, "assessments": high})
+    assert (m2["attractiveness"] > 5).all()
+    assert m2["dpm_box"].isin(["Strategic", "Star"]).sum() == 2
+    with pytest.raises(ParameterError):
+        directional_policy_matrix(_features(), ["a"], attractiveness_split="mean")
