@@ -340,17 +340,22 @@ def dpm_bubble(dpm: pd.DataFrame, attractiveness_split: float | None = None,
         attractiveness_split = (float(d["attractiveness_split"].iloc[0])
                                 if "attractiveness_split" in d and len(d) else 5.0)
     if strength_split is None:
-        strength_split = float(d["strength_split"].iloc[0]) if "strength_split" in d and len(d) else 1.0
+        strength_split = (float(d["strength_split"].iloc[0])
+                          if "strength_split" in d and len(d) else 1.0)
     x = d["relative_strength"].to_numpy(dtype=float)
     lo = min(0.5, np.nanmin(x) / 1.25) if len(d) else 0.5
     hi = max(2.0, np.nanmax(x) * 1.25) if len(d) else 2.0
     ax.set_xscale("log")
     ax.set_xlim(hi, lo)  # reversed: strong on the left
-    ax.set_ylim(0, 10)
+    # The 0-10 scale, cut off below the accounts (with room for the lower boxes' titles): key
+    # accounts rarely score low, and an empty lower half would squeeze the labels.
+    low = min(float(d["attractiveness"].min()), attractiveness_split) if len(d) else 0.0
+    y_lo = max(0.0, float(np.floor(low - 1.5)))
+    ax.set_ylim(y_lo, 10)
     boxes = [("Strategic", hi, strength_split, attractiveness_split, 10),
              ("Star", strength_split, lo, attractiveness_split, 10),
-             ("Status", hi, strength_split, 0, attractiveness_split),
-             ("Streamline", strength_split, lo, 0, attractiveness_split)]
+             ("Status", hi, strength_split, y_lo, attractiveness_split),
+             ("Streamline", strength_split, lo, y_lo, attractiveness_split)]
     from kamlib.segmentation.dpm import DPM_STRATEGIES
 
     corners = {"Strategic": (0.01, 0.99, "left", "top"), "Star": (0.99, 0.99, "right", "top"),
@@ -378,7 +383,7 @@ def dpm_bubble(dpm: pd.DataFrame, attractiveness_split: float | None = None,
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:g}x"))
     ax.set_xlabel("our relative strength (ours / best competitor), log scale - stronger to the left")
-    ax.set_ylabel("account attractiveness (0-10)")
+    ax.set_ylabel("account attractiveness (0-10 scale)")
     ax.set_title(f"Directional policy matrix: {len(d)} key accounts, bubble area = our revenue; "
                  f"attractive = above {attractiveness_split:.1f}", fontsize=10, loc="left")
     for side in ("top", "right"):
@@ -389,7 +394,8 @@ def dpm_bubble(dpm: pd.DataFrame, attractiveness_split: float | None = None,
         left = place_labels(fig, ax, dd["relative_strength"], dd["attractiveness"], _short(names),
                             max_labels=max_labels, avoid=titles)
         if left:
-            ax.set_title(ax.get_title() + f" ({left} not labelled)", fontsize=10, loc="left")
+            ax.set_title(ax.get_title(loc="left") + f" ({left} not labelled)", fontsize=10,
+                         loc="left")
     return fig
 
 
