@@ -1,0 +1,1 @@
+"""Figures, one module per concept (``figures/selection.py``, ``figures/planning.py``, ...)."""

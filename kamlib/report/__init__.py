@@ -1,0 +1,1 @@
+"""Presentation: HTML pages and Excel workbooks built from analysis results."""
