@@ -16,6 +16,8 @@ from html import escape
 import numpy as np
 import pandas as pd
 
+from kamlib.planning._common import records
+
 ROLE_ABBR: dict[str, str] = {
     "initiator": "In", "user": "U", "influencer": "Inf", "decider": "D", "buyer": "B", "gatekeeper": "G",
 }
@@ -77,7 +79,7 @@ def relationship_map_svg(contacts: pd.DataFrame, width: int = 440, height: int =
     else:
         # small deterministic jitter so contacts with the same power and attitude don't hide each other
         seen: dict[tuple, int] = {}
-        for r in contacts.to_dict("records"):
+        for r in records(contacts):
             p = r["power"] if r["power"] == r["power"] else 3.0
             a = r["attitude"] if r["attitude"] == r["attitude"] else 0.0
             k = (p, a)
@@ -112,15 +114,16 @@ def category_trend_svg(trend: pd.DataFrame, width: int = 440, max_categories: in
         return ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 440 40" width="440" height="40" '
                 'font-family="Helvetica, Arial, sans-serif" font-size="11"><text x="4" y="24" fill="#555">'
                 'No purchases in the last three years</text></svg>')
-    t = trend.sort_values("revenue_0", ascending=False)
-    if len(t) > max_categories:
-        head, rest = t.head(max_categories - 1), t.iloc[max_categories - 1:]
-        other = rest[["revenue_0", "revenue_1", "revenue_2"]].sum().to_dict()
-        other["category"] = f"other ({len(rest)})"
-        t = pd.concat([head, pd.DataFrame([other])], ignore_index=True)
+    rows = sorted(records(trend[["category", "revenue_0", "revenue_1", "revenue_2"]]),
+                  key=lambda r: -r["revenue_0"])
+    if len(rows) > max_categories:
+        rest = rows[max_categories - 1:]
+        rows = rows[: max_categories - 1] + [dict(
+            category=f"other ({len(rest)})",
+            **{k: sum(r[k] for r in rest) for k in ("revenue_0", "revenue_1", "revenue_2")})]
     label_w, row_h, bar_h = 110, 30, 7
-    height = 22 + row_h * len(t) + 18
-    vmax = float(t[["revenue_0", "revenue_1", "revenue_2"]].to_numpy().max()) or 1.0
+    height = 22 + row_h * len(rows) + 18
+    vmax = max(max(r[k] for k in ("revenue_0", "revenue_1", "revenue_2")) for r in rows) or 1.0
     pw = width - label_w - 60
     colours = (("revenue_2", "#cfd8dc"), ("revenue_1", "#90a4ae"), ("revenue_0", "#1565c0"))
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
@@ -131,7 +134,7 @@ def category_trend_svg(trend: pd.DataFrame, width: int = 440, max_categories: in
         out.append(f'<rect x="{lx}" y="4" width="9" height="9" fill="{col}"/>'
                    f'<text x="{lx + 12}" y="12" fill="#333">{lab}</text>')
         lx += 95
-    for i, r in enumerate(t.to_dict("records")):
+    for i, r in enumerate(rows):
         y0 = 22 + i * row_h
         out.append(f'<text x="{label_w - 6}" y="{y0 + 14}" text-anchor="end" fill="#222">'
                    f'{escape(str(r["category"])[:18])}</text>')

@@ -77,3 +77,10 @@ def money(x: float) -> str:
     if a >= 1e3:
         return f"{x / 1e3:.1f}k"
     return f"{x:.0f}"
+
+
+def records(df: pd.DataFrame) -> list[dict]:
+    """``df.to_dict("records")``, faster: one ``tolist`` per column instead of a row iterator
+    (pandas 3's ``to_dict`` costs milliseconds per call, and pages call it hundreds of times)."""
+    cols = list(df.columns)
+    return [dict(zip(cols, vals)) for vals in zip(*(df[c].tolist() for c in cols))] if len(df) else []

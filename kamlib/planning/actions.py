@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kamlib.planning._common import money, workday
+from kamlib.planning._common import money, records, workday
+from kamlib.planning.relationship import by_account
 
 ACTION_RULES: dict[str, tuple[int, str, str]] = {
     # gap: (days until due, priority, objective kind it serves)
@@ -39,6 +40,13 @@ ACTION_COLUMNS: list[str] = [
 """Columns of :func:`actions` (the ``plan_actions`` table)."""
 
 _PRIO = {"high": 0, "medium": 1, "low": 2}
+
+
+def _records(df: pd.DataFrame) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {}
+    for r in records(df):
+        out.setdefault(r["account_id"], []).append(r)
+    return out
 CHECKPOINTS: tuple[int, ...] = (30, 60, 90)
 
 
@@ -90,11 +98,18 @@ def actions(
     """
     obj_ids = set(objectives["objective_id"]) if len(objectives) else set()
     am = dict(zip(profile["account_id"], profile["account_manager"]))
-    by_acc_c = {k: g for k, g in contacts_view.groupby("account_id", sort=False)} if len(contacts_view) else {}
-    by_acc_f = {k: g for k, g in flags.groupby("account_id", sort=False)} if len(flags) else {}
-    by_acc_w = {k: g for k, g in whitespace.groupby("account_id", sort=False)} if len(whitespace) else {}
-    by_acc_t = {k: g for k, g in trend.groupby("account_id", sort=False)} if len(trend) else {}
-    summ = summary.set_index("account_id") if len(summary) else pd.DataFrame()
+    by_acc_c = by_account(contacts_view) if len(contacts_view) else {}
+    by_acc_f: dict[str, dict[str, str]] = {}
+    for aid_, flag, ids in zip(flags["account_id"], flags["flag"], flags["contact_ids"]):
+        by_acc_f.setdefault(aid_, {})[flag] = ids
+    by_acc_w = _records(whitespace[whitespace["potential"] > 0]) if len(whitespace) else {}
+    if len(trend):
+        t = trend[(trend["revenue_1"] > 0) & (trend["change"] <= -decline_share * trend["revenue_1"])
+                  & (-trend["change"] >= decline_min)].sort_values("change")
+        by_acc_t = _records(t)
+    else:
+        by_acc_t = {}
+    roles_unknown = dict(zip(summary["account_id"], summary["roles_unknown"])) if len(summary) else {}
     rows = []
     for aid in profile["account_id"]:
         owner_am = am.get(aid)
@@ -114,11 +129,10 @@ def actions(
                             owner=owner or owner_am, days=days if days is not None else d,
                             priority=prio, contact_id=contact_id, category=category, value=value))
 
-        c = by_acc_c.get(aid)
-        fl = by_acc_f.get(aid)
-        fset = dict(zip(fl["flag"], fl["contact_ids"])) if fl is not None else {}
-        names = dict(zip(c["contact_id"], c["contact_name"])) if c is not None else {}
-        owners = dict(zip(c["contact_id"], c["owner"])) if c is not None else {}
+        c = by_acc_c.get(aid, [])
+        fset = by_acc_f.get(aid, {})
+        names = {x["contact_id"]: x["contact_name"] for x in c}
+        owners = {x["contact_id"]: x["owner"] for x in c}
         if "no_contacts" in fset:
             add("no_contacts", "Map the buying centre: name the people in all six DMU roles "
                 "(initiator, user, influencer, decider, buyer, gatekeeper) and record them in the CRM")
@@ -137,45 +151,40 @@ def actions(
                 add("no_decider", "Find out who decides: ask the buyer and our champion who signs off, "
                     "and get an introduction")
         if "single_point_of_contact" in fset:
-            have = set(c["function"]) if c is not None else set()
+            have = {x["function"] for x in c}
             target = next((f for f in ("operations", "finance", "engineering", "logistics", "management")
                            if f not in have), "another function")
             add("single_point_of_contact", f"Open a second thread: introduce our {target} counterpart "
                 f"to theirs so the relationship no longer hangs on one person")
-        if c is not None and len(c):
-            stale = c[c["stale"]].copy()
-            stale["_dec"] = stale["dmu_roles"].str.contains("decider")
-            stale = stale.sort_values(["_dec", "power"], ascending=[False, False], na_position="last")
-            for s in stale.head(3).to_dict("records"):
-                gap = "stale_decider" if s["_dec"] else "stale_contact"
-                when = "never" if s["days_since_contact"] != s["days_since_contact"] else f"{s['days_since_contact']:.0f} days ago"
-                add(gap, f"Re-engage {s['contact_name']} ({s['dmu_roles'].replace(';', ', ') or s['function']}; "
-                    f"last contact {when})", owner=s["owner"] or None, contact_id=s["contact_id"])
+        stale = sorted((x for x in c if x["stale"]),
+                       key=lambda x: ("decider" not in x["_roles"], -(x["power"] if x["power"] == x["power"] else 0)))
+        for x in stale[:3]:
+            gap = "stale_decider" if "decider" in x["_roles"] else "stale_contact"
+            d = x["days_since_contact"]
+            when = "never" if d != d else f"{d:.0f} days ago"
+            add(gap, f"Re-engage {x['contact_name']} ({x['dmu_roles'].replace(';', ', ') or x['function']}; "
+                f"last contact {when})", owner=x["owner"] or None, contact_id=x["contact_id"])
         if "hostile_influence" in fset:
             for cid in filter(None, fset["hostile_influence"].split(";")):
                 add("hostile_influence", f"Address the objections of {names.get(cid, cid)} (powerful, "
                     "negative): find the cause and a person they trust", contact_id=cid)
-        if "no_champion" in fset and c is not None and len(c):
-            best = c.sort_values("attitude", ascending=False, na_position="last").iloc[0]
+        if "no_champion" in fset and c:
+            rated = [x for x in c if x["attitude"] == x["attitude"]] or c
+            best = max(rated, key=lambda x: x["attitude"] if x["attitude"] == x["attitude"] else -99)
             add("no_champion", f"Develop a champion: agree a joint success plan with {best['contact_name']} "
                 f"(most positive contact)", owner=best["owner"] or None, contact_id=best["contact_id"])
-        if aid in summ.index and c is not None and len(c):
-            missing_roles = [r for r in summ.loc[aid, "roles_unknown"].split(";") if r and r != "decider"]
+        if c and aid in roles_unknown:
+            missing_roles = [r for r in roles_unknown[aid].split(";") if r and r != "decider"]
             for role in missing_roles[:2]:
                 add("uncovered_role", f"Identify and meet the {role} (no contact in this DMU role yet)")
-        t = by_acc_t.get(aid)
-        if t is not None and len(t):
-            dec = t[(t["revenue_1"] > 0) & (t["change"] <= -decline_share * t["revenue_1"]) & (-t["change"] >= decline_min)]
-            for r in dec.sort_values("change").head(2).to_dict("records"):
-                add("declining_category", f"Find out why {r['category']} fell {-r['change_pct']:.0%} "
-                    f"({money(r['revenue_1'])} -> {money(r['revenue_0'])}): price, competitor or changed need?",
-                    category=r["category"], value=float(r["change"]))
-        w = by_acc_w.get(aid)
-        if w is not None and len(w):
-            for i, r in enumerate(w[w["potential"] > 0].head(max_whitespace).to_dict("records")):
-                add("whitespace", f"Propose {r['category']} ({r['status']}; look-alikes: {r['peer_adoption']:.0%} "
-                    f"buy it; potential {money(r['potential'])} a year)",
-                    category=r["category"], value=float(r["potential"]), days=45 + 15 * i)
+        for r in by_acc_t.get(aid, [])[:2]:
+            add("declining_category", f"Find out why {r['category']} fell {-r['change_pct']:.0%} "
+                f"({money(r['revenue_1'])} -> {money(r['revenue_0'])}): price, competitor or changed need?",
+                category=r["category"], value=float(r["change"]))
+        for i, r in enumerate(by_acc_w.get(aid, [])[:max_whitespace]):
+            add("whitespace", f"Propose {r['category']} ({r['status']}; look-alikes: {r['peer_adoption']:.0%} "
+                f"buy it; potential {money(r['potential'])} a year)",
+                category=r["category"], value=float(r["potential"]), days=45 + 15 * i)
         if "missing_contact_data" in fset:
             add("missing_contact_data", "Complete the contact records (power, attitude, strength, last "
                 "contact, DMU roles) so the next review measures the relationship")
@@ -320,7 +329,7 @@ def to_ics(
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//kam-workbook//account plans//EN",
              "CALSCALE:GREGORIAN", "METHOD:PUBLISH", f"X-WR-CALNAME:{_ics_escape(calendar_name)}"]
     if actions is not None:
-        for a in actions.to_dict("records"):
+        for a in records(actions):
             nm = names.get(a["account_id"], a["account_id"])
             lines += [
                 "BEGIN:VEVENT", f"UID:{a['action_id']}@kam-workbook", f"DTSTAMP:{st}",
@@ -335,7 +344,7 @@ def to_ics(
             ]
     if cadence is not None:
         end = pd.Timestamp(stamp) + pd.Timedelta(days=horizon_days)
-        for c in cadence.to_dict("records"):
+        for c in records(cadence):
             if c["meetings_in_horizon"] <= 0:
                 continue
             nm = names.get(c["account_id"], c["account_id"])

@@ -18,7 +18,7 @@ from kamlib.planning import objectives as _obj
 from kamlib.planning import profile as _prof
 from kamlib.planning import relationship as _rel
 from kamlib.planning import whitespace as _ws
-from kamlib.planning._common import plan_start, require_columns
+from kamlib.planning._common import plan_start, records, require_columns
 
 
 @dataclass
@@ -171,6 +171,18 @@ class Blueprint:
         tg = self.targets_[["account_id", "kind", "revenue_target", "margin_target"]].rename(columns={"kind": "objective_kind"})
         self.profile_ = prof.merge(rel, on="account_id", how="left").merge(hl, on="account_id", how="left").merge(
             tg, on="account_id", how="left")
+        # One groupby per table now, so that pages for hundreds of accounts don't each scan
+        # every table.
+        self._slices = {
+            name: {k: g for k, g in df.groupby("account_id", sort=False)} if len(df) else {}
+            for name, df in (("contacts", self.contacts_), ("red_flags", self.red_flags_),
+                             ("trend", self.trend_), ("whitespace", self.whitespace_),
+                             ("objectives", self.objectives_), ("actions", self.actions_),
+                             ("cadence", self.cadence_))
+        }
+        self._rows = {name: {r["account_id"]: r for r in records(df)}
+                      for name, df in (("profile", self.profile_), ("relationship", self.relationship_),
+                                       ("health", self.health_))}
         return self
 
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -189,23 +201,23 @@ class Blueprint:
     def account(self, account_id: str) -> AccountPlan:
         """One account's plan (slices of every fitted table)."""
         aid = str(account_id)
-        prof = self.profile_[self.profile_["account_id"] == aid]
-        if prof.empty:
+        p = self._rows["profile"].get(aid)
+        if p is None:
             from kamlib.errors import ParameterError
 
             raise ParameterError(f"account {aid!r} has no plan: it is not among the key accounts.")
-        p = prof.iloc[0].to_dict()
 
-        def sl(df: pd.DataFrame) -> pd.DataFrame:
-            return df[df["account_id"] == aid] if len(df) else df
+        def sl(name: str) -> pd.DataFrame:
+            got = self._slices[name].get(aid)
+            return got if got is not None else getattr(self, f"{name}_").iloc[0:0]
 
         missing = [m for m in str(p.get("missing") or "").split(";") if m]
         return AccountPlan(
             account_id=aid, profile=p,
-            relationship=self.relationship_[self.relationship_["account_id"] == aid].iloc[0].to_dict(),
-            contacts=sl(self.contacts_), red_flags=sl(self.red_flags_), trend=sl(self.trend_),
-            whitespace=sl(self.whitespace_), objectives=sl(self.objectives_), actions=sl(self.actions_),
-            cadence=sl(self.cadence_), health=self.health_[self.health_["account_id"] == aid].iloc[0].to_dict(),
+            relationship=self._rows["relationship"][aid],
+            contacts=sl("contacts"), red_flags=sl("red_flags"), trend=sl("trend"),
+            whitespace=sl("whitespace"), objectives=sl("objectives"), actions=sl("actions"),
+            cadence=sl("cadence"), health=self._rows["health"][aid],
             start=self.start_, five_p=tuple(self.rules.five_p), missing=missing,
         )
 
@@ -217,6 +229,6 @@ class Blueprint:
                                "Key account contact cadence" if cadence_only else "Key account plans",
                                self.horizon_days, names)
         aid = str(account_id)
-        a = self.actions_[self.actions_["account_id"] == aid]
-        c = self.cadence_[self.cadence_["account_id"] == aid] if len(self.cadence_) else self.cadence_
+        plan = self.account(aid)
+        a, c = plan.actions, plan.cadence
         return _act.to_ics(a, c, self.start_, f"Account plan - {names.get(aid, aid)}", self.horizon_days, names)

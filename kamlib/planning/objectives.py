@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kamlib.planning._common import money, num
+from kamlib.planning._common import money, num, records
 
 SEGMENT_GROWTH: dict[str, float] = {"Star": 0.15, "Developing": 0.25, "Core": 0.05, "Laggard": 0.0}
 """Default yearly revenue growth target per segment (invest in Stars and Developing, hold Core,
@@ -92,7 +92,7 @@ def annual_targets(
     mu = {**MARGIN_UPLIFT, **(margin_uplift or {})}
     ws = whitespace_potential if whitespace_potential is not None else pd.Series(dtype=float)
     rows = []
-    for r in profile.to_dict("records"):
+    for r in records(profile):
         aid = r["account_id"]
         rev = float(r["revenue_12m"]) if r["revenue_12m"] == r["revenue_12m"] else 0.0
         mar = float(r["margin_12m"]) if r["margin_12m"] == r["margin_12m"] else 0.0
@@ -171,7 +171,7 @@ def objectives(
     ws_top = (whitespace[whitespace["rank"] <= 3].groupby("account_id")["category"].agg(", ".join)
               if len(whitespace) else pd.Series(dtype=str))
     rows = []
-    for t in targets.to_dict("records"):
+    for t in records(targets):
         aid = t["account_id"]
         own = owner.get(aid)
         own = own if isinstance(own, str) and own.strip() else "unassigned"

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from kamlib.contract import DMU_ROLES
-from kamlib.planning._common import money, num, split_roles, text
+from kamlib.planning._common import money, num, records, split_roles, text
 
 FIVE_P: tuple[str, ...] = ("Position", "Power", "Priorities", "Perception", "Proximity")
 """Default display names of the five dimensions of the 5P contact view."""
@@ -111,6 +111,24 @@ CONTACT_COLUMNS: list[str] = [
     "proximity_score",
 ]
 """Columns of :func:`contact_view` (the ``plan_relationship`` table)."""
+
+
+def _nz(v) -> float:
+    """A number, with missing values as 0."""
+    return 0.0 if v is None or v != v else float(v)
+
+
+def by_account(view: pd.DataFrame) -> dict[str, list[dict]]:
+    """Contacts grouped by account as plain records, with ``_roles`` as a set.
+
+    Per-account rules run on these rather than on DataFrame slices: with a few hundred key
+    accounts, slicing a frame per account costs seconds, records cost milliseconds.
+    """
+    out: dict[str, list[dict]] = {}
+    for c in records(view):
+        c["_roles"] = set(filter(None, c["dmu_roles"].split(";")))
+        out.setdefault(c["account_id"], []).append(c)
+    return out
 
 
 def _perception_label(att: pd.Series, rules: RelationshipRules) -> pd.Series:
@@ -266,44 +284,42 @@ def relationship_summary(
     rev = dict(zip(ids, num(features, "revenue_12m", 0.0).fillna(0.0)))
     lost = dict(zip(ids, num(features, "revenue_prev_12m", 0.0).fillna(0.0) > 0))
     wallet = dict(zip(ids, num(features, "wallet")))
-    groups = {k: g for k, g in view.groupby("account_id", sort=False)} if len(view) else {}
+    groups = by_account(view)
     rows = []
     for aid in ids:
-        g = groups.get(aid)
+        g = groups.get(aid, [])
         r: dict[str, object] = {"account_id": aid, "_lost": bool(lost[aid])}
         w = wallet.get(aid, np.nan)
         r["wallet_share"] = rev[aid] / w if w == w and w > 0 else np.nan
-        if g is None or len(g) == 0:
+        if not g:
             r.update(n_contacts=0, n_functions=0, n_levels=0, roles_covered="", roles_thin="",
                      roles_unknown=";".join(DMU_ROLES), coverage=0.0, n_links=0, link_functions="",
                      n_link_functions=0, n_owners=0, champions="", deciders="",
                      shape="no contacts", shape_reason="no contacts recorded", freshness=np.nan)
         else:
-            strength = g["relationship_strength"].fillna(0)
-            role_lists = g["dmu_roles"].str.split(";")
             covered, thin, unknown = [], [], []
             for role in DMU_ROLES:
-                holds = role_lists.map(lambda rl, role=role: role in rl)
-                if (holds & (strength >= rules.cover_strength)).any():
+                holders = [c for c in g if role in c["_roles"]]
+                if any(_nz(c["relationship_strength"]) >= rules.cover_strength for c in holders):
                     covered.append(role)
-                elif holds.any():
+                elif holders:
                     thin.append(role)
                 else:
                     unknown.append(role)
-            links = g[g["is_link"]]
-            lf = sorted(set(links["function"]))
-            owners = sorted(set(links["owner"]) - {""})
-            pw = g["power"].fillna(1.0)
+            links = [c for c in g if c["is_link"]]
+            lf = sorted({c["function"] for c in links})
+            owners = sorted({c["owner"] for c in links} - {""})
+            pw = [c["power"] if c["power"] == c["power"] else 1.0 for c in g]
             r.update(
-                n_contacts=len(g), n_functions=g["function"].nunique(),
-                n_levels=g.loc[g["seniority"] != "", "seniority"].nunique(),
+                n_contacts=len(g), n_functions=len({c["function"] for c in g}),
+                n_levels=len({c["seniority"] for c in g} - {""}),
                 roles_covered=";".join(covered), roles_thin=";".join(thin),
                 roles_unknown=";".join(unknown), coverage=len(covered) / len(DMU_ROLES),
                 n_links=len(links), link_functions=";".join(lf), n_link_functions=len(lf),
                 n_owners=len(owners),
-                champions=";".join(g.loc[g["is_champion"], "contact_name"]),
-                deciders=";".join(g.loc[role_lists.map(lambda rl: "decider" in rl), "contact_name"]),
-                freshness=float((pw * ~g["stale"]).sum() / pw.sum()),
+                champions=";".join(c["contact_name"] for c in g if c["is_champion"]),
+                deciders=";".join(c["contact_name"] for c in g if "decider" in c["_roles"]),
+                freshness=float(sum(p for p, c in zip(pw, g) if not c["stale"]) / sum(pw)),
             )
             if len(lf) >= rules.diamond_functions and len(owners) >= 2:
                 r["shape"] = "diamond"
@@ -313,14 +329,12 @@ def relationship_summary(
                 r["shape_reason"] = (
                     f"only {len(lf)} function(s) linked by {len(owners)} of our people "
                     f"(a diamond needs {rules.diamond_functions} functions and 2 people)")
-            decider_linked = bool((links["dmu_roles"].str.split(";").map(lambda rl: "decider" in rl)).any())
-            senior_linked = bool(links["seniority"].isin(["director", "executive"]).any())
-            r["_decider_linked"] = decider_linked
-            r["_senior_linked"] = senior_linked
+            r["_decider_linked"] = any("decider" in c["_roles"] for c in links)
+            r["_senior_linked"] = any(c["seniority"] in ("director", "executive") for c in links)
         rows.append(r)
     out = pd.DataFrame(rows)
     stages, reasons = [], []
-    for r in out.to_dict("records"):
+    for r in records(out):
         s, why = _stage(r, rev[r["account_id"]], rules)
         stages.append(s)
         reasons.append(why)
@@ -408,13 +422,17 @@ def red_flags(
     ids = features["account_id"].astype(str)
     growth = dict(zip(ids, num(features, "growth_12m")))
     revs = dict(zip(ids, zip(num(features, "revenue_12m"), num(features, "revenue_prev_12m"))))
-    groups = {k: g for k, g in view.groupby("account_id", sort=False)} if len(view) else {}
+    groups = by_account(view)
     rows: list[tuple] = []
 
     def add(aid, flag, sev, msg, ids=()):
         rows.append((aid, flag, sev, msg, ";".join(ids)))
 
-    for s in summary.to_dict("records"):
+    def strength_txt(c):
+        v = c["relationship_strength"]
+        return f"{c['contact_name']} (strength {v:.0f})" if v == v else f"{c['contact_name']} (strength unknown)"
+
+    for s in records(summary):
         aid = s["account_id"]
         gr = growth.get(aid, np.nan)
         if gr == gr and gr <= -decline_threshold:
@@ -422,64 +440,64 @@ def red_flags(
             change = f" ({now / before - 1:+.0%})" if before == before and before > 0 else ""
             add(aid, "revenue_declining", "high" if gr <= -0.5 else "medium",
                 f"Revenue fell from {money(before)} to {money(now)} in the last 12 months{change}.")
-        g = groups.get(aid)
-        if g is None or len(g) == 0:
+        g = groups.get(aid, [])
+        if not g:
             add(aid, "no_contacts", "high",
                 "No contacts recorded: export this account's CRM contacts (contacts table: "
                 "name, function, DMU roles, power, attitude, strength, last contact) to assess the relationship.")
             continue
-        roles = g["dmu_roles"].str.split(";")
-        is_dec = roles.map(lambda rl: "decider" in rl)
+        dec = [c for c in g if "decider" in c["_roles"]]
         if "decider" not in s["roles_covered"].split(";"):
-            dec = g[is_dec]
-            if len(dec):
+            if dec:
                 add(aid, "no_decider", "high",
-                    "The decider is known only thinly: " + ", ".join(
-                        f"{n} (strength {v:.0f})" if v == v else f"{n} (strength unknown)"
-                        for n, v in zip(dec["contact_name"], dec["relationship_strength"])) + ".",
-                    dec["contact_id"])
+                    "The decider is known only thinly: " + ", ".join(strength_txt(c) for c in dec) + ".",
+                    [c["contact_id"] for c in dec])
             else:
                 add(aid, "no_decider", "high", "Nobody we know holds the decider role.")
-        if not g["is_champion"].any():
-            best = g.sort_values("attitude", ascending=False, na_position="last").iloc[0]
-            hint = (f" Most positive: {best['contact_name']} ({best['attitude']:+.0f})."
-                    if best["attitude"] == best["attitude"] else "")
+        if not any(c["is_champion"] for c in g):
+            rated = [c for c in g if c["attitude"] == c["attitude"]]
+            hint = ""
+            if rated:
+                best = max(rated, key=lambda c: c["attitude"])
+                hint = f" Most positive: {best['contact_name']} ({best['attitude']:+.0f})."
             add(aid, "no_champion", "medium",
                 f"No contact with attitude {rules.champion_attitude:+d} or better." + hint)
-        hostile_dec = g[is_dec & g["is_hostile"]]
-        if len(hostile_dec):
+        hostile_dec = [c for c in dec if c["is_hostile"]]
+        if hostile_dec:
             add(aid, "decider_hostile", "high",
                 "Decider hostile to us: " + ", ".join(
-                    f"{n} ({a:+.0f})" for n, a in zip(hostile_dec["contact_name"], hostile_dec["attitude"])) + ".",
-                hostile_dec["contact_id"])
-        hostile_pow = g[~is_dec & g["is_hostile"] & (g["power"] >= rules.high_power)]
-        if len(hostile_pow):
+                    f"{c['contact_name']} ({c['attitude']:+.0f})" for c in hostile_dec) + ".",
+                [c["contact_id"] for c in hostile_dec])
+        hostile_pow = [c for c in g if "decider" not in c["_roles"] and c["is_hostile"]
+                       and _nz(c["power"]) >= rules.high_power]
+        if hostile_pow:
             add(aid, "hostile_influence", "medium",
                 "Powerful contact hostile to us: " + ", ".join(
-                    f"{n} (power {p:.0f}, attitude {a:+.0f})" for n, p, a in
-                    zip(hostile_pow["contact_name"], hostile_pow["power"], hostile_pow["attitude"])) + ".",
-                hostile_pow["contact_id"])
-        known = g[g["relationship_strength"].fillna(0) >= rules.cover_strength]
+                    f"{c['contact_name']} (power {c['power']:.0f}, attitude {c['attitude']:+.0f})"
+                    for c in hostile_pow) + ".",
+                [c["contact_id"] for c in hostile_pow])
+        known = [c for c in g if _nz(c["relationship_strength"]) >= rules.cover_strength]
         if len(known) <= 1:
-            who = f" ({known['contact_name'].iloc[0]})" if len(known) else ""
+            who = f" ({known[0]['contact_name']})" if known else ""
             add(aid, "single_point_of_contact", "high",
                 f"The relationship hangs on {len(known)} well-known contact(s){who}: if they leave, we lose access.",
-                known["contact_id"])
-        stale = g[g["stale"]]
-        if len(stale):
-            sev = "high" if (is_dec & g["stale"]).any() else "medium"
+                [c["contact_id"] for c in known])
+        stale = [c for c in g if c["stale"]]
+        if stale:
+            sev = "high" if any("decider" in c["_roles"] for c in stale) else "medium"
             add(aid, "stale_contacts", sev,
                 f"{len(stale)} of {len(g)} contacts not touched in {rules.stale_days} days: " + ", ".join(
-                    f"{n} ({'never' if d != d else f'{d:.0f} days'})"
-                    for n, d in zip(stale["contact_name"], stale["days_since_contact"])) + ".",
-                stale["contact_id"])
+                    f"{c['contact_name']} "
+                    f"({'never' if c['days_since_contact'] != c['days_since_contact'] else format(c['days_since_contact'], '.0f') + ' days'})"
+                    for c in stale) + ".",
+                [c["contact_id"] for c in stale])
         gaps = []
         for col, lab in (("power", "power"), ("attitude", "attitude"),
                          ("relationship_strength", "strength"), ("last_contact", "last contact")):
-            n_missing = int(g[col].isna().sum())
+            n_missing = sum(1 for c in g if pd.isna(c[col]))
             if n_missing:
                 gaps.append(f"{lab} for {n_missing}")
-        n_noroles = int((g["dmu_roles"] == "").sum())
+        n_noroles = sum(1 for c in g if not c["_roles"])
         if n_noroles:
             gaps.append(f"DMU roles for {n_noroles}")
         if gaps:

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from kamlib.figures.planning import category_trend_svg, relationship_map_svg
+from kamlib.planning._common import records
 
 SECTION_HELP = {
     "relationship": "Who we know, in which buying roles, how well. A diamond (many function-to-function "
@@ -103,28 +104,29 @@ def _context(plan, currency: str, run_label: str, ics_href: str | None, index_hr
     trend_rows = [dict(category=t["category"], r2=fmt_money(t["revenue_2"]), r1=fmt_money(t["revenue_1"]),
                        r0=fmt_money(t["revenue_0"]), change=fmt_pct(t["change_pct"], 0, True),
                        down=bool(_ok(t["change_pct"]) and t["change_pct"] < 0), margin=fmt_money(t["margin_0"]))
-                  for t in plan.trend.head(12).to_dict("records")]
+                  for t in records(plan.trend.head(12))]
     roles = []
     covered = set(filter(None, str(r.get("roles_covered", "")).split(";")))
     thin = set(filter(None, str(r.get("roles_thin", "")).split(";")))
     from kamlib.contract import DMU_ROLES
 
+    crec = records(plan.contacts)
     for role in DMU_ROLES:
-        who = [c["contact_name"] for c in plan.contacts.to_dict("records") if role in c["dmu_roles"].split(";")]
+        who = [c["contact_name"] for c in crec if role in c["dmu_roles"].split(";")]
         status = "covered" if role in covered else "thin" if role in thin else "unknown"
         roles.append(dict(role=role, status=status, who=", ".join(who) or "nobody known"))
     contacts = [dict(name=c["contact_name"], p1=c["fivep_position"], p2=c["fivep_power"], p3=c["fivep_priorities"],
                      p4=c["fivep_perception"], p5=c["fivep_proximity"], owner=c["owner"] or "—",
                      perception=c["perception_label"], stale=bool(c["stale"]))
-                for c in plan.contacts.to_dict("records")]
+                for c in crec]
     from kamlib.planning.relationship import FLAGS
 
     flags = [dict(title=FLAGS.get(f["flag"], f["flag"]), severity=f["severity"], message=f["message"])
-             for f in plan.red_flags.to_dict("records")]
+             for f in records(plan.red_flags)]
     ws = [dict(category=w["category"], status=w["status"], current=fmt_money(w["current_revenue"]),
                adoption=fmt_pct(w["peer_adoption"]), expected=fmt_money(w["expected_revenue"]),
                potential=fmt_money(w["potential"]), peers=f"{w['n_peers']} ({w['peer_group']})")
-          for w in plan.whitespace.to_dict("records")]
+          for w in records(plan.whitespace)]
     ws_note = ""
     if len(plan.whitespace) and bool(plan.whitespace["wallet_capped"].any()):
         ws_note = "Potentials scaled down to fit the headroom left in the account's wallet."
@@ -142,11 +144,11 @@ def _context(plan, currency: str, run_label: str, ics_href: str | None, index_hr
         acts.append(dict(checkpoint=cp, date=fmt_date(g["checkpoint_date"].iloc[0]), items=[
             dict(id=a["action_id"].rsplit("-", 1)[-1], action=a["action"], owner=a["owner"], due=fmt_date(a["due_date"]),
                  objective=a["objective_id"].rsplit("-", 1)[-1], priority=a["priority"])
-            for a in g.to_dict("records")]))
+            for a in records(g)]))
     cad = [dict(name=c["contact_name"], roles=c["dmu_roles"].replace(";", ", ") or "—",
                 every=f"every {int(c['interval_days'])} days", first=fmt_date(c["first_meeting"]),
                 n=int(c["meetings_in_horizon"]), owner=c["owner"])
-           for c in plan.cadence.to_dict("records")]
+           for c in records(plan.cadence)]
     from kamlib.planning.health import HEALTH_WEIGHTS
 
     comps = [dict(name=k.replace("_", " "), value="not measured" if not _ok(h.get(f"h_{k}")) else f"{float(h[f'h_{k}']):.0f}",
