@@ -1,1 +1,1 @@
-"""Presentation: HTML pages and Excel workbooks built from analysis results."""
+"""Presentation: HTML pages and Excel workbooks made from a run's result tables."""
