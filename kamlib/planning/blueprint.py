@@ -232,3 +232,38 @@ class Blueprint:
         plan = self.account(aid)
         a, c = plan.actions, plan.cadence
         return _act.to_ics(a, c, self.start_, f"Account plan - {names.get(aid, aid)}", self.horizon_days, names)
+
+
+REQUIRED_INPUTS: tuple[str, ...] = ("account_features", "account_category_year")
+OPTIONAL_INPUTS: tuple[str, ...] = ("contacts", "key_accounts", "selection_scores", "segments", "clv", "accounts")
+
+
+def load_inputs(step) -> tuple[dict[str, pd.DataFrame | None], list[str]]:
+    """Read the tables the plans are drafted from, through a :class:`~kamlib.step.Step`.
+
+    Required tables are loaded (running earlier steps if needed). An optional table that no
+    step can provide (its notebook is missing or did not write it) becomes None and is
+    named in the returned notes instead of stopping the run.
+
+    Returns
+    -------
+    tables : dict
+        Keyword arguments for :meth:`Blueprint.fit` (``features``, ``category_year``,
+        ``contacts``, ``key_accounts``, ...).
+    notes : list of str
+        One sentence per optional table that was not available.
+    """
+    from kamlib.errors import KamError
+
+    tables: dict[str, pd.DataFrame | None] = {
+        "features": step.load("account_features"),
+        "category_year": step.load("account_category_year"),
+    }
+    notes = []
+    for name in OPTIONAL_INPUTS:
+        try:
+            tables[name] = step.load(name)
+        except KamError:
+            tables[name] = None
+            notes.append(f"Table '{name}' is not available in this run: the plans go without it.")
+    return tables, notes
