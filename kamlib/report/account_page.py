@@ -242,3 +242,20 @@ def publish(bp, step, currency: str = "", run_label: str = "") -> pd.DataFrame:
                          page=str(page.relative_to(step.run_dir)), calendar=str(ics.relative_to(step.run_dir))))
     step.path("html/plans/contact_cadence.ics").write_text(bp.ics(cadence_only=True), encoding="utf-8", newline="")
     return pd.DataFrame(rows)
+
+
+def preview(pages: list[str], height: int = 700):
+    """Show full plan pages inside a notebook, each in its own frame (their CSS stays inside).
+
+    Returns
+    -------
+    IPython.display.HTML
+    """
+    from html import escape
+
+    from IPython.display import HTML
+
+    frames = "".join(
+        f'<iframe srcdoc="{escape(p, quote=True)}" style="width:100%;height:{height}px;'
+        f'border:1px solid #ccc;margin-bottom:12px" title="Account plan"></iframe>' for p in pages)
+    return HTML(f"<div>{frames}</div>")

@@ -35,7 +35,7 @@ def test_without_any_optional_table_plans_still_come_out(world):
     features, cy, *_ = world
     bp = Blueprint(top_n=4).fit(features, cy)
     assert len(bp.profile_) == 4
-    assert "No selection step output" in bp.key_source_
+    assert "No key-account list" in bp.key_source_
     assert bp.profile_["missing"].str.contains("contacts").all()
     assert bp.profile_["missing"].str.contains("segment").all()
     assert set(bp.red_flags_["flag"]) >= {"no_contacts"}
