@@ -120,8 +120,18 @@ def account_profiles(
     k = keys[keys["account_id"].isin(known)]
     p = k.merge(f, on="account_id", how="left", suffixes=("", "_f"))
     if accounts is not None and "parent_id" in accounts.columns:
-        par = dict(zip(accounts["account_id"].astype(str), accounts["parent_id"]))
-        p["parent_id"] = p["account_id"].map(par)
+        ids = accounts["account_id"].astype(str)
+        par = dict(zip(ids, accounts["parent_id"]))
+        names = dict(zip(ids, accounts["name"].astype(str))) if "name" in accounts.columns else {}
+
+        def group(aid):
+            g = par.get(aid)
+            if g is None or g != g or str(g).strip() == "":
+                return np.nan
+            g = str(g)
+            return f"{names[g]} ({g})" if g in names else g
+
+        p["parent_id"] = p["account_id"].map(group)
     if segments is not None and len(segments):
         s = segments.assign(account_id=segments["account_id"].astype(str)).drop_duplicates("account_id")
         p = p.merge(s[[c for c in ("account_id", "segment", "strategy") if c in s.columns]], on="account_id", how="left")

@@ -128,3 +128,13 @@ def test_publish_writes_tables_pages_and_calendars(fitted, tmp_path):
     assert (tmp_path / "html/plans/F03.ics").read_bytes().count(b"\r\n") > 10
     assert b"BEGIN:VEVENT" in (tmp_path / "html/plans/contact_cadence.ics").read_bytes()
     assert idx["page"].tolist()[0] == "html/plans/F01.html"
+
+
+def test_group_is_shown_by_name(world):
+    features, cy, contacts, keys, segments = world
+    accounts = pd.DataFrame({"account_id": ["F01", "F02", "F09"], "name": ["Food 1", "Food 2", "Food Holding"],
+                             "parent_id": ["F09", None, None]})
+    bp = Blueprint().fit(features, cy, contacts, key_accounts=keys, accounts=accounts)
+    p = bp.profile_.set_index("account_id")["parent_id"]
+    assert p["F01"] == "Food Holding (F09)" and pd.isna(p["F02"])
+    assert "Food Holding (F09)" in account_page(bp.account("F01"))
