@@ -16,6 +16,7 @@ from html import escape
 import numpy as np
 import pandas as pd
 
+from kamlib.figures import PALETTE, money_axis
 from kamlib.planning._common import records
 
 ROLE_ABBR: dict[str, str] = {
@@ -180,7 +181,7 @@ def relationship_map(contacts: pd.DataFrame, title: str = "", ax=None):
     import matplotlib.pyplot as plt
 
     if ax is None:
-        fig, ax = plt.subplots(figsize=(6.2, 4.0), dpi=110)
+        fig, ax = plt.subplots(figsize=(6.2, 4.0), layout="constrained")
     else:
         fig = ax.figure
     ax.axhspan(0, 5.6, color="#eef6ee", zorder=0)
@@ -202,8 +203,8 @@ def relationship_map(contacts: pd.DataFrame, title: str = "", ax=None):
     ax.set_ylim(-5.6, 5.6)
     ax.set_xlabel("power in the decision (1-5)")
     ax.set_ylabel("attitude to us (-5..+5)")
-    ax.set_title(title or "Relationship map", fontsize=11, loc="left")
-    fig.tight_layout()
+    ax.grid(False)
+    ax.set_title(title or "Relationship map", loc="left")
     return fig
 
 
@@ -213,7 +214,7 @@ def category_trend(trend: pd.DataFrame, title: str = "", ax=None, max_categories
 
     t = trend.sort_values("revenue_0", ascending=False).head(max_categories)
     if ax is None:
-        fig, ax = plt.subplots(figsize=(6.2, 0.45 * max(len(t), 2) + 1.0), dpi=110)
+        fig, ax = plt.subplots(figsize=(6.2, 0.45 * max(len(t), 2) + 1.0), layout="constrained")
     else:
         fig = ax.figure
     yy = np.arange(len(t))
@@ -225,12 +226,12 @@ def category_trend(trend: pd.DataFrame, title: str = "", ax=None, max_categories
     ax.invert_yaxis()
     ax.set_xlabel("revenue")
     ax.legend(fontsize=8, frameon=False, loc="lower right")
-    ax.set_title(title or "Revenue by category", fontsize=11, loc="left")
-    fig.tight_layout()
+    ax.set_title(title or "Revenue by category", loc="left")
     return fig
 
 
-BAND_COLOURS: dict[str, str] = {"red": "#c62828", "amber": "#f9a825", "green": "#2e7d32", "unknown": "#9e9e9e"}
+BAND_COLOURS: dict[str, str] = {"red": PALETTE["bad"], "amber": "#f9a825", "green": PALETTE["good"],
+                                "unknown": PALETTE["neutral"]}
 
 
 def health_overview(health: pd.DataFrame, profile: pd.DataFrame, bands: tuple[float, float] = (40, 70),
@@ -239,7 +240,7 @@ def health_overview(health: pd.DataFrame, profile: pd.DataFrame, bands: tuple[fl
     import matplotlib.pyplot as plt
 
     h = health.merge(profile[["account_id", "name"]], on="account_id").sort_values("score").head(max_accounts)
-    fig, ax = plt.subplots(figsize=(7.0, 0.22 * max(len(h), 4) + 1.2), dpi=110)
+    fig, ax = plt.subplots(figsize=(7.0, 0.22 * max(len(h), 4) + 1.2), layout="constrained")
     ax.barh(np.arange(len(h)), h["score"].fillna(0), color=[BAND_COLOURS[b] for b in h["band"]])
     ax.set_yticks(np.arange(len(h)), [str(n)[:28] for n in h["name"]], fontsize=7)
     ax.invert_yaxis()
@@ -248,29 +249,28 @@ def health_overview(health: pd.DataFrame, profile: pd.DataFrame, bands: tuple[fl
     ax.set_xlim(0, 100)
     ax.set_xlabel("health score (0-100)")
     shown = "" if len(health) <= max_accounts else f" (weakest {max_accounts} of {len(health)})"
-    ax.set_title(f"Key-account health{shown}", fontsize=11, loc="left")
-    fig.tight_layout()
+    ax.set_title(f"Key-account health{shown}", loc="left")
     return fig
 
 
-def whitespace_by_category(whitespace: pd.DataFrame, top: int = 12):
+def whitespace_by_category(whitespace: pd.DataFrame, top: int = 12, currency: str = ""):
     """Bars of total whitespace potential by category across the key accounts."""
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7.0, 3.2), dpi=110)
+    fig, ax = plt.subplots(figsize=(7.0, 3.2), layout="constrained")
     if len(whitespace) == 0:
         ax.text(0.5, 0.5, "No whitespace found", ha="center", va="center", transform=ax.transAxes)
         ax.set_axis_off()
         return fig
     g = whitespace.groupby("category").agg(potential=("potential", "sum"), accounts=("account_id", "nunique"))
     g = g.sort_values("potential", ascending=False).head(top)
-    ax.bar(g.index.astype(str), g["potential"], color="#1565c0")
+    ax.bar(g.index.astype(str), g["potential"], color=PALETTE["primary"])
+    money_axis(ax.yaxis, currency)
     for i, (v, n) in enumerate(zip(g["potential"], g["accounts"])):
         ax.annotate(f"{n} acc.", (i, v), ha="center", va="bottom", fontsize=7, xytext=(0, 2), textcoords="offset points")
     ax.set_ylabel("estimated potential a year")
     ax.tick_params(axis="x", rotation=45, labelsize=8)
     for lab in ax.get_xticklabels():
         lab.set_horizontalalignment("right")
-    ax.set_title("Whitespace potential by category (key accounts)", fontsize=11, loc="left")
-    fig.tight_layout()
+    ax.set_title("Whitespace potential by category (key accounts)", loc="left")
     return fig

@@ -87,3 +87,24 @@ def records(df: pd.DataFrame) -> list[dict]:
     (pandas 3's ``to_dict`` costs milliseconds per call, and pages call it hundreds of times)."""
     cols = list(df.columns)
     return [dict(zip(cols, vals)) for vals in zip(*(df[c].tolist() for c in cols))] if len(df) else []
+
+
+def plain(df: pd.DataFrame | None) -> pd.DataFrame | None:
+    """A copy with pandas' nullable columns made plain: ``Int64``/``Float64`` -> float with NaN,
+    ``string``/``boolean`` -> object with NaN for missing.
+
+    Intake hands over nullable dtypes (their missing value is ``pd.NA``, which refuses to be
+    compared); the planning rules run on plain values where missing is NaN.
+    """
+    if df is None:
+        return None
+    out = df.copy()
+    for col in out.columns:
+        dt = out[col].dtype
+        if isinstance(dt, pd.api.extensions.ExtensionDtype) and getattr(dt, "na_value", None) is pd.NA:
+            s = out[col]
+            if pd.api.types.is_numeric_dtype(dt) and not pd.api.types.is_bool_dtype(dt):
+                out[col] = s.astype("float64")
+            else:
+                out[col] = s.astype(object).where(s.notna(), np.nan)
+    return out

@@ -18,7 +18,7 @@ from kamlib.planning import objectives as _obj
 from kamlib.planning import profile as _prof
 from kamlib.planning import relationship as _rel
 from kamlib.planning import whitespace as _ws
-from kamlib.planning._common import plan_start, records, require_columns
+from kamlib.planning._common import plain, plan_start, records, require_columns
 
 
 @dataclass
@@ -135,6 +135,9 @@ class Blueprint:
         -------
         self
         """
+        features, category_year, contacts, key_accounts, selection_scores, segments, clv, accounts = (
+            plain(t) for t in (features, category_year, contacts, key_accounts, selection_scores, segments,
+                               clv, accounts))
         require_columns(features, "account_features", ["account_id", "name", "revenue_12m", "as_of"])
         require_columns(category_year, "account_category_year", ["account_id", "year", "category", "revenue", "margin"])
         features = features.assign(account_id=features["account_id"].astype(str))

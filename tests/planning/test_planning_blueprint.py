@@ -138,3 +138,21 @@ def test_group_is_shown_by_name(world):
     p = bp.profile_.set_index("account_id")["parent_id"]
     assert p["F01"] == "Food Holding (F09)" and pd.isna(p["F02"])
     assert "Food Holding (F09)" in account_page(bp.account("F01"))
+
+
+def test_nullable_dtypes_from_intake_are_handled(world):
+    features, cy, contacts, keys, segments = world
+    c = contacts.astype({"power": "Int64", "attitude": "Int64", "relationship_strength": "Int64",
+                         "name": "string", "dmu_roles": "string", "owner": "string", "account_id": "string"})
+    c.loc[c.contact_id == "c2", ["power", "owner", "dmu_roles"]] = pd.NA
+    f = features.astype({"name": "string", "account_manager": "string", "employees": "Int64"})
+    accounts = pd.DataFrame({"account_id": pd.array(["F01"], dtype="string"),
+                             "name": pd.array(["Food 1"], dtype="string"),
+                             "parent_id": pd.array([pd.NA], dtype="string")})
+    bp = Blueprint().fit(f, cy, c, key_accounts=keys, segments=segments, accounts=accounts)
+    ref = Blueprint().fit(features, cy, contacts, key_accounts=keys, segments=segments)
+    assert bp.profile_.loc[bp.profile_.account_id == "F04", "missing"].str.contains("account manager").all()
+    assert set(bp.red_flags_.query("account_id == 'F01'")["flag"]) == {"missing_contact_data"}
+    assert len(bp.actions_) >= len(ref.actions_)
+    for aid in bp.profile_["account_id"]:
+        account_page(bp.account(aid))
