@@ -39,6 +39,12 @@ def attitude_colour(att: float) -> str:
 _JITTER = ((0, 0), (14, 0), (-14, 0), (0, 12), (0, -12), (14, 12), (-14, -12), (14, -12), (-14, 12))
 
 
+def _short_name(name: str) -> str:
+    """A label short enough for a map: the whole name up to 14 characters, else the first word
+    (pseudonyms like "Contact BVE20" stay whole, so they stay distinct)."""
+    return name if len(name) <= 14 else name.split(" ")[0]
+
+
 def _roles_label(roles: str) -> str:
     return "/".join(ROLE_ABBR.get(r, r) for r in roles.split(";") if r)
 
@@ -103,7 +109,7 @@ def relationship_map_svg(contacts: pd.DataFrame, width: int = 440, height: int =
             dash = ' stroke-dasharray="2,2"' if r["stale"] else ""
             out.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="{rad:.1f}" fill="{fill}" fill-opacity="0.85" '
                        f'stroke="#333" stroke-width="1"{dash}><title>{escape(str(r["contact_name"]))}</title></circle>')
-            raw = str(r["contact_name"]).split(" ")[0]
+            raw = _short_name(str(r["contact_name"]))
             roles = _roles_label(r["dmu_roles"])
             raw += f" ({roles})" if roles else ""
             w = 5.6 * len(raw)
@@ -195,7 +201,7 @@ def relationship_map(contacts: pd.DataFrame, title: str = "", ax=None):
         ax.scatter(p, a, s=40 + 45 * s, c=cols, edgecolors=["#333"] * len(p),
                    linestyles=["--" if st else "-" for st in contacts["stale"]], zorder=3)
         for pi, ai, nm, rl in zip(p, a, contacts["contact_name"], contacts["dmu_roles"]):
-            lab = str(nm).split(" ")[0] + (f" ({_roles_label(rl)})" if rl else "")
+            lab = _short_name(str(nm)) + (f" ({_roles_label(rl)})" if rl else "")
             ax.annotate(lab, (pi, ai), xytext=(7, 3), textcoords="offset points", fontsize=8)
     else:
         ax.text(3, 0.5, "No contacts recorded", ha="center", fontsize=10, color="#555")
