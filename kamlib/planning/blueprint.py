@@ -44,6 +44,12 @@ class AccountPlan:
     def name(self) -> str:
         return str(self.profile.get("name") or self.account_id)
 
+    def five_p_table(self) -> pd.DataFrame:
+        """The 5P view of the account's contacts, columns named by the configured dimensions."""
+        cols = ["contact_name", "fivep_position", "fivep_power", "fivep_priorities", "fivep_perception",
+                "fivep_proximity"]
+        return self.contacts[cols].set_axis(["contact", *self.five_p], axis=1).reset_index(drop=True)
+
 
 class Blueprint:
     """Draft a living account plan for every key account.

@@ -244,8 +244,19 @@ def publish(bp, step, currency: str = "", run_label: str = "") -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def preview(pages: list[str], height: int = 700):
-    """Show full plan pages inside a notebook, each in its own frame (their CSS stays inside).
+def preview(bp, account_ids: list[str], currency: str = "", run_label: str = "", height: int = 700):
+    """Show plan pages inside a notebook, each in its own frame (so their CSS stays inside).
+
+    Parameters
+    ----------
+    bp : Blueprint
+        A fitted blueprint.
+    account_ids : list of str
+        The accounts to show.
+    currency, run_label : str
+        As for :func:`account_page`.
+    height : int
+        Frame height in pixels.
 
     Returns
     -------
@@ -256,6 +267,7 @@ def preview(pages: list[str], height: int = 700):
     from IPython.display import HTML
 
     frames = "".join(
-        f'<iframe srcdoc="{escape(p, quote=True)}" style="width:100%;height:{height}px;'
-        f'border:1px solid #ccc;margin-bottom:12px" title="Account plan"></iframe>' for p in pages)
+        f'<iframe srcdoc="{escape(account_page(bp.account(a), currency=currency, run_label=run_label), quote=True)}" '
+        f'style="width:100%;height:{height}px;border:1px solid #ccc;margin-bottom:12px" '
+        f'title="Account plan {escape(str(a))}"></iframe>' for a in account_ids)
     return HTML(f"<div>{frames}</div>")

@@ -156,3 +156,16 @@ def test_nullable_dtypes_from_intake_are_handled(world):
     assert len(bp.actions_) >= len(ref.actions_)
     for aid in bp.profile_["account_id"]:
         account_page(bp.account(aid))
+
+
+def test_five_p_table_and_preview(world):
+    features, cy, contacts, keys, segments = world
+    rules = RelationshipRules(five_p=("Rolle", "Macht", "Prioritaeten", "Wahrnehmung", "Naehe"))
+    bp = Blueprint(rules=rules).fit(features, cy, contacts, key_accounts=keys, segments=segments)
+    t = bp.account("F03").five_p_table()
+    assert list(t.columns) == ["contact", "Rolle", "Macht", "Prioritaeten", "Wahrnehmung", "Naehe"]
+    assert t.loc[t.contact == "Harry Hostile", "Wahrnehmung"].item() == "hostile (-4)"
+    from kamlib.report.account_page import preview
+
+    html = preview(bp, ["F01", "F03"]).data
+    assert html.count("<iframe") == 2 and "Harry Hostile" in html
