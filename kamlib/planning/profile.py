@@ -52,7 +52,12 @@ def key_account_list(
             out[c] = num(df, c)
         out["tier"] = text(df, "tier", "key")
         drv = "main_drivers" if "main_drivers" in df.columns else "drivers"
-        out["drivers"] = text(df, drv)
+        if drv in df.columns:
+            # drivers may come as text or as a list per account
+            out["drivers"] = [", ".join(map(str, v)) if isinstance(v, (list, tuple, np.ndarray))
+                              else ("" if v is None or v != v else str(v)) for v in df[drv].astype(object)]
+        else:
+            out["drivers"] = ""
         return out[cols].drop_duplicates("account_id")
 
     sel_mask = None

@@ -169,3 +169,11 @@ def test_five_p_table_and_preview(world):
 
     html = preview(bp, ["F01", "F03"]).data
     assert html.count("<iframe") == 2 and "Harry Hostile" in html
+
+
+def test_drivers_may_be_lists(world):
+    features, cy, contacts, keys, segments = world
+    k = keys.copy()
+    k["main_drivers"] = [["billing", "growth"], [], ["size"], None, ["potential"]]
+    bp = Blueprint().fit(features, cy, contacts, key_accounts=k)
+    assert bp.profile_.set_index("account_id")["drivers"].tolist() == ["billing, growth", "", "size", "", "potential"]
