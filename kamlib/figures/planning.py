@@ -248,6 +248,10 @@ def health_overview(health: pd.DataFrame, profile: pd.DataFrame, bands: tuple[fl
     h = health.merge(profile[["account_id", "name"]], on="account_id").sort_values("score").head(max_accounts)
     fig, ax = plt.subplots(figsize=(7.0, 0.22 * max(len(h), 4) + 1.2), layout="constrained")
     ax.barh(np.arange(len(h)), h["score"].fillna(0), color=[BAND_COLOURS[b] for b in h["band"]])
+    # say what drags each score down: that is what the account team has to work on
+    for i, (sc, wk) in enumerate(zip(h["score"].fillna(0), h["weakest"])):
+        if wk:
+            ax.text(sc + 1, i, f"weakest: {wk.replace('_', ' ')}", va="center", fontsize=6.5, color="#555")
     ax.set_yticks(np.arange(len(h)), [str(n)[:28] for n in h["name"]], fontsize=7)
     ax.invert_yaxis()
     for b in bands:

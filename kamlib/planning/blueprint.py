@@ -73,7 +73,8 @@ class Blueprint:
     tier_days, role_factor : dict
         Contact cadence by tier and DMU role (:func:`kamlib.planning.actions.cadence`).
     health_weights : dict
-        Health component weights; ``health_bands`` the red/amber and amber/green limits.
+        Health component weights; ``health_bands`` the red/amber and amber/green limits;
+        ``margin_peers`` whether the margin component ranks among the plans or all accounts.
     horizon_days : int
         Length of the action plan and cadence (90).
     """
@@ -96,6 +97,7 @@ class Blueprint:
         role_factor: dict[str, float] | None = None,
         health_weights: dict[str, float] | None = None,
         health_bands: tuple[float, float] = _health.HEALTH_BANDS,
+        margin_peers: str = "plans",
         horizon_days: int = 90,
     ) -> None:
         self.top_n = top_n
@@ -114,6 +116,7 @@ class Blueprint:
         self.role_factor = role_factor
         self.health_weights = health_weights
         self.health_bands = tuple(health_bands)
+        self.margin_peers = margin_peers
         self.horizon_days = horizon_days
 
     def fit(
@@ -174,7 +177,8 @@ class Blueprint:
                                      self.horizon_days)
         self.health_ = _health.health(prof, features, self.relationship_, self.actions_, self.start_,
                                       self.health_weights, self.health_bands,
-                                      contacts_known=contacts is not None and len(contacts) > 0)
+                                      contacts_known=contacts is not None and len(contacts) > 0,
+                                      margin_peers=self.margin_peers)
         rel = self.relationship_.drop(columns=["wallet_share"])
         hl = self.health_[["account_id", "score", "band"]].rename(columns={"score": "health", "band": "health_band"})
         tg = self.targets_[["account_id", "kind", "revenue_target", "margin_target"]].rename(columns={"kind": "objective_kind"})

@@ -4,7 +4,9 @@ Components (each 0-100, higher is healthier):
 
 ``revenue_trend``  50 + 50 x growth_12m / trend_span, clipped: flat revenue scores 50, growth of
                    ``trend_span`` (symmetric growth) or more scores 100, decline of as much 0.
-``margin``         percentile of the account's 12-month margin rate among all accounts.
+``margin``         percentile of the account's 12-month margin rate among the other planned (key)
+                   accounts, or among all accounts (``margin_peers``). Key accounts buy big and
+                   usually get better prices, so against the whole base most would look weak.
 ``coverage``       share of the six DMU roles covered (relationship X-ray).
 ``freshness``      power-weighted share of contacts touched within ``stale_days``.
 ``plan_progress``  share of the plan's actions due so far that are done.
@@ -51,6 +53,7 @@ def health(
     bands: tuple[float, float] = HEALTH_BANDS,
     trend_span: float = 0.3,
     contacts_known: bool = True,
+    margin_peers: str = "plans",
 ) -> pd.DataFrame:
     """Health score of every account in ``profile``.
 
@@ -59,7 +62,7 @@ def health(
     profile : DataFrame
         Plan profiles (``account_id``, ``growth_12m``, ``margin_pct_12m``).
     features : DataFrame
-        ``account_features`` of all accounts (the margin percentile is taken among them).
+        ``account_features`` of all accounts.
     summary : DataFrame
         From :func:`kamlib.planning.relationship.relationship_summary`.
     actions : DataFrame, optional
@@ -72,6 +75,8 @@ def health(
         Red/amber and amber/green limits.
     trend_span : float
         Growth that maps to a trend score of 0 or 100.
+    margin_peers : {"plans", "all"}
+        Accounts the margin rate is ranked among: the planned accounts or all of ``features``.
     contacts_known : bool
         False when the client gave no contacts table at all: coverage and freshness are then
         not measured. With a contacts table, an account without contacts scores 0 on both.
@@ -96,7 +101,9 @@ def health(
     p = profile[["account_id"]].copy()
     g = num(profile, "growth_12m").to_numpy()
     p["h_revenue_trend"] = np.clip(50 + 50 * g / trend_span, 0, 100)
-    allm = num(features, "margin_pct_12m").dropna().to_numpy()
+    if margin_peers not in ("plans", "all"):
+        raise ParameterError(f"margin_peers must be 'plans' or 'all', got {margin_peers!r}.")
+    allm = num(profile if margin_peers == "plans" else features, "margin_pct_12m").dropna().to_numpy()
     m = num(profile, "margin_pct_12m").to_numpy()
     if len(allm):
         srt = np.sort(allm)

@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kamlib.planning._common import money, num, records
+from kamlib.planning._common import money, records
 
 SEGMENT_GROWTH: dict[str, float] = {"Star": 0.15, "Developing": 0.25, "Core": 0.05, "Laggard": 0.0}
 """Default yearly revenue growth target per segment (invest in Stars and Developing, hold Core,

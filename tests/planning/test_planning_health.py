@@ -60,3 +60,17 @@ def test_without_a_contacts_table_relationship_is_not_measured(fitted, world):
 
 def test_band_edges():
     assert band([39.9, 40, 69.9, 70, np.nan]).tolist() == ["red", "amber", "amber", "green", "unknown"]
+
+
+def test_margin_is_ranked_among_the_planned_accounts_by_default(fitted, world):
+    features, *_ = world
+    prof = fitted.profile_.copy()
+    prof.loc[prof.account_id == "F01", "margin_pct_12m"] = 0.1  # the worst of the plans
+    h = health(prof, features, fitted.relationship_).set_index("account_id")
+    # 4 plans with a margin rate: F01 alone at the bottom -> mid-rank 0.5 of 4
+    assert h.loc["F01", "h_margin"] == pytest.approx(100 * 0.5 / 4)
+    h_all = health(prof, features, fitted.relationship_, margin_peers="all").set_index("account_id")
+    assert h_all.loc["F01", "h_margin"] == 0  # below every account of the base (all at 30%)
+    assert h_all.loc["F02", "h_margin"] == 50  # ties with all of them: the middle
+    with pytest.raises(ParameterError):
+        health(prof, features, fitted.relationship_, margin_peers="some")
