@@ -138,3 +138,31 @@ def test_bad_bytes_deep_in_a_big_csv_become_an_input_error(tmp_path):
         feature_tables(load_inputs(files, today=TODAY, max_set_aside_share=1.0))
     msg = str(err.value)
     assert "transactions.csv, row 200011" in msg and "not valid UTF-8" in msg and "Fix:" in msg
+
+
+def test_utf16_csv(tmp_path):
+    files = write_engagement(tmp_path)
+    files["accounts"].write_bytes(ACCOUNTS.encode("utf-16"))
+    files["transactions"].write_bytes(LINES.encode("utf-16"))
+    intake = load_inputs(files, today=TODAY)
+    assert intake.tables["accounts"]["account_id"].tolist() == ["001", "002", "003"]
+    assert intake.transactions.account.rows_used == 10
+
+
+@pytest.mark.parametrize("pattern", ["folder", "glob"])
+def test_invoice_lines_split_over_parquet_files(tmp_path, pattern):
+    files = write_engagement(tmp_path / "csv")
+    ref = feature_tables(load_inputs(files, as_of="2025-12-31", today=TODAY))["account_features"]
+    lines = _frame(LINES)
+    for c in ("quantity", "net_revenue", "cost", "line_no"):
+        lines[c] = pd.to_numeric(lines[c])
+    lines["date"] = pd.to_datetime(lines["date"]).dt.date
+    folder = tmp_path / "lines"
+    folder.mkdir()
+    lines.iloc[:4].to_parquet(folder / "part-1.parquet", index=False)
+    lines.iloc[4:].to_parquet(folder / "part-2.parquet", index=False)
+    files["transactions"] = folder if pattern == "folder" else folder / "part-*.parquet"
+    intake = load_inputs(files, as_of="2025-12-31", today=TODAY)
+    assert intake.transactions.account.rows_read == 10
+    got = feature_tables(intake)["account_features"]
+    pd.testing.assert_frame_equal(got, ref, check_dtype=False)
