@@ -2,7 +2,7 @@
 
 :func:`account_page` turns an :class:`~kamlib.planning.blueprint.AccountPlan` into a
 self-contained HTML document (CSS and figures inline, no scripts, no code) that prints on A4.
-Formatting of numbers happens here; the Jinja2 template (``kamlib/templates/account_plan.html.j2``)
+Formatting of numbers happens here; the Jinja2 template (``kamlib/report/templates/account_plan.html.j2``)
 only lays out what it is given. Jinja2 earns its place by escaping every value: account and
 contact names come from client files.
 """
@@ -37,14 +37,14 @@ def _template():
 
     env = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True,
                              undefined=jinja2.StrictUndefined)
-    src = resources.files("kamlib").joinpath("templates/account_plan.html.j2").read_text(encoding="utf-8")
+    src = resources.files("kamlib.report").joinpath("templates/account_plan.html.j2").read_text(encoding="utf-8")
     return env.from_string(src)
 
 
 @lru_cache(maxsize=1)
 def stylesheet() -> str:
     """The plan pages' CSS (screen and print)."""
-    return resources.files("kamlib").joinpath("templates/account_plan.css").read_text(encoding="utf-8")
+    return resources.files("kamlib.report").joinpath("templates/account_plan.css").read_text(encoding="utf-8")
 
 
 def _ok(v) -> bool:
