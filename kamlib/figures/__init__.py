@@ -1,0 +1,1 @@
+"""Figures, one module per concept. Pure functions of analysis results."""

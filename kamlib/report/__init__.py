@@ -1,0 +1,1 @@
+"""Presentation: HTML pages, Excel workbooks and the browser check of the pages."""
