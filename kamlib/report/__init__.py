@@ -1,1 +1,1 @@
-"""Presentation: HTML pages, Excel workbooks and the browser check of the pages."""
+"""Presentation: HTML pages and Excel workbooks made from a run's result tables."""
