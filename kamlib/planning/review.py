@@ -4,12 +4,16 @@ A key account plan is a living document. Each quarter the consultant reruns the 
 fresh data and passes the previous run as the *baseline* (``kam run --baseline RUN``). The
 review then answers three questions:
 
-1. **Objectives** — did each account reach its target? The actual value of the objective's
-   metric is read from this run's ``account_features`` and compared with the plan's target:
-   ``met`` (target reached), ``missed`` (due date passed, target not reached), ``on track`` /
-   ``behind`` (not yet due: is the share of the planned change achieved at least the share of
-   the plan period elapsed?), ``open`` (not yet due, no plan date to judge pace) or ``no data``
-   (the account or metric is not in the new data).
+1. **Objectives** — did each account reach its stage goals? The plan sets, per objective
+   (revenue, margin, whitespace, relationship), cumulative targets at day 30, 60, 90 and each
+   quarter from the plan start. The actual is measured the same way in the new data: revenue
+   and margin summed over the account's purchases from the plan start to the milestone
+   (``purchase_occasions``), whitespace as the categories bought now that were not bought at
+   plan time (``account_category_year``), relationship as the DMU roles covered now
+   (``contacts``). A milestone is ``met`` or ``missed`` once its due date has passed; a
+   milestone still ahead is ``on track`` or ``behind`` by comparing the actual to date with
+   the target prorated to the time elapsed, ``open`` when no time has elapsed, and ``no data``
+   when the new data cannot measure it.
 2. **Actions** — which were done, dropped, or are ``overdue`` (still open after their due
    date), or past their 30-day ``checkpoint`` without being done.
 3. **Segments** — which accounts moved between Stars, Developing, Core and Laggards.
@@ -30,15 +34,24 @@ import pandas as pd
 from kamlib.errors import InputError, ParameterError
 
 OBJECTIVE_COLUMNS: tuple[str, ...] = (
-    "account_id", "objective_id", "metric", "baseline_value", "target_value", "due_date",
+    "account_id", "objective_id", "objective", "description", "milestone", "days", "due_date",
+    "baseline", "target", "unit", "owner", "status",
 )
-"""Columns of ``plan_objectives`` the review needs."""
+"""Columns of ``plan_objectives`` (one row per objective and stage goal), as the account
+plans step writes them (see docs/planning.md)."""
+
+OBJECTIVE_REQUIRED: tuple[str, ...] = ("account_id", "objective_id", "objective", "due_date",
+                                       "target")
+"""The columns the review cannot do without."""
 
 ACTION_COLUMNS: tuple[str, ...] = (
-    "account_id", "action_id", "objective_id", "action", "owner", "due_date",
-    "checkpoint_date", "status",
+    "account_id", "action_id", "objective_id", "gap", "action", "owner", "due_date",
+    "checkpoint", "checkpoint_date", "priority", "status",
 )
-"""Columns of ``plan_actions`` the review needs."""
+"""Leading columns of ``plan_actions`` (the account plans step may add more)."""
+
+ACTION_REQUIRED: tuple[str, ...] = ("account_id", "action_id", "action", "due_date", "status")
+"""The columns the review cannot do without."""
 
 ACTION_STATUSES: tuple[str, ...] = ("open", "done", "dropped")
 """Statuses a consultant may give an action in the workbook."""
@@ -48,18 +61,8 @@ SHEET_ACTIONS = "Actions"
 SHEET_ABOUT = "About"
 WORKBOOK_NAME = "plan_workbook.xlsx"
 
-METRIC_ALIASES: dict[str, str] = {
-    "revenue": "revenue_12m",
-    "margin": "margin_12m",
-    "quantity": "quantity_12m",
-    "margin_pct": "margin_pct_12m",
-    "orders": "n_orders_12m",
-    "share_of_sales": "share_of_sales_12m",
-    "contacts": "n_contacts",
-    "functions": "n_functions",
-    "categories": "n_categories",
-}
-"""Objective metric names that map to a differently named ``account_features`` column."""
+MONEY_KINDS: dict[str, str] = {"revenue": "revenue", "margin": "margin"}
+"""Objective kinds measured as money over the plan period, and their purchase_occasions column."""
 
 SEGMENT_RANK: dict[str, int] = {"Laggard": 0, "Developing": 1, "Core": 1, "Star": 2}
 """Higher is better; Developing <-> Core is a sideways move (value traded for growth)."""
@@ -79,6 +82,9 @@ class Baseline:
         :data:`ACTION_COLUMNS`, plus any others they carried).
     segments : DataFrame or None
         The baseline run's ``segments`` table, when available.
+    category_year : DataFrame or None
+        The baseline run's ``account_category_year`` (what each account bought at plan time;
+        whitespace objectives are measured against it).
     as_of : Timestamp or None
         The data date of the baseline run (the plan date).
     source : str
@@ -90,6 +96,7 @@ class Baseline:
     segments: pd.DataFrame | None = None
     as_of: pd.Timestamp | None = None
     source: str = ""
+    category_year: pd.DataFrame | None = None
 
 
 def _check_columns(df: pd.DataFrame, needed: tuple[str, ...], where: str, fix: str) -> None:
@@ -117,14 +124,17 @@ def _to_dates(df: pd.DataFrame, cols: tuple[str, ...], where: str) -> pd.DataFra
 
 def clean_objectives(objectives: pd.DataFrame, where: str = "plan_objectives") -> pd.DataFrame:
     """Check and normalise a plan's objectives (ids as text, numbers, dates)."""
-    _check_columns(objectives, OBJECTIVE_COLUMNS, where,
+    _check_columns(objectives, OBJECTIVE_REQUIRED, where,
                    "keep the column headers the workbook was written with.")
     df = objectives.dropna(how="all").reset_index(drop=True)
-    for col in ("account_id", "objective_id", "metric"):
+    for col in ("account_id", "objective_id", "objective"):
         df[col] = df[col].astype("str").str.strip()
-    for col in ("baseline_value", "target_value"):
+    df["objective"] = df["objective"].str.lower()
+    for col in ("baseline", "target", "days"):
+        if col not in df.columns:
+            continue
         num = pd.to_numeric(df[col], errors="coerce")
-        bad = num.isna() & df[col].notna()
+        bad = num.isna() & df[col].notna() & (df[col].astype("str").str.strip() != "")
         if bad.any():
             raise InputError(where, "some values are not numbers.", "type plain numbers "
                              "(no currency signs or text).", column=col,
@@ -138,7 +148,7 @@ def clean_actions(actions: pd.DataFrame, where: str = "plan_actions") -> pd.Data
 
     Rows a consultant added by hand without an ``action_id`` get ``NEW-1``, ``NEW-2`` ...
     """
-    _check_columns(actions, ACTION_COLUMNS, where,
+    _check_columns(actions, ACTION_REQUIRED, where,
                    "keep the column headers the workbook was written with.")
     df = actions.dropna(how="all").reset_index(drop=True)
     status = df["status"].astype("str").str.strip().str.lower()
@@ -155,7 +165,10 @@ def clean_actions(actions: pd.DataFrame, where: str = "plan_actions") -> pd.Data
     df["action_id"] = ids.astype("str").str.strip()
     df.loc[blank, "action_id"] = [f"NEW-{i + 1}" for i in range(int(blank.sum()))]
     for col in ("account_id", "objective_id"):
-        df[col] = df[col].astype("str").str.strip().where(df[col].notna())
+        if col in df.columns:
+            df[col] = df[col].astype("str").str.strip().where(df[col].notna())
+    if "checkpoint_date" not in df.columns:
+        df["checkpoint_date"] = pd.NaT
     return _to_dates(df, ("due_date", "checkpoint_date"), where)
 
 
@@ -261,86 +274,218 @@ def load_baseline(baseline: str | Path | None) -> Baseline | None:
         actions = clean_actions(actions, f"{folder}/tables/plan_actions.parquet")
         source = f"run folder {folder} (tables plan_objectives, plan_actions)"
     return Baseline(objectives=objectives, actions=actions,
-                    segments=_read_table(folder, "segments"), as_of=as_of, source=source)
+                    segments=_read_table(folder, "segments"), as_of=as_of, source=source,
+                    category_year=_read_table(folder, "account_category_year"))
 
 
 # --------------------------------------------------------------------------------------------
 # Reviewing
 # --------------------------------------------------------------------------------------------
-def metric_column(metric: str, columns) -> str | None:
-    """The ``account_features`` column that measures an objective's metric, or None."""
-    if metric in columns:
-        return metric
-    alias = METRIC_ALIASES.get(metric)
-    if alias in columns:
-        return alias
-    if f"{metric}_12m" in columns:
-        return f"{metric}_12m"
-    return None
+@dataclass
+class Evidence:
+    """What the new data says about the accounts: the tables a review measures actuals from.
 
-
-def review_objectives(objectives: pd.DataFrame, features: pd.DataFrame, as_of,
-                      plan_date=None) -> pd.DataFrame:
-    """Compare each objective's target with the actual value in the new data.
-
-    Parameters
+    Attributes
     ----------
-    objectives : DataFrame
-        The plan's objectives (:data:`OBJECTIVE_COLUMNS`).
-    features : DataFrame
-        This run's ``account_features``.
-    as_of : date-like
-        The new data's date: objectives due on or before it are judged final.
-    plan_date : date-like, optional
-        When the plan was made (the baseline's data date); lets the review judge pace
-        (``on track`` / ``behind``) for objectives not yet due.
+    as_of : Timestamp
+        The new data's date.
+    occasions : DataFrame, optional
+        ``purchase_occasions`` (account_id, date, revenue, margin): revenue and margin
+        objectives.
+    category_year : DataFrame, optional
+        ``account_category_year`` of this run: whitespace objectives.
+    baseline_category_year : DataFrame, optional
+        ``account_category_year`` of the baseline run (what was bought at plan time).
+    contacts : DataFrame, optional
+        ``contacts`` of this run: relationship objectives (DMU roles covered).
+    cover_strength : int
+        A role counts as covered when a contact holding it has at least this relationship
+        strength (the account plans' rule).
+    """
+
+    as_of: pd.Timestamp
+    occasions: pd.DataFrame | None = None
+    category_year: pd.DataFrame | None = None
+    baseline_category_year: pd.DataFrame | None = None
+    contacts: pd.DataFrame | None = None
+    cover_strength: int = 2
+
+
+def _window_sums(occasions: pd.DataFrame, value: str, accounts: np.ndarray,
+                 start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Sum of ``value`` per row over purchases with start < date <= end (NaN: no account)."""
+    out = np.full(len(accounts), np.nan)
+    occ = occasions[["account_id", "date", value]].dropna(subset=["date"])
+    occ = occ.assign(account_id=occ["account_id"].astype("str"),
+                     date=pd.to_datetime(occ["date"]).astype("datetime64[us]"))
+    groups = {a: g.sort_values("date") for a, g in occ.groupby("account_id", sort=False)}
+    for i, acc in enumerate(accounts):
+        g = groups.get(acc)
+        if g is None:
+            out[i] = 0.0  # bought nothing in the new data: zero, measured
+            continue
+        dates = g["date"].to_numpy()
+        cum = np.r_[0.0, np.cumsum(g[value].to_numpy(float))]
+        lo = np.searchsorted(dates, np.datetime64(start[i], "us"), side="right")
+        hi = np.searchsorted(dates, np.datetime64(end[i], "us"), side="right")
+        out[i] = cum[hi] - cum[lo]
+    return out
+
+
+def _bought(cy: pd.DataFrame, years: tuple[int, ...]) -> dict[str, set[str]]:
+    rows = cy[cy["year"].isin(years) & (pd.to_numeric(cy["revenue"], errors="coerce") > 0)]
+    return {str(a): set(g["category"].astype(str))
+            for a, g in rows.groupby("account_id", sort=False)}
+
+
+def new_categories(category_year: pd.DataFrame,
+                   baseline_category_year: pd.DataFrame | None = None) -> pd.Series:
+    """Categories each account buys now (last 12 months) that it did not buy at plan time.
+
+    At plan time means the baseline run's last 12 months when that table is given, else the
+    two earlier windows of this run (an approximation when the baseline folder is gone).
+    """
+    now = _bought(category_year, (0,))
+    before = (_bought(baseline_category_year, (0,)) if baseline_category_year is not None
+              else _bought(category_year, (1, 2)))
+    return pd.Series({a: len(cats - before.get(a, set())) for a, cats in now.items()},
+                     dtype=float)
+
+
+def roles_covered(contacts: pd.DataFrame, cover_strength: int = 2) -> pd.Series:
+    """Number of DMU roles per account held by a contact with enough relationship strength."""
+    from kamlib.contract import DMU_ROLES
+
+    if contacts is None or not len(contacts) or "dmu_roles" not in contacts.columns:
+        return pd.Series(dtype=float)
+    c = contacts[["account_id", "dmu_roles"]].copy()
+    strength = (pd.to_numeric(contacts["relationship_strength"], errors="coerce").fillna(0)
+                if "relationship_strength" in contacts.columns else pd.Series(5, index=c.index))
+    c = c[strength.to_numpy() >= cover_strength]
+    roles = c["dmu_roles"].fillna("").astype(str).str.lower().str.split(r"\s*;\s*", regex=True)
+    exploded = c.assign(role=roles).explode("role")
+    exploded = exploded[exploded["role"].isin(DMU_ROLES)]
+    return exploded.groupby(exploded["account_id"].astype(str))["role"].nunique().astype(float)
+
+
+def measure(objectives: pd.DataFrame, evidence: Evidence, plan_date=None) -> pd.DataFrame:
+    """The actual value of each stage goal in the new data.
+
+    Money objectives are summed from the plan start to the milestone's due date, or to the new
+    data's date when the milestone is still ahead; counts are taken as they stand now.
 
     Returns
     -------
     DataFrame
-        The objectives plus ``actual``, ``gap`` (actual - target), ``progress`` (share of the
-        planned change achieved), ``expected_progress`` (share of the period elapsed) and
-        ``review`` in {met, missed, on track, behind, open, no data}.
+        The objectives plus ``start`` (plan start), ``measured_to`` and ``actual`` (NaN where
+        the new data cannot measure the objective).
     """
     obj = clean_objectives(objectives)
-    as_of = pd.Timestamp(as_of)
-    feats = features.drop_duplicates("account_id")
-    feats = feats.set_index(feats["account_id"].astype("str"))
-    actual = np.full(len(obj), np.nan)
-    for metric, idx in obj.groupby("metric").groups.items():
-        col = metric_column(str(metric), feats.columns)
-        if col is None:
-            continue
-        vals = pd.to_numeric(feats[col], errors="coerce")
-        actual[np.asarray([obj.index.get_loc(i) for i in idx])] = (
-            obj.loc[idx, "account_id"].map(vals).to_numpy(float))
-    out = obj.copy()
-    out["actual"] = actual
-    base, target = out["baseline_value"].to_numpy(float), out["target_value"].to_numpy(float)
-    change = target - base
-    up = change >= 0  # a target below baseline (e.g. cost to serve) is met by going down
-    met = np.where(up, actual >= target, actual <= target)
-    out["gap"] = actual - target
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out["progress"] = np.where(change != 0, (actual - base) / change,
-                                   np.where(met, 1.0, 0.0))
-    due = out["due_date"]
-    if plan_date is not None and not pd.isna(plan_date):
-        start = pd.Timestamp(plan_date)
-        span = (due - start).dt.days.to_numpy(float)
-        elapsed = float((as_of - start).days)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            expected = np.clip(np.where(span > 0, elapsed / span, 1.0), 0.0, 1.0)
+    as_of = pd.Timestamp(evidence.as_of)
+    if "days" in obj.columns and obj["days"].notna().any():
+        start = obj["due_date"] - pd.to_timedelta(obj["days"].fillna(0), unit="D")
+        if plan_date is not None:
+            start = start.where(obj["days"].notna(), pd.Timestamp(plan_date))
     else:
-        expected = np.full(len(out), np.nan)
-    out["expected_progress"] = expected
-    overdue = (due <= as_of).to_numpy(bool)
+        start = pd.Series(pd.Timestamp(plan_date) if plan_date is not None else pd.NaT,
+                          index=obj.index)
+    obj["start"] = pd.to_datetime(start).astype("datetime64[us]")
+    obj["measured_to"] = obj["due_date"].where(obj["due_date"] <= as_of, as_of)
+    actual = np.full(len(obj), np.nan)
+    kind = obj["objective"]
+    accounts = obj["account_id"].to_numpy(str)
+    if evidence.occasions is not None:
+        for k, col in MONEY_KINDS.items():
+            rows = (kind == k).to_numpy() & obj["start"].notna().to_numpy()
+            if rows.any() and col in evidence.occasions.columns:
+                actual[rows] = _window_sums(evidence.occasions, col, accounts[rows],
+                                            obj["start"].to_numpy()[rows],
+                                            obj["measured_to"].to_numpy()[rows])
+    if evidence.category_year is not None:
+        rows = (kind == "whitespace").to_numpy()
+        if rows.any():
+            n = new_categories(evidence.category_year, evidence.baseline_category_year)
+            actual[rows] = pd.Series(accounts[rows]).map(n).fillna(0.0).to_numpy()
+    if evidence.contacts is not None:
+        rows = (kind == "relationship").to_numpy()
+        if rows.any():
+            n = roles_covered(evidence.contacts, evidence.cover_strength)
+            actual[rows] = pd.Series(accounts[rows]).map(n).fillna(0.0).to_numpy()
+    obj["actual"] = actual
+    return obj
+
+
+def review_objectives(objectives: pd.DataFrame, evidence: Evidence,
+                      plan_date=None) -> pd.DataFrame:
+    """Judge every stage goal of the plan against the new data.
+
+    Parameters
+    ----------
+    objectives : DataFrame
+        The plan's objectives (:data:`OBJECTIVE_COLUMNS`, one row per stage goal).
+    evidence : Evidence
+        The new data.
+    plan_date : date-like, optional
+        The plan start, used where a row has no ``days`` (days from the start).
+
+    Returns
+    -------
+    DataFrame
+        :func:`measure`'s output plus ``expected`` (the target prorated to the time elapsed,
+        for goals still ahead; the target itself for goals due), ``gap`` (actual - expected),
+        ``progress`` (actual / target) and ``review`` in {met, missed, on track, behind, open,
+        no data}.
+    """
+    out = measure(objectives, evidence, plan_date)
+    as_of = pd.Timestamp(evidence.as_of)
+    target = out["target"].to_numpy(float)
+    actual = out["actual"].to_numpy(float)
+    due = (out["due_date"] <= as_of).to_numpy(bool)
+    span = (out["due_date"] - out["start"]).dt.days.to_numpy(float)
+    elapsed = (as_of - out["start"]).dt.days.to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frac = np.clip(np.where(span > 0, elapsed / span, 1.0), 0.0, 1.0)
+        # Counts (roles, categories) start from where they stood at plan time, money from 0.
+        base = np.where(out["objective"].isin(list(MONEY_KINDS)).to_numpy(), 0.0,
+                        out["baseline"].to_numpy(float) if "baseline" in out.columns
+                        else 0.0)
+        base = np.nan_to_num(base)
+        expected = np.where(due, target, base + (target - base) * frac)
+        out["expected"] = expected
+        out["gap"] = actual - expected
+        out["progress"] = np.where(target != 0, actual / target, np.nan)
+    not_started = ~due & ~(elapsed > 0)
     status = np.select(
-        [np.isnan(actual), met, overdue, np.isnan(expected),
-         out["progress"].to_numpy(float) >= expected - 1e-9],
+        [np.isnan(actual), due & (actual >= target - 1e-9), due, not_started,
+         actual >= expected - 1e-9],
         ["no data", "met", "missed", "open", "on track"], default="behind")
     out["review"] = pd.Series(status, index=out.index, dtype="str")
     return out
+
+
+def objective_outcomes(review: pd.DataFrame) -> pd.DataFrame:
+    """One row per objective: its latest milestone that is due (met / missed), or, when none
+    is due yet, its next milestone's pace (on track / behind / open / no data).
+
+    Returns
+    -------
+    DataFrame
+        account_id, objective_id, objective, description (if any), milestone, due_date,
+        target, expected, actual, review.
+    """
+    if review.empty:
+        return review.copy()
+    r = review.copy()
+    r["_due"] = r["review"].isin(["met", "missed"]) | (
+        (r["review"] == "no data") & (r["due_date"] <= r["measured_to"]))
+    r = r.sort_values(["objective_id", "due_date"], kind="stable")
+    last_due = r[r["_due"]].groupby("objective_id", sort=False).tail(1)
+    ahead = r[~r["_due"] & ~r["objective_id"].isin(last_due["objective_id"])]
+    first_ahead = ahead.groupby("objective_id", sort=False).head(1)
+    out = pd.concat([last_due, first_ahead]).sort_values(["account_id", "objective_id"])
+    cols = [c for c in ("account_id", "objective_id", "objective", "description", "milestone",
+                        "due_date", "target", "expected", "actual", "review") if c in out.columns]
+    return out[cols].reset_index(drop=True)
 
 
 def review_actions(actions: pd.DataFrame, as_of) -> pd.DataFrame:
@@ -401,14 +546,19 @@ class PlanReview:
 
     Attributes
     ----------
-    objectives, actions, segments : DataFrame
-        See :func:`review_objectives`, :func:`review_actions`, :func:`segment_changes`.
+    milestones : DataFrame
+        Every stage goal judged (:func:`review_objectives`): the ``plan_review`` table.
+    objectives : DataFrame
+        One row per objective (:func:`objective_outcomes`).
+    actions, segments : DataFrame
+        See :func:`review_actions`, :func:`segment_changes`.
     summary : DataFrame
         One row per finding (``what``, ``count``, ``of``) for the executive summary.
     as_of, plan_date : Timestamp or None
     source : str
     """
 
+    milestones: pd.DataFrame
     objectives: pd.DataFrame
     actions: pd.DataFrame
     segments: pd.DataFrame
@@ -418,16 +568,17 @@ class PlanReview:
     source: str = ""
 
 
-def review_plan(baseline: Baseline, features: pd.DataFrame,
+def review_plan(baseline: Baseline, evidence: Evidence,
                 segments: pd.DataFrame | None = None) -> PlanReview:
-    """Review a baseline plan against this run's features and segments.
+    """Review a baseline plan against the new data.
 
     Parameters
     ----------
     baseline : Baseline
         From :func:`load_baseline`.
-    features : DataFrame
-        This run's ``account_features`` (its ``as_of`` is the review date).
+    evidence : Evidence
+        This run's tables (its ``as_of`` is the review date). When it has no baseline
+        ``category_year`` of its own, the baseline's is used.
     segments : DataFrame, optional
         This run's ``segments``.
 
@@ -435,45 +586,52 @@ def review_plan(baseline: Baseline, features: pd.DataFrame,
     -------
     PlanReview
     """
-    as_of = _as_of(features)
-    if as_of is None:
-        raise InputError("account_features", "has no 'as_of' date to review the plan at.",
-                         "rerun step 00_intake, which writes it.", column="as_of")
-    obj = review_objectives(baseline.objectives, features, as_of, baseline.as_of)
-    act = review_actions(baseline.actions, as_of)
+    if evidence.baseline_category_year is None and baseline.category_year is not None:
+        evidence = Evidence(**{**evidence.__dict__,
+                               "baseline_category_year": baseline.category_year})
+    miles = review_objectives(baseline.objectives, evidence, baseline.as_of)
+    obj = objective_outcomes(miles)
+    act = review_actions(baseline.actions, evidence.as_of)
     seg = segment_changes(baseline.segments, segments)
     planned = set(obj["account_id"]) | set(act["account_id"].dropna())
     seg_planned = seg[seg["account_id"].isin(planned)]
+    n_obj, n_act, n_seg = len(obj), len(act), len(seg_planned)
     rows = [
-        ("objectives met", int((obj["review"] == "met").sum()), len(obj)),
-        ("objectives missed", int((obj["review"] == "missed").sum()), len(obj)),
-        ("objectives behind pace", int((obj["review"] == "behind").sum()), len(obj)),
-        ("objectives on track or open", int(obj["review"].isin(["on track", "open"]).sum()),
-         len(obj)),
-        ("objectives without data", int((obj["review"] == "no data").sum()), len(obj)),
-        ("actions done", int((act["review"] == "done").sum()), len(act)),
-        ("actions overdue", int((act["review"] == "overdue").sum()), len(act)),
-        ("actions past checkpoint", int((act["review"] == "checkpoint passed").sum()), len(act)),
-        ("actions dropped", int((act["review"] == "dropped").sum()), len(act)),
-        ("planned accounts that moved up", int((seg_planned["move"] == "up").sum()),
-         len(seg_planned)),
-        ("planned accounts that moved down", int((seg_planned["move"] == "down").sum()),
-         len(seg_planned)),
+        ("objectives met at their last milestone", int((obj["review"] == "met").sum()), n_obj),
+        ("objectives that missed their last milestone", int((obj["review"] == "missed").sum()),
+         n_obj),
+        ("objectives behind pace", int((obj["review"] == "behind").sum()), n_obj),
+        ("objectives on track", int((obj["review"] == "on track").sum()), n_obj),
+        ("objectives not yet started", int((obj["review"] == "open").sum()), n_obj),
+        ("objectives the new data cannot measure", int((obj["review"] == "no data").sum()),
+         n_obj),
+        ("actions done", int((act["review"] == "done").sum()), n_act),
+        ("actions overdue", int((act["review"] == "overdue").sum()), n_act),
+        ("actions past their checkpoint", int((act["review"] == "checkpoint passed").sum()),
+         n_act),
+        ("actions dropped", int((act["review"] == "dropped").sum()), n_act),
+        ("planned accounts that moved up a segment", int((seg_planned["move"] == "up").sum()),
+         n_seg),
+        ("planned accounts that moved down a segment",
+         int((seg_planned["move"] == "down").sum()), n_seg),
     ]
     summary = pd.DataFrame(rows, columns=["what", "count", "of"])
-    return PlanReview(objectives=obj, actions=act, segments=seg, summary=summary, as_of=as_of,
+    return PlanReview(milestones=miles, objectives=obj, actions=act, segments=seg,
+                      summary=summary, as_of=pd.Timestamp(evidence.as_of),
                       plan_date=baseline.as_of, source=baseline.source)
 
 
 def review_outline() -> pd.DataFrame:
     """What a review contains, column by column (shown when a run has no baseline)."""
     rows = [
-        ("plan_review", "review", "met / missed / on track / behind / open / no data for each "
-         "objective: the new data's actual against the plan's target"),
-        ("plan_review", "actual, gap", "the metric's value in the new data, and actual - target"),
-        ("plan_review", "progress", "share of the planned change achieved (1 = target reached)"),
-        ("plan_review", "expected_progress", "share of the plan period elapsed at the new data's "
-         "date: progress below it means behind pace"),
+        ("plan_review", "actual", "the stage goal measured in the new data: revenue or margin "
+         "since the plan start, new categories bought, DMU roles covered"),
+        ("plan_review", "expected", "the target, prorated to the time elapsed for goals still "
+         "ahead"),
+        ("plan_review", "review", "met / missed (goal due) or on track / behind / open (goal "
+         "ahead); no data when the new data cannot measure it"),
+        ("objective_review", "review", "each objective's latest due milestone, or the pace "
+         "towards its next one"),
         ("action_review", "review", "done / dropped / overdue / checkpoint passed / open for "
          "each action, from the status the account manager set in the workbook"),
         ("action_review", "days_overdue", "days an open action is past its due date"),

@@ -24,7 +24,7 @@ from kamlib.planning.review import (
 
 _HEADER_FILL = "1F3A5F"
 _EDIT_FILL = "FFF7DB"  # columns meant to be edited are tinted
-_EDITABLE = {"status", "owner", "due_date", "checkpoint_date", "target_value", "action",
+_EDITABLE = {"status", "owner", "due_date", "checkpoint_date", "target", "action",
              "notes"}
 _DATE_COLUMNS = {"due_date", "checkpoint_date"}
 
@@ -55,7 +55,7 @@ def _format_sheet(ws, df: pd.DataFrame) -> None:
         # Width from the longest value shown (capped: long action texts wrap instead).
         longest = max([len(str(col))] + [len(str(v)) for v in df[col].head(500)
                                          if v is not None and not pd.isna(v)])
-        wide = col in ("action", "objective", "description", "rationale", "notes")
+        wide = col in ("action", "description", "rationale", "notes")
         ws.column_dimensions[letter].width = min(max(10, longest + 2), 60 if wide else 28)
         for i in range(2, n + 2):
             c = ws.cell(row=i, column=j)
