@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import textwrap
 from pathlib import Path
 
 from kamlib.errors import KamError, ParameterError
@@ -156,9 +155,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 
 def _print_error(message: str) -> None:
-    lines = str(message).splitlines() or [""]
-    wrapped = [textwrap.fill(line, width=100) for line in lines]
-    print("kam: error: " + "\n".join(wrapped), file=sys.stderr)
+    # not wrapped: paths and file names must stay whole so they can be copied
+    print(f"kam: error: {message}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
