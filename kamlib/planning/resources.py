@@ -213,13 +213,17 @@ class ResourcePlanner:
         m = len(mgr)
         extra = max(math.ceil(max(n - slots, 0) / self.max_accounts),
                     math.ceil(max(h_total - h_avail, 0) / self.max_hours))
+        raise_ = []
+        if n > slots:
+            raise_.append(f"max_accounts to {math.ceil(n / m)}")
+        if h_total > h_avail + 1e-9:
+            raise_.append(f"max_hours to {_fmt(math.ceil(h_total / m))}")
         raise CapacityError(
             f"Capacity is insufficient: {n} accounts need {_fmt(h_total)} hours a year, but "
             f"{m} manager(s) offer {slots} account slots and {_fmt(h_avail)} hours. "
             f"Fix: add at least {extra} more manager(s) (at {self.max_accounts} accounts and "
-            f"{_fmt(self.max_hours)} hours each), or raise max_accounts to "
-            f"{math.ceil(n / m)} and max_hours to {_fmt(math.ceil(h_total / m))} per manager, "
-            "or lower hours_by_tier.",
+            f"{_fmt(self.max_hours)} hours each), or raise {' and '.join(raise_)} per "
+            "manager, or lower hours_by_tier.",
             extra_managers=extra, hours_needed=h_total, hours_available=h_avail,
         )
 
@@ -407,6 +411,12 @@ def accounts_to_assign(features: pd.DataFrame, scores: pd.DataFrame,
         account_id, name, tier, score, account_manager, revenue_12m, margin_12m and, when
         available, segment and clv; sorted by tier then score (best first).
     """
+    for name, table, source in (("account_features", features, "00_intake"),
+                                ("selection_scores", scores, "10_selection")):
+        if table is None:
+            raise InputError(name, "is not in this run; the resource plan needs it to know "
+                             "which accounts are key.", f"run step {source} first (kam run "
+                             "runs every step).")
     missing = [c for c in ("account_id", "tier") if c not in scores.columns]
     if missing:
         raise InputError("selection_scores", f"columns {missing} are missing.",

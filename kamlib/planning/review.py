@@ -639,3 +639,68 @@ def review_outline() -> pd.DataFrame:
          "moved between Stars, Developing, Core and Laggards"),
     ]
     return pd.DataFrame(rows, columns=["table", "column", "meaning"])
+
+
+def evidence_from(tables, cover_strength: int = 2) -> Evidence:
+    """:class:`Evidence` from a run's tables (a mapping name -> DataFrame or None)."""
+    feats = tables.get("account_features")
+    as_of = _as_of(feats)
+    if as_of is None:
+        raise InputError("account_features", "has no 'as_of' date to review the plan at.",
+                         "rerun step 00_intake, which writes it.", column="as_of")
+    return Evidence(as_of=as_of, occasions=tables.get("purchase_occasions"),
+                    category_year=tables.get("account_category_year"),
+                    contacts=tables.get("contacts"), cover_strength=cover_strength)
+
+
+def review_run(baseline: str | Path | None, tables, cover_strength: int = 2
+               ) -> PlanReview | None:
+    """Review the baseline's plan against this run's tables; None when there is no baseline.
+
+    Parameters
+    ----------
+    baseline : str or Path or None
+        The ``baseline`` parameter: a previous run folder or an edited plan workbook.
+    tables : mapping
+        This run's tables (``account_features``, ``purchase_occasions``,
+        ``account_category_year``, ``contacts``, ``segments``).
+    cover_strength : int
+        Relationship strength from which a contact covers a DMU role.
+    """
+    b = load_baseline(baseline)
+    if b is None:
+        return None
+    return review_plan(b, evidence_from(tables, cover_strength), tables.get("segments"))
+
+
+def review_tables(review: PlanReview | None) -> dict[str, pd.DataFrame]:
+    """The review's tables to save: ``plan_review`` (every stage goal), ``objective_review``,
+    ``action_review`` and ``segment_changes`` (empty, with their columns, when there is no
+    review, so the run's table list does not depend on having a baseline)."""
+    if review is not None:
+        return {"plan_review": review.milestones, "objective_review": review.objectives,
+                "action_review": review.actions, "segment_changes": review.segments}
+    miles = [*OBJECTIVE_COLUMNS, "start", "measured_to", "actual", "expected", "gap",
+             "progress", "review"]
+    outcome = ["account_id", "objective_id", "objective", "description", "milestone",
+               "due_date", "target", "expected", "actual", "review"]
+    acts = [*ACTION_COLUMNS, "review", "days_overdue"]
+
+    def empty(cols):
+        return pd.DataFrame({c: pd.Series([], dtype="str") for c in cols})
+
+    return {"plan_review": empty(miles), "objective_review": empty(outcome),
+            "action_review": empty(acts),
+            "segment_changes": empty(["account_id", "segment_before", "segment_after", "move"])}
+
+
+def baseline_hint(run_dir: str | Path, engagement: str = "<engagement>") -> str:
+    """How to make this run the baseline of the next one (shown when there is no review)."""
+    run_dir = Path(run_dir)
+    return (f"This is the first plan: there is no earlier run to review it against. Keep this "
+            f"run folder ({run_dir.name}); during the quarter, account managers update "
+            f"{WORKBOOK_NAME} (status of each action, dates, new actions). At the next "
+            f"quarterly rerun on fresh data, pass this run as the baseline: "
+            f"kam run {engagement} --baseline {run_dir} — the review then shows which "
+            f"targets were met or missed, which actions are overdue and which accounts "
+            f"changed segment.")

@@ -80,7 +80,8 @@ def _format_sheet(ws, df: pd.DataFrame) -> None:
         ws.add_data_validation(dv)
 
 
-def write_plan_workbook(path: str | Path, objectives: pd.DataFrame, actions: pd.DataFrame,
+def write_plan_workbook(path: str | Path, objectives: pd.DataFrame | None,
+                        actions: pd.DataFrame | None,
                         about: Mapping[str, object] | None = None) -> Path:
     """Write the objectives and actions to an Excel workbook formatted for editing.
 
@@ -90,7 +91,8 @@ def write_plan_workbook(path: str | Path, objectives: pd.DataFrame, actions: pd.
         Where to write (``step.path("plan_workbook.xlsx")``).
     objectives, actions : DataFrame
         The plan's ``plan_objectives`` and ``plan_actions`` tables; known columns first,
-        others (account name, notes ...) follow.
+        others (account name, notes ...) follow. None (the plans step did not run) writes the
+        headers only and says so in the ``About`` sheet.
     about : mapping, optional
         Facts written to the ``About`` sheet and read back with the workbook; ``as_of`` (the
         data date, i.e. the plan date) is what the next review needs.
@@ -102,6 +104,17 @@ def write_plan_workbook(path: str | Path, objectives: pd.DataFrame, actions: pd.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    missing = []
+    if objectives is None:
+        objectives = pd.DataFrame(columns=list(OBJECTIVE_COLUMNS))
+        missing.append("plan_objectives")
+    if actions is None:
+        actions = pd.DataFrame(columns=list(ACTION_COLUMNS))
+        missing.append("plan_actions")
+    if missing:
+        about = {**(about or {}), "missing": f"{', '.join(missing)} not in this run: run step "
+                 "40_account_plans to fill the sheets (the headers are ready for typing in a "
+                 "plan by hand)."}
     obj = _ordered(objectives, OBJECTIVE_COLUMNS)
     act = _ordered(actions, ACTION_COLUMNS)
     info = {"what": "Key account plan: objectives and actions",

@@ -78,8 +78,8 @@ class SummaryData:
         The plan review, when a baseline was given.
     plan_pages : mapping of account_id to str
         Link (relative to the summary page) of each account's plan page.
-    figures : mapping of str to Figure or PNG bytes
-        Figures to embed, by caption; the keys ``"segments"``, ``"workload"``, ``"effort"``,
+    figures : mapping of str to Figure, PNG bytes or PNG file path
+        Figures to embed; the keys ``"segments"``, ``"workload"``, ``"effort"``,
         ``"review"`` put them in their sections.
     baseline_hint : str
         What to tell the reader about getting a baseline when there is no review.
@@ -138,6 +138,8 @@ def _seg_badge(seg) -> str:
 def _img(fig) -> str:
     if isinstance(fig, (bytes, bytearray)):
         data = bytes(fig)
+    elif isinstance(fig, (str, Path)):
+        data = Path(fig).read_bytes()
     else:
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
@@ -240,6 +242,18 @@ def investment_priorities(table: pd.DataFrame, n: int = 6) -> pd.DataFrame:
     return t.reset_index(drop=True)
 
 
+def flag_heading(code: object) -> str:
+    """A red-flag code (``no_decider``) as the heading the account plans use."""
+    text = str(code)
+    try:  # the account plans' own headings, when that module is present
+        from kamlib.planning.relationship import FLAGS
+    except ImportError:
+        FLAGS = {}
+    if text in FLAGS:
+        return FLAGS[text]
+    return text.replace("_", " ").capitalize() if "_" in text else text
+
+
 def top_risks(table: pd.DataFrame, red_flags: pd.DataFrame | None = None,
               review: Any = None, n: int = 8, p_alive_below: float = 0.6,
               revenue_drop: float = -0.10) -> pd.DataFrame:
@@ -277,7 +291,7 @@ def top_risks(table: pd.DataFrame, red_flags: pd.DataFrame | None = None,
     ftext = _col(red_flags, _FLAG_TEXT)
     if ftext:
         for acc, flags in red_flags.groupby("account_id")[ftext]:
-            flags = [str(f) for f in flags.dropna()]
+            flags = [flag_heading(f) for f in flags.dropna()]
             if flags:
                 add(str(acc), "; ".join(flags[:3]) + (f" (+{len(flags) - 3})" if len(flags) > 3
                                                        else ""), min(len(flags), 3))
@@ -598,3 +612,124 @@ def _key_account_html(data: SummaryData, t: pd.DataFrame) -> str:
         note = "<p class='note'>Each name links to the account's plan.</p>"
     return _table(show, num={"#", "Score", "Revenue 12 m", "Trend", "CLV (interval)"},
                   raw={"Account", "Segment", "Health"}) + note
+
+
+# --------------------------------------------------------------------------- notebook glue
+TABLE_SOURCES: dict[str, str] = {
+    "account_features": "00_intake", "purchase_occasions": "00_intake",
+    "account_category_year": "00_intake", "contacts": "00_intake",
+    "selection_scores": "10_selection", "key_accounts": "10_selection", "clv": "20_clv",
+    "segments": "30_segmentation", "plan_objectives": "40_account_plans",
+    "plan_actions": "40_account_plans", "plan_health": "40_account_plans",
+    "plan_red_flags": "40_account_plans",
+}
+"""The tables the portfolio review reads, and the step that writes each."""
+
+
+def load_tables(step, names=tuple(TABLE_SOURCES)) -> tuple[dict[str, pd.DataFrame | None],
+                                                            pd.DataFrame]:
+    """Load the tables the portfolio review uses; a missing one is None, not an error.
+
+    Parameters
+    ----------
+    step : kamlib.step.Step
+        The notebook's step (``step.load`` runs earlier notebooks when a table is missing).
+    names : sequence of str
+        Tables to load.
+
+    Returns
+    -------
+    tables : dict
+        Name to DataFrame, or None when no step produced it.
+    status : DataFrame
+        One row per table: ``table``, ``rows``, ``from_step`` and ``note`` (what is missing
+        and what it costs the review).
+    """
+    from kamlib.errors import KamError
+
+    tables: dict[str, pd.DataFrame | None] = {}
+    rows = []
+    for name in names:
+        try:
+            tables[name] = step.load(name)
+            rows.append((name, len(tables[name]), TABLE_SOURCES.get(name, ""), "ok"))
+        except KamError:
+            tables[name] = None
+            rows.append((name, 0, TABLE_SOURCES.get(name, ""),
+                         f"missing: run step {TABLE_SOURCES.get(name, '?')}; the sections "
+                         "that need it say so"))
+    return tables, pd.DataFrame(rows, columns=["table", "rows", "from_step", "note"])
+
+
+def plan_page_links(run_dir, account_ids, from_summary: str = "summary.html") -> dict[str, str]:
+    """Links from the summary page to the account plan pages registered in this run.
+
+    An account's page is the page of step ``40_account_plans`` whose file name is the
+    account id (``plans/<account_id>.html``).
+    """
+    import os
+    from pathlib import PurePosixPath
+
+    from kamlib.step import read_step_records
+
+    ids = {str(a) for a in account_ids}
+    here = PurePosixPath(from_summary).parent
+    links: dict[str, str] = {}
+    for record in read_step_records(Path(run_dir)):
+        for page in record.get("pages", []):
+            p = PurePosixPath(page["path"])
+            if p.stem in ids:
+                links[p.stem] = os.path.relpath(str(p), str(here)).replace(os.sep, "/")
+    return links
+
+
+FIGURE_FILES: dict[str, str] = {"segments": "portfolio_split", "workload": "resource_workload",
+                                "effort": "effort_vs_value", "review": "plan_review"}
+"""Summary section -> the name its figure is saved under (``figures/<name>.png``)."""
+
+
+def summary_data(tables: Mapping[str, pd.DataFrame | None], *, planner=None, review=None,
+                 run_dir=None, figures: Mapping[str, Any] | None = None,
+                 **fields: Any) -> SummaryData:
+    """:class:`SummaryData` from a run's tables (missing tables stay None).
+
+    Parameters
+    ----------
+    tables : mapping
+        From :func:`load_tables`.
+    planner : ResourcePlanner, optional
+        The fitted resource plan.
+    review : PlanReview, optional
+        The plan review.
+    run_dir : path, optional
+        The run folder: links to the account plan pages registered there are added.
+    figures : mapping, optional
+        Figures by section (``segments``, ``workload``, ``effort``, ``review``). Without
+        one, the PNG the notebook saved as ``figures/<FIGURE_FILES[section]>.png`` in
+        ``run_dir`` is embedded (no second drawing); the segment split is drawn here when
+        neither exists and segments do.
+    **fields
+        Other :class:`SummaryData` fields (client, run, currency, baseline_hint ...).
+    """
+    figs = {k: v for k, v in (figures or {}).items() if v is not None}
+    if run_dir is not None:
+        for key, name in FIGURE_FILES.items():
+            png = Path(run_dir) / "figures" / f"{name}.png"
+            if key not in figs and png.exists():
+                figs[key] = png
+    feats, segs = tables.get("account_features"), tables.get("segments")
+    if feats is not None and segs is not None and "segment" in segs.columns:
+        from kamlib.figures.portfolio import segment_split_figure
+
+        figs.setdefault("segments", segment_split_figure(feats, segs))
+    data = SummaryData(
+        features=feats, scores=tables.get("selection_scores"),
+        key_accounts=tables.get("key_accounts"), segments=segs, clv=tables.get("clv"),
+        health=tables.get("plan_health"), red_flags=tables.get("plan_red_flags"),
+        assignment=None if planner is None else planner.assignment_,
+        workload=None if planner is None else planner.workload_, review=review,
+        figures=figs, **fields)
+    if run_dir is not None:
+        ids = key_account_table(data)
+        data.plan_pages = plan_page_links(run_dir, ids["account_id"] if len(ids) else [])
+    return data
