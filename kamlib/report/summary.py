@@ -548,7 +548,10 @@ def render_summary(data: SummaryData) -> str:
         late = rv.actions[rv.actions["review"] == "overdue"].sort_values(
             "days_overdue", ascending=False).head(8)
         if len(late):
-            show = pd.DataFrame({"Account": late["account_id"].to_numpy(),
+            names = (dict(zip(data.features["account_id"], data.features["name"]))
+                     if data.features is not None and "name" in data.features.columns else {})
+            show = pd.DataFrame({"Account": late["account_id"].map(
+                                     lambda a: names.get(a, a)).to_numpy(),
                                  "Action": late["action"].to_numpy(),
                                  "Owner": late["owner"].to_numpy(),
                                  "Days overdue": late["days_overdue"].to_numpy()})
