@@ -1,1 +1,1 @@
-"""Figures, one module per concept. Pure functions of analysis results."""
+"""Figures, one module per concept (``figures/selection.py``, ``figures/planning.py``, ...)."""
