@@ -52,6 +52,12 @@ def segment_split_figure(features: pd.DataFrame, segments: pd.DataFrame,
     The classic portfolio lesson in one picture: a few Stars and Core accounts carry most of
     the money; Laggards are many and carry little.
     """
+    if segments is None or "segment" not in segments.columns:
+        fig, ax = _figure(7.2, 1.2)
+        ax.set_axis_off()
+        ax.text(0, 0.5, "Portfolio segments are not available in this run: they come from "
+                "step 30_segmentation.", va="center", fontsize=10, color="#5a6b7d")
+        return fig
     df = segments[["account_id", "segment"]].merge(features, on="account_id", how="left")
     labels = {"accounts": "Accounts", "revenue_12m": "Revenue (12 m)",
               "margin_12m": "Margin (12 m)", "clv": "CLV"}
