@@ -154,8 +154,23 @@ def effort_value_figure(effort: pd.DataFrame, by: str = "segment",
     return fig
 
 
-def review_figure(objectives: pd.DataFrame, actions: pd.DataFrame) -> Figure:
-    """How last plan went: objectives and actions by review outcome (stacked bars)."""
+def review_figure(review) -> Figure:
+    """How the last plan went: objectives and actions by review outcome (stacked bars).
+
+    Parameters
+    ----------
+    review : PlanReview or None
+        From :func:`kamlib.planning.review.review_run`; None (no baseline) draws a note
+        saying how the review will come.
+    """
+    if review is None:
+        fig, ax = _figure(7.2, 1.0)
+        ax.set_axis_off()
+        ax.text(0, 0.5, "No baseline yet: at the next rerun, pass this run as the baseline to "
+                "review its objectives and actions.", va="center", fontsize=10,
+                color="#5a6b7d")
+        return fig
+    objectives, actions = review.objectives, review.actions
     fig, ax = _figure(7.2, 2.1)
     rows = [("Actions", actions["review"].value_counts() if len(actions) else pd.Series()),
             ("Objectives", objectives["review"].value_counts() if len(objectives) else pd.Series())]

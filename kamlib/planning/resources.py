@@ -83,8 +83,10 @@ class ResourcePlanner:
         :data:`DEFAULT_HOURS_BY_TIER`. An ``hours`` column in the accounts overrides it
         account by account.
     switch_cost_hours : float
-        Cost of one change of owner (the handover), in hours of workload imbalance. ``0``
-        ignores current owners; a very large value keeps every owner that capacity allows.
+        Cost of one change of owner (the handover), in hours of workload imbalance. The
+        default, 100 hours, is most of a key account's yearly time: a new owner spends months
+        learning the account and its people, and some goodwill is lost. ``0`` ignores current
+        owners; a very large value keeps every owner that capacity allows.
     time_limit : float
         Seconds the solver may take; the best plan found so far is used when it runs out
         (``status_`` says so).
@@ -106,7 +108,7 @@ class ResourcePlanner:
     max_accounts: int = 8
     max_hours: float = 900.0
     hours_by_tier: Mapping[str, float] | None = None
-    switch_cost_hours: float = 40.0
+    switch_cost_hours: float = 100.0
     time_limit: float = 20.0
     assignment_: pd.DataFrame = field(init=False, repr=False)
     workload_: pd.DataFrame = field(init=False, repr=False)
