@@ -79,27 +79,45 @@ def relationship_map_svg(contacts: pd.DataFrame, width: int = 440, height: int =
     else:
         # small deterministic jitter so contacts with the same power and attitude don't hide each other
         seen: dict[tuple, int] = {}
+        placed: list[tuple[float, float, float, float]] = []  # label boxes already drawn
+
+        def free(x0, y0, x1, y1):
+            inside = x0 >= 2 and x1 <= width - 2 and y0 >= 0 and y1 <= mt + ph
+            return inside and all(x1 < a0 or x0 > a1 or y1 < b0 or y0 > b1 for a0, b0, a1, b1 in placed)
+
+        dots = []
         for r in records(contacts):
             p = r["power"] if r["power"] == r["power"] else 3.0
             a = r["attitude"] if r["attitude"] == r["attitude"] else 0.0
-            k = (p, a)
-            n = seen.get(k, 0)
-            seen[k] = n + 1
+            n = seen.get((p, a), 0)
+            seen[(p, a)] = n + 1
             dx, dy = _JITTER[n % len(_JITTER)]
-            cx, cy = x(p) + dx, y(a) + dy
             s = r["relationship_strength"] if r["relationship_strength"] == r["relationship_strength"] else 0
-            rad = 4 + 1.6 * s
+            dots.append((r, x(p) + dx, y(a) + dy, 4 + 1.6 * s))
+        # labels must not cover any dot either
+        placed.extend((cx - rad, cy - rad, cx + rad, cy + rad) for _, cx, cy, rad in dots)
+        for r, cx, cy, rad in dots:
             known = r["power"] == r["power"] and r["attitude"] == r["attitude"]
             fill = attitude_colour(r["attitude"]) if known else "none"
             dash = ' stroke-dasharray="2,2"' if r["stale"] else ""
             out.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="{rad:.1f}" fill="{fill}" fill-opacity="0.85" '
                        f'stroke="#333" stroke-width="1"{dash}><title>{escape(str(r["contact_name"]))}</title></circle>')
-            label = escape(str(r["contact_name"]).split(" ")[0])
+            raw = str(r["contact_name"]).split(" ")[0]
             roles = _roles_label(r["dmu_roles"])
-            if roles:
-                label += f" ({escape(roles)})"
-            anchor, dx = ("end", -rad - 2) if cx > ml + pw * 0.75 else ("start", rad + 2)
-            out.append(f'<text x="{cx + dx:.1f}" y="{cy + 3:.1f}" text-anchor="{anchor}" fill="#222">{label}</text>')
+            raw += f" ({roles})" if roles else ""
+            w = 5.6 * len(raw)
+            # try right, left, above, below, then further out; take the first free spot
+            spots = [(cx + rad + 2, cy + 3, "start"), (cx - rad - 2, cy + 3, "end"),
+                     (cx, cy - rad - 3, "middle"), (cx, cy + rad + 10, "middle"),
+                     (cx + rad + 2, cy - 9, "start"), (cx + rad + 2, cy + 15, "start"),
+                     (cx - rad - 2, cy - 9, "end"), (cx - rad - 2, cy + 15, "end")]
+            for tx, ty, anchor in spots + [spots[0]]:
+                x0 = tx if anchor == "start" else tx - w if anchor == "end" else tx - w / 2
+                box = (x0, ty - 9, x0 + w, ty + 2)
+                if free(*box):
+                    break
+            placed.append(box)
+            out.append(f'<text x="{tx:.1f}" y="{ty:.1f}" text-anchor="{anchor}" fill="#222">{escape(raw)}</text>')
     out.append("</svg>")
     return "".join(out)
 

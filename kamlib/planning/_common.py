@@ -48,7 +48,10 @@ def split_roles(value: object) -> list[str]:
     """``"decider; buyer"`` -> ``["decider", "buyer"]`` (known DMU roles only, contract order)."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return []
-    parts = {p.strip().lower() for p in str(value).replace(",", ";").split(";")}
+    if isinstance(value, (list, tuple, set, np.ndarray)):  # intake may hand over real lists
+        parts = {str(p).strip().lower() for p in value}
+    else:
+        parts = {p.strip().lower() for p in str(value).replace(",", ";").split(";")}
     return [r for r in DMU_ROLES if r in parts]
 
 

@@ -158,6 +158,10 @@ def actions(
                 f"to theirs so the relationship no longer hangs on one person")
         stale = sorted((x for x in c if x["stale"]),
                        key=lambda x: ("decider" not in x["_roles"], -(x["power"] if x["power"] == x["power"] else 0)))
+        # a contact who already has an action (e.g. the hostile decider's sponsor meeting)
+        # is re-engaged by it: don't send two people to the same door
+        targeted = {a["contact_id"] for a in acc if a["contact_id"]}
+        stale = [x for x in stale if x["contact_id"] not in targeted]
         for x in stale[:3]:
             gap = "stale_decider" if "decider" in x["_roles"] else "stale_contact"
             d = x["days_since_contact"]

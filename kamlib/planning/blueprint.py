@@ -221,6 +221,49 @@ class Blueprint:
             start=self.start_, five_p=tuple(self.rules.five_p), missing=missing,
         )
 
+    def overview(self) -> pd.DataFrame:
+        """One line per plan for a first look: segment, revenue, stage, shape, flags, health."""
+        p = self.profile_
+        n_flags = self.red_flags_.groupby("account_id").size() if len(self.red_flags_) else pd.Series(dtype=int)
+        n_high = (self.red_flags_[self.red_flags_["severity"] == "high"].groupby("account_id").size()
+                  if len(self.red_flags_) else pd.Series(dtype=int))
+        n_act = self.actions_.groupby("account_id").size() if len(self.actions_) else pd.Series(dtype=int)
+        ws = self.whitespace_.groupby("account_id")["potential"].sum() if len(self.whitespace_) else pd.Series(dtype=float)
+        out = pd.DataFrame({
+            "account": p["name"].astype(str).values,
+            "segment": p["segment"].values,
+            "revenue_12m": p["revenue_12m"].round(0).values,
+            "growth": p["growth_12m"].round(2).values,
+            "target": p["revenue_target"].round(0).values,
+            "stage": p["stage"].values,
+            "shape": p["shape"].values,
+            "roles_covered": (p["coverage"] * 6).round().astype(int).values,
+            "red_flags": p["account_id"].map(n_flags).fillna(0).astype(int).values,
+            "high_flags": p["account_id"].map(n_high).fillna(0).astype(int).values,
+            "whitespace": p["account_id"].map(ws).fillna(0).round(0).values,
+            "actions": p["account_id"].map(n_act).fillna(0).astype(int).values,
+            "health": p["health"].values,
+            "band": p["health_band"].values,
+        }, index=pd.Index(p["account_id"].values, name="account_id"))
+        return out
+
+    def examples(self, n: int = 2) -> list[str]:
+        """Accounts worth showing in class: the top-ranked one, then the least healthy ones."""
+        ids = list(self.profile_["account_id"])
+        if not ids or n <= 0:
+            return []
+        worst = self.health_.sort_values(["score", "account_id"], na_position="last")["account_id"].tolist()
+        out = [ids[0]] + [a for a in worst if a != ids[0]]
+        return out[:n]
+
+    def stage_goals(self, account_id: str) -> pd.DataFrame:
+        """An account's objectives as a table: one row per objective, one column per milestone."""
+        o = self.account(account_id).objectives
+        t = o.pivot_table(index=["objective_id", "description"], columns="milestone", values="target",
+                          aggfunc="first", sort=False)
+        order = [m for m, _ in _obj.MILESTONES if m in t.columns]
+        return t[order].round(0)
+
     def ics(self, account_id: str | None = None, cadence_only: bool = False) -> str:
         """iCalendar text: one account's actions and meetings, or every account's cadence."""
         names = dict(zip(self.profile_["account_id"], self.profile_["name"].astype(str)))
@@ -232,3 +275,38 @@ class Blueprint:
         plan = self.account(aid)
         a, c = plan.actions, plan.cadence
         return _act.to_ics(a, c, self.start_, f"Account plan - {names.get(aid, aid)}", self.horizon_days, names)
+
+
+REQUIRED_INPUTS: tuple[str, ...] = ("account_features", "account_category_year")
+OPTIONAL_INPUTS: tuple[str, ...] = ("contacts", "key_accounts", "selection_scores", "segments", "clv", "accounts")
+
+
+def load_inputs(step) -> tuple[dict[str, pd.DataFrame | None], list[str]]:
+    """Read the tables the plans are drafted from, through a :class:`~kamlib.step.Step`.
+
+    Required tables are loaded (running earlier steps if needed). An optional table that no
+    step can provide (its notebook is missing or did not write it) becomes None and is
+    named in the returned notes instead of stopping the run.
+
+    Returns
+    -------
+    tables : dict
+        Keyword arguments for :meth:`Blueprint.fit` (``features``, ``category_year``,
+        ``contacts``, ``key_accounts``, ...).
+    notes : list of str
+        One sentence per optional table that was not available.
+    """
+    from kamlib.errors import KamError
+
+    tables: dict[str, pd.DataFrame | None] = {
+        "features": step.load("account_features"),
+        "category_year": step.load("account_category_year"),
+    }
+    notes = []
+    for name in OPTIONAL_INPUTS:
+        try:
+            tables[name] = step.load(name)
+        except KamError:
+            tables[name] = None
+            notes.append(f"Table '{name}' is not available in this run: the plans go without it.")
+    return tables, notes

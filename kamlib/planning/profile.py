@@ -55,16 +55,19 @@ def key_account_list(
         out["drivers"] = text(df, drv)
         return out[cols].drop_duplicates("account_id")
 
+    sel_mask = None
+    if selection_scores is not None and len(selection_scores):
+        s = selection_scores
+        sel_mask = (s["is_key"].astype(bool) if "is_key" in s.columns
+                    else s.get("tier", pd.Series("", index=s.index)).astype(str).eq("key"))
     if key_accounts is not None and len(key_accounts):
         keys = tidy(key_accounts)
         if selection_scores is not None and "tier" not in key_accounts.columns and "tier" in selection_scores.columns:
             tiers = dict(zip(selection_scores["account_id"].astype(str), selection_scores["tier"].astype(str)))
             keys["tier"] = keys["account_id"].map(tiers).fillna("key")
         src = f"{len(keys)} key accounts from the selection step (key_accounts table)."
-    elif selection_scores is not None and len(selection_scores):
-        s = selection_scores
-        mask = s["is_key"].astype(bool) if "is_key" in s.columns else s.get("tier", pd.Series("", index=s.index)).astype(str).eq("key")
-        keys = tidy(s[mask])
+    elif sel_mask is not None and sel_mask.any():
+        keys = tidy(selection_scores[sel_mask])
         src = f"{len(keys)} key accounts from the selection scores (is_key)."
     else:
         require_columns(features, "account_features", ["account_id", "revenue_12m"])
@@ -72,7 +75,7 @@ def key_account_list(
             ["_r", "account_id"], ascending=[False, True]).head(top_n)
         keys = pd.DataFrame({"account_id": top["account_id"].astype(str), "rank": np.arange(1, len(top) + 1, dtype=float),
                              "score": np.nan, "p_key": np.nan, "tier": "key", "drivers": "revenue (fallback)"})
-        src = (f"No selection step output (key_accounts / selection_scores) was found: planning for the "
+        src = (f"No key-account list from the selection step (key_accounts / selection_scores) was found: planning for the "
                f"top {len(keys)} accounts by revenue of the last 12 months instead. Run 10_selection "
                f"for a proper key-account list.")
     keys = keys.sort_values(["rank", "account_id"], na_position="last", kind="mergesort").reset_index(drop=True)

@@ -203,3 +203,59 @@ def account_page(
         A complete HTML document.
     """
     return _template().render(**_context(plan, currency, run_label, ics_href, index_href))
+
+
+def publish(bp, step, currency: str = "", run_label: str = "") -> pd.DataFrame:
+    """Write a fitted :class:`~kamlib.planning.blueprint.Blueprint` into the run folder.
+
+    Saves every plan table (``step.save``), one printable page per key account
+    (``html/plans/<account_id>.html`` via ``step.page``), one calendar per account next to its
+    page (``html/plans/<account_id>.ics``, so the page's link works wherever the html folder is
+    copied) and the combined contact cadence ``html/plans/contact_cadence.ics``.
+
+    Returns
+    -------
+    DataFrame
+        One row per page: ``account_id``, ``name``, ``health``, ``band``, ``page``, ``calendar``.
+    """
+    descriptions = {
+        "plan_profile": "One row per key account: profile, relationship stage, health, targets",
+        "plan_relationship": "One row per contact of a key account: the 5P view",
+        "plan_red_flags": "Relationship and revenue red flags per key account",
+        "plan_whitespace": "Categories look-alikes buy that the account does not (potential per year)",
+        "plan_objectives": "Objectives with stage goals (day 30/60/90, quarters): edit and feed back",
+        "plan_actions": "The 90-day action plan: edit status and feed back as the next baseline",
+        "plan_cadence": "How often to meet each contact, by tier and DMU role",
+        "plan_health": "Health score 0-100 with components and band",
+    }
+    for name, df in bp.tables().items():
+        step.save(name, df, description=descriptions.get(name, ""))
+    rows = []
+    for aid, name in zip(bp.profile_["account_id"], bp.profile_["name"].astype(str)):
+        ics = step.path(f"html/plans/{aid}.ics")
+        ics.write_text(bp.ics(aid), encoding="utf-8", newline="")
+        html = account_page(bp.account(aid), currency=currency, run_label=run_label,
+                            ics_href=f"{aid}.ics", index_href="../index.html")
+        page = step.page(f"Account plan - {name}", f"plans/{aid}.html", html)
+        h = bp._rows["health"][aid]
+        rows.append(dict(account_id=aid, name=name, health=h["score"], band=h["band"],
+                         page=str(page.relative_to(step.run_dir)), calendar=str(ics.relative_to(step.run_dir))))
+    step.path("html/plans/contact_cadence.ics").write_text(bp.ics(cadence_only=True), encoding="utf-8", newline="")
+    return pd.DataFrame(rows)
+
+
+def preview(pages: list[str], height: int = 700):
+    """Show full plan pages inside a notebook, each in its own frame (their CSS stays inside).
+
+    Returns
+    -------
+    IPython.display.HTML
+    """
+    from html import escape
+
+    from IPython.display import HTML
+
+    frames = "".join(
+        f'<iframe srcdoc="{escape(p, quote=True)}" style="width:100%;height:{height}px;'
+        f'border:1px solid #ccc;margin-bottom:12px" title="Account plan"></iframe>' for p in pages)
+    return HTML(f"<div>{frames}</div>")

@@ -35,6 +35,9 @@ def test_actions_answer_the_known_gaps(fitted):
     first = f03.sort_values("due_date").iloc[0]
     assert first["contact_id"] == "c6" and first["checkpoint"] == "day 30"  # the hostile, stale decider first
     assert acts(fitted, "F04")["gap"].tolist() == ["no_contacts", "business_review"]
+    # Harry is stale and hostile: one sponsor meeting, not a second "re-engage" visit
+    assert (f03["contact_id"] == "c6").sum() == 1
+    assert f03.loc[f03.contact_id == "c6", "gap"].item() == "decider_hostile"
 
 
 def test_missing_account_manager_means_unassigned_owner(fitted):
@@ -72,7 +75,8 @@ def test_ics_is_valid_rfc5545(fitted):
     assert lines[0] == "BEGIN:VCALENDAR" and lines[-1] == "END:VCALENDAR"
     body = unfold(ics).split("\r\n")
     assert body.count("BEGIN:VEVENT") == body.count("END:VEVENT") == len(acts(fitted, "F03")) + 3
-    assert "SUMMARY:[Food 3] Re-engage Harry Hostile (decider\\; last contact 200 days ago)" in body
+    assert ("SUMMARY:[Food 3] Executive-sponsor meeting with Harry Hostile (decider\\, hostile): "
+            "hear the objections and agree what would change them") in body
     assert any(x.startswith("RRULE:FREQ=DAILY;INTERVAL=14;UNTIL=") for x in body)
     uids = [x for x in body if x.startswith("UID:")]
     assert len(uids) == len(set(uids))
