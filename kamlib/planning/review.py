@@ -56,6 +56,13 @@ ACTION_REQUIRED: tuple[str, ...] = ("account_id", "action_id", "action", "due_da
 ACTION_STATUSES: tuple[str, ...] = ("open", "done", "dropped")
 """Statuses a consultant may give an action in the workbook."""
 
+STATUS_SYNONYMS: dict[str, str] = {
+    "completed": "done", "complete": "done", "closed": "done", "finished": "done",
+    "cancelled": "dropped", "canceled": "dropped", "in progress": "open", "planned": "open",
+}
+"""Other words people type for a status, read as the status they mean (the account plans'
+health score counts done/completed/closed as done, too)."""
+
 SHEET_OBJECTIVES = "Objectives"
 SHEET_ACTIONS = "Actions"
 SHEET_ABOUT = "About"
@@ -152,7 +159,8 @@ def clean_actions(actions: pd.DataFrame, where: str = "plan_actions") -> pd.Data
                    "keep the column headers the workbook was written with.")
     df = actions.dropna(how="all").reset_index(drop=True)
     status = df["status"].astype("str").str.strip().str.lower()
-    status = status.where(df["status"].notna() & (status != ""), "open")
+    status = status.where(df["status"].notna() & (status != ""), "open").replace(
+        STATUS_SYNONYMS)
     bad = ~status.isin(ACTION_STATUSES)
     if bad.any():
         raise InputError(where, f"status must be one of {list(ACTION_STATUSES)}; found "

@@ -128,10 +128,17 @@ def test_actions_overdue_checkpoint_done():
 
 def test_bad_status_names_rows():
     a = _actions()
-    a.loc[3, "status"] = "finished"
+    a.loc[3, "status"] = "ongoing"
     with pytest.raises(InputError) as e:
         review_actions(a, AS_OF)
     assert e.value.column == "status" and e.value.rows == [4]
+
+
+def test_status_synonyms_are_read_as_meant():
+    a = _actions()
+    a["status"] = ["Completed", "closed", "cancelled", "", None]
+    r = review_actions(a, AS_OF)
+    assert r["status"].tolist() == ["done", "done", "dropped", "open", "open"]
 
 
 def test_segment_changes():
