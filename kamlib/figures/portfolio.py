@@ -16,14 +16,17 @@ if TYPE_CHECKING:
 
 SEGMENT_ORDER: tuple[str, ...] = ("Star", "Developing", "Core", "Laggard")
 SEGMENT_COLOURS: dict[str, str] = {
-    "Star": "#2f855a",        # invest
-    "Developing": "#3182ce",  # build
-    "Core": "#b7791f",        # maintain
-    "Laggard": "#a0aec0",     # streamline
+    "Star": "#e07b00", "Developing": "#4e9a06", "Core": "#1f4e79", "Laggard": "#8c8c8c",
 }
 TIER_COLOURS: dict[str, str] = {
-    "key": "#1f3a5f", "key-development": "#5b8cc4", "managed": "#a3bfdc", "long-tail": "#d9e2ec",
+    "key": "#c0392b", "key-development": "#e67e22", "managed": "#2c7fb8", "long-tail": "#bdbdbd",
 }
+try:  # the project palette, so a segment or tier has one colour in every step
+    from kamlib.figures import PALETTE as _PALETTE
+except ImportError:
+    _PALETTE = {}
+SEGMENT_COLOURS.update({k: _PALETTE[k] for k in SEGMENT_COLOURS if k in _PALETTE})
+TIER_COLOURS.update({k: _PALETTE[k] for k in TIER_COLOURS if k in _PALETTE})
 REVIEW_COLOURS: dict[str, str] = {
     "met": "#2f855a", "on track": "#68d391", "open": "#a0aec0", "behind": "#dd6b20",
     "missed": "#c53030", "no data": "#e2e8f0",
@@ -82,7 +85,7 @@ def segment_split_figure(features: pd.DataFrame, segments: pd.DataFrame,
         for yi, l, v in zip(y, left, vals):
             if v >= 0.06:
                 ax.text(l + v / 2, yi, f"{v:.0%}", ha="center", va="center", fontsize=9,
-                        color="white" if seg != "Laggard" else "#1a202c")
+                        color="white")
         left += vals
     ax.set_yticks(y, table.index)
     ax.set_xlim(0, 1)
@@ -124,7 +127,7 @@ def workload_figure(workload: pd.DataFrame, assignment: pd.DataFrame | None = No
     return fig
 
 
-def effort_value_figure(effort: pd.DataFrame, by: str = "segment",
+def effort_value_figure(effort: pd.DataFrame, by: str | None = None,
                         value_label: str = "revenue") -> Figure:
     """Share of account-manager hours against share of value, per segment.
 
@@ -132,9 +135,10 @@ def effort_value_figure(effort: pd.DataFrame, by: str = "segment",
     value bar is being served beyond what it earns (or is an investment: say which).
     """
     e = effort.reset_index(drop=True)
+    by = by or str(e.columns[0])
     fig, ax = _figure(7.2, 3.2)
     x = np.arange(len(e))
-    colours = [SEGMENT_COLOURS.get(str(s), "#718096") for s in e[by]]
+    colours = [SEGMENT_COLOURS.get(str(s), TIER_COLOURS.get(str(s), "#718096")) for s in e[by]]
     ax.bar(x - 0.19, e["hours_share"], width=0.38, color=colours, label="share of hours")
     ax.bar(x + 0.19, e["value_share"], width=0.38, color=colours, alpha=0.45, hatch="//",
            edgecolor="white", label=f"share of {value_label}")

@@ -455,7 +455,8 @@ def effort_by_segment(assignment: pd.DataFrame, value: str = "revenue_12m",
     value : str
         The value column (``revenue_12m``, ``margin_12m`` or ``clv``).
     by : str
-        The grouping column (``segment`` or ``tier``).
+        The grouping column (``segment`` or ``tier``). When the segments are not in the run,
+        ``segment`` falls back to ``tier`` (the first column of the result says which).
 
     Returns
     -------
@@ -463,6 +464,9 @@ def effort_by_segment(assignment: pd.DataFrame, value: str = "revenue_12m",
         One row per group: n_accounts, hours, value, hours_share, value_share and
         ``effort_ratio`` = hours_share / value_share (above 1: more time than value).
     """
+    if by == "segment" and ("segment" not in assignment.columns
+                            or assignment["segment"].isna().all()):
+        by = "tier"
     for col in ("hours", by, value):
         if col not in assignment.columns:
             raise InputError("resource plan", f"column '{col}' is missing.",

@@ -162,3 +162,12 @@ def test_accounts_to_assign_and_effort_by_segment():
     assert e.loc["Star", "hours"] == 180 and e.loc["Core", "hours"] == 120
     assert e.loc["Star", "value_share"] == pytest.approx(150 / 450)
     assert e.loc["Star", "effort_ratio"] == pytest.approx((180 / 300) / (150 / 450))
+
+
+def test_effort_falls_back_to_tier_without_segments():
+    acc = _accounts(["Ann", "Bob", "Ann"], tiers=["key", "key", "key-development"])
+    acc["revenue_12m"] = [100.0, 100.0, 50.0]
+    p = ResourcePlanner().fit(acc)
+    e = effort_by_segment(p.assignment_)
+    assert e.columns[0] == "tier"
+    assert e.set_index("tier").loc["key", "hours_share"] == pytest.approx(240 / 300)
