@@ -118,6 +118,8 @@ def money(x: float, currency: str = "") -> str:
 def pct(x: float, signed: bool = False) -> str:
     if x is None or pd.isna(x):
         return "–"
+    if signed and x > 3:  # from almost nothing: a percentage would mislead
+        return ">+300%"
     return f"{x:+.0%}" if signed else f"{x:.0%}"
 
 
@@ -161,7 +163,11 @@ def _missing(what: str, step: str) -> str:
 
 
 def _table(df: pd.DataFrame, num: set[str] = frozenset(), raw: set[str] = frozenset()) -> str:
-    """An HTML table; columns in ``raw`` hold ready HTML, the others are escaped."""
+    """An HTML table; columns in ``raw`` hold ready HTML, the others are escaped. A column
+    with nothing to show (all "–") is left out."""
+    empty = [c for c in df.columns if len(df) and df[c].map(
+        lambda v: v is None or (not isinstance(v, str) and pd.isna(v)) or v == "–").all()]
+    df = df.drop(columns=empty)
     head = "".join(f'<th class="{"num" if c in num else ""}">{html.escape(str(c))}</th>'
                    for c in df.columns)
     body = []
@@ -290,7 +296,9 @@ def top_risks(table: pd.DataFrame, red_flags: pd.DataFrame | None = None,
             add(r.account_id, f"only {pa:.0%} likely still active", 2)
     ftext = _col(red_flags, _FLAG_TEXT)
     if ftext:
-        for acc, flags in red_flags.groupby("account_id")[ftext]:
+        # Falling revenue is judged above from the numbers; the plans' flag would repeat it.
+        rf = red_flags[red_flags[ftext].astype(str) != "revenue_declining"]
+        for acc, flags in rf.groupby("account_id")[ftext]:
             flags = [flag_heading(f) for f in flags.dropna()]
             if flags:
                 add(str(acc), "; ".join(flags[:3]) + (f" (+{len(flags) - 3})" if len(flags) > 3
@@ -455,9 +463,16 @@ def render_summary(data: SummaryData) -> str:
     else:
         label = {"investment_ceiling": "Investment ceiling / year", "clv": "CLV",
                  "revenue_12m": "Revenue 12 m"}[inv["basis"].iat[0]]
-        out.append("<p>Stars first, then Developing accounts, ranked by the most each is worth "
-                   "spending on a year (the investment ceiling from the CLV step). "
-                   "Core accounts are maintained efficiently; Laggards are streamlined.</p>")
+        if "segment" in inv.columns and inv["segment"].notna().any():
+            out.append("<p>Stars first, then Developing accounts, ranked by the most each is "
+                       "worth spending on a year (the investment ceiling from the CLV step). "
+                       "Core accounts are maintained efficiently; Laggards are "
+                       "streamlined.</p>")
+        else:
+            out.append("<p>Key accounts ranked by the most each is worth spending on a year. "
+                       "Without the portfolio segments (step 30_segmentation) the list cannot "
+                       "tell accounts to grow from accounts to maintain: read it with care."
+                       "</p>")
         show = pd.DataFrame({
             "Account": _names(inv, data.plan_pages),
             "Segment": [_seg_badge(s) for s in inv.get("segment", [None] * len(inv))],
