@@ -528,8 +528,8 @@ def render_summary(data: SummaryData) -> str:
             f"{' proposed' if changes else ': every current relationship is kept'}.</p>")
         out.append(_figure_html(data, "workload", "Hours per account manager by tier, against "
                                 "capacity (red) and fair share (black)."))
-        out.append(_figure_html(data, "effort", "Share of hours against share of value by "
-                                "segment: does time follow value?"))
+        out.append(_figure_html(data, "effort", "Share of account-manager hours against share of "
+                                "value: does time follow value?"))
         moved = a[a["changed"]]
         if len(moved):
             show = pd.DataFrame({
