@@ -162,21 +162,26 @@ def _missing(what: str, step: str) -> str:
             f"it comes from step <b>{html.escape(step)}</b>.</p>")
 
 
-def _table(df: pd.DataFrame, num: set[str] = frozenset(), raw: set[str] = frozenset()) -> str:
+def _table(df: pd.DataFrame, num: set[str] = frozenset(), raw: set[str] = frozenset(),
+           screen_only: set[str] = frozenset(), nowrap: set[str] = frozenset()) -> str:
     """An HTML table; columns in ``raw`` hold ready HTML, the others are escaped. A column
-    with nothing to show (all "–") is left out."""
+    with nothing to show (all "–") is left out; ``screen_only`` columns are not printed
+    (A4 is narrower than a screen); ``nowrap`` columns keep their text on one line."""
     empty = [c for c in df.columns if len(df) and df[c].map(
         lambda v: v is None or (not isinstance(v, str) and pd.isna(v)) or v == "–").all()]
     df = df.drop(columns=empty)
-    head = "".join(f'<th class="{"num" if c in num else ""}">{html.escape(str(c))}</th>'
-                   for c in df.columns)
+    def cls(c):
+        return " ".join(k for k, on in (("num", c in num), ("screen-only", c in screen_only),
+                                         ("nowrap", c in nowrap)) if on)
+
+    head = "".join(f'<th class="{cls(c)}">{html.escape(str(c))}</th>' for c in df.columns)
     body = []
     for row in df.itertuples(index=False):
         cells = []
         for c, v in zip(df.columns, row):
             text = "–" if v is None or (not isinstance(v, str) and pd.isna(v)) else (
                 str(v) if c in raw else html.escape(str(v)))
-            cells.append(f'<td class="{"num" if c in num else ""}">{text}</td>')
+            cells.append(f'<td class="{cls(c)}">{text}</td>')
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
@@ -629,7 +634,8 @@ def _key_account_html(data: SummaryData, t: pd.DataFrame) -> str:
     if data.plan_pages:
         note = "<p class='note'>Each name links to the account's plan.</p>"
     return _table(show, num={"#", "Score", "Revenue 12 m", "Trend", "CLV (interval)"},
-                  raw={"Account", "Segment", "Health"}) + note
+                  raw={"Account", "Segment", "Health"}, screen_only={"Industry"},
+                  nowrap={"Owner"}) + note
 
 
 # --------------------------------------------------------------------------- notebook glue
