@@ -56,7 +56,8 @@ def _format_sheet(ws, df: pd.DataFrame) -> None:
         longest = max([len(str(col))] + [len(str(v)) for v in df[col].head(500)
                                          if v is not None and not pd.isna(v)])
         wide = col in ("action", "description", "rationale", "notes")
-        ws.column_dimensions[letter].width = min(max(10, longest + 2), 60 if wide else 28)
+        width = min(max(10, longest + 2), 60 if wide else 28)
+        ws.column_dimensions[letter].width = 12 if col in _DATE_COLUMNS else width
         for i in range(2, n + 2):
             c = ws.cell(row=i, column=j)
             if col in _DATE_COLUMNS:

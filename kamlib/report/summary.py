@@ -560,6 +560,10 @@ def render_summary(data: SummaryData) -> str:
                      if rv.plan_date is not None else "unknown date")
         out.append(f"<p>Plan of {esc(plan_date)} reviewed against the data of {esc(as_of_txt)} "
                    f"(from {esc(rv.source)}).</p>")
+        if rv.plan_date is not None and rv.as_of is not None and rv.as_of <= rv.plan_date:
+            out.append("<p class='callout'>The new data ends where the plan began: nothing "
+                       "can have happened yet, so every goal is still open. Rerun on data "
+                       "that covers the weeks since the plan.</p>")
         out.append(_figure_html(data, "review", "Objectives and actions of the last plan, by "
                                 "outcome."))
         items = "".join(f"<li><b>{int(r.count)}</b> of {int(r.of)} {esc(r.what)}</li>"
