@@ -200,8 +200,12 @@ class RunResult:
 
 def execute_notebook(notebook: Path, output: Path, parameters: dict[str, Any]) -> None:
     """Execute one notebook with papermill's Python API (kernel ``python3``, cwd = repo root)."""
+    import logging
+
     import papermill as pm
 
+    # papermill only warns (and misreads comments with '=') where we already validated
+    logging.getLogger("papermill").setLevel(logging.ERROR)
     output.parent.mkdir(parents=True, exist_ok=True)
     pm.execute_notebook(
         str(notebook), str(output), parameters=parameters, kernel_name="python3",
