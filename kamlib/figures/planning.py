@@ -39,6 +39,11 @@ def attitude_colour(att: float) -> str:
 _JITTER = ((0, 0), (14, 0), (-14, 0), (0, 12), (0, -12), (14, 12), (-14, -12), (14, -12), (-14, 12))
 
 
+def _clip(text: str, n: int) -> str:
+    """``text`` cut to ``n`` characters with an ellipsis when longer."""
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
 def _short_name(name: str) -> str:
     """A label short enough for a map: the whole name up to 14 characters, else the first word
     (pseudonyms like "Contact BVE20" stay whole, so they stay distinct)."""
@@ -146,7 +151,7 @@ def category_trend_svg(trend: pd.DataFrame, width: int = 440, max_categories: in
         rows = rows[: max_categories - 1] + [dict(
             category=f"other ({len(rest)})",
             **{k: sum(r[k] for r in rest) for k in ("revenue_0", "revenue_1", "revenue_2")})]
-    label_w, row_h, bar_h = 110, 30, 7
+    label_w, row_h, bar_h = 140, 30, 7
     height = 22 + row_h * len(rows) + 18
     vmax = max(max(r[k] for k in ("revenue_0", "revenue_1", "revenue_2")) for r in rows) or 1.0
     pw = width - label_w - 60
@@ -162,7 +167,7 @@ def category_trend_svg(trend: pd.DataFrame, width: int = 440, max_categories: in
     for i, r in enumerate(rows):
         y0 = 22 + i * row_h
         out.append(f'<text x="{label_w - 6}" y="{y0 + 14}" text-anchor="end" fill="#222">'
-                   f'{escape(str(r["category"])[:18])}</text>')
+                   f'{escape(_clip(str(r["category"]), 24))}</text>')
         for j, (col, colour) in enumerate(colours):
             v = max(float(r[col]), 0.0)
             out.append(f'<rect x="{label_w}" y="{y0 + j * (bar_h + 1)}" width="{pw * v / vmax:.1f}" '
