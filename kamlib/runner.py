@@ -211,7 +211,7 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict[str, Any]) -
         str(notebook), str(output), parameters=parameters, kernel_name="python3",
         progress_bar=False, cwd=str(paths.REPO_ROOT), log_output=False,
         # the kernel's own start-up chatter (transport warnings) is noise on the user's terminal
-        extra_arguments=["--IPKernelApp.log_level=ERROR"],
+        extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
     )
 
 

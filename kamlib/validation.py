@@ -489,7 +489,8 @@ def transaction_reasons(t: ir.Table, known_accounts: ir.Table, today: dt.date,
         (t.invoice_id.isnull(), "invoice_id: missing"),
         (bad("line_no"), "line_no: not a whole number"),
         (~t.account_id.isin(known_accounts.account_id), "account_id: unknown account"),
-        (dup_rank > 0, f"{'+'.join(key) if len(key) <= 2 else 'line'}: duplicate invoice line"),
+        (dup_rank > 0, "invoice_id+line_no: duplicate invoice line" if "line_no" in present
+         else "invoice_id: duplicate invoice line (identical in every column)"),
     ]
     return ibis.cases(*checks, else_=ibis.null().cast("string"))
 
@@ -592,10 +593,13 @@ def check_transactions(
             )
     valid = stats[stats["reason"].isna()]
     rows_read = int(stats["n"].sum())
+    reasons = {str(r): int(n) for r, n in zip(stats["reason"], stats["n"]) if r is not None}
     if valid.empty or int(valid["n"].sum()) == 0:
-        check_share(_account_from(stats, file, rows_read, 0, {}), max_set_aside_share)
-        raise InputError(file, "no invoice line is usable.",
-                         "Export the invoice lines again; see docs/data_contract.md.")
+        top = max(sorted(reasons), key=lambda r: reasons[r]) if reasons else None
+        raise InputError(file, "no invoice line is usable" + (
+            f"; the most common problem is '{top}' ({_rows(reasons[top])})." if top else "."),
+            "Export the invoice lines again; see docs/data_contract.md.",
+            column=reason_column(top) if top else None)
     as_of_date = explicit or pd.Timestamp(valid["max_date"].iloc[0]).date()
     n_after = int(valid["after"].iloc[0]) if explicit else 0
     currencies = int(valid["currencies"].iloc[0])
@@ -605,11 +609,11 @@ def check_transactions(
             f"(e.g. {valid['currency_min'].iloc[0]} and {valid['currency_max'].iloc[0]}).",
             "Convert every line to one currency before the export (one currency per engagement).",
             column="currency")
-    reasons = {str(r): int(n) for r, n in zip(stats["reason"], stats["n"]) if r is not None}
     if n_after:
         reasons[AFTER_AS_OF] = n_after
     used_n = int(valid["n"].iloc[0]) - n_after
-    account = _account_from(stats, file, rows_read, used_n, reasons)
+    account = RowAccount(table="transactions", file=file, rows_read=rows_read, rows_used=used_n,
+                         reasons=dict(sorted(reasons.items())))
 
     full_reason = t.reason.coalesce(ibis.cases((after, AFTER_AS_OF), else_=ibis.null().cast("string")))
     aside = t.mutate(reason=full_reason).filter(lambda x: x.reason.notnull())
@@ -640,12 +644,6 @@ def check_transactions(
     return TransactionCheck(lines=lines, set_aside=aside,
                             account=account, as_of=as_of_date, has_sites="site_id" in present,
                             summary=summary)
-
-
-def _account_from(stats: pd.DataFrame, file: str, rows_read: int, used: int,
-                  reasons: dict[str, int]) -> RowAccount:
-    return RowAccount(table="transactions", file=file, rows_read=rows_read, rows_used=used,
-                      reasons=dict(sorted(reasons.items())))
 
 
 # ------------------------------------------------------------------------------- the report
@@ -885,11 +883,27 @@ def load_inputs(
     if cache is None:
         cache = source_bytes(path) <= CACHE_MAX_BYTES
     store = (lambda expr: eng.materialise(con, expr)) if cache else None
+    numeric_ids = [c for c in ("account_id", "invoice_id", "product_id")
+                   if c in raw.columns and raw[c].type().is_numeric()]
+    try:
+        with engine_errors(path):
+            tx = check_transactions(typed, file=path, present=present, account_ids=known,
+                                    as_of=as_of, today=today,
+                                    max_set_aside_share=max_set_aside_share, materialise=store)
+    except InputError as exc:
+        if exc.column == "account_id" and "account_id" in numeric_ids:
+            raise InputError(
+                exc.file, exc.problem.rstrip(".") + "; the file stores account_id as numbers, so "
+                "ids with leading zeros no longer match ('001' became '1').",
+                "Export account_id as text (a string column in Parquet).",
+                column=exc.column, rows=exc.rows) from None
+        raise
     with engine_errors(path):
-        tx = check_transactions(typed, file=path, present=present, account_ids=known, as_of=as_of,
-                                today=today, max_set_aside_share=max_set_aside_share,
-                                materialise=store)
         buyers = int(tx.lines.account_id.nunique().to_pandas())
+    if numeric_ids:
+        tx.account.notes.append(
+            f"{', '.join(numeric_ids)} stored as numbers in the file: leading zeros, if the ids had "
+            "any, were lost before the export (export ids as text)")
     no_purchase = len(tables["accounts"]) - buyers
     accounts[0].notes.append(f"{no_purchase} accounts without purchases up to as_of kept")
     accounts.insert(1, tx.account)
