@@ -199,7 +199,8 @@ def clv_accounts(clv: pd.DataFrame, names: pd.Series | None = None,
 
     d = clv.copy()
     key = _key_mask(d["account_id"], key_accounts)
-    d = (d[key] if key.any() else d).nlargest(top, "clv").iloc[::-1]
+    pool = d[key] if key.any() else d
+    d = pool.nlargest(top, "clv").iloc[::-1]
     label = d["account_id"].astype(str)
     if names is not None:
         nm = d["account_id"].astype(str).map(names)
@@ -232,7 +233,11 @@ def clv_accounts(clv: pd.DataFrame, names: pd.Series | None = None,
     _title(ax2, "Ceiling vs cost to serve")
     ax2.grid(axis="y", visible=False)
     ax2.legend(loc="lower right", fontsize=8)
-    who = "Key accounts" if key.any() else f"Top {len(d)} accounts by CLV"
+    if key.any():
+        who = ("Key accounts" if len(pool) <= top
+               else f"The {len(d)} key accounts of largest CLV (of {len(pool)})")
+    else:
+        who = f"Top {len(d)} accounts by CLV"
     fig.suptitle(f"{who}: what they are worth and what they may cost", fontweight="bold",
                  x=0.01, ha="left")
     plt.close(fig)
