@@ -1,0 +1,284 @@
+"""Invoice lines -> what we know about each account: the feature build.
+
+This is the one step that reads every invoice line, so it is written as Ibis expressions that
+any Ibis backend runs (DuckDB in-process by default, Spark for very large ledgers) and only the
+per-account results become pandas DataFrames. The input is the table of *used* lines that
+:func:`kamlib.validation.check_transactions` leaves (fixed schema from
+:func:`kamlib.engine.cast_transactions`, every line dated on or before ``as_of``).
+
+Time windows are trailing 12-month windows ending at ``as_of``: window 0 is
+``(as_of - 1 year, as_of]``, window 1 the twelve months before it, window 2 the twelve before
+that. Each column is defined in ``docs/data_contract.md``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    import ibis.expr.types as ir
+    import pandas as pd
+
+PASSTHROUGH = ("name", "industry", "region", "country", "n_sites", "employees", "wallet",
+               "cost_to_serve", "account_manager")
+"""Account columns copied into the feature table unchanged."""
+
+FEATURE_COLUMNS = (
+    "account_id", *PASSTHROUGH, "as_of",
+    "revenue_12m", "revenue_prev_12m", "revenue_prev2_12m",
+    "margin_12m", "margin_prev_12m", "margin_prev2_12m",
+    "revenue_total", "margin_total", "quantity_12m", "margin_pct_12m",
+    "growth_12m", "growth_prev_12m", "share_of_sales_12m",
+    "n_orders", "n_orders_12m", "first_purchase", "last_purchase", "recency_days", "tenure_days",
+    "avg_order_value", "n_categories", "n_products", "n_active_sites_12m", "months_active",
+    "returns_share", "n_contacts", "n_functions",
+)
+"""Columns of ``account_features``, in order (the downstream contract)."""
+
+_SUMS = ("revenue_12m", "revenue_prev_12m", "revenue_prev2_12m", "margin_12m", "margin_prev_12m",
+         "margin_prev2_12m", "revenue_total", "margin_total", "quantity_12m")
+_COUNTS = ("n_orders", "n_orders_12m", "n_categories", "n_products", "n_active_sites_12m",
+           "months_active")
+
+
+def years_before(day: dt.date, years: int) -> dt.date:
+    """The same calendar day ``years`` years earlier (29 February -> 28 February)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
+def window_bounds(as_of: dt.date) -> tuple[dt.date, dt.date, dt.date, dt.date]:
+    """``(as_of, as_of - 1y, as_of - 2y, as_of - 3y)``: window k is ``(bounds[k+1], bounds[k]]``."""
+    return (as_of, years_before(as_of, 1), years_before(as_of, 2), years_before(as_of, 3))
+
+
+def symmetric_growth(current: np.ndarray | pd.Series | float,
+                     previous: np.ndarray | pd.Series | float) -> np.ndarray:
+    """Symmetric growth ``(a - b) / ((|a| + |b|) / 2)``, 0 when both are 0.
+
+    Unlike the percentage change ``a / b - 1`` it is defined for a zero base (a new account
+    scores +2, a lost one -2), bounded in [-2, 2], and symmetric: growing 50 -> 100 and shrinking
+    100 -> 50 score +0.67 and -0.67. For a negative base (a year of net credit notes) the sign
+    still says whether revenue went up or down.
+
+    Parameters
+    ----------
+    current, previous : array-like
+        ``a`` (this period) and ``b`` (the period before).
+
+    Returns
+    -------
+    numpy.ndarray of float
+    """
+    a = np.asarray(current, dtype=float)
+    b = np.asarray(previous, dtype=float)
+    denom = (np.abs(a) + np.abs(b)) / 2.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.where(denom > 0, (a - b) / np.where(denom > 0, denom, 1.0), 0.0)
+    return np.clip(out, -2.0, 2.0)
+
+
+def with_margin(lines: ir.Table) -> ir.Table:
+    """Line margin: ``net_revenue - cost`` where cost is given, else the ``margin`` column."""
+    return lines.mutate(margin=(lines.net_revenue - lines.cost).coalesce(lines.margin))
+
+
+def _windows(lines: ir.Table, as_of: dt.date):
+    import ibis
+
+    b0, b1, b2, b3 = (ibis.literal(b, type="date") for b in window_bounds(as_of))
+    d = lines.date
+    return (d > b1) & (d <= b0), (d > b2) & (d <= b1), (d > b3) & (d <= b2)
+
+
+def account_aggregates(lines: ir.Table, as_of: dt.date) -> ir.Table:
+    """Per-account sums and counts over the invoice lines, as one Ibis aggregation.
+
+    Parameters
+    ----------
+    lines : ibis.expr.types.Table
+        Used invoice lines with a ``margin`` column (see :func:`with_margin`).
+    as_of : datetime.date
+        End of the last trailing window.
+
+    Returns
+    -------
+    ibis.expr.types.Table
+        One row per account that has at least one line; sums are null where a window is empty.
+    """
+    w0, w1, w2 = _windows(lines, as_of)
+    rev, mar = lines.net_revenue, lines.margin
+    buy = rev > 0  # a purchase (credit notes and zero lines are not orders)
+    month = lines.date.year() * 12 + lines.date.month()
+    return lines.group_by("account_id").aggregate(
+        revenue_12m=rev.sum(where=w0),
+        revenue_prev_12m=rev.sum(where=w1),
+        revenue_prev2_12m=rev.sum(where=w2),
+        margin_12m=mar.sum(where=w0),
+        margin_prev_12m=mar.sum(where=w1),
+        margin_prev2_12m=mar.sum(where=w2),
+        revenue_total=rev.sum(),
+        margin_total=mar.sum(),
+        quantity_12m=lines.quantity.sum(where=w0),
+        gross_sales=rev.sum(where=buy),
+        returns=(-rev).sum(where=rev < 0),
+        n_orders=lines.invoice_id.nunique(where=buy),
+        n_orders_12m=lines.invoice_id.nunique(where=buy & w0),
+        first_purchase=lines.date.min(where=buy),
+        last_purchase=lines.date.max(where=buy),
+        n_categories=lines.category.nunique(where=buy),
+        n_products=lines.product_id.nunique(where=buy),
+        n_active_sites_12m=lines.site_id.nunique(where=buy & w0),
+        months_active=month.nunique(where=buy),
+    )
+
+
+def contact_counts(contacts: pd.DataFrame | None) -> pd.DataFrame:
+    """``n_contacts`` and ``n_functions`` (distinct functions) per account."""
+    import pandas as pd
+
+    if contacts is None or contacts.empty:
+        return pd.DataFrame({"account_id": pd.Series([], dtype="str"),
+                             "n_contacts": pd.Series([], dtype="int64"),
+                             "n_functions": pd.Series([], dtype="int64")})
+    g = contacts.groupby("account_id", sort=True)
+    return pd.DataFrame({"n_contacts": g.size(), "n_functions": g["function"].nunique()}).reset_index()
+
+
+def account_features(lines: ir.Table, accounts: pd.DataFrame, as_of: dt.date,
+                     contacts: pd.DataFrame | None = None, has_sites: bool = True) -> pd.DataFrame:
+    """The ``account_features`` table: one row per account, including those with no purchases.
+
+    Parameters
+    ----------
+    lines : ibis.expr.types.Table
+        Used invoice lines (fixed schema, dated on or before ``as_of``).
+    accounts : pandas.DataFrame
+        Clean accounts table (contract columns); every account gets a row.
+    as_of : datetime.date
+        Reference date: end of the last trailing 12-month window.
+    contacts : pandas.DataFrame, optional
+        Clean contacts table, for ``n_contacts`` and ``n_functions``.
+    has_sites : bool
+        Whether the invoice lines carry a ``site_id``; if not, ``n_active_sites_12m`` is NaN.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`FEATURE_COLUMNS`, sorted by ``account_id``. Sums are 0 for accounts
+        without lines; ratios that are undefined (no sales) are NaN.
+    """
+    import pandas as pd
+
+    agg = account_aggregates(with_margin(lines), as_of).to_pandas()
+    agg["account_id"] = agg["account_id"].astype("str")
+    out = accounts.loc[:, ["account_id", *[c for c in PASSTHROUGH if c in accounts.columns]]].copy()
+    for c in PASSTHROUGH:
+        if c not in out.columns:
+            out[c] = np.nan
+    out = out.merge(agg, on="account_id", how="left", validate="one_to_one")
+    for c in (*_SUMS, "gross_sales", "returns"):
+        out[c] = out[c].astype("float64").fillna(0.0)
+    for c in _COUNTS:
+        out[c] = out[c].fillna(0).astype("int64")
+    if not has_sites:
+        out["n_active_sites_12m"] = np.nan
+    as_of_ts = pd.Timestamp(as_of)
+    out["as_of"] = as_of_ts
+    for c in ("first_purchase", "last_purchase"):
+        out[c] = pd.to_datetime(out[c]).astype("datetime64[us]")
+    out["as_of"] = out["as_of"].astype("datetime64[us]")
+    rev12 = out["revenue_12m"].to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["margin_pct_12m"] = np.where(rev12 != 0, out["margin_12m"] / np.where(rev12 != 0, rev12, 1), np.nan)
+        total12 = rev12.sum()
+        out["share_of_sales_12m"] = rev12 / total12 if total12 != 0 else 0.0
+        out["avg_order_value"] = np.where(out["n_orders"] > 0,
+                                          out["gross_sales"] / out["n_orders"].clip(lower=1), np.nan)
+        out["returns_share"] = np.where(out["gross_sales"] > 0,
+                                        out["returns"] / out["gross_sales"].where(out["gross_sales"] > 0, 1), np.nan)
+    out["growth_12m"] = symmetric_growth(out["revenue_12m"], out["revenue_prev_12m"])
+    out["growth_prev_12m"] = symmetric_growth(out["revenue_prev_12m"], out["revenue_prev2_12m"])
+    out["recency_days"] = (as_of_ts - out["last_purchase"]).dt.days.astype("float64")
+    out["tenure_days"] = (as_of_ts - out["first_purchase"]).dt.days.astype("float64")
+    counts = contact_counts(contacts)
+    out = out.merge(counts, on="account_id", how="left")
+    for c in ("n_contacts", "n_functions"):
+        out[c] = out[c].fillna(0).astype("int64")
+    return out.loc[:, list(FEATURE_COLUMNS)].sort_values("account_id", ignore_index=True)
+
+
+def account_category_year(lines: ir.Table, as_of: dt.date) -> pd.DataFrame:
+    """Revenue, margin and quantity per account, trailing year (0, 1, 2) and category.
+
+    Returns
+    -------
+    pandas.DataFrame
+        account_id, year, category, revenue, margin, quantity; only combinations with lines.
+    """
+    import ibis
+
+    lines = with_margin(lines)
+    w0, w1, w2 = _windows(lines, as_of)
+    year = ibis.cases((w0, 0), (w1, 1), (w2, 2), else_=ibis.null().cast("int64"))
+    t = lines.mutate(year=year).filter(lambda t: t.year.notnull())
+    out = t.group_by(["account_id", "year", "category"]).aggregate(
+        revenue=t.net_revenue.sum(), margin=t.margin.sum(), quantity=t.quantity.sum()
+    ).to_pandas()
+    out["account_id"] = out["account_id"].astype("str")
+    out["year"] = out["year"].astype("int64")
+    out["category"] = out["category"].astype("str")
+    return out.sort_values(["account_id", "year", "category"], ignore_index=True)
+
+
+def purchase_occasions(lines: ir.Table) -> pd.DataFrame:
+    """One row per account and day with a purchase; same-day invoice lines merged.
+
+    A day counts when it has at least one line with positive net revenue; its ``revenue`` and
+    ``margin`` are the net of every line that day (a same-day return reduces it). Days with only
+    credit notes are not purchase occasions (their value still counts in ``revenue_total``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        account_id, date, revenue, margin, n_lines.
+    """
+    lines = with_margin(lines)
+    out = (
+        lines.group_by(["account_id", "date"])
+        .aggregate(revenue=lines.net_revenue.sum(), margin=lines.margin.sum(),
+                   n_lines=lines.count(), n_buy=(lines.net_revenue > 0).sum())
+        .filter(lambda t: t.n_buy > 0)
+        .drop("n_buy")
+        .to_pandas()
+    )
+    return _tidy_dates(out, ["account_id", "date"])
+
+
+def monthly_revenue(lines: ir.Table) -> pd.DataFrame:
+    """Net revenue, margin and number of lines and buying accounts per calendar month."""
+    lines = with_margin(lines)
+    t = lines.mutate(month=lines.date.truncate("M"))
+    out = t.group_by("month").aggregate(
+        revenue=t.net_revenue.sum(), margin=t.margin.sum(), n_lines=t.count(),
+        n_accounts=t.account_id.nunique(),
+    ).to_pandas()
+    return _tidy_dates(out, ["month"])
+
+
+def _tidy_dates(out: pd.DataFrame, sort: list[str]) -> pd.DataFrame:
+    import pandas as pd
+
+    for c in out.columns:
+        if c in ("date", "month"):
+            out[c] = pd.to_datetime(out[c]).astype("datetime64[us]")
+        elif c == "account_id":
+            out[c] = out[c].astype("str")
+        elif c.startswith("n_"):
+            out[c] = out[c].astype("int64")
+    return out.sort_values(sort, ignore_index=True)

@@ -1,0 +1,253 @@
+"""Read a client's export (CSV, Excel or Parquet) into a pandas DataFrame of raw values.
+
+Readers do not interpret values: CSV and Excel cells come back as text (so ``00123`` keeps its
+zeros and a stray ``n/a`` in a number column is a row problem, not a crash), Parquet keeps its
+own types. :mod:`kamlib.validation` then parses each column by its contract type and accounts
+for every row. Headers are normalised (``" Account ID"`` -> ``account_id``).
+
+Encoding rule for CSV (documented in ``docs/data_contract.md``): UTF-16 when the file starts
+with a UTF-16 byte-order mark; otherwise UTF-8 (with or without a byte-order mark) when the
+whole file decodes as UTF-8; otherwise Windows-1252 (what Excel writes as "CSV" on Western
+Windows), or Latin-1 for the five bytes Windows-1252 leaves undefined. A file with NUL bytes or
+many control characters is not text and is an error. The delimiter is whichever of ``,`` ``;``
+tab or ``|`` occurs most often in the header line.
+
+For invoice lines the reader only looks at the start of the file (see :func:`sniff_csv`); the
+engine reads the rest (:mod:`kamlib.engine`).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kamlib.errors import InputError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+EXTENSIONS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "excel", ".xlsm": "excel",
+              ".parquet": "parquet", ".pq": "parquet"}
+"""File extensions we read, and the reader each one uses."""
+
+DELIMITERS = (",", ";", "\t", "|")
+SNIFF_BYTES = 1 << 20
+"""How much of a large CSV is looked at to decide its encoding and delimiter."""
+
+
+def file_kind(path: str | Path) -> str:
+    """``"csv"``, ``"excel"`` or ``"parquet"`` from the file extension.
+
+    Raises
+    ------
+    InputError
+        For any other extension (``.xls``, ``.json``, ...), with the fix.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if path.is_dir():
+        return "parquet"  # a folder of Parquet files (a data-lake table)
+    if suffix not in EXTENSIONS:
+        raise InputError(
+            str(path),
+            f"files of type '{suffix or '(none)'}' cannot be read.",
+            "Save the table as .csv (UTF-8), .xlsx or .parquet; an old .xls workbook can be "
+            "re-saved as .xlsx from Excel.",
+        )
+    return EXTENSIONS[suffix]
+
+
+def check_file(path: str | Path) -> None:
+    """Raise :class:`InputError` when the file does not exist or is empty (0 bytes)."""
+    path = Path(path)
+    if not path.exists():
+        near = sorted(p.name for p in path.parent.glob(f"{path.stem[:4]}*")) if path.parent.is_dir() else []
+        hint = f" Files there with a similar name: {', '.join(near[:5])}." if near else ""
+        raise InputError(
+            str(path),
+            "the file does not exist.",
+            "Check the file name in engagement.yml (inputs:) and that the export was copied into "
+            f"the engagement folder.{hint}",
+        )
+    if path.is_file() and path.stat().st_size == 0:
+        raise InputError(str(path), "the file is empty (0 bytes).",
+                         "Export the table again; the export probably failed or was interrupted.")
+
+
+def decode(data: bytes, file: str, *, partial: bool = False) -> tuple[str, str]:
+    """Decode bytes by the documented encoding rule.
+
+    Parameters
+    ----------
+    data : bytes
+        The file content (or its start, when ``partial``).
+    file : str
+        For the error message.
+    partial : bool
+        The bytes may end in the middle of a UTF-8 character.
+
+    Returns
+    -------
+    text, encoding : str, str
+        ``encoding`` is one of ``utf-16``, ``utf-8-sig``, ``utf-8``, ``cp1252``, ``latin-1``.
+    """
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError:
+            pass
+    elif b"\x00" not in data:
+        for encoding in ("utf-8-sig", "cp1252", "latin-1"):
+            try:
+                text = data.decode(encoding)
+            except UnicodeDecodeError as exc:
+                # the first megabyte of a big file may end in the middle of a character
+                if not (partial and encoding == "utf-8-sig" and exc.start >= len(data) - 3):
+                    continue
+                text = data[: exc.start].decode(encoding)
+            if not _looks_like_text(text):
+                break
+            if encoding == "utf-8-sig":
+                encoding = "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
+            return text, encoding
+    raise InputError(
+        file,
+        "the file is not readable text (it is binary or in an unknown encoding).",
+        "Export the table as CSV in UTF-8 (Excel: 'CSV UTF-8 (comma delimited)'), or as .xlsx or "
+        ".parquet.",
+    )
+
+
+def _looks_like_text(text: str) -> bool:
+    """Few control characters (besides tab and newlines): binary data decoded as Latin-1 fails."""
+    sample = text[:SNIFF_BYTES]
+    if not sample:
+        return True
+    control = len(_CONTROL.findall(sample))
+    return control / len(sample) < 0.01
+
+
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def sniff_delimiter(header_line: str) -> str:
+    """The delimiter that occurs most often in the header line (``,`` on a tie or none)."""
+    counts = {d: header_line.count(d) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] > 0 else ","
+
+
+def sniff_csv(path: str | Path) -> tuple[str, str]:
+    """Encoding and delimiter of a (possibly huge) CSV, from its first megabyte.
+
+    Returns
+    -------
+    encoding, delimiter : str, str
+    """
+    path = Path(path)
+    check_file(path)
+    with open(path, "rb") as fh:
+        head = fh.read(SNIFF_BYTES)
+    text, encoding = decode(head, str(path), partial=True)
+    first = text.lstrip("\ufeff").splitlines()[0] if text.strip() else ""
+    if not first.strip():
+        raise InputError(str(path), "the file has no header line.",
+                         "Export the table with its column names in the first line.")
+    return encoding, sniff_delimiter(first)
+
+
+def read_excel_text(path: str | Path, sheet: int | str = 0) -> pd.DataFrame:
+    """Read an Excel sheet with every cell as text (dates as ISO ``YYYY-MM-DD``).
+
+    Whole numbers stored as numbers come back without a trailing ``.0`` (``123``), so an id typed
+    as a number still matches the same id elsewhere. Leading zeros survive only where Excel
+    stored the cell as text -- a number cell has already lost them.
+    """
+    import pandas as pd
+
+    path = Path(path)
+    check_file(path)
+    try:
+        frame = pd.read_excel(path, sheet_name=sheet, dtype=object, engine="openpyxl")
+    except Exception as exc:
+        raise InputError(str(path), f"the workbook cannot be opened ({type(exc).__name__}: {exc}).",
+                         "Open it in Excel and save it again as .xlsx (not password-protected).") from None
+    return frame.apply(_cells_to_text)
+
+
+def _cells_to_text(col: pd.Series) -> pd.Series:
+    import datetime as dt
+    import math
+
+    import pandas as pd
+
+    def one(v: object) -> object:
+        if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NaT:
+            return None
+        if isinstance(v, (pd.Timestamp, dt.datetime)):
+            return v.strftime("%Y-%m-%d") if (v.hour, v.minute, v.second) == (0, 0, 0) else v.isoformat(sep=" ")
+        if isinstance(v, dt.date):
+            return v.isoformat()
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
+            return str(int(v))
+        return str(v)
+
+    return pd.Series([one(v) for v in col], index=col.index, dtype="string")
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """Read a small contract table (accounts, contacts, assessments, AHP judgements).
+
+    Parameters
+    ----------
+    path : str or Path
+        A .csv, .xlsx or .parquet file.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Raw values with normalised headers: text for CSV and Excel, the file's own types for
+        Parquet. Row ``i`` of the frame is data row ``i + 1`` of the file.
+
+    Raises
+    ------
+    InputError
+        Missing, empty, binary or undecodable file; unsupported extension; no header.
+    """
+    import pandas as pd
+
+    from kamlib.engine import normalise_name
+
+    path = Path(path)
+    check_file(path)
+    kind = file_kind(path)
+    if kind == "csv":
+        text, _ = decode(path.read_bytes(), str(path))
+        text = text.lstrip("\ufeff")
+        if not text.strip():
+            raise InputError(str(path), "the file holds only blank lines.",
+                             "Export the table again with its header and rows.")
+        delim = sniff_delimiter(text.splitlines()[0])
+        try:
+            frame = pd.read_csv(io.StringIO(text), sep=delim, dtype=str, keep_default_na=False,
+                                skip_blank_lines=True)
+        except pd.errors.ParserError as exc:
+            raise InputError(str(path), f"the CSV is malformed ({exc}).",
+                             "Export it again so every line has the same number of fields "
+                             "(quote text that contains the delimiter).") from None
+        frame = frame.replace({"": None})
+    elif kind == "excel":
+        frame = read_excel_text(path)
+    else:
+        try:
+            frame = pd.read_parquet(path)
+        except Exception as exc:
+            raise InputError(str(path), f"the Parquet file cannot be read ({type(exc).__name__}).",
+                             "Write it again with pyarrow or export the table as CSV.") from None
+    frame.columns = [normalise_name(c) for c in frame.columns]
+    frame = frame.loc[:, [not c.startswith("unnamed_") or frame[c].notna().any() for c in frame.columns]]
+    return frame.reset_index(drop=True)
