@@ -120,9 +120,11 @@ def read_transactions(con: BaseBackend, path: str | Path, *, encoding: str | Non
     readers.check_file(path)
     kind = readers.file_kind(path)
     duck = con.name == "duckdb"
+    source = str(path / "**" / "*.parquet") if path.is_dir() else str(path)
     if kind == "csv":
         if encoding is None or delimiter is None:
-            enc, delim = readers.sniff_csv(path)
+            first = sorted(path.parent.glob(path.name))[0] if "*" in path.name else path
+            enc, delim = readers.sniff_csv(first)
             encoding, delimiter = encoding or enc, delimiter or delim
         if duck:
             kwargs: dict[str, Any] = {"all_varchar": True, "delim": delimiter, "header": True}
@@ -132,11 +134,11 @@ def read_transactions(con: BaseBackend, path: str | Path, *, encoding: str | Non
                 # DuckDB reads Latin-1 natively; cp1252 differs from it only in the 0x80-0x9F
                 # block (euro sign, curly quotes), which never occurs in ids, dates or numbers.
                 kwargs["encoding"] = "latin-1"
-            t = con.read_csv(str(path), **kwargs)
+            t = con.read_csv(source, **kwargs)
         else:  # pragma: no cover - Spark path, completed by the scale step
-            t = con.read_csv(str(path), header=True, sep=delimiter, inferSchema=False)
+            t = con.read_csv(source, header=True, sep=delimiter, inferSchema=False)
     elif kind == "parquet":
-        t = con.read_parquet(str(path))
+        t = con.read_parquet(source)
     else:  # excel
         frame = readers.read_excel_text(path)
         t = ibis.memtable(frame)
@@ -157,8 +159,9 @@ def cast_transactions(raw: ir.Table, table: Table = TRANSACTIONS) -> ir.Table:
     ``date`` date, numbers float64, ``line_no`` int64); a column the file lacks is all null.
     Text is trimmed and empty text becomes null. For each column that had to be parsed, a
     boolean ``_bad_<column>`` says the file had a value there that does not parse (so the row
-    can be set aside with that reason); ``_row`` is kept (null when the backend cannot number
-    rows).
+    can be set aside with that reason), and for a column parsed from text ``_raw_<column>`` keeps
+    the text as exported (for the set-aside file); ``_row`` is kept (null when the backend cannot
+    number rows).
 
     Parameters
     ----------
@@ -200,6 +203,8 @@ def cast_transactions(raw: ir.Table, table: Table = TRANSACTIONS) -> ir.Table:
         cols[col.name] = value
         if target != "string":
             flags[f"_bad_{col.name}"] = src.notnull() & value.isnull()
+            if src.type().is_string():
+                flags[f"_raw_{col.name}"] = src  # shown as exported in set_aside/transactions.csv
     if ROW in raw.columns:
         cols[ROW] = raw[ROW].cast("int64")
     else:

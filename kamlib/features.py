@@ -282,3 +282,84 @@ def _tidy_dates(out: pd.DataFrame, sort: list[str]) -> pd.DataFrame:
         elif c.startswith("n_"):
             out[c] = out[c].astype("int64")
     return out.sort_values(sort, ignore_index=True)
+
+
+def feature_tables(intake) -> dict[str, pd.DataFrame]:
+    """Every table the intake step writes from the invoice lines, from a checked intake.
+
+    Parameters
+    ----------
+    intake : kamlib.validation.IntakeResult
+        From :func:`kamlib.validation.validate_engagement` / ``load_inputs``.
+
+    Returns
+    -------
+    dict of str to DataFrame
+        ``account_features``, ``account_category_year``, ``purchase_occasions``,
+        ``monthly_revenue`` and ``transactions_summary``.
+    """
+    from kamlib.validation import engine_errors
+
+    tx = intake.transactions
+    with engine_errors(intake.files.get("transactions", "transactions")):
+        out = {
+            "account_features": account_features(tx.lines, intake.tables["accounts"], tx.as_of,
+                                                 intake.tables.get("contacts"), tx.has_sites),
+            "account_category_year": account_category_year(tx.lines, tx.as_of),
+            "purchase_occasions": purchase_occasions(tx.lines),
+            "monthly_revenue": monthly_revenue(tx.lines),
+        }
+    out["transactions_summary"] = transactions_summary(tx.summary, out["account_features"],
+                                                       engine=intake.engine)
+    return out
+
+
+def transactions_summary(summary: dict, features: pd.DataFrame, engine: str = "duckdb") -> pd.DataFrame:
+    """The ``transactions_summary`` table: what the used invoice lines cover, metric by metric."""
+    import pandas as pd
+
+    f = features
+    buyers = int((f["n_orders"] > 0).sum())
+    top = f["revenue_12m"].sort_values(ascending=False)
+    total12 = float(top.sum())
+    n_top = max(1, int(round(0.2 * len(f))))
+    rows = [
+        ("as_of", summary["as_of"].isoformat(), "end of the last 12-month window"),
+        ("first_date", summary["first_date"].isoformat(), "first invoice date used"),
+        ("last_date", summary["last_date"].isoformat(), "last valid invoice date"),
+        ("lines_used", f"{summary['lines_used']}", "invoice lines in the analysis"),
+        ("return_lines", f"{summary['return_lines']}", "lines with negative revenue (kept)"),
+        ("zero_lines", f"{summary['zero_lines']}", "lines with zero revenue (kept)"),
+        ("accounts", f"{len(f)}", "accounts in the account master"),
+        ("accounts_buying", f"{buyers}", "accounts with at least one purchase"),
+        ("accounts_buying_12m", f"{int((f['n_orders_12m'] > 0).sum())}", "accounts buying in the last 12 months"),
+        ("revenue_12m", f"{total12:.2f}", "net revenue, last 12 months"),
+        ("revenue_prev_12m", f"{float(f['revenue_prev_12m'].sum()):.2f}", "net revenue, the 12 months before"),
+        ("margin_12m", f"{float(f['margin_12m'].sum()):.2f}", "gross margin, last 12 months"),
+        ("top20pct_share_12m", f"{(float(top.head(n_top).sum()) / total12 if total12 else 0.0):.4f}",
+         "share of 12-month revenue from the largest 20% of accounts"),
+        ("currency", str(summary.get("currency") or ""), "currency of the invoice lines"),
+        ("engine", engine, "engine that read the invoice lines"),
+    ]
+    return pd.DataFrame(rows, columns=["metric", "value", "meaning"]).astype("str")
+
+
+def pareto_curve(features: pd.DataFrame, value: str = "revenue_12m") -> pd.DataFrame:
+    """Cumulative share of ``value`` against the share of accounts, largest accounts first.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``account_share`` (0..1], ``value_share`` (cumulative), ``account_id``.
+    """
+    import pandas as pd
+
+    ordered = features.sort_values([value, "account_id"], ascending=[False, True])
+    v = ordered[value].clip(lower=0).to_numpy(dtype=float)
+    total = v.sum()
+    n = len(v)
+    return pd.DataFrame({
+        "account_id": ordered["account_id"].to_numpy(),
+        "account_share": np.arange(1, n + 1) / max(n, 1),
+        "value_share": np.cumsum(v) / total if total > 0 else np.zeros(n),
+    })

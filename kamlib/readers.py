@@ -47,8 +47,8 @@ def file_kind(path: str | Path) -> str:
     """
     path = Path(path)
     suffix = path.suffix.lower()
-    if path.is_dir():
-        return "parquet"  # a folder of Parquet files (a data-lake table)
+    if path.is_dir() or (suffix in ("", ".parquet") and "*" in path.name):
+        return "parquet"  # a folder of Parquet files (a data-lake table) or a glob
     if suffix not in EXTENSIONS:
         raise InputError(
             str(path),
@@ -62,6 +62,11 @@ def file_kind(path: str | Path) -> str:
 def check_file(path: str | Path) -> None:
     """Raise :class:`InputError` when the file does not exist or is empty (0 bytes)."""
     path = Path(path)
+    if any(ch in path.name for ch in "*?["):  # a glob: a table split over several files
+        if not sorted(path.parent.glob(path.name)):
+            raise InputError(str(path), "no file matches this pattern.",
+                             "Check the pattern in engagement.yml (inputs:) and the folder.")
+        return
     if not path.exists():
         near = sorted(p.name for p in path.parent.glob(f"{path.stem[:4]}*")) if path.parent.is_dir() else []
         hint = f" Files there with a similar name: {', '.join(near[:5])}." if near else ""

@@ -1,0 +1,180 @@
+"""``kam``: run, scaffold, validate and generate key-account engagements.
+
+Exit codes: 0 success, 1 a failure inside a notebook (a bug, or data the steps cannot handle),
+2 a user's mistake (bad parameter, bad input file) reported as one paragraph, no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from kamlib.errors import KamError, ParameterError
+
+EPILOG = """\
+examples:
+  kam run                                  run the bundled sample engagement
+  kam run clients/acme -p selection.n_key_accounts=30 --label q3
+  kam run clients/acme --baseline reports/acme/20260301-091500
+  kam run --anonymise                      pseudonyms for every name in every output
+  kam new clients/acme                     scaffold an engagement for a new client
+  kam validate clients/acme                check the inputs, print the data-quality report
+  kam sample /tmp/training --accounts 300 --seed 7
+"""
+
+
+def _parse_overrides(pairs: list[str]) -> dict[str, str]:
+    overrides: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise ParameterError(f"-p {pair!r}: write -p name=value (or -p step.name=value).")
+        overrides[name.strip()] = value
+    return overrides
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kam",
+        description="Key account management workbook: run the step notebooks of an engagement "
+        "(selection, CLV, segmentation, account plans) and write a client-ready run folder.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=_version())
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run every step notebook into a new run folder",
+                         description="Run every step notebook of an engagement, in order, into "
+                         "reports/<engagement>/<timestamp>[_label]/.")
+    run.add_argument("engagement", nargs="?", default="sample",
+                     help="engagement folder (default: the bundled sample)")
+    run.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
+                     help="override a parameter (NAME or STEP.NAME); repeatable")
+    run.add_argument("--label", default="", help="appended to the run folder's name")
+    run.add_argument("--baseline", default="", metavar="RUN",
+                     help="previous run folder to review the last plan against")
+    run.add_argument("--anonymise", "--anonymize", action="store_true",
+                     help="replace account, contact and manager names with stable pseudonyms")
+    run.add_argument("--steps", default="", metavar="A,B",
+                     help="run only these steps (e.g. intake,selection)")
+    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    new = sub.add_parser("new", help="scaffold an engagement folder for a new client",
+                         description="Write engagement.yml (every parameter with its default and "
+                         "meaning), empty input templates and a README on what to export.")
+    new.add_argument("folder", help="folder to create (must be empty or absent)")
+    new.add_argument("--client", default="", help="client name for engagement.yml")
+
+    val = sub.add_parser("validate", help="check an engagement's inputs without running anything")
+    val.add_argument("engagement", nargs="?", default="sample", help="engagement folder")
+    val.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
+                     help="override an intake parameter (e.g. as_of=2026-06-30)")
+
+    sample = sub.add_parser("sample", help="write a synthetic sample company (for training)")
+    sample.add_argument("folder", help="folder to write (must be empty or absent)")
+    sample.add_argument("--accounts", type=int, default=600, help="number of accounts (600)")
+    sample.add_argument("--seed", type=int, default=2026, help="random seed (2026)")
+    sample.add_argument("--force", action="store_true", help="overwrite a non-empty folder")
+    return parser
+
+
+def _version() -> str:
+    from kamlib import __version__
+
+    return f"kam-workbook {__version__}"
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from kamlib.runner import run_engagement
+
+    typed: dict[str, object] = {}
+    if args.anonymise:
+        typed["anonymise"] = True
+    if args.baseline:
+        baseline = Path(args.baseline).expanduser().resolve()
+        if not (baseline / "tables").is_dir():
+            raise KamError(f"--baseline {args.baseline}: not a run folder (it has no tables/). "
+                           "Fix: give a folder under reports/<engagement>/ from an earlier run.")
+        typed["baseline"] = str(baseline)
+    steps = [s.strip() for s in args.steps.split(",") if s.strip()] or None
+    result = run_engagement(args.engagement, _parse_overrides(args.param), label=args.label,
+                            typed=typed, steps=steps,
+                            progress=False if args.no_progress else None)
+    if result.exit_code:
+        _print_error(result.message)
+        print(f"Run folder (incomplete): {result.run_dir}", file=sys.stderr)
+        return result.exit_code
+    print(f"Run folder: {result.run_dir}  -  open {result.index_html}")
+    return 0
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    from kamlib.scaffold import new_engagement
+
+    folder = new_engagement(Path(args.folder), client=args.client)
+    print(f"New engagement in {folder}: fill in the input files, edit engagement.yml, then "
+          f"'kam validate {folder}' and 'kam run {folder}'.")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from kamlib.engagement import load_engagement
+    from kamlib.validation import validate_engagement
+
+    engagement = load_engagement(args.engagement)
+    report = validate_engagement(engagement, **_intake_params(engagement, args.param))
+    print(report.to_text() if hasattr(report, "to_text") else report)
+    return 0
+
+
+def _intake_params(engagement, pairs: list[str]) -> dict[str, object]:
+    """The intake notebook's validated parameters that validation also takes."""
+    import inspect
+
+    from kamlib import paths
+    from kamlib.runner import resolve_parameters
+    from kamlib.validation import validate_engagement
+
+    intake = paths.notebook_for("intake")
+    plan = next(p for p in resolve_parameters(engagement, _parse_overrides(pairs))
+                if p.notebook == intake)
+    accepted = inspect.signature(validate_engagement).parameters
+    return {k: v for k, v in plan.parameters.items() if k in accepted}
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from kamlib.sample import write_sample
+
+    if args.accounts < 10:
+        raise ParameterError("--accounts must be at least 10.")
+    written = write_sample(Path(args.folder), n_accounts=args.accounts, seed=args.seed,
+                           overwrite=args.force)
+    print(f"Sample company ({args.accounts} accounts, seed {args.seed}) written to {args.folder}: "
+          f"{', '.join(Path(p).name for p in written.values())}. Run it with 'kam run {args.folder}'.")
+    return 0
+
+
+def _print_error(message: str) -> None:
+    # not wrapped: paths and file names must stay whole so they can be copied
+    print(f"kam: error: {message}", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return 0
+    handlers = {"run": cmd_run, "new": cmd_new, "validate": cmd_validate, "sample": cmd_sample}
+    try:
+        return handlers[args.command](args)
+    except KamError as exc:
+        _print_error(str(exc))
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("kam: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

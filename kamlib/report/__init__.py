@@ -1,0 +1,1 @@
+"""Presentation: HTML pages and Excel workbooks made from a run's result tables."""

@@ -1,0 +1,94 @@
+"""``kam new``: scaffold an engagement folder for a new client."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from kamlib.contract import TABLES, Table
+from kamlib.errors import KamError
+from kamlib.params import ALWAYS
+
+_TYPE_HINT = {"str": "text", "int": "whole number", "float": "number", "date": "date YYYY-MM-DD",
+              "bool": "true/false", "list": "values separated by ;"}
+
+
+def engagement_yaml(client: str) -> str:
+    """The text of a new ``engagement.yml``: inputs and every parameter with its meaning."""
+    from kamlib.runner import all_declared
+
+    lines = [
+        "# kam-workbook engagement. Paths are relative to this folder; each input may be .csv,",
+        "# .xlsx or .parquet (transactions also a folder or a glob of Parquet files).",
+        f"client: {json.dumps(client)}",
+        "currency: EUR",
+        "inputs:",
+    ]
+    for table in TABLES.values():
+        optional = "" if table.required else "   # optional"
+        lines.append(f"  {table.name}: {table.name}.csv{optional}")
+    lines += ["engine: duckdb          # or spark (pip install -e '.[spark]', see docs/scale.md)",
+              "parameters:",
+              "  # Every parameter of every step with its default. Delete what you do not change.",
+              "  # A parameter can also be set for every step that declares it at top level."]
+    for notebook, declared in all_declared().items():
+        params = [d for d in declared.values() if d.name not in ALWAYS]
+        if not params:
+            continue
+        lines.append(f"  {notebook.split('_', 1)[-1]}:   # notebooks/{notebook}.ipynb")
+        for d in params:
+            comment = f"   # {d.help}" if d.help else ""
+            lines.append(f"    {d.name}: {json.dumps(d.default, ensure_ascii=False)}{comment}")
+    return "\n".join(lines) + "\n"
+
+
+def _table_readme(table: Table) -> str:
+    rows = [f"### {table.name}{'' if table.required else ' (optional)'}", "",
+            table.what_to_export or table.description, "",
+            "| column | type | required | meaning |", "| --- | --- | --- | --- |"]
+    for c in table.columns:
+        allowed = f" One of: {', '.join(c.allowed)}." if c.allowed else ""
+        rows.append(f"| `{c.name}` | {_TYPE_HINT.get(c.type, c.type)} | "
+                    f"{'yes' if c.required else 'no'} | {c.description}{allowed} |")
+    return "\n".join(rows)
+
+
+def readme_text(client: str) -> str:
+    parts = [
+        f"# {client}: what to export",
+        "",
+        "Put one file per table in this folder (CSV in UTF-8, Excel .xlsx or Parquet) and name",
+        "it in `engagement.yml` under `inputs`. The `*.csv` files here are empty templates with",
+        "the expected headers. Identifiers are read as text, so leading zeros are kept. Dates are",
+        "YYYY-MM-DD. Extra columns are kept but not used. Then run `kam validate .` to check the",
+        "files and `kam run .` to run the workbook.",
+        "",
+        "Ask the client's CRM team for accounts and contacts, the ERP/finance team for invoice",
+        "lines (at least three years, including credit notes), and each senior manager for an",
+        "assessments sheet and, optionally, their pairwise criteria comparisons (AHP).",
+        "",
+    ]
+    parts += [_table_readme(t) + "\n" for t in TABLES.values()]
+    return "\n".join(parts)
+
+
+def new_engagement(folder: Path, client: str = "") -> Path:
+    """Create ``folder`` with ``engagement.yml``, empty input templates and a README.
+
+    Raises
+    ------
+    KamError
+        When ``folder`` exists and is not empty (nothing is overwritten).
+    """
+    folder = Path(folder).expanduser()
+    if folder.exists() and any(folder.iterdir()):
+        raise KamError(f"'{folder}' is not empty. Fix: choose a new folder name; kam new never "
+                       "overwrites files.")
+    folder.mkdir(parents=True, exist_ok=True)
+    client = client or folder.resolve().name.replace("_", " ").replace("-", " ").title()
+    (folder / "engagement.yml").write_text(engagement_yaml(client), encoding="utf-8")
+    (folder / "README.md").write_text(readme_text(client), encoding="utf-8")
+    for table in TABLES.values():
+        (folder / f"{table.name}.csv").write_text(",".join(table.column_names) + "\n",
+                                                  encoding="utf-8")
+    return folder

@@ -1,0 +1,204 @@
+"""The notebook side of a run: parameters in, tables and figures out.
+
+Every step notebook starts with::
+
+    step = Step.begin("30_segmentation", engagement=engagement, run_dir=run_dir,
+                      params=dict(k=k, value_measure=value_measure))
+
+and from then on reads earlier steps' tables with :meth:`Step.load` and writes its own with
+:meth:`Step.save`, :meth:`Step.figure` and :meth:`Step.page`. Where the files go is decided
+here, in one place, so a notebook never builds a path itself.
+
+Run-folder layout::
+
+    <run_dir>/tables/<name>.parquet     result tables (one Excel workbook is made from them)
+    <run_dir>/figures/<name>.png        figures
+    <run_dir>/html/...                  pages (the runner adds one per notebook and an index)
+    <run_dir>/steps/<notebook>.json     what each step wrote (read by the runner)
+    <run_dir>/notebooks/<notebook>.ipynb  executed notebooks
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kamlib import paths
+from kamlib.engagement import Engagement, load_engagement
+from kamlib.errors import KamError, ParameterError
+from kamlib.params import ALWAYS, Params, check_value, declared_parameters, unknown_name_error
+
+if TYPE_CHECKING:  # pandas and matplotlib stay out of `import kamlib.step`
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+INTERACTIVE = "interactive"
+"""Run folder name used when a notebook runs on its own (JupyterLab, plain papermill)."""
+
+FIGURE_DPI = 110
+
+
+def default_run_dir(engagement: Engagement) -> Path:
+    """``reports/<engagement>/interactive``: where notebooks run on their own write."""
+    return paths.reports_dir() / engagement.name / INTERACTIVE
+
+
+def table_path(run_dir: Path, name: str) -> Path:
+    return Path(run_dir) / "tables" / f"{name}.parquet"
+
+
+def step_record_path(run_dir: Path, notebook: str) -> Path:
+    return Path(run_dir) / "steps" / f"{notebook}.json"
+
+
+def read_step_records(run_dir: Path) -> list[dict[str, Any]]:
+    """What each step of a run folder recorded (tables, figures, pages), in step order."""
+    folder = Path(run_dir) / "steps"
+    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))]
+
+
+class Step:
+    """One step notebook's view of the run: validated parameters and the run folder.
+
+    Use :meth:`begin` rather than the constructor.
+    """
+
+    def __init__(self, notebook: Path, engagement: Engagement, run_dir: Path, params: Params):
+        self.notebook = notebook
+        self.name = notebook.stem
+        self.engagement = engagement
+        self.run_dir = run_dir
+        self.params = params
+        self._record: dict[str, Any] = {"notebook": self.name, "tables": {}, "figures": [],
+                                        "pages": []}
+
+    # ------------------------------------------------------------------ start
+    @classmethod
+    def begin(cls, name: str, engagement: str = "sample", run_dir: str = "",
+              params: dict[str, Any] | None = None) -> Step:
+        """Validate a notebook's parameters and open its run folder.
+
+        Parameters
+        ----------
+        name : str
+            The notebook's stem, e.g. ``"30_segmentation"``.
+        engagement : str
+            Engagement folder, or ``"sample"`` for the bundled sample company.
+        run_dir : str
+            Run folder; ``""`` means ``reports/<engagement>/interactive``.
+        params : dict
+            Every other parameter of the notebook, as the parameters cell left them.
+
+        Raises
+        ------
+        ParameterError
+            A parameter the notebook does not declare, or a value of the wrong type (papermill's
+            ``-p flag false`` arrives as the text ``"false"``: that is refused, not truthy).
+        """
+        notebook = paths.notebook_for(name)
+        declared = declared_parameters(notebook)
+        checked = Params()
+        for key, value in {"engagement": engagement, "run_dir": run_dir, **(params or {})}.items():
+            if key not in declared:
+                raise unknown_name_error(key, list(declared), f"passed to {notebook.stem}")
+            checked[key] = check_value(declared[key], value, "the notebook")
+        eng = load_engagement(checked["engagement"])
+        folder = Path(checked["run_dir"]) if checked["run_dir"] else default_run_dir(eng)
+        folder.mkdir(parents=True, exist_ok=True)
+        step = cls(notebook, eng, folder.resolve(), Params(
+            {k: v for k, v in checked.items() if k not in ALWAYS}))
+        step._write_record()
+        _apply_plot_style()
+        return step
+
+    # ------------------------------------------------------------------ read
+    def has(self, table: str) -> bool:
+        """Whether an earlier step saved ``table`` in this run folder (nothing is run)."""
+        return table_path(self.run_dir, table).exists()
+
+    def load(self, table: str) -> pd.DataFrame:
+        """Read a table an earlier step saved in this run folder.
+
+        When the table is missing (the notebook runs on its own), the earlier step notebooks
+        that have not run in this folder yet are executed first, in order, until it appears.
+        """
+        import pandas as pd
+
+        path = table_path(self.run_dir, table)
+        if not path.exists():
+            self._run_upstream_until(table)
+        return pd.read_parquet(path)
+
+    def _run_upstream_until(self, table: str) -> None:
+        from kamlib.runner import run_upstream
+
+        done = {r["notebook"] for r in read_step_records(self.run_dir)}
+        earlier = [nb for nb in paths.step_notebooks() if nb.stem < self.name and nb.stem not in done]
+        for nb in earlier:
+            print(f"Table '{table}' is not in {self.run_dir} yet: running {nb.name} first.")
+            run_upstream(nb, self.engagement, self.run_dir)
+            if table_path(self.run_dir, table).exists():
+                return
+        raise KamError(
+            f"No step before {self.name} wrote the table '{table}' into {self.run_dir}. Fix: run "
+            "the whole workbook with 'kam run', or check the table's name in docs/DEVELOPING.md."
+        )
+
+    # ------------------------------------------------------------------ write
+    def save(self, name: str, df: pd.DataFrame, *, excel: bool = True,
+             description: str = "") -> Path:
+        """Save a result table as Parquet (and, unless ``excel=False``, as a sheet of the run's
+        Excel workbook). Returns the Parquet path."""
+        path = table_path(self.run_dir, name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        df.to_parquet(path, index=False)
+        self._record["tables"][name] = {"rows": int(len(df)), "excel": bool(excel),
+                                        "description": description}
+        self._write_record()
+        return path
+
+    def figure(self, name: str, fig: Figure) -> Figure:
+        """Save ``fig`` as ``figures/<name>.png``; it still shows inline in the notebook."""
+        path = self.path(f"figures/{name}.png")
+        fig.savefig(path, dpi=FIGURE_DPI, bbox_inches="tight")
+        if name not in self._record["figures"]:
+            self._record["figures"].append(name)
+            self._write_record()
+        return fig
+
+    def page(self, title: str, relpath: str, html: str) -> Path:
+        """Write an extra HTML page under ``html/`` and list it on the run's index page."""
+        path = self.path(f"html/{relpath}")
+        path.write_text(html, encoding="utf-8")
+        entry = {"title": title, "path": relpath}
+        if entry not in self._record["pages"]:
+            self._record["pages"].append(entry)
+            self._write_record()
+        return path
+
+    def path(self, relpath: str) -> Path:
+        """A path inside the run folder for any other file; its folder is created."""
+        path = self.run_dir / relpath
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def _write_record(self) -> None:
+        path = step_record_path(self.run_dir, self.name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self._record, indent=1), encoding="utf-8")
+
+    def __repr__(self) -> str:
+        return f"Step({self.name!r}, engagement={self.engagement.name!r}, run_dir='{self.run_dir}')"
+
+
+def _apply_plot_style() -> None:
+    """Use the project's plot style when kamlib.figures is there (it is optional at this layer)."""
+    try:
+        from kamlib.figures import apply_style
+    except ImportError:
+        return
+    apply_style()
+
+
+__all__ = ["Step", "ParameterError", "default_run_dir", "read_step_records", "table_path"]

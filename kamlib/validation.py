@@ -1,0 +1,898 @@
+"""Check each input table against the data contract, and account for every row.
+
+Three kinds of problem, three outcomes:
+
+* **The file is wrong** (a required column is missing, a whole column has the wrong type):
+  :class:`~kamlib.errors.InputError` naming file, column, first rows and the fix.
+* **A row is wrong** (a date that does not parse or lies in the future, a duplicate id, a value
+  out of range, an invoice line for an account we do not know, a duplicated invoice line): the
+  row is *set aside* with its reason and written to ``set_aside/<table>.csv``, unless more than
+  ``max_set_aside_share`` of the table would be set aside -- then the export itself is broken
+  and we stop with an :class:`InputError` rather than quietly analysing what is left.
+* **It is data, not an error** (returns and credit notes, zero-value lines, accounts that never
+  bought): kept, and counted in the notes of the data-quality report.
+
+Every table gets a :class:`RowAccount`: rows read = rows used + rows set aside, with the count
+of each reason. Small tables are checked in pandas (:func:`validate_table`); invoice lines are
+checked with Ibis expressions on the engine (:func:`check_transactions`), so they never have to
+fit in memory.
+
+Reasons are written ``"<column>: <problem>"``. Two reasons are policy, not error, and do not
+count toward ``max_set_aside_share``: ``"(row): blank"`` (an empty line) and
+``"date: after as_of"`` (lines later than a chosen ``as_of``, kept out of the analysis).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kamlib.contract import SELECTION_CRITERIA, TABLES, TRANSACTIONS, Column, Table
+from kamlib.errors import InputError, ParameterError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import ibis.expr.types as ir
+    import pandas as pd
+
+BLANK = "(row): blank"
+AFTER_AS_OF = "date: after as_of"
+POLICY_REASONS = frozenset({BLANK, AFTER_AS_OF})
+"""Reasons that set a row aside on purpose; they never count as errors."""
+
+NO_FUTURE = {("accounts", "relationship_start"), ("contacts", "last_contact"),
+             ("transactions", "date")}
+"""Date columns that cannot lie after the run date (contract ends may, so they are not here)."""
+
+DEFAULT_MAX_SET_ASIDE_SHARE = 0.05
+
+_TYPE_WORDS = {"int": "whole number", "float": "number", "date": "date (YYYY-MM-DD)",
+               "bool": "true/false value", "list": "list", "str": "text"}
+
+_FIXES = {
+    "missing": "fill in the value in the export, or remove the rows",
+    "not a": "correct the values in the export (dates as YYYY-MM-DD, numbers with '.' as "
+             "decimal point and no thousands separator)",
+    "in the future": "correct the dates (a typo in the year is the usual cause)",
+    "duplicate": "export each row once (check the export's filters and joins)",
+    "unknown account": "add the accounts to the accounts table, or check that the ids are "
+                       "written the same way in both files (leading zeros, prefixes)",
+    "out of range": "correct the values to the range the contract gives",
+    "not one of": "use one of the allowed values listed in docs/data_contract.md",
+    "unknown criterion": "use the criterion keys listed in docs/data_contract.md",
+}
+
+
+def reason_column(reason: str) -> str:
+    """The column a reason is about (``"date: not a date"`` -> ``"date"``)."""
+    return reason.split(":", 1)[0]
+
+
+@dataclass
+class RowAccount:
+    """Where every row of one input table went.
+
+    Attributes
+    ----------
+    table, file : str
+        Contract table name and the file it came from.
+    rows_read, rows_used : int
+        Data rows in the file, and rows kept for the analysis.
+    reasons : dict[str, int]
+        Rows set aside, by reason (``"<column>: <problem>"``).
+    notes : list[str]
+        Things that are data, not errors, counted (returns, zero lines, ...).
+    first_rows : dict[str, list[int]]
+        The first few row numbers set aside for each reason (1 = first data row).
+    """
+
+    table: str
+    file: str
+    rows_read: int
+    rows_used: int
+    reasons: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    first_rows: dict[str, list[int]] = field(default_factory=dict)
+
+    @property
+    def rows_set_aside(self) -> int:
+        return sum(self.reasons.values())
+
+    @property
+    def error_rows(self) -> int:
+        """Rows set aside for a real problem (not blank lines or lines after as_of)."""
+        return sum(n for r, n in self.reasons.items() if r not in POLICY_REASONS)
+
+    @property
+    def balanced(self) -> bool:
+        """rows read = rows used + rows set aside."""
+        return self.rows_read == self.rows_used + self.rows_set_aside
+
+    def as_row(self) -> dict[str, Any]:
+        """One row of the ``data_quality`` table."""
+        return {
+            "table": self.table,
+            "file": self.file,
+            "rows_read": self.rows_read,
+            "rows_used": self.rows_used,
+            "rows_set_aside": self.rows_set_aside,
+            "set_aside_reasons": "; ".join(f"{r} ({n})" for r, n in sorted(self.reasons.items())),
+            "notes": "; ".join(self.notes),
+        }
+
+
+def check_share(account: RowAccount, max_share: float) -> None:
+    """Stop when more than ``max_share`` of a table's rows would be set aside for errors.
+
+    Raises
+    ------
+    InputError
+        Naming the most common reason, its column and first rows, and the fix.
+    """
+    if not 0 <= max_share <= 1:
+        raise ParameterError(f"max_set_aside_share must lie between 0 and 1, not {max_share}.")
+    if account.rows_read == 0 or account.error_rows <= max_share * account.rows_read:
+        return
+    errors = {r: n for r, n in account.reasons.items() if r not in POLICY_REASONS}
+    top = max(sorted(errors), key=lambda r: errors[r])
+    fix = next((f for key, f in _FIXES.items() if key in top.split(":", 1)[1]), "correct the rows")
+    others = "; ".join(f"{r} ({n})" for r, n in sorted(errors.items()) if r != top)
+    raise InputError(
+        account.file,
+        f"{account.error_rows} of {account.rows_read} rows "
+        f"({account.error_rows / account.rows_read:.1%}) would be set aside, more than "
+        f"max_set_aside_share={max_share:g} allows; the most common problem is "
+        f"'{top.split(': ', 1)[1]}' ({_rows(errors[top])})" + (f"; also {others}." if others else "."),
+        f"{fix[0].upper()}{fix[1:]}; or, if losing these rows is acceptable, raise the "
+        "max_set_aside_share parameter.",
+        column=reason_column(top),
+        rows=account.first_rows.get(top, []),
+    )
+
+
+def _rows(n: int) -> str:
+    return f"{n} row{'' if n == 1 else 's'}"
+
+
+def check_columns(columns: list[str], table: Table, file: str) -> None:
+    """Raise :class:`InputError` when a required column is missing, suggesting close matches."""
+    missing = [c for c in table.required_columns if c not in columns]
+    if not missing:
+        return
+    col = missing[0]
+    near = difflib.get_close_matches(col, columns, n=3, cutoff=0.6)
+    hint = f" Did you mean {' or '.join(repr(n) for n in near)}?" if near else ""
+    more = f" (also missing: {', '.join(missing[1:])})" if len(missing) > 1 else ""
+    raise InputError(
+        file,
+        f"the required column '{col}' is missing{more}. Columns found: "
+        f"{', '.join(columns) if columns else '(none)'}.{hint}",
+        f"Rename the column in the export to '{col}' (see docs/data_contract.md for every "
+        f"column of the {table.name} table).",
+        column=col,
+    )
+
+
+# ---------------------------------------------------------------------------------- parsing
+def _text(s: pd.Series) -> pd.Series:
+    """Values as trimmed text; empty -> missing; whole floats without '.0' (Parquet ids)."""
+    import pandas as pd
+
+    if pd.api.types.is_float_dtype(s.dtype):
+        s = s.map(lambda v: None if pd.isna(v) else (str(int(v)) if float(v).is_integer() else str(v)))
+    elif pd.api.types.is_datetime64_any_dtype(s.dtype):
+        s = s.dt.strftime("%Y-%m-%d")
+    out = s.astype("string").str.strip()
+    return out.mask(out == "")
+
+
+def _to_float(text: pd.Series) -> pd.Series:
+    """Numbers, also written as fractions ("1/3": AHP judgements are often typed that way)."""
+    import pandas as pd
+
+    values = pd.to_numeric(text, errors="coerce")
+    frac = text.str.fullmatch(r"\s*-?\d+(\.\d+)?\s*/\s*\d+(\.\d+)?\s*").fillna(False).astype(bool)
+    if frac.any():
+        parts = text[frac].str.split("/", n=1, expand=True).astype(float)
+        values = values.copy()
+        values.loc[frac] = (parts[0] / parts[1]).where(parts[1] != 0)
+    return values.astype("float64")
+
+
+def parse_column(raw: pd.Series, col: Column) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Parse one column by its contract type.
+
+    Returns
+    -------
+    values : pandas.Series
+        Parsed values (``str`` text, ``Int64``, ``float64``, ``datetime64``, ``boolean``).
+    bad : pandas.Series of bool
+        The cell had a value that does not parse, or is not an allowed value.
+    present : pandas.Series of bool
+        The cell had a value.
+    """
+    import numpy as np
+    import pandas as pd
+
+    if col.type in ("date",) and pd.api.types.is_datetime64_any_dtype(raw.dtype):
+        values = raw.dt.normalize().astype("datetime64[us]")
+        present = raw.notna()
+        return values, pd.Series(False, index=raw.index), present
+    if col.type in ("int", "float") and pd.api.types.is_numeric_dtype(raw.dtype) and raw.dtype != bool:
+        values = raw.astype("float64")
+        present = raw.notna()
+        bad = pd.Series(False, index=raw.index)
+    else:
+        text = _text(raw)
+        present = text.notna()
+        if col.type == "str":
+            values = text
+            bad = pd.Series(False, index=raw.index)
+            if col.allowed:
+                lowered = text.str.lower()
+                bad = present & ~lowered.isin(col.allowed)
+                values = lowered
+        elif col.type in ("int", "float"):
+            values = _to_float(text)
+            bad = present & values.isna()
+        elif col.type == "date":
+            values = pd.to_datetime(text, errors="coerce", format="ISO8601")
+            if getattr(values.dt, "tz", None) is not None:
+                values = values.dt.tz_localize(None)
+            values = values.dt.normalize().astype("datetime64[us]")
+            bad = present & values.isna()
+        elif col.type == "bool":
+            mapping = {"true": True, "yes": True, "1": True, "y": True, "false": False,
+                       "no": False, "0": False, "n": False}
+            values = text.str.lower().map(mapping).astype("boolean")
+            bad = present & values.isna()
+        elif col.type == "list":
+            items = text.str.lower().str.split(r"\s*[;,]\s*", regex=True)
+            allowed = set(col.allowed or ())
+            bad = present & items.map(
+                lambda xs: bool(allowed) and isinstance(xs, list) and any(x and x not in allowed for x in xs))
+            values = items.map(lambda xs: ";".join(x for x in xs if x) if isinstance(xs, list) else None)
+            values = values.astype("string").mask(values.isna() | (values == ""))
+        else:  # pragma: no cover - the contract has no other types
+            raise ValueError(f"unknown contract type {col.type!r}")
+    if col.type == "int":
+        whole = values.isna() | np.isclose(values, np.round(values))
+        bad = bad | (present & ~whole.astype(bool))
+        values = values.where(~bad).round().astype("Int64")
+    bad = bad.fillna(False).astype(bool)
+    return values, bad, present.astype(bool)
+
+
+# --------------------------------------------------------------------------- small tables
+@dataclass
+class Validated:
+    """A clean table, its row account and the rows set aside."""
+
+    frame: pd.DataFrame
+    account: RowAccount
+    set_aside: pd.DataFrame
+
+
+def validate_table(
+    raw: pd.DataFrame,
+    table: Table | str,
+    file: str | Path,
+    *,
+    known_accounts: pd.Index | list[str] | set[str] | None = None,
+    today: dt.date | None = None,
+    max_set_aside_share: float = DEFAULT_MAX_SET_ASIDE_SHARE,
+) -> Validated:
+    """Check a small table (accounts, contacts, assessments, AHP judgements).
+
+    Parameters
+    ----------
+    raw : pandas.DataFrame
+        From :func:`kamlib.readers.read_table` (normalised headers, raw values).
+    table : Table or str
+        The contract table.
+    file : str or Path
+        Where the table came from (for messages and the report).
+    known_accounts : collection of str, optional
+        Valid account ids; rows of other tables that name another account are set aside.
+    today : datetime.date, optional
+        Dates after it are "in the future" (default: the run date).
+    max_set_aside_share : float
+        Largest share of rows that may be set aside before the table counts as broken.
+
+    Returns
+    -------
+    Validated
+        ``frame`` has exactly the contract columns (missing optional ones all-missing), in
+        contract order, with parsed types; ``set_aside`` has ``row``, ``reason`` and the raw
+        columns of each set-aside row.
+
+    Raises
+    ------
+    InputError
+        Missing required column, a whole column of the wrong type, too many rows set aside.
+    """
+    import pandas as pd
+
+    table = TABLES[table] if isinstance(table, str) else table
+    file = str(file)
+    today = today or dt.date.today()
+    check_columns(list(raw.columns), table, file)
+    n = len(raw)
+    rows = pd.RangeIndex(1, n + 1)
+    reason = pd.Series(pd.NA, index=raw.index, dtype="object")
+
+    def flag(mask: pd.Series, text: str) -> None:
+        nonlocal reason
+        reason = reason.mask(reason.isna() & mask.to_numpy(dtype=bool), text)
+
+    blank = raw.isna().all(axis=1) if n else pd.Series(False, index=raw.index)
+    if raw.shape[1]:
+        blank = blank | raw.astype("string").apply(lambda s: s.str.strip().fillna("") == "").all(axis=1)
+    flag(blank, BLANK)
+    clean: dict[str, pd.Series] = {}
+    for col in table.columns:
+        if col.name not in raw.columns:
+            clean[col.name] = pd.Series(None, index=raw.index, dtype=_empty_dtype(col))
+            continue
+        values, bad, present = parse_column(raw[col.name], col)
+        considered = ~blank
+        if (present & considered).any() and not (present & considered & ~bad).any() and col.type != "str" and not col.allowed:
+            bad_rows = list(rows[(bad & considered).to_numpy()])
+            examples = ", ".join(repr(str(v)) for v in raw[col.name][bad & considered].head(3))
+            raise InputError(
+                file,
+                f"no value in this column is a {_TYPE_WORDS[col.type]} (e.g. {examples}).",
+                f"Check that the right column is exported as '{col.name}'"
+                + (" and write dates as YYYY-MM-DD." if col.type == "date"
+                   else " and write numbers with '.' as decimal point, without thousands separators."
+                   if col.type in ("int", "float") else "."),
+                column=col.name,
+                rows=bad_rows,
+            )
+        if col.required:
+            flag(~present, f"{col.name}: missing")
+        word = "not one of " + "/".join(col.allowed) if col.allowed else f"not a {_TYPE_WORDS[col.type]}"
+        flag(bad, f"{col.name}: {word}")
+        if col.type in ("int", "float"):
+            low = values.astype("float64") < (col.minimum - 1e-3 if col.minimum is not None else float("-inf"))
+            high = values.astype("float64") > (col.maximum + 1e-3 if col.maximum is not None else float("inf"))
+            flag((low | high).fillna(False), f"{col.name}: out of range" + _range_text(col))
+        if col.type == "date" and (table.name, col.name) in NO_FUTURE:
+            flag((values > pd.Timestamp(today)).fillna(False), f"{col.name}: in the future")
+        clean[col.name] = values
+    if table.name == "ahp_judgements":
+        for c in ("criterion_a", "criterion_b"):
+            clean[c] = clean[c].str.lower()
+            flag(clean[c].notna() & ~clean[c].isin(SELECTION_CRITERIA), f"{c}: unknown criterion")
+        flag((clean["criterion_a"] == clean["criterion_b"]).fillna(False), "criterion_b: same as criterion_a")
+    if known_accounts is not None and "account_id" in clean and table.name != "accounts":
+        known = pd.Index(known_accounts)
+        flag(clean["account_id"].notna() & ~clean["account_id"].isin(known), "account_id: unknown account")
+    if table.key:
+        key = pd.DataFrame({k: clean[k] for k in table.key})
+        ok = reason.isna()
+        dup = pd.Series(False, index=raw.index)
+        dup[ok] = key[ok].duplicated(keep="first")
+        flag(dup, f"{'+'.join(table.key)}: duplicate")
+
+    frame = pd.DataFrame(clean)[table.column_names]
+    used = reason.isna().to_numpy()
+    aside = raw.loc[~used].copy()
+    aside.insert(0, "reason", reason[~used].astype("str"))
+    aside.insert(0, "row", rows[~used])
+    counts = reason[~used].value_counts().sort_index()
+    account = RowAccount(
+        table=table.name, file=file, rows_read=n, rows_used=int(used.sum()),
+        reasons={str(k): int(v) for k, v in counts.items()},
+        first_rows={str(r): list(aside.loc[aside["reason"] == r, "row"].head(5)) for r in counts.index},
+    )
+    extra = [c for c in raw.columns if c not in table.column_names]
+    if extra:
+        account.notes.append(f"columns not in the contract, ignored: {', '.join(extra)}")
+    check_share(account, max_set_aside_share)
+    frame = frame.loc[used].reset_index(drop=True)
+    return Validated(frame, account, aside.reset_index(drop=True))
+
+
+def _range_text(col: Column) -> str:
+    lo = "" if col.minimum is None else f"{col.minimum:g}"
+    hi = "" if col.maximum is None else f"{col.maximum:g}"
+    if lo and hi:
+        return f" ({lo} to {hi})"
+    return f" (at least {lo})" if lo else f" (at most {hi})"
+
+
+def _empty_dtype(col: Column) -> str:
+    return {"int": "Int64", "float": "float64", "date": "datetime64[us]", "bool": "boolean"}.get(col.type, "string")
+
+
+# -------------------------------------------------------------------------- invoice lines
+@dataclass
+class TransactionCheck:
+    """Invoice lines after the row checks.
+
+    Attributes
+    ----------
+    lines : ibis.expr.types.Table
+        Used lines: fixed schema, dated on or before ``as_of`` (lazy; nothing in memory).
+    set_aside : ibis.expr.types.Table
+        Set-aside lines with ``_row``, ``reason`` and the raw values.
+    account : RowAccount
+    as_of : datetime.date
+    has_sites : bool
+        Whether the file carries ``site_id``.
+    summary : dict
+        Counts for the report (returns, zero lines, currencies, dates).
+    """
+
+    lines: Any
+    set_aside: Any
+    account: RowAccount
+    as_of: dt.date
+    has_sites: bool
+    summary: dict[str, Any]
+
+
+def parse_as_of(as_of: str | dt.date | None) -> dt.date | None:
+    """``""`` or None -> None (use the data); ``"YYYY-MM-DD"`` -> a date; else ParameterError."""
+    if as_of in (None, ""):
+        return None
+    if isinstance(as_of, dt.datetime):
+        return as_of.date()
+    if isinstance(as_of, dt.date):
+        return as_of
+    try:
+        return dt.date.fromisoformat(str(as_of).strip())
+    except ValueError:
+        raise ParameterError(
+            f"as_of must be a date written YYYY-MM-DD, or \"\" for the last valid invoice date; "
+            f"got {as_of!r}."
+        ) from None
+
+
+def transaction_reasons(t: ir.Table, known_accounts: ir.Table, today: dt.date,
+                        present: list[str]) -> Any:
+    """The reason each invoice line is set aside (null = the line is fine), as one expression.
+
+    The first matching reason wins, in the order of the checks below.
+    """
+    import ibis
+
+    def bad(c: str):
+        return t[f"_bad_{c}"] if f"_bad_{c}" in t.columns else ibis.literal(False)
+
+    key = ["invoice_id", "line_no"] if "line_no" in present else [
+        c for c in TRANSACTIONS.column_names if c in present]
+    order = [t["_row"], *[t[c] for c in key]]
+    dup_rank = ibis.row_number().over(group_by=[t[c] for c in key], order_by=order)
+    no_margin = t.cost.isnull() & t.margin.isnull()
+    money_col = "cost" if "cost" in present else "margin"
+    checks = [
+        (t.account_id.isnull(), "account_id: missing"),
+        (bad("date"), "date: not a date (YYYY-MM-DD)"),
+        (t.date.isnull(), "date: missing"),
+        (t.date > ibis.literal(today, type="date"), "date: in the future"),
+        (bad("net_revenue"), "net_revenue: not a number"),
+        (t.net_revenue.isnull(), "net_revenue: missing"),
+        (bad("quantity"), "quantity: not a number"),
+        (t.quantity.isnull(), "quantity: missing"),
+        (bad("cost"), "cost: not a number"),
+        (bad("margin"), "margin: not a number"),
+        (no_margin, f"{money_col}: missing (give cost or margin)"),
+        (t.invoice_id.isnull(), "invoice_id: missing"),
+        (bad("line_no"), "line_no: not a whole number"),
+        (~t.account_id.isin(known_accounts.account_id), "account_id: unknown account"),
+        (dup_rank > 0, f"{'+'.join(key) if len(key) <= 2 else 'line'}: duplicate invoice line"),
+    ]
+    return ibis.cases(*checks, else_=ibis.null().cast("string"))
+
+
+def check_transactions(
+    typed: ir.Table,
+    *,
+    file: str | Path,
+    present: list[str],
+    account_ids: list[str] | pd.Series,
+    as_of: str | dt.date | None = None,
+    today: dt.date | None = None,
+    max_set_aside_share: float = DEFAULT_MAX_SET_ASIDE_SHARE,
+) -> TransactionCheck:
+    """Row checks on invoice lines, on the engine; one aggregation query for the accounting.
+
+    Parameters
+    ----------
+    typed : ibis.expr.types.Table
+        From :func:`kamlib.engine.cast_transactions`.
+    file : str or Path
+        The invoice-lines file (for messages).
+    present : list of str
+        Contract columns the file has (:func:`kamlib.engine.present_columns`).
+    account_ids : sequence of str
+        Ids of the clean accounts; lines for other ids are set aside.
+    as_of : str or date, optional
+        End of the analysis; ``""``/None = the last valid invoice date. Lines after an explicit
+        ``as_of`` are set aside with the policy reason ``"date: after as_of"``.
+    today : date, optional
+        Lines dated after it are errors ("in the future"); default: the run date.
+    max_set_aside_share : float
+        See :func:`check_share`.
+
+    Returns
+    -------
+    TransactionCheck
+
+    Raises
+    ------
+    InputError
+        A required column missing, a whole column of the wrong type, no valid line at all,
+        more than one currency, too many lines set aside.
+    """
+    import ibis
+    import pandas as pd
+
+    file = str(file)
+    today = today or dt.date.today()
+    check_columns(present, TRANSACTIONS, file)
+    if "cost" not in present and "margin" not in present:
+        raise InputError(file, "the file has neither a 'cost' nor a 'margin' column.",
+                         "Export the cost of goods of each line as 'cost' (or the gross margin as "
+                         "'margin') so margins can be computed.", column="cost")
+    explicit = parse_as_of(as_of)
+    known = ibis.memtable(pd.DataFrame({"account_id": pd.Series(list(account_ids), dtype="str")}))
+    typed = typed.mutate(
+        category=typed.category.coalesce("(none)"), product_id=typed.product_id.coalesce("(none)"))
+    t = typed.mutate(reason=transaction_reasons(typed, known, today, present))
+    parsed = [c.name for c in TRANSACTIONS.columns if f"_bad_{c.name}" in t.columns and c.name in present]
+    # lines after an explicit as_of are kept out on purpose; without one, as_of is the last date
+    after = (t.date > ibis.literal(explicit or dt.date.max, type="date")).fill_null(False)
+    aggs: dict[str, Any] = {
+        "n": t.count(),
+        "max_date": t.date.max(),
+        "min_date": t.date.min(),
+        "first_rows": t._row.min(),
+        "after": after.sum(),
+        "returns": (t.net_revenue < 0).sum(),
+        "zero": (t.net_revenue == 0).sum(),
+        "no_category": ((t.category == "(none)") | (t.product_id == "(none)")).sum(),
+        "currencies": t.currency.nunique(),
+        "currency_min": t.currency.min(),
+        "currency_max": t.currency.max(),
+    }
+    for c in parsed:
+        aggs[f"bad__{c}"] = t[f"_bad_{c}"].sum()
+        aggs[f"ok__{c}"] = t[c].notnull().sum()
+    stats = t.group_by("reason").aggregate(**aggs).to_pandas()
+    stats["reason"] = stats["reason"].astype("object").where(stats["reason"].notna(), None)
+
+    # a whole column of the wrong type is a file problem, not thousands of row problems
+    for c in parsed:
+        if stats[f"bad__{c}"].sum() > 0 and stats[f"ok__{c}"].sum() == 0:
+            col = TRANSACTIONS.column(c)
+            sample = t.filter(t[f"_bad_{c}"]).order_by("_row").limit(3).to_pandas()
+            raise InputError(
+                file, f"no value in this column is a {_TYPE_WORDS[col.type]}.",
+                f"Check that the right column is exported as '{c}'"
+                + (" and write dates as YYYY-MM-DD." if col.type == "date" else
+                   " and write numbers with '.' as decimal point, without thousands separators."),
+                column=c, rows=[int(r) for r in sample["_row"].dropna()],
+            )
+    valid = stats[stats["reason"].isna()]
+    rows_read = int(stats["n"].sum())
+    if valid.empty or int(valid["n"].sum()) == 0:
+        check_share(_account_from(stats, file, rows_read, 0, {}), max_set_aside_share)
+        raise InputError(file, "no invoice line is usable.",
+                         "Export the invoice lines again; see docs/data_contract.md.")
+    as_of_date = explicit or pd.Timestamp(valid["max_date"].iloc[0]).date()
+    n_after = int(valid["after"].iloc[0]) if explicit else 0
+    currencies = int(valid["currencies"].iloc[0])
+    if currencies > 1:
+        raise InputError(
+            file, f"the invoice lines are in {currencies} currencies "
+            f"(e.g. {valid['currency_min'].iloc[0]} and {valid['currency_max'].iloc[0]}).",
+            "Convert every line to one currency before the export (one currency per engagement).",
+            column="currency")
+    reasons = {str(r): int(n) for r, n in zip(stats["reason"], stats["n"]) if r is not None}
+    if n_after:
+        reasons[AFTER_AS_OF] = n_after
+    used_n = int(valid["n"].iloc[0]) - n_after
+    account = _account_from(stats, file, rows_read, used_n, reasons)
+
+    full_reason = t.reason.coalesce(ibis.cases((after, AFTER_AS_OF), else_=ibis.null().cast("string")))
+    aside = t.mutate(reason=full_reason).filter(lambda x: x.reason.notnull())
+    if account.rows_set_aside:
+        for r in account.reasons:
+            head = aside.filter(aside.reason == r).order_by("_row").select("_row").limit(5).to_pandas()
+            account.first_rows[r] = [int(x) for x in head["_row"].dropna()]
+    returns, zero = int(valid["returns"].iloc[0]), int(valid["zero"].iloc[0])
+    account.notes.append(f"{returns} return/credit-note lines (negative revenue) kept")
+    account.notes.append(f"{zero} zero-value lines kept")
+    no_cat = int(valid["no_category"].iloc[0])
+    if no_cat:
+        account.notes.append(f"{no_cat} lines without product or category kept as '(none)'")
+    check_share(account, max_set_aside_share)
+    lines = t.filter(t.reason.isnull() & ~after).drop("reason")
+    summary = {
+        "lines_used": used_n,
+        "first_date": pd.Timestamp(valid["min_date"].iloc[0]).date(),
+        "last_date": pd.Timestamp(valid["max_date"].iloc[0]).date(),
+        "as_of": as_of_date,
+        "return_lines": returns,
+        "zero_lines": zero,
+        "currency": valid["currency_min"].iloc[0] if currencies == 1 else None,
+    }
+    # the set-aside file shows what the export said, not what we made of it
+    shown = {c: aside[f"_raw_{c}"] if f"_raw_{c}" in aside.columns else aside[c] for c in present}
+    aside = aside.select(row=aside._row, reason=aside.reason, **shown).order_by("row")
+    return TransactionCheck(lines=lines, set_aside=aside,
+                            account=account, as_of=as_of_date, has_sites="site_id" in present,
+                            summary=summary)
+
+
+def _account_from(stats: pd.DataFrame, file: str, rows_read: int, used: int,
+                  reasons: dict[str, int]) -> RowAccount:
+    return RowAccount(table="transactions", file=file, rows_read=rows_read, rows_used=used,
+                      reasons=dict(sorted(reasons.items())))
+
+
+# ------------------------------------------------------------------------------- the report
+def data_quality(accounts: list[RowAccount]) -> pd.DataFrame:
+    """The ``data_quality`` table: one row per input table."""
+    import pandas as pd
+
+    cols = ["table", "file", "rows_read", "rows_used", "rows_set_aside", "set_aside_reasons", "notes"]
+    return pd.DataFrame([a.as_row() for a in accounts], columns=cols)
+
+
+def summary_text(accounts: list[RowAccount]) -> str:
+    """A readable paragraph per table: where every row went."""
+    parts = []
+    for a in accounts:
+        line = (f"{a.table}: {a.rows_read:,} rows read = {a.rows_used:,} used + "
+                f"{a.rows_set_aside:,} set aside")
+        if a.reasons:
+            line += " (" + "; ".join(f"{r}: {n:,}" for r, n in sorted(a.reasons.items())) + ")"
+        if a.notes:
+            line += ". " + "; ".join(a.notes)
+        parts.append(line + ".")
+    return "\n".join(parts)
+
+
+# ------------------------------------------------------------------------- the whole intake
+SMALL_TABLES = ("accounts", "contacts", "assessments", "ahp_judgements")
+SET_ASIDE_SHOWN = 10_000
+"""Most set-aside rows per table listed in the ``set_aside`` result table (the CSV has all)."""
+
+
+@dataclass
+class IntakeResult:
+    """Every input table loaded, checked and accounted for (see :func:`validate_engagement`).
+
+    Attributes
+    ----------
+    tables : dict of str to DataFrame
+        Clean small tables (accounts, contacts, assessments, ahp_judgements), anonymised when
+        asked; a table the engagement does not provide is an empty frame with contract columns.
+    transactions : TransactionCheck
+        The invoice lines, lazily on the engine (``transactions.lines`` are the used lines).
+    accounts : list of RowAccount
+        Row accounting per table, in contract order.
+    set_aside : dict of str to DataFrame
+        Set-aside rows of the small tables (transactions' are in ``transactions.set_aside``).
+    files : dict of str to str
+        The file each table came from.
+    con : ibis backend
+        The engine connection (keep it open while the lines are used).
+    anonymised : bool
+    """
+
+    tables: dict[str, Any]
+    transactions: TransactionCheck
+    accounts: list[RowAccount]
+    set_aside: dict[str, Any]
+    files: dict[str, str]
+    con: Any
+    anonymised: bool = False
+    engine: str = "duckdb"
+
+    @property
+    def as_of(self) -> dt.date:
+        return self.transactions.as_of
+
+    def data_quality(self) -> pd.DataFrame:
+        """The ``data_quality`` table (one row per input table)."""
+        return data_quality(self.accounts)
+
+    def to_text(self) -> str:
+        """The data-quality report as text (``kam validate`` prints it)."""
+        head = (f"Data quality (as_of {self.as_of.isoformat()}, engine {self.engine}"
+                f"{', anonymised' if self.anonymised else ''}):")
+        ok = all(a.balanced for a in self.accounts)
+        tail = "Every row is accounted for." if ok else "ROW ACCOUNTING DOES NOT BALANCE."
+        return "\n".join([head, summary_text(self.accounts), tail])
+
+    def write_set_aside(self, folder: str | Path) -> pd.DataFrame:
+        """Write ``<folder>/<table>.csv`` for each table with set-aside rows.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The ``set_aside`` table: table, row, reason, values (the row as ``column=value``
+            pairs), at most :data:`SET_ASIDE_SHOWN` rows per table.
+        """
+        import pandas as pd
+
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        frames = []
+        for name, frame in self.set_aside.items():
+            if frame is not None and len(frame):
+                frame.to_csv(folder / f"{name}.csv", index=False)
+                frames.append(_listing(name, frame.head(SET_ASIDE_SHOWN)))
+        if self.transactions.account.rows_set_aside:
+            aside = self.transactions.set_aside
+            try:
+                aside.to_csv(str(folder / "transactions.csv"))
+            except Exception:  # a backend without a CSV writer: go through pandas
+                aside.to_pandas().to_csv(folder / "transactions.csv", index=False)
+            frames.append(_listing("transactions", aside.limit(SET_ASIDE_SHOWN).to_pandas()))
+        cols = ["table", "row", "reason", "values"]
+        out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
+        out["row"] = out["row"].astype("Int64")
+        return out[cols].astype({"table": "str", "reason": "str", "values": "str"})
+
+
+def _listing(table: str, frame: pd.DataFrame) -> pd.DataFrame:
+    import pandas as pd
+
+    values = frame.drop(columns=["row", "reason"])
+    text = values.astype("string").apply(
+        lambda r: "; ".join(f"{k}={v}" for k, v in r.items() if not pd.isna(v)), axis=1)
+    return pd.DataFrame({"table": table, "row": frame["row"].to_numpy(),
+                         "reason": frame["reason"].astype("str").to_numpy(),
+                         "values": text.to_numpy() if len(frame) else []})
+
+
+def _empty_table(table: Table) -> pd.DataFrame:
+    import pandas as pd
+
+    return pd.DataFrame({c.name: pd.Series([], dtype=_empty_dtype(c)) for c in table.columns})
+
+
+def load_inputs(
+    inputs: dict[str, str | Path | None],
+    *,
+    as_of: str = "",
+    max_set_aside_share: float = DEFAULT_MAX_SET_ASIDE_SHARE,
+    anonymise: bool = False,
+    key: str = "",
+    engine: str = "duckdb",
+    memory_limit: str = "2GB",
+    today: dt.date | None = None,
+    con: Any = None,
+) -> IntakeResult:
+    """Load and check every contract table; the invoice lines stay on the engine.
+
+    Parameters
+    ----------
+    inputs : dict of str to path
+        File per contract table; ``accounts`` and ``transactions`` are needed, tables the
+        contract marks required (contacts, assessments) must be given too, others may be None.
+    as_of : str
+        ``"YYYY-MM-DD"``, or ``""`` for the last valid invoice date.
+    max_set_aside_share : float
+        Largest share of any table's rows that may be set aside (default 0.05).
+    anonymise : bool
+        Replace names by stable pseudonyms (see :mod:`kamlib.anonymise`), keyed by ``key``.
+    key : str
+        The engagement name (the anonymisation key).
+    engine, memory_limit : str
+        See :func:`kamlib.engine.connect`.
+    today : date, optional
+        Dates after it are in the future (default: the run date).
+    con : ibis backend, optional
+        Reuse an open connection instead of opening one.
+
+    Returns
+    -------
+    IntakeResult
+
+    Raises
+    ------
+    InputError
+        Any file that breaks the contract (see the module docstring).
+    """
+    from kamlib import engine as eng
+    from kamlib import readers
+
+    today = today or dt.date.today()
+    parse_as_of(as_of)
+    if not 0 <= float(max_set_aside_share) <= 1:
+        raise ParameterError(
+            f"max_set_aside_share must lie between 0 and 1, not {max_set_aside_share}.")
+    for name, table in TABLES.items():
+        if table.required and not inputs.get(name):
+            raise InputError(
+                f"engagement.yml (inputs: {name})", f"no file is given for the {name} table.",
+                f"Add '{name}: <file>' under inputs: in engagement.yml; 'kam new' writes an empty "
+                f"template of every table.")
+    tables: dict[str, Any] = {}
+    set_aside: dict[str, Any] = {}
+    accounts: list[RowAccount] = []
+    files: dict[str, str] = {}
+    known = None
+    for name in SMALL_TABLES:
+        path = inputs.get(name)
+        if not path:
+            tables[name] = _empty_table(TABLES[name])
+            continue
+        files[name] = str(path)
+        raw = readers.read_table(path)
+        if raw.empty and TABLES[name].required:
+            raise InputError(str(path), "the file has a header but no rows.",
+                             f"Export the {name} table with its rows; see docs/data_contract.md.")
+        checked = validate_table(raw, name, path, known_accounts=known, today=today,
+                                 max_set_aside_share=max_set_aside_share)
+        tables[name], set_aside[name] = checked.frame, checked.set_aside
+        accounts.append(checked.account)
+        if name == "accounts":
+            known = checked.frame["account_id"]
+    if anonymise:
+        from kamlib.anonymise import Pseudonymiser, anonymise_tables
+
+        pseudo = Pseudonymiser(key)
+        tables = anonymise_tables(tables, key, pseudo)
+        set_aside = anonymise_tables(set_aside, key, pseudo)
+
+    path = inputs["transactions"]
+    files["transactions"] = str(path)
+    con = con or eng.connect(engine, memory_limit=memory_limit)
+    raw = eng.read_transactions(con, path)
+    present = eng.present_columns(raw)
+    typed = eng.cast_transactions(raw)
+    with engine_errors(path):
+        tx = check_transactions(typed, file=path, present=present, account_ids=known, as_of=as_of,
+                                today=today, max_set_aside_share=max_set_aside_share)
+        buyers = int(tx.lines.account_id.nunique().to_pandas())
+    no_purchase = len(tables["accounts"]) - buyers
+    accounts[0].notes.append(f"{no_purchase} accounts without purchases up to as_of kept")
+    accounts.insert(1, tx.account)
+    return IntakeResult(tables=tables, transactions=tx, accounts=accounts, set_aside=set_aside,
+                        files=files, con=con, anonymised=bool(anonymise), engine=engine)
+
+
+@contextlib.contextmanager
+def engine_errors(file: str | Path):
+    """Turn the engine's own read errors (bad bytes deep in a CSV, ragged lines) into InputError.
+
+    Only errors raised by the engine's modules are translated; anything else is a bug and keeps
+    its traceback.
+    """
+    from kamlib.engine import wrap_engine_error
+
+    try:
+        yield
+    except Exception as exc:
+        module = type(exc).__module__ or ""
+        if module.split(".")[0] in ("duckdb", "_duckdb", "pyspark", "py4j", "pyarrow"):
+            raise wrap_engine_error(exc, file) from None
+        raise
+
+
+def validate_engagement(engagement: Any, *, as_of: str = "",
+                        max_set_aside_share: float = DEFAULT_MAX_SET_ASIDE_SHARE,
+                        anonymise: bool = False, engine: str = "duckdb",
+                        memory_limit: str = "2GB") -> IntakeResult:
+    """:func:`load_inputs` for an engagement (``kam validate`` and the intake notebook).
+
+    Parameters
+    ----------
+    engagement : kamlib.engagement.Engagement
+        Its ``inputs`` name the files; its name keys the anonymisation.
+    """
+    inputs = {name: engagement.input_path(name) for name in TABLES}
+    return load_inputs(inputs, as_of=as_of, max_set_aside_share=max_set_aside_share,
+                       anonymise=anonymise, key=engagement.name, engine=engine,
+                       memory_limit=memory_limit)

@@ -1,0 +1,56 @@
+"""Project hygiene: notebooks committed clean, one dependency list, conventions kept."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+
+import yaml
+from packaging.specifiers import SpecifierSet
+
+from kamlib import paths
+from kamlib.params import declared_parameters
+
+ROOT = paths.REPO_ROOT
+
+
+def _notebooks():
+    return sorted(paths.NOTEBOOKS_DIR.glob("*.ipynb"))
+
+
+def test_notebooks_are_committed_without_outputs_and_with_python3_kernel():
+    for path in _notebooks():
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        assert nb["metadata"].get("kernelspec", {}).get("name") == "python3", path.name
+        for cell in nb["cells"]:
+            if cell["cell_type"] == "code":
+                assert cell.get("outputs") == [], f"{path.name} has outputs: run nbstripout"
+                assert cell.get("execution_count") is None, f"{path.name} has execution counts"
+
+
+def test_every_step_notebook_declares_documented_parameters():
+    for path in paths.step_notebooks():
+        declared = declared_parameters(path)
+        assert list(declared)[:2] == ["engagement", "run_dir"], path.name
+        assert declared["engagement"].default == "sample" and declared["run_dir"].default == ""
+        for d in declared.values():
+            assert d.help, f"{path.name}: parameter '{d.name}' has no comment saying what it does"
+
+
+def test_environment_yml_installs_from_pyproject_only():
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    deps = env["dependencies"]
+    conda = sorted(d.split("=")[0] for d in deps if isinstance(d, str))
+    assert conda == ["pip", "python"], "conda packages drift from pyproject.toml: install them via pip"
+    pip_lines = next(d["pip"] for d in deps if isinstance(d, dict))
+    assert len(pip_lines) == 1 and pip_lines[0].replace('"', "").startswith("-e .[")
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    python = next(d for d in deps if isinstance(d, str) and d.startswith("python="))
+    assert SpecifierSet(pyproject["project"]["requires-python"]).contains(python.split("=")[1])
+    extras = pip_lines[0].split("[")[1].rstrip(']"').split(",")
+    assert set(extras) <= set(pyproject["project"]["optional-dependencies"])
+
+
+def test_reports_are_ignored_by_git():
+    ignore = (ROOT / ".gitignore").read_text().splitlines()
+    assert "reports/*" in ignore
