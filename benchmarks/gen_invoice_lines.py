@@ -35,6 +35,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # kamlib from the checkout
+
 CHUNK_ROWS = 1_000_000
 START = dt.date(2023, 1, 1)
 END = dt.date(2025, 12, 31)  # three full years; the feature build's as_of is the last date
@@ -239,6 +241,22 @@ def contacts_table(n_accounts: int, seed: int = 7) -> pa.Table:
     })
 
 
+def assessments_table(n_accounts: int, seed: int = 7) -> pa.Table:
+    """Three managers scoring the 30 largest accounts (the intake needs the table to exist)."""
+    from kamlib.contract import JUDGED_CRITERIA
+
+    world = make_world(n_accounts, seed)
+    top = np.argsort(-world.weight)[:30]
+    rng = np.random.default_rng([seed, 0xA55])
+    rows = [(m, world.account_ids[int(i)].as_py()) for m in ("Manager 1", "Manager 2", "Manager 3")
+            for i in top]
+    cols = {"manager": pa.array([m for m, _ in rows]), "account_id": pa.array([a for _, a in rows])}
+    for c in JUDGED_CRITERIA:
+        cols[c] = pa.array(np.round(rng.uniform(2, 10, len(rows)), 0))
+    cols["top_rank"] = pa.array(np.tile(np.r_[np.arange(1, 11), np.full(20, np.nan)], 3))
+    return pa.table(cols)
+
+
 # --- bad rows, for testing the data-quality accounting -------------------------------------
 
 BAD_KINDS = ("unknown_account", "missing_revenue", "missing_date", "future_date", "duplicate_line")
@@ -290,23 +308,26 @@ def inject_bad_rows(table: pa.Table, fraction: float, seed: int, index: int) -> 
 def write_dataset(rows: int, fmt: str = "parquet", seed: int = 7, out: Path | None = None,
                   bad_fraction: float = 0.0, chunk_rows: int = CHUNK_ROWS,
                   quiet: bool = False) -> dict:
-    """Write transactions (Parquet or CSV), accounts and contacts; return their paths.
+    """Write transactions (Parquet or CSV), accounts, contacts, assessments; return paths.
 
     Existing files are reused (they are deterministic in size and seed). The returned dict has
-    keys ``transactions``, ``accounts``, ``contacts``, ``rows`` and, with bad rows, ``bad``
+    keys ``transactions``, ``accounts``, ``contacts``, ``assessments``, ``rows`` and, with bad rows, ``bad``
     (counts per kind).
     """
     if fmt not in ("parquet", "csv"):
         raise ValueError(f"fmt must be 'parquet' or 'csv', not {fmt!r}")
     tag = size_label(rows) + (f"_bad{bad_fraction:g}" if bad_fraction else "") + f"_s{seed}"
-    folder = (out or data_dir()) / tag
+    folder = Path(out or data_dir()) / tag
     folder.mkdir(parents=True, exist_ok=True)
     n_acc = n_accounts_for(rows)
     paths = {
         "transactions": folder / f"transactions.{fmt}",
         "accounts": folder / "accounts.parquet",
         "contacts": folder / "contacts.parquet",
+        "assessments": folder / "assessments.parquet",
     }
+    if not paths["assessments"].exists():
+        pq.write_table(assessments_table(n_acc, seed), paths["assessments"])
     if not paths["accounts"].exists():
         pq.write_table(accounts_table(n_acc, seed), paths["accounts"])
         pq.write_table(contacts_table(n_acc, seed), paths["contacts"])
