@@ -219,10 +219,21 @@ def present_columns(raw: ir.Table, table: Table = TRANSACTIONS) -> list[str]:
 
 def wrap_engine_error(exc: Exception, file: str | Path) -> InputError:
     """Turn an engine's read error (bad encoding, ragged CSV) into an :class:`InputError`."""
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    import re
+
+    message = str(exc)
+    line = re.search(r"Line:\s*(\d+)", message)
+    rows = [int(line.group(1)) - 1] if line else None  # the engine counts the header as line 1
+    if "unicode" in message.lower() or "utf-8" in message.lower():
+        return InputError(
+            str(file), "the file holds bytes that are not valid UTF-8 (text in another encoding "
+            "mixed into the export).",
+            "Save the export as UTF-8 (Excel: 'CSV UTF-8'), or as Parquet.", rows=rows)
+    first = message.strip().splitlines()[0] if message.strip() else type(exc).__name__
     return InputError(
         str(file),
-        f"the engine could not read the file ({text[:300]}).",
+        f"the engine could not read the file ({first[:300]}).",
         "Export it again as UTF-8 CSV with one header row and the same number of fields on every "
         "line, or as Parquet.",
+        rows=rows,
     )

@@ -1,0 +1,79 @@
+"""Shared look of every figure: :func:`apply_style` and one palette.
+
+One module per concept adds the figures themselves (``figures/intake.py``,
+``figures/selection.py``, ...). Each figure function takes DataFrames and returns a matplotlib
+``Figure``; the notebook hands it to ``step.figure(name, fig)``. matplotlib is imported only
+when a figure is drawn, so ``import kamlib.figures`` stays cheap.
+"""
+
+from __future__ import annotations
+
+PALETTE: dict[str, str] = {
+    "primary": "#1f4e79",   # our company / the main series
+    "accent": "#e07b00",    # what the reader should look at
+    "neutral": "#8c8c8c",   # context, the rest
+    "light": "#d9e2ec",     # backgrounds, bands
+    "good": "#2e7d32",
+    "bad": "#c62828",
+    # portfolio segments and selection tiers, so a colour means the same in every step
+    "Star": "#e07b00",
+    "Developing": "#4e9a06",
+    "Core": "#1f4e79",
+    "Laggard": "#8c8c8c",
+    "key": "#c0392b",
+    "key-development": "#e67e22",
+    "managed": "#2c7fb8",
+    "long-tail": "#bdbdbd",
+}
+"""Named colours (colour-blind-safe pairs where two series are compared)."""
+
+SEQUENCE: tuple[str, ...] = ("#1f4e79", "#e07b00", "#4e9a06", "#8e44ad", "#c62828", "#00838f",
+                             "#6d4c41", "#8c8c8c")
+"""Colours for categorical series, in order."""
+
+DPI = 110
+
+
+def apply_style() -> None:
+    """Set matplotlib defaults for every figure of a run (called by ``Step.begin``)."""
+    import matplotlib as mpl
+
+    mpl.rcParams.update({
+        "figure.dpi": DPI,
+        "savefig.dpi": DPI,
+        "figure.figsize": (8.0, 4.2),
+        "figure.constrained_layout.use": True,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.grid": True,
+        "grid.color": "#e5e5e5",
+        "grid.linewidth": 0.8,
+        "axes.axisbelow": True,
+        "axes.titlesize": 12,
+        "axes.titleweight": "bold",
+        "axes.titlelocation": "left",
+        "axes.labelsize": 10,
+        "font.size": 10,
+        "legend.frameon": False,
+        "axes.prop_cycle": mpl.cycler(color=list(SEQUENCE)),
+    })
+
+
+def money(value: float, currency: str = "") -> str:
+    """Compact money label: 1 234 -> '1.2k', 3 400 000 -> '3.4M' (with the currency if given)."""
+    sign = "-" if value < 0 else ""
+    v = abs(float(value))
+    for div, unit in ((1e9, "bn"), (1e6, "M"), (1e3, "k")):
+        if v >= div:
+            text = f"{v / div:.1f}{unit}"
+            break
+    else:
+        text = f"{v:.0f}"
+    return f"{sign}{text}" + (f" {currency}" if currency else "")
+
+
+def money_axis(axis, currency: str = "") -> None:
+    """Format a matplotlib axis (``ax.yaxis``) with :func:`money` labels."""
+    from matplotlib.ticker import FuncFormatter
+
+    axis.set_major_formatter(FuncFormatter(lambda v, _pos: money(v, currency)))

@@ -1,0 +1,140 @@
+"""Readers: formats agree, identifiers keep their zeros, bad files give a clear InputError."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from intake_data import ACCOUNTS, LINES, write_engagement
+from kamlib import engine, readers
+from kamlib.errors import InputError
+from kamlib.features import feature_tables
+from kamlib.validation import load_inputs
+
+TODAY = dt.date(2026, 1, 15)
+
+
+def _frame(text: str) -> pd.DataFrame:
+    import io
+
+    return pd.read_csv(io.StringIO(text), dtype=str)
+
+
+def _as_excel(text: str, path):
+    df = _frame(text)
+    for c in ("n_sites", "quantity", "net_revenue", "cost", "line_no"):
+        if c in df:  # numbers as numbers, as Excel would store them
+            df[c] = pd.to_numeric(df[c])
+    if "date" in df:
+        df["date"] = pd.to_datetime(df["date"])  # real Excel dates
+    df.to_excel(path, index=False)
+    return path
+
+
+def _as_parquet(text: str, path):
+    df = _frame(text)
+    for c in ("n_sites", "quantity", "net_revenue", "cost", "line_no"):
+        if c in df:
+            df[c] = pd.to_numeric(df[c])
+    if "date" in df:
+        df["date"] = pd.to_datetime(df["date"]).dt.date
+    df.to_parquet(path, index=False)
+    return path
+
+
+def test_leading_zeros_kept_in_every_format(tmp_path):
+    csv = write_engagement(tmp_path)["accounts"]
+    for path in (csv, _as_excel(ACCOUNTS, tmp_path / "a.xlsx"), _as_parquet(ACCOUNTS, tmp_path / "a.parquet")):
+        assert readers.read_table(path)["account_id"].tolist() == ["001", "002", "003"], path
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "parquet"])
+def test_excel_and_parquet_give_the_same_tables_as_csv(tmp_path, fmt):
+    files = write_engagement(tmp_path / "csv")
+    ref = feature_tables(load_inputs(files, as_of="2025-12-31", today=TODAY))
+    writer = _as_excel if fmt == "xlsx" else _as_parquet
+    other = dict(files)
+    other["accounts"] = writer(ACCOUNTS, tmp_path / f"accounts.{fmt}")
+    other["transactions"] = writer(LINES, tmp_path / f"transactions.{fmt}")
+    got = feature_tables(load_inputs(other, as_of="2025-12-31", today=TODAY))
+    for name in ("account_features", "account_category_year", "purchase_occasions"):
+        pd.testing.assert_frame_equal(got[name], ref[name], check_dtype=False, obj=name)
+
+
+def test_semicolon_delimiter_and_cp1252(tmp_path):
+    path = tmp_path / "accounts.csv"
+    text = ACCOUNTS.replace(",", ";").replace("Alpha Metals", "Alpha Métaux €")
+    path.write_bytes(text.encode("cp1252"))
+    df = readers.read_table(path)
+    assert df.loc[0, "name"] == "Alpha Métaux €"
+    assert df["account_id"].tolist() == ["001", "002", "003"]
+
+
+def test_utf8_bom_and_header_normalised(tmp_path):
+    path = tmp_path / "accounts.csv"
+    path.write_bytes(("\ufeff" + ACCOUNTS.replace("account_id", " Account ID")).encode("utf-8"))
+    assert readers.read_table(path).columns[0] == "account_id"
+
+
+def test_latin1_transactions_read_by_the_engine(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_bytes(LINES.replace("CatA", "Catégorie").encode("cp1252"))
+    con = engine.connect()
+    cats = engine.cast_transactions(engine.read_transactions(con, path)).category.to_pandas()
+    assert "Catégorie" in set(cats)
+
+
+def test_missing_file(tmp_path):
+    (tmp_path / "accounts_2025.csv").write_text(ACCOUNTS)
+    with pytest.raises(InputError) as err:
+        readers.read_table(tmp_path / "accounts.csv")
+    msg = str(err.value)
+    assert "accounts.csv" in msg and "does not exist" in msg and "accounts_2025.csv" in msg
+    assert "Fix:" in msg
+
+
+def test_empty_file(tmp_path):
+    path = tmp_path / "accounts.csv"
+    path.write_bytes(b"")
+    with pytest.raises(InputError, match=r"accounts\.csv: the file is empty.*Fix: Export"):
+        readers.read_table(path)
+
+
+def test_header_only_required_table_is_an_error(tmp_path):
+    files = write_engagement(tmp_path, contacts="contact_id,account_id,name,function\n")
+    with pytest.raises(InputError, match=r"contacts\.csv: the file has a header but no rows"):
+        load_inputs(files, today=TODAY)
+
+
+def test_binary_garbage(tmp_path):
+    path = tmp_path / "accounts.csv"
+    path.write_bytes(bytes(range(256)) * 20)
+    with pytest.raises(InputError, match=r"accounts\.csv: the file is not readable text.*UTF-8"):
+        readers.read_table(path)
+
+
+def test_binary_garbage_transactions(tmp_path):
+    files = write_engagement(tmp_path)
+    files["transactions"].write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 50)
+    with pytest.raises(InputError, match=r"transactions\.csv: the file is not readable text"):
+        load_inputs(files, today=TODAY)
+
+
+def test_unsupported_extension(tmp_path):
+    path = tmp_path / "accounts.xls"
+    path.write_bytes(b"whatever")
+    with pytest.raises(InputError, match=r"accounts\.xls: files of type '\.xls'.*Fix: .*\.xlsx"):
+        readers.read_table(path)
+
+
+def test_bad_bytes_deep_in_a_big_csv_become_an_input_error(tmp_path):
+    files = write_engagement(tmp_path)
+    body = LINES.splitlines()
+    good = "\n".join(body + body[1:] * 20000) + "\n"  # > 1 MB, sniffed as UTF-8
+    files["transactions"].write_bytes(good.encode() + b"001,INVX,1,2025-01-01,P\xff\xfe,CatA,1,1,1,S1\n")
+    with pytest.raises(InputError) as err:
+        feature_tables(load_inputs(files, today=TODAY, max_set_aside_share=1.0))
+    msg = str(err.value)
+    assert "transactions.csv, row 200011" in msg and "not valid UTF-8" in msg and "Fix:" in msg

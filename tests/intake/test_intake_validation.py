@@ -1,0 +1,173 @@
+"""Validation: every error names file, column, rows and fix; every row is accounted for."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from intake_data import ACCOUNTS, CONTACTS, LINES, write_engagement
+from kamlib import readers
+from kamlib.errors import InputError, ParameterError
+from kamlib.validation import load_inputs, validate_table
+
+TODAY = dt.date(2026, 1, 15)
+
+MESSY_LINES = LINES + """001,INV1,1,2025-06-10,P1,CatA,10,1000,600,S1
+001,INV9,1,2025-02-30,P1,CatA,1,10,5,S1
+004,INV10,1,2025-05-05,P1,CatA,1,10,5,S1
+002,INV11,1,2062-05-05,P1,CatA,1,10,5,S1
+002,INV12,1,2025-05-05,P1,CatA,1,1.234,5,S1
+002,INV13,1,2025-05-05,P1,CatA,1,12,,S1
+002,INV14,1,2025-05-05,,,1,12,5,S1
+"""
+
+
+def _validate(text, table, tmp_path, **kw):
+    path = tmp_path / f"{table}.csv"
+    path.write_text(text)
+    return validate_table(readers.read_table(path), table, path, today=TODAY, **kw)
+
+
+def test_missing_required_column_names_it_and_suggests(tmp_path):
+    with pytest.raises(InputError) as err:
+        _validate(ACCOUNTS.replace("industry", "industy"), "accounts", tmp_path)
+    msg = str(err.value)
+    assert "accounts.csv, column 'industry'" in msg
+    assert "Columns found: account_id, name, industy, region" in msg
+    assert "Did you mean 'industy'?" in msg and "Fix: Rename the column" in msg
+
+
+def test_whole_column_of_wrong_type_is_an_error(tmp_path):
+    text = ACCOUNTS.replace(",3,", ",three,").replace(",1,", ",one,").replace(",2,", ",two,")
+    with pytest.raises(InputError) as err:
+        _validate(text, "accounts", tmp_path)
+    msg = str(err.value)
+    assert "accounts.csv, column 'n_sites', rows 1, 2, 3" in msg and "whole number" in msg
+
+
+def test_row_problems_are_set_aside_with_reasons(tmp_path):
+    text = ACCOUNTS + ("004,Delta,Food,South,FR,0,X\n"  # n_sites below 1
+                       "001,Alpha again,Metals,North,DE,3,Y\n"  # duplicate id
+                       "005,,Food,South,FR,2,Z\n"  # missing name
+                       ",,,,,,\n")  # blank line
+    out = _validate(text, "accounts", tmp_path, max_set_aside_share=0.5)
+    acc = out.account
+    assert acc.rows_read == 7 and acc.rows_used == 3 and acc.balanced
+    assert acc.reasons == {"n_sites: out of range (at least 1)": 1, "account_id: duplicate": 1,
+                           "name: missing": 1, "(row): blank": 1}
+    assert out.set_aside["row"].tolist() == [4, 5, 6, 7]
+    assert out.frame["account_id"].tolist() == ["001", "002", "003"]
+    assert out.frame["name"].tolist()[0] == "Alpha Metals"  # the first copy is kept
+
+
+def test_too_many_rows_set_aside_is_an_error(tmp_path):
+    text = ACCOUNTS + "004,Delta,Food,South,FR,0,X\n"
+    with pytest.raises(InputError) as err:
+        _validate(text, "accounts", tmp_path)  # 1 of 4 = 25% > 5%
+    msg = str(err.value)
+    assert "accounts.csv, column 'n_sites', row 4" in msg
+    assert "1 of 4 rows (25.0%)" in msg and "max_set_aside_share" in msg
+
+
+def test_future_and_unparseable_dates_and_unknown_accounts_in_contacts(tmp_path):
+    text = CONTACTS + ("C5,001,Eve,finance,Jane Roe,user,2,2031-01-01\n"
+                       "C6,001,Fay,finance,Jane Roe,user,2,01/02/2025\n"
+                       "C7,009,Gus,finance,Jane Roe,user,2,2025-01-01\n"
+                       "C8,001,Hal,finance,Jane Roe,boss,9,2025-01-01\n")
+    out = _validate(text, "contacts", tmp_path, known_accounts=["001", "002"], max_set_aside_share=1)
+    assert out.account.reasons == {
+        "last_contact: in the future": 1, "last_contact: not a date (YYYY-MM-DD)": 1,
+        "account_id: unknown account": 1, "dmu_roles: not one of initiator/user/influencer/"
+        "decider/buyer/gatekeeper": 1}
+    assert out.frame["dmu_roles"].tolist()[0] == "buyer;decider"
+
+
+def test_ahp_fractions_and_unknown_criteria(tmp_path):
+    text = ("manager,criterion_a,criterion_b,value\nA,billing,growth,1/3\nA,billing,growht,3\n"
+            "A,growth,growth,1\nA,billing,profitability,0.111\n")
+    out = _validate(text, "ahp_judgements", tmp_path, max_set_aside_share=1)
+    assert out.frame["value"].tolist() == pytest.approx([1 / 3, 0.111])
+    assert out.account.reasons == {"criterion_b: unknown criterion": 1,
+                                   "criterion_b: same as criterion_a": 1}
+
+
+def test_messy_ledger_every_row_accounted_for(tmp_path):
+    files = write_engagement(tmp_path, transactions=MESSY_LINES)
+    intake = load_inputs(files, today=TODAY, max_set_aside_share=0.5)
+    acc = intake.transactions.account
+    assert acc.rows_read == 17
+    assert acc.reasons == {
+        "invoice_id+line_no: duplicate invoice line": 1, "date: not a date (YYYY-MM-DD)": 1,
+        "account_id: unknown account": 1, "date: in the future": 1,
+        "cost: missing (give cost or margin)": 1}
+    assert acc.rows_used == 12 and acc.balanced  # the line without product/category is kept
+    assert any("1 return/credit-note lines" in n for n in acc.notes)
+    assert any("1 zero-value lines" in n for n in acc.notes)
+    assert any("without product or category" in n for n in acc.notes)
+    assert acc.first_rows["date: in the future"] == [14]
+    dq = intake.data_quality()
+    assert (dq.rows_read == dq.rows_used + dq.rows_set_aside).all()
+    listing = intake.write_set_aside(tmp_path / "set_aside")
+    written = pd.read_csv(tmp_path / "set_aside" / "transactions.csv", dtype=str)
+    assert written["row"].tolist() == ["11", "12", "13", "14", "16"]
+    assert written.loc[written.row == "12", "date"].item() == "2025-02-30"  # as exported
+    assert written.loc[written.row == "13", "account_id"].item() == "004"
+    assert (listing.table == "transactions").sum() == 5
+
+
+def test_too_many_bad_lines_is_an_error_naming_the_rows(tmp_path):
+    files = write_engagement(tmp_path, transactions=MESSY_LINES)
+    with pytest.raises(InputError) as err:
+        load_inputs(files, today=TODAY)
+    msg = str(err.value)
+    assert msg.startswith(str(files["transactions"]))
+    assert "5 of 17 rows (29.4%)" in msg and "row" in msg and "Fix:" in msg
+
+
+def test_whole_transaction_column_of_wrong_type(tmp_path):
+    lines = LINES.splitlines()
+    bad = [lines[0]] + [",".join(v if i != 3 else "10.06.2025" for i, v in enumerate(x.split(",")))
+                        for x in lines[1:]]
+    files = write_engagement(tmp_path, transactions="\n".join(bad) + "\n")
+    with pytest.raises(InputError) as err:
+        load_inputs(files, today=TODAY)
+    msg = str(err.value)
+    assert "transactions.csv, column 'date', rows 1, 2, 3" in msg and "YYYY-MM-DD" in msg
+
+
+def test_transactions_missing_column(tmp_path):
+    files = write_engagement(tmp_path, transactions=LINES.replace("net_revenue", "revenue"))
+    with pytest.raises(InputError, match=r"column 'net_revenue'.*Columns found: .*revenue"):
+        load_inputs(files, today=TODAY)
+
+
+def test_two_currencies_is_an_error(tmp_path):
+    lines = LINES.splitlines()
+    text = "\n".join([lines[0] + ",currency"] + [x + (",EUR" if i % 2 else ",USD")
+                                                   for i, x in enumerate(lines[1:])]) + "\n"
+    files = write_engagement(tmp_path, transactions=text)
+    with pytest.raises(InputError, match=r"column 'currency'.*2 currencies"):
+        load_inputs(files, today=TODAY)
+
+
+def test_missing_required_table_and_bad_parameters(tmp_path):
+    files = write_engagement(tmp_path)
+    files["contacts"] = None
+    with pytest.raises(InputError, match=r"inputs: contacts"):
+        load_inputs(files, today=TODAY)
+    files = write_engagement(tmp_path)
+    with pytest.raises(ParameterError, match="as_of"):
+        load_inputs(files, as_of="31/12/2025")
+    with pytest.raises(ParameterError, match="max_set_aside_share"):
+        load_inputs(files, max_set_aside_share=5)
+
+
+def test_optional_table_may_be_absent(tmp_path):
+    files = write_engagement(tmp_path)
+    files["ahp_judgements"] = None
+    intake = load_inputs(files, today=TODAY)
+    assert intake.tables["ahp_judgements"].empty
+    assert list(intake.tables["ahp_judgements"].columns) == ["manager", "criterion_a", "criterion_b", "value"]
+    assert "Every row is accounted for." in intake.to_text()
