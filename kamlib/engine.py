@@ -399,6 +399,18 @@ def cast_transactions(raw: ir.Table, table: Table = TRANSACTIONS) -> ir.Table:
     return raw.select(**cols, **flags)
 
 
+def materialise(con: BaseBackend, expr: ir.Table) -> ir.Table:
+    """Compute ``expr`` once and keep the result in the engine (a temporary table).
+
+    DuckDB keeps it in memory up to ``memory_limit`` and spills the rest to disk.
+    """
+    import uuid
+
+    if con.name == "duckdb":
+        return con.create_table(f"kam_lines_{uuid.uuid4().hex[:12]}", expr, temp=True)
+    return expr.cache()  # pragma: no cover - Spark
+
+
 def present_columns(raw: ir.Table, table: Table = TRANSACTIONS) -> list[str]:
     """Contract columns the file actually has (after header normalisation)."""
     return [c for c in table.column_names if c in raw.columns]

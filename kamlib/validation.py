@@ -499,6 +499,7 @@ def check_transactions(
     as_of: str | dt.date | None = None,
     today: dt.date | None = None,
     max_set_aside_share: float = DEFAULT_MAX_SET_ASIDE_SHARE,
+    materialise: Any = None,
 ) -> TransactionCheck:
     """Row checks on invoice lines, on the engine; one aggregation query for the accounting.
 
@@ -519,6 +520,9 @@ def check_transactions(
         Lines dated after it are errors ("in the future"); default: the run date.
     max_set_aside_share : float
         See :func:`check_share`.
+    materialise : callable, optional
+        Table -> table that stores the checked lines once (:func:`kamlib.engine.materialise`);
+        without it every query re-reads the source, which is cheap for Parquet only.
 
     Returns
     -------
@@ -545,6 +549,9 @@ def check_transactions(
     typed = typed.mutate(
         category=typed.category.coalesce("(none)"), product_id=typed.product_id.coalesce("(none)"))
     t = typed.mutate(reason=transaction_reasons(typed, known, today, present))
+    if materialise is not None:
+        # one pass over the file; every later query (accounting, features) reads the result
+        t = materialise(t)
     parsed = [c.name for c in TRANSACTIONS.columns if f"_bad_{c.name}" in t.columns and c.name in present]
     # lines after an explicit as_of are kept out on purpose; without one, as_of is the last date
     after = (t.date > ibis.literal(explicit or dt.date.max, type="date")).fill_null(False)
@@ -772,6 +779,7 @@ def load_inputs(
     memory_limit: str = "2GB",
     today: dt.date | None = None,
     con: Any = None,
+    cache: bool | None = None,
 ) -> IntakeResult:
     """Load and check every contract table; the invoice lines stay on the engine.
 
@@ -794,6 +802,9 @@ def load_inputs(
         Dates after it are in the future (default: the run date).
     con : ibis backend, optional
         Reuse an open connection instead of opening one.
+    cache : bool, optional
+        Store the checked invoice lines in the engine once instead of re-reading the file for
+        every query; default: for CSV and Excel, not for Parquet.
 
     Returns
     -------
@@ -852,9 +863,13 @@ def load_inputs(
     raw = eng.read_transactions(con, path)
     present = eng.present_columns(raw)
     typed = eng.cast_transactions(raw)
+    if cache is None:  # re-parsing text is what costs; Parquet is re-scanned cheaply
+        cache = readers.file_kind(path) != "parquet"
+    store = (lambda expr: eng.materialise(con, expr)) if cache else None
     with engine_errors(path):
         tx = check_transactions(typed, file=path, present=present, account_ids=known, as_of=as_of,
-                                today=today, max_set_aside_share=max_set_aside_share)
+                                today=today, max_set_aside_share=max_set_aside_share,
+                                materialise=store)
         buyers = int(tx.lines.account_id.nunique().to_pandas())
     no_purchase = len(tables["accounts"]) - buyers
     accounts[0].notes.append(f"{no_purchase} accounts without purchases up to as_of kept")
