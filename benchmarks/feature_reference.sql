@@ -7,11 +7,14 @@
 -- and {as_of} (the last day of the analysis, 'YYYY-MM-DD').
 --
 -- Windows: w0 = (as_of - 12 months, as_of], w1 the 12 months before, w2 the 12 before that.
--- margin = net_revenue - cost. Lines after as_of are ignored.
+-- margin = net_revenue - cost. Lines after as_of are ignored. A purchase is a line with
+-- positive net revenue: orders, first/last purchase, categories, products, sites and months
+-- count purchase lines only (credit notes are not orders). Definitions: docs/data_contract.md.
 WITH lines AS (
     SELECT
         account_id, invoice_id, date, product_id, category, site_id, quantity, net_revenue,
         net_revenue - cost AS margin,
+        net_revenue > 0 AS buy,
         CASE
             WHEN date > DATE '{as_of}' - INTERVAL 12 MONTH THEN 0
             WHEN date > DATE '{as_of}' - INTERVAL 24 MONTH THEN 1
@@ -32,16 +35,16 @@ per_account AS (
         sum(net_revenue) AS revenue_total,
         sum(margin) AS margin_total,
         coalesce(sum(quantity) FILTER (WHERE w = 0), 0) AS quantity_12m,
-        count(DISTINCT invoice_id) AS n_orders,
-        count(DISTINCT invoice_id) FILTER (WHERE w = 0) AS n_orders_12m,
-        min(date) AS first_purchase,
-        max(date) AS last_purchase,
-        count(DISTINCT category) AS n_categories,
-        count(DISTINCT product_id) AS n_products,
-        count(DISTINCT site_id) FILTER (WHERE w = 0) AS n_active_sites_12m,
-        count(DISTINCT date_trunc('month', date)) AS months_active,
+        coalesce(sum(net_revenue) FILTER (WHERE buy), 0) AS gross_sales,
         coalesce(sum(-net_revenue) FILTER (WHERE net_revenue < 0), 0) AS returned,
-        coalesce(sum(net_revenue) FILTER (WHERE net_revenue > 0), 0) AS gross_sales
+        count(DISTINCT invoice_id) FILTER (WHERE buy) AS n_orders,
+        count(DISTINCT invoice_id) FILTER (WHERE buy AND w = 0) AS n_orders_12m,
+        min(date) FILTER (WHERE buy) AS first_purchase,
+        max(date) FILTER (WHERE buy) AS last_purchase,
+        count(DISTINCT category) FILTER (WHERE buy) AS n_categories,
+        count(DISTINCT product_id) FILTER (WHERE buy) AS n_products,
+        count(DISTINCT site_id) FILTER (WHERE buy AND w = 0) AS n_active_sites_12m,
+        count(DISTINCT year(date) * 12 + month(date)) FILTER (WHERE buy) AS months_active
     FROM lines
     GROUP BY account_id
 ),
@@ -49,45 +52,52 @@ per_contact AS (
     SELECT account_id, count(*) AS n_contacts, count(DISTINCT function) AS n_functions
     FROM {contacts}
     GROUP BY account_id
+),
+joined AS (
+    SELECT
+        a.*,
+        coalesce(f.revenue_12m, 0) AS rev0,
+        coalesce(f.revenue_prev_12m, 0) AS rev1,
+        coalesce(f.revenue_prev2_12m, 0) AS rev2,
+        f.* EXCLUDE (account_id),
+        coalesce(c.n_contacts, 0) AS n_contacts_,
+        coalesce(c.n_functions, 0) AS n_functions_
+    FROM {accounts} AS a
+    LEFT JOIN per_account AS f USING (account_id)
+    LEFT JOIN per_contact AS c USING (account_id)
 )
 SELECT
-    a.account_id, a.name, a.industry, a.region, a.country, a.n_sites, a.employees, a.wallet,
-    a.cost_to_serve, a.account_manager,
+    account_id, name, industry, region, country, n_sites, employees, wallet, cost_to_serve,
+    account_manager,
     DATE '{as_of}' AS as_of,
-    coalesce(f.revenue_12m, 0) AS revenue_12m,
-    coalesce(f.revenue_prev_12m, 0) AS revenue_prev_12m,
-    coalesce(f.revenue_prev2_12m, 0) AS revenue_prev2_12m,
-    coalesce(f.margin_12m, 0) AS margin_12m,
-    coalesce(f.margin_prev_12m, 0) AS margin_prev_12m,
-    coalesce(f.margin_prev2_12m, 0) AS margin_prev2_12m,
-    coalesce(f.revenue_total, 0) AS revenue_total,
-    coalesce(f.margin_total, 0) AS margin_total,
-    coalesce(f.quantity_12m, 0) AS quantity_12m,
-    CASE WHEN f.revenue_12m <> 0 THEN f.margin_12m / f.revenue_12m END AS margin_pct_12m,
-    CASE WHEN coalesce(f.revenue_12m, 0) = 0 AND coalesce(f.revenue_prev_12m, 0) = 0 THEN 0
-         ELSE (coalesce(f.revenue_12m, 0) - coalesce(f.revenue_prev_12m, 0))
-              / ((abs(coalesce(f.revenue_12m, 0)) + abs(coalesce(f.revenue_prev_12m, 0))) / 2)
-    END AS growth_12m,
-    CASE WHEN coalesce(f.revenue_prev_12m, 0) = 0 AND coalesce(f.revenue_prev2_12m, 0) = 0 THEN 0
-         ELSE (coalesce(f.revenue_prev_12m, 0) - coalesce(f.revenue_prev2_12m, 0))
-              / ((abs(coalesce(f.revenue_prev_12m, 0)) + abs(coalesce(f.revenue_prev2_12m, 0))) / 2)
-    END AS growth_prev_12m,
-    coalesce(f.revenue_12m, 0) / nullif(sum(f.revenue_12m) OVER (), 0) AS share_of_sales_12m,
-    coalesce(f.n_orders, 0) AS n_orders,
-    coalesce(f.n_orders_12m, 0) AS n_orders_12m,
-    f.first_purchase,
-    f.last_purchase,
-    date_diff('day', f.last_purchase, DATE '{as_of}') AS recency_days,
-    date_diff('day', f.first_purchase, DATE '{as_of}') AS tenure_days,
-    CASE WHEN f.n_orders_12m > 0 THEN f.revenue_12m / f.n_orders_12m END AS avg_order_value,
-    coalesce(f.n_categories, 0) AS n_categories,
-    coalesce(f.n_products, 0) AS n_products,
-    coalesce(f.n_active_sites_12m, 0) AS n_active_sites_12m,
-    coalesce(f.months_active, 0) AS months_active,
-    CASE WHEN f.gross_sales > 0 THEN f.returned / f.gross_sales ELSE 0 END AS returns_share,
-    coalesce(c.n_contacts, 0) AS n_contacts,
-    coalesce(c.n_functions, 0) AS n_functions
-FROM {accounts} AS a
-LEFT JOIN per_account AS f USING (account_id)
-LEFT JOIN per_contact AS c USING (account_id)
-ORDER BY a.account_id
+    rev0 AS revenue_12m,
+    rev1 AS revenue_prev_12m,
+    rev2 AS revenue_prev2_12m,
+    coalesce(margin_12m, 0) AS margin_12m,
+    coalesce(margin_prev_12m, 0) AS margin_prev_12m,
+    coalesce(margin_prev2_12m, 0) AS margin_prev2_12m,
+    coalesce(revenue_total, 0) AS revenue_total,
+    coalesce(margin_total, 0) AS margin_total,
+    coalesce(quantity_12m, 0) AS quantity_12m,
+    CASE WHEN rev0 <> 0 THEN margin_12m / rev0 END AS margin_pct_12m,
+    CASE WHEN rev0 = 0 AND rev1 = 0 THEN 0
+         ELSE greatest(-2, least(2, (rev0 - rev1) / ((abs(rev0) + abs(rev1)) / 2))) END AS growth_12m,
+    CASE WHEN rev1 = 0 AND rev2 = 0 THEN 0
+         ELSE greatest(-2, least(2, (rev1 - rev2) / ((abs(rev1) + abs(rev2)) / 2))) END AS growth_prev_12m,
+    coalesce(rev0 / nullif(sum(rev0) OVER (), 0), 0) AS share_of_sales_12m,
+    coalesce(n_orders, 0) AS n_orders,
+    coalesce(n_orders_12m, 0) AS n_orders_12m,
+    first_purchase,
+    last_purchase,
+    CAST(date_diff('day', last_purchase, DATE '{as_of}') AS DOUBLE) AS recency_days,
+    CAST(date_diff('day', first_purchase, DATE '{as_of}') AS DOUBLE) AS tenure_days,
+    CASE WHEN n_orders > 0 THEN gross_sales / n_orders END AS avg_order_value,
+    coalesce(n_categories, 0) AS n_categories,
+    coalesce(n_products, 0) AS n_products,
+    coalesce(n_active_sites_12m, 0) AS n_active_sites_12m,
+    coalesce(months_active, 0) AS months_active,
+    CASE WHEN gross_sales > 0 THEN returned / gross_sales END AS returns_share,
+    n_contacts_ AS n_contacts,
+    n_functions_ AS n_functions
+FROM joined
+ORDER BY account_id

@@ -339,7 +339,7 @@ def _spark_view(con: BaseBackend, frame: Any) -> ir.Table:
     return con.table(name)
 
 
-def cast_transactions(raw: ir.Table, table: Table = TRANSACTIONS) -> ir.Table:
+def cast_transactions(raw: ir.Table, table: Table = TRANSACTIONS, *, trim: bool = True) -> ir.Table:
     """The one casting step: raw invoice lines -> the fixed schema every later step relies on.
 
     Every contract column is present afterwards with its contract type (``account_id`` string,
@@ -356,6 +356,12 @@ def cast_transactions(raw: ir.Table, table: Table = TRANSACTIONS) -> ir.Table:
         From :func:`read_transactions` (or any table with contract column names).
     table : kamlib.contract.Table
         The contract table (default: transactions).
+    trim : bool
+        Strip surrounding whitespace from text. Needed for text exports (CSV, Excel), where
+        ``" A001"`` must match ``A001``; Parquet carries typed values, and stripping every string
+        of every line was the costliest part of the Parquet feature build (DuckDB's whitespace
+        trim is several times slower than the scan), so :func:`kamlib.validation.load_inputs`
+        turns it off there. Empty text becomes null either way.
 
     Returns
     -------
@@ -372,7 +378,8 @@ def cast_transactions(raw: ir.Table, table: Table = TRANSACTIONS) -> ir.Table:
             continue
         src = raw[col.name]
         if src.type().is_string():
-            src = src.strip()
+            if trim:
+                src = src.strip()
             src = (src == "").ifelse(ibis.null().cast("string"), src)
             if target == "date":
                 # "2024-03-01 00:00:00" (Excel via text) parses as a timestamp, then a date.

@@ -917,7 +917,9 @@ def load_inputs(
     con = con or eng.connect(engine, memory_limit=memory_limit)
     raw = eng.read_transactions(con, path)
     present = eng.present_columns(raw)
-    typed = eng.cast_transactions(raw)
+    # Parquet holds typed values: no whitespace stripping (see cast_transactions)
+    typed = eng.cast_transactions(raw, trim=readers.file_kind(eng.source_files(path)[0]) != "parquet"
+                                  if "://" not in str(path) else False)
     if cache is None:  # re-parsing text is what costs; Parquet is re-scanned cheaply
         cache = readers.file_kind(path) != "parquet"
     store = (lambda expr: eng.materialise(con, expr)) if cache else None
