@@ -123,24 +123,28 @@ def account_aggregates(lines: ir.Table, as_of: dt.date) -> ir.Table:
     import ibis
 
     w0, w1, w2 = _windows(lines, as_of)
-    rev, mar = lines.net_revenue, lines.margin
-    buy = rev > 0  # a purchase (credit notes and zero lines are not orders)
-    sums = lines.group_by("account_id").aggregate(
-        revenue_12m=rev.sum(where=w0),
-        revenue_prev_12m=rev.sum(where=w1),
-        revenue_prev2_12m=rev.sum(where=w2),
-        margin_12m=mar.sum(where=w0),
-        margin_prev_12m=mar.sum(where=w1),
-        margin_prev2_12m=mar.sum(where=w2),
+    # One projection that every aggregation below reads: the engine scans and checks the lines
+    # once and fans the rows out (DuckDB shares it as a CTE), instead of once per aggregation.
+    base = lines.select(
+        "account_id", "invoice_id", "date", "category", "product_id", "site_id", "quantity",
+        "net_revenue", "margin", _w0=w0, _w1=w1, _w2=w2, _buy=lines.net_revenue > 0)
+    rev, mar, buy = base.net_revenue, base.margin, base._buy
+    sums = base.group_by("account_id").aggregate(
+        revenue_12m=rev.sum(where=base._w0),
+        revenue_prev_12m=rev.sum(where=base._w1),
+        revenue_prev2_12m=rev.sum(where=base._w2),
+        margin_12m=mar.sum(where=base._w0),
+        margin_prev_12m=mar.sum(where=base._w1),
+        margin_prev2_12m=mar.sum(where=base._w2),
         revenue_total=rev.sum(),
         margin_total=mar.sum(),
-        quantity_12m=lines.quantity.sum(where=w0),
+        quantity_12m=base.quantity.sum(where=base._w0),
         gross_sales=rev.sum(where=buy),
         returns=(-rev).sum(where=rev < 0),
-        first_purchase=lines.date.min(where=buy),
-        last_purchase=lines.date.max(where=buy),
+        first_purchase=base.date.min(where=buy),
+        last_purchase=base.date.max(where=buy),
     )
-    bought = lines.filter(buy).mutate(_w0=w0.cast("int8"))
+    bought = base.filter(buy).mutate(_w0=base._w0.cast("int8"))
 
     def distinct(name: str, key: ir.Value, where: ir.BooleanValue | None = None) -> ir.Table:
         t = bought if where is None else bought.filter(where)

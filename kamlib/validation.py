@@ -499,7 +499,7 @@ def with_duplicate_flag(t: ir.Table, present: list[str]) -> ir.Table:
 
 
 def transaction_reasons(t: ir.Table, known_accounts: ir.Table, today: dt.date,
-                        present: list[str]) -> Any:
+                        present: list[str], *, as_ok: bool = False) -> Any:
     """The reason each invoice line is set aside (null = the line is fine), as one expression.
 
     The first matching reason wins, in the order of the checks below. ``t`` carries the
@@ -535,6 +535,10 @@ def transaction_reasons(t: ir.Table, known_accounts: ir.Table, today: dt.date,
         (~t.account_id.isin(known_accounts.account_id), "account_id: unknown account"),
         (is_dup, f"{'+'.join(key) if len(key) <= 2 else 'line'}: duplicate invoice line"),
     ]
+    if as_ok:
+        # "no reason applies" as plain boolean logic: filtering on it spares the engine the
+        # reason text of every line (what the used lines need, query after query)
+        return ibis.and_(*[~cond.fill_null(False) for cond, _ in checks])
     return ibis.cases(*checks, else_=ibis.null().cast("string"))
 
 
@@ -597,7 +601,8 @@ def check_transactions(
     typed = typed.mutate(
         category=typed.category.coalesce("(none)"), product_id=typed.product_id.coalesce("(none)"))
     typed = with_duplicate_flag(typed, present)
-    t = typed.mutate(reason=transaction_reasons(typed, known, today, present)).drop("_dup")
+    ok = transaction_reasons(typed, known, today, present, as_ok=True)
+    t = typed.mutate(reason=transaction_reasons(typed, known, today, present), _ok=ok).drop("_dup")
     if materialise is not None:
         # one pass over the file; every later query (accounting, features) reads the result
         t = materialise(t)
@@ -674,7 +679,7 @@ def check_transactions(
     if no_cat:
         account.notes.append(f"{no_cat} lines without product or category kept as '(none)'")
     check_share(account, max_set_aside_share)
-    lines = t.filter(t.reason.isnull() & ~after).drop("reason")
+    lines = t.filter(t._ok & ~after).drop("reason", "_ok")
     summary = {
         "lines_used": used_n,
         "first_date": pd.Timestamp(valid["min_date"].iloc[0]).date(),
