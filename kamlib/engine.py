@@ -406,6 +406,26 @@ def cast_transactions(raw: ir.Table, table: Table = TRANSACTIONS, *, trim: bool 
     return raw.select(**cols, **flags)
 
 
+def small_table(like: ir.Table, frame: Any) -> ir.Table:
+    """A small pandas table (known account ids, say) on the backend of ``like``.
+
+    DuckDB takes it as an Ibis memtable. On Spark it becomes a uniquely named temporary view:
+    Ibis names memtables after their content and drops the view when *a* memtable object of
+    that name is garbage-collected, which can pull it from under a second, identical one that a
+    later query still uses (seen as TABLE_OR_VIEW_NOT_FOUND when one session runs two intakes).
+    """
+    import uuid
+
+    import ibis
+
+    backend = like._find_backend(use_default=True)
+    if backend.name != "pyspark":
+        return ibis.memtable(frame)
+    name = f"kam_small_{uuid.uuid4().hex[:12]}"
+    backend._session.createDataFrame(frame).createOrReplaceTempView(name)
+    return backend.table(name)
+
+
 def materialise(con: BaseBackend, expr: ir.Table) -> ir.Table:
     """Compute ``expr`` once and keep the result in the engine (a temporary table).
 

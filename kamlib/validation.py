@@ -597,7 +597,9 @@ def check_transactions(
                          "Export the cost of goods of each line as 'cost' (or the gross margin as "
                          "'margin') so margins can be computed.", column="cost")
     explicit = parse_as_of(as_of)
-    known = ibis.memtable(pd.DataFrame({"account_id": pd.Series(list(account_ids), dtype="str")}))
+    from kamlib.engine import small_table
+
+    known = small_table(typed, pd.DataFrame({"account_id": pd.Series(list(account_ids), dtype="str")}))
     typed = typed.mutate(
         category=typed.category.coalesce("(none)"), product_id=typed.product_id.coalesce("(none)"))
     typed = with_duplicate_flag(typed, present)

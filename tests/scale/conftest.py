@@ -55,17 +55,17 @@ def spark():
 
 @pytest.fixture(scope="session")
 def invoice_files(tmp_path_factory):
-    """20k generated invoice lines (Parquet) with accounts and contacts."""
+    """6,000 generated invoice lines (Parquet) with accounts, contacts and assessments."""
     from gen_invoice_lines import write_dataset
 
-    return write_dataset(20_000, "parquet", seed=11, out=tmp_path_factory.mktemp("lines"),
-                         chunk_rows=7_000, quiet=True)
+    return write_dataset(6_000, "parquet", seed=11, out=tmp_path_factory.mktemp("lines"),
+                         chunk_rows=3_000, quiet=True)
 
 
 @pytest.fixture(scope="session")
 def bad_invoice_files(tmp_path_factory):
-    """20k generated invoice lines with ~2% injected bad rows (counts per kind in ``bad``)."""
+    """8,000 generated invoice lines with ~2% injected bad rows (counts per kind in ``bad``)."""
     from gen_invoice_lines import write_dataset
 
-    return write_dataset(20_000, "parquet", seed=12, out=tmp_path_factory.mktemp("bad"),
-                         bad_fraction=0.02, chunk_rows=7_000, quiet=True)
+    return write_dataset(8_000, "parquet", seed=12, out=tmp_path_factory.mktemp("bad"),
+                         bad_fraction=0.02, chunk_rows=3_000, quiet=True)
