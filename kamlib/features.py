@@ -83,6 +83,19 @@ def symmetric_growth(current: np.ndarray | pd.Series | float,
     return np.clip(out, -2.0, 2.0)
 
 
+EXACT = "decimal(18, 4)"
+"""Type money and quantities are summed in: each line rounded to 1/10,000, then summed exactly.
+
+Floating-point sums depend on the order rows arrive in, which differs between runs and engines
+(parallel scans, hash partitions); decimal sums do not, so two runs give identical tables and
+DuckDB and Spark agree exactly."""
+
+
+def _sum(value, where=None):
+    """Order-independent sum of a float column, returned as float64."""
+    return value.cast(EXACT).sum(where=where).cast("float64")
+
+
 def with_margin(lines: ir.Table) -> ir.Table:
     """Line margin: ``net_revenue - cost`` where cost is given, else the ``margin`` column."""
     return lines.mutate(margin=(lines.net_revenue - lines.cost).coalesce(lines.margin))
@@ -130,17 +143,17 @@ def account_aggregates(lines: ir.Table, as_of: dt.date) -> ir.Table:
         "net_revenue", "margin", _w0=w0, _w1=w1, _w2=w2, _buy=lines.net_revenue > 0)
     rev, mar, buy = base.net_revenue, base.margin, base._buy
     sums = base.group_by("account_id").aggregate(
-        revenue_12m=rev.sum(where=base._w0),
-        revenue_prev_12m=rev.sum(where=base._w1),
-        revenue_prev2_12m=rev.sum(where=base._w2),
-        margin_12m=mar.sum(where=base._w0),
-        margin_prev_12m=mar.sum(where=base._w1),
-        margin_prev2_12m=mar.sum(where=base._w2),
-        revenue_total=rev.sum(),
-        margin_total=mar.sum(),
-        quantity_12m=base.quantity.sum(where=base._w0),
-        gross_sales=rev.sum(where=buy),
-        returns=(-rev).sum(where=rev < 0),
+        revenue_12m=_sum(rev, base._w0),
+        revenue_prev_12m=_sum(rev, base._w1),
+        revenue_prev2_12m=_sum(rev, base._w2),
+        margin_12m=_sum(mar, base._w0),
+        margin_prev_12m=_sum(mar, base._w1),
+        margin_prev2_12m=_sum(mar, base._w2),
+        revenue_total=_sum(rev),
+        margin_total=_sum(mar),
+        quantity_12m=_sum(base.quantity, base._w0),
+        gross_sales=_sum(rev, buy),
+        returns=_sum(-rev, rev < 0),
         first_purchase=base.date.min(where=buy),
         last_purchase=base.date.max(where=buy),
     )
@@ -263,7 +276,7 @@ def account_category_year(lines: ir.Table, as_of: dt.date) -> pd.DataFrame:
     year = ibis.cases((w0, 0), (w1, 1), (w2, 2), else_=ibis.null().cast("int64"))
     t = lines.mutate(year=year).filter(lambda t: t.year.notnull())
     out = t.group_by(["account_id", "year", "category"]).aggregate(
-        revenue=t.net_revenue.sum(), margin=t.margin.sum(), quantity=t.quantity.sum()
+        revenue=_sum(t.net_revenue), margin=_sum(t.margin), quantity=_sum(t.quantity)
     ).to_pandas()
     out["account_id"] = out["account_id"].astype("str")
     out["year"] = out["year"].astype("int64")
@@ -286,7 +299,7 @@ def purchase_occasions(lines: ir.Table) -> pd.DataFrame:
     lines = with_margin(lines)
     out = (
         lines.group_by(["account_id", "date"])
-        .aggregate(revenue=lines.net_revenue.sum(), margin=lines.margin.sum(),
+        .aggregate(revenue=_sum(lines.net_revenue), margin=_sum(lines.margin),
                    n_lines=lines.count(), n_buy=(lines.net_revenue > 0).sum())
         .filter(lambda t: t.n_buy > 0)
         .drop("n_buy")
@@ -300,7 +313,7 @@ def monthly_revenue(lines: ir.Table) -> pd.DataFrame:
     lines = with_margin(lines)
     t = lines.mutate(month=lines.date.truncate("M"))
     out = t.group_by("month").aggregate(
-        revenue=t.net_revenue.sum(), margin=t.margin.sum(), n_lines=t.count(),
+        revenue=_sum(t.net_revenue), margin=_sum(t.margin), n_lines=t.count(),
         n_accounts=t.account_id.nunique(),
     ).to_pandas()
     return _tidy_dates(out, ["month"])

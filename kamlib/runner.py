@@ -200,14 +200,18 @@ class RunResult:
 
 def execute_notebook(notebook: Path, output: Path, parameters: dict[str, Any]) -> None:
     """Execute one notebook with papermill's Python API (kernel ``python3``, cwd = repo root)."""
+    import logging
+
     import papermill as pm
 
+    # papermill only warns (and misreads comments with '=') where we already validated
+    logging.getLogger("papermill").setLevel(logging.ERROR)
     output.parent.mkdir(parents=True, exist_ok=True)
     pm.execute_notebook(
         str(notebook), str(output), parameters=parameters, kernel_name="python3",
         progress_bar=False, cwd=str(paths.REPO_ROOT), log_output=False,
         # the kernel's own start-up chatter (transport warnings) is noise on the user's terminal
-        extra_arguments=["--IPKernelApp.log_level=ERROR"],
+        extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
     )
 
 

@@ -158,14 +158,25 @@ class Step:
         self._write_record()
         return path
 
-    def figure(self, name: str, fig: Figure) -> Figure:
-        """Save ``fig`` as ``figures/<name>.png``; it still shows inline in the notebook."""
+    def figure(self, name: str, fig: Figure) -> None:
+        """Save ``fig`` as ``figures/<name>.png`` and show that same image inline.
+
+        The figure is rendered once (to PNG) and then closed: letting the notebook's inline
+        backend draw it a second time would double the cost of every figure.
+        """
+        import io
+
+        import matplotlib.pyplot as plt
+
         path = self.path(f"figures/{name}.png")
-        fig.savefig(path, dpi=FIGURE_DPI, bbox_inches="tight")
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=FIGURE_DPI, bbox_inches="tight")
+        plt.close(fig)
+        path.write_bytes(buffer.getvalue())
         if name not in self._record["figures"]:
             self._record["figures"].append(name)
             self._write_record()
-        return fig
+        _show_png(buffer.getvalue())
 
     def page(self, title: str, relpath: str, html: str) -> Path:
         """Write an extra HTML page under ``html/`` and list it on the run's index page."""
@@ -190,6 +201,17 @@ class Step:
 
     def __repr__(self) -> str:
         return f"Step({self.name!r}, engagement={self.engagement.name!r}, run_dir='{self.run_dir}')"
+
+
+def _show_png(data: bytes) -> None:
+    """Display PNG bytes in a notebook; nothing outside IPython."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import Image, display
+    except ImportError:
+        return
+    if get_ipython() is not None:
+        display(Image(data=data))
 
 
 def _apply_plot_style() -> None:

@@ -11,25 +11,38 @@ if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
 
-def data_quality_figure(dq: pd.DataFrame) -> Figure:
-    """Share of each input table's rows used and set aside (with counts)."""
+def data_quality_figure(accounts) -> Figure:
+    """Rows set aside, by table and reason, with the share of all rows read in the title.
+
+    Parameters
+    ----------
+    accounts : list of kamlib.validation.RowAccount
+        ``IntakeResult.accounts``.
+    """
     import matplotlib.pyplot as plt
 
-    dq = dq.iloc[::-1]
-    fig, ax = plt.subplots(figsize=(8, 0.55 * len(dq) + 1.2))
-    read = dq["rows_read"].clip(lower=1).to_numpy(dtype=float)
-    used = dq["rows_used"].to_numpy(dtype=float) / read
-    aside = dq["rows_set_aside"].to_numpy(dtype=float) / read
-    ax.barh(dq["table"], used, color=PALETTE["primary"], label="used")
-    ax.barh(dq["table"], aside, left=used, color=PALETTE["accent"], label="set aside")
-    for y, (_, r) in enumerate(dq.iterrows()):
-        ax.text(1.01, y, f"{r.rows_used:,} used, {r.rows_set_aside:,} set aside",
-                va="center", fontsize=9)
-    ax.set_xlim(0, 1)
-    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _p: f"{v:.0%}"))
-    ax.set_title("Every input row is used or set aside with a reason")
-    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2, fontsize=9)
-    ax.grid(axis="y", visible=False)
+    from kamlib.validation import POLICY_REASONS
+
+    items = [(f"{a.table}: {r}", n, r in POLICY_REASONS) for a in accounts
+             for r, n in sorted(a.reasons.items(), key=lambda kv: -kv[1])]
+    read = sum(a.rows_read for a in accounts)
+    aside = sum(a.rows_set_aside for a in accounts)
+    fig, ax = plt.subplots(figsize=(8, 0.42 * max(len(items), 2) + 1.3))
+    if items:
+        labels = [i[0] for i in items][::-1]
+        counts = [i[1] for i in items][::-1]
+        colors = [PALETTE["neutral"] if i[2] else PALETTE["accent"] for i in items][::-1]
+        bars = ax.barh(labels, counts, color=colors)
+        ax.bar_label(bars, labels=[f"{c:,}" for c in counts], padding=3, fontsize=9)
+        ax.set_xlabel("rows set aside")
+        ax.margins(x=0.12)
+        ax.grid(axis="y", visible=False)
+    else:
+        ax.text(0.5, 0.5, "No row was set aside.", ha="center", va="center", fontsize=12,
+                transform=ax.transAxes)
+        ax.set_axis_off()
+    share = aside / read if read else 0.0
+    ax.set_title(f"{aside:,} of {read:,} input rows set aside ({share:.2%}), by reason")
     plt.close(fig)
     return fig
 
@@ -85,7 +98,8 @@ def monthly_revenue_figure(monthly: pd.DataFrame, as_of, currency: str = "") -> 
 
     fig, ax = plt.subplots(figsize=(9, 4.0))
     months = pd.to_datetime(monthly["month"])
-    ax.bar(months, monthly["revenue"], width=25, color=PALETTE["primary"], label="net revenue")
+    ax.bar(months, monthly["revenue"], width=27, align="edge", color=PALETTE["primary"],
+           label="net revenue")
     ax.plot(months + pd.Timedelta(days=14), monthly["margin"], color=PALETTE["accent"], lw=2,
             label="gross margin")
     bounds = [pd.Timestamp(b) for b in window_bounds(as_of)]
@@ -93,7 +107,7 @@ def monthly_revenue_figure(monthly: pd.DataFrame, as_of, currency: str = "") -> 
     for k in range(3):
         hi, lo = bounds[k], bounds[k + 1]
         if k % 2 == 0:
-            ax.axvspan(lo, hi, color=PALETTE["light"], alpha=0.5, lw=0)
+            ax.axvspan(lo, hi, color=PALETTE["light"], alpha=0.6, lw=0, zorder=0)
         total = monthly.loc[(months > lo) & (months <= hi), "revenue"].sum()
         ax.text(lo + (hi - lo) / 2, 1.0, f"{labels[k]}\n{money(total, currency)}",
                 transform=ax.get_xaxis_transform(), ha="center", va="top", fontsize=8.5,

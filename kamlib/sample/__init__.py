@@ -34,7 +34,7 @@ FILES: dict[str, str] = {
 }
 """File name of each table in a written sample folder (the ``inputs`` of its engagement.yml)."""
 
-MIN_ACCOUNTS = 20
+MIN_ACCOUNTS = 10
 
 
 class SampleFolderNotEmpty(KamError):
@@ -47,7 +47,7 @@ def generate_sample(n_accounts: int = 600, seed: int = 2026) -> dict[str, pd.Dat
     Parameters
     ----------
     n_accounts : int, default 600
-        Number of customer accounts (at least 20). Invoice lines grow roughly in proportion
+        Number of customer accounts (at least 10; the sample is meant for 300-3000). Invoice lines grow roughly in proportion
         (~430 per account over the three years).
     seed : int, default 2026
         Seed of the random generator; the same seed gives identical tables.
@@ -63,7 +63,7 @@ def generate_sample(n_accounts: int = 600, seed: int = 2026) -> dict[str, pd.Dat
     Raises
     ------
     ParameterError
-        If ``n_accounts`` is below 20 or ``seed`` is negative.
+        If ``n_accounts`` is below 10 or ``seed`` is negative.
     """
     import numpy as np
 
@@ -148,7 +148,7 @@ def write_sample(folder, n_accounts: int = 600, seed: int = 2026, overwrite: boo
     if folder.is_dir() and any(folder.iterdir()) and not overwrite:
         raise SampleFolderNotEmpty(
             f"{folder} is not empty, and writing the sample would replace files in it. "
-            f"Fix: choose a new or empty folder, or pass overwrite=True (kam sample --overwrite)."
+            f"Fix: choose a new or empty folder, or pass overwrite=True (on the command line: kam sample DIR --force)."
         )
     tables = generate_sample(n_accounts=n_accounts, seed=seed)
     folder.mkdir(parents=True, exist_ok=True)

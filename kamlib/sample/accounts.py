@@ -78,7 +78,11 @@ def draw_accounts(rng: np.random.Generator, n: int) -> pd.DataFrame:
     size = np.where(is_new, size * 0.6, size)
     # A few accounts signed in the last weeks have not ordered yet.
     n_prospects = max(1, n // 200)
-    prospects = rng.choice(np.flatnonzero(is_new & ~is_contract), n_prospects, replace=False)
+    candidates = np.flatnonzero(is_new & ~is_contract)
+    if len(candidates) < n_prospects:  # tiny samples: make one of the small accounts new
+        candidates = np.flatnonzero(~is_contract)
+    prospects = rng.choice(candidates, n_prospects, replace=False)
+    is_new[prospects] = True
     start_day[prospects] = N_DAYS - rng.integers(3, 20, n_prospects)
 
     years_before = np.minimum(rng.gamma(2.0, 3.2, n) + 0.6 * np.log(rel), 32)
@@ -254,12 +258,12 @@ def _draw_names(rng, industry, country, parent) -> list[str]:
     order = sorted(range(n), key=lambda i: parent[i] >= 0)
     for i in order:
         descriptors = cat.INDUSTRIES[industry[i]][1]
-        forms = cat.LEGAL_FORMS[country[i]]
+        forms = ("",) if industry[i] in cat.NO_LEGAL_FORM else cat.LEGAL_FORMS[country[i]]
         for attempt in range(200):
             stem = stems[parent[i]] if parent[i] >= 0 and attempt < 20 else str(rng.choice(cat.COMPANY_STEMS))
-            name = f"{stem} {rng.choice(descriptors)} {rng.choice(forms)}"
+            name = f"{stem} {rng.choice(descriptors)} {rng.choice(forms)}".strip()
             if attempt >= 100:
-                name = f"{stem} {rng.choice(descriptors)} {country[i]} {rng.choice(forms)}"
+                name = f"{stem} {rng.choice(descriptors)} {country[i]} {rng.choice(forms)}".strip()
             if name not in taken:
                 break
         else:  # pragma: no cover - only for absurd n with tiny name pools

@@ -6,7 +6,7 @@ generator, so changing a list changes the sample (and the committed files must b
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 COMPANY = "Nordhaven Industrial Supply"
 """The fictional supplier whose customers the sample describes."""
@@ -75,22 +75,25 @@ INDUSTRIES: dict[str, tuple[float, tuple[str, ...]]] = {
     "Public Sector & Healthcare": (0.06, ("Hospital Trust", "Municipal Services", "Water Board", "Clinics", "Transit Authority")),
 }
 
+NO_LEGAL_FORM = ("Public Sector & Healthcare",)
+"""Industries whose names carry no company form (a hospital trust is not a GmbH)."""
+
 TARGET_INDUSTRIES = ("Pharmaceuticals", "Food & Beverage", "Energy & Utilities")
 """Industries the sample company's strategy names as growth segments (drives strategic fit)."""
 
 COMPANY_STEMS: tuple[str, ...] = (
     "Alder", "Ambrose", "Ardent", "Arvika", "Aspern", "Auberon", "Balder", "Bellhaven", "Brenner",
-    "Brightmoor", "Calder", "Castell", "Cedarline", "Corvin", "Dalberg", "Delmonte", "Dovrefjell",
-    "Dunmore", "Eckhart", "Elmstead", "Estrela", "Falkenrath", "Fenwick", "Fjordvik", "Gallarate",
+    "Brightmoor", "Calder", "Castell", "Cedarline", "Corvin", "Dahlstrand", "Delvento", "Dovrefjell",
+    "Dunmore", "Eckhart", "Elmstead", "Estrela", "Falkenrath", "Fenmoor", "Fjordvik", "Gallarate",
     "Garnet", "Granitholm", "Greystoke", "Hallberg", "Harrowgate", "Hesperia", "Holmgren",
-    "Ibarra", "Ironbridge", "Isenhart", "Juniper", "Kaltenbach", "Kestrel", "Kingsmere",
+    "Ibarra", "Ironbridge", "Isenhart", "Junivale", "Kaltenbach", "Kestrel", "Kingsmere",
     "Kronvik", "Lamberti", "Larchfield", "Lindqvist", "Lorraine", "Marlow", "Meridian",
-    "Mittelfeld", "Montebello", "Nordhavn", "Northgate", "Novacek", "Oakridge", "Oberland",
+    "Mittelfeld", "Montebello", "Nordby", "Northvale", "Novacek", "Oakridge", "Oberland",
     "Orsolini", "Ostervall", "Pellegrini", "Pinecrest", "Portavel", "Quaystone", "Radcliffe",
-    "Ravensburg", "Redwater", "Rheinfels", "Rosendahl", "Saltmarsh", "Santerre", "Silverdale",
-    "Skagen", "Sorrento", "Stahlberg", "Stonehaven", "Tamarind", "Tordera", "Trelleborgen",
-    "Ulmbach", "Umberto", "Valmont", "Vanterpool", "Verdanne", "Vesterby", "Westerholt",
-    "Whitcombe", "Wildenau", "Wrexford", "Ysselmonde", "Zandhoven", "Zellweger", "Zorita",
+    "Ravensholt", "Redwater", "Rheinfels", "Rosenvik", "Saltmarsh", "Santerre", "Silverdale",
+    "Skarvik", "Sorrento", "Stahlberg", "Stonehaven", "Tamarind", "Tordera", "Tervalen",
+    "Ulmbach", "Umberto", "Valmire", "Vanterpool", "Verdanne", "Vesterby", "Westerholt",
+    "Whitcombe", "Wildenau", "Wrexford", "Ysselmonde", "Zandhoven", "Zeltmeyer", "Zorita",
 )
 
 # --- product range -------------------------------------------------------------------------
@@ -341,12 +344,3 @@ LAST_NAMES: dict[str, tuple[str, ...]] = {
     "hu": ("Nagy", "Kovács", "Tóth", "Szabó", "Horváth", "Varga", "Kiss", "Molnár", "Németh", "Farkas"),
 }
 
-
-@dataclass(frozen=True)
-class DataProblem:
-    """A deliberate flaw planted in the sample transactions, for the data-quality report."""
-
-    kind: str
-    n_rows: int
-    description: str
-    extra: dict = field(default_factory=dict)

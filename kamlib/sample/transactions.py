@@ -212,21 +212,30 @@ def plant_problems(rng: np.random.Generator, lines: pd.DataFrame, accounts: pd.D
     regular = lines["invoice_id"].str.startswith("INV")
     last_day = N_DAYS - 1
 
+    def pick_invoice(when: pd.Series, exclude: str = "") -> str:
+        """A 3-line invoice dated ``when`` (falling back to any 3-line, then any invoice)."""
+        first_line = regular & (lines["line_no"] == 1) & (lines["invoice_id"] != exclude)
+        for mask in (first_line & (n_lines_of == 3) & when, first_line & (n_lines_of == 3), first_line):
+            rows = np.flatnonzero(mask)
+            if len(rows):
+                return str(lines.at[int(rng.choice(rows)), "invoice_id"])
+        raise ValueError("the sample has no invoices to plant problems in")  # pragma: no cover
+
     # Future date: a typo in the year of an invoice from the last month.
-    late3 = np.flatnonzero(regular & (n_lines_of == 3) & (lines["_day"] > last_day - 30) & (lines["line_no"] == 1))
-    inv_future = lines.at[int(rng.choice(late3)), "invoice_id"]
+    inv_future = pick_invoice(lines["_day"] > last_day - 30)
     # Missing date: an invoice from the middle of the window lost its date in the export.
-    mid3 = np.flatnonzero(regular & (n_lines_of == 3) & (lines["_day"].between(400, 700)) & (lines["line_no"] == 1))
-    inv_missing = lines.at[int(rng.choice(mid3)), "invoice_id"]
+    inv_missing = pick_invoice(lines["_day"].between(400, 700), exclude=inv_future)
 
     # Unknown account: billed in the ERP but never set up in the CRM.
     numbers = accounts["account_id"].str[1:].astype(int)
     unknown = f"C{int(numbers.max()) + 7}"
     template = lines[regular & (lines["_day"] > last_day - 20)]
+    if len(template) < 6:
+        template = lines[regular]
     extra = []
     next_inv = int(lines.loc[regular, "invoice_id"].str[3:].astype(int).max()) + 1
     for k, size in enumerate((6, 4)):
-        rows = template.sample(size, random_state=rng).copy()
+        rows = template.sample(size, random_state=rng, replace=len(template) < size).copy()
         rows["account_id"] = unknown
         rows["invoice_id"] = f"INV{next_inv + k}"
         rows["line_no"] = np.arange(1, size + 1)
@@ -236,7 +245,7 @@ def plant_problems(rng: np.random.Generator, lines: pd.DataFrame, accounts: pd.D
         extra.append(rows)
 
     # Duplicates: the same line twice, right after the original.
-    dup_idx = rng.choice(np.flatnonzero(regular), 5, replace=False)
+    dup_idx = rng.choice(np.flatnonzero(regular & ~lines["invoice_id"].isin([inv_future, inv_missing])), 5, replace=False)
     dups = lines.iloc[dup_idx].copy()
     dups["_key"] = dups["_key"] + 0.001
 

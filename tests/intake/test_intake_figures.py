@@ -23,8 +23,11 @@ def test_figures_draw(tmp_path):
     assert fig.axes[0].get_xlabel().startswith("share of accounts")
     fig = figs.monthly_revenue_figure(tables["monthly_revenue"], intake.as_of, "EUR")
     assert len(fig.axes[0].containers[0]) == len(tables["monthly_revenue"])  # one bar a month
-    fig = figs.data_quality_figure(intake.data_quality())
-    assert len(fig.axes[0].patches) == 2 * len(intake.data_quality())
+    fig = figs.data_quality_figure(intake.accounts)
+    assert "0 of 23 input rows set aside" in fig.axes[0].get_title(loc="left")
+    aside = load_inputs(write_engagement(tmp_path / "b"), as_of="2024-12-31", today=dt.date(2026, 1, 15))
+    fig = figs.data_quality_figure(aside.accounts)
+    assert len(fig.axes[0].patches) == 1 and "6 of 23" in fig.axes[0].get_title(loc="left")
     fig.savefig(tmp_path / "dq.png")
 
 

@@ -171,3 +171,21 @@ def test_optional_table_may_be_absent(tmp_path):
     assert intake.tables["ahp_judgements"].empty
     assert list(intake.tables["ahp_judgements"].columns) == ["manager", "criterion_a", "criterion_b", "value"]
     assert "Every row is accounted for." in intake.to_text()
+
+
+def test_without_line_numbers_only_identical_lines_are_duplicates(tmp_path):
+    lines = [",".join(x.split(",")[:2] + x.split(",")[3:]) for x in LINES.splitlines()]  # drop line_no
+    text = "\n".join(lines + [lines[1], lines[2].replace(",5,", ",6,")]) + "\n"
+    files = write_engagement(tmp_path, transactions=text)
+    acc = load_inputs(files, today=TODAY, max_set_aside_share=0.2).transactions.account
+    # the exact copy of line 1 is set aside; INV1 with another quantity is a second product line
+    assert acc.reasons == {"invoice_id: duplicate invoice line (identical in every column)": 1}
+    assert acc.first_rows == {"invoice_id: duplicate invoice line (identical in every column)": [11]}
+    assert acc.rows_used == 11
+
+
+def test_no_usable_line_at_all(tmp_path):
+    text = LINES.replace(",00", ",99").replace("\n001,", "\n009,").replace("\n002,", "\n009,")
+    files = write_engagement(tmp_path, transactions=text)
+    with pytest.raises(InputError, match=r"transactions\.csv, column 'account_id'.*no invoice line is usable"):
+        load_inputs(files, today=TODAY, max_set_aside_share=1.0)

@@ -35,6 +35,8 @@ def test_every_step_notebook_declares_documented_parameters():
         assert declared["engagement"].default == "sample" and declared["run_dir"].default == ""
         for d in declared.values():
             assert d.help, f"{path.name}: parameter '{d.name}' has no comment saying what it does"
+            # papermill's own parameter parser reads 'a = b' inside a comment as an assignment
+            assert "=" not in d.help, f"{path.name}: comment of '{d.name}' contains '='"
 
 
 def test_environment_yml_installs_from_pyproject_only():

@@ -277,11 +277,7 @@ def test_ahp_judgements_complete_and_some_inconsistent(request, fixture):
     inconsistent = [m for m, cr in crs.items() if cr > 0.10]
     assert 1 <= len(inconsistent) <= 2
     assert sum(cr < 0.10 for cr in crs.values()) >= 4
-    assert set(ahp["manager"]) == set(sample_managers(request))
-
-
-def sample_managers(request):
-    return request.getfixturevalue("sample")["assessments"]["manager"].unique()
+    assert set(ahp["manager"]) == set(request.getfixturevalue(fixture)["assessments"]["manager"])
 
 
 def test_managers_priorities_differ(sample):
@@ -314,3 +310,15 @@ def test_small_sample_works():
     top = t["assessments"].dropna(subset=["top_rank"])
     assert top.groupby("manager").size().eq(10).all()
     assert len(t["ahp_judgements"]) == 45 * t["assessments"]["manager"].nunique()
+
+
+@pytest.mark.parametrize(("n", "seed"), [(10, 0), (13, 5), (25, 9), (120, 4)])
+def test_any_size_gets_the_planted_problems_and_unique_ids(n, seed):
+    t = generate_sample(n_accounts=n, seed=seed)
+    acc, tx, con = t["accounts"], t["transactions"], t["contacts"]
+    assert len(acc) == n and acc["account_id"].is_unique and acc["name"].is_unique
+    assert con["contact_id"].is_unique
+    assert (~tx["account_id"].isin(acc["account_id"])).sum() == 10
+    assert tx.duplicated().sum() == 5
+    assert (tx["date"] > END).sum() >= 1 and tx["date"].isna().sum() >= 1
+    assert t["assessments"].dropna(subset=["top_rank"]).groupby("manager").size().le(10).all()

@@ -1,0 +1,157 @@
+"""Maximum-likelihood plumbing shared by the CLV models.
+
+Every model is fitted on the log of its (positive) parameters, so the optimiser never leaves the
+valid region and needs no bounds or penalty. Standard errors come from the Hessian of the
+log-likelihood in log space (central differences of the gradient), carried to the natural scale
+by the delta method; confidence intervals are built in log space, so they stay positive.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, stats
+
+
+class ConvergenceWarning(UserWarning):
+    """The optimiser stopped without meeting its tolerance; the best start is still used."""
+
+
+def maximise(
+    negll: Callable[[np.ndarray], tuple[float, np.ndarray] | float],
+    starts: Sequence[np.ndarray],
+    jac: bool,
+    all_starts: bool = False,
+) -> tuple[np.ndarray, float, bool]:
+    """Minimise ``negll`` over log parameters from several starts; keep the best.
+
+    The first start is tried alone; the others only when it fails to converge, or when
+    ``all_starts`` is set. Returns the best log parameters, the minimum and whether that run
+    reported convergence.
+    """
+    best: optimize.OptimizeResult | None = None
+    for i, x0 in enumerate(starts):
+        if i > 0 and best is not None and best.success and not all_starts:
+            break
+        try:
+            res = optimize.minimize(
+                negll,
+                np.asarray(x0, float),
+                jac=jac,
+                method="L-BFGS-B",
+                # The bounds only stop runaway steps (e^±30); true optima sit far inside.
+                bounds=[(-30.0, 30.0)] * len(x0),
+                options={"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-8, "maxls": 50},
+            )
+        except (FloatingPointError, ValueError):
+            continue
+        if not np.isfinite(res.fun):
+            continue
+        if best is None or res.fun < best.fun - 1e-9:
+            best = res
+    if best is None:
+        raise RuntimeError("the likelihood could not be evaluated at any starting value")
+    if not best.success:
+        warnings.warn(f"optimiser: {best.message}", ConvergenceWarning, stacklevel=3)
+    return best.x, float(best.fun), bool(best.success)
+
+
+def hessian(grad: Callable[[np.ndarray], np.ndarray], x: np.ndarray, h: float = 1e-4) -> np.ndarray:
+    """Hessian by central differences of an analytic or accurate gradient."""
+    k = len(x)
+    H = np.empty((k, k))
+    for i in range(k):
+        e = np.zeros(k)
+        e[i] = h
+        H[:, i] = (grad(x + e) - grad(x - e)) / (2 * h)
+    return (H + H.T) / 2
+
+
+def numeric_grad(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-5) -> np.ndarray:
+    """Central-difference gradient, for models without an analytic one."""
+    g = np.empty(len(x))
+    for i in range(len(x)):
+        e = np.zeros(len(x))
+        e[i] = h
+        g[i] = (f(x + e) - f(x - e)) / (2 * h)
+    return g
+
+
+def covariance_from_negll_hessian(H: np.ndarray) -> np.ndarray:
+    """Inverse of the Hessian of the *negative* log-likelihood; NaN if it is not positive definite."""
+    try:
+        cov = np.linalg.inv(H)
+        if np.any(np.linalg.eigvalsh(cov) <= 0):
+            raise np.linalg.LinAlgError
+    except np.linalg.LinAlgError:
+        warnings.warn(
+            "the Hessian is not positive definite: standard errors are not available",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+        cov = np.full_like(H, np.nan)
+    return cov
+
+
+def summary_frame(
+    names: Sequence[str], log_params: np.ndarray, cov_log: np.ndarray, level: float = 0.95
+) -> pd.DataFrame:
+    """Estimates, standard errors and intervals (built in log space) for each parameter."""
+    est = np.exp(log_params)
+    se_log = np.sqrt(np.diag(cov_log))
+    z = stats.norm.ppf(0.5 + level / 2)
+    return pd.DataFrame(
+        {
+            "estimate": est,
+            "se": est * se_log,  # delta method: d exp(u) = exp(u) du
+            "ci_low": np.exp(log_params - z * se_log),
+            "ci_high": np.exp(log_params + z * se_log),
+        },
+        index=pd.Index(list(names), name="parameter"),
+    )
+
+
+class FittedModel:
+    """Common attributes and helpers of the fitted CLV models.
+
+    Subclasses define ``param_names`` and set ``params_`` (dict), ``log_likelihood_``,
+    ``cov_log_`` (covariance of the log parameters), ``n_`` (observations) and ``converged_``.
+    """
+
+    param_names: tuple[str, ...] = ()
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "params_"):
+            raise RuntimeError(f"{type(self).__name__} is not fitted yet: call fit() first.")
+
+    @property
+    def log_params_(self) -> np.ndarray:
+        self._check_fitted()
+        return np.log([self.params_[k] for k in self.param_names])
+
+    def summary(self, level: float = 0.95) -> pd.DataFrame:
+        """Parameter estimates with standard errors and ``level`` confidence intervals."""
+        self._check_fitted()
+        return summary_frame(self.param_names, self.log_params_, self.cov_log_, level)
+
+    def sample_params(self, n: int, seed: int | None = 0) -> np.ndarray:
+        """``n`` parameter draws from the asymptotic normal of the log parameters (natural scale).
+
+        Used for parametric-bootstrap intervals. Without a covariance, the point estimate is
+        repeated (intervals then collapse to the estimate).
+        """
+        self._check_fitted()
+        rng = np.random.default_rng(seed)
+        mu = self.log_params_
+        if not np.all(np.isfinite(self.cov_log_)):
+            return np.exp(np.tile(mu, (n, 1)))
+        return np.exp(rng.multivariate_normal(mu, self.cov_log_, size=n, method="cholesky"))
+
+    def __repr__(self) -> str:
+        if not hasattr(self, "params_"):
+            return f"{type(self).__name__}()"
+        p = ", ".join(f"{k}={v:.4g}" for k, v in self.params_.items())
+        return f"{type(self).__name__}({p}; LL={self.log_likelihood_:.2f}, n={self.n_})"

@@ -1,0 +1,74 @@
+"""Holdout validation: does the model fitted on the calibration period predict what came next?"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from kamlib.clv.prep import RFMSplit, unit_days
+
+
+def holdout_predictions(model, rfm: pd.DataFrame) -> pd.DataFrame:
+    """Predicted vs actual holdout purchases per account.
+
+    ``rfm`` must come from :func:`~kamlib.clv.prep.rfm_summary` with a calibration end before the
+    observation end (columns ``frequency_holdout`` and ``duration_holdout``).
+    """
+    pred = model.expected_purchases(rfm["duration_holdout"].to_numpy(float), rfm["frequency"],
+                                    rfm["recency"], rfm["T"])
+    return pd.DataFrame({"frequency": rfm["frequency"], "predicted": pred,
+                         "actual": rfm["frequency_holdout"]}, index=rfm.index)
+
+
+def calibration_by_frequency(pred: pd.DataFrame, max_bucket: int = 7) -> pd.DataFrame:
+    """Mean predicted and actual holdout purchases by calibration frequency (last bucket open)."""
+    b = np.minimum(pred["frequency"].to_numpy(int), max_bucket)
+    labels = [str(i) for i in range(max_bucket)] + [f"{max_bucket}+"]
+    g = pred.assign(bucket=pd.Categorical.from_codes(b, labels)).groupby("bucket", observed=True)
+    return g.agg(accounts=("actual", "size"), predicted=("predicted", "mean"),
+                 actual=("actual", "mean")).reset_index()
+
+
+def error_summary(pred: pd.DataFrame) -> pd.DataFrame:
+    """Totals and per-account errors of the holdout prediction, one row per measure."""
+    e = pred["predicted"] - pred["actual"]
+    tot_p, tot_a = pred["predicted"].sum(), pred["actual"].sum()
+    corr = np.corrcoef(pred["predicted"], pred["actual"])[0, 1] if len(pred) > 1 else np.nan
+    rows = {
+        "accounts": len(pred),
+        "predicted_total": tot_p,
+        "actual_total": tot_a,
+        "total_error_pct": 100 * (tot_p - tot_a) / tot_a if tot_a else np.nan,
+        "mae_per_account": e.abs().mean(),
+        "rmse_per_account": float(np.sqrt((e**2).mean())),
+        "correlation": corr,
+    }
+    return pd.DataFrame({"measure": list(rows), "value": [float(v) for v in rows.values()]})
+
+
+def cumulative_tracking(model, rfm: pd.DataFrame, occasions: pd.DataFrame, split: RFMSplit,
+                        steps: int = 60) -> pd.DataFrame:
+    """Cumulative repeat purchases of the cohort: actual vs model, over calendar time.
+
+    The model's curve sums, over accounts, the expected repeat purchases of a new account since
+    its first purchase (``expected_purchases_new``), so the holdout part is a true forecast.
+    """
+    days = unit_days(split.time_unit)
+    first = rfm["first_purchase"]
+    start = first.min()
+    dates = pd.date_range(start, split.observation_end, periods=steps + 1).floor("D")
+    occ = occasions[occasions["account_id"].isin(rfm.index)][["account_id", "date"]].copy()
+    occ["date"] = pd.to_datetime(occ["date"]).dt.normalize()
+    occ = occ.drop_duplicates()
+    occ = occ[occ["date"] > occ["account_id"].map(first)]  # repeats only
+    rep = np.sort(occ["date"].to_numpy())
+    actual = np.searchsorted(rep, dates.to_numpy(), side="right")
+    # Group accounts by first-purchase day: the expectation depends only on the age.
+    fd = first.value_counts()
+    ages = ((dates.to_numpy()[:, None] - fd.index.to_numpy()[None, :])
+            / np.timedelta64(1, "D")) / days
+    expected = (np.where(ages > 0, model.expected_purchases_new(np.clip(ages, 0, None)), 0.0)
+                * fd.to_numpy()[None, :]).sum(axis=1)
+    return pd.DataFrame({"date": dates, "actual": actual.astype(float), "expected": expected,
+                         "period": np.where(dates <= split.calibration_end, "calibration",
+                                            "holdout")})

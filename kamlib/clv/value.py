@@ -1,0 +1,174 @@
+"""Discounted CLV per account, with an interval, from a purchase model and a value model.
+
+CLV here is the discounted expected value (gross margin by default) of an account's purchases
+over a horizon:
+
+    CLV = E[value per occasion] x sum_k (1 + d)^-t_k x E[purchases in (t_{k-1}, t_k]]
+
+The purchase increments come from the fitted BG/NBD or Pareto/NBD on a monthly grid, each
+discounted at its mid-point; ``d`` is the annual rate converted to the time unit. Both purchase
+models factor as ``P(alive) x E[purchases | alive]`` with the second part depending on
+(frequency, T) only, so it is computed once per distinct pair — the reason a million accounts
+take seconds.
+
+The interval reflects how well the model's parameters are known (the standard errors from the
+Hessian), not the luck of an individual account: either a parametric bootstrap over the
+parameters' asymptotic normal distribution (``n_bootstrap > 0``) or the delta method on the log
+scale (``n_bootstrap = 0``, used for very large tables).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from kamlib.clv.prep import per_unit_discount, units_per_year
+
+
+def discount_grid(horizon_years: float, discount_rate: float, time_unit: str,
+                  steps_per_year: int = 12) -> tuple[np.ndarray, np.ndarray]:
+    """Grid end points (in time units) and the discount factor of each step's mid-point."""
+    n = max(1, int(np.ceil(horizon_years * steps_per_year)))
+    horizon = horizon_years * units_per_year(time_unit)
+    t = np.linspace(0.0, horizon, n + 1)
+    d = per_unit_discount(discount_rate, time_unit)
+    mid = (t[1:] + t[:-1]) / 2
+    return t, (1.0 + d) ** -mid
+
+
+def _pairs(x, T):
+    key = np.round(np.column_stack([x, T]), 9)
+    uniq, inv = np.unique(key, axis=0, return_inverse=True)
+    return uniq[:, 0], uniq[:, 1], inv.ravel()
+
+
+class _Purchases:
+    """Discounted and undiscounted expected purchases for a set of accounts, reusable per draw."""
+
+    def __init__(self, model, x, t_x, T, grid, disc):
+        self.model = model
+        self.x, self.t_x, self.T = (np.asarray(v, float) for v in (x, t_x, T))
+        self.xu, self.Tu, self.inv = _pairs(self.x, self.T)
+        self.grid, self.disc = grid, disc
+
+    def __call__(self, params, retention_uplift: float = 0.0):
+        """(discounted expected purchases, expected purchases, p_alive) per account."""
+        m = self.model
+        cum = np.stack([
+            m.expected_purchases_if_alive(
+                t, self.xu, self.Tu,
+                params=m.improved(params, retention_uplift) if retention_uplift else params)
+            for t in self.grid[1:]
+        ])
+        cum = np.vstack([np.zeros_like(cum[0]), cum])
+        disc_alive = (np.diff(cum, axis=0) * self.disc[:, None]).sum(axis=0)
+        p_alive = m.p_alive(self.x, self.t_x, self.T, params=params)
+        return disc_alive[self.inv] * p_alive, cum[-1][self.inv] * p_alive, p_alive
+
+
+def _delta_sd_log(f, log_params, cov, h=1e-4):
+    """Standard deviation of log f(params) by the delta method (central differences)."""
+    if not np.all(np.isfinite(cov)):
+        return None
+    grads = []
+    for i in range(len(log_params)):
+        e = np.zeros(len(log_params))
+        e[i] = h
+        up = np.log(np.abs(f(np.exp(log_params + e))))
+        dn = np.log(np.abs(f(np.exp(log_params - e))))
+        grads.append((up - dn) / (2 * h))
+    G = np.vstack(grads)  # k x n
+    return np.sqrt(np.einsum("in,ij,jn->n", G, cov, G).clip(min=0))
+
+
+def clv_frame(
+    rfm: pd.DataFrame,
+    purchase_model,
+    value_model,
+    time_unit: str,
+    horizon_years: float = 3.0,
+    discount_rate: float = 0.10,
+    n_bootstrap: int = 200,
+    level: float = 0.90,
+    seed: int = 0,
+    retention_uplift: float = 0.0,
+    frequency_uplift: float = 0.0,
+) -> pd.DataFrame:
+    """CLV per account with an interval.
+
+    Parameters
+    ----------
+    rfm : DataFrame
+        From :func:`kamlib.clv.prep.rfm_summary` (``frequency, recency, T, monetary_value``).
+    purchase_model : BGNBD or ParetoNBD
+        Fitted on data in ``time_unit``.
+    value_model : GammaGamma or None
+        Fitted; None uses each account's observed average (population median without repeats).
+    time_unit : str
+    horizon_years : float
+        How far ahead the CLV looks.
+    discount_rate : float
+        Annual rate, converted to the time unit.
+    n_bootstrap : int
+        Parameter draws for the interval; 0 = delta method.
+    level : float
+        Interval coverage (0.90 = 5 %..95 %).
+    seed : int
+    retention_uplift, frequency_uplift : float
+        If non-zero, also compute ``clv_uplift``: CLV when a programme cuts dropout by
+        ``retention_uplift`` and raises purchase frequency by ``frequency_uplift`` (shares).
+
+    Returns
+    -------
+    DataFrame
+        Indexed like ``rfm``: ``expected_purchases`` (over the horizon), ``p_alive``,
+        ``expected_value``, ``discounted_purchases``, ``clv``, ``clv_low``, ``clv_high`` and,
+        with an uplift, ``clv_uplift``.
+    """
+    grid, disc = discount_grid(horizon_years, discount_rate, time_unit)
+    x = rfm["frequency"].to_numpy(float)
+    m = rfm["monetary_value"].to_numpy(float)
+    pur = _Purchases(purchase_model, x, rfm["recency"], rfm["T"], grid, disc)
+    theta = tuple(purchase_model.params_[k] for k in purchase_model.param_names)
+    det, exp_n, p_alive = pur(theta)
+    if value_model is not None:
+        ev = value_model.expected_value(x, m)
+    else:
+        pos = m[(x > 0) & (m > 0)]
+        ev = np.where(x > 0, m, np.median(pos) if len(pos) else 0.0)
+    clv = det * ev
+    out = pd.DataFrame(
+        {"expected_purchases": exp_n, "p_alive": p_alive, "expected_value": ev,
+         "discounted_purchases": det, "clv": clv},
+        index=rfm.index,
+    )
+    lo_q, hi_q = (1 - level) / 2, 1 - (1 - level) / 2
+    if n_bootstrap and n_bootstrap > 0:
+        draws = purchase_model.sample_params(n_bootstrap, seed=seed)
+        vdraws = (value_model.sample_params(n_bootstrap, seed=seed + 1)
+                  if value_model is not None else [None] * n_bootstrap)
+        sims = np.empty((n_bootstrap, len(x)), dtype=np.float32)
+        for i in range(n_bootstrap):
+            d_i = pur(tuple(draws[i]))[0]
+            e_i = (value_model.expected_value(x, m, params=tuple(vdraws[i]))
+                   if value_model is not None else ev)
+            sims[i] = d_i * e_i
+        out["clv_low"] = np.quantile(sims, lo_q, axis=0)
+        out["clv_high"] = np.quantile(sims, hi_q, axis=0)
+    else:
+        z = stats.norm.ppf(hi_q)
+        sd = _delta_sd_log(lambda p: pur(tuple(p))[0], purchase_model.log_params_,
+                           purchase_model.cov_log_)
+        sd = np.zeros(len(x)) if sd is None else sd
+        if value_model is not None and value_model.fallback_ is None:
+            sd_v = _delta_sd_log(lambda p: value_model.expected_value(x, m, params=tuple(p)),
+                                 value_model.log_params_, value_model.cov_log_)
+            if sd_v is not None:
+                sd = np.sqrt(sd**2 + np.nan_to_num(sd_v) ** 2)
+        a, b = clv * np.exp(-z * sd), clv * np.exp(z * sd)
+        out["clv_low"], out["clv_high"] = np.minimum(a, b), np.maximum(a, b)
+    if retention_uplift or frequency_uplift:
+        det_u = pur(theta, retention_uplift=retention_uplift)[0] * (1.0 + frequency_uplift)
+        out["clv_uplift"] = det_u * ev - clv
+    return out

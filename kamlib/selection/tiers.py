@@ -1,0 +1,78 @@
+"""How many key accounts, and how every other account is served.
+
+A key-account programme is limited by the people who run it: a key account manager can look
+after a handful of accounts properly, a field or inside sales rep around 40. Nominating more key
+accounts than the team can serve means every one of them gets less than key treatment, and the
+programme has to cut back later (as a technology company that named 200 global accounts did).
+So the list length is either given, or derived from capacity; accounts outside it get a serving
+model rather than silence.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from kamlib.errors import ParameterError
+
+KEY = "key"
+KEY_DEVELOPMENT = "key-development"
+MANAGED = "managed"
+LONG_TAIL = "long-tail"
+TIERS = (KEY, KEY_DEVELOPMENT, MANAGED, LONG_TAIL)
+
+SERVING_MODELS = {
+    KEY: "dedicated key account manager, joint account plan, quarterly business review, "
+         "executive sponsor",
+    KEY_DEVELOPMENT: "named account manager with a development plan toward key status, "
+                     "half-yearly review",
+    MANAGED: "field or inside sales rep (about 40 accounts each), standard terms, annual review",
+    LONG_TAIL: "digital / inside sales: self-service ordering, standard terms, no dedicated "
+               "resource",
+}
+
+TOO_MANY_KEY = 50
+"""Above this, the list is usually too long to give each account key treatment."""
+
+
+def n_key_accounts(n_accounts: int, n_key: int = 0, n_key_account_managers: int = 5,
+                   accounts_per_manager: int = 5) -> tuple[int, str]:
+    """The key-list length and a sentence saying where it comes from.
+
+    ``n_key > 0`` is used as given; ``0`` derives it from capacity (managers x accounts each).
+    The result is capped at the number of accounts.
+    """
+    if n_key < 0:
+        raise ParameterError("n_key_accounts must be 0 (derive from capacity) or positive.")
+    if n_key == 0:
+        if n_key_account_managers < 1 or accounts_per_manager < 1:
+            raise ParameterError("n_key_account_managers and accounts_per_manager must be at "
+                                 "least 1 when n_key_accounts is 0.")
+        n = n_key_account_managers * accounts_per_manager
+        why = (f"capacity: {n_key_account_managers} key account managers x "
+               f"{accounts_per_manager} accounts each = {n}")
+    else:
+        n, why = n_key, f"set by parameter n_key_accounts = {n_key}"
+    if n > n_accounts:
+        n, why = n_accounts, why + f", capped at the {n_accounts} accounts"
+    if n > TOO_MANY_KEY:
+        why += (f"; note: more than {TOO_MANY_KEY} key accounts is usually more than a "
+                "programme can serve as key")
+    return n, why
+
+
+def assign_tiers(rank: np.ndarray, p_key: np.ndarray, n_key: int, n_development: int,
+                 n_managed: int, borderline: float = 0.1) -> np.ndarray:
+    """Tier of every account.
+
+    ``key``: the top ``n_key`` by score. ``key-development``: the next ``n_development`` by
+    rank, plus any non-key account with P(key) >= ``borderline`` (it makes the list under
+    plausible weights, so it deserves a plan). ``managed``: the next ``n_managed`` by rank
+    (rep capacity). ``long-tail``: everybody else.
+    """
+    r = np.asarray(rank)
+    p = np.asarray(p_key, dtype=float)
+    tier = np.full(r.shape, LONG_TAIL, dtype=object)
+    tier[r <= n_key + n_development + n_managed] = MANAGED
+    tier[(r <= n_key + n_development) | (p >= borderline)] = KEY_DEVELOPMENT
+    tier[r <= n_key] = KEY
+    return tier.astype(str)
