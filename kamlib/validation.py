@@ -882,8 +882,10 @@ def load_inputs(
         Reuse an open connection instead of opening one.
     cache : bool, optional
         Store the checked invoice lines in the engine once instead of re-checking the file for
-        every query (about 3x faster for the sample); default: when the source is at most
-        :data:`CACHE_MAX_BYTES`, so a very large ledger is streamed rather than copied.
+        every query (about 3x faster for the sample); default: always for text (CSV, Excel:
+        parsing is what costs, and DuckDB spills what does not fit in memory), for Parquet when
+        the source is at most :data:`CACHE_MAX_BYTES` (a large Parquet ledger is re-scanned,
+        which is cheaper than copying it).
 
     Returns
     -------
