@@ -332,13 +332,16 @@ def _tidy_dates(out: pd.DataFrame, sort: list[str]) -> pd.DataFrame:
     return out.sort_values(sort, ignore_index=True)
 
 
-def feature_tables(intake) -> dict[str, pd.DataFrame]:
+def feature_tables(intake, progress: bool = True) -> dict[str, pd.DataFrame]:
     """Every table the intake step writes from the invoice lines, from a checked intake.
 
     Parameters
     ----------
     intake : kamlib.validation.IntakeResult
         From :func:`kamlib.validation.validate_engagement` / ``load_inputs``.
+    progress : bool
+        Print a line per table as it is done, with the engine and the time it took (each is
+        one pass over the invoice lines; at tens of millions of lines, each takes a while).
 
     Returns
     -------
@@ -346,17 +349,29 @@ def feature_tables(intake) -> dict[str, pd.DataFrame]:
         ``account_features``, ``account_category_year``, ``purchase_occasions``,
         ``monthly_revenue`` and ``transactions_summary``.
     """
+    import time
+
     from kamlib.validation import engine_errors
 
     tx = intake.transactions
+    steps = {
+        "account_features": lambda: account_features(
+            tx.lines, intake.tables["accounts"], tx.as_of, intake.tables.get("contacts"),
+            tx.has_sites),
+        "account_category_year": lambda: account_category_year(tx.lines, tx.as_of),
+        "purchase_occasions": lambda: purchase_occasions(tx.lines),
+        "monthly_revenue": lambda: monthly_revenue(tx.lines),
+    }
+    out: dict[str, pd.DataFrame] = {}
+    lines_used = tx.summary.get("lines_used", 0)
     with engine_errors(intake.files.get("transactions", "transactions")):
-        out = {
-            "account_features": account_features(tx.lines, intake.tables["accounts"], tx.as_of,
-                                                 intake.tables.get("contacts"), tx.has_sites),
-            "account_category_year": account_category_year(tx.lines, tx.as_of),
-            "purchase_occasions": purchase_occasions(tx.lines),
-            "monthly_revenue": monthly_revenue(tx.lines),
-        }
+        for i, (name, build) in enumerate(steps.items(), 1):
+            start = time.perf_counter()
+            out[name] = build()
+            if progress:
+                print(f"[{i}/{len(steps)}] {name}: {len(out[name]):,} rows from {lines_used:,} "
+                      f"invoice lines on {intake.engine} in {time.perf_counter() - start:.1f} s",
+                      flush=True)
     out["transactions_summary"] = transactions_summary(tx.summary, out["account_features"],
                                                        engine=intake.engine)
     return out
