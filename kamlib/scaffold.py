@@ -27,8 +27,7 @@ def engagement_yaml(client: str) -> str:
     for table in TABLES.values():
         optional = "" if table.required else "   # optional"
         lines.append(f"  {table.name}: {table.name}.csv{optional}")
-    lines += ["engine: duckdb          # or spark (pip install -e '.[spark]', see docs/scale.md)",
-              "parameters:",
+    lines += ["parameters:",
               "  # Every parameter of every step with its default. Delete what you do not change.",
               "  # A parameter can also be set for every step that declares it at top level."]
     for notebook, declared in all_declared().items():

@@ -22,6 +22,8 @@ STEP_TITLES = {
     "50_portfolio_review": "Portfolio review",
 }
 
+SECTION_TITLES = {"plans": "Key account plans"}
+
 
 def _sheet_name(name: str, used: set[str]) -> str:
     base = name[:31]
@@ -89,7 +91,7 @@ body{font-family:-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;marg
 max-width:60rem;color:#1f2933;line-height:1.5;padding:0 1rem}
 h1{font-size:1.8rem;margin-bottom:.2rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid
 #d9e2ec;padding-bottom:.3rem}.meta{color:#627d98}ol,ul{padding-left:1.3rem}a{color:#1d4e89}
-li{margin:.25rem 0}.failed{color:#b42318}.gallery{display:grid;grid-template-columns:repeat(auto-fill,
+li{margin:.25rem 0}.columns{columns:2;column-gap:2rem}.columns li{break-inside:avoid}.columns li:first-child{margin-top:0}.failed{color:#b42318}.gallery{display:grid;grid-template-columns:repeat(auto-fill,
 minmax(13rem,1fr));gap:1rem}.gallery figure{margin:0}.gallery img{width:100%;border:1px solid #d9e2ec}
 .gallery figcaption{font-size:.8rem;color:#627d98}@media print{.gallery{display:none}}
 """
@@ -99,14 +101,19 @@ def write_index(run_dir: Path, engagement: Engagement, records: list[dict[str, A
     """Write ``html/index.html``: the entry page of a run, linking every page it produced."""
     run_dir = Path(run_dir)
     esc = html.escape
-    steps, pages, figures = [], [], []
+    steps, reports, sections, figures = [], [], {}, []
     for record in records:
         nb = record["notebook"]
         if (run_dir / "html" / f"{nb}.html").exists():
             title = STEP_TITLES.get(nb, nb.split("_", 1)[-1].replace("_", " ").capitalize())
             steps.append(f'<li><a href="{esc(nb)}.html">{esc(title)}</a></li>')
         for page in record.get("pages", []):
-            pages.append(f'<li><a href="{esc(page["path"])}">{esc(page["title"])}</a></li>')
+            link = f'<li><a href="{esc(page["path"])}">{esc(page["title"])}</a></li>'
+            folder = page["path"].rpartition("/")[0]
+            if folder:  # a family of pages (one per account): listed under its own heading
+                sections.setdefault(folder, []).append(link)
+            else:  # a single page such as the executive summary: listed first
+                reports.append(link)
         for fig in record.get("figures", []):
             figures.append(f'<figure><a href="../figures/{esc(fig)}.png"><img loading="lazy" '
                            f'src="../figures/{esc(fig)}.png" alt="{esc(fig)}"></a>'
@@ -118,8 +125,11 @@ def write_index(run_dir: Path, engagement: Engagement, records: list[dict[str, A
         f"<p class='meta'>Key account management workbook &middot; run {esc(run_dir.name)} &middot; "
         f"{dt.date.today().isoformat()}</p>",
     ]
-    if pages:
-        parts += ["<h2>Reports</h2><ul>", *pages, "</ul>"]
+    if reports:
+        parts += ["<h2>Reports</h2><ul>", *reports, "</ul>"]
+    for folder, links in sections.items():
+        heading = SECTION_TITLES.get(folder, folder.replace("_", " ").capitalize())
+        parts += [f"<h2>{esc(heading)} ({len(links)})</h2><ul class='columns'>", *links, "</ul>"]
     parts += ["<h2>Steps</h2><ol>", *steps, "</ol>",
               "<h2>Data</h2><ul><li><a href='../results.xlsx'>All result tables (Excel)</a></li>"
               "<li><a href='../manifest.json'>Run manifest (parameters, input hashes, versions)</a></li>"

@@ -1,0 +1,367 @@
+"""The next 90 days: actions generated from the plan's gaps, and a contact cadence.
+
+:func:`actions` turns every gap the earlier sections found into a dated action with an owner,
+a 30-day checkpoint and the objective it serves (rules in :data:`ACTION_RULES`).
+:func:`cadence` sets how often each contact should be met, by account tier and DMU role.
+:func:`to_ics` writes actions and meetings as an iCalendar (RFC 5545) file an account manager
+can import into Outlook, Google or Apple calendars.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from kamlib.planning._common import money, records, workday
+from kamlib.planning.relationship import by_account
+
+ACTION_RULES: dict[str, tuple[int, str, str]] = {
+    # gap: (days until due, priority, objective kind it serves)
+    "no_contacts": (14, "high", "relationship"),
+    "decider_hostile": (21, "high", "revenue"),
+    "no_decider": (30, "high", "relationship"),
+    "single_point_of_contact": (45, "high", "relationship"),
+    "stale_decider": (14, "high", "relationship"),
+    "stale_contact": (30, "medium", "relationship"),
+    "hostile_influence": (30, "medium", "revenue"),
+    "no_champion": (60, "medium", "relationship"),
+    "uncovered_role": (60, "medium", "relationship"),
+    "declining_category": (30, "high", "revenue"),
+    "whitespace": (60, "medium", "whitespace"),
+    "missing_contact_data": (21, "low", "relationship"),
+    "business_review": (90, "medium", "revenue"),
+}
+"""Action rules: for each gap, days from plan start to the due date, priority, objective kind."""
+
+ACTION_COLUMNS: list[str] = [
+    "account_id", "action_id", "objective_id", "gap", "action", "owner", "due_date",
+    "checkpoint", "checkpoint_date", "priority", "status", "contact_id", "category", "value",
+]
+"""Columns of :func:`actions` (the ``plan_actions`` table)."""
+
+_PRIO = {"high": 0, "medium": 1, "low": 2}
+
+
+def _records(df: pd.DataFrame) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {}
+    for r in records(df):
+        out.setdefault(r["account_id"], []).append(r)
+    return out
+CHECKPOINTS: tuple[int, ...] = (30, 60, 90)
+
+
+def actions(
+    profile: pd.DataFrame,
+    contacts_view: pd.DataFrame,
+    summary: pd.DataFrame,
+    flags: pd.DataFrame,
+    whitespace: pd.DataFrame,
+    trend: pd.DataFrame,
+    objectives: pd.DataFrame,
+    start: pd.Timestamp,
+    max_actions: int = 12,
+    max_whitespace: int = 3,
+    decline_share: float = 0.2,
+    decline_min: float = 0.0,
+) -> pd.DataFrame:
+    """The 90-day action plan of every account, highest priority first.
+
+    Parameters
+    ----------
+    profile : DataFrame
+        Plan profiles (``account_id``, ``account_manager``).
+    contacts_view, summary, flags : DataFrame
+        From :mod:`kamlib.planning.relationship`.
+    whitespace : DataFrame
+        From :func:`kamlib.planning.whitespace.whitespace`.
+    trend : DataFrame
+        From :func:`kamlib.planning.profile.category_trend`.
+    objectives : DataFrame
+        From :func:`kamlib.planning.objectives.objectives` (actions point at its ids).
+    start : Timestamp
+        Plan start date.
+    max_actions : int
+        At most this many actions per account (by priority, then due date): a plan with 30
+        actions is a plan nobody follows.
+    max_whitespace : int
+        Whitespace categories turned into actions per account.
+    decline_share : float
+        A category whose 12-month revenue fell by at least this share is *declining*.
+    decline_min : float
+        ... and by at least this amount of money (ignore small change).
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`ACTION_COLUMNS`. ``checkpoint`` is the first 30-day review (day 30,
+        60 or 90) on or after the due date, where the action is checked.
+    """
+    obj_ids = set(objectives["objective_id"]) if len(objectives) else set()
+    am = dict(zip(profile["account_id"], profile["account_manager"]))
+    by_acc_c = by_account(contacts_view) if len(contacts_view) else {}
+    by_acc_f: dict[str, dict[str, str]] = {}
+    for aid_, flag, ids in zip(flags["account_id"], flags["flag"], flags["contact_ids"]):
+        by_acc_f.setdefault(aid_, {})[flag] = ids
+    by_acc_w = _records(whitespace[whitespace["potential"] > 0]) if len(whitespace) else {}
+    if len(trend):
+        t = trend[(trend["revenue_1"] > 0) & (trend["change"] <= -decline_share * trend["revenue_1"])
+                  & (-trend["change"] >= decline_min)].sort_values("change")
+        by_acc_t = _records(t)
+    else:
+        by_acc_t = {}
+    roles_unknown = dict(zip(summary["account_id"], summary["roles_unknown"])) if len(summary) else {}
+    rows = []
+    for aid in profile["account_id"]:
+        owner_am = am.get(aid)
+        owner_am = owner_am if isinstance(owner_am, str) and owner_am.strip() else "unassigned"
+        objs = {k: f"{aid}-{s}" for k, s in (("revenue", "REV"), ("margin", "MAR"),
+                                              ("whitespace", "WS"), ("relationship", "REL"))}
+        acc: list[dict] = []
+
+        def add(gap, text, owner=None, contact_id="", category="", value=np.nan, days=None):
+            d, prio, kind = ACTION_RULES[gap]
+            oid = objs[kind]
+            if oid not in obj_ids:
+                # e.g. every role is covered so there is no relationship objective: the action
+                # still protects revenue.
+                oid = objs["revenue"]
+            acc.append(dict(account_id=aid, objective_id=oid, gap=gap, action=text,
+                            owner=owner or owner_am, days=days if days is not None else d,
+                            priority=prio, contact_id=contact_id, category=category, value=value))
+
+        c = by_acc_c.get(aid, [])
+        fset = by_acc_f.get(aid, {})
+        names = {x["contact_id"]: x["contact_name"] for x in c}
+        owners = {x["contact_id"]: x["owner"] for x in c}
+        if "no_contacts" in fset:
+            add("no_contacts", "Map the buying centre: name the people in all six DMU roles "
+                "(initiator, user, influencer, decider, buyer, gatekeeper) and record them in the CRM")
+        if "decider_hostile" in fset:
+            for cid in filter(None, fset["decider_hostile"].split(";")):
+                add("decider_hostile", f"Executive-sponsor meeting with {names.get(cid, cid)} (decider, "
+                    f"hostile): hear the objections and agree what would change them",
+                    contact_id=cid)
+        if "no_decider" in fset:
+            cids = [x for x in fset["no_decider"].split(";") if x]
+            if cids:
+                add("no_decider", f"Deepen the relationship with the decider {names.get(cids[0], cids[0])}: "
+                    "a one-to-one meeting on their goals for next year",
+                    owner=owners.get(cids[0]) or None, contact_id=cids[0])
+            else:
+                add("no_decider", "Find out who decides: ask the buyer and our champion who signs off, "
+                    "and get an introduction")
+        if "single_point_of_contact" in fset:
+            have = {x["function"] for x in c}
+            target = next((f for f in ("operations", "finance", "engineering", "logistics", "management")
+                           if f not in have), "another function")
+            add("single_point_of_contact", f"Open a second thread: introduce our {target} counterpart "
+                f"to theirs so the relationship no longer hangs on one person")
+        stale = sorted((x for x in c if x["stale"]),
+                       key=lambda x: ("decider" not in x["_roles"], -(x["power"] if x["power"] == x["power"] else 0)))
+        # a contact who already has an action (e.g. the hostile decider's sponsor meeting)
+        # is re-engaged by it: don't send two people to the same door
+        targeted = {a["contact_id"] for a in acc if a["contact_id"]}
+        stale = [x for x in stale if x["contact_id"] not in targeted]
+        for x in stale[:3]:
+            gap = "stale_decider" if "decider" in x["_roles"] else "stale_contact"
+            d = x["days_since_contact"]
+            when = "never" if d != d else f"{d:.0f} days ago"
+            add(gap, f"Re-engage {x['contact_name']} ({x['dmu_roles'].replace(';', ', ') or x['function']}; "
+                f"last contact {when})", owner=x["owner"] or None, contact_id=x["contact_id"])
+        if "hostile_influence" in fset:
+            for cid in filter(None, fset["hostile_influence"].split(";")):
+                add("hostile_influence", f"Address the objections of {names.get(cid, cid)} (powerful, "
+                    "negative): find the cause and a person they trust", contact_id=cid)
+        if "no_champion" in fset and c:
+            rated = [x for x in c if x["attitude"] == x["attitude"]] or c
+            best = max(rated, key=lambda x: x["attitude"] if x["attitude"] == x["attitude"] else -99)
+            add("no_champion", f"Develop a champion: agree a joint success plan with {best['contact_name']} "
+                f"(most positive contact)", owner=best["owner"] or None, contact_id=best["contact_id"])
+        if c and aid in roles_unknown:
+            missing_roles = [r for r in roles_unknown[aid].split(";") if r and r != "decider"]
+            for role in missing_roles[:2]:
+                add("uncovered_role", f"Identify and meet the {role} (no contact in this DMU role yet)")
+        for r in by_acc_t.get(aid, [])[:2]:
+            add("declining_category", f"Find out why {r['category']} fell {-r['change_pct']:.0%} "
+                f"({money(r['revenue_1'])} -> {money(r['revenue_0'])}): price, competitor or changed need?",
+                category=r["category"], value=float(r["change"]))
+        for i, r in enumerate(by_acc_w.get(aid, [])[:max_whitespace]):
+            add("whitespace", f"Propose {r['category']} ({r['status']}; look-alikes: {r['peer_adoption']:.0%} "
+                f"buy it; potential {money(r['potential'])} a year)",
+                category=r["category"], value=float(r["potential"]), days=45 + 15 * i)
+        if "missing_contact_data" in fset:
+            add("missing_contact_data", "Complete the contact records (power, attitude, strength, last "
+                "contact, DMU roles) so the next review measures the relationship")
+        add("business_review", "Quarterly business review with the customer: review this plan against its "
+            "day-90 goals and agree the next 90 days")
+        acc.sort(key=lambda a: (_PRIO[a["priority"]], a["days"]))
+        keep = acc[: max_actions - 1] + [a for a in acc if a["gap"] == "business_review"]
+        keep = list({id(a): a for a in keep}.values())
+        keep.sort(key=lambda a: (a["days"], _PRIO[a["priority"]]))
+        for i, a in enumerate(keep, 1):
+            a["action_id"] = f"{aid}-A{i:02d}"
+            due = workday(start + pd.Timedelta(days=int(a.pop("days"))))
+            a["due_date"] = due
+            cp = next((d for d in CHECKPOINTS if start + pd.Timedelta(days=d) >= due), CHECKPOINTS[-1])
+            a["checkpoint"] = f"day {cp}"
+            a["checkpoint_date"] = start + pd.Timedelta(days=cp)
+            a["status"] = "open"
+            rows.append(a)
+    out = pd.DataFrame(rows, columns=ACTION_COLUMNS)
+    out["value"] = out["value"].astype(float)
+    return out
+
+
+CADENCE_TIER_DAYS: dict[str, int] = {"key": 30, "key-development": 45, "managed": 90, "long-tail": 180}
+"""Default days between meetings with a contact, by account tier."""
+
+CADENCE_ROLE_FACTOR: dict[str, float] = {
+    "decider": 1.0, "buyer": 0.5, "influencer": 1.0, "user": 1.5, "initiator": 1.5, "gatekeeper": 2.0,
+}
+"""Multiplier on the tier interval by DMU role (a contact with several roles gets the smallest);
+contacts without a role get 2."""
+
+CADENCE_COLUMNS: list[str] = [
+    "account_id", "contact_id", "contact_name", "dmu_roles", "owner", "tier", "interval_days",
+    "first_meeting", "meetings_in_horizon",
+]
+
+
+def cadence(
+    contacts_view: pd.DataFrame,
+    profile: pd.DataFrame,
+    start: pd.Timestamp,
+    tier_days: dict[str, int] | None = None,
+    role_factor: dict[str, float] | None = None,
+    horizon_days: int = 90,
+) -> pd.DataFrame:
+    """How often to meet each contact of the key accounts, and when next.
+
+    interval = tier_days[tier] x min(role_factor over the contact's roles), rounded to whole
+    weeks (at least one). The first meeting is due ``interval`` days after the last contact,
+    or in the first week of the plan when that is already past (or unknown).
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`CADENCE_COLUMNS`.
+    """
+    td = {**CADENCE_TIER_DAYS, **(tier_days or {})}
+    rf = {**CADENCE_ROLE_FACTOR, **(role_factor or {})}
+    if len(contacts_view) == 0:
+        return pd.DataFrame(columns=CADENCE_COLUMNS)
+    tier = dict(zip(profile["account_id"], profile["tier"]))
+    am = dict(zip(profile["account_id"], profile["account_manager"]))
+    c = contacts_view[contacts_view["account_id"].isin(set(profile["account_id"]))].copy()
+    c["tier"] = c["account_id"].map(tier).fillna("key")
+    base = c["tier"].map(lambda t: td.get(t, td["key"])).astype(float)
+    fac = c["dmu_roles"].map(lambda r: min((rf.get(x, 2.0) for x in r.split(";") if x), default=2.0))
+    c["interval_days"] = np.maximum(7, (base * fac / 7).round() * 7).astype(int)
+    nxt = c["last_contact"] + pd.to_timedelta(c["interval_days"], unit="D")
+    earliest = start + pd.Timedelta(days=7)
+    first = nxt.where(nxt.notna() & (nxt > earliest), earliest)
+    c["first_meeting"] = pd.to_datetime(first).map(workday)
+    end = start + pd.Timedelta(days=horizon_days)
+    span = (end - c["first_meeting"]).dt.days
+    c["meetings_in_horizon"] = np.where(span >= 0, span // c["interval_days"] + 1, 0).astype(int)
+    c["owner"] = [o if o else (am.get(a) if isinstance(am.get(a), str) else "unassigned")
+                  for o, a in zip(c["owner"], c["account_id"])]
+    return c[CADENCE_COLUMNS].reset_index(drop=True)
+
+
+# --- iCalendar (RFC 5545) ---------------------------------------------------------------
+# Written by hand: the subset we need (all-day VEVENTs, RRULE, escaping, line folding) is
+# small, and a dependency would not make it shorter.
+
+def _ics_escape(s: str) -> str:
+    return (str(s).replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+            .replace("\r\n", "\\n").replace("\n", "\\n"))
+
+
+def _fold(line: str) -> str:
+    """Fold a content line at 75 octets (RFC 5545 section 3.1), never inside a UTF-8 character."""
+    raw = line.encode("utf-8")
+    if len(raw) <= 75:
+        return line
+    parts, cur, limit = [], b"", 75
+    for ch in line:
+        b = ch.encode("utf-8")
+        if len(cur) + len(b) > limit:
+            parts.append(cur.decode("utf-8"))
+            cur, limit = b"", 74  # continuation lines start with a space
+        cur += b
+    parts.append(cur.decode("utf-8"))
+    return "\r\n ".join(parts)
+
+
+def _date(ts: pd.Timestamp) -> str:
+    return pd.Timestamp(ts).strftime("%Y%m%d")
+
+
+def to_ics(
+    actions: pd.DataFrame | None,
+    cadence: pd.DataFrame | None,
+    stamp: pd.Timestamp,
+    calendar_name: str = "Key account plan",
+    horizon_days: int = 90,
+    account_names: dict[str, str] | None = None,
+) -> str:
+    """An iCalendar file with one all-day event per action (on its due date) and one recurring
+    event per contact (the cadence, repeated within the horizon).
+
+    Parameters
+    ----------
+    actions, cadence : DataFrame or None
+        From :func:`actions` and :func:`cadence` (either may be None or empty).
+    stamp : Timestamp
+        DTSTAMP of every event: the plan start, so the same plan gives the same file.
+    calendar_name : str
+        X-WR-CALNAME shown by calendar apps.
+    horizon_days : int
+        Meetings recur until this many days after ``stamp``.
+    account_names : dict, optional
+        account_id -> name, used in event titles.
+
+    Returns
+    -------
+    str
+        The file's text, CRLF line endings. UIDs are stable (``<id>@kam-workbook``) so
+        re-importing an updated plan updates events instead of duplicating them.
+    """
+    names = account_names or {}
+    st = pd.Timestamp(stamp).strftime("%Y%m%dT000000Z")
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//kam-workbook//account plans//EN",
+             "CALSCALE:GREGORIAN", "METHOD:PUBLISH", f"X-WR-CALNAME:{_ics_escape(calendar_name)}"]
+    if actions is not None:
+        for a in records(actions):
+            nm = names.get(a["account_id"], a["account_id"])
+            lines += [
+                "BEGIN:VEVENT", f"UID:{a['action_id']}@kam-workbook", f"DTSTAMP:{st}",
+                f"DTSTART;VALUE=DATE:{_date(a['due_date'])}",
+                f"DTEND;VALUE=DATE:{_date(a['due_date'] + pd.Timedelta(days=1))}",
+                "SUMMARY:" + _ics_escape(f"[{nm}] {a['action']}"),
+                "DESCRIPTION:" + _ics_escape(
+                    f"Owner: {a['owner']}. Objective: {a['objective_id']}. "
+                    f"Checkpoint: {a['checkpoint']}. Priority: {a['priority']}."),
+                f"CATEGORIES:{_ics_escape(a['priority'])}",
+                "TRANSP:TRANSPARENT", "END:VEVENT",
+            ]
+    if cadence is not None:
+        end = pd.Timestamp(stamp) + pd.Timedelta(days=horizon_days)
+        for c in records(cadence):
+            if c["meetings_in_horizon"] <= 0:
+                continue
+            nm = names.get(c["account_id"], c["account_id"])
+            roles = c["dmu_roles"].replace(";", ", ") or "no DMU role"
+            lines += [
+                "BEGIN:VEVENT", f"UID:cadence-{c['account_id']}-{c['contact_id']}@kam-workbook",
+                f"DTSTAMP:{st}", f"DTSTART;VALUE=DATE:{_date(c['first_meeting'])}",
+                f"DTEND;VALUE=DATE:{_date(c['first_meeting'] + pd.Timedelta(days=1))}",
+                f"RRULE:FREQ=DAILY;INTERVAL={int(c['interval_days'])};UNTIL={_date(end)}",
+                f"SUMMARY:{_ics_escape(f'[{nm}] Meet ' + str(c['contact_name']) + f' ({roles})')}",
+                "DESCRIPTION:" + _ics_escape(
+                    f"Contact cadence: every {int(c['interval_days'])} days (tier {c['tier']}). Owner: {c['owner']}."),
+                "TRANSP:TRANSPARENT", "END:VEVENT",
+            ]
+    lines.append("END:VCALENDAR")
+    return "\r\n".join(_fold(x) for x in lines) + "\r\n"

@@ -1,0 +1,131 @@
+"""The plan workbook: objectives and actions in Excel, for the consultant to edit.
+
+The workbook is the plan's working copy. Account managers tick off actions (status drop-down:
+open / done / dropped), move dates and add rows during the quarter; at the next rerun the edited
+file is the baseline (``kam run --baseline RUN`` picks up ``RUN/plan_workbook.xlsx``) and
+:func:`kamlib.planning.review.read_plan_workbook` reads it back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+
+from kamlib.planning.review import (
+    ACTION_COLUMNS,
+    ACTION_STATUSES,
+    OBJECTIVE_COLUMNS,
+    SHEET_ABOUT,
+    SHEET_ACTIONS,
+    SHEET_OBJECTIVES,
+)
+
+_HEADER_FILL = "1F3A5F"
+_EDIT_FILL = "FFF7DB"  # columns meant to be edited are tinted
+_EDITABLE = {"status", "owner", "due_date", "checkpoint_date", "target", "action",
+             "notes"}
+_DATE_COLUMNS = {"due_date", "checkpoint_date"}
+
+
+def _ordered(df: pd.DataFrame, first: tuple[str, ...]) -> pd.DataFrame:
+    cols = [c for c in first if c in df.columns] + [c for c in df.columns if c not in first]
+    out = df[cols].copy()
+    for c in out.columns:  # Excel has no timezone-aware or nanosecond types: plain datetimes
+        if isinstance(out[c].dtype, pd.DatetimeTZDtype):
+            out[c] = out[c].dt.tz_localize(None)
+    return out
+
+
+def _format_sheet(book, ws, df: pd.DataFrame) -> None:
+    """Header style, widths, formats and the status drop-down (xlsxwriter: column-wide
+    formats, so formatting costs the same for ten rows or ten thousand)."""
+    header = book.add_format({"bold": True, "font_color": "#FFFFFF", "bg_color": _HEADER_FILL,
+                              "valign": "vcenter", "text_wrap": True, "border": 0})
+    n = len(df)
+    for j, col in enumerate(df.columns):
+        ws.write(0, j, str(col), header)
+        shown = [len(str(v)) for v in df[col].head(500) if v is not None and not pd.isna(v)]
+        longest = max([len(str(col)), *shown])
+        wide = col in ("action", "description", "rationale", "notes")
+        width = 12 if col in _DATE_COLUMNS else min(max(10, longest + 2), 60 if wide else 28)
+        props: dict[str, object] = {"valign": "top"}
+        if col in _DATE_COLUMNS:
+            props["num_format"] = "yyyy-mm-dd"
+        elif pd.api.types.is_float_dtype(df[col]):
+            props["num_format"] = "#,##0"
+        if col in _EDITABLE:
+            props["bg_color"] = _EDIT_FILL
+        if wide:
+            props["text_wrap"] = True
+        ws.set_column(j, j, width, book.add_format(props))
+    ws.set_row(0, 30)
+    ws.freeze_panes(1, 0)
+    if n:
+        ws.autofilter(0, 0, n, len(df.columns) - 1)
+    if "status" in df.columns:
+        j = list(df.columns).index("status")
+        # Extend beyond the rows written so that actions added by hand get the list too.
+        ws.data_validation(1, j, n + 500, j, {
+            "validate": "list", "source": list(ACTION_STATUSES), "error_title": "Status",
+            "error_message": "Pick open, done or dropped."})
+
+
+def write_plan_workbook(path: str | Path, objectives: pd.DataFrame | None,
+                        actions: pd.DataFrame | None,
+                        about: Mapping[str, object] | None = None) -> Path:
+    """Write the objectives and actions to an Excel workbook formatted for editing.
+
+    Parameters
+    ----------
+    path : str or Path
+        Where to write (``step.path("plan_workbook.xlsx")``).
+    objectives, actions : DataFrame
+        The plan's ``plan_objectives`` and ``plan_actions`` tables; known columns first,
+        others (account name, notes ...) follow. None (the plans step did not run) writes the
+        headers only and says so in the ``About`` sheet.
+    about : mapping, optional
+        Facts written to the ``About`` sheet and read back with the workbook; ``as_of`` (the
+        data date, i.e. the plan date) is what the next review needs.
+
+    Returns
+    -------
+    Path
+        The file written.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    missing = []
+    if objectives is None:
+        objectives = pd.DataFrame(columns=list(OBJECTIVE_COLUMNS))
+        missing.append("plan_objectives")
+    if actions is None:
+        actions = pd.DataFrame(columns=list(ACTION_COLUMNS))
+        missing.append("plan_actions")
+    if missing:
+        about = {**(about or {}), "missing": f"{', '.join(missing)} not in this run: run step "
+                 "40_account_plans to fill the sheets (the headers are ready for typing in a "
+                 "plan by hand)."}
+    obj = _ordered(objectives, OBJECTIVE_COLUMNS)
+    act = _ordered(actions, ACTION_COLUMNS)
+    info = {"what": "Key account plan: objectives and actions",
+            "how to use": "Edit the tinted columns (status, owner, dates); add rows for new "
+            "actions; keep the headers and sheet names. Feed the file back with "
+            "kam run --baseline <this run folder or this file>.",
+            **{str(k): "" if v is None else str(v) for k, v in (about or {}).items()}}
+    about_df = pd.DataFrame({"key": list(info), "value": list(info.values())})
+    with pd.ExcelWriter(path, engine="xlsxwriter",
+                        datetime_format="yyyy-mm-dd", date_format="yyyy-mm-dd") as xl:
+        about_df.to_excel(xl, sheet_name=SHEET_ABOUT, index=False)
+        obj.to_excel(xl, sheet_name=SHEET_OBJECTIVES, index=False)
+        act.to_excel(xl, sheet_name=SHEET_ACTIONS, index=False)
+        book = xl.book
+        _format_sheet(book, xl.sheets[SHEET_OBJECTIVES], obj)
+        _format_sheet(book, xl.sheets[SHEET_ACTIONS], act)
+        about = xl.sheets[SHEET_ABOUT]
+        about.set_column(0, 0, 16)
+        about.set_column(1, 1, 100, book.add_format({"text_wrap": True, "valign": "top"}))
+        # Open on the actions: that is the sheet people update.
+        xl.sheets[SHEET_ACTIONS].activate()
+    return path

@@ -1,0 +1,206 @@
+"""What to do with each segment, and how the portfolio is balanced.
+
+The portfolio rule: maximise Stars, minimise Laggards, and give the long tail (the many small,
+non-key accounts) a serving model that costs less than a key-account team.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from kamlib.segmentation.rules import SEGMENT_LABELS, SEGMENTS
+
+NOT_SEGMENTED = "Not segmented"
+
+SEGMENT_STRATEGIES: dict[str, str] = {
+    "Star": "Invest for growth",
+    "Developing": "Invest selectively",
+    "Core": "Maintain and defend",
+    "Laggard": "Manage for cash",
+}
+"""Headline strategy per segment."""
+
+SEGMENT_ACTIONS: dict[str, str] = {
+    "Star": "Put the best people and a joint plan on them; widen contacts across functions; "
+    "protect the position before competitors notice the growth.",
+    "Developing": "Back the growers with a realistic share-of-wallet goal; invest where the "
+    "potential is proven, and review every half-year whether they earn a key-account team.",
+    "Core": "Keep service levels and price discipline; look for the next product or site to "
+    "restart growth; watch for slow erosion.",
+    "Laggard": "Serve at lower cost (inside sales, e-commerce, distributors); stop discounts "
+    "that buy nothing; find out why the account shrinks before giving up on it.",
+}
+"""What the strategy means in practice, one sentence or two per segment."""
+
+SERVING_MODELS: dict[str, str] = {
+    "Star": "dedicated account manager",
+    "Developing": "field sales with a development plan",
+    "Core": "account manager, efficient service",
+    "Laggard": "inside sales / e-commerce",
+}
+"""Serving model for non-key accounts by segment (key accounts keep their key-account team)."""
+
+KEY_SERVING_MODEL = "key-account team"
+
+
+def _is_key(df: pd.DataFrame) -> pd.Series:
+    if "is_key" not in df:
+        return pd.Series(False, index=df.index)
+    return df["is_key"].astype(object).where(df["is_key"].notna(), False).astype(bool)
+
+
+def assign_strategy(segments: pd.DataFrame) -> pd.DataFrame:
+    """Add ``strategy``, ``actions`` and ``segment_serving_model`` to a segments table.
+
+    Key accounts (``is_key``) keep the key-account team whatever their segment; a key account
+    that is a Laggard is flagged in ``strategy`` for a review of its key status.
+
+    Parameters
+    ----------
+    segments : DataFrame
+        At least ``segment`` and ``is_key``.
+
+    Returns
+    -------
+    DataFrame
+        A copy with the three columns added.
+    """
+    out = segments.copy()
+    seg = out["segment"]
+    is_key = _is_key(out)
+    out["strategy"] = seg.map(SEGMENT_STRATEGIES).fillna("No purchases: reactivate or drop")
+    out.loc[is_key & (seg == "Laggard"), "strategy"] = "Manage for cash; review key status"
+    out["actions"] = seg.map(SEGMENT_ACTIONS).fillna(
+        "No purchases in the windows compared: decide whether to win the account back or drop it."
+    )
+    out["segment_serving_model"] = np.where(
+        is_key, KEY_SERVING_MODEL, seg.map(SERVING_MODELS).fillna("no active serving"))
+    return out
+
+
+def segment_summary(segments: pd.DataFrame) -> pd.DataFrame:
+    """Portfolio KPIs per segment.
+
+    Parameters
+    ----------
+    segments : DataFrame
+        The ``segments`` table: segment, revenue, margin, potential, growth, value, is_key.
+
+    Returns
+    -------
+    DataFrame
+        One row per segment (Star, Developing, Core, Laggard, then Not segmented when some
+        accounts had no history, then Total): n_accounts, share_accounts, revenue,
+        share_revenue, margin, share_margin, potential, n_key, share_key (of all key accounts),
+        key_accounts (ids of up to 10, largest first), growth_median, value_median, strategy.
+    """
+    df = segments.copy()
+    df["segment"] = df["segment"].astype(object).where(df["segment"].notna(), NOT_SEGMENTED)
+    is_key = _is_key(df)
+    df["_key"] = is_key
+    order = list(SEGMENTS) + ([NOT_SEGMENTED] if (df["segment"] == NOT_SEGMENTED).any() else [])
+    g = df.groupby("segment", sort=False)
+    out = pd.DataFrame({
+        "n_accounts": g.size(),
+        "revenue": g["revenue"].sum(),
+        "margin": g["margin"].sum(),
+        "potential": g["potential"].sum(min_count=1),
+        "n_key": g["_key"].sum(),
+        "value_median": g["value"].median(),
+        "growth_median": g["growth"].median(),
+    }).reindex(order)
+    out[["n_accounts", "n_key"]] = out[["n_accounts", "n_key"]].fillna(0).astype(int)
+    out[["revenue", "margin"]] = out[["revenue", "margin"]].fillna(0.0)
+
+    def share(col: str) -> pd.Series:
+        tot = out[col].sum()
+        return out[col] / tot if tot else out[col] * np.nan
+
+    out["share_accounts"] = share("n_accounts")
+    out["share_revenue"] = share("revenue")
+    out["share_margin"] = share("margin")
+    out["share_key"] = share("n_key")
+    keys = (
+        df[df["_key"]].sort_values("revenue", ascending=False)
+        .groupby("segment")["account_id"].agg(lambda s: ", ".join(s.astype(str).head(10)))
+    )
+    out["key_accounts"] = keys.reindex(out.index).fillna("")
+    out["strategy"] = [SEGMENT_STRATEGIES.get(s, "Reactivate or drop") for s in out.index]
+    out.index.name = "segment"
+    out = out.reset_index()
+    out.insert(1, "label", out["segment"].map(SEGMENT_LABELS).fillna(out["segment"]))
+    total = {
+        "segment": "Total", "label": "Total", "n_accounts": int(out["n_accounts"].sum()),
+        "revenue": out["revenue"].sum(), "margin": out["margin"].sum(),
+        "potential": out["potential"].sum(min_count=1), "n_key": int(out["n_key"].sum()),
+        "value_median": df["value"].median(), "growth_median": df["growth"].median(),
+        "share_accounts": 1.0, "share_revenue": 1.0 if out["revenue"].sum() else np.nan,
+        "share_margin": 1.0 if out["margin"].sum() else np.nan,
+        "share_key": 1.0 if out["n_key"].sum() else np.nan, "key_accounts": "", "strategy": "",
+    }
+    out = pd.concat([out, pd.DataFrame([total])], ignore_index=True)
+    cols = ["segment", "label", "n_accounts", "share_accounts", "revenue", "share_revenue",
+            "margin", "share_margin", "potential", "n_key", "share_key", "key_accounts",
+            "value_median", "growth_median", "strategy"]
+    return out[cols]
+
+
+def portfolio_kpis(summary: pd.DataFrame) -> dict[str, float]:
+    """Headline numbers of the portfolio rule (maximise Stars, minimise Laggards).
+
+    Returns a dict: star_share_revenue, star_share_accounts, laggard_share_revenue,
+    laggard_share_accounts, key_in_stars (share of key accounts that are Stars),
+    key_in_laggards.
+    """
+    s = summary.set_index("segment")
+
+    def get(seg: str, col: str) -> float:
+        return float(s.at[seg, col]) if seg in s.index and pd.notna(s.at[seg, col]) else 0.0
+
+    return {
+        "star_share_revenue": get("Star", "share_revenue"),
+        "star_share_accounts": get("Star", "share_accounts"),
+        "laggard_share_revenue": get("Laggard", "share_revenue"),
+        "laggard_share_accounts": get("Laggard", "share_accounts"),
+        "key_in_stars": get("Star", "share_key"),
+        "key_in_laggards": get("Laggard", "share_key"),
+    }
+
+
+def strategy_table() -> pd.DataFrame:
+    """Segment, what defines it, strategy, what it means in practice, serving model (non-key)."""
+    defin = {"Star": "high value, high growth", "Developing": "low value, high growth",
+             "Core": "high value, low growth", "Laggard": "low value, low growth"}
+    return pd.DataFrame({
+        "segment": [SEGMENT_LABELS[s] for s in SEGMENTS],
+        "position": [defin[s] for s in SEGMENTS],
+        "strategy": [SEGMENT_STRATEGIES[s] for s in SEGMENTS],
+        "in practice": [SEGMENT_ACTIONS[s] for s in SEGMENTS],
+        "serving model (non-key accounts)": [SERVING_MODELS[s] for s in SEGMENTS],
+    })
+
+
+def portfolio_headline(summary: pd.DataFrame, value_label: str = "revenue") -> str:
+    """Two sentences on the balance of the portfolio, from a segment summary (Markdown)."""
+    s = summary.set_index("segment")
+
+    def row(seg: str) -> pd.Series | None:
+        return s.loc[seg] if seg in s.index else None
+
+    parts = []
+    for seg in SEGMENTS:
+        r = row(seg)
+        if r is None or not r["n_accounts"]:
+            parts.append(f"no {SEGMENT_LABELS[seg]}")
+            continue
+        parts.append(f"**{SEGMENT_LABELS[seg]}**: {int(r['n_accounts'])} accounts "
+                     f"({r['share_accounts']:.0%}) with {r['share_revenue']:.0%} of revenue "
+                     f"and {r['share_margin']:.0%} of margin")
+    text = "; ".join(parts) + "."
+    n_key = int(s.loc["Total", "n_key"]) if "Total" in s.index else 0
+    if n_key:
+        spread = ", ".join(f"{int(s.loc[seg, 'n_key'])} {SEGMENT_LABELS[seg]}"
+                           for seg in SEGMENTS if seg in s.index and s.loc[seg, "n_key"])
+        text += f" The {n_key} key accounts split into {spread}."
+    return text

@@ -1,0 +1,95 @@
+"""The 90-day action plan, the contact cadence and the iCalendar export."""
+
+import pandas as pd
+import pytest
+
+from kamlib.planning.actions import cadence, to_ics
+from kamlib.planning.blueprint import Blueprint
+
+
+def acts(fitted, aid):
+    a = fitted.actions_
+    return a[a.account_id == aid]
+
+
+def test_every_action_is_owned_dated_and_serves_an_objective(fitted):
+    a = fitted.actions_
+    start = fitted.start_
+    assert a["owner"].str.len().gt(0).all()
+    assert ((a["due_date"] - start).dt.days.between(1, 92)).all()
+    assert set(a["objective_id"]) <= set(fitted.objectives_["objective_id"])
+    assert a["due_date"].dt.day_of_week.lt(5).all()  # no weekend due dates
+    assert a["action_id"].is_unique
+    # the checkpoint is the first 30-day review on or after the due date
+    assert (a["checkpoint_date"] >= a["due_date"]).all()
+    assert ((a["checkpoint_date"] - a["due_date"]).dt.days < 33).all()
+
+
+def test_actions_answer_the_known_gaps(fitted):
+    assert set(acts(fitted, "F01")["gap"]) == {"business_review"}
+    f02 = acts(fitted, "F02")
+    assert {"no_decider", "single_point_of_contact", "no_champion", "whitespace", "uncovered_role"} <= set(f02["gap"])
+    assert f02.loc[f02.gap == "whitespace", "category"].tolist() == ["C"]
+    f03 = acts(fitted, "F03")
+    assert f03.loc[f03.gap == "declining_category", "category"].tolist() == ["B"]
+    first = f03.sort_values("due_date").iloc[0]
+    assert first["contact_id"] == "c6" and first["checkpoint"] == "day 30"  # the hostile, stale decider first
+    assert acts(fitted, "F04")["gap"].tolist() == ["no_contacts", "business_review"]
+    # Harry is stale and hostile: one sponsor meeting, not a second "re-engage" visit
+    assert (f03["contact_id"] == "c6").sum() == 1
+    assert f03.loc[f03.contact_id == "c6", "gap"].item() == "decider_hostile"
+
+
+def test_missing_account_manager_means_unassigned_owner(fitted):
+    assert set(acts(fitted, "F04")["owner"]) == {"unassigned"}
+
+
+def test_max_actions_keeps_the_business_review(world):
+    features, cy, contacts, keys, segments = world
+    b = Blueprint(max_actions=3).fit(features, cy, contacts, key_accounts=keys, segments=segments)
+    assert b.actions_.groupby("account_id").size().max() <= 3
+    assert (b.actions_.groupby("account_id")["gap"].agg(lambda g: "business_review" in set(g))).all()
+    f02 = b.actions_[b.actions_.account_id == "F02"]
+    assert set(f02["priority"]) - {"medium"} == {"high"}  # the highest priorities were kept
+
+
+def test_cadence_by_tier_and_role(fitted):
+    c = fitted.cadence_.set_index("contact_id")
+    assert c.loc["c5", "interval_days"] == 14  # key tier 30 days x buyer 0.5 -> 2 weeks
+    assert c.loc["c6", "interval_days"] == 28  # decider x 1 -> 4 weeks
+    # Harry (last contact 200 days ago) is overdue: first meeting in the plan's first week
+    assert (c.loc["c6", "first_meeting"] - fitted.start_).days <= 9
+    c2 = cadence(fitted.contacts_, fitted.profile_.assign(tier="managed"), fitted.start_)
+    assert c2.set_index("contact_id").loc["c5", "interval_days"] == 42  # 90 x 0.5 rounded to weeks
+
+
+def unfold(text):
+    return text.replace("\r\n ", "")
+
+
+def test_ics_is_valid_rfc5545(fitted):
+    ics = fitted.ics("F03")
+    assert ics.endswith("\r\n") and "\n" not in ics.replace("\r\n", "")
+    lines = ics.split("\r\n")[:-1]
+    assert all(len(line.encode("utf-8")) <= 75 for line in lines)
+    assert lines[0] == "BEGIN:VCALENDAR" and lines[-1] == "END:VCALENDAR"
+    body = unfold(ics).split("\r\n")
+    assert body.count("BEGIN:VEVENT") == body.count("END:VEVENT") == len(acts(fitted, "F03")) + 3
+    assert ("SUMMARY:[Food 3] Executive-sponsor meeting with Harry Hostile (decider\\, hostile): "
+            "hear the objections and agree what would change them") in body
+    assert any(x.startswith("RRULE:FREQ=DAILY;INTERVAL=14;UNTIL=") for x in body)
+    uids = [x for x in body if x.startswith("UID:")]
+    assert len(uids) == len(set(uids))
+
+
+def test_ics_is_reproducible_and_escapes_text(fitted):
+    assert fitted.ics("F03") == fitted.ics("F03")
+    a = fitted.actions_.head(1).assign(action="Call; then write, \\ and\nfollow up ü" * 3)
+    ics = unfold(to_ics(a, None, fitted.start_))
+    assert "Call\\; then write\\, \\\\ and\\nfollow up ü" in ics
+
+
+def test_combined_cadence_calendar(fitted):
+    ics = unfold(fitted.ics(cadence_only=True))
+    assert ics.count("BEGIN:VEVENT") == len(fitted.cadence_)
+    assert "X-WR-CALNAME:Key account contact cadence" in ics

@@ -1,0 +1,179 @@
+"""The assembled plans: missing data, fallbacks, reproducibility, pages and publishing."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kamlib.errors import InputError, ParameterError
+from kamlib.planning.blueprint import Blueprint
+from kamlib.planning.relationship import RelationshipRules
+from kamlib.report.account_page import account_page, publish
+
+
+def test_tables_have_the_documented_columns(fitted):
+    t = fitted.tables()
+    assert {"account_id", "objective_id", "milestone", "due_date", "target", "owner", "status"} <= set(t["plan_objectives"])
+    assert {"account_id", "action_id", "objective_id", "owner", "due_date", "checkpoint", "status"} <= set(t["plan_actions"])
+    assert {"account_id", "score", "band"} <= set(t["plan_health"])
+    assert t["plan_profile"]["account_id"].tolist() == ["F01", "F02", "F03", "F04", "M01"]
+    for name, df in t.items():
+        assert "account_id" in df.columns, name
+
+
+def test_same_inputs_same_plans(world):
+    features, cy, contacts, keys, segments = world
+    a = Blueprint().fit(features, cy, contacts, key_accounts=keys, segments=segments).tables()
+    b = Blueprint().fit(features.sample(frac=1, random_state=3), cy.sample(frac=1, random_state=4),
+                        contacts.sample(frac=1, random_state=5), key_accounts=keys, segments=segments).tables()
+    for name in a:
+        pd.testing.assert_frame_equal(a[name].reset_index(drop=True), b[name].reset_index(drop=True), obj=name)
+
+
+def test_without_any_optional_table_plans_still_come_out(world):
+    features, cy, *_ = world
+    bp = Blueprint(top_n=4).fit(features, cy)
+    assert len(bp.profile_) == 4
+    assert "No key-account list" in bp.key_source_
+    assert bp.profile_["missing"].str.contains("contacts").all()
+    assert bp.profile_["missing"].str.contains("segment").all()
+    assert set(bp.red_flags_["flag"]) >= {"no_contacts"}
+    assert bp.health_["not_measured"].str.contains("coverage").all()
+    assert len(bp.cadence_) == 0
+    for aid in bp.profile_["account_id"]:
+        html = account_page(bp.account(aid))
+        assert "What this plan still needs" in html and "No contacts are recorded" in html
+        assert bp.ics(aid).startswith("BEGIN:VCALENDAR")
+
+
+def test_selection_scores_used_when_key_accounts_absent(world):
+    features, cy, contacts, *_ = world
+    sel = pd.DataFrame({"account_id": ["F02", "F01", "F05"], "is_key": [True, True, False],
+                        "rank": [2, 1, 3], "score": [1, 2, 0.5], "tier": ["key", "key", "managed"]})
+    bp = Blueprint().fit(features, cy, contacts, selection_scores=sel)
+    assert bp.profile_["account_id"].tolist() == ["F01", "F02"]
+
+
+def test_clv_feeds_profile_and_targets(world):
+    features, cy, contacts, keys, segments = world
+    clv = pd.DataFrame({"account_id": ["F01", "F02"], "clv": [500_000.0, 90_000.0], "clv_low": [400_000.0, 50_000.0],
+                        "clv_high": [600_000.0, 120_000.0], "investment_ceiling": [50_000.0, 9_000.0],
+                        "p_alive": [0.95, 0.2]})
+    bp = Blueprint().fit(features, cy, contacts, key_accounts=keys, segments=segments, clv=clv)
+    p = bp.profile_.set_index("account_id")
+    assert p.loc["F01", "investment_ceiling"] == 50_000 and "CLV" not in p.loc["F01", "missing"]
+    assert p.loc["F02", "objective_kind"] == "retain"
+    html = account_page(bp.account("F01"), currency="EUR")
+    assert "500,000 EUR" in html and "400,000 – 600,000" in html
+
+
+def test_bad_input_names_table_and_column(world):
+    features, cy, *_ = world
+    with pytest.raises(InputError, match="account_category_year.*category"):
+        Blueprint().fit(features, cy.drop(columns=["category"]))
+    with pytest.raises(InputError, match="plan_start"):
+        Blueprint(plan_start="next tuesday").fit(features, cy)
+    with pytest.raises(ParameterError, match="no plan"):
+        Blueprint().fit(features, cy).account("nope")
+
+
+def test_plan_start_moves_every_date(world):
+    features, cy, contacts, keys, segments = world
+    bp = Blueprint(plan_start="2027-01-04").fit(features, cy, contacts, key_accounts=keys)
+    assert bp.start_ == pd.Timestamp("2027-01-04")
+    assert (bp.actions_["due_date"] > bp.start_).all()
+
+
+def test_page_shows_the_plan_and_escapes_client_text(world):
+    features, cy, contacts, keys, segments = world
+    features = features.copy()
+    features.loc[features.account_id == "F03", "name"] = "Smith & <b>Sons</b>"
+    rules = RelationshipRules(five_p=("Rolle", "Macht", "Prioritaeten", "Wahrnehmung", "Naehe"))
+    bp = Blueprint(rules=rules).fit(features, cy, contacts, key_accounts=keys, segments=segments)
+    html = account_page(bp.account("F03"), currency="EUR", ics_href="F03.ics")
+    assert "Smith &amp; &lt;b&gt;Sons&lt;/b&gt;" in html and "<b>Sons</b>" not in html
+    for text in ("Decider hostile", "Harry Hostile", "Find out why B fell 50%", "Checkpoint day 30",
+                 "<th>Wahrnehmung</th>", "Core", "@media print", "<svg", 'href="F03.ics"'):
+        assert text in html, text
+    assert "<script" not in html
+
+
+def test_publish_writes_tables_pages_and_calendars(fitted, tmp_path):
+    class FakeStep:
+        run_dir = tmp_path
+        saved: dict = {}
+        pages: list = []
+
+        def save(self, name, df, description=""):
+            self.saved[name] = df
+
+        def path(self, rel):
+            p = tmp_path / rel
+            p.parent.mkdir(parents=True, exist_ok=True)
+            return p
+
+        def page(self, title, rel, html):
+            p = self.path(f"html/{rel}")
+            p.write_text(html)
+            self.pages.append(title)
+            return p
+
+    step = FakeStep()
+    idx = publish(fitted, step, currency="EUR")
+    assert set(step.saved) >= {"plan_profile", "plan_relationship", "plan_red_flags", "plan_whitespace",
+                               "plan_objectives", "plan_actions", "plan_health"}
+    assert step.pages[0] == "Account plan - Food 1" and len(step.pages) == 5
+    assert (tmp_path / "html/plans/F03.html").exists()
+    assert (tmp_path / "html/plans/F03.ics").read_bytes().count(b"\r\n") > 10
+    assert b"BEGIN:VEVENT" in (tmp_path / "html/plans/contact_cadence.ics").read_bytes()
+    assert idx["page"].tolist()[0] == "html/plans/F01.html"
+
+
+def test_group_is_shown_by_name(world):
+    features, cy, contacts, keys, segments = world
+    accounts = pd.DataFrame({"account_id": ["F01", "F02", "F09"], "name": ["Food 1", "Food 2", "Food Holding"],
+                             "parent_id": ["F09", None, None]})
+    bp = Blueprint().fit(features, cy, contacts, key_accounts=keys, accounts=accounts)
+    p = bp.profile_.set_index("account_id")["parent_id"]
+    assert p["F01"] == "Food Holding (F09)" and pd.isna(p["F02"])
+    assert "Food Holding (F09)" in account_page(bp.account("F01"))
+
+
+def test_nullable_dtypes_from_intake_are_handled(world):
+    features, cy, contacts, keys, segments = world
+    c = contacts.astype({"power": "Int64", "attitude": "Int64", "relationship_strength": "Int64",
+                         "name": "string", "dmu_roles": "string", "owner": "string", "account_id": "string"})
+    c.loc[c.contact_id == "c2", ["power", "owner", "dmu_roles"]] = pd.NA
+    f = features.astype({"name": "string", "account_manager": "string", "employees": "Int64"})
+    accounts = pd.DataFrame({"account_id": pd.array(["F01"], dtype="string"),
+                             "name": pd.array(["Food 1"], dtype="string"),
+                             "parent_id": pd.array([pd.NA], dtype="string")})
+    bp = Blueprint().fit(f, cy, c, key_accounts=keys, segments=segments, accounts=accounts)
+    ref = Blueprint().fit(features, cy, contacts, key_accounts=keys, segments=segments)
+    assert bp.profile_.loc[bp.profile_.account_id == "F04", "missing"].str.contains("account manager").all()
+    assert set(bp.red_flags_.query("account_id == 'F01'")["flag"]) == {"missing_contact_data"}
+    assert len(bp.actions_) >= len(ref.actions_)
+    for aid in bp.profile_["account_id"]:
+        account_page(bp.account(aid))
+
+
+def test_five_p_table_and_preview(world):
+    features, cy, contacts, keys, segments = world
+    rules = RelationshipRules(five_p=("Rolle", "Macht", "Prioritaeten", "Wahrnehmung", "Naehe"))
+    bp = Blueprint(rules=rules).fit(features, cy, contacts, key_accounts=keys, segments=segments)
+    t = bp.account("F03").five_p_table()
+    assert list(t.columns) == ["contact", "Rolle", "Macht", "Prioritaeten", "Wahrnehmung", "Naehe"]
+    assert t.loc[t.contact == "Harry Hostile", "Wahrnehmung"].item() == "hostile (-4)"
+    from kamlib.report.account_page import preview
+
+    html = preview(bp, ["F01", "F03"]).data
+    assert html.count("<iframe") == 2 and "Harry Hostile" in html
+
+
+def test_drivers_may_be_lists(world):
+    features, cy, contacts, keys, segments = world
+    k = keys.copy()
+    k["main_drivers"] = [["billing", "growth"], [], ["size"], None, ["potential"]]
+    bp = Blueprint().fit(features, cy, contacts, key_accounts=k)
+    assert bp.profile_.set_index("account_id")["drivers"].tolist() == ["billing, growth", "", "size", "", "potential"]

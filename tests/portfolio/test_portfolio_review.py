@@ -1,0 +1,227 @@
+"""Plan review: objectives met/missed/pace, actions overdue, segment moves, baselines, Excel."""
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from kamlib.errors import InputError, ParameterError
+from kamlib.planning.review import (
+    Baseline,
+    Evidence,
+    load_baseline,
+    objective_outcomes,
+    read_plan_workbook,
+    review_actions,
+    review_objectives,
+    review_outline,
+    review_plan,
+    segment_changes,
+)
+from kamlib.report.plan_workbook import write_plan_workbook
+
+PLAN_DATE = pd.Timestamp("2026-06-30")
+AS_OF = pd.Timestamp("2026-09-30")  # 92 days later
+
+
+def _objectives():
+    rows = [  # account, objective id, kind, milestone, days, baseline, target
+        ("A", "A-REV", "revenue", "day 30", 30, 90.0, 100.0),
+        ("A", "A-REV", "revenue", "day 90 / Q1", 90, 270.0, 300.0),
+        ("A", "A-REV", "revenue", "Q2", 182, 540.0, 600.0),
+        ("B", "B-MAR", "margin", "day 30", 30, 8.0, 10.0),
+        ("B", "B-MAR", "margin", "Q2", 182, 80.0, 100.0),
+        ("C", "C-REV", "revenue", "Q2", 182, 90.0, 100.0),
+        ("D", "D-WS", "whitespace", "day 90 / Q1", 90, 0.0, 1.0),
+        ("D", "D-WS", "whitespace", "Q2", 182, 0.0, 2.0),
+        ("E", "E-REL", "relationship", "day 90 / Q1", 90, 2.0, 4.0),
+        ("F", "F-LOY", "loyalty", "Q2", 182, 0.0, 1.0),
+        ("G", "G-REV", "revenue", "day 30", 30, 9.0, 10.0),
+    ]
+    df = pd.DataFrame(rows, columns=["account_id", "objective_id", "objective", "milestone",
+                                     "days", "baseline", "target"])
+    df["due_date"] = PLAN_DATE + pd.to_timedelta(df["days"], unit="D")
+    df["description"] = df["objective"] + " goal"
+    df["unit"], df["owner"], df["status"] = "money", "Ann", "open"
+    return df
+
+
+def _evidence(as_of=AS_OF):
+    occ = pd.DataFrame({
+        "account_id": ["A", "A", "A", "A", "B", "C"],
+        "date": pd.to_datetime(["2026-06-30", "2026-07-10", "2026-08-15", "2026-09-29",
+                                "2026-07-05", "2026-08-01"]),
+        "revenue": [1000.0, 120.0, 100.0, 50.0, 40.0, 60.0],
+        "margin": [100.0, 12.0, 10.0, 5.0, 15.0, 6.0],
+    })
+    cy_now = pd.DataFrame({"account_id": ["D", "D", "D", "D"], "year": [0, 0, 0, 1],
+                           "category": ["X", "Y", "Z", "W"], "revenue": [5.0, 3.0, 1.0, 9.0]})
+    cy_then = pd.DataFrame({"account_id": ["D"], "year": [0], "category": ["X"],
+                            "revenue": [4.0]})
+    contacts = pd.DataFrame({"account_id": ["E", "E", "E"],
+                             "dmu_roles": ["decider", "buyer", "user; influencer"],
+                             "relationship_strength": [3, 1, 2]})
+    return Evidence(as_of=as_of, occasions=occ, category_year=cy_now,
+                    baseline_category_year=cy_then, contacts=contacts)
+
+
+def _features():
+    return pd.DataFrame({"account_id": list("ABCDEF"), "as_of": [AS_OF] * 6})
+
+
+def test_stage_goals_met_missed_and_pace():
+    r = review_objectives(_objectives(), _evidence(), PLAN_DATE)
+    got = dict(zip(r["objective_id"] + " " + r["milestone"], r["review"]))
+    act = dict(zip(r["objective_id"] + " " + r["milestone"], r["actual"]))
+    # A: the purchase on the plan start day belongs to the old period; 120 by day 30: met;
+    # 220 by day 90 (the 29 Sep order is after that milestone): missed.
+    assert act["A-REV day 30"] == 120 and got["A-REV day 30"] == "met"
+    assert act["A-REV day 90 / Q1"] == 220 and got["A-REV day 90 / Q1"] == "missed"
+    # Q2 is ahead: 270 to date against 600 x 92/182 = 303 expected: behind.
+    assert act["A-REV Q2"] == 270 and got["A-REV Q2"] == "behind"
+    assert r.loc[r["objective_id"] + r["milestone"] == "A-REVQ2", "expected"].iat[0] == \
+        pytest.approx(600 * 92 / 182)
+    assert got["B-MAR day 30"] == "met" and got["B-MAR Q2"] == "behind"
+    assert got["C-REV Q2"] == "on track"           # 60 against 50.5 expected
+    # Whitespace: Y and Z are new since plan time (X was bought then, W is an old window).
+    assert act["D-WS Q2"] == 2 and got["D-WS day 90 / Q1"] == "met"
+    assert got["D-WS Q2"] == "on track"
+    # Relationship: decider and user/influencer covered, the buyer is too thin: 3 < 4 roles.
+    assert act["E-REL day 90 / Q1"] == 3 and got["E-REL day 90 / Q1"] == "missed"
+    assert got["F-LOY Q2"] == "no data"            # a kind the data cannot measure
+    assert act["G-REV day 30"] == 0 and got["G-REV day 30"] == "missed"  # bought nothing
+
+
+def test_objective_outcomes_roll_up_milestones():
+    o = objective_outcomes(review_objectives(_objectives(), _evidence(), PLAN_DATE))
+    got = dict(zip(o["objective_id"], o["review"]))
+    assert got == {"A-REV": "missed", "B-MAR": "met", "C-REV": "on track", "D-WS": "met",
+                   "E-REL": "missed", "F-LOY": "no data", "G-REV": "missed"}
+    assert dict(zip(o["objective_id"], o["milestone"]))["A-REV"] == "day 90 / Q1"
+
+
+def test_review_on_the_plan_date_is_all_open():
+    r = review_objectives(_objectives(), _evidence(as_of=PLAN_DATE), PLAN_DATE)
+    assert set(r["review"]) == {"open", "no data"}
+
+
+def _actions():
+    return pd.DataFrame({
+        "account_id": ["A", "A", "B", "C", "D"],
+        "action_id": ["X1", "X2", "X3", "X4", "X5"],
+        "objective_id": ["O0", "O0", "O1", "O2", "O3"],
+        "action": ["meet the CFO", "map the DMU", "propose category", "QBR", "site visit"],
+        "owner": ["Ann"] * 5,
+        "due_date": pd.to_datetime(["2026-08-01", "2026-09-29", "2026-12-01", "2026-12-01",
+                                    "2026-09-30"]),
+        "checkpoint_date": pd.to_datetime(["2026-07-15", "2026-08-01", "2026-09-01",
+                                           "2026-10-31", "2026-08-30"]),
+        "status": ["done", "open", "open", "open", "Dropped "],
+    })
+
+
+def test_actions_overdue_checkpoint_done():
+    r = review_actions(_actions(), AS_OF).set_index("action_id")
+    assert r["review"].to_dict() == {"X1": "done", "X2": "overdue", "X3": "checkpoint passed",
+                                     "X4": "open", "X5": "dropped"}
+    assert r.at["X2", "days_overdue"] == 1 and r.at["X3", "days_overdue"] == 0
+
+
+def test_bad_status_names_rows():
+    a = _actions()
+    a.loc[3, "status"] = "ongoing"
+    with pytest.raises(InputError) as e:
+        review_actions(a, AS_OF)
+    assert e.value.column == "status" and e.value.rows == [4]
+
+
+def test_status_synonyms_are_read_as_meant():
+    a = _actions()
+    a["status"] = ["Completed", "closed", "cancelled", "", None]
+    r = review_actions(a, AS_OF)
+    assert r["status"].tolist() == ["done", "done", "dropped", "open", "open"]
+
+
+def test_segment_changes():
+    before = pd.DataFrame({"account_id": list("ABCDE"),
+                           "segment": ["Star", "Core", "Laggard", "Developing", "Core"]})
+    after = pd.DataFrame({"account_id": list("ABCDF"),
+                          "segment": ["Core", "Core", "Developing", "Core", "Star"]})
+    m = segment_changes(before, after).set_index("account_id")["move"].to_dict()
+    assert m == {"A": "down", "B": "same", "C": "up", "D": "sideways", "E": "gone", "F": "new"}
+    assert segment_changes(None, after).empty
+
+
+def test_review_plan_summary_counts():
+    segs_before = pd.DataFrame({"account_id": list("ABC"), "segment": ["Star", "Core", "Core"]})
+    segs_after = pd.DataFrame({"account_id": list("ABC"), "segment": ["Core", "Star", "Core"]})
+    b = Baseline(_objectives(), _actions(), segs_before, PLAN_DATE, "test")
+    rv = review_plan(b, _evidence(), segs_after)
+    s = rv.summary.set_index("what")["count"]
+    assert s["objectives met at their last milestone"] == 2
+    assert s["objectives that missed their last milestone"] == 3
+    assert s["objectives on track"] == 1 and s["actions overdue"] == 1
+    assert s["planned accounts that moved up a segment"] == 1
+    assert s["planned accounts that moved down a segment"] == 1
+    assert len(rv.milestones) == 11 and len(rv.objectives) == 7
+    assert rv.as_of == AS_OF and rv.plan_date == PLAN_DATE
+    assert {"plan_review", "action_review", "segment_changes"} <= set(review_outline()["table"])
+
+
+def test_excel_round_trip_with_consultant_edits(tmp_path):
+    obj, act = _objectives(), _actions()
+    act["name"] = "Acme"  # extra columns travel along
+    f = write_plan_workbook(tmp_path / "plan_workbook.xlsx", obj, act,
+                            about={"as_of": PLAN_DATE.date(), "engagement": "test"})
+    o2, a2, about = read_plan_workbook(f)
+    pd.testing.assert_frame_equal(o2[list(obj.columns)], obj, check_dtype=False)
+    assert a2["status"].tolist() == ["done", "open", "open", "open", "dropped"]
+    assert (a2["due_date"] == act["due_date"]).all()
+    assert about["as_of"] == "2026-06-30" and about["engagement"] == "test"
+
+    # The file is formatted for editing: frozen header, a status drop-down, widths.
+    wb = load_workbook(f)
+    ws = wb["Actions"]
+    assert ws.freeze_panes == "A2"
+    dvs = ws.data_validations.dataValidation
+    assert len(dvs) == 1 and "open,done,dropped" in dvs[0].formula1
+    status_col = [c.value for c in ws[1]].index("status")
+    assert chr(ord("A") + status_col) in str(dvs[0].sqref)
+    assert ws.column_dimensions["E"].width >= 10
+
+    # The consultant ticks one action off and adds a new one by hand ...
+    ws.cell(row=3, column=status_col + 1, value="done")
+    ws.append(["A", None, "O0", "invite to the plant tour", "Bob", "2026-10-15",
+               "2026-09-15", None, "Acme"])
+    wb.save(f)
+    # ... and the run folder with that workbook is the next baseline.
+    b = load_baseline(tmp_path)
+    assert b.source.startswith("edited workbook")
+    assert b.as_of == PLAN_DATE
+    r = review_actions(b.actions, AS_OF).set_index("action_id")
+    assert r.at["X2", "review"] == "done"
+    assert r.at["NEW-1", "review"] == "checkpoint passed"
+    assert r.at["NEW-1", "status"] == "open"
+
+
+def test_load_baseline_from_parquet_and_errors(tmp_path):
+    assert load_baseline("") is None
+    with pytest.raises(ParameterError, match="does not exist"):
+        load_baseline(tmp_path / "nope")
+    with pytest.raises(ParameterError, match="holds no plan"):
+        load_baseline(tmp_path)
+    (tmp_path / "tables").mkdir()
+    _objectives().to_parquet(tmp_path / "tables" / "plan_objectives.parquet")
+    _actions().to_parquet(tmp_path / "tables" / "plan_actions.parquet")
+    _features().assign(as_of=PLAN_DATE).to_parquet(tmp_path / "tables" /
+                                                   "account_features.parquet")
+    b = load_baseline(str(tmp_path))
+    assert b.as_of == PLAN_DATE and len(b.objectives) == 11 and b.segments is None
+    assert "plan_objectives" in b.source
+
+
+def test_workbook_with_missing_column_is_a_clear_error(tmp_path):
+    f = write_plan_workbook(tmp_path / "w.xlsx", _objectives().drop(columns="target"),
+                            _actions())
+    with pytest.raises(InputError) as e:
+        read_plan_workbook(f)
+    assert e.value.column == "target" and "Objectives" in e.value.file
