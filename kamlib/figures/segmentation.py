@@ -83,7 +83,11 @@ def place_labels(fig: Figure, ax: Axes, xs, ys, texts, max_labels: int = 25, fon
     """
     from matplotlib.transforms import Bbox
 
-    fig.draw_without_rendering()  # settle the layout so display coordinates are final
+    # Display coordinates need final axis limits, not a drawn figure: these figures have no
+    # layout engine, so the axes do not move, and reading the limits settles the autoscaling.
+    # (A full draw here cost as much as saving the figure.)
+    ax.get_xlim()
+    ax.get_ylim()
     renderer = fig.canvas.get_renderer()
     ax_box = ax.get_window_extent(renderer)
     px = fig.dpi / 72.0

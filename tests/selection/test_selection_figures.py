@@ -41,8 +41,10 @@ def test_score_breakdown_stacks_sum_to_score(result):
     ax = fig.axes[0]
     n_crit = len(result.criteria)
     right = np.zeros(8)
-    for k, p in enumerate(ax.patches[: 8 * n_crit]):
-        right[k % 8] = max(right[k % 8], p.get_x() + p.get_width())
+    assert len(ax.collections) == n_crit                     # one stack layer per criterion
+    for layer in ax.collections:
+        for k, bar in enumerate(layer.get_paths()):          # one rectangle per account
+            right[k] = max(right[k], bar.vertices[:, 0].max())
     top = result.selection_scores.head(8)
     contrib = top[[c for c in top.columns if c.startswith("contrib_")]].clip(lower=0).sum(axis=1)
     np.testing.assert_allclose(right, contrib.to_numpy())
