@@ -4,12 +4,11 @@ segment, McDonald's directional policy matrix and migration since last year.
 Modules: :mod:`~kamlib.segmentation.measures` (value, growth, potential),
 :mod:`~kamlib.segmentation.rules` (quadrants at explicit thresholds),
 :mod:`~kamlib.segmentation.clustering` (k-means / Gaussian mixture, k by silhouette, naming),
-:mod:`~kamlib.segmentation.kmeans` (k-means, silhouette and adjusted Rand index in numpy),
 :mod:`~kamlib.segmentation.strategy` (strategies and portfolio KPIs),
 :mod:`~kamlib.segmentation.dpm` (directional policy matrix),
 :mod:`~kamlib.segmentation.migration` (transitions), and
 :mod:`~kamlib.segmentation.portfolio` (the whole step: :func:`segment_portfolio`).
-scikit-learn is imported only for the Gaussian mixture (``cluster_method="gmm"``).
+scikit-learn is imported only when clustering runs.
 """
 
 from kamlib.segmentation.clustering import ClusterSegmenter, name_centroids

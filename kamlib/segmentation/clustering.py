@@ -38,7 +38,6 @@ import numpy as np
 import pandas as pd
 
 from kamlib.errors import ParameterError
-from kamlib.segmentation.kmeans import KMeans, silhouette_score
 from kamlib.segmentation.rules import SEGMENTS, quadrant_names
 
 CLUSTER_METHODS: tuple[str, ...] = ("kmeans", "gmm")
@@ -102,8 +101,7 @@ class ClusterSegmenter:
     Parameters
     ----------
     method : {"kmeans", "gmm"}
-        k-means (:class:`kamlib.segmentation.kmeans.KMeans`, a numpy port of scikit-learn's
-        with the same results) or scikit-learn's ``GaussianMixture`` (full covariance).
+        scikit-learn ``KMeans`` or ``GaussianMixture`` (full covariance).
     k : int
         Number of clusters; 0 = choose by silhouette over ``k_range``. A fixed k is used as
         given, and the scores of the range are still reported next to it.
@@ -122,10 +120,10 @@ class ClusterSegmenter:
     use_potential : bool
         Add the potential axis as a third feature.
     n_threads : int or None
-        Threads for scikit-learn's OpenMP/BLAS pools while fitting the Gaussian mixture; None =
-        the libraries' own choice. Default 1: on two dimensions the work per thread is tiny, and
-        on a busy machine (several notebooks, other jobs) spinning OpenMP threads made fits 10x
-        slower. (k-means is plain numpy and single-threaded.)
+        Threads for scikit-learn's OpenMP/BLAS pools while fitting; None = the libraries' own
+        choice. Default 1: on two dimensions the work per thread is tiny, and on a busy machine
+        (several notebooks, other jobs) spinning OpenMP threads made fits 10x slower, while one
+        thread does 100,000 accounts with k chosen in 2..8 in about a second.
     n_init : int, optional
         Restarts of each model (the best is kept); default 3 for k-means, 1 for the mixture
         (which starts from k-means and costs ~10x more per fit).
@@ -196,6 +194,8 @@ class ClusterSegmenter:
     # -- models -------------------------------------------------------------------------------
     def _model(self, k: int):
         if self.method == "kmeans":
+            from sklearn.cluster import KMeans
+
             return KMeans(n_clusters=k, n_init=self.n_init or 3, random_state=self.seed)
         from sklearn.mixture import GaussianMixture
 
@@ -244,19 +244,18 @@ class ClusterSegmenter:
         ``score=False`` skips the silhouette when k is fixed (used for last year's window,
         where only the clusters matter).
         """
-        if self.method != "gmm":
-            # k-means is our numpy port (kamlib.segmentation.kmeans): single-threaded numpy on
-            # two columns, no scikit-learn import and no thread pool to limit.
-            return self._fit(measures, score)
         # Import before limiting: threadpoolctl only reaches thread pools (OpenMP, BLAS) that are
         # already loaded, and scikit-learn loads its OpenMP runtime on import.
-        import sklearn.mixture  # noqa: F401
+        import sklearn.cluster  # noqa: F401
+        import sklearn.metrics  # noqa: F401
         from threadpoolctl import threadpool_limits
 
         with threadpool_limits(limits=self.n_threads):
             return self._fit(measures, score)
 
     def _fit(self, measures: pd.DataFrame, score: bool) -> "ClusterSegmenter":
+        from sklearn.metrics import silhouette_score
+
         self._fit_scaling(measures)
         x = self.transform(measures)
         n = len(x)
@@ -308,6 +307,8 @@ class ClusterSegmenter:
     def _refit(self, model, k: int):
         """The chosen model refitted on all accounts, started from its sample solution."""
         if self.method == "kmeans":
+            from sklearn.cluster import KMeans
+
             return KMeans(n_clusters=k, init=model.cluster_centers_, n_init=1, random_state=self.seed)
         from sklearn.mixture import GaussianMixture
 

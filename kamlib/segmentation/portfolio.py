@@ -12,7 +12,6 @@ import pandas as pd
 from kamlib.errors import InputError, ParameterError
 from kamlib.segmentation.clustering import ClusterSegmenter
 from kamlib.segmentation.dpm import directional_policy_matrix
-from kamlib.segmentation.kmeans import adjusted_rand_score
 from kamlib.segmentation.measures import compute_measures, window_available
 from kamlib.segmentation.migration import segment_migration, transition_matrix
 from kamlib.segmentation.rules import RuleSegmenter
@@ -262,6 +261,8 @@ def segment_portfolio(
 
     ari = np.nan
     if clusterer is not None:
+        from sklearn.metrics import adjusted_rand_score
+
         h = seg["has_history"]
         # integer codes: the score sorts its labels, and sorting strings is slow on 100k rows
         ari = float(adjusted_rand_score(pd.factorize(seg.loc[h, "segment_rule"])[0],

@@ -51,11 +51,8 @@ def kendall_w(scores, correct_ties: bool = True) -> KendallW:
         degrees of freedom and its upper-tail p-value (large-sample approximation; with few
         objects treat the p-value as indicative).
     """
-    # scipy.special's chdtrc is the chi-square upper tail scipy.stats.chi2.sf evaluates; importing
-    # scipy.stats itself would cost ~0.7 s of the notebook's budget.
-    from scipy.special import chdtrc
-
-    from kamlib.selection.mcda import rankdata
+    from scipy.stats import chi2 as chi2_dist
+    from scipy.stats import rankdata
 
     x = np.asarray(scores, dtype=float)
     if x.ndim != 2 or x.shape[0] < 2 or x.shape[1] < 2:
@@ -74,7 +71,7 @@ def kendall_w(scores, correct_ties: bool = True) -> KendallW:
     denom = m ** 2 * (n ** 3 - n) - m * t
     w = 12 * s / denom if denom > 0 else float("nan")
     chi2 = m * (n - 1) * w
-    return KendallW(w, chi2, n - 1, float(chdtrc(n - 1, chi2)), m, n, t)
+    return KendallW(w, chi2, n - 1, float(chi2_dist.sf(chi2, n - 1)), m, n, t)
 
 
 @dataclass

@@ -50,6 +50,8 @@ def normalise(x, benefit, method: str = "minmax") -> np.ndarray:
         n[:, hi <= lo] = 0.0
         return np.where(ben, n, np.where(hi > lo, 1.0 - n, 0.0))
     if method == "rank":
+        from scipy.stats import rankdata
+
         r = rankdata(a, axis=0, method="average")
         m = a.shape[0]
         n = (r - 1) / (m - 1) if m > 1 else np.zeros_like(r)
@@ -141,57 +143,6 @@ def topsis(x, weights, benefit, normalisation: str = "vector") -> dict[str, np.n
 
 def rank_desc(scores) -> np.ndarray:
     """Competition ranks, 1 = highest score; ties share the better rank."""
+    from scipy.stats import rankdata
+
     return rankdata(-np.asarray(scores, dtype=float), method="min").astype(int)
-
-
-RANK_METHODS = ("average", "min", "max", "dense", "ordinal")
-
-
-def _rank_1d(a: np.ndarray, method: str) -> np.ndarray:
-    n = a.size
-    if np.isnan(a).any():
-        return np.full(n, np.nan)
-    order = np.argsort(a, kind="mergesort")  # stable: "ordinal" keeps the input order of ties
-    if method == "ordinal":
-        out = np.empty(n, dtype=np.intp)
-        out[order] = np.arange(1, n + 1)
-        return out
-    s = a[order]
-    new = np.ones(n, dtype=bool)
-    np.not_equal(s[1:], s[:-1], out=new[1:])
-    group = np.cumsum(new)                            # 1-based tie group, in sorted order
-    if method == "dense":
-        r = group
-    else:
-        edge = np.append(np.flatnonzero(new), n)      # where each group starts, then n
-        r = {"min": lambda: edge[group - 1] + 1, "max": lambda: edge[group],
-             "average": lambda: 0.5 * (edge[group] + edge[group - 1] + 1)}[method]()
-    out = np.empty(n, dtype=r.dtype)
-    out[order] = r
-    return out
-
-
-def rankdata(x, method: str = "average", axis: int | None = None) -> np.ndarray:
-    """Ranks 1..n, smallest first, with ties resolved by ``method`` (the numbers
-    ``scipy.stats.rankdata`` gives; a slice containing NaN ranks as all NaN).
-
-    Ours because importing ``scipy.stats`` costs ~0.7 s of the selection notebook's budget
-    for a sort and a few cumulative sums.
-
-    Parameters
-    ----------
-    x : array_like
-    method : {"average", "min", "max", "dense", "ordinal"}
-        ``average``: ties get the mean of the ranks they span (float); ``min`` (competition
-        ranking, "1224"), ``max``, ``dense`` ("1223") and ``ordinal`` (input order) are ints.
-    axis : int, optional
-        Rank along this axis; None ranks the flattened array.
-    """
-    if method not in RANK_METHODS:
-        raise ValueError(f"method must be one of {', '.join(RANK_METHODS)}, not {method!r}")
-    a = np.asarray(x)
-    if axis is None:
-        return _rank_1d(a.ravel(), method)
-    if a.size == 0:
-        return np.empty(a.shape, dtype=float if method == "average" else np.intp)
-    return np.apply_along_axis(_rank_1d, axis, a, method)

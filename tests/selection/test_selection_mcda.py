@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 
 from kamlib.errors import ParameterError
-from kamlib.selection.mcda import (
-    check_weights, normalise, rank_desc, rankdata, topsis, weighted_sum)
+from kamlib.selection.mcda import check_weights, normalise, rank_desc, topsis, weighted_sum
 
 # Hwang & Yoon (1981), *Multiple Attribute Decision Making*, Springer LNEMS 186: the fighter
 # aircraft example. Criteria: maximum speed (Mach), ferry range (NM), maximum payload (lb),
@@ -88,31 +87,3 @@ def test_check_weights():
 
 def test_rank_desc_ties_share_the_better_rank():
     assert list(rank_desc([3, 5, 5, 1])) == [3, 1, 1, 4]
-
-
-def test_rankdata_by_hand():
-    x = [10, 20, 20, 5, 20]
-    assert rankdata(x).tolist() == [2, 4, 4, 1, 4]
-    assert rankdata(x, method="min").tolist() == [2, 3, 3, 1, 3]
-    assert rankdata(x, method="max").tolist() == [2, 5, 5, 1, 5]
-    assert rankdata(x, method="dense").tolist() == [2, 3, 3, 1, 3]
-    assert rankdata(x, method="ordinal").tolist() == [2, 3, 4, 1, 5]
-    assert np.isnan(rankdata([1.0, np.nan, 2.0])).all()
-    with pytest.raises(ValueError, match="method"):
-        rankdata(x, method="best")
-
-
-@pytest.mark.parametrize("seed", range(8))
-@pytest.mark.parametrize("method", ["average", "min", "max", "dense", "ordinal"])
-def test_rankdata_gives_scipys_numbers(seed, method):
-    """The same ranks as scipy.stats.rankdata (imported only here: the notebooks avoid it)."""
-    stats = pytest.importorskip("scipy.stats")
-    rng = np.random.default_rng(seed)
-    # few distinct values -> many ties; infinities as the pipeline uses for missing revenue
-    x = rng.integers(0, 6, (40, 5)).astype(float)
-    x[rng.random(x.shape) < 0.05] = -np.inf
-    for axis in (None, 0, 1):
-        ours, ref = rankdata(x, method=method, axis=axis), stats.rankdata(x, method=method, axis=axis)
-        np.testing.assert_array_equal(ours, ref)
-    y = rng.normal(size=30)
-    np.testing.assert_array_equal(rankdata(y, method=method), stats.rankdata(y, method=method))
