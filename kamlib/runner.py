@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,8 @@ from kamlib.engagement import Engagement, load_engagement
 from kamlib.errors import KamError, ParameterError
 from kamlib.params import (ALWAYS, Declared, check_value, declared_parameters, parse_cli_value,
                            unknown_name_error)
-from kamlib.step import read_step_records, table_path
+from kamlib.report.run import ResultsWorkbook, write_index
+from kamlib.step import read_step_records, step_record_path, table_path
 
 KAM_ERRORS = {"KamError", "InputError", "ParameterError"}
 """Exception names that mean 'the user can fix this' when raised inside a notebook."""
@@ -198,8 +200,35 @@ class RunResult:
         return self.run_dir / "html" / "index.html"
 
 
-def execute_notebook(notebook: Path, output: Path, parameters: dict[str, Any]) -> None:
-    """Execute one notebook with papermill's Python API (kernel ``python3``, cwd = repo root)."""
+KERNEL_ARGS = ["--IPKernelApp.log_level=CRITICAL"]
+"""The kernel's own start-up chatter (transport warnings) is noise on the user's terminal."""
+
+
+def start_kernel():
+    """Start a ``python3`` kernel in the repository root and return its manager.
+
+    The runner starts the next notebook's kernel while the current notebook runs, so the ~1.3 s
+    a kernel needs to boot overlaps with work instead of adding to it.
+    """
+    from jupyter_client.manager import KernelManager
+
+    km = KernelManager(kernel_name="python3")
+    km.start_kernel(cwd=str(paths.REPO_ROOT), extra_arguments=KERNEL_ARGS)
+    return km
+
+
+def stop_kernel(km) -> None:
+    """Shut a kernel down without waiting for it to finish politely."""
+    if km is not None and km.has_kernel:
+        km.shutdown_kernel(now=True)
+
+
+def execute_notebook(notebook: Path, output: Path, parameters: dict[str, Any], km=None) -> None:
+    """Execute one notebook with papermill's Python API (kernel ``python3``, cwd = repo root).
+
+    ``km`` is an already started kernel (see :func:`start_kernel`); without one papermill
+    starts its own.
+    """
     import logging
 
     import papermill as pm
@@ -207,11 +236,10 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict[str, Any]) -
     # papermill only warns (and misreads comments with '=') where we already validated
     logging.getLogger("papermill").setLevel(logging.ERROR)
     output.parent.mkdir(parents=True, exist_ok=True)
+    extra = {"km": km} if km is not None else {"extra_arguments": KERNEL_ARGS}
     pm.execute_notebook(
         str(notebook), str(output), parameters=parameters, kernel_name="python3",
-        progress_bar=False, cwd=str(paths.REPO_ROOT), log_output=False,
-        # the kernel's own start-up chatter (transport warnings) is noise on the user's terminal
-        extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+        progress_bar=False, cwd=str(paths.REPO_ROOT), log_output=False, **extra,
     )
 
 
@@ -330,23 +358,38 @@ def run_engagement(
     echo(f"kam run: {engagement.client} ({engagement.name}), {len(plans)} notebooks -> {run_dir}")
     bar = Progress(len(plans), bar=progress)
     renderer = HtmlRenderer()
+    # HTML is rendered in a thread while the next notebook runs (the kernel does the work in
+    # another process; this one mostly waits), and each kernel is started one notebook ahead.
+    pages = ThreadPoolExecutor(max_workers=1)
+    rendered = []
+    workbook = ResultsWorkbook(run_dir)
+    next_km = start_kernel()
     try:
         for i, plan in enumerate(plans, start=1):
             bar.started(plan.name)
+            km, next_km = next_km, (start_kernel() if i < len(plans) else None)
             out = run_dir / "notebooks" / plan.notebook.name
             params = {"engagement": str(engagement.folder), "run_dir": str(run_dir),
                       **plan.parameters}
             t0 = time.perf_counter()
             try:
-                execute_notebook(plan.notebook, out, params)
+                execute_notebook(plan.notebook, out, params, km=km)
                 status = StepResult(plan.name, "ok", time.perf_counter() - t0)
             except Exception as exc:  # papermill wraps the notebook's own exception
                 failure = _describe_failure(exc)
                 if failure is None:
                     raise
                 status = StepResult(plan.name, "failed", time.perf_counter() - t0, failure)
+            finally:
+                stop_kernel(km)
             if out.exists():
-                renderer.render(out, run_dir / "html" / f"{plan.name}.html")
+                rendered.append(pages.submit(renderer.render, out,
+                                             run_dir / "html" / f"{plan.name}.html"))
+            if status.status == "ok":
+                record = step_record_path(run_dir, plan.name)
+                if record.exists():
+                    rendered.append(pages.submit(
+                        workbook.add_step, json.loads(record.read_text(encoding="utf-8"))))
             result.steps.append(status)
             bar.finished(i, plan.name, status.status, status.duration_s)
             if status.status == "failed":
@@ -362,8 +405,12 @@ def run_engagement(
         for plan in plans[len(result.steps):]:
             result.steps.append(StepResult(plan.name, "skipped"))
     finally:
+        stop_kernel(next_km)
         bar.close()
-    outputs = finish_run(run_dir, engagement, renderer) if result.exit_code == 0 else {}
+        for future in rendered:
+            future.result()
+        pages.shutdown()
+    outputs = finish_run(run_dir, engagement, workbook) if result.exit_code == 0 else {}
     manifest.update({
         "finished": dt.datetime.now().isoformat(timespec="seconds"),
         "duration_s": round(time.perf_counter() - started, 2),
@@ -437,14 +484,11 @@ class HtmlRenderer:
         return html
 
 
-def finish_run(run_dir: Path, engagement: Engagement, renderer: HtmlRenderer) -> dict[str, str]:
-    """Gather the step outputs: the Excel workbook and the index page."""
-    from kamlib.report.run import write_index, write_results_workbook
-
-    records = read_step_records(run_dir)
-    workbook = write_results_workbook(run_dir, records)
-    index = write_index(run_dir, engagement, records)
-    return {"index_html": str(index), "results_xlsx": str(workbook) if workbook else ""}
+def finish_run(run_dir: Path, engagement: Engagement, workbook: ResultsWorkbook) -> dict[str, str]:
+    """Gather the step outputs: close the Excel workbook and write the index page."""
+    written = workbook.close()
+    index = write_index(run_dir, engagement, read_step_records(run_dir))
+    return {"index_html": str(index), "results_xlsx": str(written) if written else ""}
 
 
 __all__ = ["resolve_parameters", "run_engagement", "new_run_dir", "RunResult", "StepPlan",

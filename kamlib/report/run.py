@@ -10,7 +10,7 @@ from typing import Any
 from kamlib.engagement import Engagement
 from kamlib.step import table_path
 
-EXCEL_MAX_ROWS = 100_000
+EXCEL_MAX_ROWS = 20_000
 """Tables longer than this stay Parquet-only: Excel is for people, and slow to write."""
 
 STEP_TITLES = {
@@ -50,40 +50,66 @@ def _excel_ready(df):
     return out
 
 
-def write_results_workbook(run_dir: Path, records: list[dict[str, Any]]) -> Path | None:
-    """Write ``results.xlsx``: a sheet per result table, in step order, plus a contents sheet."""
-    import pandas as pd
+class ResultsWorkbook:
+    """``results.xlsx``: a sheet per result table, in step order, plus a contents sheet.
 
-    entries = []
-    for record in records:
+    Sheets are added step by step (:meth:`add_step`) so the runner can write them while the
+    next notebook runs; :meth:`close` writes the contents sheet and the file.
+    """
+
+    def __init__(self, run_dir: Path) -> None:
+        self.run_dir = Path(run_dir)
+        self.path = self.run_dir / "results.xlsx"
+        self._writer = None
+        self._used: set[str] = {"contents"}
+        self._contents: list[dict[str, Any]] = []
+
+    def _open(self):
+        import pandas as pd
+
+        if self._writer is None:
+            try:
+                import xlsxwriter  # noqa: F401  (several times faster; openpyxl is the fallback)
+                engine = "xlsxwriter"
+            except ImportError:
+                engine = "openpyxl"
+            self._writer = pd.ExcelWriter(self.path, engine=engine)
+            pd.DataFrame().to_excel(self._writer, sheet_name="contents")  # first sheet
+        return self._writer
+
+    def add_step(self, record: dict[str, Any]) -> None:
+        """Add the sheets of one step's tables (as its step record lists them)."""
+        import pandas as pd
+
         for name, meta in record.get("tables", {}).items():
-            entries.append((record["notebook"], name, meta))
-    if not entries:
-        return None
-    path = Path(run_dir) / "results.xlsx"
-    try:
-        import xlsxwriter  # noqa: F401  (fast writer; openpyxl is the fallback)
-        engine = "xlsxwriter"
-    except ImportError:
-        engine = "openpyxl"
-    used: set[str] = {"contents"}
-    contents = []
-    with pd.ExcelWriter(path, engine=engine) as writer:
-        pd.DataFrame().to_excel(writer, sheet_name="contents")
-        for notebook, name, meta in entries:
             rows = int(meta.get("rows", 0))
+            entry = {"step": record["notebook"], "table": name, "sheet": "", "rows": rows,
+                     "note": "", "description": meta.get("description", "")}
             if not meta.get("excel", True) or rows > EXCEL_MAX_ROWS:
-                contents.append({"step": notebook, "table": name, "sheet": "", "rows": rows,
-                                 "note": f"Parquet only: tables/{name}.parquet",
-                                 "description": meta.get("description", "")})
-                continue
-            sheet = _sheet_name(name, used)
-            df = _excel_ready(pd.read_parquet(table_path(run_dir, name)))
-            df.to_excel(writer, sheet_name=sheet, index=False, freeze_panes=(1, 0))
-            contents.append({"step": notebook, "table": name, "sheet": sheet, "rows": rows,
-                             "note": "", "description": meta.get("description", "")})
-        pd.DataFrame(contents).to_excel(writer, sheet_name="contents", index=False)
-    return path
+                entry["note"] = f"Parquet only: tables/{name}.parquet"
+            else:
+                entry["sheet"] = _sheet_name(name, self._used)
+                df = _excel_ready(pd.read_parquet(table_path(self.run_dir, name)))
+                df.to_excel(self._open(), sheet_name=entry["sheet"], index=False,
+                            freeze_panes=(1, 0))
+            self._contents.append(entry)
+
+    def close(self) -> Path | None:
+        import pandas as pd
+
+        if not self._contents:
+            return None
+        pd.DataFrame(self._contents).to_excel(self._open(), sheet_name="contents", index=False)
+        self._writer.close()
+        return self.path
+
+
+def write_results_workbook(run_dir: Path, records: list[dict[str, Any]]) -> Path | None:
+    """Write ``results.xlsx`` for a finished run folder in one go."""
+    book = ResultsWorkbook(run_dir)
+    for record in records:
+        book.add_step(record)
+    return book.close()
 
 
 _CSS = """
