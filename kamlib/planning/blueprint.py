@@ -39,6 +39,8 @@ class AccountPlan:
     start: pd.Timestamp
     five_p: tuple[str, ...]
     missing: list[str] = field(default_factory=list)
+    cover_strength: int = 2
+    """Relationship strength (0-5) from which a contact covers a DMU role (for the page's legend)."""
 
     @property
     def name(self) -> str:
@@ -232,6 +234,7 @@ class Blueprint:
             whitespace=sl("whitespace"), objectives=sl("objectives"), actions=sl("actions"),
             cadence=sl("cadence"), health=self._rows["health"][aid],
             start=self.start_, five_p=tuple(self.rules.five_p), missing=missing,
+            cover_strength=int(self.rules.cover_strength),
         )
 
     def overview(self) -> pd.DataFrame:

@@ -167,7 +167,7 @@ def _context(plan, currency: str, run_label: str, ics_href: str | None, index_hr
         facts=facts, kpis=kpis, top_categories=str(p.get("top_categories") or "").replace(";", ", "),
         trend_svg=category_trend_svg(plan.trend), trend_rows=trend_rows,
         stage=r.get("stage"), stage_reason=r.get("stage_reason"), shape=r.get("shape"),
-        shape_reason=r.get("shape_reason"), coverage=fmt_pct(r.get("coverage")),
+        shape_reason=r.get("shape_reason"), coverage=fmt_pct(r.get("coverage")), cover_strength=getattr(plan, "cover_strength", 2),
         map_svg=relationship_map_svg(plan.contacts), roles=roles, contacts=contacts, five_p=list(plan.five_p),
         flags=flags, whitespace=ws, ws_note=ws_note, objectives=objs, milestones=milestones,
         actions=acts, cadence=cad, missing=plan.missing, ics_href=ics_href, index_href=index_href,
