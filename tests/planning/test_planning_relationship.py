@@ -163,3 +163,22 @@ def test_bow_tie_reason_names_what_a_diamond_still_needs(world):
     assert "held by Tom" in s["shape_reason"]
     assert "only" not in s["shape_reason"]  # four linked functions are not 'only'
     assert "a second person on our side" in s["shape_reason"]
+
+
+def test_plan_page_shows_the_plain_revenue_change_the_summary_shows(fitted):
+    """The summary shows now/before - 1; the plan page must show the same number, not the
+    symmetric growth the rules use (+45% symmetric is +58% plain)."""
+    from kamlib.planning._common import change_text
+    from kamlib.report.account_page import account_page
+
+    p = fitted.profile_
+    p = p[(p["revenue_prev_12m"] > 0) & (p["revenue_12m"] > 0)
+          & ((p["revenue_12m"] / p["revenue_prev_12m"] - 1).abs() > 0.2)]
+    assert len(p)
+    r = p.iloc[0]
+    plain = change_text(r["revenue_12m"], r["revenue_prev_12m"])
+    sym = f"{r['growth_12m']:+.0%}"
+    assert plain != sym
+    page = account_page(fitted.account(r["account_id"]))
+    assert f"{plain} vs the 12 before" in page
+    assert f"{sym} vs the 12 before" not in page
