@@ -476,13 +476,29 @@ def validate_table(
         if col.required:
             flag(~present, f"{col.name}: missing")
         word = "not one of " + "/".join(col.allowed) if col.allowed else f"not a {_TYPE_WORDS[col.type]}"
-        flag(bad, f"{col.name}: {word}")
+        problems = [(bad, word)]
         if col.type in ("int", "float"):
             low = values.astype("float64") < (col.minimum - 1e-3 if col.minimum is not None else float("-inf"))
             high = values.astype("float64") > (col.maximum + 1e-3 if col.maximum is not None else float("inf"))
-            flag((low | high).fillna(False), f"{col.name}: out of range" + _range_text(col))
+            problems.append(((low | high).fillna(False).astype(bool), "out of range" + _range_text(col)))
         if col.type == "date" and (table.name, col.name) in NO_FUTURE:
-            flag((values > pd.Timestamp(today)).fillna(False), f"{col.name}: in the future")
+            problems.append(((values > pd.Timestamp(today)).fillna(False).astype(bool), "in the future"))
+        if table.name == "accounts" and not col.required:
+            # An account row carries every invoice line of the account: setting it aside for a
+            # typo in an optional cell (a wallet of '1.200.000') would drop the account and its
+            # revenue from the analysis. The cell is left empty instead, and the notes say where.
+            for mask, what in problems:
+                hit = (mask & considered).to_numpy(dtype=bool)
+                if hit.any():
+                    shown = ", ".join(f"row {r}: {v!r}" for r, v in
+                                      zip(list(rows[hit])[:3], raw[col.name][hit].astype(str).head(3)))
+                    more = " ..." if hit.sum() > 3 else ""
+                    notes.append(f"{col.name}: {int(hit.sum())} value(s) {what} left empty, the "
+                                 f"account kept ({shown}{more})")
+                    values = values.mask(pd.Series(hit, index=values.index))
+        else:
+            for mask, what in problems:
+                flag(mask, f"{col.name}: {what}")
         clean[col.name] = values
     if table.name == "ahp_judgements":
         for c in ("criterion_a", "criterion_b"):

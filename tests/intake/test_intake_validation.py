@@ -216,3 +216,19 @@ def test_no_usable_line_at_all(tmp_path):
     files = write_engagement(tmp_path, transactions=text)
     with pytest.raises(InputError, match=r"transactions\.csv, column 'account_id'.*no invoice line is usable"):
         load_inputs(files, today=TODAY, max_set_aside_share=1.0)
+
+
+def test_a_bad_optional_account_value_is_blanked_not_the_account_dropped(tmp_path):
+    """A typo in an optional cell must not remove the account and all its invoice lines."""
+    acc = pd.read_csv(__import__("io").StringIO(ACCOUNTS), dtype=str)
+    acc["wallet"] = ["1.200.000", "50000", "70000"][: len(acc)]
+    text = acc.to_csv(index=False)
+    out = _validate(text, "accounts", tmp_path)
+    assert out.account.rows_used == len(acc) and out.account.rows_set_aside == 0
+    assert pd.isna(out.frame["wallet"].iloc[0]) and out.frame["wallet"].iloc[1] == 50000
+    assert any("wallet: 1 value(s) not a number left empty" in n and "'1.200.000'" in n
+               for n in out.account.notes)
+    # a required column still sets the row aside
+    acc.loc[0, "n_sites"] = "three"
+    out = _validate(acc.to_csv(index=False), "accounts", tmp_path, max_set_aside_share=1)
+    assert out.account.reasons == {"n_sites: not a whole number": 1}
