@@ -58,12 +58,18 @@ _FIXES = {
              "decimal point and no thousands separator)",
     "in the future": "correct the dates (a typo in the year is the usual cause)",
     "duplicate": "export each row once (check the export's filters and joins)",
+    "account set aside": "correct the account's row in the accounts table (its reason is in "
+                         "set_aside/accounts.csv); its invoice lines then count again",
     "unknown account": "add the accounts to the accounts table, or check that the ids are "
                        "written the same way in both files (leading zeros, prefixes)",
     "out of range": "correct the values to the range the contract gives",
     "not one of": "use one of the allowed values listed in docs/data_contract.md",
     "unknown criterion": "use the criterion keys listed in docs/data_contract.md",
 }
+
+
+ACCOUNT_SET_ASIDE = "account_id: account set aside in the accounts table"
+"""Reason for invoice lines of an account whose own row was set aside (not an unknown id)."""
 
 
 def reason_column(reason: str) -> str:
@@ -596,7 +602,7 @@ def parse_as_of(as_of: str | dt.date | None) -> dt.date | None:
 
 
 def transaction_reasons(t: ir.Table, known_accounts: ir.Table, today: dt.date,
-                        present: list[str]) -> Any:
+                        present: list[str], aside_accounts: ir.Table | None = None) -> Any:
     """The reason each invoice line is set aside (null = the line is fine), as one expression.
 
     The first matching reason wins, in the order of the checks below.
@@ -626,6 +632,8 @@ def transaction_reasons(t: ir.Table, known_accounts: ir.Table, today: dt.date,
         (no_margin, f"{money_col}: missing (give cost or margin)"),
         (t.invoice_id.isnull(), "invoice_id: missing"),
         (bad("line_no"), "line_no: not a whole number"),
+        *([(t.account_id.isin(aside_accounts.account_id) & ~t.account_id.isin(known_accounts.account_id),
+            ACCOUNT_SET_ASIDE)] if aside_accounts is not None else []),
         (~t.account_id.isin(known_accounts.account_id), "account_id: unknown account"),
         (dup_rank > 0, "invoice_id+line_no: duplicate invoice line" if "line_no" in present
          else "invoice_id: duplicate invoice line (identical in every column)"),
@@ -643,6 +651,7 @@ def check_transactions(
     today: dt.date | None = None,
     max_set_aside_share: float = DEFAULT_MAX_SET_ASIDE_SHARE,
     materialise: Any = None,
+    aside_account_ids: list[str] | pd.Series | None = None,
 ) -> TransactionCheck:
     """Row checks on invoice lines, on the engine; one aggregation query for the accounting.
 
@@ -663,6 +672,9 @@ def check_transactions(
         Lines dated after it are errors ("in the future"); default: the run date.
     max_set_aside_share : float
         See :func:`check_share`.
+    aside_account_ids : sequence of str, optional
+        Ids of accounts whose rows were set aside; their lines get their own reason, so the
+        report does not call a known customer "unknown".
     materialise : callable, optional
         Table -> table that stores the checked lines once (:func:`kamlib.engine.materialise`);
         without it every query re-reads the source, which is cheap for Parquet only.
@@ -691,7 +703,11 @@ def check_transactions(
     known = ibis.memtable(pd.DataFrame({"account_id": pd.Series(list(account_ids), dtype="str")}))
     typed = typed.mutate(
         category=typed.category.coalesce("(none)"), product_id=typed.product_id.coalesce("(none)"))
-    t = typed.mutate(reason=transaction_reasons(typed, known, today, present))
+    aside_ids = None
+    if aside_account_ids is not None and len(aside_account_ids):
+        aside_ids = ibis.memtable(pd.DataFrame(
+            {"account_id": pd.Series(list(aside_account_ids), dtype="str").dropna().unique()}))
+    t = typed.mutate(reason=transaction_reasons(typed, known, today, present, aside_ids))
     if materialise is not None:
         # one pass over the file; every later query (accounting, features) reads the result
         t = materialise(t)
@@ -1028,8 +1044,11 @@ def load_inputs(
                    if c in raw.columns and raw[c].type().is_numeric()]
     try:
         with engine_errors(path):
+            aside_acc = set_aside.get("accounts")
+            aside_ids = (aside_acc["account_id"].astype("string").str.strip().dropna().tolist()
+                         if aside_acc is not None and "account_id" in getattr(aside_acc, "columns", []) else None)
             tx = check_transactions(typed, file=path, present=present, account_ids=known,
-                                    as_of=as_of, today=today,
+                                    aside_account_ids=aside_ids, as_of=as_of, today=today,
                                     max_set_aside_share=max_set_aside_share, materialise=store)
     except InputError as exc:
         if exc.column == "account_id" and "account_id" in numeric_ids:

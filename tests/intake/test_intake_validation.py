@@ -232,3 +232,14 @@ def test_a_bad_optional_account_value_is_blanked_not_the_account_dropped(tmp_pat
     acc.loc[0, "n_sites"] = "three"
     out = _validate(acc.to_csv(index=False), "accounts", tmp_path, max_set_aside_share=1)
     assert out.account.reasons == {"n_sites: not a whole number": 1}
+
+
+def test_lines_of_a_set_aside_account_are_not_called_unknown(tmp_path):
+    accounts = ACCOUNTS.replace("002,Beta Foods,Food,South,FR,1,", "002,Beta Foods,Food,South,FR,one,")
+    files = write_engagement(tmp_path, accounts=accounts)
+    intake = load_inputs(files, today=dt.date(2026, 1, 15), max_set_aside_share=1)
+    tx = intake.transactions.account
+    n_002 = LINES.count("\n002,")
+    assert n_002 > 0
+    assert tx.reasons.get("account_id: account set aside in the accounts table") == n_002
+    assert "account_id: unknown account" not in tx.reasons or tx.reasons["account_id: unknown account"] != n_002
