@@ -1,0 +1,24 @@
+"""The whole bundled sample engagement, run twice: same inputs and parameters, same tables."""
+
+from __future__ import annotations
+
+import json
+
+from kamlib.runner import run_engagement
+
+
+def test_two_runs_of_the_sample_give_identical_tables():
+    runs = [run_engagement("sample", progress=False, echo=lambda _m: None) for _ in range(2)]
+    for run in runs:
+        assert run.exit_code == 0, run.message
+    manifests = [json.loads((r.run_dir / "manifest.json").read_text()) for r in runs]
+    tables = [m["tables"] for m in manifests]
+    assert len(tables[0]) >= 30  # every step wrote its tables
+    assert tables[0] == tables[1]
+    for manifest in manifests:
+        assert [s["status"] for s in manifest["steps"]] == ["ok"] * len(manifest["steps"])
+        assert manifest["inputs"]["transactions"][0]["sha256"]
+    run_dir = runs[0].run_dir
+    for expected in ("results.xlsx", "parameters.yml", "html/index.html", "html/summary.html"):
+        assert (run_dir / expected).exists(), expected
+    assert len(list((run_dir / "html" / "plans").glob("*.html"))) >= 15
