@@ -18,7 +18,7 @@ from kamlib.planning import objectives as _obj
 from kamlib.planning import profile as _prof
 from kamlib.planning import relationship as _rel
 from kamlib.planning import whitespace as _ws
-from kamlib.planning._common import plain, plan_start, records, require_columns
+from kamlib.planning._common import pct_change, plain, plan_start, records, require_columns
 
 
 @dataclass
@@ -249,7 +249,8 @@ class Blueprint:
             "account": p["name"].astype(str).values,
             "segment": p["segment"].values,
             "revenue_12m": p["revenue_12m"].round(0).values,
-            "growth": p["growth_12m"].round(2).values,
+            # the plain change the summary and the plan pages show, not the symmetric growth
+            "change_12m": [round(pct_change(a, b), 2) for a, b in zip(p["revenue_12m"], p["revenue_prev_12m"])],
             "target": p["revenue_target"].round(0).values,
             "stage": p["stage"].values,
             "shape": p["shape"].values,
