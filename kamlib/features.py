@@ -110,7 +110,15 @@ def _windows(lines: ir.Table, as_of: dt.date):
 
 
 def account_aggregates(lines: ir.Table, as_of: dt.date) -> ir.Table:
-    """Per-account sums and counts over the invoice lines, as one Ibis aggregation.
+    """Per-account sums and counts over the invoice lines.
+
+    Sums, first and last purchase come from one aggregation per account. Each distinct count
+    (orders, categories, products, active sites, months) is a two-level aggregation: first the
+    distinct (account, value) pairs, then their number per account, joined on ``account_id``.
+    That is the same result as ``COUNT(DISTINCT ...)`` in the one aggregation, but engines run
+    plain group-bys in parallel and spill them, while five distinct aggregates in one group-by
+    keep a hash table per aggregate and group: on DuckDB at 10M lines this form takes about
+    half the time, and Spark otherwise expands every line once per distinct aggregate.
 
     Parameters
     ----------
@@ -122,33 +130,67 @@ def account_aggregates(lines: ir.Table, as_of: dt.date) -> ir.Table:
     Returns
     -------
     ibis.expr.types.Table
-        One row per account that has at least one line; sums are null where a window is empty.
+        One row per account that has at least one line; sums are null where a window is empty,
+        counts are 0 where the account has no purchase line.
     """
+    import ibis
+
     w0, w1, w2 = _windows(lines, as_of)
-    rev, mar = lines.net_revenue, lines.margin
-    buy = rev > 0  # a purchase (credit notes and zero lines are not orders)
-    month = lines.date.year() * 12 + lines.date.month()
-    return lines.group_by("account_id").aggregate(
-        revenue_12m=_sum(rev, w0),
-        revenue_prev_12m=_sum(rev, w1),
-        revenue_prev2_12m=_sum(rev, w2),
-        margin_12m=_sum(mar, w0),
-        margin_prev_12m=_sum(mar, w1),
-        margin_prev2_12m=_sum(mar, w2),
-        revenue_total=_sum(rev),
-        margin_total=_sum(mar),
-        quantity_12m=_sum(lines.quantity, w0),
-        gross_sales=_sum(rev, buy),
-        returns=_sum(-rev, rev < 0),
-        n_orders=lines.invoice_id.nunique(where=buy),
-        n_orders_12m=lines.invoice_id.nunique(where=buy & w0),
-        first_purchase=lines.date.min(where=buy),
-        last_purchase=lines.date.max(where=buy),
-        n_categories=lines.category.nunique(where=buy),
-        n_products=lines.product_id.nunique(where=buy),
-        n_active_sites_12m=lines.site_id.nunique(where=buy & w0),
-        months_active=month.nunique(where=buy),
+    # One projection that every aggregation below reads: the engine scans and checks the lines
+    # once and fans the rows out (DuckDB shares it as a CTE), instead of once per aggregation.
+    # Money and quantities are cast to the exact type once per line here (not once per sum:
+    # eleven casts per line cost more than the scan).
+    base = lines.select(
+        "account_id", "invoice_id", "date", "category", "product_id", "site_id",
+        _rev=lines.net_revenue.cast(EXACT), _mar=lines.margin.cast(EXACT),
+        _qty=lines.quantity.cast(EXACT), _w0=w0, _w1=w1, _w2=w2, _buy=lines.net_revenue > 0)
+    rev, mar, buy = base._rev, base._mar, base._buy
+
+    def total(value: ir.NumericValue, where: ir.BooleanValue | None = None) -> ir.NumericValue:
+        return value.sum(where=where).cast("float64")
+
+    sums = base.group_by("account_id").aggregate(
+        revenue_12m=total(rev, base._w0),
+        revenue_prev_12m=total(rev, base._w1),
+        revenue_prev2_12m=total(rev, base._w2),
+        margin_12m=total(mar, base._w0),
+        margin_prev_12m=total(mar, base._w1),
+        margin_prev2_12m=total(mar, base._w2),
+        revenue_total=total(rev),
+        margin_total=total(mar),
+        quantity_12m=total(base._qty, base._w0),
+        gross_sales=total(rev, buy),
+        returns=total(-rev, rev < 0),
+        first_purchase=base.date.min(where=buy),
+        last_purchase=base.date.max(where=buy),
     )
+    bought = base.filter(buy).mutate(_w0=base._w0.cast("int8"))
+
+    def distinct(name: str, key: ir.Value, where: ir.BooleanValue | None = None) -> ir.Table:
+        t = bought if where is None else bought.filter(where)
+        pairs = t.group_by(["account_id", key.name("_key")]).aggregate()
+        return pairs.group_by("account_id").aggregate(**{name: pairs.count()})
+
+    invoices = bought.group_by(["account_id", "invoice_id"]).aggregate(_in12=bought._w0.max())
+    orders = invoices.group_by("account_id").aggregate(
+        n_orders=invoices.count(), n_orders_12m=invoices._in12.sum().cast("int64"))
+    month = bought.date.year() * 12 + bought.date.month()
+    parts = [
+        orders,
+        distinct("n_categories", bought.category),
+        distinct("n_products", bought.product_id),
+        distinct("n_active_sites_12m", bought.site_id,
+                 (bought._w0 == 1) & bought.site_id.notnull()),
+        distinct("months_active", month),
+    ]
+    out = sums
+    counts: list[str] = []
+    for part in parts:
+        names = [c for c in part.columns if c != "account_id"]
+        counts += names
+        out = out.left_join(part, "account_id").select(
+            *[out[c] for c in out.columns], *[part[c] for c in names])
+    return out.mutate(**{c: ibis.coalesce(out[c], 0) for c in counts})
 
 
 def contact_counts(contacts: pd.DataFrame | None) -> pd.DataFrame:
@@ -297,13 +339,16 @@ def _tidy_dates(out: pd.DataFrame, sort: list[str]) -> pd.DataFrame:
     return out.sort_values(sort, ignore_index=True)
 
 
-def feature_tables(intake) -> dict[str, pd.DataFrame]:
+def feature_tables(intake, progress: bool = True) -> dict[str, pd.DataFrame]:
     """Every table the intake step writes from the invoice lines, from a checked intake.
 
     Parameters
     ----------
     intake : kamlib.validation.IntakeResult
         From :func:`kamlib.validation.validate_engagement` / ``load_inputs``.
+    progress : bool
+        Print a line per table as it is done, with the engine and the time it took (each is
+        one pass over the invoice lines; at tens of millions of lines, each takes a while).
 
     Returns
     -------
@@ -311,17 +356,29 @@ def feature_tables(intake) -> dict[str, pd.DataFrame]:
         ``account_features``, ``account_category_year``, ``purchase_occasions``,
         ``monthly_revenue`` and ``transactions_summary``.
     """
+    import time
+
     from kamlib.validation import engine_errors
 
     tx = intake.transactions
+    steps = {
+        "account_features": lambda: account_features(
+            tx.lines, intake.tables["accounts"], tx.as_of, intake.tables.get("contacts"),
+            tx.has_sites),
+        "account_category_year": lambda: account_category_year(tx.lines, tx.as_of),
+        "purchase_occasions": lambda: purchase_occasions(tx.lines),
+        "monthly_revenue": lambda: monthly_revenue(tx.lines),
+    }
+    out: dict[str, pd.DataFrame] = {}
+    lines_used = tx.summary.get("lines_used", 0)
     with engine_errors(intake.files.get("transactions", "transactions")):
-        out = {
-            "account_features": account_features(tx.lines, intake.tables["accounts"], tx.as_of,
-                                                 intake.tables.get("contacts"), tx.has_sites),
-            "account_category_year": account_category_year(tx.lines, tx.as_of),
-            "purchase_occasions": purchase_occasions(tx.lines),
-            "monthly_revenue": monthly_revenue(tx.lines),
-        }
+        for i, (name, build) in enumerate(steps.items(), 1):
+            start = time.perf_counter()
+            out[name] = build()
+            if progress:
+                print(f"[{i}/{len(steps)}] {name}: {len(out[name]):,} rows from {lines_used:,} "
+                      f"invoice lines on {intake.engine} in {time.perf_counter() - start:.1f} s",
+                      flush=True)
     out["transactions_summary"] = transactions_summary(tx.summary, out["account_features"],
                                                        engine=intake.engine)
     return out

@@ -601,21 +601,70 @@ def parse_as_of(as_of: str | dt.date | None) -> dt.date | None:
         ) from None
 
 
+def duplicate_key(present: list[str]) -> list[str]:
+    """Columns that identify an invoice line: invoice_id + line_no, else every column given."""
+    return ["invoice_id", "line_no"] if "line_no" in present else [
+        c for c in TRANSACTIONS.column_names if c in present]
+
+
+def with_duplicate_flag(t: ir.Table, present: list[str]) -> ir.Table:
+    """Add ``_dup``: the line repeats the key of a line earlier in the file (by ``_row``).
+
+    A window ranking every line within its key would sort the whole ledger on every query (the
+    lines are re-checked by each query unless they are cached), which dominated the feature
+    build at 10M lines. Instead two aggregations run once, here: keys whose *hash* occurs more
+    than once (cheap integer groups; collisions only add candidates), then the exact keys among
+    those candidate lines with the first row holding each. That small table is joined back, so
+    every later query pays one hash join against a handful of keys.
+
+    This needs row numbers (DuckDB, Excel). Without them (Spark reads files in parallel, with
+    no line order) the copy kept is the first in the order of all the line's values, by a
+    window, which Spark runs as a partitioned sort.
+    """
+    import ibis
+
+    key = duplicate_key(present)
+    backend = t._find_backend(use_default=True)
+    if backend.name != "duckdb":
+        order = [t["_row"], *[t[c] for c in TRANSACTIONS.column_names if c in present]]
+        rank = ibis.row_number().over(group_by=[t[c] for c in key], order_by=order)
+        return t.mutate(_dup=rank > 0)
+    h = ibis.struct({c: t[c] for c in key}).hash()
+    candidates = t.group_by(_h=h).aggregate(_n=t.count()).filter(lambda x: x._n > 1).select("_h")
+    cand = candidates.to_pyarrow()
+    if cand.num_rows == 0:
+        return t.mutate(_dup=ibis.literal(False))
+    sub = t.mutate(_h=h)
+    sub = sub.filter(sub._h.isin(ibis.memtable(cand)._h))
+    dups = (sub.group_by(key).aggregate(_n=sub.count(), _keep=sub._row.min())
+            .filter(lambda x: x._n > 1).drop("_n").to_pyarrow())
+    if dups.num_rows == 0:
+        return t.mutate(_dup=ibis.literal(False))
+    d = ibis.memtable(dups).rename({f"_k_{c}": c for c in key})
+    joined = t.left_join(d, [t[c].identical_to(d[f"_k_{c}"]) for c in key])
+    return joined.mutate(_dup=(joined._keep.notnull() & (joined._row > joined._keep)).fill_null(False)).drop(
+        "_keep", *[f"_k_{c}" for c in key])
+
+
 def transaction_reasons(t: ir.Table, known_accounts: ir.Table, today: dt.date,
-                        present: list[str], aside_accounts: ir.Table | None = None) -> Any:
+                        present: list[str], aside_accounts: ir.Table | None = None, *,
+                        as_ok: bool = False) -> Any:
     """The reason each invoice line is set aside (null = the line is fine), as one expression.
 
-    The first matching reason wins, in the order of the checks below.
+    The first matching reason wins, in the order of the checks below. ``t`` carries the
+    ``_dup`` flag of :func:`with_duplicate_flag` (computed here by a window if it does not).
     """
     import ibis
 
     def bad(c: str):
         return t[f"_bad_{c}"] if f"_bad_{c}" in t.columns else ibis.literal(False)
 
-    key = ["invoice_id", "line_no"] if "line_no" in present else [
-        c for c in TRANSACTIONS.column_names if c in present]
-    order = [t["_row"], *[t[c] for c in key]]
-    dup_rank = ibis.row_number().over(group_by=[t[c] for c in key], order_by=order)
+    key = duplicate_key(present)
+    if "_dup" in t.columns:
+        is_dup = t._dup
+    else:
+        order = [t["_row"], *[t[c] for c in key]]
+        is_dup = ibis.row_number().over(group_by=[t[c] for c in key], order_by=order) > 0
     no_margin = t.cost.isnull() & t.margin.isnull()
     money_col = "cost" if "cost" in present else "margin"
     checks = [
@@ -635,9 +684,13 @@ def transaction_reasons(t: ir.Table, known_accounts: ir.Table, today: dt.date,
         *([(t.account_id.isin(aside_accounts.account_id) & ~t.account_id.isin(known_accounts.account_id),
             ACCOUNT_SET_ASIDE)] if aside_accounts is not None else []),
         (~t.account_id.isin(known_accounts.account_id), "account_id: unknown account"),
-        (dup_rank > 0, "invoice_id+line_no: duplicate invoice line" if "line_no" in present
+        (is_dup, "invoice_id+line_no: duplicate invoice line" if "line_no" in present
          else "invoice_id: duplicate invoice line (identical in every column)"),
     ]
+    if as_ok:
+        # "no reason applies" as plain boolean logic: filtering on it spares the engine the
+        # reason text of every line (what the used lines need, query after query)
+        return ibis.and_(*[~cond.fill_null(False) for cond, _ in checks])
     return ibis.cases(*checks, else_=ibis.null().cast("string"))
 
 
@@ -700,14 +753,18 @@ def check_transactions(
                          "Export the cost of goods of each line as 'cost' (or the gross margin as "
                          "'margin') so margins can be computed.", column="cost")
     explicit = parse_as_of(as_of)
-    known = ibis.memtable(pd.DataFrame({"account_id": pd.Series(list(account_ids), dtype="str")}))
+    from kamlib.engine import small_table
+
+    known = small_table(typed, pd.DataFrame({"account_id": pd.Series(list(account_ids), dtype="str")}))
     typed = typed.mutate(
         category=typed.category.coalesce("(none)"), product_id=typed.product_id.coalesce("(none)"))
     aside_ids = None
     if aside_account_ids is not None and len(aside_account_ids):
-        aside_ids = ibis.memtable(pd.DataFrame(
+        aside_ids = small_table(typed, pd.DataFrame(
             {"account_id": pd.Series(list(aside_account_ids), dtype="str").dropna().unique()}))
-    t = typed.mutate(reason=transaction_reasons(typed, known, today, present, aside_ids))
+    typed = with_duplicate_flag(typed, present)
+    ok = transaction_reasons(typed, known, today, present, aside_ids, as_ok=True)
+    t = typed.mutate(reason=transaction_reasons(typed, known, today, present, aside_ids), _ok=ok).drop("_dup")
     if materialise is not None:
         # one pass over the file; every later query (accounting, features) reads the result
         t = materialise(t)
@@ -726,6 +783,8 @@ def check_transactions(
         "currencies": t.currency.nunique(),
         "currency_min": t.currency.min(),
         "currency_max": t.currency.max(),
+        # accounts with a used line (saves a pass over the lines later)
+        "buyers": t.account_id.nunique(where=~after),
     }
     for c in parsed:
         aggs[f"bad__{c}"] = t[f"_bad_{c}"].sum()
@@ -775,9 +834,12 @@ def check_transactions(
     full_reason = t.reason.coalesce(ibis.cases((after, AFTER_AS_OF), else_=ibis.null().cast("string")))
     aside = t.mutate(reason=full_reason).filter(lambda x: x.reason.notnull())
     if account.rows_set_aside:
+        # the first five rows of every reason in one pass (not one query per reason)
+        rank = ibis.row_number().over(group_by=aside.reason, order_by=aside._row)
+        head = (aside.select("reason", "_row").mutate(_k=rank).filter(lambda x: x._k < 5)
+                .to_pandas().sort_values(["reason", "_row"]))
         for r in account.reasons:
-            head = aside.filter(aside.reason == r).order_by("_row").select("_row").limit(5).to_pandas()
-            account.first_rows[r] = [int(x) for x in head["_row"].dropna()]
+            account.first_rows[r] = [int(x) for x in head.loc[head["reason"] == r, "_row"].dropna()]
     returns, zero = int(valid["returns"].iloc[0]), int(valid["zero"].iloc[0])
     account.notes.append(f"{returns} return/credit-note lines (negative revenue) kept")
     account.notes.append(f"{zero} zero-value lines kept")
@@ -785,7 +847,7 @@ def check_transactions(
     if no_cat:
         account.notes.append(f"{no_cat} lines without product or category kept as '(none)'")
     check_share(account, max_set_aside_share)
-    lines = t.filter(t.reason.isnull() & ~after).drop("reason")
+    lines = t.filter(t._ok & ~after).drop("reason", "_ok")
     summary = {
         "lines_used": used_n,
         "first_date": pd.Timestamp(valid["min_date"].iloc[0]).date(),
@@ -794,6 +856,7 @@ def check_transactions(
         "return_lines": returns,
         "zero_lines": zero,
         "currency": valid["currency_min"].iloc[0] if currencies == 1 else None,
+        "accounts_buying": int(valid["buyers"].iloc[0]),
     }
     # the set-aside file shows what the export said, not what we made of it
     shown = {c: aside[f"_raw_{c}"] if f"_raw_{c}" in aside.columns else aside[c] for c in present}
@@ -828,8 +891,10 @@ def summary_text(accounts: list[RowAccount]) -> str:
 
 # ------------------------------------------------------------------------- the whole intake
 SMALL_TABLES = ("accounts", "contacts", "assessments", "ahp_judgements")
-CACHE_MAX_BYTES = 256 * 1024**2
-"""Invoice-line sources up to this size are checked once and kept in the engine."""
+CACHE_MAX_BYTES = 64 * 1024**2
+"""Parquet sources up to this size (a few million lines) are checked once and kept in the
+engine. Larger ones are re-scanned by each query: measured at 10M lines (171 MB), keeping them
+took 1.9 GB of memory against 1.0 GB and made the account features slower, not faster."""
 
 
 def source_bytes(path: str | Path) -> int:
@@ -977,8 +1042,10 @@ def load_inputs(
         Reuse an open connection instead of opening one.
     cache : bool, optional
         Store the checked invoice lines in the engine once instead of re-checking the file for
-        every query (about 3x faster for the sample); default: when the source is at most
-        :data:`CACHE_MAX_BYTES`, so a very large ledger is streamed rather than copied.
+        every query (about 3x faster for the sample); default: always for text (CSV, Excel:
+        parsing is what costs, and DuckDB spills what does not fit in memory), for Parquet when
+        the source is at most :data:`CACHE_MAX_BYTES` (a large Parquet ledger is re-scanned,
+        which is cheaper than copying it).
 
     Returns
     -------
@@ -1036,9 +1103,12 @@ def load_inputs(
     con = con or eng.connect(engine, memory_limit=memory_limit)
     raw = eng.read_transactions(con, path)
     present = eng.present_columns(raw)
-    typed = eng.cast_transactions(raw)
-    if cache is None:
-        cache = source_bytes(path) <= CACHE_MAX_BYTES
+    # Parquet holds typed values: no whitespace stripping (see cast_transactions)
+    typed = eng.cast_transactions(raw, trim=readers.file_kind(eng.source_files(path)[0]) != "parquet"
+                                  if "://" not in str(path) else False)
+    if cache is None:  # text is parsed once whatever its size (DuckDB spills what does not fit)
+        cache = (readers.file_kind(eng.source_files(path)[0]) != "parquet"
+                 or source_bytes(path) <= CACHE_MAX_BYTES) if "://" not in str(path) else False
     store = (lambda expr: eng.materialise(con, expr)) if cache else None
     numeric_ids = [c for c in ("account_id", "invoice_id", "product_id")
                    if c in raw.columns and raw[c].type().is_numeric()]
@@ -1059,7 +1129,7 @@ def load_inputs(
                 column=exc.column, rows=exc.rows) from None
         raise
     with engine_errors(path):
-        buyers = int(tx.lines.account_id.nunique().to_pandas())
+        buyers = tx.summary["accounts_buying"]
     if numeric_ids:
         tx.account.notes.append(
             f"{', '.join(numeric_ids)} stored as numbers in the file: leading zeros, if the ids had "
@@ -1091,19 +1161,30 @@ def engine_errors(file: str | Path):
 
 def validate_engagement(engagement: Any, *, as_of: str = "",
                         max_set_aside_share: float = DEFAULT_MAX_SET_ASIDE_SHARE,
-                        anonymise: bool = False, engine: str = "duckdb",
-                        memory_limit: str = "2GB") -> IntakeResult:
+                        anonymise: bool = False, engine: str = "",
+                        memory_limit: str = "") -> IntakeResult:
     """:func:`load_inputs` for an engagement (``kam validate`` and the intake notebook).
 
     Parameters
     ----------
     engagement : kamlib.engagement.Engagement
-        Its ``inputs`` name the files; its name keys the anonymisation.
+        Its ``inputs`` name the files; its name keys the anonymisation. Its ``engagement.yml``
+        may choose the engine (``engine: spark`` with a ``spark:`` block, or a ``duckdb:``
+        block with ``memory_limit``, ``threads``, ``temp_directory``; see docs/scale.md).
+    engine, memory_limit : str
+        Override engagement.yml when not empty (default there: DuckDB with a 2GB budget).
     """
+    from kamlib import engine as eng
+
+    settings = eng.engine_settings(engagement, engine=engine, memory_limit=memory_limit)
+    con = eng.connect(**settings)
+    where = (f"DuckDB in this process, memory budget {settings['memory_limit']}"
+             if settings["engine"] == "duckdb" else f"Spark ({con._session.sparkContext.master})")
+    print(f"Checking the inputs of '{engagement.name}' on {where}.", flush=True)
     inputs = {name: engagement.input_path(name) for name in TABLES}
     result = load_inputs(inputs, as_of=as_of, max_set_aside_share=max_set_aside_share,
-                         anonymise=anonymise, key=engagement.name, engine=engine,
-                         memory_limit=memory_limit)
+                         anonymise=anonymise, key=engagement.name, engine=settings["engine"],
+                         memory_limit=settings["memory_limit"], con=con)
     folder = Path(engagement.folder).resolve()
     for account in result.accounts:  # the report names files as engagement.yml does
         path = Path(account.file).resolve()

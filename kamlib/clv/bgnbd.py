@@ -88,17 +88,19 @@ def _hyp_term(r, alpha, a, b, x, T, t):
     scipy's hyp2f1 can return inf/nan for large parameters near z = 1; there the Euler
     transformation (1-z)^(a-1) * 2F1(a+b-1-r, a-1; a+b+x-1; z) is used instead.
     """
+    # Parameters may be arrays (many parameter draws at once): broadcast everything first.
+    r, alpha, a, b, x, T, t = np.broadcast_arrays(*(np.asarray(v, float)
+                                                    for v in (r, alpha, a, b, x, T, t)))
     z = t / (alpha + T + t)
     log1mz = np.log1p(-z)
     with np.errstate(all="ignore"):
         direct = np.exp((r + x) * log1mz) * hyp2f1(r + x, b + x, a + b + x - 1, z)
         bad = ~np.isfinite(direct)
         if np.any(bad):
-            alt = np.exp((a - 1) * log1mz[bad]) * hyp2f1(
-                a + b - 1 - r, a - 1, (a + b + x - 1)[bad] if np.ndim(x) else a + b + x - 1, z[bad]
-            )
+            ab, bb, rb, xb = a[bad], b[bad], r[bad], x[bad]
             direct = np.array(direct, dtype=float)
-            direct[bad] = alt
+            direct[bad] = np.exp((ab - 1) * log1mz[bad]) * hyp2f1(
+                ab + bb - 1 - rb, ab - 1, ab + bb + xb - 1, z[bad])
     if not np.all(np.isfinite(direct)):
         warnings.warn("BG/NBD: the hypergeometric term failed for some accounts (set to NaN)",
                       RuntimeWarning, stacklevel=3)

@@ -24,7 +24,13 @@ from kamlib.clv.holdout import (
 )
 from kamlib.clv.margin import margin_multiple
 from kamlib.clv.paretonbd import ParetoNBD
-from kamlib.clv.prep import DAYS_PER_YEAR, default_calibration_end, rfm_summary, unit_days
+from kamlib.clv.prep import (
+    DAYS_PER_YEAR,
+    default_calibration_end,
+    rfm_summary,
+    unit_days,
+    units_per_year,
+)
 from kamlib.clv.sbg import ShiftedBetaGeometric
 from kamlib.clv.value import clv_frame
 from kamlib.errors import ParameterError
@@ -51,6 +57,38 @@ class CLVResult:
     as_of: pd.Timestamp | None = None
     time_unit: str = "week"
     notes: list[str] = field(default_factory=list)
+
+    def notes_markdown(self) -> str:
+        """The notes as a Markdown bullet list, for the notebook."""
+        return "\n".join(f"- {n}" for n in self.notes)
+
+    def certainty_markdown(self) -> str:
+        """How sure we are, in plain words: interval width, P(alive) and the holdout error."""
+        c = self.clv[self.clv["clv"] > 0]
+        lines = []
+        if len(c):
+            half = ((c["clv_high"] - c["clv_low"]) / 2 / c["clv"]).median()
+            lines.append(
+                f"- **The model's parameters** are well pinned down: half the accounts have a CLV "
+                f"interval narrower than ±{half:.0%}. The interval covers the uncertainty of "
+                "the model's averages, not the fate of a single account.")
+        pa = self.clv["p_alive"].dropna()
+        if len(pa):
+            lines.append(
+                f"- **Whether an account stays** is the larger risk: {int((pa < 0.5).sum())} "
+                f"accounts are probably lost already (P(alive) below 50 %), and their CLV is "
+                "small for that reason.")
+        if self.holdout_errors is not None:
+            e = self.holdout_errors.set_index("measure")["value"]
+            direction = "fewer" if e["total_error_pct"] < 0 else "more"
+            lines.append(
+                f"- **A forecast of the whole business** can still miss: fitted up to "
+                f"{self.calibration_end.date()}, the model forecast "
+                f"{abs(e['total_error_pct']):.0f} % {direction} purchases than happened in the "
+                "holdout. The model assumes each account keeps its buying rate; growth of "
+                "accounts or of the market is not in it. Read CLVs as a ranking and an order of "
+                "magnitude, with that error in mind.")
+        return "\n".join(lines)
 
     @property
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -242,6 +280,10 @@ def clv_tables(
             f"({occ['date'].min().date()} .. {as_of.date()})."
         )
     Model, label = MODELS[model]
+    notes.append(
+        f"{occ['account_id'].nunique()} accounts with purchases up to {as_of.date()}; times in "
+        f"{time_unit}s, CLV = discounted {value} over {horizon:g} years at {discount_rate:.0%} "
+        "a year.")
 
     # -- full-period fit for the CLV -----------------------------------------------------------
     rfm, _ = rfm_summary(occ, None, as_of, time_unit, value)
@@ -276,6 +318,15 @@ def clv_tables(
                 "freq_value_correlation": (chk["correlation"], chk["message"]),
                 "population_mean_value": (gg.population_mean_, f"{value} per occasion"),
             }))
+        once = (rfm["frequency"] == 0) & (rfm["T"] > units_per_year(time_unit))
+        if model == "bgnbd" and once.any():
+            notes.append(
+                f"{int(once.sum())} accounts bought once, more than a year ago, and never again. "
+                "BG/NBD lets an account drop out only after a repeat purchase, so their P(alive) "
+                "is 1; their low purchase rate keeps their CLV small "
+                f"({cf.loc[once[once].index, 'clv'].sum():,.0f} together). Pareto/NBD "
+                "(model paretonbd) lets their P(alive) fall with the silence."
+            )
     else:
         notes.append(f"Only {n_rep} accounts bought more than once: no purchase model, every "
                      "account is valued with the margin multiple.")
@@ -401,11 +452,40 @@ def key_account_ids(step) -> list[str] | None:
     return scores.loc[scores["tier"] == "key", "account_id"].astype(str).tolist()
 
 
-def headline(result: CLVResult, top: int = 10) -> pd.DataFrame:
-    """The accounts worth most, with their interval as a sentence ("between X and Y")."""
-    c = result.clv[result.clv["model"] != "no purchases"].nlargest(top, "clv")
-    out = c[["account_id", "p_alive", "expected_purchases", "clv", "clv_low", "clv_high",
-             "investment_ceiling", "cost_to_serve", "model"]].copy()
+def headline(result: CLVResult, top: int = 10, names: pd.Series | None = None,
+             key_accounts: list[str] | None = None) -> pd.DataFrame:
+    """The accounts worth most (or the key accounts, when known), ready to read.
+
+    Parameters
+    ----------
+    result : CLVResult
+    top : int
+        Number of accounts (the key accounts are all shown when given).
+    names : Series, optional
+        Account names indexed by account_id.
+    key_accounts : list of str, optional
+        Ids from :func:`key_account_ids`; the table then lists them.
+
+    Returns
+    -------
+    DataFrame
+        account, P(alive), CLV and its interval as a sentence ("between X and Y"), investment
+        ceiling, cost to serve and their ratio; money rounded to whole units.
+    """
+    c = result.clv[result.clv["model"] != "no purchases"]
+    if key_accounts:
+        c = c[c["account_id"].isin(set(key_accounts))].sort_values("clv", ascending=False)
+    else:
+        c = c.nlargest(top, "clv")
+    out = pd.DataFrame({"account_id": c["account_id"].to_numpy()})
+    if names is not None:
+        out["name"] = c["account_id"].map(names).to_numpy()
+    out["p_alive"] = c["p_alive"].round(2).to_numpy()
+    out["model"] = c["model"].to_numpy()
+    out["clv"] = c["clv"].round(0).to_numpy()
     out["clv_range"] = [f"between {lo:,.0f} and {hi:,.0f}"
                         for lo, hi in zip(c["clv_low"], c["clv_high"])]
-    return out.reset_index(drop=True)
+    out["investment_ceiling"] = c["investment_ceiling"].round(0).to_numpy()
+    out["cost_to_serve"] = c["cost_to_serve"].to_numpy()
+    out["ceiling_to_cost"] = c["ceiling_to_cost"].round(2).to_numpy()
+    return out

@@ -20,10 +20,30 @@ def holdout_predictions(model, rfm: pd.DataFrame) -> pd.DataFrame:
                          "actual": rfm["frequency_holdout"]}, index=rfm.index)
 
 
-def calibration_by_frequency(pred: pd.DataFrame, max_bucket: int = 7) -> pd.DataFrame:
-    """Mean predicted and actual holdout purchases by calibration frequency (last bucket open)."""
-    b = np.minimum(pred["frequency"].to_numpy(int), max_bucket)
-    labels = [str(i) for i in range(max_bucket)] + [f"{max_bucket}+"]
+def calibration_by_frequency(pred: pd.DataFrame, max_bucket: int = 7, groups: int = 8
+                             ) -> pd.DataFrame:
+    """Mean predicted and actual holdout purchases by calibration frequency.
+
+    Consumer data (most accounts buy a few times) get one bucket per frequency 0..max_bucket-1
+    and an open last bucket ``max_bucket+``. Business accounts often buy weekly, so that every
+    account would land in the last bucket; when more than half of them would, the buckets are
+    instead ``groups`` ranges of frequency with about equally many accounts each ("12-25").
+
+    Returns
+    -------
+    DataFrame
+        ``bucket`` (ordered categorical), ``accounts``, ``predicted``, ``actual``.
+    """
+    f = pred["frequency"].to_numpy(float)
+    if len(f) and (f >= max_bucket).mean() <= 0.5:
+        b = np.minimum(f, max_bucket).astype(int)
+        labels = [str(i) for i in range(max_bucket)] + [f"{max_bucket}+"]
+    else:
+        # Integer edges at frequency quantiles; bucket i holds lo_i <= f < lo_{i+1}.
+        lo = np.unique(np.floor(np.quantile(f, np.linspace(0, 1, groups + 1)[:-1])))
+        b = np.searchsorted(lo, f, side="right") - 1
+        hi = np.r_[lo[1:] - 1, f.max()]
+        labels = [f"{a:.0f}" if a == z else f"{a:.0f}-{z:.0f}" for a, z in zip(lo, hi)]
     g = pred.assign(bucket=pd.Categorical.from_codes(b, labels)).groupby("bucket", observed=True)
     return g.agg(accounts=("actual", "size"), predicted=("predicted", "mean"),
                  actual=("actual", "mean")).reset_index()

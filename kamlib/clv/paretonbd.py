@@ -43,7 +43,54 @@ def _log_hyp1(b, c, z, max_terms: int = 200_000) -> np.ndarray:
     bad = ~np.isfinite(out) | (val < 1.0 - 1e-12) & (z >= 0)
     if np.any(bad):
         out = out.copy()
-        out[bad] = _log_hyp1_series(b[bad], c[bad], z[bad], max_terms)
+        idx = np.flatnonzero(bad)
+        near1 = _log_hyp1_near_one(b[bad], c[bad], z[bad])
+        ok = np.isfinite(near1)
+        out.flat[idx[ok]] = near1[ok]
+        rest = idx[~ok]
+        if len(rest):
+            out.flat[rest] = _log_hyp1_series(b.flat[rest], c.flat[rest], z.flat[rest], max_terms)
+    return out
+
+
+def _log_hyp1_near_one(b, c, z, max_terms: int = 300) -> np.ndarray:
+    """log 2F1(1, b; c; z) for z close to 1 by the linear transformation to 1 - z; NaN where unusable.
+
+    There the plain series needs ~40/(1-z) terms (millions, for the extreme parameter draws of a
+    bootstrap) and scipy returns NaN. With m = c - b and e = 1 - z (Abramowitz & Stegun 15.3.6):
+
+        2F1(1, b; c; z) = (c-1)/(m-1) 2F1(1, b; 2-m; e) + e^(m-1) z^(1-c) G(c) G(1-m) / G(b)
+
+    whose series in e converges in a few terms when b e is small. Near integer m the two terms
+    cancel catastrophically, so those (and anything that does not converge) are left as NaN for
+    the exact series.
+    """
+    b, c, z = (np.asarray(v, float) for v in (b, c, z))
+    m = c - b
+    e = 1.0 - z
+    out = np.full(b.shape, np.nan)
+    use = (z > 0.99) & (e > 0) & (np.abs(m - np.round(m)) > 0.02) & (b * e < 0.25)
+    if not use.any():
+        return out
+    b, c, m, e, z = b[use], c[use], m[use], e[use], z[use]
+    total = np.ones_like(b)
+    term = np.ones_like(b)
+    done = np.zeros(b.shape, bool)
+    for k in range(max_terms):
+        term = term * (b + k) * e / (2.0 - m + k)
+        total += np.where(done, 0.0, term)
+        done |= np.abs(term) < 1e-17 * np.abs(total)
+        if done.all():
+            break
+    with np.errstate(all="ignore"):
+        t1 = (c - 1.0) / (m - 1.0) * total
+        log_g = gammaln(c) - gammaln(b) + gammaln(1.0 - m)  # log |G(c) G(1-m) / G(b)|
+        # G(x) < 0 for x in (-1, 0), (-3, -2), ...: sign (-1)^ceil(-x) for negative x.
+        sign_g = np.where(1.0 - m > 0, 1.0, np.where(np.ceil(m - 1.0) % 2 == 1, -1.0, 1.0))
+        t2 = sign_g * np.exp((m - 1.0) * np.log(e) + (1.0 - c) * np.log1p(-e) + log_g)
+        val = t1 + t2
+        res = np.where(done & (val > 0) & np.isfinite(val), np.log(val), np.nan)
+    out[use] = res
     return out
 
 
@@ -59,6 +106,15 @@ def _log_hyp1_series(b, c, z, max_terms):
         active &= term > 1e-17 * total
         k += 1
     return np.log(total)
+
+
+def _one_minus_q_pow(s, log_q):
+    """[1 - q^(s-1)] / (s-1), with its limit -log q at s = 1 (``s`` may be an array of draws)."""
+    sm1 = np.asarray(s, float) - 1.0
+    near = np.abs(sm1) <= 1e-10
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = -np.expm1(sm1 * log_q) / np.where(near, 1.0, sm1)
+    return np.where(near, -log_q, factor)
 
 
 def _log_parts(params, x, t_x, T):
@@ -172,9 +228,7 @@ class ParetoNBD(FittedModel):
         t = np.asarray(t, float)
         log_q = np.log(beta + TT) - np.log(beta + TT + t)
         # [1 - q^(s-1)] / (s-1), with its limit -log q at s = 1.
-        sm1 = s - 1.0
-        factor = -np.expm1(sm1 * log_q) / sm1 if abs(sm1) > 1e-10 else -log_q
-        return (r + x) * (beta + TT) / (alpha + TT) * factor
+        return (r + x) * (beta + TT) / (alpha + TT) * _one_minus_q_pow(s, log_q)
 
     def expected_purchases(self, t, frequency, recency, T, params=None) -> np.ndarray:
         """Expected purchases in (T, T + t] given the history."""
@@ -193,6 +247,4 @@ class ParetoNBD(FittedModel):
         r, alpha, s, beta = self._p(params)
         t = np.asarray(t, float)
         log_q = np.log(beta) - np.log(beta + t)
-        sm1 = s - 1.0
-        factor = -np.expm1(sm1 * log_q) / sm1 if abs(sm1) > 1e-10 else -log_q
-        return r * beta / alpha * factor
+        return r * beta / alpha * _one_minus_q_pow(s, log_q)

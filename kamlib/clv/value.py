@@ -5,11 +5,12 @@ over a horizon:
 
     CLV = E[value per occasion] x sum_k (1 + d)^-t_k x E[purchases in (t_{k-1}, t_k]]
 
-The purchase increments come from the fitted BG/NBD or Pareto/NBD on a monthly grid, each
+The purchase increments come from the fitted BG/NBD or Pareto/NBD on a quarterly grid, each
 discounted at its mid-point; ``d`` is the annual rate converted to the time unit. Both purchase
 models factor as ``P(alive) x E[purchases | alive]`` with the second part depending on
-(frequency, T) only, so it is computed once per distinct pair — the reason a million accounts
-take seconds.
+(frequency, T) only, so it is computed once per distinct pair, and P(alive) once per distinct
+(frequency, recency, T) triple — the reason a million accounts take seconds. Bootstrap draws
+are evaluated together, as one broadcast array per block of draws.
 
 The interval reflects how well the model's parameters are known (the standard errors from the
 Hessian), not the luck of an individual account: either a parametric bootstrap over the
@@ -21,9 +22,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy.special import ndtri
 
-from kamlib.clv.prep import per_unit_discount, units_per_year
+from kamlib.clv.prep import compress, per_unit_discount, units_per_year
 
 
 def discount_grid(horizon_years: float, discount_rate: float, time_unit: str,
@@ -43,28 +44,67 @@ def _pairs(x, T):
     return uniq[:, 0], uniq[:, 1], inv.ravel()
 
 
+MAX_BLOCK = 2_000_000
+"""Largest draws x grid x (frequency, T) block evaluated at once (16 MB of float64)."""
+
+
 class _Purchases:
-    """Discounted and undiscounted expected purchases for a set of accounts, reusable per draw."""
+    """Discounted and undiscounted expected purchases, for one or many parameter vectors.
+
+    Work is done once per distinct (frequency, recency, T) triple (P(alive)) and once per
+    distinct (frequency, T) pair (purchases of an account known to be alive), and parameter
+    draws are evaluated together as one broadcast array instead of one by one.
+    """
 
     def __init__(self, model, x, t_x, T, grid, disc):
         self.model = model
-        self.x, self.t_x, self.T = (np.asarray(v, float) for v in (x, t_x, T))
-        self.xu, self.Tu, self.inv = _pairs(self.x, self.T)
-        self.grid, self.disc = grid, disc
+        self.x3, self.tx3, self.T3, _, self.inv3 = compress(x, t_x, T)
+        self.xu, self.Tu, self.pair_of_triple = _pairs(self.x3, self.T3)
+        self.grid, self.disc = np.asarray(grid, float), np.asarray(disc, float)
+
+    def alive(self, params: np.ndarray):
+        """Expected purchases of alive accounts per distinct (frequency, T) pair.
+
+        ``params`` is ``(k, n_params)``; returns discounted and undiscounted expectations over
+        the horizon, each ``(k, n_pairs)``.
+        """
+        params = np.atleast_2d(np.asarray(params, float))
+        k, n_pairs, n_grid = len(params), len(self.xu), len(self.grid) - 1
+        disc_out = np.empty((k, n_pairs))
+        total_out = np.empty((k, n_pairs))
+        chunk = max(1, MAX_BLOCK // max(1, n_grid * n_pairs))
+        t = self.grid[1:][None, :, None]
+        for lo in range(0, k, chunk):
+            p = params[lo:lo + chunk]
+            cols = tuple(p[:, j][:, None, None] for j in range(p.shape[1]))
+            cum = self.model.expected_purchases_if_alive(
+                t, self.xu[None, None, :], self.Tu[None, None, :], params=cols)
+            steps = np.diff(cum, axis=1, prepend=0.0)  # purchases within each grid step
+            disc_out[lo:lo + chunk] = np.einsum("kgp,g->kp", steps, self.disc)
+            total_out[lo:lo + chunk] = cum[:, -1, :]
+        return disc_out, total_out
+
+    def p_alive(self, params: np.ndarray) -> np.ndarray:
+        """P(alive) per distinct triple, ``(k, n_triples)``."""
+        params = np.atleast_2d(np.asarray(params, float))
+        return np.stack([self.model.p_alive(self.x3, self.tx3, self.T3, params=tuple(p))
+                         for p in params])
+
+    def per_triple(self, params: np.ndarray, retention_uplift: float = 0.0):
+        """(discounted purchases, purchases, P(alive)), each ``(k, n_triples)``."""
+        params = np.atleast_2d(np.asarray(params, float))
+        alive_params = (np.column_stack(self.model.improved(params.T, retention_uplift))
+                        if retention_uplift else params)
+        disc, total = self.alive(alive_params)
+        pa = self.p_alive(params)
+        j = self.pair_of_triple
+        return disc[:, j] * pa, total[:, j] * pa, pa
 
     def __call__(self, params, retention_uplift: float = 0.0):
         """(discounted expected purchases, expected purchases, p_alive) per account."""
-        m = self.model
-        cum = np.stack([
-            m.expected_purchases_if_alive(
-                t, self.xu, self.Tu,
-                params=m.improved(params, retention_uplift) if retention_uplift else params)
-            for t in self.grid[1:]
-        ])
-        cum = np.vstack([np.zeros_like(cum[0]), cum])
-        disc_alive = (np.diff(cum, axis=0) * self.disc[:, None]).sum(axis=0)
-        p_alive = m.p_alive(self.x, self.t_x, self.T, params=params)
-        return disc_alive[self.inv] * p_alive, cum[-1][self.inv] * p_alive, p_alive
+        d, n, pa = self.per_triple(params, retention_uplift)
+        i = self.inv3
+        return d[0, i], n[0, i], pa[0, i]
 
 
 def _delta_sd_log(f, log_params, cov, h=1e-4):
@@ -94,6 +134,7 @@ def clv_frame(
     seed: int = 0,
     retention_uplift: float = 0.0,
     frequency_uplift: float = 0.0,
+    steps_per_year: int = 4,
 ) -> pd.DataFrame:
     """CLV per account with an interval.
 
@@ -118,6 +159,11 @@ def clv_frame(
     retention_uplift, frequency_uplift : float
         If non-zero, also compute ``clv_uplift``: CLV when a programme cuts dropout by
         ``retention_uplift`` and raises purchase frequency by ``frequency_uplift`` (shares).
+    steps_per_year : int
+        Discounting grid. Each step's purchases are discounted at its mid-point, so the error
+        comes only from the curvature of the discount factor within a step: with quarterly
+        steps at 10 % a year the CLV is within 5e-4 (relative) of a daily grid, far inside the
+        interval, at a third of the work of a monthly grid.
 
     Returns
     -------
@@ -126,7 +172,7 @@ def clv_frame(
         ``expected_value``, ``discounted_purchases``, ``clv``, ``clv_low``, ``clv_high`` and,
         with an uplift, ``clv_uplift``.
     """
-    grid, disc = discount_grid(horizon_years, discount_rate, time_unit)
+    grid, disc = discount_grid(horizon_years, discount_rate, time_unit, steps_per_year)
     x = rfm["frequency"].to_numpy(float)
     m = rfm["monetary_value"].to_numpy(float)
     pur = _Purchases(purchase_model, x, rfm["recency"], rfm["T"], grid, disc)
@@ -146,18 +192,28 @@ def clv_frame(
     lo_q, hi_q = (1 - level) / 2, 1 - (1 - level) / 2
     if n_bootstrap and n_bootstrap > 0:
         draws = purchase_model.sample_params(n_bootstrap, seed=seed)
-        vdraws = (value_model.sample_params(n_bootstrap, seed=seed + 1)
-                  if value_model is not None else [None] * n_bootstrap)
-        sims = np.empty((n_bootstrap, len(x)), dtype=np.float32)
-        for i in range(n_bootstrap):
-            d_i = pur(tuple(draws[i]))[0]
-            e_i = (value_model.expected_value(x, m, params=tuple(vdraws[i]))
-                   if value_model is not None else ev)
-            sims[i] = d_i * e_i
-        out["clv_low"] = np.quantile(sims, lo_q, axis=0)
-        out["clv_high"] = np.quantile(sims, hi_q, axis=0)
+        d_tri = pur.per_triple(draws)[0]  # (draws, triples)
+        if value_model is not None and value_model.fallback_ is None:
+            vdraws = value_model.sample_params(n_bootstrap, seed=seed + 1)
+            lo, hi = np.empty(len(x)), np.empty(len(x))
+            # Accounts in blocks, so that draws x accounts never sits in memory at once.
+            step = max(1, MAX_BLOCK // n_bootstrap)
+            for s0 in range(0, len(x), step):
+                blk = slice(s0, s0 + step)
+                ev_draws = np.stack([value_model.expected_value(x[blk], m[blk], params=tuple(v))
+                                     for v in vdraws])
+                sims = d_tri[:, pur.inv3[blk]] * ev_draws
+                lo[blk], hi[blk] = np.quantile(sims, [lo_q, hi_q], axis=0)
+        else:
+            # The value per occasion is fixed: quantiles per triple, then scaled per account
+            # (a negative value, from net returns, swaps the ends).
+            q_lo, q_hi = np.quantile(d_tri, [lo_q, hi_q], axis=0)
+            a, b = q_lo[pur.inv3] * ev, q_hi[pur.inv3] * ev
+            lo, hi = np.minimum(a, b), np.maximum(a, b)
+        out["clv_low"] = lo
+        out["clv_high"] = hi
     else:
-        z = stats.norm.ppf(hi_q)
+        z = ndtri(hi_q)
         sd = _delta_sd_log(lambda p: pur(tuple(p))[0], purchase_model.log_params_,
                            purchase_model.cov_log_)
         sd = np.zeros(len(x)) if sd is None else sd

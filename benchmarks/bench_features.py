@@ -1,0 +1,273 @@
+"""Benchmark: the account-feature build at 1M-50M invoice lines, against hand-written DuckDB SQL.
+
+Each case runs in a fresh Python process, so its peak memory is its own (RSS of the process and
+its children: DuckDB runs inside the process, Spark's JVM is a child). Cases:
+
+``kamlib``   what the intake step does with the invoice lines: read and cast them, check every
+             line and account for it (rows read = used + set aside), then ``account_features``
+             (Ibis on DuckDB, default memory budget 2GB).
+``sql``      ``feature_reference.sql``: the same features as one hand-written DuckDB query, with
+             no checks, on the same file (DuckDB given the same memory and threads).
+``spark``    the ``kamlib`` case on a local Spark session (``--spark``; needs ``.[spark]``, Java).
+
+Usage::
+
+    python benchmarks/bench_features.py                       # 1M Parquet (a minute)
+    python benchmarks/bench_features.py --sizes 10M 10Mcsv 50M --repeat 2
+    python benchmarks/bench_features.py --sizes 1M 10M --spark
+
+Sizes: ``1M``, ``10M``, ``50M`` (Parquet) and ``10Mcsv`` (CSV); any ``<n>M``/``<n>k`` works. Data
+is generated on first use (``gen_invoice_lines.py``) and cached. Targets (issue 7): kamlib within
+1.3x of the SQL at 10M and 50M, peak memory <= 2 GB at 50M. The ratio is printed for wall time
+and for CPU time; on a machine shared with other work, CPU time is the steadier of the two.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE))
+
+AS_OF = dt.date(2025, 12, 31)  # the generator's last day (every size has invoices on it)
+TODAY = dt.date(2026, 1, 1)
+TARGET_RATIO = 1.3
+TARGET_PEAK_GB = 2.0
+
+
+# ------------------------------------------------------------------------ the reference query
+def reference_sql(transactions: str | Path, accounts: str | Path, contacts: str | Path,
+                  as_of: dt.date = AS_OF) -> str:
+    """``feature_reference.sql`` filled in for these files (Parquet or CSV transactions)."""
+    def scan(path: str | Path) -> str:
+        path = str(path).replace("'", "''")
+        if path.endswith(".csv"):
+            # explicit types, as a careful hand-written query would give them
+            return (f"read_csv('{path}', header=true, types={{'account_id': 'VARCHAR', "
+                    "'invoice_id': 'VARCHAR', 'date': 'DATE', 'product_id': 'VARCHAR', "
+                    "'site_id': 'VARCHAR'})")
+        return f"read_parquet('{path}')"
+
+    text = (HERE / "feature_reference.sql").read_text()
+    return text.format(transactions=scan(transactions), accounts=scan(accounts),
+                       contacts=scan(contacts), as_of=as_of.isoformat())
+
+
+# ---------------------------------------------------------------------- measuring one process
+class PeakMemory:
+    """Largest RSS of this process plus its children, sampled every 50 ms (psutil), and the
+    kernel's own high-water mark of this process (``getrusage``), whichever is larger."""
+
+    def __init__(self) -> None:
+        self.peak = 0
+        self._stop = threading.Event()
+        try:
+            import psutil
+
+            self._proc = psutil.Process()
+        except ImportError:  # pragma: no cover - psutil is optional
+            self._proc = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _sample(self) -> int:
+        total = self._proc.memory_info().rss
+        for child in self._proc.children(recursive=True):
+            try:
+                total += child.memory_info().rss
+            except Exception:  # the child ended meanwhile
+                pass
+        return total
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            if self._proc is not None:
+                self.peak = max(self.peak, self._sample())
+            self._stop.wait(0.05)
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        import resource
+
+        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+        kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+        self.peak = max(self.peak, own, kids)
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and its children so far (user + system)."""
+    try:
+        import psutil
+
+        p = psutil.Process()
+        t = p.cpu_times()
+        total = t.user + t.system + t.children_user + t.children_system
+        for child in p.children(recursive=True):
+            try:
+                c = child.cpu_times()
+                total += c.user + c.system
+            except Exception:
+                pass
+        return total
+    except ImportError:  # pragma: no cover
+        return time.process_time()
+
+
+def run_case(case: dict) -> dict:
+    """Run one case in this process; return wall time, CPU time, peak memory and checks."""
+    from gen_invoice_lines import write_dataset
+
+    files = write_dataset(case["rows"], case["fmt"], quiet=True)
+    out: dict = {"case": case["kind"], "size": case["label"]}
+    # Libraries are imported before the clock starts, for both cases: the import of Ibis and
+    # pandas (about a second) is paid once per notebook kernel, not per feature build.
+    import duckdb  # noqa: F401
+    import ibis  # noqa: F401
+    import pandas  # noqa: F401
+    import ibis.backends.duckdb  # noqa: F401
+    if case["kind"] == "spark":  # session start is reported apart: it is paid once
+        from kamlib import engine
+
+        t0 = time.perf_counter()
+        con = engine.connect("spark", spark={"master": f"local[{case['threads']}]", "conf": {
+            "spark.driver.memory": case["spark_memory"], "spark.ui.enabled": "false"}})
+        con._session.sparkContext.setLogLevel("ERROR")
+        out["startup_s"] = time.perf_counter() - t0
+    with PeakMemory() as mem:
+        cpu0, t0 = cpu_seconds(), time.perf_counter()
+        if case["kind"] == "sql":
+            import duckdb
+
+            from kamlib import engine
+
+            budget = engine.memory_bytes(case["memory_limit"]) * engine.DUCKDB_SHARE
+            con = duckdb.connect(config={"memory_limit": f"{int(budget // 10**6)}MB",
+                                         "threads": case["threads"]})
+            frame = con.sql(reference_sql(files["transactions"], files["accounts"],
+                                          files["contacts"])).df()
+            out["accounts"] = len(frame)
+        else:
+            from kamlib import engine, features, validation
+
+            if case["kind"] == "kamlib":
+                con = engine.connect("duckdb", memory_limit=case["memory_limit"],
+                                     threads=case["threads"])
+            inputs = {k: files[k] for k in ("accounts", "contacts", "assessments", "transactions")}
+            intake = validation.load_inputs(inputs, con=con, today=TODAY, engine=con.name)
+            out["checks_s"] = time.perf_counter() - t0
+            tx = intake.transactions
+            frame = features.account_features(tx.lines, intake.tables["accounts"], tx.as_of,
+                                              intake.tables["contacts"], tx.has_sites)
+            acc = tx.account
+            out["accounts"] = len(frame)
+            out["rows_read"], out["rows_used"] = acc.rows_read, acc.rows_used
+            out["balanced"] = acc.rows_read == acc.rows_used + acc.rows_set_aside
+        out["wall_s"] = time.perf_counter() - t0
+        out["cpu_s"] = cpu_seconds() - cpu0
+    out["peak_gb"] = mem.peak / 1e9
+    return out
+
+
+def spawn(case: dict) -> dict:
+    """Run a case in a fresh interpreter (its peak memory is then its own)."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    proc = subprocess.run([sys.executable, __file__, "--child", json.dumps(case)],
+                          capture_output=True, text=True, env=env)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        tail = "\n".join(proc.stderr.strip().splitlines()[-8:])
+        return {"case": case["kind"], "size": case["label"], "error": tail or "no output"}
+    return json.loads(lines[-1])
+
+
+# ---------------------------------------------------------------------------------- the CLI
+def parse_sizes(sizes: list[str]) -> list[tuple[str, int, str]]:
+    from gen_invoice_lines import parse_size
+
+    out = []
+    for s in sizes:
+        fmt = "csv" if s.lower().endswith("csv") else "parquet"
+        label = s
+        out.append((label, parse_size(s[:-3] if fmt == "csv" else s), fmt))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--sizes", nargs="+", default=["1M"],
+                    help="1M, 10M, 50M (Parquet), 10Mcsv (CSV); default 1M")
+    ap.add_argument("--spark", action="store_true", help="also run the build on local Spark")
+    ap.add_argument("--no-sql", action="store_true", help="skip the hand-written SQL")
+    ap.add_argument("--memory-limit", default="2GB", help="DuckDB memory budget (default 2GB)")
+    ap.add_argument("--threads", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--spark-memory", default="4g", help="Spark driver memory (local mode)")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="runs per case, alternating kamlib and SQL; the fastest run is shown")
+    ap.add_argument("--json", type=Path, help="also write every run to this file")
+    ap.add_argument("--child", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.child:
+        print(json.dumps(run_case(json.loads(args.child))))
+        return 0
+
+    kinds = ["kamlib"] + ([] if args.no_sql else ["sql"]) + (["spark"] if args.spark else [])
+    print(f"account features: {', '.join(kinds)}; memory budget {args.memory_limit}, "
+          f"{args.threads} threads, {os.cpu_count()} cores, best of {args.repeat}")
+    runs: list[dict] = []
+    from gen_invoice_lines import write_dataset
+
+    for label, rows, fmt in parse_sizes(args.sizes):
+        write_dataset(rows, fmt)  # generate outside the timed processes
+        best: dict[str, dict] = {}
+        for _ in range(args.repeat):
+            for kind in kinds:
+                case = {"kind": kind, "label": label, "rows": rows, "fmt": fmt,
+                        "memory_limit": args.memory_limit, "threads": args.threads,
+                        "spark_memory": args.spark_memory}
+                r = spawn(case)
+                runs.append(r)
+                if "error" in r:
+                    print(f"  {label:>7} {kind:<7} FAILED: {r['error']}")
+                    continue
+                if kind not in best or r["wall_s"] < best[kind]["wall_s"]:
+                    best[kind] = r
+        report(label, best)
+    if args.json:
+        args.json.write_text(json.dumps(runs, indent=1))
+    return 0
+
+
+def report(label: str, best: dict[str, dict]) -> None:
+    sql = best.get("sql")
+    for kind, r in best.items():
+        line = (f"  {label:>7} {kind:<7} wall {r['wall_s']:7.1f} s  cpu {r['cpu_s']:7.1f} s  "
+                f"peak {r['peak_gb']:5.2f} GB  accounts {r['accounts']:>6}")
+        if "checks_s" in r:
+            line += f"  (checks {r['checks_s']:.1f} s)"
+        if "startup_s" in r:
+            line += f"  (+ session start {r['startup_s']:.1f} s)"
+        if "balanced" in r:
+            line += "  rows balanced" if r["balanced"] else "  ROWS DO NOT BALANCE"
+        if sql is not None and kind != "sql":
+            line += (f"  ratio to SQL: wall {r['wall_s'] / sql['wall_s']:.2f}x, "
+                     f"cpu {r['cpu_s'] / sql['cpu_s']:.2f}x (target <= {TARGET_RATIO}x)")
+        print(line, flush=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

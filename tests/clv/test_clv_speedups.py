@@ -1,0 +1,112 @@
+"""The fast paths give the same answers as the plain ones: vectorised bootstrap draws, the
+quarterly discount grid, the Newton polish of the optimiser, the calibration buckets."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kamlib.clv import simulate
+from kamlib.clv._mle import hessian, maximise
+from kamlib.clv.bgnbd import BGNBD, _negll_and_grad
+from kamlib.clv.gammagamma import GammaGamma
+from kamlib.clv.holdout import calibration_by_frequency
+from kamlib.clv.paretonbd import ParetoNBD
+from kamlib.clv.prep import compress
+from kamlib.clv.value import _Purchases, clv_frame, discount_grid
+
+
+@pytest.fixture(scope="module")
+def sim():
+    d = simulate.bgnbd(2000, 0.5, 6.0, 0.8, 2.5, T=np.linspace(20, 60, 41), seed=5,
+                       resolution=1 / 7)
+    d["monetary_value"] = np.nan_to_num(simulate.gammagamma(d["frequency"], 6, 4, 15, seed=6))
+    return d
+
+
+@pytest.mark.parametrize("Model", [BGNBD, ParetoNBD])
+def test_draws_evaluated_together_equal_draws_one_by_one(sim, Model):
+    m = Model().fit(sim["frequency"], sim["recency"], sim["T"])
+    grid, disc = discount_grid(3.0, 0.1, "week", 4)
+    pur = _Purchases(m, sim["frequency"], sim["recency"], sim["T"], grid, disc)
+    draws = m.sample_params(7, seed=3)
+    together = pur.per_triple(draws)[0][:, pur.inv3]
+    for i, p in enumerate(draws):
+        # One draw, the way a user would compute it: increments between grid points, discounted.
+        cum = np.stack([m.expected_purchases(t, sim["frequency"], sim["recency"], sim["T"],
+                                             params=tuple(p)) for t in grid[1:]])
+        one = (np.diff(cum, axis=0, prepend=0.0) * disc[:, None]).sum(axis=0)
+        np.testing.assert_allclose(together[i], one, rtol=1e-10)
+
+
+def test_quarterly_grid_is_as_good_as_a_fine_one(sim):
+    m = BGNBD().fit(sim["frequency"], sim["recency"], sim["T"])
+    g = GammaGamma().fit(sim["frequency"], sim["monetary_value"])
+    fast = clv_frame(sim, m, g, "week", 3.0, 0.10, n_bootstrap=0)
+    fine = clv_frame(sim, m, g, "week", 3.0, 0.10, n_bootstrap=0, steps_per_year=365)
+    np.testing.assert_allclose(fast["clv"], fine["clv"], rtol=5e-4)
+    assert not np.allclose(fast["clv"], fine["clv"], rtol=1e-9, atol=0)  # really a coarser grid
+
+
+def test_bootstrap_interval_brackets_the_estimate_and_is_reproducible(sim):
+    m = BGNBD().fit(sim["frequency"], sim["recency"], sim["T"])
+    g = GammaGamma().fit(sim["frequency"], sim["monetary_value"])
+    a = clv_frame(sim, m, g, "week", 3.0, 0.10, n_bootstrap=100, seed=4)
+    b = clv_frame(sim, m, g, "week", 3.0, 0.10, n_bootstrap=100, seed=4)
+    pd.testing.assert_frame_equal(a, b)
+    pos = a["clv"] > 0
+    assert (a.loc[pos, "clv_low"] <= a.loc[pos, "clv"] * 1.0001).all()
+    assert (a.loc[pos, "clv"] <= a.loc[pos, "clv_high"] * 1.0001).all()
+    # Without a value model the interval is that of the purchases times the observed value.
+    c = clv_frame(sim, m, None, "week", 3.0, 0.10, n_bootstrap=100, seed=4)
+    assert (c["clv_low"] <= c["clv_high"]).all()
+
+
+def test_newton_polish_reaches_a_zero_gradient(sim):
+    x, t_x, T, w, _ = compress(sim["frequency"], sim["recency"], sim["T"])
+    f = lambda lp: _negll_and_grad(lp, x, t_x, T, w)  # noqa: E731
+    start = [np.log([1.0, 10.0, 1.0, 1.0])]
+    rough, fun_rough, _ = maximise(f, start, jac=True, polish=False)
+    fine, fun_fine, ok = maximise(f, start, jac=True)
+    assert ok and fun_fine <= fun_rough + 1e-9
+
+    def newton_step(lp):  # distance to the optimum, in log parameters (relative precision)
+        return np.abs(np.linalg.solve(hessian(lambda v: f(v)[1], lp), f(lp)[1])).max()
+
+    assert newton_step(fine) < 1e-8
+    assert newton_step(fine) <= newton_step(rough)
+
+
+def test_calibration_buckets_adapt_to_weekly_buyers():
+    rng = np.random.default_rng(0)
+    consumer = pd.DataFrame({"frequency": rng.poisson(1.5, 500)})
+    consumer["predicted"] = consumer["actual"] = consumer["frequency"] * 0.5
+    c = calibration_by_frequency(consumer)
+    assert list(c["bucket"].astype(str))[:3] == ["0", "1", "2"]
+    business = pd.DataFrame({"frequency": rng.integers(5, 400, 800)})
+    business["predicted"] = business["actual"] = business["frequency"] * 0.3
+    b = calibration_by_frequency(business, groups=8)
+    assert len(b) == 8 and b["accounts"].sum() == 800
+    assert b["accounts"].min() > 800 / 8 * 0.7  # about equally many accounts per group
+    lo_hi = [tuple(map(int, s.split("-"))) for s in b["bucket"].astype(str)]
+    assert all(hi + 1 == nxt for (_, hi), (nxt, _) in zip(lo_hi, lo_hi[1:]))  # no gaps
+    assert lo_hi[0][0] == 5 and lo_hi[-1][1] == business["frequency"].max()
+
+
+def test_pareto_hypergeometric_near_one_matches_the_exact_series():
+    """Bootstrap draws of Pareto/NBD reach z = 1 - 1e-7, where scipy gives NaN and the plain
+    series needs millions of terms; the transformation to 1 - z must give the series' value."""
+    from kamlib.clv.paretonbd import _log_hyp1, _log_hyp1_near_one, _log_hyp1_series
+
+    rng = np.random.default_rng(3)
+    b = np.exp(rng.uniform(0, np.log(300), 60))
+    m = np.r_[rng.uniform(0.05, 4, 30), rng.uniform(4, 60, 30)]
+    z = 1 - np.exp(rng.uniform(np.log(2e-4), np.log(5e-3), 60))
+    near = _log_hyp1_near_one(b, b + m, z)
+    ok = np.isfinite(near)
+    assert ok.mean() > 0.5
+    exact = _log_hyp1_series(b[ok], (b + m)[ok], z[ok], 1_000_000)
+    np.testing.assert_allclose(near[ok], exact, rtol=0, atol=1e-9)
+    # Near-integer m (the two terms cancel) is left to the exact series.
+    assert np.isnan(_log_hyp1_near_one(np.array([50.0]), np.array([52.0]), np.array([0.9999])))[0]
+    # And the public function is finite where scipy alone gives NaN.
+    assert np.isfinite(_log_hyp1(np.array([28556.7]), np.array([28670.6]), np.array([0.99999993])))[0]
