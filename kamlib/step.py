@@ -175,7 +175,8 @@ class Step:
         path.write_bytes(buffer.getvalue())
         if name not in self._record["figures"]:
             self._record["figures"].append(name)
-            self._write_record()
+        self._record.setdefault("figure_titles", {})[name] = _figure_title(fig)
+        self._write_record()
         _show_png(buffer.getvalue())
 
     def page(self, title: str, relpath: str, html: str) -> Path:
@@ -201,6 +202,18 @@ class Step:
 
     def __repr__(self) -> str:
         return f"Step({self.name!r}, engagement={self.engagement.name!r}, run_dir='{self.run_dir}')"
+
+
+def _figure_title(fig: Figure) -> str:
+    """The figure's own title (suptitle, else the first axes title), for captions."""
+    if getattr(fig, "_suptitle", None) is not None and fig._suptitle.get_text():
+        return fig._suptitle.get_text()
+    for ax in fig.axes:
+        for loc in ("center", "left", "right"):
+            text = ax.get_title(loc=loc)
+            if text:
+                return text
+    return ""
 
 
 def _show_png(data: bytes) -> None:
