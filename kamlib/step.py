@@ -110,6 +110,7 @@ class Step:
             {k: v for k, v in checked.items() if k not in ALWAYS}))
         step._write_record()
         _apply_plot_style()
+        _apply_table_style()
         return step
 
     # ------------------------------------------------------------------ read
@@ -225,6 +226,31 @@ def _show_png(data: bytes) -> None:
         return
     if get_ipython() is not None:
         display(Image(data=data))
+
+
+def readable_number(value: float) -> str:
+    """Format one number for people: thousands separated, a sensible number of decimals.
+
+    pandas formats a whole column alike, so one tiny p-value turns every number in it into
+    scientific notation; this formats each value on its own.
+    """
+    if value != value:  # NaN
+        return "–"
+    size = abs(value)
+    if size == 0 or size >= 1000:
+        return f"{value:,.0f}"
+    if size >= 1:
+        return f"{value:,.2f}"
+    if size >= 0.001:
+        return f"{value:.3f}"
+    return f"{value:.2e}"
+
+
+def _apply_table_style() -> None:
+    """Readable numbers in the tables a notebook shows (display only; files keep full precision)."""
+    import pandas as pd
+
+    pd.set_option("display.float_format", readable_number)
 
 
 def _apply_plot_style() -> None:
