@@ -251,6 +251,10 @@ def _apply_table_style() -> None:
     import pandas as pd
 
     pd.set_option("display.float_format", readable_number)
+    # Styler tables (bars, colours) have their own defaults: six decimals, no separators
+    pd.set_option("styler.format.precision", 2)
+    pd.set_option("styler.format.thousands", ",")
+    pd.set_option("styler.format.na_rep", "–")
 
 
 def _apply_plot_style() -> None:
