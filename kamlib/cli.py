@@ -52,7 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="override a parameter (NAME or STEP.NAME); repeatable")
     run.add_argument("--label", default="", help="appended to the run folder's name")
     run.add_argument("--baseline", default="", metavar="RUN",
-                     help="previous run folder to review the last plan against")
+                     help="previous run folder (or its edited plan_workbook.xlsx) to review the "
+                     "last plan against")
     run.add_argument("--anonymise", "--anonymize", action="store_true",
                      help="replace account, contact and manager names with stable pseudonyms")
     run.add_argument("--steps", default="", metavar="A,B",
@@ -92,9 +93,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         typed["anonymise"] = True
     if args.baseline:
         baseline = Path(args.baseline).expanduser().resolve()
-        if not (baseline / "tables").is_dir():
-            raise KamError(f"--baseline {args.baseline}: not a run folder (it has no tables/). "
-                           "Fix: give a folder under reports/<engagement>/ from an earlier run.")
+        edited_workbook = baseline.is_file() and baseline.suffix.lower() == ".xlsx"
+        if not (edited_workbook or (baseline / "tables").is_dir()):
+            raise KamError(f"--baseline {args.baseline}: neither a run folder (with tables/) nor "
+                           "an edited plan_workbook.xlsx. Fix: give a folder under "
+                           "reports/<engagement>/ from an earlier run, or the plan workbook the "
+                           "account team updated.")
         typed["baseline"] = str(baseline)
     steps = [s.strip() for s in args.steps.split(",") if s.strip()] or None
     result = run_engagement(args.engagement, _parse_overrides(args.param), label=args.label,

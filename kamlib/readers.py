@@ -175,11 +175,40 @@ def read_excel_text(path: str | Path, sheet: int | str = 0) -> pd.DataFrame:
     path = Path(path)
     check_file(path)
     try:
-        frame = pd.read_excel(path, sheet_name=sheet, dtype=object, engine="openpyxl")
+        grid = pd.read_excel(path, sheet_name=sheet, dtype=object, engine="openpyxl", header=None)
     except Exception as exc:
         raise InputError(str(path), f"the workbook cannot be opened ({type(exc).__name__}: {exc}).",
                          "Open it in Excel and save it again as .xlsx (not password-protected).") from None
-    return frame.apply(_cells_to_text)
+    top = header_row(grid)
+    header = [f"unnamed_{i}" if v is None or (isinstance(v, float) and v != v) else str(v)
+              for i, v in enumerate(grid.iloc[top])] if len(grid) else []
+    seen: dict[str, int] = {}
+    for i, h in enumerate(header):  # two columns with one name: keep both, as pandas would
+        seen[h] = seen.get(h, -1) + 1
+        header[i] = h if not seen[h] else f"{h}.{seen[h]}"
+    frame = grid.iloc[top + 1:].reset_index(drop=True)
+    frame.columns = header
+    frame = frame.apply(_cells_to_text) if len(frame.columns) else frame
+    frame.attrs["header_row"] = top + 1
+    return frame
+
+
+def header_row(grid: pd.DataFrame, look: int = 20) -> int:
+    """Index of the header row of a sheet read without a header (0 = the first row).
+
+    Exports often put a title, a date or a filter description above the table. The header is
+    taken to be the first of the top ``look`` rows that fills as many cells as the widest of
+    them, when every row above it fills at most half as many (titles fill one or two cells).
+    Otherwise it is the first row, as usual.
+    """
+    if len(grid) == 0:
+        return 0
+    filled = grid.head(look).notna().sum(axis=1).tolist()
+    widest = max(filled)
+    first = next(i for i, n in enumerate(filled) if n == widest)
+    if first and widest >= 2 and all(n <= widest / 2 for n in filled[:first]):
+        return first
+    return 0
 
 
 def _cells_to_text(col: pd.Series) -> pd.Series:
@@ -253,6 +282,9 @@ def read_table(path: str | Path) -> pd.DataFrame:
         except Exception as exc:
             raise InputError(str(path), f"the Parquet file cannot be read ({type(exc).__name__}).",
                              "Write it again with pyarrow or export the table as CSV.") from None
+    header_at = frame.attrs.get("header_row", 1)
     frame.columns = [normalise_name(c) for c in frame.columns]
     frame = frame.loc[:, [not c.startswith("unnamed_") or frame[c].notna().any() for c in frame.columns]]
-    return frame.reset_index(drop=True)
+    frame = frame.reset_index(drop=True)
+    frame.attrs["header_row"] = header_at
+    return frame

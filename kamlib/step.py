@@ -110,6 +110,7 @@ class Step:
             {k: v for k, v in checked.items() if k not in ALWAYS}))
         step._write_record()
         _apply_plot_style()
+        _apply_table_style()
         return step
 
     # ------------------------------------------------------------------ read
@@ -175,7 +176,8 @@ class Step:
         path.write_bytes(buffer.getvalue())
         if name not in self._record["figures"]:
             self._record["figures"].append(name)
-            self._write_record()
+        self._record.setdefault("figure_titles", {})[name] = _figure_title(fig)
+        self._write_record()
         _show_png(buffer.getvalue())
 
     def page(self, title: str, relpath: str, html: str) -> Path:
@@ -203,6 +205,18 @@ class Step:
         return f"Step({self.name!r}, engagement={self.engagement.name!r}, run_dir='{self.run_dir}')"
 
 
+def _figure_title(fig: Figure) -> str:
+    """The figure's own title (suptitle, else the first axes title), for captions."""
+    if getattr(fig, "_suptitle", None) is not None and fig._suptitle.get_text():
+        return fig._suptitle.get_text()
+    for ax in fig.axes:
+        for loc in ("center", "left", "right"):
+            text = ax.get_title(loc=loc)
+            if text:
+                return text
+    return ""
+
+
 def _show_png(data: bytes) -> None:
     """Display PNG bytes in a notebook; nothing outside IPython."""
     try:
@@ -212,6 +226,35 @@ def _show_png(data: bytes) -> None:
         return
     if get_ipython() is not None:
         display(Image(data=data))
+
+
+def readable_number(value: float) -> str:
+    """Format one number for people: thousands separated, a sensible number of decimals.
+
+    pandas formats a whole column alike, so one tiny p-value turns every number in it into
+    scientific notation; this formats each value on its own.
+    """
+    if value != value:  # NaN
+        return "–"
+    size = abs(value)
+    if size == 0 or size >= 1000:
+        return f"{value:,.0f}"
+    if size >= 1:
+        return f"{value:,.2f}"
+    if size >= 0.001:
+        return f"{value:.3f}"
+    return f"{value:.2e}"
+
+
+def _apply_table_style() -> None:
+    """Readable numbers in the tables a notebook shows (display only; files keep full precision)."""
+    import pandas as pd
+
+    pd.set_option("display.float_format", readable_number)
+    # Styler tables (bars, colours) have their own defaults: six decimals, no separators
+    pd.set_option("styler.format.precision", 2)
+    pd.set_option("styler.format.thousands", ",")
+    pd.set_option("styler.format.na_rep", "–")
 
 
 def _apply_plot_style() -> None:

@@ -58,12 +58,18 @@ _FIXES = {
              "decimal point and no thousands separator)",
     "in the future": "correct the dates (a typo in the year is the usual cause)",
     "duplicate": "export each row once (check the export's filters and joins)",
+    "account set aside": "correct the account's row in the accounts table (its reason is in "
+                         "set_aside/accounts.csv); its invoice lines then count again",
     "unknown account": "add the accounts to the accounts table, or check that the ids are "
                        "written the same way in both files (leading zeros, prefixes)",
     "out of range": "correct the values to the range the contract gives",
     "not one of": "use one of the allowed values listed in docs/data_contract.md",
     "unknown criterion": "use the criterion keys listed in docs/data_contract.md",
 }
+
+
+ACCOUNT_SET_ASIDE = "account_id: account set aside in the accounts table"
+"""Reason for invoice lines of an account whose own row was set aside (not an unknown id)."""
 
 
 def reason_column(reason: str) -> str:
@@ -178,6 +184,110 @@ def check_columns(columns: list[str], table: Table, file: str) -> None:
         f"column of the {table.name} table).",
         column=col,
     )
+
+
+# Day-first and month-first layouts clients export dates in; tried only when no value of a
+# column is ISO, and used only when exactly one layout reads (nearly) every value.
+_DATE_LAYOUTS: dict[str, str] = {
+    "%d/%m/%Y": "DD/MM/YYYY", "%m/%d/%Y": "MM/DD/YYYY", "%d.%m.%Y": "DD.MM.YYYY",
+    "%d-%m-%Y": "DD-MM-YYYY", "%m-%d-%Y": "MM-DD-YYYY",
+}
+
+
+def date_fix(examples: list[str], reads_layouts: bool = True) -> str:
+    """The fix for a column of dates we could not read, naming the layout the values look like."""
+    import re
+
+    looks = [e for e in examples if re.fullmatch(r"\s*\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}\s*", str(e))]
+    if examples and len(looks) == len(examples):
+        why = (", which are read only when one layout fits every value unambiguously"
+               if reads_layouts else "")
+        return ("write them as YYYY-MM-DD: these look like day/month/year or month/day/year "
+                f"dates{why} (in Excel: Format Cells > Custom > yyyy-mm-dd, then save again).")
+    return "write dates as YYYY-MM-DD."
+
+
+def read_non_iso_dates(raw: pd.Series, min_share: float = 0.95) -> tuple[pd.Series | None, str]:
+    """Rewrite a column of DD/MM/YYYY-style dates as ISO text, when the layout is unambiguous.
+
+    Returns ``(None, "")`` when some value is already ISO, when no layout reads at least
+    ``min_share`` of the values, or when two layouts do (``03/04/2025`` could be March or April:
+    guessing would move dates silently). Values the chosen layout cannot read stay as they were,
+    so they are set aside as "not a date" like any other bad cell.
+    """
+    import pandas as pd
+
+    if pd.api.types.is_datetime64_any_dtype(raw.dtype):
+        return None, ""
+    text = _text(raw)
+    present = text.notna()
+    if not present.any():
+        return None, ""
+    if pd.to_datetime(text[present], errors="coerce", format="ISO8601").notna().any():
+        return None, ""
+    fits = {}
+    for fmt, label in _DATE_LAYOUTS.items():
+        parsed = pd.to_datetime(text[present], errors="coerce", format=fmt)
+        if parsed.notna().mean() >= min_share:
+            fits[label] = parsed
+    if len(fits) != 1:
+        return None, ""
+    label, parsed = next(iter(fits.items()))
+    out = text.astype(object).copy()
+    good = parsed.notna()
+    out.loc[good[good].index] = parsed[good].dt.strftime("%Y-%m-%d")
+    return out, label
+
+
+ROLE_SYNONYMS: dict[str, str] = {
+    "decision maker": "decider", "decision-maker": "decider", "economic buyer": "decider",
+    "approver": "decider", "purchaser": "buyer", "procurement": "buyer", "end user": "user",
+    "end-user": "user", "user buyer": "user", "technical buyer": "influencer",
+    "specifier": "influencer", "recommender": "influencer",
+}
+"""Names CRMs and sales methods use for the six DMU roles (strategic-selling buyer types
+included), read as the contract role. Anything else is dropped from the list, not guessed."""
+
+
+def known_list_items(raw: pd.Series, allowed: tuple[str, ...],
+                     synonyms: dict[str, str]) -> tuple[pd.Series, list[str]]:
+    """Keep the allowed items of a ';'-separated list column, translating known synonyms.
+
+    A contact whose roles read ``"sponsor; buyer"`` is still a buyer: setting the whole person
+    aside for one label we do not use would lose a known contact. Returns the rewritten column
+    and notes for the data-quality report (what was translated, what was dropped and where).
+    """
+    import pandas as pd
+
+    text = _text(raw)
+    mapped: dict[str, int] = {}
+    dropped: dict[str, list[int]] = {}
+    out = []
+    for i, v in enumerate(text):
+        if v is pd.NA or v is None:
+            out.append(None)
+            continue
+        keep = []
+        for item in (x.strip().lower() for x in str(v).replace(",", ";").split(";")):
+            if not item:
+                continue
+            if item in allowed:
+                keep.append(item)
+            elif item in synonyms:
+                keep.append(synonyms[item])
+                mapped[f"'{item}' as {synonyms[item]}"] = mapped.get(f"'{item}' as {synonyms[item]}", 0) + 1
+            else:
+                dropped.setdefault(item, []).append(i + 1)
+        out.append(";".join(dict.fromkeys(keep)) or None)
+    notes = []
+    if mapped:
+        notes.append(f"{raw.name} read " + ", ".join(f"{k} ({n})" for k, n in sorted(mapped.items())))
+    if dropped:
+        parts = [f"'{k}' (rows {', '.join(map(str, r[:5]))}{' ...' if len(r) > 5 else ''})"
+                 for k, r in sorted(dropped.items())]
+        notes.append(f"{raw.name}: not a role of {'/'.join(allowed)}, dropped from the list (the "
+                     f"rows are kept): " + "; ".join(parts))
+    return pd.Series(out, index=raw.index, dtype=object), notes
 
 
 # ---------------------------------------------------------------------------------- parsing
@@ -337,11 +447,23 @@ def validate_table(
         blank = blank | raw.astype("string").apply(lambda s: s.str.strip().fillna("") == "").all(axis=1)
     flag(blank, BLANK)
     clean: dict[str, pd.Series] = {}
+    notes: list[str] = []
     for col in table.columns:
         if col.name not in raw.columns:
             clean[col.name] = pd.Series(None, index=raw.index, dtype=_empty_dtype(col))
             continue
-        values, bad, present = parse_column(raw[col.name], col)
+        source = raw[col.name]
+        if col.type == "date":
+            rewritten, layout = read_non_iso_dates(source[~blank])
+            if rewritten is not None:
+                source = source.astype(object).copy()
+                source.loc[rewritten.index] = rewritten
+                notes.append(f"{col.name} read as {layout} (no value was YYYY-MM-DD, and only "
+                             f"{layout} reads them all)")
+        if col.type == "list" and col.allowed and col.name == "dmu_roles":
+            source, role_notes = known_list_items(source, col.allowed, ROLE_SYNONYMS)
+            notes.extend(role_notes)
+        values, bad, present = parse_column(source, col)
         considered = ~blank
         if (present & considered).any() and not (present & considered & ~bad).any() and col.type != "str" and not col.allowed:
             bad_rows = list(rows[(bad & considered).to_numpy()])
@@ -350,7 +472,8 @@ def validate_table(
                 file,
                 f"no value in this column is a {_TYPE_WORDS[col.type]} (e.g. {examples}).",
                 f"Check that the right column is exported as '{col.name}'"
-                + (" and write dates as YYYY-MM-DD." if col.type == "date"
+                + (" and " + date_fix([str(v) for v in raw[col.name][bad & considered].head(5)])
+                   if col.type == "date"
                    else " and write numbers with '.' as decimal point, without thousands separators."
                    if col.type in ("int", "float") else "."),
                 column=col.name,
@@ -359,13 +482,29 @@ def validate_table(
         if col.required:
             flag(~present, f"{col.name}: missing")
         word = "not one of " + "/".join(col.allowed) if col.allowed else f"not a {_TYPE_WORDS[col.type]}"
-        flag(bad, f"{col.name}: {word}")
+        problems = [(bad, word)]
         if col.type in ("int", "float"):
             low = values.astype("float64") < (col.minimum - 1e-3 if col.minimum is not None else float("-inf"))
             high = values.astype("float64") > (col.maximum + 1e-3 if col.maximum is not None else float("inf"))
-            flag((low | high).fillna(False), f"{col.name}: out of range" + _range_text(col))
+            problems.append(((low | high).fillna(False).astype(bool), "out of range" + _range_text(col)))
         if col.type == "date" and (table.name, col.name) in NO_FUTURE:
-            flag((values > pd.Timestamp(today)).fillna(False), f"{col.name}: in the future")
+            problems.append(((values > pd.Timestamp(today)).fillna(False).astype(bool), "in the future"))
+        if table.name == "accounts" and not col.required:
+            # An account row carries every invoice line of the account: setting it aside for a
+            # typo in an optional cell (a wallet of '1.200.000') would drop the account and its
+            # revenue from the analysis. The cell is left empty instead, and the notes say where.
+            for mask, what in problems:
+                hit = (mask & considered).to_numpy(dtype=bool)
+                if hit.any():
+                    shown = ", ".join(f"row {r}: {v!r}" for r, v in
+                                      zip(list(rows[hit])[:3], raw[col.name][hit].astype(str).head(3)))
+                    more = " ..." if hit.sum() > 3 else ""
+                    notes.append(f"{col.name}: {int(hit.sum())} value(s) {what} left empty, the "
+                                 f"account kept ({shown}{more})")
+                    values = values.mask(pd.Series(hit, index=values.index))
+        else:
+            for mask, what in problems:
+                flag(mask, f"{col.name}: {what}")
         clean[col.name] = values
     if table.name == "ahp_judgements":
         for c in ("criterion_a", "criterion_b"):
@@ -393,6 +532,11 @@ def validate_table(
         reasons={str(k): int(v) for k, v in counts.items()},
         first_rows={str(r): list(aside.loc[aside["reason"] == r, "row"].head(5)) for r in counts.index},
     )
+    header_at = int(raw.attrs.get("header_row", 1))
+    if header_at > 1:
+        notes.insert(0, f"header found on row {header_at} of the sheet; the {header_at - 1} "
+                        f"title row(s) above it were skipped")
+    account.notes.extend(notes)
     extra = [c for c in raw.columns if c not in table.column_names]
     if extra:
         account.notes.append(f"columns not in the contract, ignored: {', '.join(extra)}")
@@ -521,7 +665,8 @@ def with_account_key(t: ir.Table, known_accounts: ir.Table) -> ir.Table:
 
 
 def transaction_reasons(t: ir.Table, known_accounts: ir.Table, today: dt.date,
-                        present: list[str], *, as_ok: bool = False) -> Any:
+                        present: list[str], aside_accounts: ir.Table | None = None, *,
+                        as_ok: bool = False) -> Any:
     """The reason each invoice line is set aside (null = the line is fine), as one expression.
 
     The first matching reason wins, in the order of the checks below. ``t`` carries the
@@ -557,6 +702,8 @@ def transaction_reasons(t: ir.Table, known_accounts: ir.Table, today: dt.date,
         (no_margin, f"{money_col}: missing (give cost or margin)"),
         (t.invoice_id.isnull(), "invoice_id: missing"),
         (bad("line_no"), "line_no: not a whole number"),
+        *([(t.account_id.isin(aside_accounts.account_id) & unknown, ACCOUNT_SET_ASIDE)]
+          if aside_accounts is not None else []),
         (unknown, "account_id: unknown account"),
         (is_dup, "invoice_id+line_no: duplicate invoice line" if "line_no" in present
          else "invoice_id: duplicate invoice line (identical in every column)"),
@@ -578,6 +725,7 @@ def check_transactions(
     today: dt.date | None = None,
     max_set_aside_share: float = DEFAULT_MAX_SET_ASIDE_SHARE,
     materialise: Any = None,
+    aside_account_ids: list[str] | pd.Series | None = None,
 ) -> TransactionCheck:
     """Row checks on invoice lines, on the engine; one aggregation query for the accounting.
 
@@ -598,6 +746,9 @@ def check_transactions(
         Lines dated after it are errors ("in the future"); default: the run date.
     max_set_aside_share : float
         See :func:`check_share`.
+    aside_account_ids : sequence of str, optional
+        Ids of accounts whose rows were set aside; their lines get their own reason, so the
+        report does not call a known customer "unknown".
     materialise : callable, optional
         Table -> table that stores the checked lines once (:func:`kamlib.engine.materialise`);
         without it every query re-reads the source, which is cheap for Parquet only.
@@ -631,10 +782,14 @@ def check_transactions(
                                              ACCOUNT_KEY: np.arange(len(ids), dtype="int32")}))
     typed = typed.mutate(
         category=typed.category.coalesce("(none)"), product_id=typed.product_id.coalesce("(none)"))
+    aside_ids = None
+    if aside_account_ids is not None and len(aside_account_ids):
+        aside_ids = small_table(typed, pd.DataFrame(
+            {"account_id": pd.Series(list(aside_account_ids), dtype="str").dropna().unique()}))
     typed = with_duplicate_flag(typed, present)
     typed = with_account_key(typed, known)
-    ok = transaction_reasons(typed, known, today, present, as_ok=True)
-    t = typed.mutate(reason=transaction_reasons(typed, known, today, present), _ok=ok).drop("_dup")
+    ok = transaction_reasons(typed, known, today, present, aside_ids, as_ok=True)
+    t = typed.mutate(reason=transaction_reasons(typed, known, today, present, aside_ids), _ok=ok).drop("_dup")
     if materialise is not None:
         # one pass over the file; every later query (accounting, features) reads the result
         t = materialise(t)
@@ -666,13 +821,16 @@ def check_transactions(
     for c in parsed:
         if stats[f"bad__{c}"].sum() > 0 and stats[f"ok__{c}"].sum() == 0:
             col = TRANSACTIONS.column(c)
-            sample = t.filter(t[f"_bad_{c}"]).order_by("_row").limit(3).to_pandas()
+            sample = t.filter(t[f"_bad_{c}"]).order_by("_row").limit(50).to_pandas()
+            shown = sample[f"_raw_{c}"] if f"_raw_{c}" in sample.columns else sample[c]
+            examples = list(dict.fromkeys(str(v) for v in shown.dropna()))[:3]
+            eg = f" (e.g. {', '.join(repr(v) for v in examples)})" if examples else ""
             raise InputError(
-                file, f"no value in this column is a {_TYPE_WORDS[col.type]}.",
+                file, f"no value in this column is a {_TYPE_WORDS[col.type]}{eg}.",
                 f"Check that the right column is exported as '{c}'"
-                + (" and write dates as YYYY-MM-DD." if col.type == "date" else
+                + (" and " + date_fix(examples, reads_layouts=False) if col.type == "date" else
                    " and write numbers with '.' as decimal point, without thousands separators."),
-                column=c, rows=[int(r) for r in sample["_row"].dropna()],
+                column=c, rows=[int(r) for r in sample["_row"].dropna()][:3],
             )
     valid = stats[stats["reason"].isna()]
     rows_read = int(stats["n"].sum())
@@ -981,8 +1139,11 @@ def load_inputs(
                    if c in raw.columns and raw[c].type().is_numeric()]
     try:
         with engine_errors(path):
+            aside_acc = set_aside.get("accounts")
+            aside_ids = (aside_acc["account_id"].astype("string").str.strip().dropna().tolist()
+                         if aside_acc is not None and "account_id" in getattr(aside_acc, "columns", []) else None)
             tx = check_transactions(typed, file=path, present=present, account_ids=known,
-                                    as_of=as_of, today=today,
+                                    aside_account_ids=aside_ids, as_of=as_of, today=today,
                                     max_set_aside_share=max_set_aside_share, materialise=store)
     except InputError as exc:
         if exc.column == "account_id" and "account_id" in numeric_ids:

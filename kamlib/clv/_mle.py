@@ -196,6 +196,23 @@ class FittedModel:
         if not hasattr(self, "params_"):
             raise RuntimeError(f"{type(self).__name__} is not fitted yet: call fit() first.")
 
+    def _store_fit(self, log_params: np.ndarray, negll: float, cov_log: np.ndarray, n: int,
+                   converged: bool) -> None:
+        """Keep the result of a maximum-likelihood fit on the log parameters."""
+        self.cov_log_ = cov_log
+        self.params_ = dict(zip(self.param_names, np.exp(log_params)))
+        self.log_likelihood_ = -negll
+        self.n_ = n
+        self.converged_ = converged
+
+    def _p(self, params=None) -> tuple:
+        """The fitted parameters, or ``params`` (e.g. one bootstrap draw), in ``param_names``
+        order."""
+        if params is None:
+            self._check_fitted()
+            return tuple(self.params_[k] for k in self.param_names)
+        return tuple(params)
+
     @property
     def log_params_(self) -> np.ndarray:
         self._check_fitted()

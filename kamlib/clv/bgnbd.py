@@ -162,21 +162,11 @@ class BGNBD(FittedModel):
         f = lambda lp: _negll_and_grad(lp, x, t_x, TT, w, xu, xi)  # noqa: E731
         logp, fun, ok = maximise(f, starts, jac=True)
         H = hessian(lambda lp: f(lp)[1], logp)
-        self.cov_log_ = covariance_from_negll_hessian(H)
-        self.params_ = dict(zip(self.param_names, np.exp(logp)))
-        self.log_likelihood_ = -fun
-        self.n_ = int(w.sum())
+        self._store_fit(logp, fun, covariance_from_negll_hessian(H), int(w.sum()), ok)
         self.n_unique_ = int(len(x))
-        self.converged_ = ok
         return self
 
     # -- predictions ---------------------------------------------------------------------------
-    def _p(self, params):
-        if params is None:
-            self._check_fitted()
-            return tuple(self.params_[k] for k in self.param_names)
-        return tuple(params)
-
     def p_alive(self, frequency, recency, T, params=None) -> np.ndarray:
         """Probability the account is still active at T, given its history."""
         r, alpha, a, b = self._p(params)

@@ -98,11 +98,8 @@ class GammaGamma(FittedModel):
         starts = starts[: max(1, self.n_starts)]
         f = lambda lp: _negll_grad(lp, xu, mu, w)  # noqa: E731
         lp, fun, ok = maximise(f, starts, jac=True)
-        self.cov_log_ = covariance_from_negll_hessian(hessian(lambda v: f(v)[1], lp))
-        self.params_ = dict(zip(self.param_names, np.exp(lp)))
-        self.log_likelihood_ = -fun
-        self.n_ = int(use.sum())
-        self.converged_ = ok
+        self._store_fit(lp, fun, covariance_from_negll_hessian(hessian(lambda v: f(v)[1], lp)),
+                        int(use.sum()), ok)
         self.correlation_ = float(np.corrcoef(x, m)[0, 1]) if np.std(x) > 0 and var > 0 else np.nan
         self.fallback_value_ = float(np.median(m))
         self.fallback_ = None

@@ -200,19 +200,9 @@ class ParetoNBD(FittedModel):
 
         logp, fun, ok = maximise(fg, starts, jac=True)
         H = hessian(lambda lp: numeric_grad(negll, lp, h=1e-5), logp, h=1e-3)
-        self.cov_log_ = covariance_from_negll_hessian(H)
-        self.params_ = dict(zip(self.param_names, np.exp(logp)))
-        self.log_likelihood_ = -fun
-        self.n_ = int(w.sum())
+        self._store_fit(logp, fun, covariance_from_negll_hessian(H), int(w.sum()), ok)
         self.n_unique_ = int(len(x))
-        self.converged_ = ok
         return self
-
-    def _p(self, params):
-        if params is None:
-            self._check_fitted()
-            return tuple(self.params_[k] for k in self.param_names)
-        return tuple(params)
 
     def p_alive(self, frequency, recency, T, params=None) -> np.ndarray:
         """Probability the account is still active at T (Fader & Hardie 2005 note, eq. 18)."""

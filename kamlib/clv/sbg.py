@@ -106,22 +106,13 @@ class ShiftedBetaGeometric(FittedModel):
         starts = [np.log([1.0, 1.0]), np.log([0.5, 3.0]), np.log([3.0, 0.5])][: max(1, self.n_starts)]
         f = lambda lp: _negll_grad(lp, t, c, w)  # noqa: E731
         lp, fun, ok = maximise(f, starts, jac=True)
-        self.cov_log_ = covariance_from_negll_hessian(hessian(lambda v: f(v)[1], lp))
-        self.params_ = dict(zip(self.param_names, np.exp(lp)))
-        self.log_likelihood_ = -fun
-        self.n_ = int(w.sum())
-        self.converged_ = ok
+        self._store_fit(lp, fun, covariance_from_negll_hessian(hessian(lambda v: f(v)[1], lp)),
+                        int(w.sum()), ok)
         return self
 
     def fit_survivors(self, survivors) -> "ShiftedBetaGeometric":
         """Fit on a cohort's survivor counts ``[n0, n1, ..., nk]`` (as in FH 2007, Table 1)."""
         return self.fit(*survivors_to_periods(survivors))
-
-    def _p(self, params):
-        if params is None:
-            self._check_fitted()
-            return self.params_["alpha"], self.params_["beta"]
-        return tuple(params)
 
     def survival(self, t, params=None) -> np.ndarray:
         """Share of a new cohort still active after ``t`` periods."""

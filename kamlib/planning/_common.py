@@ -108,3 +108,33 @@ def plain(df: pd.DataFrame | None) -> pd.DataFrame | None:
             else:
                 out[col] = s.astype(object).where(s.notna(), np.nan)
     return out
+
+
+def pct_change(now: float, before: float) -> float:
+    """Plain change ``now / before - 1`` as readers compute it (NaN when ``before`` is not > 0).
+
+    ``growth_12m`` is a *symmetric* growth, bounded and defined from zero, which suits scores
+    and rules; shown to a reader, +45% symmetric for revenue that went from 2.4M to 3.7M (+58%)
+    looks like an error, and the summary page shows the plain change.
+    """
+    try:
+        now, before = float(now), float(before)
+    except (TypeError, ValueError):
+        return float("nan")
+    if not (before == before and now == now) or before <= 0:
+        return float("nan")
+    return now / before - 1.0
+
+
+def change_text(now: float, before: float) -> str:
+    """'+58%' (plain change), '>+300%' beyond that, 'new' when there was nothing before."""
+    try:
+        before_f, now_f = float(before), float(now)
+    except (TypeError, ValueError):
+        return "n/a"
+    if before_f == before_f and before_f <= 0 and now_f == now_f and now_f > 0:
+        return "new"
+    c = pct_change(now, before)
+    if c != c:
+        return "n/a"
+    return ">+300%" if c > 3 else f"{c:+.0%}"

@@ -18,7 +18,7 @@ from kamlib.planning import objectives as _obj
 from kamlib.planning import profile as _prof
 from kamlib.planning import relationship as _rel
 from kamlib.planning import whitespace as _ws
-from kamlib.planning._common import plain, plan_start, records, require_columns
+from kamlib.planning._common import pct_change, plain, plan_start, records, require_columns
 
 
 @dataclass
@@ -39,6 +39,8 @@ class AccountPlan:
     start: pd.Timestamp
     five_p: tuple[str, ...]
     missing: list[str] = field(default_factory=list)
+    cover_strength: int = 2
+    """Relationship strength (0-5) from which a contact covers a DMU role (for the page's legend)."""
 
     @property
     def name(self) -> str:
@@ -232,6 +234,7 @@ class Blueprint:
             whitespace=sl("whitespace"), objectives=sl("objectives"), actions=sl("actions"),
             cadence=sl("cadence"), health=self._rows["health"][aid],
             start=self.start_, five_p=tuple(self.rules.five_p), missing=missing,
+            cover_strength=int(self.rules.cover_strength),
         )
 
     def overview(self) -> pd.DataFrame:
@@ -246,7 +249,8 @@ class Blueprint:
             "account": p["name"].astype(str).values,
             "segment": p["segment"].values,
             "revenue_12m": p["revenue_12m"].round(0).values,
-            "growth": p["growth_12m"].round(2).values,
+            # the plain change the summary and the plan pages show, not the symmetric growth
+            "change_12m": [round(pct_change(a, b), 2) for a, b in zip(p["revenue_12m"], p["revenue_prev_12m"])],
             "target": p["revenue_target"].round(0).values,
             "stage": p["stage"].values,
             "shape": p["shape"].values,

@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kamlib.planning._common import money, records
+from kamlib.planning._common import change_text, money, records
 
 SEGMENT_GROWTH: dict[str, float] = {"Star": 0.15, "Developing": 0.25, "Core": 0.05, "Laggard": 0.0}
 """Default yearly revenue growth target per segment (invest in Stars and Developing, hold Core,
@@ -105,7 +105,9 @@ def annual_targets(
         mom = float(np.clip(gr, -0.2, 0.5)) if gr == gr else base_g
         g = (1 - momentum_weight) * base_g + momentum_weight * mom
         if gr == gr and momentum_weight > 0:
-            why.append(f"momentum {gr:+.0%} weighted {momentum_weight:.0%}")
+            ch = change_text(r["revenue_12m"], r.get("revenue_prev_12m", np.nan))
+            why.append((f"last 12 months {ch} on the year before" if ch not in ("new", "n/a")
+                        else "momentum of a new account") + f", weighted {momentum_weight:.0%}")
         kind = "grow"
         pa = r.get("p_alive", np.nan)
         if pa == pa and pa < retention_p_alive:
@@ -201,7 +203,8 @@ def objectives(
             goal = min(n, 3)
             steps = [0, 0, 1, min(2, goal), goal, goal]
             stage(f"{aid}-WS", "whitespace",
-                  f"First orders in {goal} whitespace categories ({ws_top.get(aid, '')}; "
+                  f"Orders in {goal} whitespace {'category' if goal == 1 else 'categories'} it does not "
+                  f"buy yet or buys little of ({ws_top.get(aid, '')}; "
                   f"potential {money(float(ws_pot.get(aid, 0.0)))} a year)",
                   "categories", 0, goal, steps=steps)
         if aid in rel.index:

@@ -321,14 +321,9 @@ def relationship_summary(
                 deciders=";".join(c["contact_name"] for c in g if "decider" in c["_roles"]),
                 freshness=float(sum(p for p, c in zip(pw, g) if not c["stale"]) / sum(pw)),
             )
-            if len(lf) >= rules.diamond_functions and len(owners) >= 2:
-                r["shape"] = "diamond"
-                r["shape_reason"] = f"links in {len(lf)} functions held by {len(owners)} of our people"
-            else:
-                r["shape"] = "bow-tie"
-                r["shape_reason"] = (
-                    f"only {len(lf)} function(s) linked by {len(owners)} of our people "
-                    f"(a diamond needs {rules.diamond_functions} functions and 2 people)")
+            r["shape"] = ("diamond" if len(lf) >= rules.diamond_functions and len(owners) >= 2
+                          else "bow-tie")
+            r["shape_reason"] = _shape_reason(g, links, lf, owners, rules)
             r["_decider_linked"] = any("decider" in c["_roles"] for c in links)
             r["_senior_linked"] = any(c["seniority"] in ("director", "executive") for c in links)
         rows.append(r)
@@ -343,6 +338,58 @@ def relationship_summary(
     return out[SUMMARY_COLUMNS]
 
 
+def _n(k: int, word: str, many: str | None = None) -> str:
+    """``_n(1, "contact")`` -> '1 contact', ``_n(3, "contact")`` -> '3 contacts'."""
+    return f"{k} {word if k == 1 else (many or word + 's')}"
+
+
+def _live(rules: RelationshipRules) -> str:
+    """What a live link is, in words (said once per sentence that relies on it)."""
+    return f"strength {rules.link_strength}+/5 and contacted in the last {rules.stale_days} days"
+
+
+def _shape_reason(g: list[dict], links: list[dict], lf: list[str], owners: list[str],
+                  rules: RelationshipRules) -> str:
+    """Why the account is a diamond or a bow-tie, starting from who we know.
+
+    Says how many contacts in how many functions we know, how many of them are live links
+    (and, when none is, why not: too weak or not touched recently), and what a diamond still
+    needs. Counts alone ("0 functions linked by 0 people") read as "we know nobody" when the
+    account team knows five people who have simply gone cold.
+    """
+    funcs = sorted({c["function"] for c in g})
+    known = f"we know {_n(len(g), 'contact')} in {_n(len(funcs), 'function')}"
+    need = (f"a diamond needs live links in {rules.diamond_functions}+ functions "
+            f"held by 2+ of our people")
+    if not links:
+        strong = [c for c in g if _nz(c["relationship_strength"]) >= rules.link_strength]
+        if strong:
+            why = (f"{_n(len(strong), 'contact is', 'contacts are')} strong enough but "
+                   f"{'was' if len(strong) == 1 else 'were'} last contacted more than "
+                   f"{rules.stale_days} days ago (or never)")
+        else:
+            why = f"nobody is known at strength {rules.link_strength}+/5"
+        return f"{known}, but none is a live link ({_live(rules)}): {why}; {need}"
+    if not owners:
+        held = "with no owner on our side recorded"
+    elif len(owners) <= 3:
+        held = "held by " + (owners[0] if len(owners) == 1
+                             else ", ".join(owners[:-1]) + " and " + owners[-1])
+    else:
+        held = f"held by {len(owners)} of our people"
+    live = (f"{known}; {_n(len(links), 'is a live link', 'are live links')} ({_live(rules)}) "
+            f"in {_n(len(lf), 'function')} ({', '.join(lf)}) {held}")
+    if len(lf) >= rules.diamond_functions and len(owners) >= 2:
+        return live
+    short = []
+    if len(lf) < rules.diamond_functions:
+        short.append(f"live links in {rules.diamond_functions}+ functions")
+    if len(owners) < 2:
+        short.append("a second person on our side holding some of them" if owners
+                     else "owners on our side (2+ people)")
+    return f"{live}; a diamond also needs " + " and ".join(short)
+
+
 def _stage(r: dict, revenue: float, rules: RelationshipRules) -> tuple[str, str]:
     if revenue <= 0:
         if r.get("_lost", False):
@@ -354,9 +401,9 @@ def _stage(r: dict, revenue: float, rules: RelationshipRules) -> tuple[str, str]
     if r["shape"] == "diamond" and dec:
         missing = []
         if r["n_link_functions"] < rules.integrated_functions:
-            missing.append(f"links in {rules.integrated_functions}+ functions")
+            missing.append(f"live links in {rules.integrated_functions}+ functions")
         if not r.get("_senior_linked", False):
-            missing.append("a director/executive link")
+            missing.append("a director/executive as a live link")
         if not r["champions"]:
             missing.append("a champion")
         ws = r["wallet_share"]
@@ -365,14 +412,19 @@ def _stage(r: dict, revenue: float, rules: RelationshipRules) -> tuple[str, str]
         elif ws < rules.integrated_wallet_share:
             missing.append(f"share of wallet {rules.integrated_wallet_share:.0%}+ (now {ws:.0%})")
         if not missing:
-            return "integrated", "diamond with the decider linked, senior links, a champion and a high share of wallet"
-        return "interdependent", "diamond with the decider linked; not integrated: lacks " + ", ".join(missing)
-    if r["n_link_functions"] >= 2:
-        why = "links in several functions" + (
-            "; not interdependent: the decider is not linked" if r["shape"] == "diamond"
+            return "integrated", "diamond with the decider a live link, senior live links, a champion and a high share of wallet"
+        return "interdependent", "diamond with the decider a live link; not integrated: lacks " + ", ".join(missing)
+    lf = [f for f in str(r.get("link_functions") or "").split(";") if f]
+    if len(lf) >= 2:
+        why = f"live links in {_n(len(lf), 'function')} ({', '.join(lf)})" + (
+            "; not interdependent: the decider is not a live link" if r["shape"] == "diamond"
             else "; not interdependent: not yet a diamond")
         return "cooperative", why
-    return "basic", f"transactional: links in {r['n_link_functions']} function(s)"
+    if lf:
+        return "basic", (f"transactional: live links in one function only ({lf[0]}); "
+                         "cooperative needs live links in 2+ functions")
+    return "basic", ("transactional: no contact is a live link, so the business runs on orders, "
+                     "not on relationships; cooperative needs live links in 2+ functions")
 
 
 FLAG_COLUMNS: list[str] = ["account_id", "flag", "severity", "message", "contact_ids"]

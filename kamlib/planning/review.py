@@ -268,7 +268,8 @@ def load_baseline(baseline: str | Path | None) -> Baseline | None:
         objectives, actions, about = read_plan_workbook(workbook)
         if about.get("as_of") and about["as_of"] not in ("nan", "NaT", "None"):
             as_of = pd.Timestamp(about["as_of"])
-        source = f"edited workbook {workbook}"
+        # shown on the client's summary page: the run's name, not a path on the consultant's disk
+        source = f"the edited {workbook.name} of run {folder.name}"
     else:
         objectives = _read_table(folder, "plan_objectives")
         actions = _read_table(folder, "plan_actions")
@@ -280,7 +281,7 @@ def load_baseline(baseline: str | Path | None) -> Baseline | None:
             )
         objectives = clean_objectives(objectives, f"{folder}/tables/plan_objectives.parquet")
         actions = clean_actions(actions, f"{folder}/tables/plan_actions.parquet")
-        source = f"run folder {folder} (tables plan_objectives, plan_actions)"
+        source = f"the plan tables of run {folder.name} (plan_objectives, plan_actions)"
     return Baseline(objectives=objectives, actions=actions,
                     segments=_read_table(folder, "segments"), as_of=as_of, source=source,
                     category_year=_read_table(folder, "account_category_year"))

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from kamlib.figures.planning import category_trend_svg, relationship_map_svg
-from kamlib.planning._common import records
+from kamlib.planning._common import change_text, records
 
 SECTION_HELP = {
     "relationship": "Who we know, in which buying roles, how well. A diamond (many function-to-function "
@@ -26,6 +26,11 @@ SECTION_HELP = {
                   "what it spends now.",
     "objectives": "Targets for the year, with stage goals to check progress at each review. "
                   "Money goals are cumulative from the plan start.",
+    "health": "Each component scores 0-100 (higher is healthier): revenue trend (flat = 50), margin "
+              "(how the margin rate ranks among its peers, by default the other key accounts), coverage (share of the six "
+              "DMU roles covered), freshness (share of contacts, weighted by power, touched recently), "
+              "plan progress (share of the actions due so far that are done; not measured until an "
+              "action falls due). The score is their weighted average.",
     "actions": "The next 90 days, drawn from the gaps above. Each action is checked at the next 30-day "
                "checkpoint; the day-90 business review re-plans the following 90 days.",
 }
@@ -70,11 +75,20 @@ def fmt_date(v) -> str:
     return pd.Timestamp(v).strftime("%d %b %Y")
 
 
+def _unit(unit: str, value) -> str:
+    """'categories' -> 'category' for a target of 1 ('1 categories' reads as a typo); '' for money."""
+    if unit == "money" or not unit:
+        return ""
+    if _ok(value) and float(value) == 1:
+        return unit[:-3] + "y" if unit.endswith("ies") else unit[:-1] if unit.endswith("s") else unit
+    return unit
+
+
 def _context(plan, currency: str, run_label: str, ics_href: str | None, index_href: str | None) -> dict:
     p = plan.profile
     r = plan.relationship
     h = plan.health
-    trend_pct = p.get("growth_12m")
+    trend_txt = change_text(p.get("revenue_12m"), p.get("revenue_prev_12m"))
     facts = [
         ("Industry", p.get("industry")), ("Region / country", f"{p.get('region') or '—'} / {p.get('country') or '—'}"),
         ("Sites", None if not _ok(p.get("n_sites")) else f"{float(p['n_sites']):.0f}"),
@@ -84,7 +98,7 @@ def _context(plan, currency: str, run_label: str, ics_href: str | None, index_hr
     facts = [(k, v if _ok(v) else "—") for k, v in facts]
     kpis = [
         ("Revenue, last 12 months", fmt_money(p.get("revenue_12m"), currency),
-         f"{fmt_pct(trend_pct, 0, True)} vs the 12 before" if _ok(trend_pct) else ""),
+         "new this year" if trend_txt == "new" else f"{trend_txt} vs the 12 before" if trend_txt != "n/a" else ""),
         ("Margin, last 12 months", fmt_money(p.get("margin_12m"), currency), fmt_pct(p.get("margin_pct_12m"), 1) + " of revenue"),
         ("Share of our sales", fmt_pct(p.get("share_of_sales_12m"), 1), ""),
         ("Share of wallet", fmt_pct(p.get("wallet_share"), 0) if _ok(p.get("wallet_share")) else "unknown",
@@ -136,7 +150,7 @@ def _context(plan, currency: str, run_label: str, ics_href: str | None, index_hr
         f = (lambda v: fmt_money(v)) if unit == "money" else (lambda v: f"{float(v):.0f}")
         objs.append(dict(id=oid, kind=g["objective"].iloc[0], description=g["description"].iloc[0],
                          unit="" if unit == "money" else unit,
-                         steps=[dict(label=m, date=fmt_date(d), target=f(t))
+                         steps=[dict(label=m, date=fmt_date(d), target=f(t), unit=_unit(unit, t))
                                 for m, d, t in zip(g["milestone"], g["due_date"], g["target"])]))
     milestones = objs[0]["steps"] if objs else []
     acts = []
@@ -167,7 +181,7 @@ def _context(plan, currency: str, run_label: str, ics_href: str | None, index_hr
         facts=facts, kpis=kpis, top_categories=str(p.get("top_categories") or "").replace(";", ", "),
         trend_svg=category_trend_svg(plan.trend), trend_rows=trend_rows,
         stage=r.get("stage"), stage_reason=r.get("stage_reason"), shape=r.get("shape"),
-        shape_reason=r.get("shape_reason"), coverage=fmt_pct(r.get("coverage")),
+        shape_reason=r.get("shape_reason"), coverage=fmt_pct(r.get("coverage")), cover_strength=getattr(plan, "cover_strength", 2),
         map_svg=relationship_map_svg(plan.contacts), roles=roles, contacts=contacts, five_p=list(plan.five_p),
         flags=flags, whitespace=ws, ws_note=ws_note, objectives=objs, milestones=milestones,
         actions=acts, cadence=cad, missing=plan.missing, ics_href=ics_href, index_href=index_href,

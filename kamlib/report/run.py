@@ -140,10 +140,12 @@ def write_index(run_dir: Path, engagement: Engagement, records: list[dict[str, A
                 sections.setdefault(folder, []).append(link)
             else:  # a single page such as the executive summary: listed first
                 reports.append(link)
+        titles = record.get("figure_titles", {})
         for fig in record.get("figures", []):
+            caption = titles.get(fig) or fig.replace("_", " ")
             figures.append(f'<figure><a href="../figures/{esc(fig)}.png"><img loading="lazy" '
-                           f'src="../figures/{esc(fig)}.png" alt="{esc(fig)}"></a>'
-                           f"<figcaption>{esc(fig.replace('_', ' '))}</figcaption></figure>")
+                           f'src="../figures/{esc(fig)}.png" alt="{esc(caption)}"></a>'
+                           f"<figcaption>{esc(caption)}</figcaption></figure>")
     parts = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>{esc(engagement.client)} - key account workbook</title><style>{_CSS}</style></head><body>",
@@ -156,10 +158,14 @@ def write_index(run_dir: Path, engagement: Engagement, records: list[dict[str, A
     for folder, links in sections.items():
         heading = SECTION_TITLES.get(folder, folder.replace("_", " ").capitalize())
         parts += [f"<h2>{esc(heading)} ({len(links)})</h2><ul class='columns'>", *links, "</ul>"]
-    parts += ["<h2>Steps</h2><ol>", *steps, "</ol>",
-              "<h2>Data</h2><ul><li><a href='../results.xlsx'>All result tables (Excel)</a></li>"
-              "<li><a href='../manifest.json'>Run manifest (parameters, input hashes, versions)</a></li>"
-              "</ul>"]
+    data = ["<li><a href='../results.xlsx'>All result tables (Excel)</a></li>"]
+    data += [f"<li><a href='../{esc(p.name)}'>{esc(p.stem.replace('_', ' ').capitalize())} (Excel)</a></li>"
+             for p in sorted(run_dir.glob("*.xlsx")) if p.name != "results.xlsx"]
+    data += [f"<li><a href='../set_aside/{esc(p.name)}'>Input rows set aside: {esc(p.stem)}</a></li>"
+             for p in sorted((run_dir / "set_aside").glob("*.csv"))]
+    data.append("<li><a href='../manifest.json'>Run manifest (parameters, input hashes, "
+                "versions)</a></li>")
+    parts += ["<h2>Steps</h2><ol>", *steps, "</ol>", "<h2>Data</h2><ul>", *data, "</ul>"]
     if figures:
         parts += ["<h2>Figures</h2><div class='gallery'>", *figures, "</div>"]
     parts.append("</body></html>")

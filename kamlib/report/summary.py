@@ -348,6 +348,48 @@ def segment_overview(data: SummaryData, key_ids: set[str]) -> pd.DataFrame:
     return out.rename_axis("segment").reset_index()
 
 
+def tier_split(assignment: pd.DataFrame) -> str:
+    """' (25 key, 28 key-development)': the tiers behind the resource plan's account count."""
+    if "tier" not in assignment.columns or assignment.empty:
+        return ""
+    n = assignment["tier"].value_counts()
+    order = [t for t in ("key", "key-development", "managed", "long-tail") if t in n.index]
+    order += [t for t in n.index if t not in order]
+    return " (" + ", ".join(f"{int(n[t])} {t}" for t in order) + ")"
+
+
+def segment_count_note(data: SummaryData) -> str:
+    """Why the segment counts do not add up to the active accounts (lapsed and old accounts).
+
+    The headline counts accounts that bought in the last twelve months; segmentation also
+    places accounts that bought only before that, and leaves out those with no history to judge.
+    Without this sentence the two numbers on one page look inconsistent.
+    """
+    sg, f = data.segments, data.features
+    if sg is None or f is None or "segment" not in sg.columns or "revenue_12m" not in f.columns:
+        return ""
+    df = sg[["account_id", "segment"]].merge(f[["account_id", "revenue_12m"]], on="account_id", how="left")
+    placed = df["segment"].notna()
+    active = df["revenue_12m"].fillna(0) > 0
+    lapsed = int((placed & ~active).sum())
+    left_out = int((~placed).sum())
+    if not lapsed and not left_out:
+        return ""
+    parts = [f"The segments hold {int(placed.sum()):,} accounts: the {int((placed & active).sum()):,} "
+             "that bought in the last twelve months"]
+    if lapsed:
+        by = df[placed & ~active]["segment"].value_counts()
+        where = ", ".join(f"{n} among {seg}s" if seg in ("Star", "Laggard") else f"{n} among {seg}"
+                          for seg, n in by.items())
+        parts[-1] += f" and {lapsed:,} that bought only before then ({where})"
+    text = parts[0] + "."
+    if left_out:
+        text += (f" {left_out:,} account{'s' if left_out != 1 else ''} without purchases in the "
+                 "period the segmentation looks at " + ("is" if left_out == 1 else "are") +
+                 " not segmented.")
+    return text
+
+
 def portfolio_kpis(data: SummaryData, table: pd.DataFrame) -> list[tuple[str, str]]:
     """Headline numbers as (label, value) pairs."""
     cur = data.currency
@@ -449,6 +491,9 @@ def render_summary(data: SummaryData) -> str:
         show["Posture"] = seg["posture"]
         out.append(_table(show, num={"Accounts", "Key", "Revenue 12 m", "Share", "CLV"},
                           raw={"Segment"}))
+        note = segment_count_note(data)
+        if note:
+            out.append(f"<p class='note'>{esc(note)}</p>")
     out.append("</section>")
 
     # -- key accounts
@@ -506,7 +551,9 @@ def render_summary(data: SummaryData) -> str:
     elif risks.empty:
         out.append("<p>No warning sign on any key account.</p>")
     else:
-        out.append("<p>Key accounts with warning signs, largest revenue at stake first.</p>")
+        out.append("<p>Key accounts with warning signs, ranked by the weight of the signs "
+                   "times the revenue at stake (a red health score weighs most, then falling "
+                   "revenue, then each relationship red flag).</p>")
         show = pd.DataFrame({
             "Account": _names(risks, data.plan_pages),
             "Segment": [_seg_badge(s) for s in risks.get("segment", [None] * len(risks))],
@@ -526,7 +573,7 @@ def render_summary(data: SummaryData) -> str:
         w, a = data.workload, data.assignment
         changes = int(a["changed"].sum())
         out.append(
-            f"<p>{len(a)} accounts shared among {len(w)} account managers, "
+            f"<p>{len(a)} accounts{tier_split(a)} shared among {len(w)} account managers, "
             f"{w['hours'].sum():,.0f} hours a year in all (utilisation "
             f"{w['utilisation'].min():.0%}–{w['utilisation'].max():.0%} of capacity). "
             f"{changes} change{'s' if changes != 1 else ''} of owner"

@@ -193,3 +193,30 @@ def test_numeric_ids_in_parquet_are_flagged(tmp_path):
     acc = load_inputs(files, today=TODAY).transactions.account
     assert acc.rows_used == 10
     assert any("account_id stored as numbers" in n for n in acc.notes)
+
+
+def test_excel_title_rows_above_the_header_are_skipped_and_reported(tmp_path):
+    path = tmp_path / "accounts.xlsx"
+    df = _frame(ACCOUNTS)
+    with pd.ExcelWriter(path) as w:
+        pd.DataFrame([["Account export"], ["run 2026-01-10, all regions"]]).to_excel(
+            w, index=False, header=False)
+        df.to_excel(w, index=False, startrow=2)
+    raw = readers.read_table(path)
+    assert list(raw.columns) == list(df.columns)
+    assert raw["account_id"].tolist() == df["account_id"].tolist()
+    assert raw.attrs["header_row"] == 3
+    files = write_engagement(tmp_path / "eng")
+    files["accounts"] = path
+    intake = load_inputs(files, today=TODAY)
+    acc = next(a for a in intake.accounts if a.table == "accounts")
+    assert acc.rows_used == len(df)
+    assert any("header found on row 3" in n for n in acc.notes)
+
+
+def test_a_table_starting_on_the_first_row_is_read_as_before(tmp_path):
+    df = _frame(ACCOUNTS).assign(parent_id=None)  # a sparse column must not move the header
+    path = tmp_path / "a.xlsx"
+    df.to_excel(path, index=False)
+    raw = readers.read_table(path)
+    assert raw.attrs["header_row"] == 1 and raw["account_id"].tolist() == df["account_id"].tolist()

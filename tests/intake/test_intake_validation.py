@@ -79,9 +79,36 @@ def test_future_and_unparseable_dates_and_unknown_accounts_in_contacts(tmp_path)
     out = _validate(text, "contacts", tmp_path, known_accounts=["001", "002"], max_set_aside_share=1)
     assert out.account.reasons == {
         "last_contact: in the future": 1, "last_contact: not a date (YYYY-MM-DD)": 1,
-        "account_id: unknown account": 1, "dmu_roles: not one of initiator/user/influencer/"
-        "decider/buyer/gatekeeper": 1}
+        "account_id: unknown account": 1, "power: out of range (1 to 5)": 1}
     assert out.frame["dmu_roles"].tolist()[0] == "buyer;decider"
+
+
+def test_unknown_dmu_roles_are_dropped_from_the_list_and_the_contact_kept(tmp_path):
+    text = CONTACTS + ("C5,001,Eve,finance,Jane Roe,Sponsor; buyer,2,2025-01-01\n"
+                       "C6,001,Fay,finance,Jane Roe,champion,2,2025-01-01\n"
+                       "C7,001,Gus,finance,Jane Roe,Decision Maker;economic buyer,2,2025-01-01\n")
+    out = _validate(text, "contacts", tmp_path)
+    assert out.account.rows_used == 7 and out.account.rows_set_aside == 0
+    roles = dict(zip(out.frame["contact_id"], out.frame["dmu_roles"]))
+    assert roles["C5"] == "buyer"
+    assert roles["C6"] is pd.NA or roles["C6"] is None
+    assert roles["C7"] == "decider"
+    notes = " ".join(out.account.notes)
+    assert "'sponsor' (rows 5)" in notes and "'champion' (rows 6)" in notes
+    assert "'decision maker' as decider (1)" in notes and "the rows are kept" in notes
+
+
+def test_day_first_dates_are_read_when_unambiguous_and_refused_when_not(tmp_path):
+    body = "".join(f"C{i},001,P{i},finance,Jane Roe,user,2,{d}\n"
+                   for i, d in enumerate(["24/07/2025", "03/02/2025", "15/01/2024"], start=5))
+    out = _validate(CONTACTS.split("\n")[0] + "\n" + body, "contacts", tmp_path)
+    assert out.frame["last_contact"].dt.strftime("%Y-%m-%d").tolist() == [
+        "2025-07-24", "2025-02-03", "2024-01-15"]
+    assert any("read as DD/MM/YYYY" in n for n in out.account.notes)
+    # every day is 12 or less: March or April? Refused with the layout named in the fix
+    ambiguous = CONTACTS.split("\n")[0] + "\nC5,001,P,finance,J,user,2,03/04/2025\nC6,001,Q,finance,J,user,2,05/06/2025\n"
+    with pytest.raises(InputError, match="last_contact.*YYYY-MM-DD.*day/month/year"):
+        _validate(ambiguous, "contacts", tmp_path)
 
 
 def test_ahp_fractions_and_unknown_criteria(tmp_path):
@@ -189,3 +216,30 @@ def test_no_usable_line_at_all(tmp_path):
     files = write_engagement(tmp_path, transactions=text)
     with pytest.raises(InputError, match=r"transactions\.csv, column 'account_id'.*no invoice line is usable"):
         load_inputs(files, today=TODAY, max_set_aside_share=1.0)
+
+
+def test_a_bad_optional_account_value_is_blanked_not_the_account_dropped(tmp_path):
+    """A typo in an optional cell must not remove the account and all its invoice lines."""
+    acc = pd.read_csv(__import__("io").StringIO(ACCOUNTS), dtype=str)
+    acc["wallet"] = ["1.200.000", "50000", "70000"][: len(acc)]
+    text = acc.to_csv(index=False)
+    out = _validate(text, "accounts", tmp_path)
+    assert out.account.rows_used == len(acc) and out.account.rows_set_aside == 0
+    assert pd.isna(out.frame["wallet"].iloc[0]) and out.frame["wallet"].iloc[1] == 50000
+    assert any("wallet: 1 value(s) not a number left empty" in n and "'1.200.000'" in n
+               for n in out.account.notes)
+    # a required column still sets the row aside
+    acc.loc[0, "n_sites"] = "three"
+    out = _validate(acc.to_csv(index=False), "accounts", tmp_path, max_set_aside_share=1)
+    assert out.account.reasons == {"n_sites: not a whole number": 1}
+
+
+def test_lines_of_a_set_aside_account_are_not_called_unknown(tmp_path):
+    accounts = ACCOUNTS.replace("002,Beta Foods,Food,South,FR,1,", "002,Beta Foods,Food,South,FR,one,")
+    files = write_engagement(tmp_path, accounts=accounts)
+    intake = load_inputs(files, today=dt.date(2026, 1, 15), max_set_aside_share=1)
+    tx = intake.transactions.account
+    n_002 = LINES.count("\n002,")
+    assert n_002 > 0
+    assert tx.reasons.get("account_id: account set aside in the accounts table") == n_002
+    assert "account_id: unknown account" not in tx.reasons or tx.reasons["account_id: unknown account"] != n_002

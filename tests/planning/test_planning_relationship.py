@@ -134,3 +134,51 @@ def test_missing_contact_fields_are_reported_not_fatal(world):
     msg = fl.loc[fl.flag == "missing_contact_data", "message"].iloc[0]
     assert "power for 4" in msg and "DMU roles for 1" in msg
     assert "no_champion" in set(fl["flag"])  # attitude unknown: nobody can be a champion
+
+
+def test_stale_contacts_are_counted_not_reported_as_nobody(world):
+    """Five known contacts in three functions, all gone cold: the reasons must say we know
+    them and why none counts as a live link, not 'links in 0 functions by 0 people'."""
+    features, cy, contacts, keys, segments = world
+    c = contacts[contacts.account_id == "F01"].copy()
+    c["last_contact"] = AS_OF - pd.Timedelta(days=200)
+    v = contact_view(c, AS_OF)
+    s = relationship_summary(v, features[features.account_id == "F01"]).iloc[0]
+    n_funcs = v["function"].nunique()
+    assert (s["shape"], s["stage"]) == ("bow-tie", "basic")
+    assert f"we know {len(c)} contacts in {n_funcs} functions" in s["shape_reason"]
+    assert "none is a live link" in s["shape_reason"]
+    assert "more than 90 days ago" in s["shape_reason"]
+    assert "0 function" not in s["shape_reason"] + s["stage_reason"]
+    assert "no contact is a live link" in s["stage_reason"]
+
+
+def test_bow_tie_reason_names_what_a_diamond_still_needs(world):
+    features, cy, contacts, keys, segments = world
+    c = contacts[contacts.account_id == "F01"].copy()
+    c["owner"] = "Tom"  # every live link held by one of our people
+    v = contact_view(c, AS_OF)
+    s = relationship_summary(v, features[features.account_id == "F01"]).iloc[0]
+    assert s["shape"] == "bow-tie"
+    assert "held by Tom" in s["shape_reason"]
+    assert "only" not in s["shape_reason"]  # four linked functions are not 'only'
+    assert "a second person on our side" in s["shape_reason"]
+
+
+def test_plan_page_shows_the_plain_revenue_change_the_summary_shows(fitted):
+    """The summary shows now/before - 1; the plan page must show the same number, not the
+    symmetric growth the rules use (+45% symmetric is +58% plain)."""
+    from kamlib.planning._common import change_text
+    from kamlib.report.account_page import account_page
+
+    p = fitted.profile_
+    p = p[(p["revenue_prev_12m"] > 0) & (p["revenue_12m"] > 0)
+          & ((p["revenue_12m"] / p["revenue_prev_12m"] - 1).abs() > 0.2)]
+    assert len(p)
+    r = p.iloc[0]
+    plain = change_text(r["revenue_12m"], r["revenue_prev_12m"])
+    sym = f"{r['growth_12m']:+.0%}"
+    assert plain != sym
+    page = account_page(fitted.account(r["account_id"]))
+    assert f"{plain} vs the 12 before" in page
+    assert f"{sym} vs the 12 before" not in page

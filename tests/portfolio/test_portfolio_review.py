@@ -195,7 +195,8 @@ def test_excel_round_trip_with_consultant_edits(tmp_path):
     wb.save(f)
     # ... and the run folder with that workbook is the next baseline.
     b = load_baseline(tmp_path)
-    assert b.source.startswith("edited workbook")
+    assert b.source.startswith("the edited plan_workbook.xlsx of run ")
+    assert str(tmp_path.parent) not in b.source  # no path of the consultant's disk on the client's page
     assert b.as_of == PLAN_DATE
     r = review_actions(b.actions, AS_OF).set_index("action_id")
     assert r.at["X2", "review"] == "done"
