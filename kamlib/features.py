@@ -135,13 +135,17 @@ def account_aggregates(lines: ir.Table, as_of: dt.date) -> ir.Table:
     """
     import ibis
 
+    # Group by the integer account key the checks attached (kamlib.validation.ACCOUNT_KEY)
+    # where there is one: hashing and comparing an int is cheaper than the text id, in each of
+    # the six aggregations below; the text id rides along in the sums as any value of its group.
+    acc = "_acc" if "_acc" in lines.columns else "account_id"
     w0, w1, w2 = _windows(lines, as_of)
     # One projection that every aggregation below reads: the engine scans and checks the lines
     # once and fans the rows out (DuckDB shares it as a CTE), instead of once per aggregation.
     # Money and quantities are cast to the exact type once per line here (not once per sum:
     # eleven casts per line cost more than the scan).
     base = lines.select(
-        "account_id", "invoice_id", "date", "category", "product_id", "site_id",
+        *dict.fromkeys([acc, "account_id"]), "invoice_id", "date", "category", "product_id", "site_id",
         _rev=lines.net_revenue.cast(EXACT), _mar=lines.margin.cast(EXACT),
         _qty=lines.quantity.cast(EXACT), _w0=w0, _w1=w1, _w2=w2, _buy=lines.net_revenue > 0)
     rev, mar, buy = base._rev, base._mar, base._buy
@@ -149,7 +153,9 @@ def account_aggregates(lines: ir.Table, as_of: dt.date) -> ir.Table:
     def total(value: ir.NumericValue, where: ir.BooleanValue | None = None) -> ir.NumericValue:
         return value.sum(where=where).cast("float64")
 
-    sums = base.group_by("account_id").aggregate(
+    ids = {} if acc == "account_id" else {"account_id": base.account_id.arbitrary()}
+    sums = base.group_by(acc).aggregate(
+        **ids,
         revenue_12m=total(rev, base._w0),
         revenue_prev_12m=total(rev, base._w1),
         revenue_prev2_12m=total(rev, base._w2),
@@ -168,11 +174,11 @@ def account_aggregates(lines: ir.Table, as_of: dt.date) -> ir.Table:
 
     def distinct(name: str, key: ir.Value, where: ir.BooleanValue | None = None) -> ir.Table:
         t = bought if where is None else bought.filter(where)
-        pairs = t.group_by(["account_id", key.name("_key")]).aggregate()
-        return pairs.group_by("account_id").aggregate(**{name: pairs.count()})
+        pairs = t.group_by([acc, key.name("_key")]).aggregate()
+        return pairs.group_by(acc).aggregate(**{name: pairs.count()})
 
-    invoices = bought.group_by(["account_id", "invoice_id"]).aggregate(_in12=bought._w0.max())
-    orders = invoices.group_by("account_id").aggregate(
+    invoices = bought.group_by([acc, "invoice_id"]).aggregate(_in12=bought._w0.max())
+    orders = invoices.group_by(acc).aggregate(
         n_orders=invoices.count(), n_orders_12m=invoices._in12.sum().cast("int64"))
     month = bought.date.year() * 12 + bought.date.month()
     parts = [
@@ -186,11 +192,12 @@ def account_aggregates(lines: ir.Table, as_of: dt.date) -> ir.Table:
     out = sums
     counts: list[str] = []
     for part in parts:
-        names = [c for c in part.columns if c != "account_id"]
+        names = [c for c in part.columns if c != acc]
         counts += names
-        out = out.left_join(part, "account_id").select(
+        out = out.left_join(part, acc).select(
             *[out[c] for c in out.columns], *[part[c] for c in names])
-    return out.mutate(**{c: ibis.coalesce(out[c], 0) for c in counts})
+    out = out.mutate(**{c: ibis.coalesce(out[c], 0) for c in counts})
+    return out.drop(acc) if acc != "account_id" else out
 
 
 def contact_counts(contacts: pd.DataFrame | None) -> pd.DataFrame:

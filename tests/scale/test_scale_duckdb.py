@@ -203,3 +203,35 @@ def test_features_match_the_hand_written_sql(invoice_files, baseline):
         else:
             assert a.astype("str").tolist() == b.astype("str").tolist(), col
     assert baseline["n_orders"].sum() > 0 and (baseline["months_active"] > 1).any()
+
+
+def test_hand_written_checks_set_aside_the_same_lines_and_give_the_same_features(bad_invoice_files):
+    """The benchmark's fair reference (check_reference.sql, then feature_reference.sql on the
+    lines it keeps) does the same work as intake: on a ledger with injected bad lines it sets
+    aside the same number of lines for each reason, finds the same as_of and the same features."""
+    import duckdb
+    from bench_features import run_reference
+
+    intake = validation.load_inputs(_inputs(bad_invoice_files), today=TODAY)
+    tx = intake.transactions
+    ours = features.account_features(tx.lines, intake.tables["accounts"], tx.as_of,
+                                     intake.tables["contacts"], tx.has_sites)
+    ref, acc = run_reference(duckdb.connect(), bad_invoice_files, checked=True, today=TODAY)
+    reasons = {r: int(n) for r, n in zip(acc["reason"], acc["n"]) if isinstance(r, str)}
+    assert reasons == tx.account.reasons
+    assert len(reasons) >= 4 and "invoice_id+line_no: duplicate invoice line" in reasons
+    used = acc[acc["reason"].isna()].iloc[0]
+    assert int(used["n"]) == tx.account.rows_used
+    assert pd.Timestamp(used["last_date"]).date() == tx.as_of
+    assert int(used["accounts_buying"]) == tx.summary["accounts_buying"]
+    assert list(ref.columns) == list(ours.columns) and len(ref) == len(ours)
+    for col in ours.columns:
+        a, b = ours[col], ref[col]
+        if a.dtype.kind == "f":
+            np.testing.assert_allclose(a.to_numpy(), b.to_numpy(dtype=float), rtol=1e-9,
+                                       atol=1e-9, equal_nan=True, err_msg=col)
+        elif a.dtype.kind == "M":
+            assert ((pd.to_datetime(a) == pd.to_datetime(b)) | a.isna()).all(), col
+            assert (a.isna() == b.isna()).all(), col
+        else:
+            assert a.astype("str").tolist() == b.astype("str").tolist(), col
