@@ -23,7 +23,7 @@ from kamlib.clv._mle import (
     hessian,
     maximise,
 )
-from kamlib.clv.prep import check_rfm, compress
+from kamlib.clv.prep import fit_arrays
 
 
 def _loglik_terms(params, x, t_x, T):
@@ -144,12 +144,7 @@ class BGNBD(FittedModel):
         weights : array-like, optional
             Number of accounts with each row (for pre-compressed data).
         """
-        check_rfm(frequency, recency, T)
-        if weights is None:
-            x, t_x, TT, w, _ = compress(frequency, recency, T)
-        else:
-            x, t_x, TT = (np.asarray(v, float) for v in (frequency, recency, T))
-            w = np.asarray(weights, float)
+        x, t_x, TT, w = fit_arrays(frequency, recency, T, weights)
         mean_rate = max(float(w @ x) / max(float(w @ TT), 1e-9), 1e-6)
         # Starts: a moderate-heterogeneity guess scaled to the data's purchase rate, and two
         # variations of dropout; all in log space.

@@ -31,7 +31,7 @@ from kamlib.clv._mle import (
     maximise,
     numeric_grad,
 )
-from kamlib.clv.prep import check_rfm, compress
+from kamlib.clv.prep import fit_arrays
 
 
 def _log_hyp1(b, c, z, max_terms: int = 200_000) -> np.ndarray:
@@ -177,12 +177,7 @@ class ParetoNBD(FittedModel):
 
     def fit(self, frequency, recency, T, weights=None) -> "ParetoNBD":
         """Fit by maximum likelihood on log parameters (numerical gradient, several starts)."""
-        check_rfm(frequency, recency, T)
-        if weights is None:
-            x, t_x, TT, w, _ = compress(frequency, recency, T)
-        else:
-            x, t_x, TT = (np.asarray(v, float) for v in (frequency, recency, T))
-            w = np.asarray(weights, float)
+        x, t_x, TT, w = fit_arrays(frequency, recency, T, weights)
         mean_rate = max(float(w @ x) / max(float(w @ TT), 1e-9), 1e-6)
         scale = float(np.average(TT, weights=w)) or 1.0
         starts = [

@@ -243,3 +243,18 @@ def check_rfm(frequency, recency, T, table: str = "rfm summary") -> None:
             "build the summary with kamlib.clv.prep.rfm_summary.",
             rows=rows,
         )
+
+
+def fit_arrays(frequency, recency, T, weights=None):
+    """Checked ``(x, t_x, T, w)`` arrays for a model fit.
+
+    Without ``weights`` the rows are compressed to distinct ``(x, t_x, T)`` triples with their
+    counts as weights (many accounts share a history); with ``weights`` the rows are taken as
+    already compressed.
+    """
+    check_rfm(frequency, recency, T)
+    if weights is None:
+        x, t_x, TT, w, _ = compress(frequency, recency, T)
+        return x, t_x, TT, w
+    x, t_x, TT = (np.asarray(v, float) for v in (frequency, recency, T))
+    return x, t_x, TT, np.asarray(weights, float)
