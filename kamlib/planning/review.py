@@ -713,3 +713,11 @@ def baseline_hint(run_dir: str | Path, engagement: str = "<engagement>") -> str:
             f"kam run {engagement} --baseline {run_dir} — the review then shows which "
             f"targets were met or missed, which actions are overdue and which accounts "
             f"changed segment.")
+
+
+def review_overview(review: PlanReview | None, hint: str) -> tuple[str, pd.DataFrame]:
+    """What the notebook shows first: where the reviewed plan came from and its summary, or,
+    without a baseline, how to get one and what the review will contain."""
+    if review is None:
+        return hint, review_outline()
+    return f"Reviewing the plan from {review.source}", review.summary

@@ -226,3 +226,11 @@ def test_workbook_with_missing_column_is_a_clear_error(tmp_path):
     with pytest.raises(InputError) as e:
         read_plan_workbook(f)
     assert e.value.column == "target" and "Objectives" in e.value.file
+
+
+def test_review_overview_without_a_baseline_says_how_to_get_one():
+    from kamlib.planning.review import review_overview
+
+    message, table = review_overview(None, "pass this run as the baseline")
+    assert message == "pass this run as the baseline"
+    assert set(table["table"]) == set(review_outline()["table"])
