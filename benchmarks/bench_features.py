@@ -223,7 +223,8 @@ def run_case(case: dict) -> dict:
             out["checks_s"] = time.perf_counter() - t0
             tx = intake.transactions
             frame = features.account_features(tx.lines, intake.tables["accounts"], tx.as_of,
-                                              intake.tables["contacts"], tx.has_sites)
+                                              intake.tables["contacts"], tx.has_sites,
+                                              aggregates=tx.aggregates)
             acc = tx.account
             out["accounts"] = len(frame)
             out["rows_read"], out["rows_used"] = acc.rows_read, acc.rows_used

@@ -395,7 +395,7 @@ def cast_transactions(raw: ir.Table, table: Table = TRANSACTIONS, *, trim: bool 
         else:
             value = src.try_cast(target)
         cols[col.name] = value
-        if target != "string":
+        if target != "string" and _cast_can_fail(src.type(), target):
             flags[f"_bad_{col.name}"] = src.notnull() & value.isnull()
             if src.type().is_string():
                 flags[f"_raw_{col.name}"] = src  # shown as exported in set_aside/transactions.csv
@@ -404,6 +404,24 @@ def cast_transactions(raw: ir.Table, table: Table = TRANSACTIONS, *, trim: bool 
     else:
         cols[ROW] = ibis.null().cast("int64")
     return raw.select(**cols, **flags)
+
+
+def _cast_can_fail(source: Any, target: str) -> bool:
+    """Whether casting a column of type ``source`` to ``target`` can fail for some value.
+
+    A typed column that only widens (a Parquet int32 line number, a decimal amount, a
+    timestamp date) gets no ``_bad_`` flag: the flag would be false on every line and the checks
+    would still test it on every line.
+    """
+    if source.is_string():
+        return True
+    if target == "date":
+        return not (source.is_date() or source.is_timestamp())
+    if target == "float64":
+        return not (source.is_integer() or source.is_floating() or source.is_decimal())
+    if target == "int64":
+        return not source.is_integer() or str(source).rstrip("!") == "uint64"
+    return True
 
 
 def small_table(like: ir.Table, frame: Any) -> ir.Table:

@@ -14,7 +14,7 @@ that. Each column is defined in ``docs/data_contract.md``.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
@@ -109,52 +109,87 @@ def _windows(lines: ir.Table, as_of: dt.date):
     return (d > b1) & (d <= b0), (d > b2) & (d <= b1), (d > b3) & (d <= b2)
 
 
-def account_aggregates(lines: ir.Table, as_of: dt.date) -> ir.Table:
-    """Per-account sums and counts over the invoice lines.
+def line_values(lines: ir.Table, as_of: dt.date) -> dict[str, ir.Value]:
+    """What :func:`account_aggregates` reads from each line, as expressions on ``lines``.
+
+    Net revenue, margin and quantity as exact decimals (cast once per line, not once per sum:
+    eleven casts per line cost more than the scan), the three window flags and the purchase
+    flag. ``lines`` needs a ``margin`` column (:func:`with_margin`).
+    """
+    w0, w1, w2 = _windows(lines, as_of)
+    return {"_rev": lines.net_revenue.cast(EXACT), "_mar": lines.margin.cast(EXACT),
+            "_qty": lines.quantity.cast(EXACT), "_w0": w0, "_w1": w1, "_w2": w2,
+            "_buy": lines.net_revenue > 0}
+
+
+def account_aggregates(lines: ir.Table, as_of: dt.date, *, reason: str | None = None,
+                       accounting: Callable[[ir.Table], dict[str, Any]] | None = None,
+                       prepared: bool = False, keys: ir.Table | None = None) -> ir.Table:
+    """Per-account sums and counts over the invoice lines, as one query.
 
     Sums, first and last purchase come from one aggregation per account. Each distinct count
-    (orders, categories, products, active sites, months) is a two-level aggregation: first the
-    distinct (account, value) pairs, then their number per account, joined on ``account_id``.
-    That is the same result as ``COUNT(DISTINCT ...)`` in the one aggregation, but engines run
-    plain group-bys in parallel and spill them, while five distinct aggregates in one group-by
-    keep a hash table per aggregate and group: on DuckDB at 10M lines this form takes about
-    half the time, and Spark otherwise expands every line once per distinct aggregate.
+    is a group-by of the distinct values followed by a count per account, joined on the
+    account: the same result as ``COUNT(DISTINCT ...)``, but engines run plain group-bys in
+    parallel and spill them, while several distinct aggregates in one group-by keep a hash
+    table per aggregate and group (Spark would also expand every line once per distinct
+    aggregate). The large distinct groupings are shared: the purchase lines are first reduced
+    to their (account, invoice, date, site) combinations -- about one per invoice -- from which
+    orders, months and active sites are counted, and to their (account, product, category)
+    combinations, from which products and categories are counted; each of those later
+    group-bys reads a few million rows instead of every line.
 
     Parameters
     ----------
     lines : ibis.expr.types.Table
-        Used invoice lines with a ``margin`` column (see :func:`with_margin`).
+        Invoice lines with a ``margin`` column (see :func:`with_margin`); normally the used
+        lines. With ``reason``, every line, each with its reason code.
     as_of : datetime.date
         End of the last trailing window.
+    reason : str, optional
+        Name of an integer column of ``lines``: 0 for a used line, otherwise the code of the
+        reason it is set aside. The sums are then grouped by account *and* reason, and the
+        distinct counts read the used lines only; this lets the row checks account for every
+        line in the same pass that builds the features (see
+        :func:`kamlib.validation.check_transactions`).
+    accounting : callable, optional
+        ``lines -> {name: aggregate}``: further aggregates for the same groups (the row
+        accounting). It receives the lines with the columns of :func:`line_values`.
+    prepared : bool
+        ``lines`` already carry the columns of :func:`line_values` for this ``as_of``. The
+        checking pass adds them before its join with the accounts, so that DuckDB, which
+        streams a join's result to every aggregation below but repeats a plain projection in
+        each, computes them once per line.
+    keys : ibis.expr.types.Table, optional
+        ``account_id`` by account key (``_acc``), for lines that carry the key: the known
+        accounts the checks joined the lines with.
 
     Returns
     -------
     ibis.expr.types.Table
-        One row per account that has at least one line; sums are null where a window is empty,
-        counts are 0 where the account has no purchase line.
+        One row per account that has at least one line (per account and reason with
+        ``reason``); sums are null where a window is empty, counts are 0 where the account has
+        no purchase line. With ``reason``, the counts of an account are repeated on each of its
+        rows and describe its used lines.
     """
     import ibis
 
     # Group by the integer account key the checks attached (kamlib.validation.ACCOUNT_KEY)
     # where there is one: hashing and comparing an int is cheaper than the text id, in each of
-    # the six aggregations below; the text id rides along in the sums as any value of its group.
+    # the aggregations below. The text id is looked up by the key afterwards where the key
+    # table is given (carrying it through the sums as any value of its group cost a sixth of
+    # the query).
     acc = "_acc" if "_acc" in lines.columns else "account_id"
-    w0, w1, w2 = _windows(lines, as_of)
-    # One projection that every aggregation below reads: the engine scans and checks the lines
-    # once and fans the rows out (DuckDB shares it as a CTE), instead of once per aggregation.
-    # Money and quantities are cast to the exact type once per line here (not once per sum:
-    # eleven casts per line cost more than the scan).
-    base = lines.select(
-        *dict.fromkeys([acc, "account_id"]), "invoice_id", "date", "category", "product_id", "site_id",
-        _rev=lines.net_revenue.cast(EXACT), _mar=lines.margin.cast(EXACT),
-        _qty=lines.quantity.cast(EXACT), _w0=w0, _w1=w1, _w2=w2, _buy=lines.net_revenue > 0)
+    # One table that every aggregation below reads: the engine scans and checks the lines once
+    # and fans the rows out (DuckDB streams it as a CTE), instead of once per aggregation.
+    base = lines if prepared else lines.mutate(**line_values(lines, as_of))
     rev, mar, buy = base._rev, base._mar, base._buy
 
     def total(value: ir.NumericValue, where: ir.BooleanValue | None = None) -> ir.NumericValue:
         return value.sum(where=where).cast("float64")
 
-    ids = {} if acc == "account_id" else {"account_id": base.account_id.arbitrary()}
-    sums = base.group_by(acc).aggregate(
+    groups = [acc] if reason is None else [acc, reason]
+    ids = {} if acc == "account_id" or keys is not None else {"account_id": base.account_id.arbitrary()}
+    sums = base.group_by(groups).aggregate(
         **ids,
         revenue_12m=total(rev, base._w0),
         revenue_prev_12m=total(rev, base._w1),
@@ -169,25 +204,29 @@ def account_aggregates(lines: ir.Table, as_of: dt.date) -> ir.Table:
         returns=total(-rev, rev < 0),
         first_purchase=base.date.min(where=buy),
         last_purchase=base.date.max(where=buy),
+        **(accounting(base) if accounting is not None else {}),
     )
-    bought = base.filter(buy).mutate(_w0=base._w0.cast("int8"))
+    bought = base.filter(buy if reason is None else buy & (base[reason] == 0))
 
-    def distinct(name: str, key: ir.Value, where: ir.BooleanValue | None = None) -> ir.Table:
-        t = bought if where is None else bought.filter(where)
-        pairs = t.group_by([acc, key.name("_key")]).aggregate()
-        return pairs.group_by(acc).aggregate(**{name: pairs.count()})
+    def per_account(t: ir.Table, name: str) -> ir.Table:
+        return t.group_by(acc).aggregate(**{name: t.count()})
 
-    invoices = bought.group_by([acc, "invoice_id"]).aggregate(_in12=bought._w0.max())
-    orders = invoices.group_by(acc).aggregate(
-        n_orders=invoices.count(), n_orders_12m=invoices._in12.sum().cast("int64"))
-    month = bought.date.year() * 12 + bought.date.month()
+    # (account, invoice, date, site): an invoice has one date and site as a rule, so this is
+    # about one row per invoice; the exact counts below do not rely on that rule
+    visits = bought.group_by([acc, "invoice_id", "date", "site_id"]).aggregate(
+        _in12=bought._w0.cast("int8").max())
+    invoices = visits.group_by([acc, "invoice_id"]).aggregate(_in12=visits._in12.max())
+    months = visits.group_by([acc, (visits.date.year() * 12 + visits.date.month()).name("_m")]).aggregate()
+    sites = visits.filter((visits._in12 == 1) & visits.site_id.notnull())
+    sites = sites.group_by([acc, "site_id"]).aggregate()
+    items = bought.group_by([acc, "product_id", "category"]).aggregate()
     parts = [
-        orders,
-        distinct("n_categories", bought.category),
-        distinct("n_products", bought.product_id),
-        distinct("n_active_sites_12m", bought.site_id,
-                 (bought._w0 == 1) & bought.site_id.notnull()),
-        distinct("months_active", month),
+        invoices.group_by(acc).aggregate(
+            n_orders=invoices.count(), n_orders_12m=invoices._in12.sum().cast("int64")),
+        per_account(items.group_by([acc, "category"]).aggregate(), "n_categories"),
+        per_account(items.group_by([acc, "product_id"]).aggregate(), "n_products"),
+        per_account(sites, "n_active_sites_12m"),
+        per_account(months, "months_active"),
     ]
     out = sums
     counts: list[str] = []
@@ -197,7 +236,12 @@ def account_aggregates(lines: ir.Table, as_of: dt.date) -> ir.Table:
         out = out.left_join(part, acc).select(
             *[out[c] for c in out.columns], *[part[c] for c in names])
     out = out.mutate(**{c: ibis.coalesce(out[c], 0) for c in counts})
-    return out.drop(acc) if acc != "account_id" else out
+    if acc == "account_id":
+        return out
+    if keys is None:
+        return out.drop(acc)
+    named = out.left_join(keys, acc)
+    return named.select(keys.account_id, *[out[c] for c in out.columns if c not in (acc, "account_id")])
 
 
 def contact_counts(contacts: pd.DataFrame | None) -> pd.DataFrame:
@@ -213,7 +257,8 @@ def contact_counts(contacts: pd.DataFrame | None) -> pd.DataFrame:
 
 
 def account_features(lines: ir.Table, accounts: pd.DataFrame, as_of: dt.date,
-                     contacts: pd.DataFrame | None = None, has_sites: bool = True) -> pd.DataFrame:
+                     contacts: pd.DataFrame | None = None, has_sites: bool = True, *,
+                     aggregates: pd.DataFrame | None = None) -> pd.DataFrame:
     """The ``account_features`` table: one row per account, including those with no purchases.
 
     Parameters
@@ -228,6 +273,10 @@ def account_features(lines: ir.Table, accounts: pd.DataFrame, as_of: dt.date,
         Clean contacts table, for ``n_contacts`` and ``n_functions``.
     has_sites : bool
         Whether the invoice lines carry a ``site_id``; if not, ``n_active_sites_12m`` is NaN.
+    aggregates : pandas.DataFrame, optional
+        :func:`account_aggregates` of ``lines`` at ``as_of``, when already computed: the row
+        checks compute them in their pass over the lines (``TransactionCheck.aggregates``), and
+        passing them spares a second read of every line.
 
     Returns
     -------
@@ -237,7 +286,8 @@ def account_features(lines: ir.Table, accounts: pd.DataFrame, as_of: dt.date,
     """
     import pandas as pd
 
-    agg = account_aggregates(with_margin(lines), as_of).to_pandas()
+    agg = (account_aggregates(with_margin(lines), as_of).to_pandas() if aggregates is None
+           else aggregates.copy())
     agg["account_id"] = agg["account_id"].astype("str")
     out = accounts.loc[:, ["account_id", *[c for c in PASSTHROUGH if c in accounts.columns]]].copy()
     for c in PASSTHROUGH:
@@ -371,7 +421,7 @@ def feature_tables(intake, progress: bool = True) -> dict[str, pd.DataFrame]:
     steps = {
         "account_features": lambda: account_features(
             tx.lines, intake.tables["accounts"], tx.as_of, intake.tables.get("contacts"),
-            tx.has_sites),
+            tx.has_sites, aggregates=tx.aggregates),
         "account_category_year": lambda: account_category_year(tx.lines, tx.as_of),
         "purchase_occasions": lambda: purchase_occasions(tx.lines),
         "monthly_revenue": lambda: monthly_revenue(tx.lines),

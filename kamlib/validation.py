@@ -512,8 +512,10 @@ def validate_table(
             flag(clean[c].notna() & ~clean[c].isin(SELECTION_CRITERIA), f"{c}: unknown criterion")
         flag((clean["criterion_a"] == clean["criterion_b"]).fillna(False), "criterion_b: same as criterion_a")
     if known_accounts is not None and "account_id" in clean and table.name != "accounts":
-        known = pd.Index(known_accounts)
-        flag(clean["account_id"].notna() & ~clean["account_id"].isin(known), "account_id: unknown account")
+        # a hash lookup: pandas' isin on Arrow strings builds a Python object per known id
+        known = pd.Index(pd.unique(pd.Series(known_accounts).dropna()))
+        found = pd.Series(known.get_indexer(clean["account_id"]) >= 0, index=clean["account_id"].index)
+        flag(clean["account_id"].notna() & ~found, "account_id: unknown account")
     if table.key:
         key = pd.DataFrame({k: clean[k] for k in table.key})
         ok = reason.isna()
@@ -574,6 +576,10 @@ class TransactionCheck:
         Whether the file carries ``site_id``.
     summary : dict
         Counts for the report (returns, zero lines, currencies, dates).
+    aggregates : pandas.DataFrame, optional
+        :func:`kamlib.features.account_aggregates` of ``lines`` at ``as_of``, one row per account
+        with a used line: computed by the checking pass, so the feature build need not read the
+        lines again (see :func:`kamlib.features.account_features`).
     """
 
     lines: Any
@@ -582,6 +588,7 @@ class TransactionCheck:
     as_of: dt.date
     has_sites: bool
     summary: dict[str, Any]
+    aggregates: Any = None
 
 
 def parse_as_of(as_of: str | dt.date | None) -> dt.date | None:
@@ -664,28 +671,17 @@ def with_account_key(t: ir.Table, known_accounts: ir.Table) -> ir.Table:
     return j.select(*[j[c] for c in t.columns], j[ACCOUNT_KEY])
 
 
-def transaction_reasons(t: ir.Table, known_accounts: ir.Table, today: dt.date,
-                        present: list[str], aside_accounts: ir.Table | None = None, *,
-                        as_ok: bool = False) -> Any:
-    """The reason each invoice line is set aside (null = the line is fine), as one expression.
+def line_checks(t: ir.Table, today: dt.date, present: list[str]) -> list[tuple[Any, str]]:
+    """The checks an invoice line must pass on its own values, as ``(condition, reason)`` pairs.
 
-    The first matching reason wins, in the order of the checks below. ``t`` carries the
-    ``_dup`` flag of :func:`with_duplicate_flag` (computed here by a window if it does not).
+    A line is set aside for the first condition that holds (a null condition does not hold);
+    these come first, then those of :func:`context_checks` (see :func:`transaction_checks`).
     """
     import ibis
 
     def bad(c: str):
         return t[f"_bad_{c}"] if f"_bad_{c}" in t.columns else ibis.literal(False)
 
-    key = duplicate_key(present)
-    if "_dup" in t.columns:
-        is_dup = t._dup
-    else:
-        order = [t["_row"], *[t[c] for c in key]]
-        is_dup = ibis.row_number().over(group_by=[t[c] for c in key], order_by=order) > 0
-    # the key join of with_account_key has found the account already; else look it up here
-    unknown = (t[ACCOUNT_KEY].isnull() if ACCOUNT_KEY in t.columns
-               else ~t.account_id.isin(known_accounts.account_id))
     no_margin = t.cost.isnull() & t.margin.isnull()
     money_col = "cost" if "cost" in present else "margin"
     checks = [
@@ -702,17 +698,140 @@ def transaction_reasons(t: ir.Table, known_accounts: ir.Table, today: dt.date,
         (no_margin, f"{money_col}: missing (give cost or margin)"),
         (t.invoice_id.isnull(), "invoice_id: missing"),
         (bad("line_no"), "line_no: not a whole number"),
-        *([(t.account_id.isin(aside_accounts.account_id) & unknown, ACCOUNT_SET_ASIDE)]
-          if aside_accounts is not None else []),
-        (unknown, "account_id: unknown account"),
-        (is_dup, "invoice_id+line_no: duplicate invoice line" if "line_no" in present
-         else "invoice_id: duplicate invoice line (identical in every column)"),
     ]
-    if as_ok:
-        # "no reason applies" as plain boolean logic: filtering on it spares the engine the
-        # reason text of every line (what the used lines need, query after query)
-        return ibis.and_(*[~cond.fill_null(False) for cond, _ in checks])
+    # a check that cannot hold (no such flag: the column was typed in the file) is left out
+    return [(cond, text) for cond, text in checks
+            if not (isinstance(cond.op(), ibis.expr.operations.Literal) and cond.op().value is False)]
+
+
+def context_checks(t: ir.Table, present: list[str], aside_accounts: ir.Table | None = None, *,
+                   after: dt.date | None = None) -> list[tuple[Any, str]]:
+    """The checks that look beyond the line: its account is known, it is not a duplicate, it
+    is not later than an explicit ``as_of``; as ``(condition, reason)`` pairs, in order.
+
+    ``t`` carries the account key of :func:`with_account_key` and, when duplicates have been
+    looked for, the ``_dup`` flag of :func:`with_duplicate_flag` (without it there is no
+    duplicate check here). ``after`` (an explicit ``as_of``) adds the policy reason
+    :data:`AFTER_AS_OF`, checked last.
+    """
+    import ibis
+
+    unknown = t[ACCOUNT_KEY].isnull()
+    checks = []
+    if aside_accounts is not None:
+        checks.append((t.account_id.isin(aside_accounts.account_id) & unknown, ACCOUNT_SET_ASIDE))
+    checks.append((unknown, "account_id: unknown account"))
+    if "_dup" in t.columns:
+        checks.append((t._dup, "invoice_id+line_no: duplicate invoice line" if "line_no" in present
+                       else "invoice_id: duplicate invoice line (identical in every column)"))
+    if after is not None:
+        checks.append((t.date > ibis.literal(after, type="date"), AFTER_AS_OF))
+    return checks
+
+
+def transaction_checks(t: ir.Table, today: dt.date, present: list[str],
+                       aside_accounts: ir.Table | None = None, *,
+                       after: dt.date | None = None) -> list[tuple[Any, str]]:
+    """Every check of an invoice line in order: :func:`line_checks`, then :func:`context_checks`."""
+    return [*line_checks(t, today, present), *context_checks(t, present, aside_accounts, after=after)]
+
+
+def reason_text(checks: list[tuple[Any, str]]) -> Any:
+    """The reason a line is set aside (null = the line is used), from :func:`transaction_checks`."""
+    import ibis
+
     return ibis.cases(*checks, else_=ibis.null().cast("string"))
+
+
+def reason_code(checks: list[tuple[Any, str]]) -> Any:
+    """As :func:`reason_text`, as a small integer: 0 = used, k = the k-th check's reason.
+
+    The checking pass groups by it (with the account key), which is cheaper than the text."""
+    import ibis
+
+    return ibis.cases(*[(cond, k) for k, (cond, _) in enumerate(checks, 1)], else_=0).cast("int8")
+
+
+def passes(checks: list[tuple[Any, str]]) -> Any:
+    """True where no check holds: :func:`reason_text` is null, as plain boolean logic (what
+    every later query filters the used lines with spares the engine the reason of each line)."""
+    import ibis
+
+    return ibis.and_(*[~cond.fill_null(False) for cond, _ in checks])
+
+
+def latest_date(t: ir.Table, today: dt.date) -> dt.date | None:
+    """The last invoice date on or before ``today`` (None if there is none): the guess at
+    ``as_of`` the checking pass starts from. It reads the date column only."""
+    import pandas as pd
+
+    value = t.filter(t.date <= today).date.max().to_pandas()
+    return None if value is None or pd.isna(value) else pd.Timestamp(value).date()
+
+
+def _accounting(parsed: list[str]) -> Any:
+    """The row-accounting aggregates of the checking pass (per account and reason)."""
+
+    def aggregates(t: ir.Table) -> dict[str, Any]:
+        out = {
+            "_n": t.count(),
+            "_max_date": t.date.max(),
+            "_min_date": t.date.min(),
+            "_returns": t.count(where=t._rev < 0),
+            "_zero": t.count(where=t._rev == 0),
+            "_no_category": t.count(where=t._nocat),
+        }
+        for c in parsed:
+            out[f"_bad__{c}"] = t.count(where=t[f"_bad_{c}"])
+            out[f"_ok__{c}"] = t[c].count()
+        return out
+
+    return aggregates
+
+
+def _key_hash(t: ir.Table, present: list[str]) -> ir.IntegerValue:
+    """A hash of each line's duplicate key (:func:`duplicate_key`). Lines with the same key
+    have the same hash; lines with different keys almost never do."""
+    import ibis
+
+    if "line_no" in present:  # hashing the invoice id alone is cheaper than a struct of both
+        return t.invoice_id.hash() ^ t.line_no.fill_null(-1)
+    return ibis.struct({c: t[c] for c in duplicate_key(present)}).hash()
+
+
+def _checking_pass(t: ir.Table, known: ir.Table, *, today: dt.date, present: list[str],
+                   aside_accounts: ir.Table | None, after: dt.date | None, as_of: dt.date,
+                   parsed: list[str], prove: bool) -> tuple[pd.DataFrame, list[str]]:
+    """The one pass over the lines (:func:`check_transactions`).
+
+    Returns, per account and reason code (``_rc``: 0 = used, k = the k-th reason of the list
+    returned alongside), the aggregates of :func:`kamlib.features.account_aggregates` and the
+    row accounting; with ``prove``, also the number of lines and of distinct hashes of the
+    duplicate key (``_lines``, ``_keys``).
+
+    Everything computed from a line alone -- its own checks, its margin and exact amounts, its
+    windows -- is computed before the join with the accounts: DuckDB streams the join's result
+    to every aggregation, so it is computed once per line; only the short code for the
+    account, duplicate and as_of checks is evaluated by each aggregation.
+    """
+    import ibis
+
+    from kamlib.features import account_aggregates, line_values, with_margin
+
+    t = with_margin(t)
+    local = line_checks(t, today, present)
+    j = with_account_key(t.mutate(**line_values(t, as_of), _rc0=reason_code(local)), known)
+    context = context_checks(j, present, aside_accounts, after=after)
+    code = ibis.cases((j._rc0 > 0, j._rc0),
+                      *[(cond, len(local) + k) for k, (cond, _) in enumerate(context, 1)],
+                      else_=0).cast("int8")
+    out = account_aggregates(j.mutate(_rc=code), as_of, reason="_rc",
+                             accounting=_accounting(parsed), prepared=True, keys=known)
+    if prove:
+        # no two lines share a key iff there are as many distinct key hashes as lines (a hash
+        # collision can only make the test fail, never pass): exact, and one aggregation
+        out = out.cross_join(j.aggregate(_lines=j.count(), _keys=_key_hash(j, present).nunique()))
+    return out.to_pandas(), [text for _, text in [*local, *context]]
 
 
 def check_transactions(
@@ -727,7 +846,21 @@ def check_transactions(
     materialise: Any = None,
     aside_account_ids: list[str] | pd.Series | None = None,
 ) -> TransactionCheck:
-    """Row checks on invoice lines, on the engine; one aggregation query for the accounting.
+    """Row checks on invoice lines and their accounting, in one pass that also aggregates
+    the used lines per account (the feature build's costliest query).
+
+    Reading every line is what costs at tens of millions of lines, so the checks, the row
+    accounting and the per-account aggregates of :func:`kamlib.features.account_aggregates`
+    are one query, grouped by account and reason. Two things it needs are guessed first and
+    confirmed by its result, so that a clean ledger is read once:
+
+    * ``as_of`` (without an explicit one) is the last date of the used lines; the guess is the
+      last date on or before ``today`` (a read of the date column). If every line of that day
+      is set aside, the pass runs again with the right date.
+    * duplicate invoice lines (on DuckDB, where lines carry their file order): the pass also
+      proves there are none (as many distinct key hashes as lines); otherwise the duplicates
+      are found (:func:`with_duplicate_flag`) and the pass runs again with them set aside. On
+      Spark they are flagged before the pass.
 
     Parameters
     ----------
@@ -750,12 +883,13 @@ def check_transactions(
         Ids of accounts whose rows were set aside; their lines get their own reason, so the
         report does not call a known customer "unknown".
     materialise : callable, optional
-        Table -> table that stores the checked lines once (:func:`kamlib.engine.materialise`);
-        without it every query re-reads the source, which is cheap for Parquet only.
+        Table -> table that stores the lines once (:func:`kamlib.engine.materialise`); without
+        it every query re-reads the source, which is cheap for Parquet only.
 
     Returns
     -------
     TransactionCheck
+        Its ``aggregates`` are the per-account aggregates of the used lines at ``as_of``.
 
     Raises
     ------
@@ -763,7 +897,6 @@ def check_transactions(
         A required column missing, a whole column of the wrong type, no valid line at all,
         more than one currency, too many lines set aside.
     """
-    import ibis
     import numpy as np
     import pandas as pd
 
@@ -780,46 +913,38 @@ def check_transactions(
     ids = pd.Series(list(account_ids), dtype="str").drop_duplicates()
     known = small_table(typed, pd.DataFrame({"account_id": ids.to_numpy(),
                                              ACCOUNT_KEY: np.arange(len(ids), dtype="int32")}))
-    typed = typed.mutate(
-        category=typed.category.coalesce("(none)"), product_id=typed.product_id.coalesce("(none)"))
     aside_ids = None
     if aside_account_ids is not None and len(aside_account_ids):
         aside_ids = small_table(typed, pd.DataFrame(
             {"account_id": pd.Series(list(aside_account_ids), dtype="str").dropna().unique()}))
-    typed = with_duplicate_flag(typed, present)
-    typed = with_account_key(typed, known)
-    ok = transaction_reasons(typed, known, today, present, aside_ids, as_ok=True)
-    t = typed.mutate(reason=transaction_reasons(typed, known, today, present, aside_ids), _ok=ok).drop("_dup")
+    t = typed.mutate(_nocat=typed.category.isnull() | typed.product_id.isnull(),
+                     category=typed.category.coalesce("(none)"),
+                     product_id=typed.product_id.coalesce("(none)"))
     if materialise is not None:
-        # one pass over the file; every later query (accounting, features) reads the result
+        # one read of the file; every later query (the pass, the other tables) reads the result
         t = materialise(t)
+    numbered = t._find_backend(use_default=True).name == "duckdb"
+    if not numbered:
+        t = with_duplicate_flag(t, present)
+    as_of_guess = explicit or latest_date(t, today) or today
+    # one currency in the whole file (the usual case) is one currency in the used lines; a
+    # file-wide minimum and maximum are read from Parquet's statistics, without a scan
+    currency_range = t.aggregate(lo=t.currency.min(), hi=t.currency.max()).to_pandas().iloc[0]
     parsed = [c.name for c in TRANSACTIONS.columns if f"_bad_{c.name}" in t.columns and c.name in present]
-    # lines after an explicit as_of are kept out on purpose; without one, as_of is the last date
-    after = (t.date > ibis.literal(explicit or dt.date.max, type="date")).fill_null(False)
-    aggs: dict[str, Any] = {
-        "n": t.count(),
-        "max_date": t.date.max(),
-        "min_date": t.date.min(),
-        "first_rows": t._row.min(),
-        "after": after.sum(),
-        "returns": (t.net_revenue < 0).sum(),
-        "zero": (t.net_revenue == 0).sum(),
-        "no_category": ((t.category == "(none)") | (t.product_id == "(none)")).sum(),
-        "currencies": t.currency.nunique(),
-        "currency_min": t.currency.min(),
-        "currency_max": t.currency.max(),
-        # accounts with a used line (saves a pass over the lines later)
-        "buyers": t[ACCOUNT_KEY].nunique(where=~after),
-    }
-    for c in parsed:
-        aggs[f"bad__{c}"] = t[f"_bad_{c}"].sum()
-        aggs[f"ok__{c}"] = t[c].notnull().sum()
-    stats = t.group_by("reason").aggregate(**aggs).to_pandas()
-    stats["reason"] = stats["reason"].astype("object").where(stats["reason"].notna(), None)
+
+    def run(t: ir.Table, as_of_day: dt.date, prove: bool) -> tuple[pd.DataFrame, list[str]]:
+        return _checking_pass(t, known, today=today, present=present, aside_accounts=aside_ids,
+                              after=explicit, as_of=as_of_day, parsed=parsed, prove=prove)
+
+    frame, texts = run(t, as_of_guess, prove=numbered)
+    if numbered and frame["_lines"].iloc[0] != frame["_keys"].iloc[0]:
+        t = with_duplicate_flag(t, present)
+        frame, texts = run(t, as_of_guess, prove=False)
+    stats = _reason_stats(frame, texts, parsed)
 
     # a whole column of the wrong type is a file problem, not thousands of row problems
     for c in parsed:
-        if stats[f"bad__{c}"].sum() > 0 and stats[f"ok__{c}"].sum() == 0:
+        if stats[f"_bad__{c}"].sum() > 0 and stats[f"_ok__{c}"].sum() == 0:
             col = TRANSACTIONS.column(c)
             sample = t.filter(t[f"_bad_{c}"]).order_by("_row").limit(50).to_pandas()
             shown = sample[f"_raw_{c}"] if f"_raw_{c}" in sample.columns else sample[c]
@@ -832,63 +957,89 @@ def check_transactions(
                    " and write numbers with '.' as decimal point, without thousands separators."),
                 column=c, rows=[int(r) for r in sample["_row"].dropna()][:3],
             )
+    reasons = {str(r): int(n) for r, n in zip(stats["reason"], stats["_n"]) if r is not None}
     valid = stats[stats["reason"].isna()]
-    rows_read = int(stats["n"].sum())
-    reasons = {str(r): int(n) for r, n in zip(stats["reason"], stats["n"]) if r is not None}
-    if valid.empty or int(valid["n"].sum()) == 0:
+    if valid.empty:
         top = max(sorted(reasons), key=lambda r: reasons[r]) if reasons else None
         raise InputError(file, "no invoice line is usable" + (
             f"; the most common problem is '{top}' ({_rows(reasons[top])})." if top else "."),
             "Export the invoice lines again; see docs/data_contract.md.",
             column=reason_column(top) if top else None)
-    as_of_date = explicit or pd.Timestamp(valid["max_date"].iloc[0]).date()
-    n_after = int(valid["after"].iloc[0]) if explicit else 0
-    currencies = int(valid["currencies"].iloc[0])
-    if currencies > 1:
-        raise InputError(
-            file, f"the invoice lines are in {currencies} currencies "
-            f"(e.g. {valid['currency_min'].iloc[0]} and {valid['currency_max'].iloc[0]}).",
-            "Convert every line to one currency before the export (one currency per engagement).",
-            column="currency")
-    if n_after:
-        reasons[AFTER_AS_OF] = n_after
-    used_n = int(valid["n"].iloc[0]) - n_after
+    used = valid.iloc[0]
+    last_used = pd.Timestamp(used["_max_date"]).date()
+    if not explicit and last_used != as_of_guess:
+        # every line of the guessed day was set aside: the windows end at the last used day
+        frame = run(t, last_used, prove=False)[0]
+    as_of_date = explicit or last_used
+    lines = with_account_key(t, known)
+    checks = transaction_checks(lines, today, present, aside_ids, after=explicit)
+    currency = currency_range["lo"] if pd.notna(currency_range["lo"]) else None
+    if currency is not None and currency != currency_range["hi"]:
+        ok = lines.filter(passes(checks))
+        found = ok.aggregate(n=ok.currency.nunique(), lo=ok.currency.min(),
+                             hi=ok.currency.max()).to_pandas().iloc[0]
+        if int(found["n"]) > 1:
+            raise InputError(
+                file, f"the invoice lines are in {int(found['n'])} currencies "
+                f"(e.g. {found['lo']} and {found['hi']}).",
+                "Convert every line to one currency before the export (one currency per "
+                "engagement).", column="currency")
+        currency = found["lo"] if pd.notna(found["lo"]) else None
+    rows_read = int(stats["_n"].sum())
+    used_n = int(used["_n"])
     account = RowAccount(table="transactions", file=file, rows_read=rows_read, rows_used=used_n,
                          reasons=dict(sorted(reasons.items())))
-
-    full_reason = t.reason.coalesce(ibis.cases((after, AFTER_AS_OF), else_=ibis.null().cast("string")))
-    aside = t.mutate(reason=full_reason).filter(lambda x: x.reason.notnull())
+    aside = lines.mutate(reason=reason_text(checks)).filter(lambda x: x.reason.notnull())
     if account.rows_set_aside:
         # the first five rows of every reason in one pass (not one query per reason)
+        import ibis
+
         rank = ibis.row_number().over(group_by=aside.reason, order_by=aside._row)
         head = (aside.select("reason", "_row").mutate(_k=rank).filter(lambda x: x._k < 5)
                 .to_pandas().sort_values(["reason", "_row"]))
         for r in account.reasons:
             account.first_rows[r] = [int(x) for x in head.loc[head["reason"] == r, "_row"].dropna()]
-    returns, zero = int(valid["returns"].iloc[0]), int(valid["zero"].iloc[0])
+    returns, zero = int(used["_returns"]), int(used["_zero"])
     account.notes.append(f"{returns} return/credit-note lines (negative revenue) kept")
     account.notes.append(f"{zero} zero-value lines kept")
-    no_cat = int(valid["no_category"].iloc[0])
+    no_cat = int(used["_no_category"])
     if no_cat:
         account.notes.append(f"{no_cat} lines without product or category kept as '(none)'")
     check_share(account, max_set_aside_share)
-    lines = t.filter(t._ok & ~after).drop("reason", "_ok")
+    per_account = frame[frame["_rc"] == 0]
     summary = {
         "lines_used": used_n,
-        "first_date": pd.Timestamp(valid["min_date"].iloc[0]).date(),
-        "last_date": pd.Timestamp(valid["max_date"].iloc[0]).date(),
+        "first_date": pd.Timestamp(used["_min_date"]).date(),
+        "last_date": last_used,
         "as_of": as_of_date,
         "return_lines": returns,
         "zero_lines": zero,
-        "currency": valid["currency_min"].iloc[0] if currencies == 1 else None,
-        "accounts_buying": int(valid["buyers"].iloc[0]),
+        "currency": currency,
+        "accounts_buying": len(per_account),
     }
     # the set-aside file shows what the export said, not what we made of it
     shown = {c: aside[f"_raw_{c}"] if f"_raw_{c}" in aside.columns else aside[c] for c in present}
     aside = aside.select(row=aside._row, reason=aside.reason, **shown).order_by("row")
-    return TransactionCheck(lines=lines, set_aside=aside,
+    features = [c for c in per_account.columns if not c.startswith("_")]
+    return TransactionCheck(lines=lines.filter(passes(checks)), set_aside=aside,
                             account=account, as_of=as_of_date, has_sites="site_id" in present,
-                            summary=summary)
+                            summary=summary,
+                            aggregates=per_account.loc[:, features].reset_index(drop=True))
+
+
+def _reason_stats(frame: pd.DataFrame, texts: list[str], parsed: list[str]) -> pd.DataFrame:
+    """The checking pass's rows (per account and reason code) -> one row per reason (text;
+    None for the used lines) with the accounting figures."""
+    import pandas as pd
+
+    sums = ["_n", "_returns", "_zero", "_no_category",
+            *[f"_{kind}__{c}" for c in parsed for kind in ("bad", "ok")]]
+    g = frame.groupby("_rc", sort=True)
+    out = pd.concat([g[sums].sum(), g["_max_date"].max(), g["_min_date"].min()],
+                    axis=1).reset_index()
+    out["reason"] = pd.Series([None if rc == 0 else texts[int(rc) - 1] for rc in out["_rc"]],
+                              index=out.index, dtype="object")
+    return out
 
 
 # ------------------------------------------------------------------------------- the report

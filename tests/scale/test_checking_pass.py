@@ -1,0 +1,130 @@
+"""The checking pass: one read of the invoice lines checks them, accounts for them and
+aggregates the used ones per account. Its aggregates must be those of a separate feature build
+over the used lines, whichever of its guesses (as_of, no duplicates) turns out wrong."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from kamlib import features, validation
+from kamlib.errors import InputError
+
+TODAY = dt.date(2026, 1, 1)
+
+
+def _inputs(files: dict, transactions=None) -> dict:
+    out = {k: files[k] for k in ("accounts", "contacts", "assessments", "transactions")}
+    if transactions is not None:
+        out["transactions"] = transactions
+    return out
+
+
+def _both_ways(intake) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Features from the checking pass's aggregates, and from a fresh pass over the used lines."""
+    tx = intake.transactions
+    args = (tx.lines, intake.tables["accounts"], tx.as_of, intake.tables["contacts"], tx.has_sites)
+    assert tx.aggregates is not None
+    return (features.account_features(*args, aggregates=tx.aggregates),
+            features.account_features(*args))
+
+
+def _with_lines(files: dict, tmp_path, extra: pd.DataFrame) -> str:
+    """The ledger of ``files`` with ``extra`` lines appended, as a new Parquet file."""
+    lines = pq.read_table(files["transactions"])
+    more = pa.Table.from_pandas(extra.reindex(columns=lines.column_names), schema=lines.schema,
+                                preserve_index=False)
+    path = tmp_path / "lines.parquet"
+    pq.write_table(pa.concat_tables([lines, more]), path)
+    return str(path)
+
+
+def _extra_line(like: pd.Series, **values) -> pd.DataFrame:
+    row = like.to_dict()
+    row.update(values)
+    return pd.DataFrame([row])
+
+
+@pytest.mark.parametrize("ledger", ["clean", "bad", "explicit_as_of", "csv"])
+def test_checking_pass_aggregates_are_those_of_the_used_lines(ledger, invoice_files,
+                                                             bad_invoice_files, tmp_path):
+    files, kw = invoice_files, {}
+    if ledger == "bad":  # duplicates, unknown accounts, future dates: the fallback pass
+        files = bad_invoice_files
+    elif ledger == "explicit_as_of":
+        kw = {"as_of": "2025-06-30"}
+    elif ledger == "csv":  # text: parsed and stored once, then the same pass
+        csv = tmp_path / "lines.csv"
+        pq.read_table(files["transactions"]).to_pandas().to_csv(csv, index=False)
+        kw = {"transactions": str(csv)}
+    intake = validation.load_inputs(_inputs(files, kw.pop("transactions", None)), today=TODAY, **kw)
+    once, again = _both_ways(intake)
+    pd.testing.assert_frame_equal(once, again)
+    tx = intake.transactions
+    assert tx.summary["accounts_buying"] == int(tx.lines.account_id.nunique().to_pandas())
+    assert tx.account.rows_read == tx.account.rows_used + tx.account.rows_set_aside
+    if ledger == "explicit_as_of":
+        assert tx.as_of == dt.date(2025, 6, 30)
+        assert tx.account.reasons[validation.AFTER_AS_OF] > 0
+        assert tx.summary["last_date"] <= tx.as_of
+
+
+def test_a_last_day_with_only_set_aside_lines_moves_as_of_back(invoice_files, tmp_path):
+    """The pass starts from the last date on or before today; when every line of that day is
+    set aside (here: an unknown account), as_of is the last day with a used line and the
+    windows are placed from it."""
+    lines = pq.read_table(invoice_files["transactions"]).to_pandas()
+    last = lines["date"].max()
+    later = last + dt.timedelta(days=3)
+    extra = _extra_line(lines.iloc[0], account_id="NOT-A-CUSTOMER", invoice_id="INV-LATE",
+                        date=later)
+    path = _with_lines(invoice_files, tmp_path, extra)
+    intake = validation.load_inputs(_inputs(invoice_files, path), today=TODAY)
+    tx = intake.transactions
+    assert tx.as_of == last
+    assert tx.account.reasons == {"account_id: unknown account": 1}
+    once, again = _both_ways(intake)
+    pd.testing.assert_frame_equal(once, again)
+    clean = validation.load_inputs(_inputs(invoice_files), today=TODAY)
+    _, expected = _both_ways(clean)
+    pd.testing.assert_frame_equal(once, expected)
+
+
+def test_a_failed_proof_without_duplicates_changes_nothing(invoice_files, monkeypatch):
+    """A hash collision only sends the pass down the exact duplicate search: same result."""
+    clean = validation.load_inputs(_inputs(invoice_files), today=TODAY)
+    monkeypatch.setattr(validation, "_key_hash", lambda t, present: t.line_no * 0)
+    collided = validation.load_inputs(_inputs(invoice_files), today=TODAY)
+    assert collided.transactions.account.reasons == {}
+    pd.testing.assert_frame_equal(_both_ways(collided)[0], _both_ways(clean)[0])
+
+
+def test_the_proof_sees_a_duplicate_line(invoice_files, tmp_path):
+    lines = pq.read_table(invoice_files["transactions"]).to_pandas()
+    path = _with_lines(invoice_files, tmp_path, lines.iloc[[10]])
+    intake = validation.load_inputs(_inputs(invoice_files, path), today=TODAY)
+    tx = intake.transactions
+    assert tx.account.reasons == {"invoice_id+line_no: duplicate invoice line": 1}
+    assert tx.account.first_rows["invoice_id+line_no: duplicate invoice line"] == [len(lines) + 1]
+    pd.testing.assert_frame_equal(*_both_ways(intake))
+
+
+def test_a_second_currency_on_set_aside_lines_only_is_no_error(invoice_files, tmp_path):
+    lines = pq.read_table(invoice_files["transactions"]).to_pandas()
+    extra = _extra_line(lines.iloc[0], account_id="NOT-A-CUSTOMER", currency="USD")
+    path = _with_lines(invoice_files, tmp_path, extra)
+    tx = validation.load_inputs(_inputs(invoice_files, path), today=TODAY).transactions
+    assert tx.summary["currency"] == lines["currency"].iloc[0]
+    assert tx.account.reasons == {"account_id: unknown account": 1}
+
+
+def test_a_second_currency_on_a_used_line_is_an_error(invoice_files, tmp_path):
+    lines = pq.read_table(invoice_files["transactions"]).to_pandas()
+    extra = _extra_line(lines.iloc[0], invoice_id="INV-USD", currency="USD")
+    path = _with_lines(invoice_files, tmp_path, extra)
+    with pytest.raises(InputError, match=r"2 currencies \(e\.g\. EUR and USD\)"):
+        validation.load_inputs(_inputs(invoice_files, path), today=TODAY)
