@@ -845,6 +845,7 @@ def check_transactions(
     max_set_aside_share: float = DEFAULT_MAX_SET_ASIDE_SHARE,
     materialise: Any = None,
     aside_account_ids: list[str] | pd.Series | None = None,
+    currency_range: tuple[str | None, str | None] | None = None,
 ) -> TransactionCheck:
     """Row checks on invoice lines and their accounting, in one pass that also aggregates
     the used lines per account (the feature build's costliest query).
@@ -885,6 +886,10 @@ def check_transactions(
     materialise : callable, optional
         Table -> table that stores the lines once (:func:`kamlib.engine.materialise`); without
         it every query re-reads the source, which is cheap for Parquet only.
+    currency_range : tuple of str, optional
+        The smallest and largest currency in the file, when known without reading every line
+        (Parquet statistics; see :func:`load_inputs`). If they are equal, the used lines are in
+        one currency; otherwise the currencies of the used lines are counted.
 
     Returns
     -------
@@ -927,9 +932,10 @@ def check_transactions(
     if not numbered:
         t = with_duplicate_flag(t, present)
     as_of_guess = explicit or latest_date(t, today) or today
-    # one currency in the whole file (the usual case) is one currency in the used lines; a
-    # file-wide minimum and maximum are read from Parquet's statistics, without a scan
-    currency_range = t.aggregate(lo=t.currency.min(), hi=t.currency.max()).to_pandas().iloc[0]
+    # one currency in the whole file (the usual case) is one currency in the used lines
+    if currency_range is None:
+        found = t.aggregate(lo=t.currency.min(), hi=t.currency.max()).to_pandas().iloc[0]
+        currency_range = (found["lo"], found["hi"])
     parsed = [c.name for c in TRANSACTIONS.columns if f"_bad_{c.name}" in t.columns and c.name in present]
 
     def run(t: ir.Table, as_of_day: dt.date, prove: bool) -> tuple[pd.DataFrame, list[str]]:
@@ -973,8 +979,8 @@ def check_transactions(
     as_of_date = explicit or last_used
     lines = with_account_key(t, known)
     checks = transaction_checks(lines, today, present, aside_ids, after=explicit)
-    currency = currency_range["lo"] if pd.notna(currency_range["lo"]) else None
-    if currency is not None and currency != currency_range["hi"]:
+    currency = currency_range[0] if pd.notna(currency_range[0]) else None
+    if currency is not None and currency != currency_range[1]:
         ok = lines.filter(passes(checks))
         found = ok.aggregate(n=ok.currency.nunique(), lo=ok.currency.min(),
                              hi=ok.currency.max()).to_pandas().iloc[0]
@@ -1293,9 +1299,16 @@ def load_inputs(
             aside_acc = set_aside.get("accounts")
             aside_ids = (aside_acc["account_id"].astype("string").str.strip().dropna().tolist()
                          if aside_acc is not None and "account_id" in getattr(aside_acc, "columns", []) else None)
+            currencies = None
+            if not cache and "currency" in raw.columns and raw.currency.type().is_string():
+                # DuckDB answers this from the Parquet statistics without a scan; the typed
+                # column (empty text made null) would need one
+                found = raw.aggregate(lo=raw.currency.min(), hi=raw.currency.max()).to_pandas()
+                currencies = (found["lo"].iloc[0], found["hi"].iloc[0])
             tx = check_transactions(typed, file=path, present=present, account_ids=known,
                                     aside_account_ids=aside_ids, as_of=as_of, today=today,
-                                    max_set_aside_share=max_set_aside_share, materialise=store)
+                                    max_set_aside_share=max_set_aside_share, materialise=store,
+                                    currency_range=currencies)
     except InputError as exc:
         if exc.column == "account_id" and "account_id" in numeric_ids:
             raise InputError(
