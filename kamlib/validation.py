@@ -636,17 +636,34 @@ def with_duplicate_flag(t: ir.Table, present: list[str]) -> ir.Table:
         order = [t["_row"], *[t[c] for c in TRANSACTIONS.column_names if c in present]]
         rank = ibis.row_number().over(group_by=[t[c] for c in key], order_by=order)
         return t.mutate(_dup=rank > 0)
-    h = ibis.struct({c: t[c] for c in key}).hash()
+    dups = duplicate_keys(t, present)
+    return t.mutate(_dup=ibis.literal(False)) if dups is None else flag_duplicates(t, dups, present)
+
+
+def duplicate_keys(t: ir.Table, present: list[str]) -> Any:
+    """The keys (:func:`duplicate_key`) held by more than one line, with the first row holding
+    each (``_keep``), as a small Arrow table; None if there are none. Two reads of the lines:
+    keys whose hash repeats, then the exact keys among the candidate lines."""
+    import ibis
+
+    key = duplicate_key(present)
+    h = key_hash(t, present)
     candidates = t.group_by(_h=h).aggregate(_n=t.count()).filter(lambda x: x._n > 1).select("_h")
     cand = candidates.to_pyarrow()
     if cand.num_rows == 0:
-        return t.mutate(_dup=ibis.literal(False))
+        return None
     sub = t.mutate(_h=h)
     sub = sub.filter(sub._h.isin(ibis.memtable(cand)._h))
     dups = (sub.group_by(key).aggregate(_n=sub.count(), _keep=sub._row.min())
             .filter(lambda x: x._n > 1).drop("_n").to_pyarrow())
-    if dups.num_rows == 0:
-        return t.mutate(_dup=ibis.literal(False))
+    return dups if dups.num_rows else None
+
+
+def flag_duplicates(t: ir.Table, dups: Any, present: list[str]) -> ir.Table:
+    """Add ``_dup`` from :func:`duplicate_keys`: the line holds a repeated key after its first row."""
+    import ibis
+
+    key = duplicate_key(present)
     d = ibis.memtable(dups).rename({f"_k_{c}": c for c in key})
     joined = t.left_join(d, [t[c].identical_to(d[f"_k_{c}"]) for c in key])
     return joined.mutate(_dup=(joined._keep.notnull() & (joined._row > joined._keep)).fill_null(False)).drop(
@@ -789,12 +806,13 @@ def _accounting(parsed: list[str]) -> Any:
     return aggregates
 
 
-def _key_hash(t: ir.Table, present: list[str]) -> ir.IntegerValue:
-    """A hash of each line's duplicate key (:func:`duplicate_key`). Lines with the same key
-    have the same hash; lines with different keys almost never do."""
+def key_hash(t: ir.Table, present: list[str]) -> ir.IntegerValue:
+    """A hash of each line's duplicate key (:func:`duplicate_key`): lines with the same key have
+    the same hash, lines with different keys almost never do (a collision only makes the
+    checking pass search for duplicates it does not find)."""
     import ibis
 
-    if "line_no" in present:  # hashing the invoice id alone is cheaper than a struct of both
+    if "line_no" in present:  # the invoice id's hash mixed with the number: cheaper than a struct's
         return t.invoice_id.hash() ^ t.line_no.fill_null(-1)
     return ibis.struct({c: t[c] for c in duplicate_key(present)}).hash()
 
@@ -830,7 +848,7 @@ def _checking_pass(t: ir.Table, known: ir.Table, *, today: dt.date, present: lis
     if prove:
         # no two lines share a key iff there are as many distinct key hashes as lines (a hash
         # collision can only make the test fail, never pass): exact, and one aggregation
-        out = out.cross_join(j.aggregate(_lines=j.count(), _keys=_key_hash(j, present).nunique()))
+        out = out.cross_join(j.aggregate(_clashes=j.count() - key_hash(j, present).nunique()))
     return out.to_pandas(), [text for _, text in [*local, *context]]
 
 
@@ -943,9 +961,11 @@ def check_transactions(
                               after=explicit, as_of=as_of_day, parsed=parsed, prove=prove)
 
     frame, texts = run(t, as_of_guess, prove=numbered)
-    if numbered and frame["_lines"].iloc[0] != frame["_keys"].iloc[0]:
-        t = with_duplicate_flag(t, present)
-        frame, texts = run(t, as_of_guess, prove=False)
+    if numbered and int(frame["_clashes"].iloc[0]) > 0:
+        dups = duplicate_keys(t, present)
+        if dups is not None:  # set them aside and count again
+            t = flag_duplicates(t, dups, present)
+            frame, texts = run(t, as_of_guess, prove=False)
     stats = _reason_stats(frame, texts, parsed)
 
     # a whole column of the wrong type is a file problem, not thousands of row problems

@@ -95,11 +95,14 @@ def test_a_last_day_with_only_set_aside_lines_moves_as_of_back(invoice_files, tm
 
 
 def test_a_failed_proof_without_duplicates_changes_nothing(invoice_files, monkeypatch):
-    """A hash collision only sends the pass down the exact duplicate search: same result."""
+    """An inconclusive proof only sends the pass down the exact duplicate search: same result."""
     clean = validation.load_inputs(_inputs(invoice_files), today=TODAY)
-    monkeypatch.setattr(validation, "_key_hash", lambda t, present: t.line_no * 0)
+    searches = []
+    search = validation.duplicate_keys
+    monkeypatch.setattr(validation, "duplicate_keys", lambda *a: searches.append(1) or search(*a))
+    monkeypatch.setattr(validation, "key_hash", lambda t, present: t.line_no * 0)
     collided = validation.load_inputs(_inputs(invoice_files), today=TODAY)
-    assert collided.transactions.account.reasons == {}
+    assert searches == [1] and collided.transactions.account.reasons == {}
     pd.testing.assert_frame_equal(_both_ways(collided)[0], _both_ways(clean)[0])
 
 
@@ -128,3 +131,11 @@ def test_a_second_currency_on_a_used_line_is_an_error(invoice_files, tmp_path):
     path = _with_lines(invoice_files, tmp_path, extra)
     with pytest.raises(InputError, match=r"2 currencies \(e\.g\. EUR and USD\)"):
         validation.load_inputs(_inputs(invoice_files, path), today=TODAY)
+
+
+def test_the_proof_spares_the_search_on_a_clean_ledger(invoice_files, monkeypatch):
+    searches = []
+    search = validation.duplicate_keys
+    monkeypatch.setattr(validation, "duplicate_keys", lambda *a: searches.append(1) or search(*a))
+    validation.load_inputs(_inputs(invoice_files), today=TODAY)
+    assert searches == []
