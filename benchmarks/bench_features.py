@@ -5,14 +5,15 @@ its children: DuckDB runs inside the process, Spark's JVM is a child). Cases:
 
 ``kamlib``   what the intake step does with the invoice lines: read and cast them, check every
              line and account for it (rows read = used + set aside), then ``account_features``
-             (Ibis on DuckDB, default memory budget 2GB).
+             (Ibis on DuckDB, default memory budget 2GB). The checks, the accounting and the
+             per-account aggregates are one pass (``validation.check_transactions``).
 ``sqlcheck`` the same work hand-written in DuckDB SQL: ``check_reference.sql`` (every line
              checked for what a Parquet ledger can get wrong -- missing values, future dates,
              unknown accounts, duplicate invoice lines -- and counted per reason, as_of taken
-             from the lines kept), then ``feature_reference.sql`` on the lines kept. This is
-             the reference of the target.
+             from the lines kept), then ``feature_reference.sql`` on the lines kept.
 ``sql``      ``feature_reference.sql`` alone on the raw file: the features with no checks and
-             no accounting (less work than the product must do; shown for comparison).
+             no accounting -- the reference of issue 7's target, though it does less work than
+             the product must (no line is checked, none is set aside).
 ``spark``    the ``kamlib`` case on a local Spark session (``--spark``; needs ``.[spark]``, Java).
 
 Usage::
@@ -23,9 +24,10 @@ Usage::
 
 Sizes: ``1M``, ``10M``, ``50M`` (Parquet) and ``10Mcsv`` (CSV); any ``<n>M``/``<n>k`` works. Data
 is generated on first use (``gen_invoice_lines.py``) and cached. Targets (issue 7): kamlib within
-1.3x of the hand-written SQL doing the same work (``sqlcheck``) at 10M and 50M, peak memory
-<= 2 GB at 50M. The ratio is printed for wall time
-and for CPU time; on a machine shared with other work, CPU time is the steadier of the two.
+1.3x of the hand-written feature SQL (``sql``) at 10M and 50M, peak memory <= 2 GB at 50M; the
+ratio to ``sqlcheck`` (the same work by hand) is printed beside it. Ratios are printed for wall
+time and for CPU time; on a machine shared with other work, CPU time is the steadier of the
+two, and ``--repeat`` alternates the cases and keeps each one's run with the least CPU time.
 """
 
 from __future__ import annotations
@@ -313,17 +315,18 @@ def report(label: str, best: dict[str, dict]) -> None:
         line = (f"  {label:>7} {kind:<8} wall {r['wall_s']:7.1f} s  cpu {r['cpu_s']:7.1f} s  "
                 f"peak {r['peak_gb']:5.2f} GB  accounts {r['accounts']:>6}")
         if "checks_s" in r:
-            line += f"  (checks {r['checks_s']:.1f} s)"
+            line += f"  (load_inputs {r['checks_s']:.1f} s)"
         if "startup_s" in r:
             line += f"  (+ session start {r['startup_s']:.1f} s)"
         if "balanced" in r:
             line += "  rows balanced" if r["balanced"] else "  ROWS DO NOT BALANCE"
-        if ref is not None and kind not in ("sql", "sqlcheck"):
-            line += (f"  ratio to sqlcheck: wall {r['wall_s'] / ref['wall_s']:.2f}x, "
-                     f"cpu {r['cpu_s'] / ref['cpu_s']:.2f}x (target <= {TARGET_RATIO}x)")
         if bare is not None and kind != "sql":
-            line += (f"  [to features-only sql: wall {r['wall_s'] / bare['wall_s']:.2f}x, "
-                     f"cpu {r['cpu_s'] / bare['cpu_s']:.2f}x]")
+            line += (f"  ratio to sql: wall {r['wall_s'] / bare['wall_s']:.2f}x, "
+                     f"cpu {r['cpu_s'] / bare['cpu_s']:.2f}x"
+                     + (f" (target <= {TARGET_RATIO}x)" if kind == "kamlib" else ""))
+        if ref is not None and kind not in ("sql", "sqlcheck"):
+            line += (f"  [to sqlcheck: wall {r['wall_s'] / ref['wall_s']:.2f}x, "
+                     f"cpu {r['cpu_s'] / ref['cpu_s']:.2f}x]")
         print(line, flush=True)
 
 

@@ -451,7 +451,7 @@ def transactions_summary(summary: dict, features: pd.DataFrame, engine: str = "d
     rows = [
         ("as_of", summary["as_of"].isoformat(), "end of the last 12-month window"),
         ("first_date", summary["first_date"].isoformat(), "first invoice date used"),
-        ("last_date", summary["last_date"].isoformat(), "last valid invoice date"),
+        ("last_date", summary["last_date"].isoformat(), "last invoice date used"),
         ("lines_used", f"{summary['lines_used']}", "invoice lines in the analysis"),
         ("return_lines", f"{summary['return_lines']}", "lines with negative revenue (kept)"),
         ("zero_lines", f"{summary['zero_lines']}", "lines with zero revenue (kept)"),

@@ -390,6 +390,34 @@ class Validated:
     set_aside: pd.DataFrame
 
 
+def blank_rows(raw: pd.DataFrame) -> pd.Series:
+    """True for rows with nothing in any column (missing, or only whitespace).
+
+    Columns are tested one after the other on the rows still blank so far: the first filled
+    column (an id, as a rule) rules out nearly every row, so the rest cost almost nothing.
+    """
+    import numpy as np
+    import pandas as pd
+
+    blank = np.ones(len(raw), dtype=bool)
+    for c in raw.columns:
+        if not blank.any():
+            break
+        rows = np.flatnonzero(blank)
+        col = raw[c].iloc[rows]
+        empty = col.isna().to_numpy(dtype=bool, copy=True)
+        if pd.api.types.is_string_dtype(col.dtype) and col.dtype != object:
+            text = ~empty
+        elif col.dtype == object:
+            text = ~empty & col.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
+        else:  # numbers, dates: a value is never blank
+            text = np.zeros(len(col), dtype=bool)
+        if text.any():
+            empty[text] = col[text].astype("str").str.strip().eq("").to_numpy(dtype=bool)
+        blank[rows] = empty
+    return pd.Series(blank, index=raw.index)
+
+
 def validate_table(
     raw: pd.DataFrame,
     table: Table | str,
@@ -442,10 +470,7 @@ def validate_table(
         nonlocal reason
         reason = reason.mask(reason.isna() & mask.to_numpy(dtype=bool), text)
 
-    blank = raw.isna().all(axis=1) if n else pd.Series(False, index=raw.index)
-    if raw.shape[1]:
-        blank = blank | raw.astype("string").apply(lambda s: s.str.strip().fillna("") == "").all(axis=1)
-    flag(blank, BLANK)
+    flag(blank := blank_rows(raw), BLANK)
     clean: dict[str, pd.Series] = {}
     notes: list[str] = []
     for col in table.columns:

@@ -10,7 +10,7 @@ import pytest
 from intake_data import ACCOUNTS, CONTACTS, LINES, write_engagement
 from kamlib import readers
 from kamlib.errors import InputError, ParameterError
-from kamlib.validation import load_inputs, validate_table
+from kamlib.validation import blank_rows, load_inputs, validate_table
 
 TODAY = dt.date(2026, 1, 15)
 
@@ -243,3 +243,17 @@ def test_lines_of_a_set_aside_account_are_not_called_unknown(tmp_path):
     assert n_002 > 0
     assert tx.reasons.get("account_id: account set aside in the accounts table") == n_002
     assert "account_id: unknown account" not in tx.reasons or tx.reasons["account_id: unknown account"] != n_002
+
+
+def test_blank_rows_are_rows_with_nothing_but_gaps_and_whitespace():
+    import numpy as np
+
+    frame = pd.DataFrame({
+        "account_id": ["A1", None, " ", "", None, None],
+        "note": [None, None, "  ", "x", np.nan, "\t"],
+        "n_sites": pd.array([1, None, None, None, 2, None], dtype="Int64"),
+    })
+    got = blank_rows(frame).tolist()
+    assert got == [False, True, True, False, False, True]
+    assert blank_rows(frame.astype({"account_id": "object"})).tolist() == got
+    assert blank_rows(frame.iloc[:0]).tolist() == []
