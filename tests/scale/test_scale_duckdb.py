@@ -29,7 +29,8 @@ def _features(files: dict, transactions=None, **kw) -> pd.DataFrame:
     intake = validation.load_inputs(_inputs(files, transactions), today=TODAY, **kw)
     tx = intake.transactions
     return features.account_features(tx.lines, intake.tables["accounts"], tx.as_of,
-                                     intake.tables["contacts"], tx.has_sites)
+                                     intake.tables["contacts"], tx.has_sites,
+                                     aggregates=tx.aggregates)
 
 
 @pytest.fixture(scope="module")
@@ -215,7 +216,8 @@ def test_hand_written_checks_set_aside_the_same_lines_and_give_the_same_features
     intake = validation.load_inputs(_inputs(bad_invoice_files), today=TODAY)
     tx = intake.transactions
     ours = features.account_features(tx.lines, intake.tables["accounts"], tx.as_of,
-                                     intake.tables["contacts"], tx.has_sites)
+                                     intake.tables["contacts"], tx.has_sites,
+                                     aggregates=tx.aggregates)
     ref, acc = run_reference(duckdb.connect(), bad_invoice_files, checked=True, today=TODAY)
     reasons = {r: int(n) for r, n in zip(acc["reason"], acc["n"]) if isinstance(r, str)}
     assert reasons == tx.account.reasons

@@ -25,7 +25,11 @@ def _inputs(files: dict) -> dict:
 def _all_tables(intake) -> dict[str, pd.DataFrame]:
     tx = intake.transactions
     return {
+        # as intake builds it (from the checking pass's aggregates), and again from the lines
         "account_features": features.account_features(
+            tx.lines, intake.tables["accounts"], tx.as_of, intake.tables["contacts"], tx.has_sites,
+            aggregates=tx.aggregates),
+        "account_features_from_lines": features.account_features(
             tx.lines, intake.tables["accounts"], tx.as_of, intake.tables["contacts"], tx.has_sites),
         "account_category_year": features.account_category_year(tx.lines, tx.as_of),
         "purchase_occasions": features.purchase_occasions(tx.lines),
