@@ -13,15 +13,7 @@ import pytest
 
 from kamlib import features, validation
 from kamlib.errors import InputError
-
-TODAY = dt.date(2026, 1, 1)
-
-
-def _inputs(files: dict, transactions=None) -> dict:
-    out = {k: files[k] for k in ("accounts", "contacts", "assessments", "transactions")}
-    if transactions is not None:
-        out["transactions"] = transactions
-    return out
+from scale_data import TODAY, ledger_inputs
 
 
 def _both_ways(intake) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -61,7 +53,7 @@ def test_checking_pass_aggregates_are_those_of_the_used_lines(ledger, invoice_fi
         csv = tmp_path / "lines.csv"
         pq.read_table(files["transactions"]).to_pandas().to_csv(csv, index=False)
         kw = {"transactions": str(csv)}
-    intake = validation.load_inputs(_inputs(files, kw.pop("transactions", None)), today=TODAY, **kw)
+    intake = validation.load_inputs(ledger_inputs(files, kw.pop("transactions", None)), today=TODAY, **kw)
     once, again = _both_ways(intake)
     pd.testing.assert_frame_equal(once, again)
     tx = intake.transactions
@@ -83,25 +75,25 @@ def test_a_last_day_with_only_set_aside_lines_moves_as_of_back(invoice_files, tm
     extra = _extra_line(lines.iloc[0], account_id="NOT-A-CUSTOMER", invoice_id="INV-LATE",
                         date=later)
     path = _with_lines(invoice_files, tmp_path, extra)
-    intake = validation.load_inputs(_inputs(invoice_files, path), today=TODAY)
+    intake = validation.load_inputs(ledger_inputs(invoice_files, path), today=TODAY)
     tx = intake.transactions
     assert tx.as_of == last
     assert tx.account.reasons == {"account_id: unknown account": 1}
     once, again = _both_ways(intake)
     pd.testing.assert_frame_equal(once, again)
-    clean = validation.load_inputs(_inputs(invoice_files), today=TODAY)
+    clean = validation.load_inputs(ledger_inputs(invoice_files), today=TODAY)
     _, expected = _both_ways(clean)
     pd.testing.assert_frame_equal(once, expected)
 
 
 def test_a_failed_proof_without_duplicates_changes_nothing(invoice_files, monkeypatch):
     """An inconclusive proof only sends the pass down the exact duplicate search: same result."""
-    clean = validation.load_inputs(_inputs(invoice_files), today=TODAY)
+    clean = validation.load_inputs(ledger_inputs(invoice_files), today=TODAY)
     searches = []
     search = validation.duplicate_keys
     monkeypatch.setattr(validation, "duplicate_keys", lambda *a: searches.append(1) or search(*a))
     monkeypatch.setattr(validation, "key_hash", lambda t, present: t.line_no * 0)
-    collided = validation.load_inputs(_inputs(invoice_files), today=TODAY)
+    collided = validation.load_inputs(ledger_inputs(invoice_files), today=TODAY)
     assert searches == [1] and collided.transactions.account.reasons == {}
     pd.testing.assert_frame_equal(_both_ways(collided)[0], _both_ways(clean)[0])
 
@@ -109,7 +101,7 @@ def test_a_failed_proof_without_duplicates_changes_nothing(invoice_files, monkey
 def test_the_proof_sees_a_duplicate_line(invoice_files, tmp_path):
     lines = pq.read_table(invoice_files["transactions"]).to_pandas()
     path = _with_lines(invoice_files, tmp_path, lines.iloc[[10]])
-    intake = validation.load_inputs(_inputs(invoice_files, path), today=TODAY)
+    intake = validation.load_inputs(ledger_inputs(invoice_files, path), today=TODAY)
     tx = intake.transactions
     assert tx.account.reasons == {"invoice_id+line_no: duplicate invoice line": 1}
     assert tx.account.first_rows["invoice_id+line_no: duplicate invoice line"] == [len(lines) + 1]
@@ -120,7 +112,7 @@ def test_a_second_currency_on_set_aside_lines_only_is_no_error(invoice_files, tm
     lines = pq.read_table(invoice_files["transactions"]).to_pandas()
     extra = _extra_line(lines.iloc[0], account_id="NOT-A-CUSTOMER", currency="USD")
     path = _with_lines(invoice_files, tmp_path, extra)
-    tx = validation.load_inputs(_inputs(invoice_files, path), today=TODAY).transactions
+    tx = validation.load_inputs(ledger_inputs(invoice_files, path), today=TODAY).transactions
     assert tx.summary["currency"] == lines["currency"].iloc[0]
     assert tx.account.reasons == {"account_id: unknown account": 1}
 
@@ -130,12 +122,12 @@ def test_a_second_currency_on_a_used_line_is_an_error(invoice_files, tmp_path):
     extra = _extra_line(lines.iloc[0], invoice_id="INV-USD", currency="USD")
     path = _with_lines(invoice_files, tmp_path, extra)
     with pytest.raises(InputError, match=r"2 currencies \(e\.g\. EUR and USD\)"):
-        validation.load_inputs(_inputs(invoice_files, path), today=TODAY)
+        validation.load_inputs(ledger_inputs(invoice_files, path), today=TODAY)
 
 
 def test_the_proof_spares_the_search_on_a_clean_ledger(invoice_files, monkeypatch):
     searches = []
     search = validation.duplicate_keys
     monkeypatch.setattr(validation, "duplicate_keys", lambda *a: searches.append(1) or search(*a))
-    validation.load_inputs(_inputs(invoice_files), today=TODAY)
+    validation.load_inputs(ledger_inputs(invoice_files), today=TODAY)
     assert searches == []

@@ -3,7 +3,6 @@ build agreeing with the hand-written SQL the benchmark compares it to."""
 
 from __future__ import annotations
 
-import datetime as dt
 import shutil
 from types import SimpleNamespace
 
@@ -14,19 +13,10 @@ import pytest
 
 from kamlib import engine, features, validation
 from kamlib.errors import InputError, ParameterError
-
-TODAY = dt.date(2026, 1, 1)
-
-
-def _inputs(files: dict, transactions=None) -> dict:
-    out = {k: files[k] for k in ("accounts", "contacts", "assessments", "transactions")}
-    if transactions is not None:
-        out["transactions"] = transactions
-    return out
-
+from scale_data import TODAY, ledger_inputs
 
 def _features(files: dict, transactions=None, **kw) -> pd.DataFrame:
-    intake = validation.load_inputs(_inputs(files, transactions), today=TODAY, **kw)
+    intake = validation.load_inputs(ledger_inputs(files, transactions), today=TODAY, **kw)
     tx = intake.transactions
     return features.account_features(tx.lines, intake.tables["accounts"], tx.as_of,
                                      intake.tables["contacts"], tx.has_sites,
@@ -149,7 +139,7 @@ def test_parquet_rows_are_numbered_as_in_the_file(invoice_files):
 
 # ------------------------------------------------------------------------- row accounting
 def test_row_accounting_is_exact_with_injected_bad_rows(bad_invoice_files, tmp_path):
-    intake = validation.load_inputs(_inputs(bad_invoice_files), today=TODAY)
+    intake = validation.load_inputs(ledger_inputs(bad_invoice_files), today=TODAY)
     acc = intake.transactions.account
     injected = bad_invoice_files["bad"]
     assert acc.rows_read == bad_invoice_files["rows"]
@@ -213,7 +203,7 @@ def test_hand_written_checks_set_aside_the_same_lines_and_give_the_same_features
     import duckdb
     from bench_features import run_reference
 
-    intake = validation.load_inputs(_inputs(bad_invoice_files), today=TODAY)
+    intake = validation.load_inputs(ledger_inputs(bad_invoice_files), today=TODAY)
     tx = intake.transactions
     ours = features.account_features(tx.lines, intake.tables["accounts"], tx.as_of,
                                      intake.tables["contacts"], tx.has_sites,
