@@ -639,30 +639,21 @@ def duplicate_key(present: list[str]) -> list[str]:
         c for c in TRANSACTIONS.column_names if c in present]
 
 
-def with_duplicate_flag(t: ir.Table, present: list[str]) -> ir.Table:
-    """Add ``_dup``: the line repeats the key of a line earlier in the file (by ``_row``).
+def window_duplicate_flag(t: ir.Table, present: list[str]) -> ir.Table:
+    """Add ``_dup`` on an engine whose readers do not number lines (Spark reads files in
+    parallel, with no line order): of the lines sharing a key, every one but the first in the
+    order of all its values, by a window (Spark runs it as a partitioned sort).
 
-    A window ranking every line within its key would sort the whole ledger on every query (the
-    lines are re-checked by each query unless they are cached), which dominated the feature
-    build at 10M lines. Instead two aggregations run once, here: keys whose *hash* occurs more
-    than once (cheap integer groups; collisions only add candidates), then the exact keys among
-    those candidate lines with the first row holding each. That small table is joined back, so
-    every later query pays one hash join against a handful of keys.
-
-    This needs row numbers (DuckDB, Excel). Without them (Spark reads files in parallel, with
-    no line order) the copy kept is the first in the order of all the line's values, by a
-    window, which Spark runs as a partitioned sort.
+    Where lines carry their file order (DuckDB), :func:`check_transactions` proves there are no
+    duplicates in its pass instead, and only if that fails finds them by aggregation
+    (:func:`duplicate_keys`) and flags them (:func:`flag_duplicates`): the copy kept is then the
+    first in the file.
     """
     import ibis
 
-    key = duplicate_key(present)
-    backend = t._find_backend(use_default=True)
-    if backend.name != "duckdb":
-        order = [t["_row"], *[t[c] for c in TRANSACTIONS.column_names if c in present]]
-        rank = ibis.row_number().over(group_by=[t[c] for c in key], order_by=order)
-        return t.mutate(_dup=rank > 0)
-    dups = duplicate_keys(t, present)
-    return t.mutate(_dup=ibis.literal(False)) if dups is None else flag_duplicates(t, dups, present)
+    order = [t["_row"], *[t[c] for c in TRANSACTIONS.column_names if c in present]]
+    rank = ibis.row_number().over(group_by=[t[c] for c in duplicate_key(present)], order_by=order)
+    return t.mutate(_dup=rank > 0)
 
 
 def duplicate_keys(t: ir.Table, present: list[str]) -> Any:
@@ -721,8 +712,8 @@ def line_checks(t: ir.Table, today: dt.date, present: list[str]) -> list[tuple[A
     """
     import ibis
 
-    def bad(c: str):
-        return t[f"_bad_{c}"] if f"_bad_{c}" in t.columns else ibis.literal(False)
+    def bad(c: str):  # None where the column needs no parsing (typed in the file): no check
+        return t[f"_bad_{c}"] if f"_bad_{c}" in t.columns else None
 
     no_margin = t.cost.isnull() & t.margin.isnull()
     money_col = "cost" if "cost" in present else "margin"
@@ -741,9 +732,7 @@ def line_checks(t: ir.Table, today: dt.date, present: list[str]) -> list[tuple[A
         (t.invoice_id.isnull(), "invoice_id: missing"),
         (bad("line_no"), "line_no: not a whole number"),
     ]
-    # a check that cannot hold (no such flag: the column was typed in the file) is left out
-    return [(cond, text) for cond, text in checks
-            if not (isinstance(cond.op(), ibis.expr.operations.Literal) and cond.op().value is False)]
+    return [(cond, text) for cond, text in checks if cond is not None]
 
 
 def context_checks(t: ir.Table, present: list[str], aside_accounts: ir.Table | None = None, *,
@@ -752,8 +741,8 @@ def context_checks(t: ir.Table, present: list[str], aside_accounts: ir.Table | N
     is not later than an explicit ``as_of``; as ``(condition, reason)`` pairs, in order.
 
     ``t`` carries the account key of :func:`with_account_key` and, when duplicates have been
-    looked for, the ``_dup`` flag of :func:`with_duplicate_flag` (without it there is no
-    duplicate check here). ``after`` (an explicit ``as_of``) adds the policy reason
+    looked for, a ``_dup`` flag (:func:`flag_duplicates`, :func:`window_duplicate_flag`);
+    without it there is no duplicate check here. ``after`` (an explicit ``as_of``) adds the policy reason
     :data:`AFTER_AS_OF`, checked last.
     """
     import ibis
@@ -849,8 +838,8 @@ def _checking_pass(t: ir.Table, known: ir.Table, *, today: dt.date, present: lis
 
     Returns, per account and reason code (``_rc``: 0 = used, k = the k-th reason of the list
     returned alongside), the aggregates of :func:`kamlib.features.account_aggregates` and the
-    row accounting; with ``prove``, also the number of lines and of distinct hashes of the
-    duplicate key (``_lines``, ``_keys``).
+    row accounting; with ``prove``, also ``_clashes``: lines less distinct hashes of the
+    duplicate key (0 proves there is no duplicate).
 
     Everything computed from a line alone -- its own checks, its margin and exact amounts, its
     windows -- is computed before the join with the accounts: DuckDB streams the join's result
@@ -902,9 +891,9 @@ def check_transactions(
       last date on or before ``today`` (a read of the date column). If every line of that day
       is set aside, the pass runs again with the right date.
     * duplicate invoice lines (on DuckDB, where lines carry their file order): the pass also
-      proves there are none (as many distinct key hashes as lines); otherwise the duplicates
-      are found (:func:`with_duplicate_flag`) and the pass runs again with them set aside. On
-      Spark they are flagged before the pass.
+      proves there are none (as many distinct key hashes as lines); if the proof fails they are
+      searched for (:func:`duplicate_keys`) and, if found, the pass runs again with them set
+      aside. On Spark they are flagged before the pass (:func:`window_duplicate_flag`).
 
     Parameters
     ----------
@@ -973,7 +962,7 @@ def check_transactions(
         t = materialise(t)
     numbered = t._find_backend(use_default=True).name == "duckdb"
     if not numbered:
-        t = with_duplicate_flag(t, present)
+        t = window_duplicate_flag(t, present)
     as_of_guess = explicit or latest_date(t, today) or today
     # one currency in the whole file (the usual case) is one currency in the used lines
     if currency_range is None:

@@ -13,7 +13,7 @@ import pytest
 
 from kamlib import engine, features, validation
 from kamlib.errors import InputError, ParameterError
-from scale_data import TODAY, ledger_inputs
+from scale_data import TODAY, assert_same_features, ledger_inputs
 
 def _features(files: dict, transactions=None, **kw) -> pd.DataFrame:
     intake = validation.load_inputs(ledger_inputs(files, transactions), today=TODAY, **kw)
@@ -179,20 +179,8 @@ def test_features_match_the_hand_written_sql(invoice_files, baseline):
     sql = reference_sql(invoice_files["transactions"], invoice_files["accounts"],
                         invoice_files["contacts"], as_of)
     ref = duckdb.connect().sql(sql).df()
-    assert list(ref.columns) == list(baseline.columns)
-    assert len(ref) == len(baseline) == pq.read_metadata(invoice_files["accounts"]).num_rows
-    for col in baseline.columns:
-        a, b = baseline[col], ref[col]
-        if a.dtype.kind == "f":
-            np.testing.assert_allclose(a.to_numpy(), b.to_numpy(dtype=float), rtol=1e-9,
-                                       atol=1e-9, equal_nan=True, err_msg=col)
-        elif a.dtype.kind == "M":
-            assert (pd.to_datetime(a) == pd.to_datetime(b)).where(a.notna(), True).all(), col
-            assert (a.isna() == b.isna()).all(), col
-        elif a.dtype.kind in "iu":
-            assert (a.to_numpy() == b.to_numpy()).all(), col
-        else:
-            assert a.astype("str").tolist() == b.astype("str").tolist(), col
+    assert len(ref) == pq.read_metadata(invoice_files["accounts"]).num_rows
+    assert_same_features(baseline, ref)
     assert baseline["n_orders"].sum() > 0 and (baseline["months_active"] > 1).any()
 
 
@@ -216,14 +204,4 @@ def test_hand_written_checks_set_aside_the_same_lines_and_give_the_same_features
     assert int(used["n"]) == tx.account.rows_used
     assert pd.Timestamp(used["last_date"]).date() == tx.as_of
     assert int(used["accounts_buying"]) == tx.summary["accounts_buying"]
-    assert list(ref.columns) == list(ours.columns) and len(ref) == len(ours)
-    for col in ours.columns:
-        a, b = ours[col], ref[col]
-        if a.dtype.kind == "f":
-            np.testing.assert_allclose(a.to_numpy(), b.to_numpy(dtype=float), rtol=1e-9,
-                                       atol=1e-9, equal_nan=True, err_msg=col)
-        elif a.dtype.kind == "M":
-            assert ((pd.to_datetime(a) == pd.to_datetime(b)) | a.isna()).all(), col
-            assert (a.isna() == b.isna()).all(), col
-        else:
-            assert a.astype("str").tolist() == b.astype("str").tolist(), col
+    assert_same_features(ours, ref)
