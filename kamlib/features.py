@@ -124,7 +124,8 @@ def line_values(lines: ir.Table, as_of: dt.date) -> dict[str, ir.Value]:
 
 def account_aggregates(lines: ir.Table, as_of: dt.date, *, reason: str | None = None,
                        accounting: Callable[[ir.Table], dict[str, Any]] | None = None,
-                       prepared: bool = False, keys: ir.Table | None = None) -> ir.Table:
+                       prepared: bool = False, keys: ir.Table | None = None,
+                       prove_line_keys: bool = False) -> ir.Table:
     """Per-account sums and counts over the invoice lines, as one query.
 
     Sums, first and last purchase come from one aggregation per account. Each distinct count
@@ -162,6 +163,12 @@ def account_aggregates(lines: ir.Table, as_of: dt.date, *, reason: str | None = 
     keys : ibis.expr.types.Table, optional
         ``account_id`` by account key (``_acc``), for lines that carry the key: the known
         accounts the checks joined the lines with.
+    prove_line_keys : bool
+        With ``reason``, on lines with ``line_no``: count the orders in groupings that also
+        prove that no two lines (used or not) share ``invoice_id`` + ``line_no``
+        (:func:`_orders_proving_line_keys`), and add its verdict as the columns ``_clashes``
+        and ``_shared`` to every row. The checking pass then needs no pass of its own over
+        the keys.
 
     Returns
     -------
@@ -213,15 +220,20 @@ def account_aggregates(lines: ir.Table, as_of: dt.date, *, reason: str | None = 
 
     # (account, invoice, date, site): an invoice has one date and site as a rule, so this is
     # about one row per invoice; the exact counts below do not rely on that rule
-    visits = bought.group_by([acc, "invoice_id", "date", "site_id"]).aggregate(
-        _in12=bought._w0.cast("int8").max())
-    invoices = visits.group_by([acc, "invoice_id"]).aggregate(_in12=visits._in12.max())
+    verdict = None
+    if prove_line_keys:
+        visits, orders, verdict = _orders_proving_line_keys(base, acc, buy & (base[reason] == 0))
+    else:
+        visits = bought.group_by([acc, "invoice_id", "date", "site_id"]).aggregate(
+            _in12=bought._w0.cast("int8").max())
+        invoices = visits.group_by([acc, "invoice_id"]).aggregate(_in12=visits._in12.max())
+        orders = invoices.group_by(acc).aggregate(
+            n_orders=invoices.count(), n_orders_12m=invoices._in12.sum().cast("int64"))
     months = visits.group_by([acc, (visits.date.year() * 12 + visits.date.month()).name("_m")]).aggregate()
     sites = visits.filter((visits._in12 == 1) & visits.site_id.notnull())
     sites = sites.group_by([acc, "site_id"]).aggregate()
     parts = [
-        invoices.group_by(acc).aggregate(
-            n_orders=invoices.count(), n_orders_12m=invoices._in12.sum().cast("int64")),
+        orders,
         per_account(bought.group_by([acc, "category"]).aggregate(), "n_categories"),
         per_account(bought.group_by([acc, "product_id"]).aggregate(), "n_products"),
         per_account(sites, "n_active_sites_12m"),
@@ -233,12 +245,63 @@ def account_aggregates(lines: ir.Table, as_of: dt.date, *, reason: str | None = 
         chain = chain.left_join(part, sums[acc] == part[acc])
     counts = {c: ibis.coalesce(part[c], 0) for part in parts for c in part.columns if c != acc}
     out = chain.select(*[sums[c] for c in sums.columns], **counts)
-    if acc == "account_id":
-        return out
-    if keys is None:
-        return out.drop(acc)
-    named = out.left_join(keys, acc)
-    return named.select(keys.account_id, *[out[c] for c in out.columns if c not in (acc, "account_id")])
+    if acc != "account_id":
+        if keys is None:
+            out = out.drop(acc)
+        else:
+            named = out.left_join(keys, acc)
+            out = named.select(keys.account_id,
+                               *[out[c] for c in out.columns if c not in (acc, "account_id")])
+    return out if verdict is None else out.cross_join(verdict)
+
+
+def _line_bit(line_no: ir.IntegerValue) -> ir.IntegerValue:
+    """One bit of a 64-bit word per line number (``line_no`` modulo 64; a missing number is
+    -1, as in the duplicate key). Lines whose bits are all different have different numbers."""
+    import ibis
+
+    return ibis.literal(1, type="uint64") << (line_no.fill_null(-1) & 63).cast("uint64")
+
+
+def _orders_proving_line_keys(base: ir.Table, acc: str, used_purchase: ir.BooleanValue):
+    """The order counts of :func:`account_aggregates`, computed so that the same groupings
+    also prove that no two lines share ``invoice_id`` + ``line_no``.
+
+    Every line -- used or not: a duplicate of a line set aside is still a duplicate -- is
+    grouped by (account, invoice, date, site) as for the order counts, carrying whether the
+    group holds a used purchase line and, per line, one bit for its line number
+    (:func:`_line_bit`) as a sum and a bitwise or. Those groups are grouped again by invoice.
+    Within an invoice, the sum of the bits equals their or exactly when no bit repeats, and
+    then no line number repeats: that invoice has no duplicate line. An invoice whose numbers
+    collide modulo 64 (more than 64 lines, or gaps) only fails the proof, and the caller then
+    looks for duplicates line by line.
+
+    Orders are counted per invoice under its account; an invoice with used purchase lines in
+    two accounts (no known export does this) is counted under one only, and reported as
+    ``_shared`` so the caller counts again the plain way.
+
+    Returns ``(visits, orders, verdict)``: the used purchase visits (``_in12`` as in the plain
+    path), orders per account, and a one-row table with ``_clashes`` (invoices not proven free
+    of duplicates) and ``_shared``.
+    """
+    ok = used_purchase.cast("int8")
+    bit = _line_bit(base.line_no)
+    groups = base.group_by([acc, "invoice_id", "date", "site_id"]).aggregate(
+        _ok=ok.max(), _in12=(ok * base._w0.cast("int8")).max(),
+        _bits=bit.sum(), _or=bit.bit_or())
+    per_invoice = groups.group_by("invoice_id").aggregate(
+        _ok=groups._ok.max(), _in12=groups._in12.max(),
+        _acc_lo=groups[acc].min(where=groups._ok == 1),
+        _acc_hi=groups[acc].max(where=groups._ok == 1),
+        _distinct=(groups._bits.sum() == groups._or.bit_or()))
+    inv = per_invoice
+    verdict = inv.aggregate(_clashes=inv.count(where=~inv._distinct),
+                            _shared=inv.count(where=inv._acc_lo != inv._acc_hi))
+    bought = inv.filter(inv._ok == 1)
+    orders = bought.group_by(bought._acc_lo.name(acc)).aggregate(
+        n_orders=bought.count(), n_orders_12m=bought._in12.sum().cast("int64"))
+    visits = groups.filter(groups._ok == 1)
+    return visits, orders, verdict
 
 
 def contact_counts(contacts: pd.DataFrame | None) -> pd.DataFrame:

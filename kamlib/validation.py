@@ -838,8 +838,11 @@ def _checking_pass(t: ir.Table, known: ir.Table, *, today: dt.date, present: lis
 
     Returns, per account and reason code (``_rc``: 0 = used, k = the k-th reason of the list
     returned alongside), the aggregates of :func:`kamlib.features.account_aggregates` and the
-    row accounting; with ``prove``, also ``_clashes``: lines less distinct hashes of the
-    duplicate key (0 proves there is no duplicate).
+    row accounting; with ``prove``, also ``_clashes`` (0 proves there is no duplicate key) and
+    ``_shared`` (invoices whose orders were counted under one of several accounts: the pass
+    must run again without ``prove``). With line numbers the proof is folded into the order
+    counts (:func:`kamlib.features.account_aggregates`, ``prove_line_keys``); without, it
+    compares the lines with the distinct hashes of their key.
 
     Everything computed from a line alone -- its own checks, its margin and exact amounts, its
     windows -- is computed before the join with the accounts: DuckDB streams the join's result
@@ -857,12 +860,15 @@ def _checking_pass(t: ir.Table, known: ir.Table, *, today: dt.date, present: lis
     code = ibis.cases((j._rc0 > 0, j._rc0),
                       *[(cond, len(local) + k) for k, (cond, _) in enumerate(context, 1)],
                       else_=0).cast("int8")
+    by_number = prove and "line_no" in present
     out = account_aggregates(j.mutate(_rc=code), as_of, reason="_rc",
-                             accounting=_accounting(parsed), prepared=True, keys=known)
-    if prove:
+                             accounting=_accounting(parsed), prepared=True, keys=known,
+                             prove_line_keys=by_number)
+    if prove and not by_number:
         # no two lines share a key iff there are as many distinct key hashes as lines (a hash
         # collision can only make the test fail, never pass): exact, and one aggregation
-        out = out.cross_join(j.aggregate(_clashes=j.count() - key_hash(j, present).nunique()))
+        out = out.cross_join(j.aggregate(_clashes=j.count() - key_hash(j, present).nunique(),
+                                         _shared=ibis.literal(0, type="int64")))
     return out.to_pandas(), [text for _, text in [*local, *context]]
 
 
@@ -891,9 +897,12 @@ def check_transactions(
       last date on or before ``today`` (a read of the date column). If every line of that day
       is set aside, the pass runs again with the right date.
     * duplicate invoice lines (on DuckDB, where lines carry their file order): the pass also
-      proves there are none (as many distinct key hashes as lines); if the proof fails they are
-      searched for (:func:`duplicate_keys`) and, if found, the pass runs again with them set
-      aside. On Spark they are flagged before the pass (:func:`window_duplicate_flag`).
+      proves there are none -- with line numbers, by one bit per line number in each invoice,
+      inside the groupings that count orders; otherwise as many distinct key hashes as
+      lines. If the proof fails (a duplicate, or an invoice whose line numbers it cannot tell
+      apart, such as one of more than 64 lines) they are searched for (:func:`duplicate_keys`)
+      and, if found, the pass runs again with them set aside. On Spark they are flagged
+      before the pass (:func:`window_duplicate_flag`).
 
     Parameters
     ----------
@@ -975,10 +984,11 @@ def check_transactions(
                               after=explicit, as_of=as_of_day, parsed=parsed, prove=prove)
 
     frame, texts = run(t, as_of_guess, prove=numbered)
-    if numbered and int(frame["_clashes"].iloc[0]) > 0:
-        dups = duplicate_keys(t, present)
-        if dups is not None:  # set them aside and count again
+    if numbered:
+        dups = duplicate_keys(t, present) if int(frame["_clashes"].iloc[0]) else None
+        if dups is not None:  # set them aside
             t = flag_duplicates(t, dups, present)
+        if dups is not None or int(frame["_shared"].iloc[0]):  # and count again
             frame, texts = run(t, as_of_guess, prove=False)
     stats = _reason_stats(frame, texts, parsed)
 

@@ -86,21 +86,79 @@ def test_a_last_day_with_only_set_aside_lines_moves_as_of_back(invoice_files, tm
     pd.testing.assert_frame_equal(once, expected)
 
 
-def test_a_failed_proof_without_duplicates_changes_nothing(invoice_files, monkeypatch):
-    """An inconclusive proof only sends the pass down the exact duplicate search: same result."""
-    clean = validation.load_inputs(ledger_inputs(invoice_files), today=TODAY)
-    searches = []
+def _count_searches(monkeypatch) -> list:
+    """Record each exact duplicate search (``duplicate_keys``) from now on."""
+    searches: list = []
     search = validation.duplicate_keys
     monkeypatch.setattr(validation, "duplicate_keys", lambda *a: searches.append(1) or search(*a))
-    monkeypatch.setattr(validation, "key_hash", lambda t, present: t.line_no * 0)
-    collided = validation.load_inputs(ledger_inputs(invoice_files), today=TODAY)
-    assert searches == [1] and collided.transactions.account.reasons == {}
-    pd.testing.assert_frame_equal(_both_ways(collided)[0], _both_ways(clean)[0])
+    return searches
 
 
-def test_the_proof_sees_a_duplicate_line(invoice_files, tmp_path):
+@pytest.mark.parametrize("ledger", ["long_invoice", "no_line_numbers"])
+def test_an_inconclusive_proof_searches_once_and_changes_nothing(ledger, invoice_files, tmp_path,
+                                                                 monkeypatch):
+    """The proof can fail without a duplicate: line numbers 64 apart share a bit (an invoice
+    of more than 64 lines), and without line numbers two different lines can share a key
+    hash. The pass then searches line by line, once, and finds nothing to set aside."""
     lines = pq.read_table(invoice_files["transactions"]).to_pandas()
-    path = _with_lines(invoice_files, tmp_path, lines.iloc[[10]])
+    if ledger == "long_invoice":
+        first = lines.iloc[0]
+        numbers = lines.loc[lines["invoice_id"] == first["invoice_id"], "line_no"]
+        extra = _extra_line(first, line_no=int(numbers.min()) + 64)
+        path = _with_lines(invoice_files, tmp_path, extra)
+    else:  # the key is then the whole line; make every key hash collide
+        path = tmp_path / "unnumbered.parquet"
+        pq.write_table(pq.read_table(invoice_files["transactions"]).drop(["line_no"]), path)
+        monkeypatch.setattr(validation, "key_hash", lambda t, present: t.quantity.isnull().cast("int64"))
+    searches = _count_searches(monkeypatch)
+    intake = validation.load_inputs(ledger_inputs(invoice_files, str(path)), today=TODAY)
+    assert searches == [1] and intake.transactions.account.reasons == {}
+    once, again = _both_ways(intake)
+    pd.testing.assert_frame_equal(once, again)
+    if ledger == "no_line_numbers":
+        clean = validation.load_inputs(ledger_inputs(invoice_files), today=TODAY)
+        pd.testing.assert_frame_equal(once, _both_ways(clean)[0])
+
+
+def test_an_invoice_of_two_accounts_is_an_order_of_each(invoice_files, tmp_path, monkeypatch):
+    """Orders are counted per invoice under its account, proven alongside; an invoice with
+    purchase lines of two accounts (different line numbers: no duplicate) sends the pass
+    round again the plain way, which counts it for both."""
+    clean = validation.load_inputs(ledger_inputs(invoice_files), today=TODAY)
+    before = _both_ways(clean)[0].set_index("account_id")
+    lines = pq.read_table(invoice_files["transactions"]).to_pandas()
+    first = lines[lines["net_revenue"] > 0].iloc[0]
+    other = next(a for a in before.index if a != first["account_id"])
+    numbers = lines.loc[lines["invoice_id"] == first["invoice_id"], "line_no"]
+    extra = _extra_line(first, account_id=other, line_no=int(numbers.max()) + 1)
+    path = _with_lines(invoice_files, tmp_path, extra)
+    searches = _count_searches(monkeypatch)
+    passes = []
+    run = validation._checking_pass
+    monkeypatch.setattr(validation, "_checking_pass", lambda *a, **k: passes.append(k["prove"]) or run(*a, **k))
+    intake = validation.load_inputs(ledger_inputs(invoice_files, path), today=TODAY)
+    assert intake.transactions.account.reasons == {}
+    assert searches == [] and passes == [True, False]
+    once, again = _both_ways(intake)
+    pd.testing.assert_frame_equal(once, again)
+    after = once.set_index("account_id")
+    bought_before = (lines["account_id"] == other) & (lines["invoice_id"] == first["invoice_id"])
+    assert not bought_before.any()
+    assert after.loc[other, "n_orders"] == before.loc[other, "n_orders"] + 1
+    assert after.loc[first["account_id"], "n_orders"] == before.loc[first["account_id"], "n_orders"]
+
+
+@pytest.mark.parametrize("change", ["same line", "other account", "other date"])
+def test_the_proof_sees_a_duplicate_key(change, invoice_files, tmp_path):
+    """A repeated invoice_id + line_no is a duplicate whatever else the line says; the copy
+    kept is the first in the file."""
+    lines = pq.read_table(invoice_files["transactions"]).to_pandas()
+    line = lines.iloc[10]
+    values = {"same line": {},
+              "other account": {"account_id": next(a for a in lines["account_id"]
+                                                   if a != line["account_id"])},
+              "other date": {"date": line["date"] - dt.timedelta(days=40)}}[change]
+    path = _with_lines(invoice_files, tmp_path, _extra_line(line, **values))
     intake = validation.load_inputs(ledger_inputs(invoice_files, path), today=TODAY)
     tx = intake.transactions
     assert tx.account.reasons == {"invoice_id+line_no: duplicate invoice line": 1}
@@ -126,8 +184,7 @@ def test_a_second_currency_on_a_used_line_is_an_error(invoice_files, tmp_path):
 
 
 def test_the_proof_spares_the_search_on_a_clean_ledger(invoice_files, monkeypatch):
-    searches = []
-    search = validation.duplicate_keys
-    monkeypatch.setattr(validation, "duplicate_keys", lambda *a: searches.append(1) or search(*a))
+    searches = _count_searches(monkeypatch)
     validation.load_inputs(ledger_inputs(invoice_files), today=TODAY)
     assert searches == []
+
