@@ -21,6 +21,8 @@ from kamlib.contract import TRANSACTIONS, Table
 from kamlib.errors import InputError, ParameterError
 
 if TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Iterable
+
     import ibis.expr.types as ir
     from ibis.backends import BaseBackend
 
@@ -339,7 +341,8 @@ def _spark_view(con: BaseBackend, frame: Any) -> ir.Table:
     return con.table(name)
 
 
-def cast_transactions(raw: ir.Table, table: Table = TRANSACTIONS, *, trim: bool = True) -> ir.Table:
+def cast_transactions(raw: ir.Table, table: Table = TRANSACTIONS, *, trim: bool = True,
+                      never_empty: Iterable[str] = ()) -> ir.Table:
     """The one casting step: raw invoice lines -> the fixed schema every later step relies on.
 
     Every contract column is present afterwards with its contract type (``account_id`` string,
@@ -362,6 +365,9 @@ def cast_transactions(raw: ir.Table, table: Table = TRANSACTIONS, *, trim: bool 
         of every line was the costliest part of the Parquet feature build (DuckDB's whitespace
         trim is several times slower than the scan), so :func:`kamlib.validation.load_inputs`
         turns it off there. Empty text becomes null either way.
+    never_empty : iterable of str
+        Text columns known to hold no empty text (see :func:`text_ranges`): the test for it,
+        a comparison per line and column, is left out.
 
     Returns
     -------
@@ -380,7 +386,8 @@ def cast_transactions(raw: ir.Table, table: Table = TRANSACTIONS, *, trim: bool 
         if src.type().is_string():
             if trim:
                 src = _strip_padded(src)
-            src = (src == "").ifelse(ibis.null().cast("string"), src)
+            if trim or col.name not in never_empty:
+                src = (src == "").ifelse(ibis.null().cast("string"), src)
             if target == "date":
                 # "2024-03-01 00:00:00" (Excel via text) parses as a timestamp, then a date.
                 value = src.try_cast("date").coalesce(src.try_cast("timestamp").cast("date"))
@@ -404,6 +411,24 @@ def cast_transactions(raw: ir.Table, table: Table = TRANSACTIONS, *, trim: bool 
     else:
         cols[ROW] = ibis.null().cast("int64")
     return raw.select(**cols, **flags)
+
+
+def text_ranges(raw: ir.Table, table: Table = TRANSACTIONS) -> dict[str, tuple[Any, Any]]:
+    """The smallest and largest value of each text contract column of ``raw``, by column.
+
+    Meant for Parquet, whose files carry these per row group: DuckDB answers from those
+    statistics without reading the lines (a file written without statistics is scanned). A
+    smallest value other than ``""`` proves the column holds no empty text (see
+    :func:`cast_transactions`); equal bounds of ``currency``, one currency (see
+    :func:`kamlib.validation.check_transactions`). A column with no value has ``(None, None)``.
+    """
+    cols = [c for c in table.column_names if c in raw.columns and raw[c].type().is_string()]
+    if not cols:
+        return {}
+    row = raw.aggregate(**{f"lo_{c}": raw[c].min() for c in cols},
+                        **{f"hi_{c}": raw[c].max() for c in cols}).to_pandas().iloc[0]
+    return {c: tuple(None if row[f"{e}_{c}"] is None or row[f"{e}_{c}"] != row[f"{e}_{c}"]
+                     else str(row[f"{e}_{c}"]) for e in ("lo", "hi")) for c in cols}
 
 
 def _cast_can_fail(source: Any, target: str) -> bool:

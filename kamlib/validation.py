@@ -1329,12 +1329,15 @@ def load_inputs(
     con = con or eng.connect(engine, memory_limit=memory_limit)
     raw = eng.read_transactions(con, path)
     present = eng.present_columns(raw)
-    # Parquet holds typed values: no whitespace stripping (see cast_transactions)
-    typed = eng.cast_transactions(raw, trim=readers.file_kind(eng.source_files(path)[0]) != "parquet"
-                                  if "://" not in str(path) else False)
+    local_parquet = "://" not in str(path) and readers.file_kind(eng.source_files(path)[0]) == "parquet"
+    # Parquet holds typed values: no whitespace stripping (see cast_transactions), and its
+    # statistics tell which text columns have no empty value and whether there is one currency
+    ranges = eng.text_ranges(raw) if local_parquet and con.name == "duckdb" else {}
+    never_empty = [c for c, (lo, _) in ranges.items() if lo is not None and lo != ""]
+    typed = eng.cast_transactions(raw, trim="://" not in str(path) and not local_parquet,
+                                  never_empty=never_empty)
     if cache is None:  # text is parsed once whatever its size (DuckDB spills what does not fit)
-        cache = (readers.file_kind(eng.source_files(path)[0]) != "parquet"
-                 or source_bytes(path) <= CACHE_MAX_BYTES) if "://" not in str(path) else False
+        cache = (not local_parquet or source_bytes(path) <= CACHE_MAX_BYTES) if "://" not in str(path) else False
     store = (lambda expr: eng.materialise(con, expr)) if cache else None
     numeric_ids = [c for c in ("account_id", "invoice_id", "product_id")
                    if c in raw.columns and raw[c].type().is_numeric()]
@@ -1343,16 +1346,10 @@ def load_inputs(
             aside_acc = set_aside.get("accounts")
             aside_ids = (aside_acc["account_id"].astype("string").str.strip().dropna().tolist()
                          if aside_acc is not None and "account_id" in getattr(aside_acc, "columns", []) else None)
-            currencies = None
-            if not cache and "currency" in raw.columns and raw.currency.type().is_string():
-                # DuckDB answers this from the Parquet statistics without a scan; the typed
-                # column (empty text made null) would need one
-                found = raw.aggregate(lo=raw.currency.min(), hi=raw.currency.max()).to_pandas()
-                currencies = (found["lo"].iloc[0], found["hi"].iloc[0])
             tx = check_transactions(typed, file=path, present=present, account_ids=known,
                                     aside_account_ids=aside_ids, as_of=as_of, today=today,
                                     max_set_aside_share=max_set_aside_share, materialise=store,
-                                    currency_range=currencies)
+                                    currency_range=ranges.get("currency"))
     except InputError as exc:
         if exc.column == "account_id" and "account_id" in numeric_ids:
             raise InputError(

@@ -188,3 +188,29 @@ def test_the_proof_spares_the_search_on_a_clean_ledger(invoice_files, monkeypatc
     validation.load_inputs(ledger_inputs(invoice_files), today=TODAY)
     assert searches == []
 
+
+def test_text_ranges_come_from_the_parquet_file(invoice_files):
+    from kamlib import engine
+
+    con = engine.connect("duckdb")
+    ranges = engine.text_ranges(engine.read_transactions(con, invoice_files["transactions"]))
+    lines = pq.read_table(invoice_files["transactions"]).to_pandas()
+    assert ranges["invoice_id"] == (lines["invoice_id"].min(), lines["invoice_id"].max())
+    assert ranges["currency"] == (lines["currency"].min(), lines["currency"].max())
+    assert "line_no" not in ranges and "date" not in ranges
+
+
+def test_empty_text_in_a_parquet_column_is_still_missing(invoice_files, tmp_path):
+    """Parquet text is not tested for emptiness where the file's statistics rule it out; where
+    they do not, an empty id is a missing one."""
+    lines = pq.read_table(invoice_files["transactions"]).to_pandas()
+    extra = pd.concat([_extra_line(lines.iloc[0], invoice_id=""),
+                       _extra_line(lines.iloc[1], invoice_id="INV-NO-SITE", site_id="")])
+    path = _with_lines(invoice_files, tmp_path, extra)
+    intake = validation.load_inputs(ledger_inputs(invoice_files, path), today=TODAY)
+    tx = intake.transactions
+    assert tx.account.reasons == {"invoice_id: missing": 1}
+    assert tx.account.first_rows["invoice_id: missing"] == [len(lines) + 1]
+    used = tx.lines.filter(tx.lines.invoice_id == "INV-NO-SITE").to_pandas()
+    assert len(used) == 1 and used["site_id"].isna().all()
+    pd.testing.assert_frame_equal(*_both_ways(intake))
