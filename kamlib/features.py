@@ -255,12 +255,19 @@ def account_aggregates(lines: ir.Table, as_of: dt.date, *, reason: str | None = 
     return out if verdict is None else out.cross_join(verdict)
 
 
+LINE_BITS = 61
+"""Line numbers are told apart by their remainder modulo this prime (one bit each of a 64-bit
+integer): numbers closer than 61 always differ in it, and so do up to 61 numbers in any step
+that is not a multiple of 61 (1, 2, 3, ...; 10, 20, 30, ... as some ERPs number lines)."""
+
+
 def _line_bit(line_no: ir.IntegerValue) -> ir.IntegerValue:
-    """One bit of a 64-bit word per line number (``line_no`` modulo 64; a missing number is
-    -1, as in the duplicate key). Lines whose bits are all different have different numbers."""
+    """One bit per line number: ``1 << (line_no mod 61)`` (:data:`LINE_BITS`; a missing number
+    is -1, as in the duplicate key). Lines whose bits differ have different numbers."""
     import ibis
 
-    return ibis.literal(1, type="uint64") << (line_no.fill_null(-1) & 63).cast("uint64")
+    n = line_no.fill_null(-1)
+    return ibis.literal(1, type="int64") << ((n % LINE_BITS + LINE_BITS) % LINE_BITS)
 
 
 def _orders_proving_line_keys(base: ir.Table, acc: str, used_purchase: ir.BooleanValue):
@@ -273,8 +280,8 @@ def _orders_proving_line_keys(base: ir.Table, acc: str, used_purchase: ir.Boolea
     (:func:`_line_bit`) as a sum and a bitwise or. Those groups are grouped again by invoice.
     Within an invoice, the sum of the bits equals their or exactly when no bit repeats, and
     then no line number repeats: that invoice has no duplicate line. An invoice whose numbers
-    collide modulo 64 (more than 64 lines, or gaps) only fails the proof, and the caller then
-    looks for duplicates line by line.
+    share a remainder modulo 61 (more than 61 lines, say) only fails the proof, and the caller
+    then looks for duplicates line by line.
 
     Orders are counted per invoice under its account; an invoice with used purchase lines in
     two accounts (no known export does this) is counted under one only, and reported as

@@ -900,7 +900,7 @@ def check_transactions(
       proves there are none -- with line numbers, by one bit per line number in each invoice,
       inside the groupings that count orders; otherwise as many distinct key hashes as
       lines. If the proof fails (a duplicate, or an invoice whose line numbers it cannot tell
-      apart, such as one of more than 64 lines) they are searched for (:func:`duplicate_keys`)
+      apart, such as one of more than 61 lines) they are searched for (:func:`duplicate_keys`)
       and, if found, the pass runs again with them set aside. On Spark they are flagged
       before the pass (:func:`window_duplicate_flag`).
 

@@ -97,14 +97,14 @@ def _count_searches(monkeypatch) -> list:
 @pytest.mark.parametrize("ledger", ["long_invoice", "no_line_numbers"])
 def test_an_inconclusive_proof_searches_once_and_changes_nothing(ledger, invoice_files, tmp_path,
                                                                  monkeypatch):
-    """The proof can fail without a duplicate: line numbers 64 apart share a bit (an invoice
-    of more than 64 lines), and without line numbers two different lines can share a key
+    """The proof can fail without a duplicate: line numbers 61 apart share a bit (an invoice
+    of more than 61 lines), and without line numbers two different lines can share a key
     hash. The pass then searches line by line, once, and finds nothing to set aside."""
     lines = pq.read_table(invoice_files["transactions"]).to_pandas()
     if ledger == "long_invoice":
         first = lines.iloc[0]
         numbers = lines.loc[lines["invoice_id"] == first["invoice_id"], "line_no"]
-        extra = _extra_line(first, line_no=int(numbers.min()) + 64)
+        extra = _extra_line(first, line_no=int(numbers.min()) + 61)
         path = _with_lines(invoice_files, tmp_path, extra)
     else:  # the key is then the whole line; make every key hash collide
         path = tmp_path / "unnumbered.parquet"
@@ -118,6 +118,21 @@ def test_an_inconclusive_proof_searches_once_and_changes_nothing(ledger, invoice
     if ledger == "no_line_numbers":
         clean = validation.load_inputs(ledger_inputs(invoice_files), today=TODAY)
         pd.testing.assert_frame_equal(once, _both_ways(clean)[0])
+
+
+@pytest.mark.parametrize("numbers", [range(1, 62), range(10, 610, 10), range(-30, 31)])
+def test_long_invoices_numbered_in_steps_are_proven_without_a_search(numbers, invoice_files,
+                                                                     tmp_path, monkeypatch):
+    """Up to 61 lines numbered 1, 2, 3 ... or 10, 20, 30 ... (as some ERPs do) have distinct
+    remainders modulo 61: the proof holds and no search runs."""
+    lines = pq.read_table(invoice_files["transactions"]).to_pandas()
+    first = lines.iloc[0]
+    extra = pd.concat([_extra_line(first, invoice_id="INV-LONG", line_no=n) for n in numbers])
+    path = _with_lines(invoice_files, tmp_path, extra)
+    searches = _count_searches(monkeypatch)
+    intake = validation.load_inputs(ledger_inputs(invoice_files, path), today=TODAY)
+    assert searches == [] and intake.transactions.account.reasons == {}
+    pd.testing.assert_frame_equal(*_both_ways(intake))
 
 
 def test_an_invoice_of_two_accounts_is_an_order_of_each(invoice_files, tmp_path, monkeypatch):
