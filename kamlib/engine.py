@@ -423,13 +423,15 @@ def text_ranges(raw: ir.Table, table: Table = TRANSACTIONS) -> dict[str, tuple[A
     :func:`cast_transactions`); equal bounds of ``currency``, one currency (see
     :func:`kamlib.validation.check_transactions`). A column with no value has ``(None, None)``.
     """
+    import pandas as pd
+
     cols = [c for c in table.column_names if c in raw.columns and raw[c].type().is_string()]
     if not cols:
         return {}
     row = raw.aggregate(**{f"lo_{c}": raw[c].min() for c in cols},
                         **{f"hi_{c}": raw[c].max() for c in cols}).to_pandas().iloc[0]
-    return {c: tuple(None if row[f"{e}_{c}"] is None or row[f"{e}_{c}"] != row[f"{e}_{c}"]
-                     else str(row[f"{e}_{c}"]) for e in ("lo", "hi")) for c in cols}
+    return {c: tuple(None if pd.isna(row[f"{end}_{c}"]) else str(row[f"{end}_{c}"])
+                     for end in ("lo", "hi")) for c in cols}
 
 
 def _cast_can_fail(source: Any, target: str) -> bool:

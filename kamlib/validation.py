@@ -1337,7 +1337,8 @@ def load_inputs(
     typed = eng.cast_transactions(raw, trim="://" not in str(path) and not local_parquet,
                                   never_empty=never_empty)
     if cache is None:  # text is parsed once whatever its size (DuckDB spills what does not fit)
-        cache = (not local_parquet or source_bytes(path) <= CACHE_MAX_BYTES) if "://" not in str(path) else False
+        cache = ("://" not in str(path)
+                 and (not local_parquet or source_bytes(path) <= CACHE_MAX_BYTES))
     store = (lambda expr: eng.materialise(con, expr)) if cache else None
     numeric_ids = [c for c in ("account_id", "invoice_id", "product_id")
                    if c in raw.columns and raw[c].type().is_numeric()]

@@ -229,3 +229,15 @@ def test_empty_text_in_a_parquet_column_is_still_missing(invoice_files, tmp_path
     used = tx.lines.filter(tx.lines.invoice_id == "INV-NO-SITE").to_pandas()
     assert len(used) == 1 and used["site_id"].isna().all()
     pd.testing.assert_frame_equal(*_both_ways(intake))
+
+
+def test_text_ranges_of_an_empty_column_are_none(invoice_files, tmp_path):
+    from kamlib import engine
+
+    lines = pq.read_table(invoice_files["transactions"])
+    path = tmp_path / "no_sites.parquet"
+    pq.write_table(lines.set_column(lines.column_names.index("site_id"), "site_id",
+                                    pa.nulls(lines.num_rows, pa.string())), path)
+    ranges = engine.text_ranges(engine.read_transactions(engine.connect("duckdb"), path))
+    assert ranges["site_id"] == (None, None)
+    assert ranges["account_id"][0] is not None
