@@ -90,6 +90,25 @@ Floating-point sums depend on the order rows arrive in, which differs between ru
 (parallel scans, hash partitions); decimal sums do not, so two runs give identical tables and
 DuckDB and Spark agree exactly."""
 
+EXACT_LIMIT = 1e12
+"""Amounts and quantities of a line must lie strictly within +-EXACT_LIMIT: a line beyond it (an
+export glitch such as ``1E+20``) is set aside by the checks (:func:`kamlib.validation.line_checks`)
+instead of failing the cast to :data:`EXACT` (which holds values below 10^14) for the whole
+file. No real invoice line comes near it; a margin from amounts within it stays within twice it."""
+
+
+def within_limit(value: ir.NumericValue, limit: float = EXACT_LIMIT) -> ir.BooleanValue:
+    """Whether ``value`` lies strictly within +-``limit`` (null stays null). Written as two
+    comparisons so that an engine can answer it from a file's statistics."""
+    return (value < limit) & (value > -limit)
+
+
+def _exact(value: ir.NumericValue) -> ir.NumericValue:
+    """``value`` as :data:`EXACT`, null where it does not fit. Every line is cast before the
+    checks have set any aside, so a value the checks reject must not fail the cast; the bound,
+    ten times :data:`EXACT_LIMIT`, never touches a line the checks keep."""
+    return within_limit(value, 10 * EXACT_LIMIT).ifelse(value, None).cast(EXACT)
+
 
 def _sum(value, where=None):
     """Order-independent sum of a float column, returned as float64."""
@@ -117,8 +136,8 @@ def line_values(lines: ir.Table, as_of: dt.date) -> dict[str, ir.Value]:
     flag. ``lines`` needs a ``margin`` column (:func:`with_margin`).
     """
     w0, w1, w2 = _windows(lines, as_of)
-    return {"_rev": lines.net_revenue.cast(EXACT), "_mar": lines.margin.cast(EXACT),
-            "_qty": lines.quantity.cast(EXACT), "_w0": w0, "_w1": w1, "_w2": w2,
+    return {"_rev": _exact(lines.net_revenue), "_mar": _exact(lines.margin),
+            "_qty": _exact(lines.quantity), "_w0": w0, "_w1": w1, "_w2": w2,
             "_buy": lines.net_revenue > 0}
 
 

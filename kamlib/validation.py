@@ -715,6 +715,13 @@ def line_checks(t: ir.Table, today: dt.date, present: list[str]) -> list[tuple[A
     def bad(c: str):  # None where the column needs no parsing (typed in the file): no check
         return t[f"_bad_{c}"] if f"_bad_{c}" in t.columns else None
 
+    from kamlib.features import EXACT_LIMIT, within_limit
+
+    def too_large(c: str, where=True):
+        # margin only counts where there is no cost: it is computed from cost otherwise
+        return (where & ~within_limit(t[c]),
+                f"{c}: {EXACT_LIMIT:,.0f} or more in size (no real invoice line is)")
+
     no_margin = t.cost.isnull() & t.margin.isnull()
     money_col = "cost" if "cost" in present else "margin"
     checks = [
@@ -724,10 +731,14 @@ def line_checks(t: ir.Table, today: dt.date, present: list[str]) -> list[tuple[A
         (t.date > ibis.literal(today, type="date"), "date: in the future"),
         (bad("net_revenue"), "net_revenue: not a number"),
         (t.net_revenue.isnull(), "net_revenue: missing"),
+        too_large("net_revenue"),
         (bad("quantity"), "quantity: not a number"),
         (t.quantity.isnull(), "quantity: missing"),
+        too_large("quantity"),
         (bad("cost"), "cost: not a number"),
+        too_large("cost"),
         (bad("margin"), "margin: not a number"),
+        too_large("margin", t.cost.isnull()),
         (no_margin, f"{money_col}: missing (give cost or margin)"),
         (t.invoice_id.isnull(), "invoice_id: missing"),
         (bad("line_no"), "line_no: not a whole number"),

@@ -241,3 +241,40 @@ def test_text_ranges_of_an_empty_column_are_none(invoice_files, tmp_path):
     ranges = engine.text_ranges(engine.read_transactions(engine.connect("duckdb"), path))
     assert ranges["site_id"] == (None, None)
     assert ranges["account_id"][0] is not None
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_an_absurd_amount_sets_its_line_aside_not_the_file(fmt, invoice_files, tmp_path):
+    """An amount or quantity beyond what the exact sums hold (an export's 1E+20) used to fail
+    the cast of every line; it is one line's problem, listed with its reason and row."""
+    lines = pq.read_table(invoice_files["transactions"]).to_pandas()
+    extra = pd.concat([_extra_line(lines.iloc[0], invoice_id="INV-BIG-1", net_revenue=1e20),
+                       _extra_line(lines.iloc[1], invoice_id="INV-BIG-2", quantity=-3e15),
+                       _extra_line(lines.iloc[2], invoice_id="INV-BIG-3", cost=1e12),
+                       _extra_line(lines.iloc[3], invoice_id="INV-OK", net_revenue=9.9e11)])
+    path = _with_lines(invoice_files, tmp_path, extra)
+    if fmt == "csv":
+        csv = tmp_path / "lines.csv"
+        pq.read_table(path).to_pandas().to_csv(csv, index=False)
+        path = str(csv)
+    intake = validation.load_inputs(ledger_inputs(invoice_files, path), today=TODAY,
+                                    max_set_aside_share=0.5)
+    tx = intake.transactions
+    n = len(lines)
+    found = {reason.split(":")[0]: rows for reason, rows in tx.account.first_rows.items()}
+    assert found == {"net_revenue": [n + 1], "quantity": [n + 2], "cost": [n + 3]}
+    assert all("1,000,000,000,000 or more" in r for r in tx.account.reasons)
+    big = tx.lines.filter(tx.lines.invoice_id == "INV-OK").to_pandas()
+    assert big["net_revenue"].tolist() == [9.9e11]
+    pd.testing.assert_frame_equal(*_both_ways(intake))
+
+
+def test_an_absurd_margin_counts_only_without_a_cost(invoice_files, tmp_path):
+    lines = pq.read_table(invoice_files["transactions"]).to_pandas().drop(columns=["cost"])
+    lines["margin"] = 0.25 * lines["net_revenue"]
+    lines.loc[5, "margin"] = 5e12
+    path = tmp_path / "margins.parquet"
+    pq.write_table(pa.Table.from_pandas(lines, preserve_index=False), path)
+    tx = validation.load_inputs(ledger_inputs(invoice_files, str(path)), today=TODAY).transactions
+    assert tx.account.first_rows == {
+        "margin: 1,000,000,000,000 or more in size (no real invoice line is)": [6]}
