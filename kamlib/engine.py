@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kamlib.contract import TRANSACTIONS, Table
-from kamlib.errors import InputError, ParameterError
+from kamlib.errors import InputError, KamError, ParameterError
 
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Iterable
@@ -498,11 +498,31 @@ def present_columns(raw: ir.Table, table: Table = TRANSACTIONS) -> list[str]:
     return [c for c in table.column_names if c in raw.columns]
 
 
-def wrap_engine_error(exc: Exception, file: str | Path) -> InputError:
-    """Turn an engine's read error (bad encoding, ragged CSV) into an :class:`InputError`."""
+def wrap_engine_error(exc: Exception, file: str | Path) -> KamError | None:
+    """The user's side of an engine error met while working on ``file``, or None for a fault of
+    our own (it keeps its traceback).
+
+    * the file cannot be read (bad encoding, ragged CSV, a broken or mismatched Parquet file;
+      DuckDB's I/O and invalid-input errors, and whatever Spark or Arrow raise): an
+      :class:`InputError` naming the file and, where the engine says, the line;
+    * DuckDB ran out of memory (it could not spill: the temporary folder is full, or an
+      operation cannot spill): a :class:`ParameterError` naming the settings to change;
+    * any other DuckDB error (an internal error, a query the engine rejects): None.
+    """
     import re
 
     message = str(exc)
+    kind = type(exc).__name__
+    if type(exc).__module__.split(".")[0] in ("duckdb", "_duckdb"):
+        if kind == "OutOfMemoryException":
+            first = message.strip().splitlines()[0] if message.strip() else kind
+            return ParameterError(
+                f"DuckDB ran out of memory while working on {file} ({first[:200]}). Give it a "
+                "larger budget (engagement.yml: duckdb: memory_limit: 4GB, or -p "
+                "intake.memory_limit=4GB), and check that its spill folder (duckdb: "
+                "temp_directory) has free disk space of about the ledger's uncompressed size.")
+        if kind not in ("IOException", "HTTPException", "InvalidInputException"):
+            return None
     line = re.search(r"Line:\s*(\d+)", message)
     rows = [int(line.group(1)) - 1] if line else None  # the engine counts the header as line 1
     if "unicode" in message.lower() or "utf-8" in message.lower():

@@ -1385,10 +1385,12 @@ def load_inputs(
 
 @contextlib.contextmanager
 def engine_errors(file: str | Path):
-    """Turn the engine's own read errors (bad bytes deep in a CSV, ragged lines) into InputError.
+    """Turn the engine's errors about the file (bad bytes deep in a CSV, ragged lines, a broken
+    Parquet file) or its memory into a :class:`KamError` (see
+    :func:`kamlib.engine.wrap_engine_error`).
 
-    Only errors raised by the engine's modules are translated; anything else is a bug and keeps
-    its traceback.
+    Only errors raised by the engine's modules are translated, and of DuckDB's only those a
+    file or the memory budget can cause; anything else is a bug and keeps its traceback.
     """
     from kamlib.engine import wrap_engine_error
 
@@ -1397,7 +1399,9 @@ def engine_errors(file: str | Path):
     except Exception as exc:
         module = type(exc).__module__ or ""
         if module.split(".")[0] in ("duckdb", "_duckdb", "pyspark", "py4j", "pyarrow"):
-            raise wrap_engine_error(exc, file) from None
+            wrapped = wrap_engine_error(exc, file)
+            if wrapped is not None:
+                raise wrapped from None
         raise
 
 

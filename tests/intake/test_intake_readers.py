@@ -220,3 +220,28 @@ def test_a_table_starting_on_the_first_row_is_read_as_before(tmp_path):
     df.to_excel(path, index=False)
     raw = readers.read_table(path)
     assert raw.attrs["header_row"] == 1 and raw["account_id"].tolist() == df["account_id"].tolist()
+
+
+def test_engine_errors_tell_files_memory_and_faults_apart(tmp_path):
+    """A broken file is the user's to fix (InputError), running out of memory is a setting to
+    change (ParameterError), anything else DuckDB raises is a fault of ours and keeps its
+    traceback: it must not tell the user to export the file again."""
+    import duckdb
+
+    from kamlib.errors import ParameterError
+    from kamlib.validation import engine_errors
+
+    bad = tmp_path / "lines.parquet"
+    bad.write_bytes(b"not a parquet file")
+    with pytest.raises(InputError, match=r"lines\.parquet: the engine could not read the file"):
+        with engine_errors(bad):
+            duckdb.sql(f"SELECT * FROM read_parquet('{bad}')").fetchall()
+    with pytest.raises(ParameterError, match=r"ran out of memory.*memory_limit: 4GB"):
+        with engine_errors(bad):
+            raise duckdb.OutOfMemoryException("Out of Memory Error: could not allocate block")
+    for fault in (duckdb.InternalException("INTERNAL Error: x"),
+                  duckdb.BinderException("Binder Error: no such column"),
+                  duckdb.OutOfRangeException("Out of Range Error: overflow")):
+        with pytest.raises(type(fault)):
+            with engine_errors(bad):
+                raise fault
