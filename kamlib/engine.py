@@ -400,6 +400,9 @@ def cast_transactions(raw: ir.Table, table: Table = TRANSACTIONS, *, trim: bool 
             value = src.cast("string")
         elif target == "date" and src.type().is_timestamp():
             value = src.cast("date")
+        elif src.type().is_boolean() and target != "boolean":
+            # engines read true/false as 1/0: an amount exported as a flag is not a number
+            value = ibis.null().cast(target)
         else:
             value = src.try_cast(target)
         cols[col.name] = value

@@ -278,3 +278,15 @@ def test_an_absurd_margin_counts_only_without_a_cost(invoice_files, tmp_path):
     tx = validation.load_inputs(ledger_inputs(invoice_files, str(path)), today=TODAY).transactions
     assert tx.account.first_rows == {
         "margin: 1,000,000,000,000 or more in size (no real invoice line is)": [6]}
+
+
+def test_a_true_false_column_is_not_a_number(invoice_files, tmp_path):
+    """Engines read booleans as 1/0; an amount exported as a flag is a wrong column, not a
+    ledger of ones and zeros."""
+    lines = pq.read_table(invoice_files["transactions"]).to_pandas()
+    lines["net_revenue"] = lines["net_revenue"] > 0
+    path = tmp_path / "flags.parquet"
+    pq.write_table(pa.Table.from_pandas(lines, preserve_index=False), path)
+    with pytest.raises(InputError, match=r"column 'net_revenue', rows 1, 2, 3: no value in this "
+                                         r"column is a number"):
+        validation.load_inputs(ledger_inputs(invoice_files, str(path)), today=TODAY)
