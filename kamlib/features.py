@@ -112,7 +112,7 @@ def _exact(value: ir.NumericValue) -> ir.NumericValue:
 
 def _sum(value, where=None):
     """Order-independent sum of a float column, returned as float64."""
-    return value.cast(EXACT).sum(where=where).cast("float64")
+    return _exact(value).sum(where=where).cast("float64")
 
 
 def with_margin(lines: ir.Table) -> ir.Table:
@@ -315,12 +315,11 @@ def _orders_proving_line_keys(base: ir.Table, acc: str, used_purchase: ir.Boolea
     groups = base.group_by([acc, "invoice_id", "date", "site_id"]).aggregate(
         _ok=ok.max(), _in12=(ok * base._w0.cast("int8")).max(),
         _bits=bit.sum(), _or=bit.bit_or())
-    per_invoice = groups.group_by("invoice_id").aggregate(
+    inv = groups.group_by("invoice_id").aggregate(
         _ok=groups._ok.max(), _in12=groups._in12.max(),
         _acc_lo=groups[acc].min(where=groups._ok == 1),
         _acc_hi=groups[acc].max(where=groups._ok == 1),
         _distinct=(groups._bits.sum() == groups._or.bit_or()))
-    inv = per_invoice
     verdict = inv.aggregate(_clashes=inv.count(where=~inv._distinct),
                             _shared=inv.count(where=inv._acc_lo != inv._acc_hi))
     bought = inv.filter(inv._ok == 1)

@@ -712,10 +712,10 @@ def line_checks(t: ir.Table, today: dt.date, present: list[str]) -> list[tuple[A
     """
     import ibis
 
+    from kamlib.features import EXACT_LIMIT, within_limit
+
     def bad(c: str):  # None where the column needs no parsing (typed in the file): no check
         return t[f"_bad_{c}"] if f"_bad_{c}" in t.columns else None
-
-    from kamlib.features import EXACT_LIMIT, within_limit
 
     def too_large(c: str, where=True):
         # margin only counts where there is no cost: it is computed from cost otherwise
@@ -1340,16 +1340,15 @@ def load_inputs(
     con = con or eng.connect(engine, memory_limit=memory_limit)
     raw = eng.read_transactions(con, path)
     present = eng.present_columns(raw)
-    local_parquet = "://" not in str(path) and readers.file_kind(eng.source_files(path)[0]) == "parquet"
+    remote = "://" in str(path)  # a data lake's Parquet, read by Spark
+    local_parquet = not remote and readers.file_kind(eng.source_files(path)[0]) == "parquet"
     # Parquet holds typed values: no whitespace stripping (see cast_transactions), and its
     # statistics tell which text columns have no empty value and whether there is one currency
     ranges = eng.text_ranges(raw) if local_parquet and con.name == "duckdb" else {}
     never_empty = [c for c, (lo, _) in ranges.items() if lo is not None and lo != ""]
-    typed = eng.cast_transactions(raw, trim="://" not in str(path) and not local_parquet,
-                                  never_empty=never_empty)
+    typed = eng.cast_transactions(raw, trim=not (remote or local_parquet), never_empty=never_empty)
     if cache is None:  # text is parsed once whatever its size (DuckDB spills what does not fit)
-        cache = ("://" not in str(path)
-                 and (not local_parquet or source_bytes(path) <= CACHE_MAX_BYTES))
+        cache = not remote and (not local_parquet or source_bytes(path) <= CACHE_MAX_BYTES)
     store = (lambda expr: eng.materialise(con, expr)) if cache else None
     numeric_ids = [c for c in ("account_id", "invoice_id", "product_id")
                    if c in raw.columns and raw[c].type().is_numeric()]

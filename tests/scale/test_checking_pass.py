@@ -267,6 +267,8 @@ def test_an_absurd_amount_sets_its_line_aside_not_the_file(fmt, invoice_files, t
     big = tx.lines.filter(tx.lines.invoice_id == "INV-OK").to_pandas()
     assert big["net_revenue"].tolist() == [9.9e11]
     pd.testing.assert_frame_equal(*_both_ways(intake))
+    tables = features.feature_tables(intake, progress=False)  # intake's other tables too
+    assert tables["monthly_revenue"]["revenue"].max() < 2e12
 
 
 def test_an_absurd_margin_counts_only_without_a_cost(invoice_files, tmp_path):

@@ -15,6 +15,7 @@ from kamlib import engine, features, validation
 from kamlib.errors import InputError, ParameterError
 from scale_data import TODAY, assert_same_features, ledger_inputs
 
+
 def _features(files: dict, transactions=None, **kw) -> pd.DataFrame:
     intake = validation.load_inputs(ledger_inputs(files, transactions), today=TODAY, **kw)
     tx = intake.transactions
