@@ -1,14 +1,21 @@
-"""The run-level outputs: one Excel workbook of every result table, and the index page."""
+"""The run-level outputs: one Excel workbook of every result table, and the index page.
+
+The index page comes from ``templates/index.html.j2`` (Jinja2, autoescaped): this module
+only gathers what the page lists from the run folder.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import html
+from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import jinja2
+
 from kamlib.engagement import Engagement
-from kamlib.step import table_path
+from kamlib.runner.folder import read_step_records, table_path
 
 EXCEL_MAX_ROWS = 20_000
 """Tables longer than this stay Parquet-only: Excel is for people, and slow to write."""
@@ -67,13 +74,8 @@ class ResultsWorkbook:
     def _open(self):
         import pandas as pd
 
-        if self._writer is None:
-            try:
-                import xlsxwriter  # noqa: F401  (several times faster; openpyxl is the fallback)
-                engine = "xlsxwriter"
-            except ImportError:
-                engine = "openpyxl"
-            self._writer = pd.ExcelWriter(self.path, engine=engine)
+        if self._writer is None:  # xlsxwriter: several times faster than openpyxl
+            self._writer = pd.ExcelWriter(self.path, engine="xlsxwriter")
             pd.DataFrame().to_excel(self._writer, sheet_name="contents")  # first sheet
         return self._writer
 
@@ -104,72 +106,76 @@ class ResultsWorkbook:
         return self.path
 
 
-def write_results_workbook(run_dir: Path, records: list[dict[str, Any]]) -> Path | None:
-    """Write ``results.xlsx`` for a finished run folder in one go."""
-    book = ResultsWorkbook(run_dir)
+@dataclass
+class IndexPage:
+    """What the index page lists, as links (``href`` relative to ``html/``) and titles."""
+
+    reports: list[dict[str, str]] = field(default_factory=list)
+    sections: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    steps: list[dict[str, str]] = field(default_factory=list)
+    data: list[dict[str, str]] = field(default_factory=list)
+    figures: list[dict[str, str]] = field(default_factory=list)
+
+
+def _step_title(notebook: str) -> str:
+    return STEP_TITLES.get(notebook, notebook.split("_", 1)[-1].replace("_", " ").capitalize())
+
+
+def index_page(run_dir: Path, records: list[dict[str, Any]]) -> IndexPage:
+    """Gather every page, table file and figure a run folder holds, for its index page."""
+    run_dir = Path(run_dir)
+    page = IndexPage()
     for record in records:
-        book.add_step(record)
-    return book.close()
+        nb = record["notebook"]
+        if (run_dir / "html" / f"{nb}.html").exists():
+            page.steps.append({"href": f"{nb}.html", "title": _step_title(nb)})
+        for extra in record.get("pages", []):
+            link = {"href": extra["path"], "title": extra["title"]}
+            folder = extra["path"].rpartition("/")[0]
+            if folder:  # a family of pages (one per account): listed under its own heading
+                page.sections.setdefault(folder, []).append(link)
+            else:  # a single page such as the executive summary: listed first
+                page.reports.append(link)
+        titles = record.get("figure_titles", {})
+        for fig in record.get("figures", []):
+            page.figures.append({"href": f"../figures/{fig}.png",
+                                 "caption": titles.get(fig) or fig.replace("_", " ")})
+    page.data.append({"href": "../results.xlsx", "title": "All result tables (Excel)"})
+    page.data += [{"href": f"../{p.name}", "title": f"{p.stem.replace('_', ' ').capitalize()} (Excel)"}
+                  for p in sorted(run_dir.glob("*.xlsx")) if p.name != "results.xlsx"]
+    page.data += [{"href": f"../set_aside/{p.name}", "title": f"Input rows set aside: {p.stem}"}
+                  for p in sorted((run_dir / "set_aside").glob("*.csv"))]
+    page.data.append({"href": "../manifest.json",
+                      "title": "Run manifest (parameters, input hashes, versions)"})
+    return page
 
 
-_CSS = """
-body{font-family:-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;margin:2.5rem auto;
-max-width:60rem;color:#1f2933;line-height:1.5;padding:0 1rem}
-h1{font-size:1.8rem;margin-bottom:.2rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid
-#d9e2ec;padding-bottom:.3rem}.meta{color:#627d98}ol,ul{padding-left:1.3rem}a{color:#1d4e89}
-li{margin:.25rem 0}.columns{columns:2;column-gap:2rem}.columns li{break-inside:avoid}.columns li:first-child{margin-top:0}.failed{color:#b42318}.gallery{display:grid;grid-template-columns:repeat(auto-fill,
-minmax(13rem,1fr));gap:1rem}.gallery figure{margin:0}.gallery img{width:100%;border:1px solid #d9e2ec}
-.gallery figcaption{font-size:.8rem;color:#627d98}@media print{.gallery{display:none}}
-"""
+@lru_cache(maxsize=1)
+def _index_template() -> jinja2.Template:
+    env = jinja2.Environment(loader=jinja2.PackageLoader("kamlib.runner", "templates"),
+                             autoescape=True, trim_blocks=True, lstrip_blocks=True,
+                             undefined=jinja2.StrictUndefined)
+    return env.get_template("index.html.j2")
 
 
 def write_index(run_dir: Path, engagement: Engagement, records: list[dict[str, Any]]) -> Path:
     """Write ``html/index.html``: the entry page of a run, linking every page it produced."""
     run_dir = Path(run_dir)
-    esc = html.escape
-    steps, reports, sections, figures = [], [], {}, []
-    for record in records:
-        nb = record["notebook"]
-        if (run_dir / "html" / f"{nb}.html").exists():
-            title = STEP_TITLES.get(nb, nb.split("_", 1)[-1].replace("_", " ").capitalize())
-            steps.append(f'<li><a href="{esc(nb)}.html">{esc(title)}</a></li>')
-        for page in record.get("pages", []):
-            link = f'<li><a href="{esc(page["path"])}">{esc(page["title"])}</a></li>'
-            folder = page["path"].rpartition("/")[0]
-            if folder:  # a family of pages (one per account): listed under its own heading
-                sections.setdefault(folder, []).append(link)
-            else:  # a single page such as the executive summary: listed first
-                reports.append(link)
-        titles = record.get("figure_titles", {})
-        for fig in record.get("figures", []):
-            caption = titles.get(fig) or fig.replace("_", " ")
-            figures.append(f'<figure><a href="../figures/{esc(fig)}.png"><img loading="lazy" '
-                           f'src="../figures/{esc(fig)}.png" alt="{esc(caption)}"></a>'
-                           f"<figcaption>{esc(caption)}</figcaption></figure>")
-    parts = [
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>{esc(engagement.client)} - key account workbook</title><style>{_CSS}</style></head><body>",
-        f"<h1>{esc(engagement.client)}</h1>",
-        f"<p class='meta'>Key account management workbook &middot; run {esc(run_dir.name)} &middot; "
-        f"{dt.date.today().isoformat()}</p>",
-    ]
-    if reports:
-        parts += ["<h2>Reports</h2><ul>", *reports, "</ul>"]
-    for folder, links in sections.items():
-        heading = SECTION_TITLES.get(folder, folder.replace("_", " ").capitalize())
-        parts += [f"<h2>{esc(heading)} ({len(links)})</h2><ul class='columns'>", *links, "</ul>"]
-    data = ["<li><a href='../results.xlsx'>All result tables (Excel)</a></li>"]
-    data += [f"<li><a href='../{esc(p.name)}'>{esc(p.stem.replace('_', ' ').capitalize())} (Excel)</a></li>"
-             for p in sorted(run_dir.glob("*.xlsx")) if p.name != "results.xlsx"]
-    data += [f"<li><a href='../set_aside/{esc(p.name)}'>Input rows set aside: {esc(p.stem)}</a></li>"
-             for p in sorted((run_dir / "set_aside").glob("*.csv"))]
-    data.append("<li><a href='../manifest.json'>Run manifest (parameters, input hashes, "
-                "versions)</a></li>")
-    parts += ["<h2>Steps</h2><ol>", *steps, "</ol>", "<h2>Data</h2><ul>", *data, "</ul>"]
-    if figures:
-        parts += ["<h2>Figures</h2><div class='gallery'>", *figures, "</div>"]
-    parts.append("</body></html>")
+    page = index_page(run_dir, records)
+    sections = [{"heading": SECTION_TITLES.get(folder, folder.replace("_", " ").capitalize()),
+                 "links": links} for folder, links in page.sections.items()]
+    text = _index_template().render(
+        client=engagement.client, run_name=run_dir.name, date=dt.date.today().isoformat(),
+        reports=page.reports, sections=sections, steps=page.steps, data=page.data,
+        figures=page.figures)
     path = run_dir / "html" / "index.html"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(parts), encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
     return path
+
+
+def finish_run(run_dir: Path, engagement: Engagement, workbook: ResultsWorkbook) -> dict[str, str]:
+    """Gather the step outputs: close the Excel workbook and write the index page."""
+    written = workbook.close()
+    index = write_index(run_dir, engagement, read_step_records(run_dir))
+    return {"index_html": str(index), "results_xlsx": str(written) if written else ""}

@@ -2,7 +2,7 @@
 
 import pytest
 
-from kamlib.step import readable_number
+from kamlib.runner.step import readable_number
 
 
 @pytest.mark.parametrize("value, text", [

@@ -8,18 +8,17 @@ import pandas as pd
 import pytest
 
 from kamlib import cli
-from kamlib.runner import run_engagement
-from kamlib.step import Step
+from kamlib.runner import Step, run_engagement
 from tests.conftest import make_notebook
 
 HEAD = 'engagement = "sample"  # engagement\nrun_dir = ""  # run folder\n'
 WRITE = '''import pandas as pd
-from kamlib.step import Step
-step = Step.begin("00_first", engagement=engagement, run_dir=run_dir, params=dict(n=n, flag=flag))
+from kamlib.runner import Step
+step = Step.begin("00_first", globals())
 step.save("numbers", pd.DataFrame({"i": range(step.params.n), "flag": step.params.flag}))
 '''
-READ = '''from kamlib.step import Step
-step = Step.begin("10_second", engagement=engagement, run_dir=run_dir, params={})
+READ = '''from kamlib.runner import Step
+step = Step.begin("10_second", globals())
 df = step.load("numbers")
 step.save("doubled", df.assign(j=df.i * 2))
 print("rows", len(df))
@@ -103,7 +102,7 @@ def test_cli_parameter_mistakes_exit_2_before_anything_runs(engagement, capsys):
 
 def test_a_notebook_on_its_own_runs_the_steps_it_needs(engagement, tmp_path):
     run_dir = tmp_path / "alone"
-    step = Step.begin("10_second", engagement=str(engagement), run_dir=str(run_dir))
+    step = Step.begin("10_second", {"engagement": str(engagement), "run_dir": str(run_dir)})
     df = step.load("numbers")  # 00_first has not run here: it is run first
     assert df["i"].tolist() == [0, 1, 2]
     assert (run_dir / "notebooks" / "00_first.ipynb").exists()
