@@ -1,22 +1,28 @@
-"""Executing notebooks: kernels, papermill's API, what a failure was, and HTML without code."""
+"""Executing notebooks: kernels, papermill's API, what a failure was, and HTML without code.
+
+A notebook that fails is told apart by its exception's class, in the kernel: every
+:class:`~kamlib.errors.KamError` shows a tag line (``KamError._render_traceback_``), and
+:func:`describe_failure` reads it back. A user's mistake exits 2 with its one-paragraph
+message; anything else exits 1 with the cell and the error.
+"""
 
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
 from kamlib import paths
 from kamlib.engagement import Engagement
-from kamlib.errors import KamError
+from kamlib.errors import USER_ERROR_TAG, KamError
 from kamlib.runner.folder import executed_notebook_path
 from kamlib.runner.parameters import plan_for
 
 KERNEL_ARGS = ["--IPKernelApp.log_level=CRITICAL"]
 """The kernel's own start-up chatter (transport warnings) is noise on the user's terminal."""
 
-KAM_ERRORS = {"KamError", "InputError", "ParameterError"}
-"""Exception names that mean 'the user can fix this' when raised inside a notebook."""
+_USER_ERROR_LINE = re.compile(rf"\[{re.escape(USER_ERROR_TAG)} (\d+)\]")
 
 
 def start_kernel():
@@ -56,17 +62,26 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict[str, Any], k
     )
 
 
+def user_error_exit_code(traceback: list[str] | None) -> int | None:
+    """The exit code a notebook's error output asks for when it was a KamError, else None."""
+    for line in traceback or []:
+        found = _USER_ERROR_LINE.fullmatch(line.strip())
+        if found:
+            return int(found.group(1))
+    return None
+
+
 def describe_failure(exc: BaseException) -> dict[str, Any] | None:
     """Cell, exception and exit code of a papermill execution error (None for any other).
 
-    ``exit_code`` is 2 when the exception's name is one of :data:`KAM_ERRORS`, else 1.
+    ``exit_code`` is the KamError's (2) when the notebook raised one, else 1.
     """
     from papermill.exceptions import PapermillExecutionError
 
     if not isinstance(exc, PapermillExecutionError):
         return None
     first_line = next((ln.strip() for ln in (exc.source or "").splitlines() if ln.strip()), "")
-    user_code = 2 if exc.ename in KAM_ERRORS else None
+    user_code = user_error_exit_code(exc.traceback)
     return {"cell": exc.exec_count, "cell_index": exc.cell_index, "ename": exc.ename,
             "evalue": exc.evalue, "source": first_line[:80], "user_error": user_code is not None,
             "exit_code": user_code or 1}
