@@ -87,6 +87,23 @@ SEGMENT_SERVING_MODELS: dict[str, str] = {
 KEY_SERVING_MODEL = "key-account team"
 NO_SERVING_MODEL = "no active serving"
 
+# Directional policy matrix (step 30, key accounts): its boxes are not the segments above, though
+# one shares the word Star.
+DPM_STRATEGIC = "Strategic"
+DPM_STAR = "Star"
+DPM_STATUS = "Status"
+DPM_STREAMLINE = "Streamline"
+DPM_BOXES: tuple[str, ...] = (DPM_STRATEGIC, DPM_STAR, DPM_STATUS, DPM_STREAMLINE)
+"""Boxes of the directional policy matrix: attractive and strong first."""
+
+DPM_STRATEGIES: dict[str, str] = {
+    DPM_STRATEGIC: "Invest for growth",
+    DPM_STAR: "Invest selectively to build the relationship",
+    DPM_STATUS: "Maintain cost-effectively",
+    DPM_STREAMLINE: "Manage for cash; reduce cost to serve",
+}
+"""Strategy per DPM box (the ``dpm_strategy`` column)."""
+
 # ----------------------------------------------------------------------------- tiers (step 10)
 KEY = "key"
 KEY_DEVELOPMENT = "key-development"
