@@ -5,8 +5,8 @@ In order of preference:
 1. the ``key_accounts`` table of the selection step, when it has rows;
 2. else the rows of ``selection_scores`` marked key: ``is_key`` true (missing counts as not
    key), or, in a table without ``is_key``, ``tier == "key"``;
-3. else, only when the caller asks for it (``top_n > 0`` and ``features`` given), the ``top_n``
-   accounts by ``revenue_12m`` (ties by account id). Revenue alone is not a key-account
+3. else, only when the caller asks for it (``features`` given), the ``top_n`` accounts by
+   ``revenue_12m`` (ties by account id). Revenue alone is not a key-account
    selection, so the source says so and callers tell the reader;
 4. else no key accounts.
 
@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from kamlib.errors import InputError
 from kamlib.vocabulary import KEY
 
 FROM_TABLE = "key_accounts"
@@ -80,9 +81,10 @@ def key_accounts(key_accounts: pd.DataFrame | None = None,
     key_accounts, selection_scores : DataFrame, optional
         The selection step's tables (either may be missing).
     features : DataFrame, optional
-        ``account_features`` (account_id, revenue_12m): only used for the fallback.
+        ``account_features`` (account_id, revenue_12m): only used for the fallback; without
+        it there is no fallback.
     top_n : int
-        Accounts the fallback takes; 0 means no fallback (no key accounts without a selection).
+        Accounts the fallback takes.
     """
     if key_accounts is not None and len(key_accounts):
         return KeyAccounts(_with_text_ids(key_accounts), FROM_TABLE)
@@ -90,7 +92,12 @@ def key_accounts(key_accounts: pd.DataFrame | None = None,
         mask = flagged_key(selection_scores)
         if mask.any():
             return KeyAccounts(_with_text_ids(selection_scores[mask.to_numpy()]), FROM_SCORES)
-    if features is not None and top_n > 0:
+    if features is not None:
+        missing = [c for c in ("account_id", "revenue_12m") if c not in features.columns]
+        if missing:
+            raise InputError("account_features", f"the column(s) {', '.join(missing)} are missing.",
+                             "Rerun the step that writes 'account_features', or add the column(s).",
+                             column=missing[0])
         rev = pd.to_numeric(features["revenue_12m"], errors="coerce").astype(float)
         top = (_with_text_ids(features).assign(_r=rev.to_numpy())
                .sort_values(["_r", "account_id"], ascending=[False, True], na_position="last")

@@ -128,10 +128,14 @@ PLANNED_TIERS: tuple[str, ...] = (KEY, KEY_DEVELOPMENT)
 """Tiers that get a named account manager (the resource plan's default)."""
 
 # ----------------------------------------------------------------------------- relationships
-DMU_ROLES: tuple[str, ...] = ("initiator", "user", "influencer", "decider", "buyer", "gatekeeper")
+INITIATOR, USER, INFLUENCER, DECIDER, BUYER, GATEKEEPER = (
+    "initiator", "user", "influencer", "decider", "buyer", "gatekeeper")
+DMU_ROLES: tuple[str, ...] = (INITIATOR, USER, INFLUENCER, DECIDER, BUYER, GATEKEEPER)
 """Decision-making-unit roles (Webster & Wind). A contact may hold several."""
 
-DECIDER = "decider"
+DMU_ROLE_ABBREVIATIONS: dict[str, str] = {INITIATOR: "In", USER: "U", INFLUENCER: "Inf",
+                                          DECIDER: "D", BUYER: "B", GATEKEEPER: "G"}
+"""Short role marks for relationship maps."""
 
 RELATIONSHIP_STAGES: tuple[str, ...] = ("exploratory", "basic", "cooperative", "interdependent",
                                         "integrated")

@@ -20,12 +20,10 @@ from kamlib.figures import PALETTE, money_axis
 from kamlib.formatting import money
 from kamlib.planning._common import records
 from kamlib.planning.health import HEALTH_BANDS
-from kamlib.vocabulary import AMBER, GREEN, RED, UNKNOWN_BAND
+from kamlib.vocabulary import AMBER, DMU_ROLE_ABBREVIATIONS, GREEN, RED, UNKNOWN_BAND
 
-ROLE_ABBR: dict[str, str] = {
-    "initiator": "In", "user": "U", "influencer": "Inf", "decider": "D", "buyer": "B", "gatekeeper": "G",
-}
-"""Short role labels on the relationship map."""
+ROLE_ABBR: dict[str, str] = DMU_ROLE_ABBREVIATIONS
+"""Short role labels on the relationship map (the vocabulary's)."""
 
 
 def attitude_colour(att: float) -> str:

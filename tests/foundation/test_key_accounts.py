@@ -25,7 +25,7 @@ def test_selection_scores_flag_missing_is_not_key_and_tier_without_flag():
 
 
 def test_revenue_fallback_only_when_asked():
-    none = ka.key_accounts(None, SCORES.assign(is_key=False), FEATURES)
+    none = ka.key_accounts(None, SCORES.assign(is_key=False))
     assert none.ids == [] and none.source == ka.NO_SOURCE and not none.from_selection
     top = ka.key_accounts(None, SCORES.assign(is_key=False), FEATURES, top_n=3)
     assert top.ids == ["b", "d", "a"] and top.source == ka.FROM_REVENUE  # ties by id, NaN last
