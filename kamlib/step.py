@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from kamlib import paths
 from kamlib.engagement import Engagement, load_engagement
 from kamlib.errors import KamError, ParameterError
+from kamlib.formatting import number as readable_number  # the notebook tables' number format
 from kamlib.params import ALWAYS, Params, check_value, declared_parameters, unknown_name_error
 
 if TYPE_CHECKING:  # pandas and matplotlib stay out of `import kamlib.step`
@@ -226,24 +227,6 @@ def _show_png(data: bytes) -> None:
         return
     if get_ipython() is not None:
         display(Image(data=data))
-
-
-def readable_number(value: float) -> str:
-    """Format one number for people: thousands separated, a sensible number of decimals.
-
-    pandas formats a whole column alike, so one tiny p-value turns every number in it into
-    scientific notation; this formats each value on its own.
-    """
-    if value != value:  # NaN
-        return "–"
-    size = abs(value)
-    if size == 0 or size >= 1000:
-        return f"{value:,.0f}"
-    if size >= 1:
-        return f"{value:,.2f}"
-    if size >= 0.001:
-        return f"{value:.3f}"
-    return f"{value:.2e}"
 
 
 def _apply_table_style() -> None:

@@ -18,7 +18,7 @@ Attractive means above the split: by default the median attractiveness of the ac
 (the matrix ranks the key accounts against each other), or a fixed score. Strong means a
 relative strength above 1 (ahead of the best competitor).
 
-The DPM "Star" box is *not* the value x growth "Star" segment; the columns are ``dpm_box`` and
+The DPM *Star* box is *not* the value x growth *Star* segment; the columns are ``dpm_box`` and
 ``segment`` so they cannot be confused.
 
 Where the factor scores come from (each factor records its source per run):
