@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from kamlib.figures import DPI, PALETTE
-from kamlib.formatting import DASH, money, share
+from kamlib.formatting import DASH, missing, money, share
 from kamlib.vocabulary import (
     DPM_STAR,
     DPM_STATUS,
@@ -419,9 +419,10 @@ def segment_profile(summary: pd.DataFrame) -> Styler:
     pct = ["% accounts", "% revenue", "% margin", "% of key"]
     sty = (
         t.style.hide(axis="index")
-        .format({c: share for c in pct})
-        .format({c: _money for c in ("Revenue", "Margin", "Potential")})
-        .format({"Median growth": "{:+.2f}"}, na_rep=DASH)
+        # one format call: with pandas 3 a second call drops the formats of the first
+        .format({**{c: share for c in pct},
+                 **{c: _money for c in ("Revenue", "Margin", "Potential")},
+                 "Median growth": lambda v: DASH if missing(v) else f"{v:+.2f}"})
         .bar(subset=pd.IndexSlice[t.index[t["Segment"] != "Total"], ["% revenue", "% accounts"]],
              color="#bee3f8", vmin=0, vmax=1)
         .set_table_styles([
