@@ -18,8 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-DMU_ROLES: tuple[str, ...] = ("initiator", "user", "influencer", "decider", "buyer", "gatekeeper")
-"""Decision-making-unit roles (Webster & Wind). A contact may hold several."""
+from kamlib.vocabulary import DMU_ROLES  # the roles are spelled in the vocabulary
 
 JUDGED_CRITERIA: tuple[str, ...] = (
     "future_potential",

@@ -33,7 +33,9 @@ from kamlib.clv.prep import (
 )
 from kamlib.clv.sbg import ShiftedBetaGeometric
 from kamlib.clv.value import clv_frame
+from kamlib import key_accounts as _ka
 from kamlib.errors import ParameterError
+from kamlib.formatting import money, money_interval
 
 MODELS = {"bgnbd": (BGNBD, "BG/NBD"), "paretonbd": (ParetoNBD, "Pareto/NBD")}
 MIN_REPEAT_ACCOUNTS = 20
@@ -324,7 +326,7 @@ def clv_tables(
                 f"{int(once.sum())} accounts bought once, more than a year ago, and never again. "
                 "BG/NBD lets an account drop out only after a repeat purchase, so their P(alive) "
                 "is 1; their low purchase rate keeps their CLV small "
-                f"({cf.loc[once[once].index, 'clv'].sum():,.0f} together). Pareto/NBD "
+                f"({money(cf.loc[once[once].index, 'clv'].sum())} together). Pareto/NBD "
                 "(model paretonbd) lets their P(alive) fall with the silence."
             )
     else:
@@ -442,14 +444,13 @@ def clv_tables(
 def key_account_ids(step) -> list[str] | None:
     """Ids of the key accounts if the selection step has run in this run folder, else None.
 
-    Uses ``step.has`` so that the CLV notebook never triggers the selection step itself.
+    Uses ``step.has`` so that the CLV notebook never triggers the selection step itself; which
+    accounts are key is decided by :mod:`kamlib.key_accounts` (no revenue fallback).
     """
     if not step.has("selection_scores"):
         return None
-    scores = step.load("selection_scores")
-    if "is_key" in scores.columns:
-        return scores.loc[scores["is_key"].astype(bool), "account_id"].astype(str).tolist()
-    return scores.loc[scores["tier"] == "key", "account_id"].astype(str).tolist()
+    table = step.load("key_accounts") if step.has("key_accounts") else None
+    return _ka.key_account_ids(table, step.load("selection_scores"))
 
 
 def headline(result: CLVResult, top: int = 10, names: pd.Series | None = None,
@@ -469,7 +470,7 @@ def headline(result: CLVResult, top: int = 10, names: pd.Series | None = None,
     Returns
     -------
     DataFrame
-        account, P(alive), CLV and its interval as a sentence ("between X and Y"), investment
+        account, P(alive), CLV and its interval as text (``'1.2 M–1.6 M'``), investment
         ceiling, cost to serve and their ratio; money rounded to whole units.
     """
     c = result.clv[result.clv["model"] != "no purchases"]
@@ -483,8 +484,7 @@ def headline(result: CLVResult, top: int = 10, names: pd.Series | None = None,
     out["p_alive"] = c["p_alive"].round(2).to_numpy()
     out["model"] = c["model"].to_numpy()
     out["clv"] = c["clv"].round(0).to_numpy()
-    out["clv_range"] = [f"between {lo:,.0f} and {hi:,.0f}"
-                        for lo, hi in zip(c["clv_low"], c["clv_high"])]
+    out["clv_range"] = [money_interval(lo, hi) for lo, hi in zip(c["clv_low"], c["clv_high"])]
     out["investment_ceiling"] = c["investment_ceiling"].round(0).to_numpy()
     out["cost_to_serve"] = c["cost_to_serve"].to_numpy()
     out["ceiling_to_cost"] = c["ceiling_to_cost"].round(2).to_numpy()

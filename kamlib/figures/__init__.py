@@ -8,6 +8,9 @@ when a figure is drawn, so ``import kamlib.figures`` stays cheap.
 
 from __future__ import annotations
 
+from kamlib import formatting
+from kamlib.vocabulary import CORE, DEVELOPING, KEY, KEY_DEVELOPMENT, LAGGARD, LONG_TAIL, MANAGED, STAR
+
 PALETTE: dict[str, str] = {
     "primary": "#1f4e79",   # our company / the main series
     "accent": "#e07b00",    # what the reader should look at
@@ -16,14 +19,14 @@ PALETTE: dict[str, str] = {
     "good": "#2e7d32",
     "bad": "#c62828",
     # portfolio segments and selection tiers, so a colour means the same in every step
-    "Star": "#e07b00",
-    "Developing": "#4e9a06",
-    "Core": "#1f4e79",
-    "Laggard": "#8c8c8c",
-    "key": "#c0392b",
-    "key-development": "#e67e22",
-    "managed": "#2c7fb8",
-    "long-tail": "#bdbdbd",
+    STAR: "#e07b00",
+    DEVELOPING: "#4e9a06",
+    CORE: "#1f4e79",
+    LAGGARD: "#8c8c8c",
+    KEY: "#c0392b",
+    KEY_DEVELOPMENT: "#e67e22",
+    MANAGED: "#2c7fb8",
+    LONG_TAIL: "#bdbdbd",
 }
 """Named colours (colour-blind-safe pairs where two series are compared)."""
 
@@ -59,21 +62,19 @@ def apply_style() -> None:
     })
 
 
-def money(value: float, currency: str = "") -> str:
-    """Compact money label: 1 234 -> '1.2k', 3 400 000 -> '3.4M' (with the currency if given)."""
-    sign = "-" if value < 0 else ""
-    v = abs(float(value))
-    for div, unit in ((1e9, "bn"), (1e6, "M"), (1e3, "k")):
-        if v >= div:
-            text = f"{v / div:.1f}{unit}"
-            break
-    else:
-        text = f"{v:.0f}"
-    return f"{sign}{text}" + (f" {currency}" if currency else "")
+money = formatting.money
+"""Money labels: the project's one money format (:func:`kamlib.formatting.money`)."""
 
 
 def money_axis(axis, currency: str = "") -> None:
     """Format a matplotlib axis (``ax.yaxis``) with :func:`money` labels."""
     from matplotlib.ticker import FuncFormatter
 
-    axis.set_major_formatter(FuncFormatter(lambda v, _pos: money(v, currency)))
+    axis.set_major_formatter(FuncFormatter(lambda v, _pos: formatting.money(v, currency)))
+
+
+def count_axis(axis) -> None:
+    """Format a matplotlib axis with whole numbers, thousands separated."""
+    from matplotlib.ticker import FuncFormatter
+
+    axis.set_major_formatter(FuncFormatter(lambda v, _pos: formatting.count(v)))

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from kamlib.figures import PALETTE, money_axis
+from kamlib.figures import PALETTE, count_axis, money_axis
+from kamlib.vocabulary import KEY
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -24,9 +25,9 @@ PURCHASE_MODELS = ("BG/NBD", "Pareto/NBD")
 def _figure(width: float, height: float, ncols: int = 1, **kw):
     """A figure with a fixed layout: cheaper to draw than the style's constrained layout.
 
-    ``step.figure`` saves with a tight bounding box and the notebook shows the figure again, so
-    every figure is drawn four times; constrained layout and automatic title placement redo
-    their text measurements on each draw, about a third of the drawing time.
+    ``step.figure`` renders each figure once, to a PNG with a tight bounding box, which draws it
+    twice (once to measure, once to render); constrained layout and automatic title placement
+    would redo their text measurements on each draw, about a third of the drawing time.
     """
     import matplotlib.pyplot as plt
 
@@ -73,7 +74,7 @@ def holdout_tracking(tracking: pd.DataFrame, calibration_end, time_unit: str,
     ax.axvspan(cut, tracking["date"].max(), color=PALETTE["light"], alpha=0.6, lw=0)
     ax.text(cut, 0.02, "  holdout: a true forecast", transform=ax.get_xaxis_transform(),
             fontsize=9, color=PALETTE["neutral"])
-    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _p: f"{v:,.0f}"))
+    count_axis(ax.yaxis)
     ax.set_ylabel("repeat purchase occasions\n(cumulative, all accounts)")
     title = "Holdout check: forecast vs what happened"
     if errors is not None and len(errors):
@@ -126,7 +127,7 @@ def p_alive_distribution(clv: pd.DataFrame, key_accounts: Iterable[str] | None =
     ax.scatter(silent[~key], p[~key], s=14, color=PALETTE["primary"], alpha=0.45, lw=0,
                label="accounts")
     if key.any():
-        ax.scatter(silent[key], p[key], s=30, color=PALETTE["key"], lw=0, label="key accounts")
+        ax.scatter(silent[key], p[key], s=30, color=PALETTE[KEY], lw=0, label="key accounts")
     ax.axhline(0.5, color=PALETTE["neutral"], lw=0.8, ls=":")
     ax.set_xscale("symlog", linthresh=1.0)
     ax.set_xlim(0, max(float(silent.max()) if len(silent) else 1.0, 1.0) * 1.3)
@@ -162,7 +163,7 @@ def clv_distribution(clv: pd.DataFrame, key_accounts: Iterable[str] | None = Non
     ax.plot(rank, shown["clv"], color=PALETTE["primary"], lw=1.5, label="CLV")
     key = _key_mask(shown["account_id"], key_accounts)
     if key.any():
-        ax.scatter(rank[key], shown["clv"][key], color=PALETTE["key"], s=18, zorder=3,
+        ax.scatter(rank[key], shown["clv"][key], color=PALETTE[KEY], s=18, zorder=3,
                    label="key accounts")
     ax.set_yscale("log")
     money_axis(ax.yaxis)
@@ -211,7 +212,7 @@ def clv_accounts(clv: pd.DataFrame, names: pd.Series | None = None,
     fig.subplots_adjust(left=0.25, top=1 - 0.75 / height, bottom=0.55 / height)
     err = np.vstack([(d["clv"] - d["clv_low"]).clip(lower=0),
                      (d["clv_high"] - d["clv"]).clip(lower=0)])
-    ax1.barh(y, d["clv"], color=PALETTE["key"] if key.any() else PALETTE["primary"], alpha=0.85)
+    ax1.barh(y, d["clv"], color=PALETTE[KEY] if key.any() else PALETTE["primary"], alpha=0.85)
     ax1.errorbar(d["clv"], y, xerr=err, fmt="none", ecolor="black", elinewidth=1, capsize=2)
     ax1.set_yticks(y, label, fontsize=8)
     money_axis(ax1.xaxis)

@@ -17,12 +17,13 @@ import numpy as np
 import pandas as pd
 
 from kamlib.figures import PALETTE, money_axis
+from kamlib.formatting import money
 from kamlib.planning._common import records
+from kamlib.planning.health import HEALTH_BANDS
+from kamlib.vocabulary import AMBER, DMU_ROLE_ABBREVIATIONS, GREEN, RED, UNKNOWN_BAND
 
-ROLE_ABBR: dict[str, str] = {
-    "initiator": "In", "user": "U", "influencer": "Inf", "decider": "D", "buyer": "B", "gatekeeper": "G",
-}
-"""Short role labels on the relationship map."""
+ROLE_ABBR: dict[str, str] = DMU_ROLE_ABBREVIATIONS
+"""Short role labels on the relationship map (the vocabulary's)."""
 
 
 def attitude_colour(att: float) -> str:
@@ -173,7 +174,7 @@ def category_trend_svg(trend: pd.DataFrame, width: int = 440, max_categories: in
             out.append(f'<rect x="{label_w}" y="{y0 + j * (bar_h + 1)}" width="{pw * v / vmax:.1f}" '
                        f'height="{bar_h}" fill="{colour}"/>')
         v0 = float(r["revenue_0"])
-        txt = f"{v0 / 1e3:,.0f}k" if abs(v0) >= 1e3 else f"{v0:,.0f}"
+        txt = escape(money(v0))
         out.append(f'<text x="{label_w + pw * max(v0, 0) / vmax + 4:.1f}" y="{y0 + 2 * (bar_h + 1) + 6}" '
                    f'fill="#1565c0">{txt}</text>')
     out.append("</svg>")
@@ -241,11 +242,12 @@ def category_trend(trend: pd.DataFrame, title: str = "", ax=None, max_categories
     return fig
 
 
-BAND_COLOURS: dict[str, str] = {"red": PALETTE["bad"], "amber": "#f9a825", "green": PALETTE["good"],
-                                "unknown": PALETTE["neutral"]}
+BAND_COLOURS: dict[str, str] = {RED: PALETTE["bad"], AMBER: "#f9a825", GREEN: PALETTE["good"],
+                                UNKNOWN_BAND: PALETTE["neutral"]}
 
 
-def health_overview(health: pd.DataFrame, profile: pd.DataFrame, bands: tuple[float, float] = (40, 70),
+def health_overview(health: pd.DataFrame, profile: pd.DataFrame,
+                    bands: tuple[float, float] = HEALTH_BANDS,
                     max_accounts: int = 40):
     """Horizontal bars of the key accounts' health scores, coloured by band, worst first."""
     import matplotlib.pyplot as plt

@@ -11,22 +11,16 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from kamlib.figures import PALETTE
+from kamlib.vocabulary import KEY, SEGMENTS, TIERS
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-SEGMENT_ORDER: tuple[str, ...] = ("Star", "Developing", "Core", "Laggard")
-SEGMENT_COLOURS: dict[str, str] = {
-    "Star": "#e07b00", "Developing": "#4e9a06", "Core": "#1f4e79", "Laggard": "#8c8c8c",
-}
-TIER_COLOURS: dict[str, str] = {
-    "key": "#c0392b", "key-development": "#e67e22", "managed": "#2c7fb8", "long-tail": "#bdbdbd",
-}
-try:  # the project palette, so a segment or tier has one colour in every step
-    from kamlib.figures import PALETTE as _PALETTE
-except ImportError:
-    _PALETTE = {}
-SEGMENT_COLOURS.update({k: _PALETTE[k] for k in SEGMENT_COLOURS if k in _PALETTE})
-TIER_COLOURS.update({k: _PALETTE[k] for k in TIER_COLOURS if k in _PALETTE})
+SEGMENT_ORDER: tuple[str, ...] = SEGMENTS
+# the project palette, so a segment or tier has one colour in every step
+SEGMENT_COLOURS: dict[str, str] = {s: PALETTE[s] for s in SEGMENTS}
+TIER_COLOURS: dict[str, str] = {t: PALETTE[t] for t in TIERS}
 REVIEW_COLOURS: dict[str, str] = {
     "met": "#2f855a", "on track": "#68d391", "open": "#a0aec0", "behind": "#dd6b20",
     "missed": "#c53030", "no data": "#e2e8f0",
@@ -112,7 +106,7 @@ def workload_figure(workload: pd.DataFrame, assignment: pd.DataFrame | None = No
                     color=TIER_COLOURS.get(tier, "#718096"))
             left += hrs[tier].to_numpy()
     else:
-        ax.barh(y, w["hours"], height=0.6, color=TIER_COLOURS["key"], label="hours")
+        ax.barh(y, w["hours"], height=0.6, color=TIER_COLOURS[KEY], label="hours")
     ax.scatter(w["max_hours"], y, marker="|", s=300, color="#c53030", zorder=3,
                label="capacity")
     ax.scatter(w["fair_share_hours"], y, marker="|", s=160, color="#1a202c", zorder=3,

@@ -13,20 +13,29 @@ import numpy as np
 import pandas as pd
 
 from kamlib.figures import DPI, PALETTE
+from kamlib.formatting import DASH, missing, money, share
+from kamlib.vocabulary import (
+    DPM_STAR,
+    DPM_STATUS,
+    DPM_STRATEGIC,
+    DPM_STRATEGIES,
+    DPM_STREAMLINE,
+    SEGMENT_LABELS,
+    SEGMENTS,
+    STAR,
+)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
     from pandas.io.formats.style import Styler
 
-SEGMENT_ORDER: tuple[str, ...] = ("Star", "Developing", "Core", "Laggard")
-SEGMENT_LABELS: dict[str, str] = {"Star": "Stars", "Developing": "Developing", "Core": "Core",
-                                  "Laggard": "Laggards"}
+SEGMENT_ORDER: tuple[str, ...] = SEGMENTS
 # The project palette, so a segment has the same colour on every page of the report.
 SEGMENT_COLOURS: dict[str, str] = {s: PALETTE[s] for s in SEGMENT_ORDER}
 DPM_COLOURS: dict[str, str] = {
-    "Strategic": PALETTE["good"], "Star": PALETTE["accent"], "Status": PALETTE["primary"],
-    "Streamline": PALETTE["neutral"],
+    DPM_STRATEGIC: PALETTE["good"], DPM_STAR: PALETTE["accent"], DPM_STATUS: PALETTE["primary"],
+    DPM_STREAMLINE: PALETTE["neutral"],
 }
 VALUE_LABELS: dict[str, str] = {"revenue": "Value: revenue, last 12 months",
                                 "margin": "Value: gross margin, last 12 months",
@@ -58,11 +67,8 @@ def _clean(ax: Axes) -> None:
 
 
 def _money(x: float, _pos=None) -> str:
-    a = abs(x)
-    for div, suf in ((1e9, "bn"), (1e6, "m"), (1e3, "k")):
-        if a >= div:
-            return f"{x / div:.3g}{suf}"
-    return f"{x:.3g}"
+    """Money ticks and table cells in the project's one format."""
+    return money(x)
 
 
 def place_labels(fig: Figure, ax: Axes, xs, ys, texts, max_labels: int = 25, fontsize: float = 7.5,
@@ -317,8 +323,8 @@ def migration_heatmap(matrix: pd.DataFrame) -> Figure:
                     va="center", fontsize=8, color="white" if share[i, j] > 0.6 else "#1a202c")
             if i == j:
                 ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec="#2d3748", lw=1.2))
-    if "Star" in list(matrix.index):
-        i = list(matrix.index).index("Star")
+    if STAR in list(matrix.index):
+        i = list(matrix.index).index(STAR)
         ax.add_patch(Rectangle((-0.5, i - 0.5), m.shape[1], 1, fill=False, ec="#c53030", lw=2))
     ax.set_xticks(range(len(cols)), cols, fontsize=8)
     ax.set_yticks(range(len(rows)), rows, fontsize=8)
@@ -356,19 +362,18 @@ def dpm_bubble(dpm: pd.DataFrame, attractiveness_split: float | None = None,
     low = min(float(d["attractiveness"].min()), attractiveness_split) if len(d) else 0.0
     y_lo = max(0.0, float(np.floor(low - 1.5)))
     ax.set_ylim(y_lo, 10)
-    boxes = [("Strategic", hi, strength_split, attractiveness_split, 10),
-             ("Star", strength_split, lo, attractiveness_split, 10),
-             ("Status", hi, strength_split, y_lo, attractiveness_split),
-             ("Streamline", strength_split, lo, y_lo, attractiveness_split)]
-    from kamlib.segmentation.dpm import DPM_STRATEGIES
-
-    corners = {"Strategic": (0.01, 0.99, "left", "top"), "Star": (0.99, 0.99, "right", "top"),
-               "Status": (0.01, 0.01, "left", "bottom"), "Streamline": (0.99, 0.01, "right", "bottom")}
+    boxes = [(DPM_STRATEGIC, hi, strength_split, attractiveness_split, 10),
+             (DPM_STAR, strength_split, lo, attractiveness_split, 10),
+             (DPM_STATUS, hi, strength_split, y_lo, attractiveness_split),
+             (DPM_STREAMLINE, strength_split, lo, y_lo, attractiveness_split)]
+    corners = {DPM_STRATEGIC: (0.01, 0.99, "left", "top"), DPM_STAR: (0.99, 0.99, "right", "top"),
+               DPM_STATUS: (0.01, 0.01, "left", "bottom"),
+               DPM_STREAMLINE: (0.99, 0.01, "right", "bottom")}
     titles = []
     for name, x0, x1, y0, y1 in boxes:
         ax.fill_between([x1, x0], y0, y1, color=DPM_COLOURS[name], alpha=0.08, lw=0)
         cx, cy, ha, va = corners[name]
-        label = f"{name} (DPM)" if name == "Star" else name
+        label = f"{name} (DPM)" if name == DPM_STAR else name
         titles.append(ax.text(cx, cy, f"{label}\n{DPM_STRATEGIES[name].lower()}", ha=ha, va=va,
                               transform=ax.transAxes, fontsize=8, color=DPM_COLOURS[name],
                               fontweight="bold", alpha=0.9))
@@ -414,9 +419,10 @@ def segment_profile(summary: pd.DataFrame) -> Styler:
     pct = ["% accounts", "% revenue", "% margin", "% of key"]
     sty = (
         t.style.hide(axis="index")
-        .format({c: "{:.0%}" for c in pct}, na_rep="-")
-        .format({c: _money for c in ("Revenue", "Margin", "Potential")}, na_rep="-")
-        .format({"Median growth": "{:+.2f}"}, na_rep="-")
+        # one format call: with pandas 3 a second call drops the formats of the first
+        .format({**{c: share for c in pct},
+                 **{c: _money for c in ("Revenue", "Margin", "Potential")},
+                 "Median growth": lambda v: DASH if missing(v) else f"{v:+.2f}"})
         .bar(subset=pd.IndexSlice[t.index[t["Segment"] != "Total"], ["% revenue", "% accounts"]],
              color="#bee3f8", vmin=0, vmax=1)
         .set_table_styles([
@@ -446,7 +452,7 @@ def movers_table(movers: pd.DataFrame) -> Styler | pd.DataFrame:
         return [style] * len(row)
 
     return (t.style.hide(axis="index").apply(slipping, axis=1)
-            .format({c: _money for c in money_cols}, na_rep="-"))
+            .format({c: _money for c in money_cols}))
 
 
 def dpm_table(dpm: pd.DataFrame) -> Styler | pd.DataFrame:
@@ -463,4 +469,4 @@ def dpm_table(dpm: pd.DataFrame) -> Styler | pd.DataFrame:
 
     return (t.style.hide(axis="index").map(box_colour, subset=["dpm_box"])
             .format({"attractiveness": "{:.1f}", "strength": "{:.1f}",
-                     "relative_strength": "{:.2f}x"}, na_rep="-"))
+                     "relative_strength": "{:.2f}x"}, na_rep=DASH))

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from kamlib.figures import PALETTE
+from kamlib.vocabulary import LONG_TAIL
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
 
 ROBUSTNESS_COLOURS = {"key in almost every scenario": PALETTE["good"],
                       "borderline": PALETTE["accent"],
-                      "not key": PALETTE["long-tail"]}
+                      "not key": PALETTE[LONG_TAIL]}
 
 
 def _plt():

@@ -7,8 +7,9 @@ import datetime as _dt
 import numpy as np
 import pandas as pd
 
-from kamlib.contract import DMU_ROLES
 from kamlib.errors import InputError
+from kamlib.formatting import plan_text_money
+from kamlib.vocabulary import DMU_ROLES
 
 
 def plan_start(features: pd.DataFrame, start: str | _dt.date | None = None) -> pd.Timestamp:
@@ -70,16 +71,8 @@ def workday(ts: pd.Timestamp) -> pd.Timestamp:
     return ts + pd.Timedelta(days=7 - wd) if wd >= 5 else ts
 
 
-def money(x: float) -> str:
-    """Compact money text for messages: 1234567 -> '1.23M', 45600 -> '45.6k'."""
-    if x is None or not np.isfinite(x):
-        return "n/a"
-    a = abs(x)
-    if a >= 1e6:
-        return f"{x / 1e6:.2f}M"
-    if a >= 1e3:
-        return f"{x / 1e3:.1f}k"
-    return f"{x:.0f}"
+money = plan_text_money
+"""Money inside the sentences the plan tables store (:func:`kamlib.formatting.plan_text_money`)."""
 
 
 def records(df: pd.DataFrame) -> list[dict]:

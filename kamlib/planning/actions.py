@@ -14,6 +14,19 @@ import pandas as pd
 
 from kamlib.planning._common import money, records, workday
 from kamlib.planning.relationship import by_account
+from kamlib.vocabulary import (
+    BUYER,
+    DECIDER,
+    GATEKEEPER,
+    INFLUENCER,
+    INITIATOR,
+    KEY,
+    KEY_DEVELOPMENT,
+    LONG_TAIL,
+    MANAGED,
+    USER,
+)
+from kamlib.vocabulary import ACTION_COLUMNS as _ACTION_COLUMNS
 
 ACTION_RULES: dict[str, tuple[int, str, str]] = {
     # gap: (days until due, priority, objective kind it serves)
@@ -33,11 +46,8 @@ ACTION_RULES: dict[str, tuple[int, str, str]] = {
 }
 """Action rules: for each gap, days from plan start to the due date, priority, objective kind."""
 
-ACTION_COLUMNS: list[str] = [
-    "account_id", "action_id", "objective_id", "gap", "action", "owner", "due_date",
-    "checkpoint", "checkpoint_date", "priority", "status", "contact_id", "category", "value",
-]
-"""Columns of :func:`actions` (the ``plan_actions`` table)."""
+ACTION_COLUMNS: list[str] = list(_ACTION_COLUMNS)
+"""Columns of :func:`actions` (the ``plan_actions`` table; :data:`kamlib.vocabulary.ACTION_COLUMNS`)."""
 
 _PRIO = {"high": 0, "medium": 1, "low": 2}
 
@@ -157,13 +167,13 @@ def actions(
             add("single_point_of_contact", f"Open a second thread: introduce our {target} counterpart "
                 f"to theirs so the relationship no longer hangs on one person")
         stale = sorted((x for x in c if x["stale"]),
-                       key=lambda x: ("decider" not in x["_roles"], -(x["power"] if x["power"] == x["power"] else 0)))
+                       key=lambda x: (DECIDER not in x["_roles"], -(x["power"] if x["power"] == x["power"] else 0)))
         # a contact who already has an action (e.g. the hostile decider's sponsor meeting)
         # is re-engaged by it: don't send two people to the same door
         targeted = {a["contact_id"] for a in acc if a["contact_id"]}
         stale = [x for x in stale if x["contact_id"] not in targeted]
         for x in stale[:3]:
-            gap = "stale_decider" if "decider" in x["_roles"] else "stale_contact"
+            gap = "stale_decider" if DECIDER in x["_roles"] else "stale_contact"
             d = x["days_since_contact"]
             when = "never" if d != d else f"{d:.0f} days ago"
             add(gap, f"Re-engage {x['contact_name']} ({x['dmu_roles'].replace(';', ', ') or x['function']}; "
@@ -178,7 +188,7 @@ def actions(
             add("no_champion", f"Develop a champion: agree a joint success plan with {best['contact_name']} "
                 f"(most positive contact)", owner=best["owner"] or None, contact_id=best["contact_id"])
         if c and aid in roles_unknown:
-            missing_roles = [r for r in roles_unknown[aid].split(";") if r and r != "decider"]
+            missing_roles = [r for r in roles_unknown[aid].split(";") if r and r != DECIDER]
             for role in missing_roles[:2]:
                 add("uncovered_role", f"Identify and meet the {role} (no contact in this DMU role yet)")
         for r in by_acc_t.get(aid, [])[:2]:
@@ -212,11 +222,11 @@ def actions(
     return out
 
 
-CADENCE_TIER_DAYS: dict[str, int] = {"key": 30, "key-development": 45, "managed": 90, "long-tail": 180}
+CADENCE_TIER_DAYS: dict[str, int] = {KEY: 30, KEY_DEVELOPMENT: 45, MANAGED: 90, LONG_TAIL: 180}
 """Default days between meetings with a contact, by account tier."""
 
 CADENCE_ROLE_FACTOR: dict[str, float] = {
-    "decider": 1.0, "buyer": 0.5, "influencer": 1.0, "user": 1.5, "initiator": 1.5, "gatekeeper": 2.0,
+    DECIDER: 1.0, BUYER: 0.5, INFLUENCER: 1.0, USER: 1.5, INITIATOR: 1.5, GATEKEEPER: 2.0,
 }
 """Multiplier on the tier interval by DMU role (a contact with several roles gets the smallest);
 contacts without a role get 2."""
@@ -253,8 +263,8 @@ def cadence(
     tier = dict(zip(profile["account_id"], profile["tier"]))
     am = dict(zip(profile["account_id"], profile["account_manager"]))
     c = contacts_view[contacts_view["account_id"].isin(set(profile["account_id"]))].copy()
-    c["tier"] = c["account_id"].map(tier).fillna("key")
-    base = c["tier"].map(lambda t: td.get(t, td["key"])).astype(float)
+    c["tier"] = c["account_id"].map(tier).fillna(KEY)
+    base = c["tier"].map(lambda t: td.get(t, td[KEY])).astype(float)
     fac = c["dmu_roles"].map(lambda r: min((rf.get(x, 2.0) for x in r.split(";") if x), default=2.0))
     c["interval_days"] = np.maximum(7, (base * fac / 7).round() * 7).astype(int)
     nxt = c["last_contact"] + pd.to_timedelta(c["interval_days"], unit="D")

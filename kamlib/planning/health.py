@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from kamlib.planning._common import num
+from kamlib.vocabulary import AMBER, GREEN, RED, UNKNOWN_BAND
 
 HEALTH_WEIGHTS: dict[str, float] = {
     "revenue_trend": 0.30, "margin": 0.20, "coverage": 0.20, "freshness": 0.15, "plan_progress": 0.15,
@@ -38,9 +39,11 @@ HEALTH_COLUMNS: list[str] = [
 
 
 def band(score: pd.Series | np.ndarray, bands: tuple[float, float] = HEALTH_BANDS) -> np.ndarray:
-    """'red' / 'amber' / 'green' (or 'unknown' for NaN) for each score."""
+    """'red' / 'amber' / 'green' (or 'unknown' for NaN) for each score, at full precision:
+    39.96 is red with the default bands (round only when showing the score)."""
     s = np.asarray(score, dtype=float)
-    return np.select([np.isnan(s), s < bands[0], s < bands[1]], ["unknown", "red", "amber"], default="green")
+    return np.select([np.isnan(s), s < bands[0], s < bands[1]], [UNKNOWN_BAND, RED, AMBER],
+                     default=GREEN)
 
 
 def health(
@@ -134,8 +137,8 @@ def health(
     wsum = (measured * W).sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         score = np.where(wsum > 0, (np.nan_to_num(M) * W * measured).sum(axis=1) / wsum, np.nan)
-    p["score"] = np.round(score, 1)
-    p["band"] = band(p["score"], bands)
+    p["score"] = score  # full precision: the band below is decided on it; pages round
+    p["band"] = band(score, bands)
     p["not_measured"] = [";".join(k for k, ok, wk in zip(comps, row, W) if not ok and wk > 0) for row in measured]
     masked = np.where(measured, M, np.inf)
     p["weakest"] = [comps[i] if np.isfinite(masked[j, i]) else "" for j, i in enumerate(masked.argmin(axis=1))]

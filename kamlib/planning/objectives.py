@@ -28,24 +28,19 @@ import numpy as np
 import pandas as pd
 
 from kamlib.planning._common import change_text, money, records
+from kamlib.vocabulary import CORE, DEVELOPING, DMU_ROLES, LAGGARD, STAR
+from kamlib.vocabulary import MILESTONES as MILESTONES
+from kamlib.vocabulary import OBJECTIVE_COLUMNS as _OBJECTIVE_COLUMNS
 
-SEGMENT_GROWTH: dict[str, float] = {"Star": 0.15, "Developing": 0.25, "Core": 0.05, "Laggard": 0.0}
+SEGMENT_GROWTH: dict[str, float] = {STAR: 0.15, DEVELOPING: 0.25, CORE: 0.05, LAGGARD: 0.0}
 """Default yearly revenue growth target per segment (invest in Stars and Developing, hold Core,
 manage Laggards for cash)."""
 
-MARGIN_UPLIFT: dict[str, float] = {"Star": 0.0, "Developing": -1.0, "Core": 1.0, "Laggard": 2.0}
+MARGIN_UPLIFT: dict[str, float] = {STAR: 0.0, DEVELOPING: -1.0, CORE: 1.0, LAGGARD: 2.0}
 """Default change in margin rate per segment, in percentage points (Developing accounts may
 trade some margin for growth; Laggards must earn more per sale)."""
 
-MILESTONES: tuple[tuple[str, int], ...] = (
-    ("day 30", 30), ("day 60", 60), ("day 90 / Q1", 91), ("Q2", 182), ("Q3", 273), ("Q4 / year", 365),
-)
-"""Stage goals: label and days from the plan start."""
-
-OBJECTIVE_COLUMNS: list[str] = [
-    "account_id", "objective_id", "objective", "description", "milestone", "days", "due_date",
-    "baseline", "target", "unit", "owner", "status",
-]
+OBJECTIVE_COLUMNS: list[str] = list(_OBJECTIVE_COLUMNS)
 """Columns of :func:`objectives` (the ``plan_objectives`` table, one row per stage goal)."""
 
 
@@ -209,7 +204,7 @@ def objectives(
                   "categories", 0, goal, steps=steps)
         if aid in rel.index:
             r = rel.loc[aid]
-            have = int(round(r["coverage"] * 6))
+            have = int(round(r["coverage"] * len(DMU_ROLES)))
             if have < 6:
                 steps = [have, min(6, have + 1), min(6, have + 2), min(6, have + 3), min(6, have + 4), 6]
                 missing = ", ".join(x for x in (r["roles_thin"] + ";" + r["roles_unknown"]).split(";") if x)

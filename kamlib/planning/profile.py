@@ -12,7 +12,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from kamlib import key_accounts as _ka
 from kamlib.planning._common import num, require_columns, text
+from kamlib.vocabulary import KEY
 
 PROFILE_COLUMNS: list[str] = [
     "account_id", "name", "industry", "region", "country", "n_sites", "parent_id", "employees",
@@ -33,8 +35,8 @@ def key_account_list(
 ) -> tuple[pd.DataFrame, str]:
     """The accounts that get a plan, and a sentence saying where the list came from.
 
-    Order of preference: the ``key_accounts`` table; else the rows of ``selection_scores``
-    with ``is_key`` (or tier "key"); else the ``top_n`` accounts by ``revenue_12m`` -- a
+    The rule of :mod:`kamlib.key_accounts`: the ``key_accounts`` table; else the rows of
+    ``selection_scores`` marked key; else the ``top_n`` accounts by ``revenue_12m`` -- a
     fallback the sentence says plainly, because revenue alone is not a key-account selection.
 
     Returns
@@ -50,7 +52,7 @@ def key_account_list(
         out = pd.DataFrame({"account_id": df["account_id"].astype(str)})
         for c in ("rank", "score", "p_key"):
             out[c] = num(df, c)
-        out["tier"] = text(df, "tier", "key")
+        out["tier"] = text(df, "tier", KEY)
         drv = "main_drivers" if "main_drivers" in df.columns else "drivers"
         if drv in df.columns:
             # drivers may come as text or as a list per account
@@ -60,26 +62,20 @@ def key_account_list(
             out["drivers"] = ""
         return out[cols].drop_duplicates("account_id")
 
-    sel_mask = None
-    if selection_scores is not None and len(selection_scores):
-        s = selection_scores
-        sel_mask = (s["is_key"].astype(bool) if "is_key" in s.columns
-                    else s.get("tier", pd.Series("", index=s.index)).astype(str).eq("key"))
-    if key_accounts is not None and len(key_accounts):
-        keys = tidy(key_accounts)
-        if selection_scores is not None and "tier" not in key_accounts.columns and "tier" in selection_scores.columns:
+    found = _ka.key_accounts(key_accounts, selection_scores, features, max(top_n, 0))
+    if found.source == _ka.FROM_TABLE:
+        keys = tidy(found.rows)
+        if selection_scores is not None and "tier" not in found.rows.columns and "tier" in selection_scores.columns:
             tiers = dict(zip(selection_scores["account_id"].astype(str), selection_scores["tier"].astype(str)))
-            keys["tier"] = keys["account_id"].map(tiers).fillna("key")
+            keys["tier"] = keys["account_id"].map(tiers).fillna(KEY)
         src = f"{len(keys)} key accounts from the selection step (key_accounts table)."
-    elif sel_mask is not None and sel_mask.any():
-        keys = tidy(selection_scores[sel_mask])
+    elif found.source == _ka.FROM_SCORES:
+        keys = tidy(found.rows)
         src = f"{len(keys)} key accounts from the selection scores (is_key)."
     else:
-        require_columns(features, "account_features", ["account_id", "revenue_12m"])
-        top = features.assign(_r=num(features, "revenue_12m", 0.0)).sort_values(
-            ["_r", "account_id"], ascending=[False, True]).head(top_n)
-        keys = pd.DataFrame({"account_id": top["account_id"].astype(str), "rank": np.arange(1, len(top) + 1, dtype=float),
-                             "score": np.nan, "p_key": np.nan, "tier": "key", "drivers": "revenue (fallback)"})
+        top = found.rows
+        keys = pd.DataFrame({"account_id": top["account_id"], "rank": np.arange(1, len(top) + 1, dtype=float),
+                             "score": np.nan, "p_key": np.nan, "tier": KEY, "drivers": "revenue (fallback)"})
         src = (f"No key-account list from the selection step (key_accounts / selection_scores) was found: planning for the "
                f"top {len(keys)} accounts by revenue of the last 12 months instead. Run 10_selection "
                f"for a proper key-account list.")

@@ -18,14 +18,22 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from kamlib.contract import DMU_ROLES
 from kamlib.planning._common import money, num, records, split_roles, text
+from kamlib.vocabulary import (
+    BOW_TIE,
+    DECIDER,
+    DIAMOND,
+    DMU_ROLES,
+    FIVE_P,
+    NO_CONTACTS,
+    ROLE_COVERED,
+    ROLE_THIN,
+    ROLE_UNKNOWN,
+)
+from kamlib.vocabulary import RELATIONSHIP_STAGES as STAGES
 
-FIVE_P: tuple[str, ...] = ("Position", "Power", "Priorities", "Perception", "Proximity")
-"""Default display names of the five dimensions of the 5P contact view."""
-
-STAGES: tuple[str, ...] = ("exploratory", "basic", "cooperative", "interdependent", "integrated")
-"""Relationship stages (McDonald & Woodburn), from no business yet to joint teams."""
+__all__ = ["FIVE_P", "STAGES", "FLAGS", "RelationshipRules", "by_account", "contact_view",
+           "red_flags", "relationship_summary", "role_coverage"]
 
 FUNCTION_PRIORITIES: dict[str, str] = {
     "purchasing": "price, terms, supply security",
@@ -231,6 +239,33 @@ def contact_view(
     return out[CONTACT_COLUMNS].reset_index(drop=True)
 
 
+def role_coverage(contacts: list[dict], cover_strength: int) -> dict[str, list[str]]:
+    """How well each DMU role is known at one account: the one coverage rule.
+
+    A role is *covered* when a contact holding it has ``relationship_strength`` of at least
+    ``cover_strength`` (missing strength counts as 0), *thin* when only weaker contacts hold it,
+    *unknown* when nobody does. ``contacts`` are one account's records with ``_roles`` (a set)
+    and ``relationship_strength`` (see :func:`by_account`).
+
+    Returns
+    -------
+    dict
+        ``{"covered": [...], "thin": [...], "unknown": [...]}``, roles in contract order. The
+        account plans store the covered ones in ``plan_profile.roles_covered``; the plan review
+        reads them from there, so both steps count roles by this rule and one threshold.
+    """
+    out: dict[str, list[str]] = {ROLE_COVERED: [], ROLE_THIN: [], ROLE_UNKNOWN: []}
+    for role in DMU_ROLES:
+        holders = [c for c in contacts if role in c["_roles"]]
+        if any(_nz(c["relationship_strength"]) >= cover_strength for c in holders):
+            out[ROLE_COVERED].append(role)
+        elif holders:
+            out[ROLE_THIN].append(role)
+        else:
+            out[ROLE_UNKNOWN].append(role)
+    return out
+
+
 SUMMARY_COLUMNS: list[str] = [
     "account_id", "n_contacts", "n_functions", "n_levels", "roles_covered", "roles_thin",
     "roles_unknown", "coverage", "n_links", "link_functions", "n_link_functions", "n_owners",
@@ -295,17 +330,10 @@ def relationship_summary(
             r.update(n_contacts=0, n_functions=0, n_levels=0, roles_covered="", roles_thin="",
                      roles_unknown=";".join(DMU_ROLES), coverage=0.0, n_links=0, link_functions="",
                      n_link_functions=0, n_owners=0, champions="", deciders="",
-                     shape="no contacts", shape_reason="no contacts recorded", freshness=np.nan)
+                     shape=NO_CONTACTS, shape_reason="no contacts recorded", freshness=np.nan)
         else:
-            covered, thin, unknown = [], [], []
-            for role in DMU_ROLES:
-                holders = [c for c in g if role in c["_roles"]]
-                if any(_nz(c["relationship_strength"]) >= rules.cover_strength for c in holders):
-                    covered.append(role)
-                elif holders:
-                    thin.append(role)
-                else:
-                    unknown.append(role)
+            roles = role_coverage(g, rules.cover_strength)
+            covered, thin, unknown = roles[ROLE_COVERED], roles[ROLE_THIN], roles[ROLE_UNKNOWN]
             links = [c for c in g if c["is_link"]]
             lf = sorted({c["function"] for c in links})
             owners = sorted({c["owner"] for c in links} - {""})
@@ -318,13 +346,13 @@ def relationship_summary(
                 n_links=len(links), link_functions=";".join(lf), n_link_functions=len(lf),
                 n_owners=len(owners),
                 champions=";".join(c["contact_name"] for c in g if c["is_champion"]),
-                deciders=";".join(c["contact_name"] for c in g if "decider" in c["_roles"]),
+                deciders=";".join(c["contact_name"] for c in g if DECIDER in c["_roles"]),
                 freshness=float(sum(p for p, c in zip(pw, g) if not c["stale"]) / sum(pw)),
             )
-            r["shape"] = ("diamond" if len(lf) >= rules.diamond_functions and len(owners) >= 2
-                          else "bow-tie")
+            r["shape"] = (DIAMOND if len(lf) >= rules.diamond_functions and len(owners) >= 2
+                          else BOW_TIE)
             r["shape_reason"] = _shape_reason(g, links, lf, owners, rules)
-            r["_decider_linked"] = any("decider" in c["_roles"] for c in links)
+            r["_decider_linked"] = any(DECIDER in c["_roles"] for c in links)
             r["_senior_linked"] = any(c["seniority"] in ("director", "executive") for c in links)
         rows.append(r)
     out = pd.DataFrame(rows)
@@ -398,7 +426,7 @@ def _stage(r: dict, revenue: float, rules: RelationshipRules) -> tuple[str, str]
     if r["n_contacts"] == 0:
         return "basic", "business but no contacts recorded: at best transactional"
     dec = bool(r.get("_decider_linked", False))
-    if r["shape"] == "diamond" and dec:
+    if r["shape"] == DIAMOND and dec:
         missing = []
         if r["n_link_functions"] < rules.integrated_functions:
             missing.append(f"live links in {rules.integrated_functions}+ functions")
@@ -417,7 +445,7 @@ def _stage(r: dict, revenue: float, rules: RelationshipRules) -> tuple[str, str]
     lf = [f for f in str(r.get("link_functions") or "").split(";") if f]
     if len(lf) >= 2:
         why = f"live links in {_n(len(lf), 'function')} ({', '.join(lf)})" + (
-            "; not interdependent: the decider is not a live link" if r["shape"] == "diamond"
+            "; not interdependent: the decider is not a live link" if r["shape"] == DIAMOND
             else "; not interdependent: not yet a diamond")
         return "cooperative", why
     if lf:
@@ -498,8 +526,8 @@ def red_flags(
                 "No contacts recorded: export this account's CRM contacts (contacts table: "
                 "name, function, DMU roles, power, attitude, strength, last contact) to assess the relationship.")
             continue
-        dec = [c for c in g if "decider" in c["_roles"]]
-        if "decider" not in s["roles_covered"].split(";"):
+        dec = [c for c in g if DECIDER in c["_roles"]]
+        if DECIDER not in s["roles_covered"].split(";"):
             if dec:
                 add(aid, "no_decider", "high",
                     "The decider is known only thinly: " + ", ".join(strength_txt(c) for c in dec) + ".",
@@ -520,7 +548,7 @@ def red_flags(
                 "Decider hostile to us: " + ", ".join(
                     f"{c['contact_name']} ({c['attitude']:+.0f})" for c in hostile_dec) + ".",
                 [c["contact_id"] for c in hostile_dec])
-        hostile_pow = [c for c in g if "decider" not in c["_roles"] and c["is_hostile"]
+        hostile_pow = [c for c in g if DECIDER not in c["_roles"] and c["is_hostile"]
                        and _nz(c["power"]) >= rules.high_power]
         if hostile_pow:
             add(aid, "hostile_influence", "medium",
@@ -536,7 +564,7 @@ def red_flags(
                 [c["contact_id"] for c in known])
         stale = [c for c in g if c["stale"]]
         if stale:
-            sev = "high" if any("decider" in c["_roles"] for c in stale) else "medium"
+            sev = "high" if any(DECIDER in c["_roles"] for c in stale) else "medium"
             add(aid, "stale_contacts", sev,
                 f"{len(stale)} of {len(g)} contacts not touched in {rules.stale_days} days: " + ", ".join(
                     f"{c['contact_name']} "

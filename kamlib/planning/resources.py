@@ -33,16 +33,18 @@ import numpy as np
 import pandas as pd
 
 from kamlib.errors import InputError, ParameterError
+from kamlib.formatting import hours as _fmt
+from kamlib.key_accounts import in_tiers
+from kamlib.vocabulary import KEY, KEY_DEVELOPMENT, LONG_TAIL, MANAGED, PLANNED_TIERS, SEGMENTS
+from kamlib.vocabulary import TIERS as TIER_ORDER
 
 DEFAULT_HOURS_BY_TIER: dict[str, float] = {
-    "key": 120.0,
-    "key-development": 60.0,
-    "managed": 12.0,
-    "long-tail": 2.0,
+    KEY: 120.0,
+    KEY_DEVELOPMENT: 60.0,
+    MANAGED: 12.0,
+    LONG_TAIL: 2.0,
 }
 """Annual hours one account of each tier takes from its account manager (defaults)."""
-
-TIER_ORDER: tuple[str, ...] = ("key", "key-development", "managed", "long-tail")
 
 
 class CapacityError(ParameterError):
@@ -62,10 +64,6 @@ class CapacityError(ParameterError):
         self.hours_needed = hours_needed
         self.hours_available = hours_available
         super().__init__(message)
-
-
-def _fmt(x: float) -> str:
-    return f"{x:,.0f}"
 
 
 @dataclass
@@ -391,7 +389,7 @@ def assign_accounts(accounts: pd.DataFrame, managers: Sequence[str] | pd.DataFra
 
 
 def accounts_to_assign(features: pd.DataFrame, scores: pd.DataFrame,
-                       tiers: Sequence[str] = ("key", "key-development"),
+                       tiers: Sequence[str] = PLANNED_TIERS,
                        segments: pd.DataFrame | None = None,
                        clv: pd.DataFrame | None = None) -> pd.DataFrame:
     """The accounts the resource plan covers, with what the plan and its figures need.
@@ -429,7 +427,7 @@ def accounts_to_assign(features: pd.DataFrame, scores: pd.DataFrame,
             f"tiers {unknown} are not selection tiers; use some of {list(TIER_ORDER)}."
         )
     keep = [c for c in ("account_id", "tier", "score") if c in scores.columns]
-    sel = scores.loc[scores["tier"].astype(str).isin(list(tiers)), keep]
+    sel = scores.loc[in_tiers(scores, tiers).to_numpy(), keep]
     fcols = [c for c in ("account_id", "name", "account_manager", "revenue_12m", "margin_12m")
              if c in features.columns]
     out = sel.merge(features[fcols], on="account_id", how="left")
@@ -482,7 +480,7 @@ def effort_by_segment(assignment: pd.DataFrame, value: str = "revenue_12m",
     out["effort_ratio"] = np.where(out["value_share"] > 0,
                                    out["hours_share"] / out["value_share"].where(
                                        out["value_share"] > 0, 1.0), np.nan)
-    order = ["Star", "Developing", "Core", "Laggard", *TIER_ORDER]
+    order = [*SEGMENTS, *TIER_ORDER]
     out = out.reset_index()
     out["_o"] = out[by].map({k: i for i, k in enumerate(order)}).fillna(len(order))
     return out.sort_values(["_o", by]).drop(columns="_o").reset_index(drop=True)

@@ -9,8 +9,9 @@ review then answers three questions:
    quarter from the plan start. The actual is measured the same way in the new data: revenue
    and margin summed over the account's purchases from the plan start to the milestone
    (``purchase_occasions``), whitespace as the categories bought now that were not bought at
-   plan time (``account_category_year``), relationship as the DMU roles covered now
-   (``contacts``). A milestone is ``met`` or ``missed`` once its due date has passed; a
+   plan time (``account_category_year``), relationship as the DMU roles covered now, as this
+   run's account plans counted them (``plan_profile.roles_covered``: one rule and one
+   ``cover_strength``, step 40's). A milestone is ``met`` or ``missed`` once its due date has passed; a
    milestone still ahead is ``on track`` or ``behind`` by comparing the actual to date with
    the target prorated to the time elapsed, ``open`` when no time has elapsed, and ``no data``
    when the new data cannot measure it.
@@ -32,29 +33,14 @@ import numpy as np
 import pandas as pd
 
 from kamlib.errors import InputError, ParameterError
-
-OBJECTIVE_COLUMNS: tuple[str, ...] = (
-    "account_id", "objective_id", "objective", "description", "milestone", "days", "due_date",
-    "baseline", "target", "unit", "owner", "status",
-)
-"""Columns of ``plan_objectives`` (one row per objective and stage goal), as the account
-plans step writes them (see docs/planning.md)."""
+from kamlib.vocabulary import ACTION_LEADING_COLUMNS, ACTION_STATUSES, OBJECTIVE_COLUMNS, SEGMENT_RANK
 
 OBJECTIVE_REQUIRED: tuple[str, ...] = ("account_id", "objective_id", "objective", "due_date",
                                        "target")
 """The columns the review cannot do without."""
 
-ACTION_COLUMNS: tuple[str, ...] = (
-    "account_id", "action_id", "objective_id", "gap", "action", "owner", "due_date",
-    "checkpoint", "checkpoint_date", "priority", "status",
-)
-"""Leading columns of ``plan_actions`` (the account plans step may add more)."""
-
 ACTION_REQUIRED: tuple[str, ...] = ("account_id", "action_id", "action", "due_date", "status")
 """The columns the review cannot do without."""
-
-ACTION_STATUSES: tuple[str, ...] = ("open", "done", "dropped")
-"""Statuses a consultant may give an action in the workbook."""
 
 STATUS_SYNONYMS: dict[str, str] = {
     "completed": "done", "complete": "done", "closed": "done", "finished": "done",
@@ -71,9 +57,6 @@ WORKBOOK_NAME = "plan_workbook.xlsx"
 MONEY_KINDS: dict[str, str] = {"revenue": "revenue", "margin": "margin"}
 """Objective kinds measured as money over the plan period, and their purchase_occasions column."""
 
-SEGMENT_RANK: dict[str, int] = {"Laggard": 0, "Developing": 1, "Core": 1, "Star": 2}
-"""Higher is better; Developing <-> Core is a sideways move (value traded for growth)."""
-
 
 # --------------------------------------------------------------------------------------------
 # Loading the baseline
@@ -86,7 +69,7 @@ class Baseline:
     ----------
     objectives, actions : DataFrame
         The plan's objectives and actions (columns :data:`OBJECTIVE_COLUMNS`,
-        :data:`ACTION_COLUMNS`, plus any others they carried).
+        :data:`ACTION_LEADING_COLUMNS`, plus any others they carried).
     segments : DataFrame or None
         The baseline run's ``segments`` table, when available.
     category_year : DataFrame or None
@@ -305,19 +288,17 @@ class Evidence:
         ``account_category_year`` of this run: whitespace objectives.
     baseline_category_year : DataFrame, optional
         ``account_category_year`` of the baseline run (what was bought at plan time).
-    contacts : DataFrame, optional
-        ``contacts`` of this run: relationship objectives (DMU roles covered).
-    cover_strength : int
-        A role counts as covered when a contact holding it has at least this relationship
-        strength (the account plans' rule).
+    roles_covered : Series, optional
+        DMU roles covered now per account (index account_id), as this run's account plans
+        counted them (:func:`roles_covered`): relationship objectives. An account the plans
+        did not cover cannot be measured (no data).
     """
 
     as_of: pd.Timestamp
     occasions: pd.DataFrame | None = None
     category_year: pd.DataFrame | None = None
     baseline_category_year: pd.DataFrame | None = None
-    contacts: pd.DataFrame | None = None
-    cover_strength: int = 2
+    roles_covered: pd.Series | None = None
 
 
 def _window_sums(occasions: pd.DataFrame, value: str, accounts: np.ndarray,
@@ -361,20 +342,19 @@ def new_categories(category_year: pd.DataFrame,
                      dtype=float)
 
 
-def roles_covered(contacts: pd.DataFrame, cover_strength: int = 2) -> pd.Series:
-    """Number of DMU roles per account held by a contact with enough relationship strength."""
-    from kamlib.contract import DMU_ROLES
+def roles_covered(plan_profile: pd.DataFrame | None) -> pd.Series | None:
+    """DMU roles covered per account, from the account plans' ``plan_profile`` table.
 
-    if contacts is None or not len(contacts) or "dmu_roles" not in contacts.columns:
-        return pd.Series(dtype=float)
-    c = contacts[["account_id", "dmu_roles"]].copy()
-    strength = (pd.to_numeric(contacts["relationship_strength"], errors="coerce").fillna(0)
-                if "relationship_strength" in contacts.columns else pd.Series(5, index=c.index))
-    c = c[strength.to_numpy() >= cover_strength]
-    roles = c["dmu_roles"].fillna("").astype(str).str.lower().str.split(r"\s*;\s*", regex=True)
-    exploded = c.assign(role=roles).explode("role")
-    exploded = exploded[exploded["role"].isin(DMU_ROLES)]
-    return exploded.groupby(exploded["account_id"].astype(str))["role"].nunique().astype(float)
+    The account plans (step 40) decide coverage by one rule and their ``cover_strength``;
+    the review counts the roles they list in ``roles_covered`` (';'-separated) rather than
+    judging the contacts again, perhaps with another threshold. None without the table.
+    """
+    if plan_profile is None or "roles_covered" not in plan_profile.columns:
+        return None
+    listed = plan_profile["roles_covered"].astype(object).where(
+        plan_profile["roles_covered"].notna(), "")
+    n = [len([r for r in str(v).split(";") if r.strip()]) for v in listed]
+    return pd.Series(n, index=plan_profile["account_id"].astype(str), dtype=float)
 
 
 def measure(objectives: pd.DataFrame, evidence: Evidence, plan_date=None) -> pd.DataFrame:
@@ -415,11 +395,11 @@ def measure(objectives: pd.DataFrame, evidence: Evidence, plan_date=None) -> pd.
         if rows.any():
             n = new_categories(evidence.category_year, evidence.baseline_category_year)
             actual[rows] = pd.Series(accounts[rows]).map(n).fillna(0.0).to_numpy()
-    if evidence.contacts is not None:
+    if evidence.roles_covered is not None:
         rows = (kind == "relationship").to_numpy()
         if rows.any():
-            n = roles_covered(evidence.contacts, evidence.cover_strength)
-            actual[rows] = pd.Series(accounts[rows]).map(n).fillna(0.0).to_numpy()
+            n = evidence.roles_covered[~evidence.roles_covered.index.duplicated()]
+            actual[rows] = pd.Series(accounts[rows]).map(n).to_numpy(float)
     obj["actual"] = actual
     return obj
 
@@ -650,7 +630,7 @@ def review_outline() -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["table", "column", "meaning"])
 
 
-def evidence_from(tables, cover_strength: int = 2) -> Evidence:
+def evidence_from(tables) -> Evidence:
     """:class:`Evidence` from a run's tables (a mapping name -> DataFrame or None)."""
     feats = tables.get("account_features")
     as_of = _as_of(feats)
@@ -659,11 +639,10 @@ def evidence_from(tables, cover_strength: int = 2) -> Evidence:
                          "rerun step 00_intake, which writes it.", column="as_of")
     return Evidence(as_of=as_of, occasions=tables.get("purchase_occasions"),
                     category_year=tables.get("account_category_year"),
-                    contacts=tables.get("contacts"), cover_strength=cover_strength)
+                    roles_covered=roles_covered(tables.get("plan_profile")))
 
 
-def review_run(baseline: str | Path | None, tables, cover_strength: int = 2
-               ) -> PlanReview | None:
+def review_run(baseline: str | Path | None, tables) -> PlanReview | None:
     """Review the baseline's plan against this run's tables; None when there is no baseline.
 
     Parameters
@@ -672,14 +651,12 @@ def review_run(baseline: str | Path | None, tables, cover_strength: int = 2
         The ``baseline`` parameter: a previous run folder or an edited plan workbook.
     tables : mapping
         This run's tables (``account_features``, ``purchase_occasions``,
-        ``account_category_year``, ``contacts``, ``segments``).
-    cover_strength : int
-        Relationship strength from which a contact covers a DMU role.
+        ``account_category_year``, ``plan_profile``, ``segments``).
     """
     b = load_baseline(baseline)
     if b is None:
         return None
-    return review_plan(b, evidence_from(tables, cover_strength), tables.get("segments"))
+    return review_plan(b, evidence_from(tables), tables.get("segments"))
 
 
 def review_tables(review: PlanReview | None) -> dict[str, pd.DataFrame]:
@@ -693,7 +670,7 @@ def review_tables(review: PlanReview | None) -> dict[str, pd.DataFrame]:
              "progress", "review"]
     outcome = ["account_id", "objective_id", "objective", "description", "milestone",
                "due_date", "target", "expected", "actual", "review"]
-    acts = [*ACTION_COLUMNS, "review", "days_overdue"]
+    acts = [*ACTION_LEADING_COLUMNS, "review", "days_overdue"]
 
     def empty(cols):
         return pd.DataFrame({c: pd.Series([], dtype="str") for c in cols})

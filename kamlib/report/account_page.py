@@ -15,8 +15,12 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
+from kamlib import formatting
 from kamlib.figures.planning import category_trend_svg, relationship_map_svg
+from kamlib.formatting import DASH
 from kamlib.planning._common import change_text, records
+from kamlib.planning.relationship import FLAGS
+from kamlib.vocabulary import DMU_ROLES, ROLE_COVERED, ROLE_THIN, ROLE_UNKNOWN
 
 SECTION_HELP = {
     "relationship": "Who we know, in which buying roles, how well. A diamond (many function-to-function "
@@ -56,23 +60,13 @@ def _ok(v) -> bool:
     return v is not None and not (isinstance(v, float) and np.isnan(v)) and v is not pd.NaT and str(v) != ""
 
 
-def fmt_money(v, currency: str = "") -> str:
-    """1234567.8 -> '1,234,568' (with a currency suffix if given); '—' when unknown."""
-    if not _ok(v):
-        return "—"
-    return f"{float(v):,.0f}" + (f" {currency}" if currency else "")
+fmt_money = formatting.money
+fmt_date = formatting.date
 
 
 def fmt_pct(v, digits: int = 0, signed: bool = False) -> str:
-    if not _ok(v):
-        return "—"
-    return f"{float(v):+.{digits}%}" if signed else f"{float(v):.{digits}%}"
-
-
-def fmt_date(v) -> str:
-    if not _ok(v):
-        return "—"
-    return pd.Timestamp(v).strftime("%d %b %Y")
+    """A share as a percentage (:func:`kamlib.formatting.share`)."""
+    return formatting.share(v, signed=signed, digits=digits)
 
 
 def _unit(unit: str, value) -> str:
@@ -90,12 +84,12 @@ def _context(plan, currency: str, run_label: str, ics_href: str | None, index_hr
     h = plan.health
     trend_txt = change_text(p.get("revenue_12m"), p.get("revenue_prev_12m"))
     facts = [
-        ("Industry", p.get("industry")), ("Region / country", f"{p.get('region') or '—'} / {p.get('country') or '—'}"),
+        ("Industry", p.get("industry")), ("Region / country", f"{p.get('region') or DASH} / {p.get('country') or DASH}"),
         ("Sites", None if not _ok(p.get("n_sites")) else f"{float(p['n_sites']):.0f}"),
-        ("Employees", None if not _ok(p.get("employees")) else f"{float(p['employees']):,.0f}"),
+        ("Employees", None if not _ok(p.get("employees")) else formatting.count(p["employees"])),
         ("Group / parent", p.get("parent_id")), ("Account manager", p.get("account_manager")),
     ]
-    facts = [(k, v if _ok(v) else "—") for k, v in facts]
+    facts = [(k, v if _ok(v) else DASH) for k, v in facts]
     kpis = [
         ("Revenue, last 12 months", fmt_money(p.get("revenue_12m"), currency),
          "new this year" if trend_txt == "new" else f"{trend_txt} vs the 12 before" if trend_txt != "n/a" else ""),
@@ -104,7 +98,7 @@ def _context(plan, currency: str, run_label: str, ics_href: str | None, index_hr
         ("Share of wallet", fmt_pct(p.get("wallet_share"), 0) if _ok(p.get("wallet_share")) else "unknown",
          "wallet " + fmt_money(p.get("wallet"), currency) if _ok(p.get("wallet")) else "no wallet estimate"),
         ("Customer lifetime value", fmt_money(p.get("clv"), currency),
-         f"{fmt_money(p.get('clv_low'))} – {fmt_money(p.get('clv_high'))}" if _ok(p.get("clv_low")) else "not estimated"),
+         formatting.money_interval(p.get("clv_low"), p.get("clv_high")) if _ok(p.get("clv_low")) else "not estimated"),
         ("Investment ceiling", fmt_money(p.get("investment_ceiling"), currency),
          "most we should spend to win/keep it" if _ok(p.get("investment_ceiling")) else "needs CLV"),
     ]
@@ -122,19 +116,15 @@ def _context(plan, currency: str, run_label: str, ics_href: str | None, index_hr
     roles = []
     covered = set(filter(None, str(r.get("roles_covered", "")).split(";")))
     thin = set(filter(None, str(r.get("roles_thin", "")).split(";")))
-    from kamlib.contract import DMU_ROLES
-
     crec = records(plan.contacts)
     for role in DMU_ROLES:
         who = [c["contact_name"] for c in crec if role in c["dmu_roles"].split(";")]
-        status = "covered" if role in covered else "thin" if role in thin else "unknown"
+        status = ROLE_COVERED if role in covered else ROLE_THIN if role in thin else ROLE_UNKNOWN
         roles.append(dict(role=role, status=status, who=", ".join(who) or "nobody known"))
     contacts = [dict(name=c["contact_name"], p1=c["fivep_position"], p2=c["fivep_power"], p3=c["fivep_priorities"],
-                     p4=c["fivep_perception"], p5=c["fivep_proximity"], owner=c["owner"] or "—",
+                     p4=c["fivep_perception"], p5=c["fivep_proximity"], owner=c["owner"] or DASH,
                      perception=c["perception_label"], stale=bool(c["stale"]))
                 for c in crec]
-    from kamlib.planning.relationship import FLAGS
-
     flags = [dict(title=FLAGS.get(f["flag"], f["flag"]), severity=f["severity"], message=f["message"])
              for f in records(plan.red_flags)]
     ws = [dict(category=w["category"], status=w["status"], current=fmt_money(w["current_revenue"]),
@@ -159,7 +149,7 @@ def _context(plan, currency: str, run_label: str, ics_href: str | None, index_hr
             dict(id=a["action_id"].rsplit("-", 1)[-1], action=a["action"], owner=a["owner"], due=fmt_date(a["due_date"]),
                  objective=a["objective_id"].rsplit("-", 1)[-1], priority=a["priority"])
             for a in records(g)]))
-    cad = [dict(name=c["contact_name"], roles=c["dmu_roles"].replace(";", ", ") or "—",
+    cad = [dict(name=c["contact_name"], roles=c["dmu_roles"].replace(";", ", ") or DASH,
                 every=f"every {int(c['interval_days'])} days", first=fmt_date(c["first_meeting"]),
                 n=int(c["meetings_in_horizon"]), owner=c["owner"])
            for c in records(plan.cadence)]
@@ -176,7 +166,7 @@ def _context(plan, currency: str, run_label: str, ics_href: str | None, index_hr
         tier=p.get("tier") if _ok(p.get("tier")) else "key",
         selection=", ".join(sel), drivers=p.get("drivers") if _ok(p.get("drivers")) else "",
         key_source=p.get("key_source") or "",
-        health_score="—" if not _ok(h.get("score")) else f"{float(h['score']):.0f}", health_band=h.get("band", "unknown"),
+        health_score=DASH if not _ok(h.get("score")) else f"{float(h['score']):.0f}", health_band=h.get("band", "unknown"),
         health_weakest=str(h.get("weakest") or "").replace("_", " "), components=comps,
         facts=facts, kpis=kpis, top_categories=str(p.get("top_categories") or "").replace(";", ", "),
         trend_svg=category_trend_svg(plan.trend), trend_rows=trend_rows,

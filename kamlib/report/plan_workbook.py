@@ -13,14 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from kamlib.planning.review import (
-    ACTION_COLUMNS,
-    ACTION_STATUSES,
-    OBJECTIVE_COLUMNS,
-    SHEET_ABOUT,
-    SHEET_ACTIONS,
-    SHEET_OBJECTIVES,
-)
+from kamlib.formatting import EXCEL_DATE_FORMAT, EXCEL_MONEY_FORMAT
+from kamlib.planning.review import SHEET_ABOUT, SHEET_ACTIONS, SHEET_OBJECTIVES
+from kamlib.vocabulary import ACTION_COLUMNS, ACTION_STATUSES, OBJECTIVE_COLUMNS
 
 _HEADER_FILL = "1F3A5F"
 _EDIT_FILL = "FFF7DB"  # columns meant to be edited are tinted
@@ -52,9 +47,9 @@ def _format_sheet(book, ws, df: pd.DataFrame) -> None:
         width = 12 if col in _DATE_COLUMNS else min(max(10, longest + 2), 60 if wide else 28)
         props: dict[str, object] = {"valign": "top"}
         if col in _DATE_COLUMNS:
-            props["num_format"] = "yyyy-mm-dd"
+            props["num_format"] = EXCEL_DATE_FORMAT
         elif pd.api.types.is_float_dtype(df[col]):
-            props["num_format"] = "#,##0"
+            props["num_format"] = EXCEL_MONEY_FORMAT
         if col in _EDITABLE:
             props["bg_color"] = _EDIT_FILL
         if wide:
@@ -116,7 +111,7 @@ def write_plan_workbook(path: str | Path, objectives: pd.DataFrame | None,
             **{str(k): "" if v is None else str(v) for k, v in (about or {}).items()}}
     about_df = pd.DataFrame({"key": list(info), "value": list(info.values())})
     with pd.ExcelWriter(path, engine="xlsxwriter",
-                        datetime_format="yyyy-mm-dd", date_format="yyyy-mm-dd") as xl:
+                        datetime_format=EXCEL_DATE_FORMAT, date_format=EXCEL_DATE_FORMAT) as xl:
         about_df.to_excel(xl, sheet_name=SHEET_ABOUT, index=False)
         obj.to_excel(xl, sheet_name=SHEET_OBJECTIVES, index=False)
         act.to_excel(xl, sheet_name=SHEET_ACTIONS, index=False)

@@ -35,14 +35,25 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-SEGMENT_ORDER = ("Star", "Developing", "Core", "Laggard")
-POSTURE = {
-    "Star": "Invest for growth",
-    "Developing": "Invest selectively to build share",
-    "Core": "Maintain and protect margin, serve efficiently",
-    "Laggard": "Streamline: reduce cost to serve",
-}
-INVEST_SEGMENTS = ("Star", "Developing")
+from kamlib import formatting
+from kamlib.formatting import DASH, money_interval
+from kamlib.key_accounts import key_accounts
+from kamlib.planning.relationship import FLAGS
+from kamlib.vocabulary import (
+    CORE,
+    INVEST_SEGMENTS,
+    LAGGARD,
+    RED,
+    SEGMENT_LABELS,
+    SEGMENT_STRATEGIES,
+    SEGMENTS,
+    STAR,
+    TIERS,
+)
+
+SEGMENT_ORDER = SEGMENTS
+POSTURE = SEGMENT_STRATEGIES
+"""Each segment's strategy: the same text as the ``strategy`` column of ``segments``."""
 
 _HEALTH_SCORE = ("health", "health_score", "score")
 _HEALTH_BAND = ("band", "health_band", "rag")
@@ -105,22 +116,8 @@ class SummaryData:
 
 
 # --------------------------------------------------------------------------- formatting
-def money(x: float, currency: str = "") -> str:
-    """Compact money: 1.2 M, 350 k, 900."""
-    if x is None or pd.isna(x):
-        return "–"
-    a = abs(float(x))
-    s = (f"{x / 1e9:.1f} bn" if a >= 1e9 else f"{x / 1e6:.1f} M" if a >= 1e6
-         else f"{x / 1e3:.0f} k" if a >= 1e4 else f"{x / 1e3:.1f} k" if a >= 1e3 else f"{x:.0f}")
-    return f"{s} {currency}".strip()
-
-
-def pct(x: float, signed: bool = False) -> str:
-    if x is None or pd.isna(x):
-        return "–"
-    if signed and x > 3:  # from almost nothing: a percentage would mislead
-        return ">+300%"
-    return f"{x:+.0%}" if signed else f"{x:.0%}"
+money = formatting.money
+pct = formatting.share
 
 
 def _col(df: pd.DataFrame | None, names: tuple[str, ...]) -> str | None:
@@ -134,7 +131,7 @@ def _badge(text: str, cls: str) -> str:
 
 
 def _seg_badge(seg) -> str:
-    return "–" if seg is None or pd.isna(seg) else _badge(seg, f"seg-{seg}")
+    return DASH if seg is None or pd.isna(seg) else _badge(seg, f"seg-{seg}")
 
 
 def _img(fig) -> str:
@@ -165,10 +162,10 @@ def _missing(what: str, step: str) -> str:
 def _table(df: pd.DataFrame, num: set[str] = frozenset(), raw: set[str] = frozenset(),
            screen_only: set[str] = frozenset(), nowrap: set[str] = frozenset()) -> str:
     """An HTML table; columns in ``raw`` hold ready HTML, the others are escaped. A column
-    with nothing to show (all "–") is left out; ``screen_only`` columns are not printed
+    with nothing to show (all dashes) is left out; ``screen_only`` columns are not printed
     (A4 is narrower than a screen); ``nowrap`` columns keep their text on one line."""
     empty = [c for c in df.columns if len(df) and df[c].map(
-        lambda v: v is None or (not isinstance(v, str) and pd.isna(v)) or v == "–").all()]
+        lambda v: v is None or (not isinstance(v, str) and pd.isna(v)) or v == DASH).all()]
     df = df.drop(columns=empty)
     def cls(c):
         return " ".join(k for k, on in (("num", c in num), ("screen-only", c in screen_only),
@@ -179,7 +176,7 @@ def _table(df: pd.DataFrame, num: set[str] = frozenset(), raw: set[str] = frozen
     for row in df.itertuples(index=False):
         cells = []
         for c, v in zip(df.columns, row):
-            text = "–" if v is None or (not isinstance(v, str) and pd.isna(v)) else (
+            text = DASH if v is None or (not isinstance(v, str) and pd.isna(v)) else (
                 str(v) if c in raw else html.escape(str(v)))
             cells.append(f'<td class="{cls(c)}">{text}</td>')
         body.append("<tr>" + "".join(cells) + "</tr>")
@@ -190,16 +187,13 @@ def _table(df: pd.DataFrame, num: set[str] = frozenset(), raw: set[str] = frozen
 def key_account_table(data: SummaryData) -> pd.DataFrame:
     """One row per key account with what the summary shows about it (best rank first).
 
-    Returns an empty frame when neither ``key_accounts`` nor ``selection_scores`` is given.
+    The key accounts are decided by :mod:`kamlib.key_accounts` (no revenue fallback here:
+    without a selection the page says so). Returns an empty frame when there are none.
     """
-    if data.key_accounts is not None and len(data.key_accounts):
-        ka = data.key_accounts.copy()
-    elif data.scores is not None and "is_key" in data.scores.columns:
-        ka = data.scores[data.scores["is_key"].astype(bool)].copy()
-    elif data.scores is not None and "tier" in data.scores.columns:
-        ka = data.scores[data.scores["tier"] == "key"].copy()
-    else:
+    found = key_accounts(data.key_accounts, data.scores)
+    if not found.from_selection:
         return pd.DataFrame()
+    ka = found.rows.copy()
     ka = ka.drop(columns=[c for c in ka.columns if c not in (
         "account_id", "rank", "score", "p_key", "main_drivers")])
     ka["account_id"] = ka["account_id"].astype("str")
@@ -256,10 +250,6 @@ def investment_priorities(table: pd.DataFrame, n: int = 6) -> pd.DataFrame:
 def flag_heading(code: object) -> str:
     """A red-flag code (``no_decider``) as the heading the account plans use."""
     text = str(code)
-    try:  # the account plans' own headings, when that module is present
-        from kamlib.planning.relationship import FLAGS
-    except ImportError:
-        FLAGS = {}
     if text in FLAGS:
         return FLAGS[text]
     return text.replace("_", " ").capitalize() if "_" in text else text
@@ -289,16 +279,16 @@ def top_risks(table: pd.DataFrame, red_flags: pd.DataFrame | None = None,
     for r in table.itertuples(index=False):
         d = r._asdict()
         band = str(d.get("health_band", "")).lower()
-        if band == "red":
+        if band == RED:
             score = d.get("health")
             add(r.account_id, f"health {score:.0f}/100 (red)" if score is not None
                 and not pd.isna(score) else "health red", 3)
         ch = d.get("revenue_change")
         if ch is not None and not pd.isna(ch) and ch <= revenue_drop:
-            add(r.account_id, f"revenue {ch:+.0%} on the year before", 2)
+            add(r.account_id, f"revenue {pct(ch, signed=True)} on the year before", 2)
         pa = d.get("p_alive")
         if pa is not None and not pd.isna(pa) and pa < p_alive_below:
-            add(r.account_id, f"only {pa:.0%} likely still active", 2)
+            add(r.account_id, f"only {pct(pa)} likely still active", 2)
     ftext = _col(red_flags, _FLAG_TEXT)
     if ftext:
         # Falling revenue is judged above from the numbers; the plans' flag would repeat it.
@@ -324,7 +314,7 @@ def top_risks(table: pd.DataFrame, red_flags: pd.DataFrame | None = None,
 
 
 def segment_overview(data: SummaryData, key_ids: set[str]) -> pd.DataFrame:
-    """Accounts, key accounts and money per segment, with the segment's posture."""
+    """Accounts, key accounts and money per segment, with the segment's strategy (``posture``)."""
     if data.segments is None or "segment" not in data.segments.columns:
         return pd.DataFrame()
     df = data.segments[["account_id", "segment"]].copy()
@@ -353,7 +343,7 @@ def tier_split(assignment: pd.DataFrame) -> str:
     if "tier" not in assignment.columns or assignment.empty:
         return ""
     n = assignment["tier"].value_counts()
-    order = [t for t in ("key", "key-development", "managed", "long-tail") if t in n.index]
+    order = [t for t in TIERS if t in n.index]
     order += [t for t in n.index if t not in order]
     return " (" + ", ".join(f"{int(n[t])} {t}" for t in order) + ")"
 
@@ -375,16 +365,15 @@ def segment_count_note(data: SummaryData) -> str:
     left_out = int((~placed).sum())
     if not lapsed and not left_out:
         return ""
-    parts = [f"The segments hold {int(placed.sum()):,} accounts: the {int((placed & active).sum()):,} "
-             "that bought in the last twelve months"]
+    parts = [f"The segments hold {formatting.count(placed.sum())} accounts: the "
+             f"{formatting.count((placed & active).sum())} that bought in the last twelve months"]
     if lapsed:
         by = df[placed & ~active]["segment"].value_counts()
-        where = ", ".join(f"{n} among {seg}s" if seg in ("Star", "Laggard") else f"{n} among {seg}"
-                          for seg, n in by.items())
-        parts[-1] += f" and {lapsed:,} that bought only before then ({where})"
+        where = ", ".join(f"{n} among {SEGMENT_LABELS.get(seg, seg)}" for seg, n in by.items())
+        parts[-1] += f" and {formatting.count(lapsed)} that bought only before then ({where})"
     text = parts[0] + "."
     if left_out:
-        text += (f" {left_out:,} account{'s' if left_out != 1 else ''} without purchases in the "
+        text += (f" {formatting.count(left_out, 'account')} without purchases in the "
                  "period the segmentation looks at " + ("is" if left_out == 1 else "are") +
                  " not segmented.")
     return text
@@ -397,9 +386,9 @@ def portfolio_kpis(data: SummaryData, table: pd.DataFrame) -> list[tuple[str, st
     f = data.features
     if f is not None:
         active = int((f["revenue_12m"] > 0).sum()) if "revenue_12m" in f.columns else len(f)
-        k.append(("active accounts (12 m)", f"{active:,}"))
+        k.append(("active accounts (12 m)", formatting.count(active)))
     if not table.empty:
-        k.append(("key accounts", f"{len(table):,}"))
+        k.append(("key accounts", formatting.count(len(table))))
     if f is not None and "revenue_12m" in f.columns:
         total = f["revenue_12m"].clip(lower=0).sum()
         k.append(("revenue, last 12 months", money(total, cur)))
@@ -413,7 +402,7 @@ def portfolio_kpis(data: SummaryData, table: pd.DataFrame) -> list[tuple[str, st
         k.append(("CLV of the key accounts", money(table["clv"].sum(), cur)))
     if "health_band" in table.columns:
         k.append(("key accounts in the red",
-                  f"{int((table['health_band'].astype(str).str.lower() == 'red').sum())}"))
+                  formatting.count((table["health_band"].astype(str).str.lower() == RED).sum())))
     return k
 
 
@@ -424,16 +413,17 @@ def _lead_text(data: SummaryData, table: pd.DataFrame, seg: pd.DataFrame) -> str
         total = f["revenue_12m"].clip(lower=0).sum()
         share = table["revenue_12m"].clip(lower=0).sum() / total if total else np.nan
         active = int((f["revenue_12m"] > 0).sum())
-        parts.append(f"Of {active:,} accounts that bought in the last twelve months, "
-                     f"{len(table)} are key accounts; together they bring {pct(share)} of revenue.")
+        parts.append(f"Of {formatting.count(active)} accounts that bought in the last twelve "
+                     f"months, {len(table)} are key accounts; together they bring {pct(share)} "
+                     "of revenue.")
     if not seg.empty and "revenue_share" in seg.columns:
         s = seg.set_index("segment")
-        if "Star" in s.index:
-            parts.append(f"The {int(s.at['Star', 'accounts'])} Stars hold "
-                         f"{pct(s.at['Star', 'revenue_share'])} of revenue")
-            if "Laggard" in s.index:
-                parts[-1] += (f"; the {int(s.at['Laggard', 'accounts'])} Laggards, "
-                              f"{pct(s.at['Laggard', 'revenue_share'])}.")
+        if STAR in s.index:
+            parts.append(f"The {int(s.at[STAR, 'accounts'])} {SEGMENT_LABELS[STAR]} hold "
+                         f"{pct(s.at[STAR, 'revenue_share'])} of revenue")
+            if LAGGARD in s.index:
+                parts[-1] += (f"; the {int(s.at[LAGGARD, 'accounts'])} {SEGMENT_LABELS[LAGGARD]}, "
+                              f"{pct(s.at[LAGGARD, 'revenue_share'])}.")
             else:
                 parts[-1] += "."
     return " ".join(parts)
@@ -447,8 +437,7 @@ def render_summary(data: SummaryData) -> str:
     as_of = data.as_of
     if as_of is None and data.features is not None and "as_of" in data.features.columns:
         as_of = pd.to_datetime(data.features["as_of"]).max()
-    as_of_txt = pd.Timestamp(as_of).date().isoformat() if as_of is not None and not pd.isna(
-        as_of) else "unknown"
+    as_of_txt = formatting.date(as_of) if not formatting.missing(as_of) else "unknown"
     table = key_account_table(data)
     key_ids = set(table["account_id"]) if not table.empty else set()
     seg = segment_overview(data, key_ids)
@@ -460,7 +449,7 @@ def render_summary(data: SummaryData) -> str:
         "<header class='report'><p class='kicker'>Key account management · executive summary</p>",
         f"<h1>{esc(data.client or 'Portfolio review')}</h1>",
         f"<p class='meta'>Data as of {esc(as_of_txt)} · run {esc(data.run)} · prepared "
-        f"{dt.date.today().isoformat()}</p></header>",
+        f"{formatting.date(dt.date.today())}</p></header>",
     ]
     lead = _lead_text(data, table, seg)
     if lead:
@@ -480,7 +469,7 @@ def render_summary(data: SummaryData) -> str:
                                 "segment (last 12 months)."))
         show = pd.DataFrame({
             "Segment": [_seg_badge(s) for s in seg["segment"]],
-            "Accounts": seg["accounts"].map("{:,}".format),
+            "Accounts": seg["accounts"].map(formatting.count),
             "Key": seg["key_accounts"].astype(int),
         })
         if "revenue_12m" in seg.columns:
@@ -488,7 +477,7 @@ def render_summary(data: SummaryData) -> str:
             show["Share"] = seg["revenue_share"].map(pct)
         if "clv" in seg.columns:
             show["CLV"] = seg["clv"].map(lambda v: money(v, cur))
-        show["Posture"] = seg["posture"]
+        show["Strategy"] = seg["posture"]
         out.append(_table(show, num={"Accounts", "Key", "Revenue 12 m", "Share", "CLV"},
                           raw={"Segment"}))
         note = segment_count_note(data)
@@ -514,10 +503,13 @@ def render_summary(data: SummaryData) -> str:
         label = {"investment_ceiling": "Investment ceiling / year", "clv": "CLV",
                  "revenue_12m": "Revenue 12 m"}[inv["basis"].iat[0]]
         if "segment" in inv.columns and inv["segment"].notna().any():
-            out.append("<p>Stars first, then Developing accounts, ranked by the most each is "
-                       "worth spending on a year (the investment ceiling from the CLV step). "
-                       "Core accounts are maintained efficiently; Laggards are "
-                       "streamlined.</p>")
+            first, then = (SEGMENT_LABELS[s] for s in INVEST_SEGMENTS)
+            out.append(f"<p>{esc(first)} first, then {esc(then)} accounts, ranked by the most "
+                       "each is worth spending on a year (the investment ceiling from the CLV "
+                       f"step). {esc(SEGMENT_LABELS[CORE])}: "
+                       f"{esc(SEGMENT_STRATEGIES[CORE].lower())}; "
+                       f"{esc(SEGMENT_LABELS[LAGGARD])}: "
+                       f"{esc(SEGMENT_STRATEGIES[LAGGARD].lower())}.</p>")
         else:
             out.append("<p>Key accounts ranked by the most each is worth spending on a year. "
                        "Without the portfolio segments (step 30_segmentation) the list cannot "
@@ -574,8 +566,8 @@ def render_summary(data: SummaryData) -> str:
         changes = int(a["changed"].sum())
         out.append(
             f"<p>{len(a)} accounts{tier_split(a)} shared among {len(w)} account managers, "
-            f"{w['hours'].sum():,.0f} hours a year in all (utilisation "
-            f"{w['utilisation'].min():.0%}–{w['utilisation'].max():.0%} of capacity). "
+            f"{formatting.hours(w['hours'].sum())} hours a year in all (utilisation "
+            f"{pct(w['utilisation'].min())}–{pct(w['utilisation'].max())} of capacity). "
             f"{changes} change{'s' if changes != 1 else ''} of owner"
             f"{' proposed' if changes else ': every current relationship is kept'}.</p>")
         out.append(_figure_html(data, "workload", "Hours per account manager by tier, against "
@@ -603,7 +595,7 @@ def render_summary(data: SummaryData) -> str:
                                       "run as the baseline.")
         out.append(f"<p class='callout'>{esc(hint)}</p>")
     else:
-        plan_date = (pd.Timestamp(rv.plan_date).date().isoformat()
+        plan_date = (formatting.date(rv.plan_date)
                      if rv.plan_date is not None else "unknown date")
         out.append(f"<p>Plan of {esc(plan_date)} reviewed against the data of {esc(as_of_txt)} "
                    f"(from {esc(rv.source)}).</p>")
@@ -650,7 +642,7 @@ def _names(df: pd.DataFrame, pages: Mapping[str, str]) -> list[str]:
 
 def _clv_text(df: pd.DataFrame, cur: str) -> list[str]:
     if "clv_low" in df.columns and "clv_high" in df.columns:
-        return [f"{money(c, cur)} ({money(lo)}–{money(hi)})" if not pd.isna(c) else "–"
+        return [f"{money(c, cur)} ({money_interval(lo, hi)})" if not pd.isna(c) else DASH
                 for c, lo, hi in zip(df["clv"], df["clv_low"], df["clv_high"])]
     return [money(c, cur) for c in df["clv"]]
 
@@ -662,9 +654,9 @@ def _key_account_html(data: SummaryData, t: pd.DataFrame) -> str:
     show["Account"] = _names(t, data.plan_pages)
     if "industry" in t.columns:
         show["Industry"] = t["industry"].to_numpy()
-    show["Segment"] = [_seg_badge(s) for s in t["segment"]] if "segment" in t.columns else "–"
+    show["Segment"] = [_seg_badge(s) for s in t["segment"]] if "segment" in t.columns else DASH
     if "score" in t.columns:
-        show["Score"] = t["score"].map(lambda v: f"{v:.2f}" if not pd.isna(v) else "–")
+        show["Score"] = t["score"].map(lambda v: f"{v:.2f}" if not pd.isna(v) else DASH)
     if "revenue_12m" in t.columns:
         show["Revenue 12 m"] = t["revenue_12m"].map(lambda v: money(v, cur))
     if "revenue_change" in t.columns:
@@ -674,7 +666,7 @@ def _key_account_html(data: SummaryData, t: pd.DataFrame) -> str:
     if "health_band" in t.columns:
         show["Health"] = [
             _badge(f"{h:.0f}" if "health" in t.columns and not pd.isna(h) else b,
-                   f"rag-{str(b).lower()}") if not pd.isna(b) else "–"
+                   f"rag-{str(b).lower()}") if not pd.isna(b) else DASH
             for h, b in zip(t["health"] if "health" in t.columns else t["health_band"],
                             t["health_band"])]
     owner = "manager" if "manager" in t.columns else (
@@ -696,7 +688,7 @@ TABLE_SOURCES: dict[str, str] = {
     "selection_scores": "10_selection", "key_accounts": "10_selection", "clv": "20_clv",
     "segments": "30_segmentation", "plan_objectives": "40_account_plans",
     "plan_actions": "40_account_plans", "plan_health": "40_account_plans",
-    "plan_red_flags": "40_account_plans",
+    "plan_red_flags": "40_account_plans", "plan_profile": "40_account_plans",
 }
 """The tables the portfolio review reads, and the step that writes each."""
 

@@ -24,6 +24,7 @@ from kamlib import paths
 from kamlib.engagement import Engagement, load_engagement
 from kamlib.errors import KamError, ParameterError
 from kamlib.figures import apply_style
+from kamlib.formatting import number as readable_number  # the notebook tables' number format
 from kamlib.params import ALWAYS, Params
 from kamlib.runner.execute import run_upstream
 from kamlib.runner.folder import (default_run_dir, read_step_records, step_record_path,
@@ -209,24 +210,6 @@ def _show_png(data: bytes) -> None:
 
     if get_ipython() is not None:
         display(Image(data=data))
-
-
-def readable_number(value: float) -> str:
-    """Format one number for people: thousands separated, a sensible number of decimals.
-
-    pandas formats a whole column alike, so one tiny p-value turns every number in it into
-    scientific notation; this formats each value on its own.
-    """
-    if value != value:  # NaN
-        return "–"
-    size = abs(value)
-    if size == 0 or size >= 1000:
-        return f"{value:,.0f}"
-    if size >= 1:
-        return f"{value:,.2f}"
-    if size >= 0.001:
-        return f"{value:.3f}"
-    return f"{value:.2e}"
 
 
 def _apply_table_style() -> None:

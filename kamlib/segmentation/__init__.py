@@ -12,12 +12,12 @@ scikit-learn is imported only when clustering runs.
 """
 
 from kamlib.segmentation.clustering import ClusterSegmenter, name_centroids
-from kamlib.segmentation.dpm import DPM_BOXES, DPM_STRATEGIES, directional_policy_matrix
+from kamlib.segmentation.dpm import directional_policy_matrix
 from kamlib.segmentation.inputs import SegmentationInputs, gather_inputs
 from kamlib.segmentation.measures import compute_measures, log_growth, symmetric_growth
 from kamlib.segmentation.migration import segment_migration, transition_matrix
 from kamlib.segmentation.portfolio import SegmentationResult, segment_portfolio
-from kamlib.segmentation.rules import SEGMENT_LABELS, SEGMENTS, RuleSegmenter
+from kamlib.segmentation.rules import RuleSegmenter
 from kamlib.segmentation.strategy import (
     SEGMENT_STRATEGIES,
     assign_strategy,
@@ -26,6 +26,7 @@ from kamlib.segmentation.strategy import (
     segment_summary,
     strategy_table,
 )
+from kamlib.vocabulary import DPM_BOXES, DPM_STRATEGIES, SEGMENT_LABELS, SEGMENTS
 
 __all__ = [
     "ClusterSegmenter", "name_centroids", "DPM_BOXES", "DPM_STRATEGIES",

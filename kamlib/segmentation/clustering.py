@@ -38,11 +38,11 @@ import numpy as np
 import pandas as pd
 
 from kamlib.errors import ParameterError
-from kamlib.segmentation.rules import SEGMENTS, quadrant_names
+from kamlib.segmentation.rules import quadrant_names
+from kamlib.vocabulary import SEGMENT_CORNERS as _CORNERS
+from kamlib.vocabulary import SEGMENTS
 
 CLUSTER_METHODS: tuple[str, ...] = ("kmeans", "gmm")
-
-_CORNERS = {"Star": (1, 1), "Developing": (-1, 1), "Core": (1, -1), "Laggard": (-1, -1)}
 
 
 def _asinh_scale(x: np.ndarray) -> float:

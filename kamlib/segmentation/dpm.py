@@ -18,7 +18,7 @@ Attractive means above the split: by default the median attractiveness of the ac
 (the matrix ranks the key accounts against each other), or a fixed score. Strong means a
 relative strength above 1 (ahead of the best competitor).
 
-The DPM "Star" box is *not* the value x growth "Star" segment; the columns are ``dpm_box`` and
+The DPM *Star* box is *not* the value x growth *Star* segment; the columns are ``dpm_box`` and
 ``segment`` so they cannot be confused.
 
 Where the factor scores come from (each factor records its source per run):
@@ -52,6 +52,13 @@ import numpy as np
 import pandas as pd
 
 from kamlib.errors import InputError, ParameterError
+from kamlib.vocabulary import (
+    DPM_STAR,
+    DPM_STATUS,
+    DPM_STRATEGIC,
+    DPM_STRATEGIES,
+    DPM_STREAMLINE,
+)
 
 DEFAULT_ATTRACTIVENESS_WEIGHTS: dict[str, float] = {
     "volume": 25, "growth": 20, "profit_potential": 20, "prestige": 10,
@@ -59,13 +66,6 @@ DEFAULT_ATTRACTIVENESS_WEIGHTS: dict[str, float] = {
 }
 DEFAULT_STRENGTH_WEIGHTS: dict[str, float] = {
     "share_of_wallet": 40, "relationship_depth": 25, "relationship_breadth": 20, "attitude": 15,
-}
-DPM_BOXES: tuple[str, ...] = ("Strategic", "Star", "Status", "Streamline")
-DPM_STRATEGIES: dict[str, str] = {
-    "Strategic": "Invest for growth",
-    "Star": "Invest selectively to build the relationship",
-    "Status": "Maintain cost-effectively",
-    "Streamline": "Manage for cash; reduce cost to serve",
 }
 NEUTRAL = 5.0
 
@@ -258,8 +258,8 @@ def directional_policy_matrix(
     out["strength_split"] = float(strength_split)
     hi_a = out["attractiveness"] > a_split
     hi_s = out["relative_strength"] > strength_split
-    out["dpm_box"] = np.where(hi_a, np.where(hi_s, "Strategic", "Star"),
-                              np.where(hi_s, "Status", "Streamline"))
+    out["dpm_box"] = np.where(hi_a, np.where(hi_s, DPM_STRATEGIC, DPM_STAR),
+                              np.where(hi_s, DPM_STATUS, DPM_STREAMLINE))
     out["dpm_strategy"] = out["dpm_box"].map(DPM_STRATEGIES)
     for k, (v, _) in attr.items():
         out[f"attr_{k}"] = v.fillna(NEUTRAL)

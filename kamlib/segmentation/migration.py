@@ -5,11 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kamlib.segmentation.rules import SEGMENTS
-from kamlib.segmentation.strategy import NOT_SEGMENTED
-
-# Number of "high" axes: a move that loses one without gaining one is a step down.
-_RANK = {"Star": 2, "Core": 1, "Developing": 1, "Laggard": 0}
+from kamlib.vocabulary import NOT_SEGMENTED, SEGMENTS, STAR
+from kamlib.vocabulary import SEGMENT_RANK as _RANK  # number of "high" axes
 
 
 def segment_migration(previous: pd.Series, current: pd.Series) -> pd.DataFrame:
@@ -48,7 +45,7 @@ def segment_migration(previous: pd.Series, current: pd.Series) -> pd.DataFrame:
         "direction": direction,
     })
     out["moved"] = out["segment_prev"] != out["segment"]
-    out["star_slipping"] = (out["segment_prev"] == "Star") & (out["segment"] != "Star")
+    out["star_slipping"] = (out["segment_prev"] == STAR) & (out["segment"] != STAR)
     return out
 
 

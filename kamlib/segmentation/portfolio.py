@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from kamlib.errors import InputError, ParameterError
+from kamlib.key_accounts import is_key, key_account_ids
 from kamlib.segmentation.clustering import ClusterSegmenter
 from kamlib.segmentation.dpm import directional_policy_matrix
 from kamlib.segmentation.measures import compute_measures, window_available
@@ -101,8 +102,7 @@ def _selection_columns(ids: pd.Series, selection: pd.DataFrame | None) -> pd.Dat
         return out
     sel = selection.assign(account_id=selection["account_id"].astype(str)).drop_duplicates("account_id")
     sel = sel.set_index("account_id")
-    if "is_key" in sel:
-        out["is_key"] = ids.map(sel["is_key"]).fillna(False).astype(bool).to_numpy()
+    out["is_key"] = is_key(ids, key_account_ids(selection_scores=selection)).to_numpy()
     if "tier" in sel:
         out["tier"] = ids.map(sel["tier"]).to_numpy()
     if "score" in sel:

@@ -11,18 +11,9 @@ import numpy as np
 import pandas as pd
 
 from kamlib.errors import InputError, ParameterError
+from kamlib.vocabulary import CORE, DEVELOPING, LAGGARD, SEGMENT_LABELS, SEGMENTS, STAR
 
-SEGMENTS: tuple[str, ...] = ("Star", "Developing", "Core", "Laggard")
-"""The value x growth segments, best first: Star (high value, high growth), Developing (low
-value, high growth), Core (high value, low growth), Laggard (low value, low growth)."""
-
-SEGMENT_LABELS: dict[str, str] = {
-    "Star": "Stars",
-    "Developing": "Developing",
-    "Core": "Core",
-    "Laggard": "Laggards",
-}
-"""Plural display labels."""
+__all__ = ["SEGMENTS", "SEGMENT_LABELS", "THRESHOLD_METHODS", "RuleSegmenter", "quadrant_names"]
 
 THRESHOLD_METHODS: tuple[str, ...] = ("median", "quantile", "value")
 
@@ -31,7 +22,7 @@ def quadrant_names(high_value: np.ndarray, high_growth: np.ndarray) -> np.ndarra
     """Segment names from two boolean arrays (high value?, high growth?)."""
     hv = np.asarray(high_value, dtype=bool)
     hg = np.asarray(high_growth, dtype=bool)
-    return np.where(hv, np.where(hg, "Star", "Core"), np.where(hg, "Developing", "Laggard"))
+    return np.where(hv, np.where(hg, STAR, CORE), np.where(hg, DEVELOPING, LAGGARD))
 
 
 class RuleSegmenter:

@@ -9,39 +9,30 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kamlib.segmentation.rules import SEGMENT_LABELS, SEGMENTS
+from kamlib.vocabulary import (
+    KEY_LAGGARD_STRATEGY,
+    KEY_SERVING_MODEL,
+    LAGGARD,
+    NO_PURCHASES_ACTIONS,
+    NO_PURCHASES_STRATEGY,
+    NO_SERVING_MODEL,
+    NOT_SEGMENTED,
+    NOT_SEGMENTED_STRATEGY,
+    SEGMENT_ACTIONS,
+    SEGMENT_LABELS,
+    SEGMENT_POSITIONS,
+    SEGMENT_SERVING_MODELS,
+    SEGMENT_STRATEGIES,
+    SEGMENTS,
+    STAR,
+)
 
-NOT_SEGMENTED = "Not segmented"
+SERVING_MODELS = SEGMENT_SERVING_MODELS
+"""Serving model for non-key accounts by segment (the vocabulary's)."""
 
-SEGMENT_STRATEGIES: dict[str, str] = {
-    "Star": "Invest for growth",
-    "Developing": "Invest selectively",
-    "Core": "Maintain and defend",
-    "Laggard": "Manage for cash",
-}
-"""Headline strategy per segment."""
-
-SEGMENT_ACTIONS: dict[str, str] = {
-    "Star": "Put the best people and a joint plan on them; widen contacts across functions; "
-    "protect the position before competitors notice the growth.",
-    "Developing": "Back the growers with a realistic share-of-wallet goal; invest where the "
-    "potential is proven, and review every half-year whether they earn a key-account team.",
-    "Core": "Keep service levels and price discipline; look for the next product or site to "
-    "restart growth; watch for slow erosion.",
-    "Laggard": "Serve at lower cost (inside sales, e-commerce, distributors); stop discounts "
-    "that buy nothing; find out why the account shrinks before giving up on it.",
-}
-"""What the strategy means in practice, one sentence or two per segment."""
-
-SERVING_MODELS: dict[str, str] = {
-    "Star": "dedicated account manager",
-    "Developing": "field sales with a development plan",
-    "Core": "account manager, efficient service",
-    "Laggard": "inside sales / e-commerce",
-}
-"""Serving model for non-key accounts by segment (key accounts keep their key-account team)."""
-
-KEY_SERVING_MODEL = "key-account team"
+__all__ = ["KEY_SERVING_MODEL", "NOT_SEGMENTED", "SEGMENT_ACTIONS", "SEGMENT_STRATEGIES",
+           "SERVING_MODELS", "assign_strategy", "portfolio_headline", "portfolio_kpis",
+           "segment_summary", "strategy_table"]
 
 
 def _is_key(df: pd.DataFrame) -> pd.Series:
@@ -69,13 +60,11 @@ def assign_strategy(segments: pd.DataFrame) -> pd.DataFrame:
     out = segments.copy()
     seg = out["segment"]
     is_key = _is_key(out)
-    out["strategy"] = seg.map(SEGMENT_STRATEGIES).fillna("No purchases: reactivate or drop")
-    out.loc[is_key & (seg == "Laggard"), "strategy"] = "Manage for cash; review key status"
-    out["actions"] = seg.map(SEGMENT_ACTIONS).fillna(
-        "No purchases in the windows compared: decide whether to win the account back or drop it."
-    )
+    out["strategy"] = seg.map(SEGMENT_STRATEGIES).fillna(NO_PURCHASES_STRATEGY)
+    out.loc[is_key & (seg == LAGGARD), "strategy"] = KEY_LAGGARD_STRATEGY
+    out["actions"] = seg.map(SEGMENT_ACTIONS).fillna(NO_PURCHASES_ACTIONS)
     out["segment_serving_model"] = np.where(
-        is_key, KEY_SERVING_MODEL, seg.map(SERVING_MODELS).fillna("no active serving"))
+        is_key, KEY_SERVING_MODEL, seg.map(SEGMENT_SERVING_MODELS).fillna(NO_SERVING_MODEL))
     return out
 
 
@@ -126,7 +115,7 @@ def segment_summary(segments: pd.DataFrame) -> pd.DataFrame:
         .groupby("segment")["account_id"].agg(lambda s: ", ".join(s.astype(str).head(10)))
     )
     out["key_accounts"] = keys.reindex(out.index).fillna("")
-    out["strategy"] = [SEGMENT_STRATEGIES.get(s, "Reactivate or drop") for s in out.index]
+    out["strategy"] = [SEGMENT_STRATEGIES.get(s, NOT_SEGMENTED_STRATEGY) for s in out.index]
     out.index.name = "segment"
     out = out.reset_index()
     out.insert(1, "label", out["segment"].map(SEGMENT_LABELS).fillna(out["segment"]))
@@ -159,25 +148,23 @@ def portfolio_kpis(summary: pd.DataFrame) -> dict[str, float]:
         return float(s.at[seg, col]) if seg in s.index and pd.notna(s.at[seg, col]) else 0.0
 
     return {
-        "star_share_revenue": get("Star", "share_revenue"),
-        "star_share_accounts": get("Star", "share_accounts"),
-        "laggard_share_revenue": get("Laggard", "share_revenue"),
-        "laggard_share_accounts": get("Laggard", "share_accounts"),
-        "key_in_stars": get("Star", "share_key"),
-        "key_in_laggards": get("Laggard", "share_key"),
+        "star_share_revenue": get(STAR, "share_revenue"),
+        "star_share_accounts": get(STAR, "share_accounts"),
+        "laggard_share_revenue": get(LAGGARD, "share_revenue"),
+        "laggard_share_accounts": get(LAGGARD, "share_accounts"),
+        "key_in_stars": get(STAR, "share_key"),
+        "key_in_laggards": get(LAGGARD, "share_key"),
     }
 
 
 def strategy_table() -> pd.DataFrame:
     """Segment, what defines it, strategy, what it means in practice, serving model (non-key)."""
-    defin = {"Star": "high value, high growth", "Developing": "low value, high growth",
-             "Core": "high value, low growth", "Laggard": "low value, low growth"}
     return pd.DataFrame({
         "segment": [SEGMENT_LABELS[s] for s in SEGMENTS],
-        "position": [defin[s] for s in SEGMENTS],
+        "position": [SEGMENT_POSITIONS[s] for s in SEGMENTS],
         "strategy": [SEGMENT_STRATEGIES[s] for s in SEGMENTS],
         "in practice": [SEGMENT_ACTIONS[s] for s in SEGMENTS],
-        "serving model (non-key accounts)": [SERVING_MODELS[s] for s in SEGMENTS],
+        "serving model (non-key accounts)": [SEGMENT_SERVING_MODELS[s] for s in SEGMENTS],
     })
 
 

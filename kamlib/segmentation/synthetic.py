@@ -10,12 +10,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from kamlib.vocabulary import CORE, DEVELOPING, LAGGARD, STAR
+
 # Segment -> (median revenue of the last 12 months, symmetric growth)
 BLOB_CENTRES: dict[str, tuple[float, float]] = {
-    "Star": (1_000_000.0, 0.5),
-    "Developing": (20_000.0, 0.5),
-    "Core": (1_000_000.0, -0.4),
-    "Laggard": (20_000.0, -0.4),
+    STAR: (1_000_000.0, 0.5),
+    DEVELOPING: (20_000.0, 0.5),
+    CORE: (1_000_000.0, -0.4),
+    LAGGARD: (20_000.0, -0.4),
 }
 
 

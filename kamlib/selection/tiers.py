@@ -13,22 +13,11 @@ from __future__ import annotations
 import numpy as np
 
 from kamlib.errors import ParameterError
+from kamlib.vocabulary import KEY, KEY_DEVELOPMENT, LONG_TAIL, MANAGED, TIERS
+from kamlib.vocabulary import TIER_SERVING_MODELS as SERVING_MODELS
 
-KEY = "key"
-KEY_DEVELOPMENT = "key-development"
-MANAGED = "managed"
-LONG_TAIL = "long-tail"
-TIERS = (KEY, KEY_DEVELOPMENT, MANAGED, LONG_TAIL)
-
-SERVING_MODELS = {
-    KEY: "dedicated key account manager, joint account plan, quarterly business review, "
-         "executive sponsor",
-    KEY_DEVELOPMENT: "named account manager with a development plan toward key status, "
-                     "half-yearly review",
-    MANAGED: "field or inside sales rep (about 40 accounts each), standard terms, annual review",
-    LONG_TAIL: "digital / inside sales: self-service ordering, standard terms, no dedicated "
-               "resource",
-}
+__all__ = ["KEY", "KEY_DEVELOPMENT", "MANAGED", "LONG_TAIL", "TIERS", "SERVING_MODELS",
+           "TOO_MANY_KEY", "assign_tiers", "n_key_accounts"]
 
 TOO_MANY_KEY = 50
 """Above this, the list is usually too long to give each account key treatment."""

@@ -32,4 +32,4 @@ def test_figures_draw(tmp_path):
 
 
 def test_money_labels():
-    assert money(1234) == "1.2k" and money(-3_400_000, "EUR") == "-3.4M EUR" and money(12) == "12"
+    assert money(1234) == "1.2 k" and money(-3_400_000, "EUR") == "-3.4 M EUR" and money(12) == "12"

@@ -65,7 +65,7 @@ def test_clv_feeds_profile_and_targets(world):
     assert p.loc["F01", "investment_ceiling"] == 50_000 and "CLV" not in p.loc["F01", "missing"]
     assert p.loc["F02", "objective_kind"] == "retain"
     html = account_page(bp.account("F01"), currency="EUR")
-    assert "500,000 EUR" in html and "400,000 – 600,000" in html
+    assert "500 k EUR" in html and "400 k–600 k" in html
 
 
 def test_bad_input_names_table_and_column(world):

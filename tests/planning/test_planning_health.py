@@ -74,3 +74,16 @@ def test_margin_is_ranked_among_the_planned_accounts_by_default(fitted, world):
     assert h_all.loc["F02", "h_margin"] == 50  # ties with all of them: the middle
     with pytest.raises(ParameterError):
         health(prof, features, fitted.relationship_, margin_peers="some")
+
+
+def test_score_keeps_full_precision_and_the_band_follows_the_unrounded_score(fitted, world):
+    features, *_ = world
+    prof, rel = fitted.profile_, fitted.relationship_
+    only_cov = health(prof, features, rel, weights={k: 0.0 for k in HEALTH_WEIGHTS} | {"coverage": 1.0})
+    assert only_cov.set_index("account_id").loc["F02", "score"] == pytest.approx(100 / 6, abs=1e-12)
+    # just below the red limit is red, though it would print as 40.0
+    assert list(band(np.array([39.96, 40.0, 69.99, 70.0, np.nan]))) == [
+        "red", "amber", "amber", "green", "unknown"]
+    at_limit = health(prof, features, rel, weights={k: 0.0 for k in HEALTH_WEIGHTS} | {"coverage": 1.0},
+                      bands=(16.68, 90.0)).set_index("account_id")
+    assert at_limit.loc["F02", "band"] == "red"  # 16.667 < 16.68, though it would print as 16.7

@@ -5,6 +5,7 @@ import pytest
 from openpyxl import load_workbook
 
 from kamlib.errors import InputError, ParameterError
+from kamlib.planning.relationship import RelationshipRules, contact_view, relationship_summary
 from kamlib.planning.review import (
     Baseline,
     Evidence,
@@ -15,6 +16,7 @@ from kamlib.planning.review import (
     review_objectives,
     review_outline,
     review_plan,
+    roles_covered,
     segment_changes,
 )
 from kamlib.report.plan_workbook import write_plan_workbook
@@ -57,11 +59,14 @@ def _evidence(as_of=AS_OF):
                            "category": ["X", "Y", "Z", "W"], "revenue": [5.0, 3.0, 1.0, 9.0]})
     cy_then = pd.DataFrame({"account_id": ["D"], "year": [0], "category": ["X"],
                             "revenue": [4.0]})
-    contacts = pd.DataFrame({"account_id": ["E", "E", "E"],
+    contacts = pd.DataFrame({"account_id": ["E", "E", "E"], "contact_id": ["c1", "c2", "c3"],
                              "dmu_roles": ["decider", "buyer", "user; influencer"],
                              "relationship_strength": [3, 1, 2]})
+    # the roles covered now, counted by the account plans' rule (what plan_profile holds)
+    plans = relationship_summary(contact_view(contacts, as_of),
+                                 pd.DataFrame({"account_id": ["E"], "revenue_12m": [1.0]}))
     return Evidence(as_of=as_of, occasions=occ, category_year=cy_now,
-                    baseline_category_year=cy_then, contacts=contacts)
+                    baseline_category_year=cy_then, roles_covered=roles_covered(plans))
 
 
 def _features():
@@ -234,3 +239,20 @@ def test_review_overview_without_a_baseline_says_how_to_get_one():
     message, table = review_overview(None, "pass this run as the baseline")
     assert message == "pass this run as the baseline"
     assert set(table["table"]) == set(review_outline()["table"])
+
+
+def test_relationship_actuals_come_from_the_account_plans_rule_and_threshold():
+    contacts = pd.DataFrame({"account_id": ["E", "E", "E"], "contact_id": ["c1", "c2", "c3"],
+                             "dmu_roles": ["decider", "buyer", "user; influencer"],
+                             "relationship_strength": [3, 1, 2]})
+    feats = pd.DataFrame({"account_id": ["E"], "revenue_12m": [1.0]})
+    strict = relationship_summary(contact_view(contacts, AS_OF, RelationshipRules(cover_strength=3)),
+                                  feats, RelationshipRules(cover_strength=3))
+    ev = Evidence(as_of=AS_OF, roles_covered=roles_covered(strict))
+    r = review_objectives(_objectives(), ev, PLAN_DATE).set_index("objective_id")
+    assert r.at["E-REL", "actual"] == 1  # only the decider at strength 3+
+    assert roles_covered(None) is None
+    # an account the plans of this run do not cover cannot be measured
+    other = Evidence(as_of=AS_OF, roles_covered=roles_covered(strict.assign(account_id="X")))
+    r = review_objectives(_objectives(), other, PLAN_DATE).set_index("objective_id")
+    assert r.at["E-REL", "review"] == "no data"

@@ -1,0 +1,193 @@
+"""How numbers are written for people: the one formatter of pages, figures, workbooks and notebooks.
+
+Result tables keep full precision; only these functions round, for display.
+
+Money is written in one style everywhere: at most three significant digits on a k / M / bn
+scale, a space before the scale and the currency::
+
+    money(950)            -> '950'
+    money(45_600)         -> '45.6 k'
+    money(350_000, "EUR") -> '350 k EUR'
+    money(1_234_567)      -> '1.2 M'
+    money(999_950)        -> '1.0 M'      (not '1000 k': the scale follows the rounded value)
+    money(-3_400_000)     -> '-3.4 M'
+    money(None)           -> '–'
+
+An interval is written on one scale, with more digits when its ends would otherwise read alike
+(``money_interval(1.38e6, 1.42e6)`` -> ``'1.38 M–1.42 M'``, never ``'1.4 M–1.4 M'``).
+
+Foundation layer: no pandas or numpy needed (pandas timestamps are accepted by :func:`date`).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from typing import Any
+
+DASH = "–"
+"""What a missing value (None, NaN, NaT, infinite) is shown as."""
+
+_SCALES: tuple[tuple[float, str], ...] = ((1.0, ""), (1e3, "k"), (1e6, "M"), (1e9, "bn"))
+"""Money scales, smallest first: units, thousands, millions, billions."""
+
+EXCEL_MONEY_FORMAT = "#,##0"
+"""Excel number format of money cells (the cell keeps the exact amount)."""
+
+EXCEL_DATE_FORMAT = "yyyy-mm-dd"
+"""Excel number format of date cells."""
+
+
+def missing(value: Any) -> bool:
+    """Whether ``value`` has nothing to show: None, NaN, NaT, pandas NA, +-inf or ''."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return value.strip() == ""
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        try:  # pandas NA / NaT refuse float() or compare oddly
+            return bool(value != value)
+        except (TypeError, ValueError):
+            return True
+    return not math.isfinite(f)
+
+
+def _scaled(a: float, extra: int = 0) -> tuple[str, str]:
+    """Number text and scale suffix of a non-negative amount (``extra`` more decimals)."""
+    i = 0
+    while i + 1 < len(_SCALES) and a >= _SCALES[i + 1][0]:
+        i += 1
+    while True:
+        div, unit = _SCALES[i]
+        v = a / div
+        decimals = (0 if i == 0 or round(v, 1) >= 100 else 1) + extra
+        text = f"{v:,.{decimals}f}"
+        if round(v, decimals) >= 1000 and i + 1 < len(_SCALES):
+            i += 1  # 999 950 is 1.0 M, not 1000 k
+            continue
+        return text, unit
+
+
+def _join(number: str, unit: str, currency: str) -> str:
+    return " ".join(p for p in (number, unit, currency) if p)
+
+
+def _signed(value: float, text: str) -> str:
+    return "-" + text if value < 0 and any(c in "123456789" for c in text) else text
+
+
+def money(value: Any, currency: str = "") -> str:
+    """An amount of money, e.g. ``'1.2 M EUR'`` (see the module docstring for the rule)."""
+    if missing(value):
+        return DASH
+    x = float(value)
+    number, unit = _scaled(abs(x))
+    return _join(_signed(x, number), unit, currency)
+
+
+def money_interval(low: Any, high: Any, currency: str = "") -> str:
+    """An interval of money on one scale: ``'1.2 M–1.6 M EUR'``.
+
+    Both ends use the scale of the larger one; when they would read alike, a digit is added
+    (up to three), so an interval never looks like a single value.
+    """
+    if missing(low) or missing(high):
+        return DASH
+    lo, hi = float(low), float(high)
+    big = max(abs(lo), abs(hi))
+    _, unit = _scaled(big)
+    div = dict((u, d) for d, u in _SCALES)[unit]
+    for extra in range(4):
+        # decimals as the larger end gets them, plus ``extra``
+        base = 0 if not unit or round(big / div, 1) >= 100 else 1
+        texts = [_signed(v, f"{abs(v) / div:,.{base + extra}f}") for v in (lo, hi)]
+        if texts[0] != texts[1] or lo == hi:
+            break
+    else:  # ends closer than a thousandth of the scale: whole units
+        return _join(f"{lo:,.0f}–{hi:,.0f}", "", currency)
+    return _join(f"{_join(texts[0], unit, '')}–{_join(texts[1], unit, '')}", "", currency)
+
+
+def share(value: Any, signed: bool = False, digits: int = 0) -> str:
+    """A share or a change as a percentage: ``'45%'``, ``'+12%'`` (``signed``).
+
+    A signed change above +300 % is written ``'>+300%'``: from almost nothing, a percentage
+    would mislead.
+    """
+    if missing(value):
+        return DASH
+    x = float(value)
+    if signed and x > 3:
+        return ">+300%"
+    return f"{x:+.{digits}%}" if signed else f"{x:.{digits}%}"
+
+
+def count(value: Any, word: str = "", plural: str = "") -> str:
+    """A whole number with thousands separated: ``'1,234'``; ``count(1, "account")`` ->
+    ``'1 account'``, ``count(3, "account")`` -> ``'3 accounts'``."""
+    if missing(value):
+        return DASH
+    n = float(value)
+    text = f"{n:,.0f}"
+    if not word:
+        return text
+    return f"{text} {word if abs(n) == 1 else (plural or word + 's')}"
+
+
+def date(value: Any) -> str:
+    """A date as ``'30 Sep 2026'`` (the month in words: no day/month ambiguity)."""
+    if missing(value):
+        return DASH
+    if isinstance(value, str):
+        value = _dt.date.fromisoformat(value[:10])
+    return f"{value.day} {value:%b %Y}"
+
+
+def number(value: Any) -> str:
+    """One number in a notebook table: thousands separated, a sensible number of decimals.
+
+    pandas formats a whole column alike, so one tiny p-value turns every number in it into
+    scientific notation; this formats each value on its own (``pd.options.display.float_format``).
+    """
+    if missing(value):
+        return DASH
+    x = float(value)
+    size = abs(x)
+    if size == 0 or size >= 1000:
+        return f"{x:,.0f}"
+    if size >= 1:
+        return f"{x:,.2f}"
+    if size >= 0.001:
+        return f"{x:.3f}"
+    return f"{x:.2e}"
+
+
+def hours(value: Any) -> str:
+    """Hours of work: ``'1,250'`` (whole hours)."""
+    return count(value)
+
+
+def plan_text_money(value: Any) -> str:
+    """Amounts inside the sentences the account plans store in their tables: ``'1.23M'``,
+    ``'45.6k'``, ``'n/a'``.
+
+    ``plan_red_flags.message``, ``plan_objectives.description`` and ``plan_actions.action``
+    carry amounts in this older, denser style; writing them with :func:`money` would change
+    those result tables, so they keep it until that change is made on purpose. Everything
+    else uses :func:`money`.
+    """
+    if missing(value):
+        return "n/a"
+    x = float(value)
+    a = abs(x)
+    if a >= 1e6:
+        return f"{x / 1e6:.2f}M"
+    if a >= 1e3:
+        return f"{x / 1e3:.1f}k"
+    return f"{x:.0f}"
+
+
+__all__ = ["DASH", "EXCEL_DATE_FORMAT", "EXCEL_MONEY_FORMAT", "count", "date", "hours",
+           "missing", "money", "money_interval", "number", "plan_text_money", "share"]
