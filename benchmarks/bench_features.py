@@ -192,7 +192,7 @@ def run_case(case: dict) -> dict:
     import pandas  # noqa: F401
     import ibis.backends.duckdb  # noqa: F401
     if case["kind"] == "spark":  # session start is reported apart: it is paid once
-        from kamlib import engine
+        from kamlib.intake import engine
 
         t0 = time.perf_counter()
         con = engine.connect("spark", spark={"master": f"local[{case['threads']}]", "conf": {
@@ -204,7 +204,7 @@ def run_case(case: dict) -> dict:
         if case["kind"] in ("sql", "sqlcheck"):
             import duckdb
 
-            from kamlib import engine
+            from kamlib.intake import engine
 
             budget = engine.memory_bytes(case["memory_limit"]) * engine.DUCKDB_SHARE
             con = duckdb.connect(config={"memory_limit": f"{int(budget // 10**6)}MB",
@@ -215,7 +215,7 @@ def run_case(case: dict) -> dict:
                 out["rows_read"] = int(acc["n"].sum())
                 out["rows_used"] = int(acc.loc[acc["reason"].isna(), "n"].sum())
         else:
-            from kamlib import engine, features, validation
+            from kamlib.intake import engine, features, validation
 
             if case["kind"] == "kamlib":
                 con = engine.connect("duckdb", memory_limit=case["memory_limit"],

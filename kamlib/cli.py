@@ -122,8 +122,8 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from kamlib.engagement import load_engagement
-    from kamlib.validation import validate_engagement
+    from kamlib.intake.engagement import load_engagement
+    from kamlib.intake.validation import validate_engagement
 
     engagement = load_engagement(args.engagement)
     report = validate_engagement(engagement, **_intake_params(engagement, args.param))
@@ -137,7 +137,7 @@ def _intake_params(engagement, pairs: list[str]) -> dict[str, object]:
 
     from kamlib import paths
     from kamlib.runner import resolve_parameters
-    from kamlib.validation import validate_engagement
+    from kamlib.intake.validation import validate_engagement
 
     intake = paths.notebook_for("intake")
     plan = next(p for p in resolve_parameters(engagement, _parse_overrides(pairs))

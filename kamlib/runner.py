@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from kamlib import __version__, paths
-from kamlib.engagement import Engagement, load_engagement
+from kamlib.intake.engagement import Engagement, load_engagement
 from kamlib.errors import KamError, ParameterError
 from kamlib.params import (ALWAYS, Declared, check_value, declared_parameters, parse_cli_value,
                            unknown_name_error)

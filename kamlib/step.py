@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kamlib import paths
-from kamlib.engagement import Engagement, load_engagement
+from kamlib.intake.engagement import Engagement, load_engagement
 from kamlib.errors import KamError, ParameterError
 from kamlib.params import ALWAYS, Params, check_value, declared_parameters, unknown_name_error
 

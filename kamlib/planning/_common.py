@@ -7,7 +7,7 @@ import datetime as _dt
 import numpy as np
 import pandas as pd
 
-from kamlib.contract import DMU_ROLES
+from kamlib.intake.contract import DMU_ROLES
 from kamlib.errors import InputError
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from kamlib.contract import DMU_ROLES
+from kamlib.intake.contract import DMU_ROLES
 from kamlib.planning._common import money, num, records, split_roles, text
 
 FIVE_P: tuple[str, ...] = ("Position", "Power", "Priorities", "Perception", "Proximity")

@@ -363,7 +363,7 @@ def new_categories(category_year: pd.DataFrame,
 
 def roles_covered(contacts: pd.DataFrame, cover_strength: int = 2) -> pd.Series:
     """Number of DMU roles per account held by a contact with enough relationship strength."""
-    from kamlib.contract import DMU_ROLES
+    from kamlib.intake.contract import DMU_ROLES
 
     if contacts is None or not len(contacts) or "dmu_roles" not in contacts.columns:
         return pd.Series(dtype=float)

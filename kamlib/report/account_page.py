@@ -122,7 +122,7 @@ def _context(plan, currency: str, run_label: str, ics_href: str | None, index_hr
     roles = []
     covered = set(filter(None, str(r.get("roles_covered", "")).split(";")))
     thin = set(filter(None, str(r.get("roles_thin", "")).split(";")))
-    from kamlib.contract import DMU_ROLES
+    from kamlib.intake.contract import DMU_ROLES
 
     crec = records(plan.contacts)
     for role in DMU_ROLES:

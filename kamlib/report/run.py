@@ -7,7 +7,7 @@ import html
 from pathlib import Path
 from typing import Any
 
-from kamlib.engagement import Engagement
+from kamlib.intake.engagement import Engagement
 from kamlib.step import table_path
 
 EXCEL_MAX_ROWS = 20_000

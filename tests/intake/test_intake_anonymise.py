@@ -7,9 +7,9 @@ import datetime as dt
 import pandas as pd
 
 from intake_data import ACCOUNTS, write_engagement
-from kamlib.anonymise import Pseudonymiser
-from kamlib.features import feature_tables
-from kamlib.validation import load_inputs
+from kamlib.intake.anonymise import Pseudonymiser
+from kamlib.intake.features import feature_tables
+from kamlib.intake.validation import load_inputs
 
 TODAY = dt.date(2026, 1, 15)
 REAL_NAMES = ["Alpha Metals", "Beta Foods", "Gamma Tools", "Jane Roe", "John Doe", "Max Moe",

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from intake_data import write_engagement
-from kamlib import features
-from kamlib.validation import load_inputs
+from kamlib.intake import features
+from kamlib.intake.validation import load_inputs
 
 TODAY = dt.date(2026, 1, 15)
 AS_OF = "2025-12-31"  # windows: (2024-12-31, 2025-12-31], (2023-12-31, 2024-12-31], (2022-12-31, 2023-12-31]

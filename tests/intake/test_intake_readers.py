@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 
 from intake_data import ACCOUNTS, LINES, write_engagement
-from kamlib import engine, readers
+from kamlib.intake import engine, readers
 from kamlib.errors import InputError
-from kamlib.features import feature_tables
-from kamlib.validation import load_inputs
+from kamlib.intake.features import feature_tables
+from kamlib.intake.validation import load_inputs
 
 TODAY = dt.date(2026, 1, 15)
 
@@ -229,7 +229,7 @@ def test_engine_errors_tell_files_memory_and_faults_apart(tmp_path):
     import duckdb
 
     from kamlib.errors import ParameterError
-    from kamlib.validation import engine_errors
+    from kamlib.intake.validation import engine_errors
 
     bad = tmp_path / "lines.parquet"
     bad.write_bytes(b"not a parquet file")

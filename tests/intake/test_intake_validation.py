@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 from intake_data import ACCOUNTS, CONTACTS, LINES, write_engagement
-from kamlib import readers
+from kamlib.intake import readers
 from kamlib.errors import InputError, ParameterError
-from kamlib.validation import blank_rows, load_inputs, validate_table
+from kamlib.intake.validation import blank_rows, load_inputs, validate_table
 
 TODAY = dt.date(2026, 1, 15)
 

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from kamlib import features, validation
+from kamlib.intake import features, validation
 from kamlib.errors import InputError
 from scale_data import TODAY, ledger_inputs
 
@@ -205,7 +205,7 @@ def test_the_proof_spares_the_search_on_a_clean_ledger(invoice_files, monkeypatc
 
 
 def test_text_ranges_come_from_the_parquet_file(invoice_files):
-    from kamlib import engine
+    from kamlib.intake import engine
 
     con = engine.connect("duckdb")
     ranges = engine.text_ranges(engine.read_transactions(con, invoice_files["transactions"]))
@@ -232,7 +232,7 @@ def test_empty_text_in_a_parquet_column_is_still_missing(invoice_files, tmp_path
 
 
 def test_text_ranges_of_an_empty_column_are_none(invoice_files, tmp_path):
-    from kamlib import engine
+    from kamlib.intake import engine
 
     lines = pq.read_table(invoice_files["transactions"])
     path = tmp_path / "no_sites.parquet"

@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from kamlib import engine, features, validation
+from kamlib.intake import engine, features, validation
 from kamlib.errors import InputError, ParameterError
 from scale_data import TODAY, assert_same_features, ledger_inputs
 

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kamlib import engine, features, validation
+from kamlib.intake import engine, features, validation
 
 TODAY = dt.date(2026, 1, 1)
 

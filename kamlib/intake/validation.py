@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kamlib.contract import SELECTION_CRITERIA, TABLES, TRANSACTIONS, Column, Table
+from kamlib.intake.contract import SELECTION_CRITERIA, TABLES, TRANSACTIONS, Column, Table
 from kamlib.errors import InputError, ParameterError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -432,7 +432,7 @@ def validate_table(
     Parameters
     ----------
     raw : pandas.DataFrame
-        From :func:`kamlib.readers.read_table` (normalised headers, raw values).
+        From :func:`kamlib.intake.readers.read_table` (normalised headers, raw values).
     table : Table or str
         The contract table.
     file : str or Path
@@ -602,9 +602,9 @@ class TransactionCheck:
     summary : dict
         Counts for the report (returns, zero lines, currencies, dates).
     aggregates : pandas.DataFrame, optional
-        :func:`kamlib.features.account_aggregates` of ``lines`` at ``as_of``, one row per account
+        :func:`kamlib.intake.features.account_aggregates` of ``lines`` at ``as_of``, one row per account
         with a used line: computed by the checking pass, so the feature build need not read the
-        lines again (see :func:`kamlib.features.account_features`).
+        lines again (see :func:`kamlib.intake.features.account_features`).
     """
 
     lines: Any
@@ -712,7 +712,7 @@ def line_checks(t: ir.Table, today: dt.date, present: list[str]) -> list[tuple[A
     """
     import ibis
 
-    from kamlib.features import EXACT_LIMIT, within_limit
+    from kamlib.intake.features import EXACT_LIMIT, within_limit
 
     def bad(c: str):  # None where the column needs no parsing (typed in the file): no check
         return t[f"_bad_{c}"] if f"_bad_{c}" in t.columns else None
@@ -848,11 +848,11 @@ def _checking_pass(t: ir.Table, known: ir.Table, *, today: dt.date, present: lis
     """The one pass over the lines (:func:`check_transactions`).
 
     Returns, per account and reason code (``_rc``: 0 = used, k = the k-th reason of the list
-    returned alongside), the aggregates of :func:`kamlib.features.account_aggregates` and the
+    returned alongside), the aggregates of :func:`kamlib.intake.features.account_aggregates` and the
     row accounting; with ``prove``, also ``_clashes`` (0 proves there is no duplicate key) and
     ``_shared`` (invoices whose orders were counted under one of several accounts: the pass
     must run again without ``prove``). With line numbers the proof is folded into the order
-    counts (:func:`kamlib.features.account_aggregates`, ``prove_line_keys``); without, it
+    counts (:func:`kamlib.intake.features.account_aggregates`, ``prove_line_keys``); without, it
     compares the lines with the distinct hashes of their key.
 
     Everything computed from a line alone -- its own checks, its margin and exact amounts, its
@@ -862,7 +862,7 @@ def _checking_pass(t: ir.Table, known: ir.Table, *, today: dt.date, present: lis
     """
     import ibis
 
-    from kamlib.features import account_aggregates, line_values, with_margin
+    from kamlib.intake.features import account_aggregates, line_values, with_margin
 
     t = with_margin(t)
     local = line_checks(t, today, present)
@@ -900,7 +900,7 @@ def check_transactions(
     the used lines per account (the feature build's costliest query).
 
     Reading every line is what costs at tens of millions of lines, so the checks, the row
-    accounting and the per-account aggregates of :func:`kamlib.features.account_aggregates`
+    accounting and the per-account aggregates of :func:`kamlib.intake.features.account_aggregates`
     are one query, grouped by account and reason. Two things it needs are guessed first and
     confirmed by its result, so that a clean ledger is read once:
 
@@ -918,11 +918,11 @@ def check_transactions(
     Parameters
     ----------
     typed : ibis.expr.types.Table
-        From :func:`kamlib.engine.cast_transactions`.
+        From :func:`kamlib.intake.engine.cast_transactions`.
     file : str or Path
         The invoice-lines file (for messages).
     present : list of str
-        Contract columns the file has (:func:`kamlib.engine.present_columns`).
+        Contract columns the file has (:func:`kamlib.intake.engine.present_columns`).
     account_ids : sequence of str
         Ids of the clean accounts; lines for other ids are set aside.
     as_of : str or date, optional
@@ -936,7 +936,7 @@ def check_transactions(
         Ids of accounts whose rows were set aside; their lines get their own reason, so the
         report does not call a known customer "unknown".
     materialise : callable, optional
-        Table -> table that stores the lines once (:func:`kamlib.engine.materialise`); without
+        Table -> table that stores the lines once (:func:`kamlib.intake.engine.materialise`); without
         it every query re-reads the source, which is cheap for Parquet only.
     currency_range : tuple of str, optional
         The smallest and largest currency in the file, when known without reading every line
@@ -965,7 +965,7 @@ def check_transactions(
                          "Export the cost of goods of each line as 'cost' (or the gross margin as "
                          "'margin') so margins can be computed.", column="cost")
     explicit = parse_as_of(as_of)
-    from kamlib.engine import small_table
+    from kamlib.intake.engine import small_table
 
     ids = pd.Series(list(account_ids), dtype="str").drop_duplicates()
     known = small_table(typed, pd.DataFrame({"account_id": ids.to_numpy(),
@@ -1268,11 +1268,11 @@ def load_inputs(
     max_set_aside_share : float
         Largest share of any table's rows that may be set aside (default 0.05).
     anonymise : bool
-        Replace names by stable pseudonyms (see :mod:`kamlib.anonymise`), keyed by ``key``.
+        Replace names by stable pseudonyms (see :mod:`kamlib.intake.anonymise`), keyed by ``key``.
     key : str
         The engagement name (the anonymisation key).
     engine, memory_limit : str
-        See :func:`kamlib.engine.connect`.
+        See :func:`kamlib.intake.engine.connect`.
     today : date, optional
         Dates after it are in the future (default: the run date).
     con : ibis backend, optional
@@ -1293,8 +1293,8 @@ def load_inputs(
     InputError
         Any file that breaks the contract (see the module docstring).
     """
-    from kamlib import engine as eng
-    from kamlib import readers
+    from kamlib.intake import engine as eng
+    from kamlib.intake import readers
 
     today = today or dt.date.today()
     parse_as_of(as_of)
@@ -1329,7 +1329,7 @@ def load_inputs(
         if name == "accounts":
             known = checked.frame["account_id"]
     if anonymise:
-        from kamlib.anonymise import Pseudonymiser, anonymise_tables
+        from kamlib.intake.anonymise import Pseudonymiser, anonymise_tables
 
         pseudo = Pseudonymiser(key)
         tables = anonymise_tables(tables, key, pseudo)
@@ -1386,12 +1386,12 @@ def load_inputs(
 def engine_errors(file: str | Path):
     """Turn the engine's errors about the file (bad bytes deep in a CSV, ragged lines, a broken
     Parquet file) or its memory into a :class:`KamError` (see
-    :func:`kamlib.engine.wrap_engine_error`).
+    :func:`kamlib.intake.engine.wrap_engine_error`).
 
     Only errors raised by the engine's modules are translated, and of DuckDB's only those a
     file or the memory budget can cause; anything else is a bug and keeps its traceback.
     """
-    from kamlib.engine import wrap_engine_error
+    from kamlib.intake.engine import wrap_engine_error
 
     try:
         yield
@@ -1412,14 +1412,14 @@ def validate_engagement(engagement: Any, *, as_of: str = "",
 
     Parameters
     ----------
-    engagement : kamlib.engagement.Engagement
+    engagement : kamlib.intake.engagement.Engagement
         Its ``inputs`` name the files; its name keys the anonymisation. Its ``engagement.yml``
         may choose the engine (``engine: spark`` with a ``spark:`` block, or a ``duckdb:``
         block with ``memory_limit``, ``threads``, ``temp_directory``; see docs/scale.md).
     engine, memory_limit : str
         Override engagement.yml when not empty (default there: DuckDB with a 2GB budget).
     """
-    from kamlib import engine as eng
+    from kamlib.intake import engine as eng
 
     settings = eng.engine_settings(engagement, engine=engine, memory_limit=memory_limit)
     con = eng.connect(**settings)

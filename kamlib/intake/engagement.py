@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from kamlib import paths
-from kamlib.contract import TABLES
+from kamlib.intake.contract import TABLES
 from kamlib.errors import InputError, KamError
 
 CONFIG_FILE = "engagement.yml"

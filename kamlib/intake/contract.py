@@ -1,7 +1,7 @@
 """The data contract: which tables a client's exports must provide, and their columns.
 
-This module only *describes* the tables. Reading them is :mod:`kamlib.readers`, checking them
-is :mod:`kamlib.validation`. Everything else in kamlib relies on the column names defined here,
+This module only *describes* the tables. Reading them is :mod:`kamlib.intake.readers`, checking them
+is :mod:`kamlib.intake.validation`. Everything else in kamlib relies on the column names defined here,
 so a client's export is renamed to these names once, at intake, and nowhere else.
 
 Types are logical, not pandas dtypes:

@@ -2,7 +2,7 @@
 
 Readers do not interpret values: CSV and Excel cells come back as text (so ``00123`` keeps its
 zeros and a stray ``n/a`` in a number column is a row problem, not a crash), Parquet keeps its
-own types. :mod:`kamlib.validation` then parses each column by its contract type and accounts
+own types. :mod:`kamlib.intake.validation` then parses each column by its contract type and accounts
 for every row. Headers are normalised (``" Account ID"`` -> ``account_id``).
 
 Encoding rule for CSV (documented in ``docs/data_contract.md``): UTF-16 when the file starts
@@ -13,7 +13,7 @@ many control characters is not text and is an error. The delimiter is whichever 
 tab or ``|`` occurs most often in the header line.
 
 For invoice lines the reader only looks at the start of the file (see :func:`sniff_csv`); the
-engine reads the rest (:mod:`kamlib.engine`).
+engine reads the rest (:mod:`kamlib.intake.engine`).
 """
 
 from __future__ import annotations
@@ -254,7 +254,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
     """
     import pandas as pd
 
-    from kamlib.engine import normalise_name
+    from kamlib.intake.engine import normalise_name
 
     path = Path(path)
     check_file(path)

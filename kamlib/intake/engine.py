@@ -5,7 +5,7 @@ pandas DataFrame here. :func:`connect` opens an Ibis backend (DuckDB in-process 
 :func:`read_transactions` registers the file with it lazily (CSV and Parquet are scanned by the
 engine itself; Excel is read with pandas, which it is small enough for, and handed over), and
 :func:`cast_transactions` turns whatever the reader produced into one fixed schema, so the
-checks in :mod:`kamlib.validation` and the feature build in :mod:`kamlib.features` see the same
+checks in :mod:`kamlib.intake.validation` and the feature build in :mod:`kamlib.intake.features` see the same
 types on every backend and from every file format.
 
 Everything after :func:`read_transactions` is a backend-agnostic Ibis expression: no
@@ -17,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kamlib.contract import TRANSACTIONS, Table
+from kamlib.intake.contract import TRANSACTIONS, Table
 from kamlib.errors import InputError, KamError, ParameterError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -234,7 +234,7 @@ def read_transactions(con: BaseBackend, path: str | Path, *, encoding: str | Non
         on Spark also a remote URI (``s3a://...``, ``hdfs://...``).
     encoding, delimiter : str, optional
         For CSV; detected from the start of the file when not given
-        (see :func:`kamlib.readers.sniff_csv`).
+        (see :func:`kamlib.intake.readers.sniff_csv`).
 
     Returns
     -------
@@ -244,7 +244,7 @@ def read_transactions(con: BaseBackend, path: str | Path, *, encoding: str | Non
     """
     import ibis
 
-    from kamlib import readers
+    from kamlib.intake import readers
 
     remote = "://" in str(path)  # s3a://, hdfs://, abfss://...: only Spark reads these
     files = [str(path)] if remote else [str(f) for f in source_files(path)]
@@ -309,7 +309,7 @@ def source_files(path: str | Path) -> list[Path]:
     InputError
         Nothing matches, a file is empty, or the files are of different kinds.
     """
-    from kamlib import readers
+    from kamlib.intake import readers
 
     path = Path(path)
     readers.check_file(path)
@@ -358,13 +358,13 @@ def cast_transactions(raw: ir.Table, table: Table = TRANSACTIONS, *, trim: bool 
     ----------
     raw : ibis.expr.types.Table
         From :func:`read_transactions` (or any table with contract column names).
-    table : kamlib.contract.Table
+    table : kamlib.intake.contract.Table
         The contract table (default: transactions).
     trim : bool
         Strip surrounding whitespace from text. Needed for text exports (CSV, Excel), where
         ``" A001"`` must match ``A001``; Parquet carries typed values, and stripping every string
         of every line was the costliest part of the Parquet feature build (DuckDB's whitespace
-        trim is several times slower than the scan), so :func:`kamlib.validation.load_inputs`
+        trim is several times slower than the scan), so :func:`kamlib.intake.validation.load_inputs`
         turns it off there. Empty text becomes null either way.
     never_empty : iterable of str
         Text columns known to hold no empty text (see :func:`text_ranges`): the test for it,
@@ -424,7 +424,7 @@ def text_ranges(raw: ir.Table, table: Table = TRANSACTIONS) -> dict[str, tuple[A
     statistics without reading the lines (a file written without statistics is scanned). A
     smallest value other than ``""`` proves the column holds no empty text (see
     :func:`cast_transactions`); equal bounds of ``currency``, one currency (see
-    :func:`kamlib.validation.check_transactions`). A column with no value has ``(None, None)``.
+    :func:`kamlib.intake.validation.check_transactions`). A column with no value has ``(None, None)``.
     """
     import pandas as pd
 

@@ -3,8 +3,8 @@
 This is the one step that reads every invoice line, so it is written as Ibis expressions that
 any Ibis backend runs (DuckDB in-process by default, Spark for very large ledgers) and only the
 per-account results become pandas DataFrames. The input is the table of *used* lines that
-:func:`kamlib.validation.check_transactions` leaves (fixed schema from
-:func:`kamlib.engine.cast_transactions`, every line dated on or before ``as_of``).
+:func:`kamlib.intake.validation.check_transactions` leaves (fixed schema from
+:func:`kamlib.intake.engine.cast_transactions`, every line dated on or before ``as_of``).
 
 Time windows are trailing 12-month windows ending at ``as_of``: window 0 is
 ``(as_of - 1 year, as_of]``, window 1 the twelve months before it, window 2 the twelve before
@@ -92,7 +92,7 @@ DuckDB and Spark agree exactly."""
 
 EXACT_LIMIT = 1e12
 """Amounts and quantities of a line must lie strictly within +-EXACT_LIMIT: a line beyond it (an
-export glitch such as ``1E+20``) is set aside by the checks (:func:`kamlib.validation.line_checks`)
+export glitch such as ``1E+20``) is set aside by the checks (:func:`kamlib.intake.validation.line_checks`)
 instead of failing the cast to :data:`EXACT` (which holds values below 10^14) for the whole
 file. No real invoice line comes near it; a margin from amounts within it stays within twice it."""
 
@@ -170,7 +170,7 @@ def account_aggregates(lines: ir.Table, as_of: dt.date, *, reason: str | None = 
         reason it is set aside. The sums are then grouped by account *and* reason, and the
         distinct counts read the used lines only; this lets the row checks account for every
         line in the same pass that builds the features (see
-        :func:`kamlib.validation.check_transactions`).
+        :func:`kamlib.intake.validation.check_transactions`).
     accounting : callable, optional
         ``lines -> {name: aggregate}``: further aggregates for the same groups (the row
         accounting). It receives the lines with the columns of :func:`line_values`.
@@ -199,7 +199,7 @@ def account_aggregates(lines: ir.Table, as_of: dt.date, *, reason: str | None = 
     """
     import ibis
 
-    # Group by the integer account key the checks attached (kamlib.validation.ACCOUNT_KEY)
+    # Group by the integer account key the checks attached (kamlib.intake.validation.ACCOUNT_KEY)
     # where there is one: hashing and comparing an int is cheaper than the text id, in each of
     # the aggregations below. The text id is looked up by the key afterwards where the key
     # table is given (carrying it through the sums as any value of its group cost a sixth of
@@ -486,8 +486,8 @@ def feature_tables(intake, progress: bool = True) -> dict[str, pd.DataFrame]:
 
     Parameters
     ----------
-    intake : kamlib.validation.IntakeResult
-        From :func:`kamlib.validation.validate_engagement` / ``load_inputs``.
+    intake : kamlib.intake.validation.IntakeResult
+        From :func:`kamlib.intake.validation.validate_engagement` / ``load_inputs``.
     progress : bool
         Print a line per table as it is done, with the engine and the time it took (each is
         one pass over the invoice lines; at tens of millions of lines, each takes a while).
@@ -500,7 +500,7 @@ def feature_tables(intake, progress: bool = True) -> dict[str, pd.DataFrame]:
     """
     import time
 
-    from kamlib.validation import engine_errors
+    from kamlib.intake.validation import engine_errors
 
     tx = intake.transactions
     steps = {

@@ -1,0 +1,1 @@
+"""Intake: everything that reads and checks a client's inputs."""
