@@ -16,12 +16,12 @@ def data_quality_figure(accounts) -> Figure:
 
     Parameters
     ----------
-    accounts : list of kamlib.intake.validation.RowAccount
-        ``IntakeResult.accounts``.
+    accounts : list of kamlib.intake.accounting.RowAccount
+        ``IntakeResult.row_accounts``.
     """
     import matplotlib.pyplot as plt
 
-    from kamlib.intake.validation import POLICY_REASONS
+    from kamlib.intake.accounting import POLICY_REASONS
 
     items = [(f"{a.table}: {r}", n, r in POLICY_REASONS) for a in accounts
              for r, n in sorted(a.reasons.items(), key=lambda kv: -kv[1])]
@@ -94,7 +94,7 @@ def monthly_revenue_figure(monthly: pd.DataFrame, as_of, currency: str = "") -> 
     import matplotlib.pyplot as plt
     import pandas as pd
 
-    from kamlib.intake.features import window_bounds
+    from kamlib.intake.aggregates import window_bounds
 
     fig, ax = plt.subplots(figsize=(9, 4.0))
     months = pd.to_datetime(monthly["month"])

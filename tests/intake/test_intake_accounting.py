@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from intake_data import write_engagement
 from kamlib.intake.features import feature_tables
-from kamlib.intake.validation import load_inputs
+from kamlib.intake.loading import load_inputs
 
 TODAY = dt.date(2026, 1, 15)
 
