@@ -43,10 +43,6 @@ class Engagement:
     parameters: dict[str, Any] = field(default_factory=dict)
     config: dict[str, Any] = field(default_factory=dict)
 
-    @property
-    def is_sample(self) -> bool:
-        return self.folder.resolve() == paths.SAMPLE_DIR.resolve()
-
     def input_path(self, table: str) -> Path | None:
         """The file (or glob) for a contract table, or ``None`` when the engagement has none."""
         rel = self.inputs.get(table)
