@@ -71,6 +71,7 @@ class IntakeResult:
 
     @property
     def account_features(self) -> pd.DataFrame:
+        """One row per account: size, growth, margin, buying behaviour."""
         return self.features["account_features"]
 
     @property
