@@ -8,7 +8,7 @@ Layers (imports point down only):
 3. analysis: :mod:`kamlib.selection`, :mod:`kamlib.segmentation`, :mod:`kamlib.clv`,
    :mod:`kamlib.planning`
 4. presentation: :mod:`kamlib.figures`, :mod:`kamlib.report`
-5. runner and CLI: :mod:`kamlib.step`, :mod:`kamlib.runner`, :mod:`kamlib.cli`
+5. runner and CLI: :mod:`kamlib.runner` (with ``Step``), :mod:`kamlib.cli`
 """
 
 __version__ = "0.1.0"

@@ -3,6 +3,10 @@
 A :class:`KamError` is a user's mistake (a bad file, a bad parameter), not a bug: the CLI prints
 its message as one paragraph and exits with code 2, without a traceback. Anything else that
 escapes is a bug in kam-workbook and keeps its traceback.
+
+Raised inside a notebook, every KamError (any subclass, wherever it is defined) shows as its
+message and a line ending in :data:`USER_ERROR_TAG`; the runner reads that line to tell a user's
+mistake from a crash, so the test is ``isinstance`` in the kernel, never the class's name.
 """
 
 from __future__ import annotations
@@ -10,10 +14,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 
+USER_ERROR_TAG = "kam: a user error, exit code"
+"""Start of the last line a notebook shows for a :class:`KamError` (``[... exit code 2]``)."""
+
+
 class KamError(Exception):
     """Base class for errors the user can fix; the message says how."""
 
     exit_code = 2
+
+    def _render_traceback_(self) -> list[str]:
+        """What IPython shows for this error in a notebook: the message, not a traceback,
+        and the tag line the runner reads (IPython's hook for exceptions that format
+        themselves)."""
+        return [f"{type(self).__name__}: {self}", f"[{USER_ERROR_TAG} {self.exit_code}]"]
 
 
 class ParameterError(KamError):

@@ -745,7 +745,7 @@ def plan_page_links(run_dir, account_ids, from_summary: str = "summary.html") ->
     import os
     from pathlib import PurePosixPath
 
-    from kamlib.step import read_step_records
+    from kamlib.runner.folder import read_step_records
 
     ids = {str(a) for a in account_ids}
     here = PurePosixPath(from_summary).parent

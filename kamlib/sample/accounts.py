@@ -38,7 +38,84 @@ def _pick(rng: np.random.Generator, options, weights=None, size=None):
 
 def draw_accounts(rng: np.random.Generator, n: int) -> pd.DataFrame:
     """Draw ``n`` accounts with contract columns and latent buying traits (``_``-prefixed)."""
-    # Size: stratified Pareto quantiles, so the concentration of revenue is stable across seeds
+    # The helpers below draw in a fixed order from one generator: reordering them changes
+    # every sample company (and the bundled one's files).
+    size, rel, order, pct = _draw_size(rng, n)
+    region, country, industry = _draw_markets(rng, n)
+    n_sites, n_active_sites, employees = _draw_sites(rng, n, size, rel, industry)
+    life = _draw_lifecycle(rng, n, size, rel, pct)
+    contract_start, contract_end = _draw_contracts(rng, life)
+    size, start_day, end_day, is_new = life["size"], life["start_day"], life["end_day"], life["is_new"]
+
+    # Trends: most accounts drift, some grow fast, some decline (per year, log scale).
+    kind = rng.choice(3, n, p=[0.68, 0.17, 0.15])
+    growth = np.select(
+        [kind == 0, kind == 1, kind == 2],
+        [rng.normal(0.03, 0.07, n), rng.normal(0.32, 0.10, n), rng.normal(-0.30, 0.10, n)],
+    )
+
+    # Buying behaviour: rate of orders, lines per order, value per line, discount.
+    orders_per_year = 17.0 * rel**0.65 * rng.gamma(5.0, 1 / 5.0, n)
+    lines_per_order = 1.8 * rel**0.25 * rng.gamma(6.0, 1 / 6.0, n)  # extra lines beyond the first
+    discount = np.clip(0.02 + 0.05 * np.log10(rel) + rng.normal(0, 0.025, n), 0.0, 0.28)
+
+    # Share of wallet and wallet estimate (in the sales team's round numbers).
+    sow = np.clip(rng.beta(2.5, 3.0, n), 0.04, 0.95)
+    revenue_now = size * np.exp(growth * 3.0)
+    wallet = np.round(revenue_now / sow, -3)
+    wallet[rng.random(n) > WALLET_KNOWN] = np.nan
+
+    am = _draw_managers(rng, n, region, order, pct)
+    cts = _draw_cost_to_serve(rng, n, size, n_active_sites, am)
+
+    # Identifiers: customer numbers with gaps, as in a real ERP.
+    numbers = np.sort(rng.choice(np.arange(10_000, 10_000 + 3 * n), n, replace=False))
+    account_id = np.array([f"C{x}" for x in numbers], dtype=object)
+
+    parent = _draw_groups(rng, n, pct)
+    names = _draw_names(rng, industry, country, parent)
+    parent_id = np.array([account_id[p] if p >= 0 else None for p in parent], dtype=object)
+
+    def dates(a):
+        return pd.Series(a).astype("datetime64[s]")
+
+    return pd.DataFrame(
+        {
+            "account_id": pd.Series(account_id, dtype="str"),
+            "name": pd.Series(names, dtype="str"),
+            "industry": pd.Series(industry, dtype="str"),
+            "region": pd.Series(region, dtype="str"),
+            "country": pd.Series(country, dtype="str"),
+            "n_sites": n_sites.astype("int64"),
+            "parent_id": pd.Series(parent_id, dtype="str"),
+            "employees": employees.astype("int64"),
+            "wallet": wallet,
+            "relationship_start": dates(life["rel_start"]),
+            "account_manager": pd.Series(am, dtype="str"),
+            "cost_to_serve": cts,
+            "contract_start": dates(contract_start),
+            "contract_end": dates(contract_end),
+            # latent traits
+            "_size": size,
+            "_rel": rel,
+            "_pct": pct,
+            "_growth": growth,
+            "_orders_per_year": orders_per_year,
+            "_lines_per_order": lines_per_order,
+            "_discount": discount,
+            "_start_day": start_day,
+            "_end_day": end_day,
+            "_n_active_sites": n_active_sites,
+            "_is_new": is_new,
+            "_is_contract": life["is_contract"],
+            "_sow": sow,
+        }
+    )
+
+
+def _draw_size(rng: np.random.Generator, n: int):
+    """Size, size relative to the smallest account, largest-first order and size percentile."""
+    # Stratified Pareto quantiles, so the concentration of revenue is stable across seeds
     # and sample sizes (plain draws let one lucky giant swing the Pareto share by 10 points).
     u = (rng.permutation(n) + rng.random(n)) / n
     rel = np.minimum((1.0 - u) ** (-1.0 / PARETO_ALPHA), SIZE_CAP)
@@ -47,8 +124,11 @@ def draw_accounts(rng: np.random.Generator, n: int) -> pd.DataFrame:
     size_rank = np.empty(n, int)
     size_rank[order] = np.arange(n)  # 0 = largest
     pct = 1.0 - size_rank / max(n - 1, 1)  # 1 = largest
+    return size, rel, order, pct
 
-    # Markets
+
+def _draw_markets(rng: np.random.Generator, n: int):
+    """Region, country and industry of each account."""
     regions = list(cat.REGIONS)
     region = _pick(rng, regions, [cat.REGIONS[r][2] for r in regions], n)
     country = np.empty(n, dtype=object)
@@ -58,15 +138,22 @@ def draw_accounts(rng: np.random.Generator, n: int) -> pd.DataFrame:
         country[mask] = _pick(rng, countries, weights, int(mask.sum()))
     industries = list(cat.INDUSTRIES)
     industry = _pick(rng, industries, [cat.INDUSTRIES[i][0] for i in industries], n)
+    return region, country, industry
 
-    # Sites: bigger accounts run more plants/branches; networks (logistics, public, building) more.
+
+def _draw_sites(rng: np.random.Generator, n: int, size, rel, industry):
+    """Sites, sites buying from us, and employees."""
+    # Bigger accounts run more plants/branches; networks (logistics, public, building) more.
     networked = np.isin(industry, ["Logistics & Warehousing", "Public Sector & Healthcare", "Construction", "Food & Beverage"])
     log_sites = 0.5 * np.log(rel) + rng.normal(0, 0.55, n) + 0.45 * networked
     n_sites = np.clip(np.round(np.exp(log_sites)), 1, 40).astype(int)
     n_active_sites = np.maximum(1, np.round(n_sites * rng.beta(3, 2, n))).astype(int)
     employees = np.maximum(5, np.round(size / np.exp(rng.normal(np.log(700), 0.6, n)))).astype(int)
+    return n_sites, n_active_sites, employees
 
-    # Lifecycle: new accounts, contracts, churn.
+
+def _draw_lifecycle(rng: np.random.Generator, n: int, size, rel, pct) -> dict[str, np.ndarray]:
+    """New accounts, contracts, prospects, relationship start and (non-contract) churn."""
     is_new = rng.random(n) < NEW_SHARE
     prefer = pct**1.5 + 0.05
     n_contract = int(round(CONTRACT_SHARE * n))
@@ -95,9 +182,19 @@ def draw_accounts(rng: np.random.Generator, n: int) -> pd.DataFrame:
     lifetime_days = rng.exponential(1.0, n) / np.maximum(hazard, 1e-6) * 365.25
     end_day = np.minimum(start_day + lifetime_days, N_DAYS).astype(int)
     end_day[prospects] = N_DAYS
+    return {"size": size, "is_new": is_new, "is_contract": is_contract, "start_day": start_day,
+            "rel_start": rel_start, "end_day": end_day}
 
-    # Contracts: annual terms renewed on the anniversary; churn probability theta per account
-    # drawn from a beta distribution (the shifted-beta-geometric story of Fader & Hardie).
+
+def _draw_contracts(rng: np.random.Generator, life: dict[str, np.ndarray]):
+    """Contract start and end; moves the contract accounts' relationship start and churn day.
+
+    Annual terms renewed on the anniversary; churn probability theta per account drawn from a
+    beta distribution (the shifted-beta-geometric story of Fader & Hardie).
+    """
+    is_new, is_contract, rel_start = life["is_new"], life["is_contract"], life["rel_start"]
+    start_day, end_day = life["start_day"], life["end_day"]
+    n = len(is_new)
     contract_start = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
     contract_end = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
     theta = rng.beta(0.9, 3.5, n)
@@ -129,31 +226,16 @@ def draw_accounts(rng: np.random.Generator, n: int) -> pd.DataFrame:
             end_day[i] = N_DAYS
         if not is_new[i]:
             start_day[i] = 0
-    end_day = np.clip(end_day, 0, N_DAYS)
+    life["end_day"] = np.clip(end_day, 0, N_DAYS)
+    return contract_start, contract_end
 
-    # Trends: most accounts drift, some grow fast, some decline (per year, log scale).
-    kind = rng.choice(3, n, p=[0.68, 0.17, 0.15])
-    growth = np.select(
-        [kind == 0, kind == 1, kind == 2],
-        [rng.normal(0.03, 0.07, n), rng.normal(0.32, 0.10, n), rng.normal(-0.30, 0.10, n)],
-    )
 
-    # Buying behaviour: rate of orders, lines per order, value per line, discount.
-    orders_per_year = 17.0 * rel**0.65 * rng.gamma(5.0, 1 / 5.0, n)
-    lines_per_order = 1.8 * rel**0.25 * rng.gamma(6.0, 1 / 6.0, n)  # extra lines beyond the first
-    discount = np.clip(0.02 + 0.05 * np.log10(rel) + rng.normal(0, 0.025, n), 0.0, 0.28)
-
-    # Share of wallet and wallet estimate (in the sales team's round numbers).
-    sow = np.clip(rng.beta(2.5, 3.0, n), 0.04, 0.95)
-    revenue_now = size * np.exp(growth * 3.0)
-    wallet = np.round(revenue_now / sow, -3)
-    wallet[rng.random(n) > WALLET_KNOWN] = np.nan
-
-    # Account managers: the largest accounts belong to the global key account manager,
-    # the rest to the regional AM; a slice of the small tail has nobody.
+def _draw_managers(rng: np.random.Generator, n: int, region, order, pct) -> np.ndarray:
+    """Account managers: the largest accounts belong to the global key account manager,
+    the rest to the regional AM; a slice of the small tail has nobody."""
     am = np.empty(n, dtype=object)
     global_kam = next(a for a, r in cat.ACCOUNT_MANAGERS.items() if len(r) > 1)
-    for r in regions:
+    for r in cat.REGIONS:
         ams = [a for a, rr in cat.ACCOUNT_MANAGERS.items() if rr == (r,)]
         mask = np.flatnonzero(region == r)
         am[mask] = _pick(rng, ams, None, len(mask))
@@ -161,57 +243,16 @@ def draw_accounts(rng: np.random.Generator, n: int) -> pd.DataFrame:
     am[order[:n_global]] = global_kam
     orphan = (pct < 0.45) & (rng.random(n) < 0.3)
     am[orphan] = None
+    return am
 
-    # Cost to serve: known where the controller ran a cost-to-serve study.
+
+def _draw_cost_to_serve(rng: np.random.Generator, n: int, size, n_active_sites, am) -> np.ndarray:
+    """Cost to serve: known where the controller ran a cost-to-serve study."""
     cts = (1_500 + 900 * n_active_sites + 0.05 * size * np.exp(rng.normal(0, 0.45, n)))
     cts *= np.where(rng.random(n) < 0.12, 2.6, 1.0)  # high-touch accounts: VMI, special reporting
     cts = np.round(cts, -2)
     cts[(rng.random(n) > COST_TO_SERVE_KNOWN) | (am == None)] = np.nan  # noqa: E711
-
-    # Identifiers: customer numbers with gaps, as in a real ERP.
-    numbers = np.sort(rng.choice(np.arange(10_000, 10_000 + 3 * n), n, replace=False))
-    account_id = np.array([f"C{x}" for x in numbers], dtype=object)
-
-    parent = _draw_groups(rng, n, pct)
-    names = _draw_names(rng, industry, country, parent)
-    parent_id = np.array([account_id[p] if p >= 0 else None for p in parent], dtype=object)
-
-    def dates(a):
-        return pd.Series(a).astype("datetime64[s]")
-
-    df = pd.DataFrame(
-        {
-            "account_id": pd.Series(account_id, dtype="str"),
-            "name": pd.Series(names, dtype="str"),
-            "industry": pd.Series(industry, dtype="str"),
-            "region": pd.Series(region, dtype="str"),
-            "country": pd.Series(country, dtype="str"),
-            "n_sites": n_sites.astype("int64"),
-            "parent_id": pd.Series(parent_id, dtype="str"),
-            "employees": employees.astype("int64"),
-            "wallet": wallet,
-            "relationship_start": dates(rel_start),
-            "account_manager": pd.Series(am, dtype="str"),
-            "cost_to_serve": cts,
-            "contract_start": dates(contract_start),
-            "contract_end": dates(contract_end),
-            # latent traits
-            "_size": size,
-            "_rel": rel,
-            "_pct": pct,
-            "_growth": growth,
-            "_orders_per_year": orders_per_year,
-            "_lines_per_order": lines_per_order,
-            "_discount": discount,
-            "_start_day": start_day,
-            "_end_day": end_day,
-            "_n_active_sites": n_active_sites,
-            "_is_new": is_new,
-            "_is_contract": is_contract,
-            "_sow": sow,
-        }
-    )
-    return df
+    return cts
 
 
 def calibrate_wallet(accounts: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:

@@ -37,8 +37,6 @@ def _coverage(rng: np.random.Generator, pct: float) -> tuple[str, int]:
 
 def draw_contacts(rng: np.random.Generator, accounts: pd.DataFrame) -> pd.DataFrame:
     """Contacts (contract columns of :data:`kamlib.intake.contract.CONTACTS`) for ``accounts``."""
-    data_end = np.datetime64(cat.DATA_END, "D")
-    fn_w = np.asarray(cat.FUNCTION_WEIGHTS) / np.sum(cat.FUNCTION_WEIGHTS)
     rows: list[dict] = []
     # our own people must not turn up as customer contacts
     ours = {*cat.ACCOUNT_MANAGERS, *cat.SPECIALISTS.values(), *(m.name for m in cat.SENIOR_MANAGERS)}
@@ -50,80 +48,12 @@ def draw_contacts(rng: np.random.Generator, accounts: pd.DataFrame) -> pd.DataFr
             kind, k = "bow-tie", 1
         if k == 0:
             continue
-        # functions and seniorities
-        if kind == "diamond":
-            others = [f for f in cat.FUNCTIONS if f not in ("purchasing", "management")]
-            n_distinct = min(len(others), max(3, k - 3))
-            funcs = ["purchasing", "management", *rng.choice(others, n_distinct, replace=False)]
-            funcs += list(rng.choice(cat.FUNCTIONS, k - len(funcs), p=fn_w)) if k > len(funcs) else []
-            sen = list(rng.choice(cat.SENIORITIES, k, p=[0.25, 0.4, 0.25, 0.10]))
-            sen[1] = "executive"
-        elif kind == "few":
-            funcs = ["purchasing", *rng.choice(cat.FUNCTIONS, k - 1, p=fn_w)]
-            sen = list(rng.choice(cat.SENIORITIES, k, p=[0.35, 0.4, 0.18, 0.07]))
-        else:
-            funcs = ["purchasing"]
-            sen = [str(rng.choice(["staff", "manager"], p=[0.6, 0.4]))]
-        funcs = [str(f) for f in funcs]
-        sen = [str(s) for s in sen]
-
+        funcs, sen = _functions_and_seniorities(rng, kind, k)
         stale = lost or rng.random() < (0.35 if acc["account_manager"] is None or pd.isna(acc["account_manager"]) else 0.12)
         hostile = kind != "bow-tie" and k >= 3 and rng.random() < 0.15
-        owner_default = acc["account_manager"] if isinstance(acc["account_manager"], str) else cat.INSIDE_SALES
-        lang = cat.COUNTRY_LANGUAGE[acc["country"]]
         used_names: set[str] = set(ours)
-        people = []
-        for j in range(k):
-            f, s = funcs[j], sen[j]
-            roles = {cat.FUNCTION_ROLES[f][0]}
-            if rng.random() < 0.35:
-                roles.add(str(rng.choice(cat.FUNCTION_ROLES[f][1:])))
-            if s in ("director", "executive") and f in ("management", "operations", "finance", "purchasing") and rng.random() < 0.7:
-                roles.add("decider")
-            if s == "staff":
-                roles.discard("decider")
-                roles = roles or {"user"}
-            lo, hi = SENIORITY_POWER[s]
-            power = int(rng.integers(lo, hi + 1)) + ("decider" in roles and rng.random() < 0.5)
-            attitude = int(np.clip(np.round(rng.normal(1.2, 1.8)), -5, 5))
-            strength = rng.normal(3.2 if f == "purchasing" else 2.0, 1.1) - (0.8 if s == "executive" else 0)
-            if kind == "bow-tie":
-                strength = rng.normal(4.0, 0.7)
-                attitude = int(np.clip(attitude + 1, -5, 5))
-            if kind == "diamond":
-                strength += 0.6
-            owner = owner_default
-            if kind == "diamond" and f in cat.SPECIALISTS and rng.random() < 0.7:
-                owner = cat.SPECIALISTS[f]
-            if stale:
-                ago = int(rng.integers(STALE_DAYS + 5, 720))
-            else:
-                ago = int(min(rng.exponential(35 if owner == owner_default and f == "purchasing" else 80), STALE_DAYS - 5))
-            if lost:
-                ago = max(ago, int((data_end - (DAY0 + np.timedelta64(int(acc["_end_day"]), "D"))).astype(int)) + int(rng.integers(0, 60)))
-            last = data_end - np.timedelta64(ago, "D")
-            if last < np.datetime64(acc["relationship_start"], "D"):
-                last = np.datetime64(acc["relationship_start"], "D") + np.timedelta64(int(rng.integers(0, 10)), "D")
-            for _ in range(30):
-                name = f"{rng.choice(cat.FIRST_NAMES[lang])} {rng.choice(cat.LAST_NAMES[lang])}"
-                if name not in used_names:
-                    break
-            used_names.add(name)
-            people.append(
-                dict(
-                    account_id=acc["account_id"],
-                    name=name,
-                    title=cat.TITLES[f][cat.SENIORITIES.index(s)],
-                    function=f,
-                    seniority=s,
-                    roles=roles,
-                    power=int(min(power, 5)),
-                    attitude=attitude,
-                    relationship_strength=int(np.clip(np.round(strength), 0, 5)),
-                    owner=owner,
-                    last_contact=None if (not stale and rng.random() < 0.04) else last,
-                )
-            )
+        people = [_draw_person(rng, acc, f, s, kind, stale, lost, used_names)
+                  for f, s in zip(funcs, sen)]
         if hostile:
             deciders = [p for p in people if "decider" in p["roles"]]
             if deciders:
@@ -135,7 +65,85 @@ def draw_contacts(rng: np.random.Generator, accounts: pd.DataFrame) -> pd.DataFr
         for p in people:
             p["_boss"] = None if p["_boss_local"] is None else offset + p["_boss_local"]
         rows.extend(people)
+    return _contacts_frame(rng, rows)
 
+
+def _functions_and_seniorities(rng: np.random.Generator, kind: str, k: int) -> tuple[list[str], list[str]]:
+    """The function and seniority of each of an account's ``k`` contacts."""
+    fn_w = np.asarray(cat.FUNCTION_WEIGHTS) / np.sum(cat.FUNCTION_WEIGHTS)
+    if kind == "diamond":
+        others = [f for f in cat.FUNCTIONS if f not in ("purchasing", "management")]
+        n_distinct = min(len(others), max(3, k - 3))
+        funcs = ["purchasing", "management", *rng.choice(others, n_distinct, replace=False)]
+        funcs += list(rng.choice(cat.FUNCTIONS, k - len(funcs), p=fn_w)) if k > len(funcs) else []
+        sen = list(rng.choice(cat.SENIORITIES, k, p=[0.25, 0.4, 0.25, 0.10]))
+        sen[1] = "executive"
+    elif kind == "few":
+        funcs = ["purchasing", *rng.choice(cat.FUNCTIONS, k - 1, p=fn_w)]
+        sen = list(rng.choice(cat.SENIORITIES, k, p=[0.35, 0.4, 0.18, 0.07]))
+    else:
+        funcs = ["purchasing"]
+        sen = [str(rng.choice(["staff", "manager"], p=[0.6, 0.4]))]
+    return [str(f) for f in funcs], [str(s) for s in sen]
+
+
+def _draw_person(rng: np.random.Generator, acc: dict, f: str, s: str, kind: str, stale: bool,
+                 lost: bool, used_names: set[str]) -> dict:
+    """One contact of function ``f`` and seniority ``s``: roles, power, attitude, last touch."""
+    data_end = np.datetime64(cat.DATA_END, "D")
+    owner_default = acc["account_manager"] if isinstance(acc["account_manager"], str) else cat.INSIDE_SALES
+    roles = {cat.FUNCTION_ROLES[f][0]}
+    if rng.random() < 0.35:
+        roles.add(str(rng.choice(cat.FUNCTION_ROLES[f][1:])))
+    if s in ("director", "executive") and f in ("management", "operations", "finance", "purchasing") and rng.random() < 0.7:
+        roles.add("decider")
+    if s == "staff":
+        roles.discard("decider")
+        roles = roles or {"user"}
+    lo, hi = SENIORITY_POWER[s]
+    power = int(rng.integers(lo, hi + 1)) + ("decider" in roles and rng.random() < 0.5)
+    attitude = int(np.clip(np.round(rng.normal(1.2, 1.8)), -5, 5))
+    strength = rng.normal(3.2 if f == "purchasing" else 2.0, 1.1) - (0.8 if s == "executive" else 0)
+    if kind == "bow-tie":
+        strength = rng.normal(4.0, 0.7)
+        attitude = int(np.clip(attitude + 1, -5, 5))
+    if kind == "diamond":
+        strength += 0.6
+    owner = owner_default
+    if kind == "diamond" and f in cat.SPECIALISTS and rng.random() < 0.7:
+        owner = cat.SPECIALISTS[f]
+    if stale:
+        ago = int(rng.integers(STALE_DAYS + 5, 720))
+    else:
+        ago = int(min(rng.exponential(35 if owner == owner_default and f == "purchasing" else 80), STALE_DAYS - 5))
+    if lost:
+        ago = max(ago, int((data_end - (DAY0 + np.timedelta64(int(acc["_end_day"]), "D"))).astype(int)) + int(rng.integers(0, 60)))
+    last = data_end - np.timedelta64(ago, "D")
+    if last < np.datetime64(acc["relationship_start"], "D"):
+        last = np.datetime64(acc["relationship_start"], "D") + np.timedelta64(int(rng.integers(0, 10)), "D")
+    lang = cat.COUNTRY_LANGUAGE[acc["country"]]
+    for _ in range(30):
+        name = f"{rng.choice(cat.FIRST_NAMES[lang])} {rng.choice(cat.LAST_NAMES[lang])}"
+        if name not in used_names:
+            break
+    used_names.add(name)
+    return dict(
+        account_id=acc["account_id"],
+        name=name,
+        title=cat.TITLES[f][cat.SENIORITIES.index(s)],
+        function=f,
+        seniority=s,
+        roles=roles,
+        power=int(min(power, 5)),
+        attitude=attitude,
+        relationship_strength=int(np.clip(np.round(strength), 0, 5)),
+        owner=owner,
+        last_contact=None if (not stale and rng.random() < 0.04) else last,
+    )
+
+
+def _contacts_frame(rng: np.random.Generator, rows: list[dict]) -> pd.DataFrame:
+    """Contact ids, reporting lines and DMU roles, as the contract's columns and types."""
     ids = np.sort(rng.choice(np.arange(100_000, 100_000 + 4 * max(len(rows), 1)), len(rows), replace=False))
     for r, cid in zip(rows, ids):
         r["contact_id"] = f"P{cid}"

@@ -70,94 +70,36 @@ def _calendar() -> tuple[np.ndarray, np.ndarray]:
 
 def draw_transactions(rng: np.random.Generator, accounts: pd.DataFrame, products: pd.DataFrame) -> pd.DataFrame:
     """Invoice lines (contract columns) for ``accounts`` (with latent columns) over the window."""
-    n = len(accounts)
-    days, base = _calendar()
-    t = np.arange(N_DAYS)
-    start = accounts["_start_day"].to_numpy()[:, None]
-    end = accounts["_end_day"].to_numpy()[:, None]
-    growth = accounts["_growth"].to_numpy()[:, None]
-    alive = (t >= start) & (t < end)
-    ramp = np.where(accounts["_is_new"].to_numpy()[:, None], 1 - np.exp(-np.maximum(t - start, 0) / 45.0), 1.0)
-    intensity = base * np.exp(growth * t / 365.25) * ramp * alive
-
-    # Orders: how many, on which days, for which site.
-    rate = accounts["_orders_per_year"].to_numpy()
-    expected = rate / 365.25 * intensity.sum(axis=1)
-    n_orders = rng.poisson(expected)
-    o_acc = np.repeat(np.arange(n), n_orders)
-    o_day = draw_categorical(rng, intensity, o_acc)
-    n_active = accounts["_n_active_sites"].to_numpy()
-    o_site = np.floor(n_active[o_acc] * rng.random(len(o_acc)) ** 1.8).astype(int)  # main site buys most
-    order = np.lexsort((o_site, o_acc, o_day))
-    o_acc, o_day, o_site = o_acc[order], o_day[order], o_site[order]
-    n_inv = len(o_acc)
+    # The helpers draw in a fixed order from one generator: reordering them changes every
+    # sample company (and the bundled one's files).
+    days, _ = _calendar()
+    o_acc, o_day, o_site = _draw_orders(rng, accounts)
 
     # Lines: how many per order, which products.
     n_lines = 1 + rng.poisson(accounts["_lines_per_order"].to_numpy()[o_acc])
-    l_inv = np.repeat(np.arange(n_inv), n_lines)
+    l_inv = np.repeat(np.arange(len(o_acc)), n_lines)
     l_acc = o_acc[l_inv]
     l_day = o_day[l_inv]
     first = np.r_[0, np.cumsum(n_lines)[:-1]]
     l_no = np.arange(len(l_inv)) - first[l_inv] + 1
-
-    codes = [c.code for c in cat.CATEGORIES]
-    industry = accounts["industry"].to_numpy()
-    affinity = np.array([[cat.INDUSTRY_CATEGORY_AFFINITY[ind].get(c, 1.0) for c in codes] for ind in industry])
-    # Small accounts buy from few categories, large ones from most (Dirichlet concentration).
-    conc = 0.25 + 2.0 * accounts["_pct"].to_numpy()[:, None]
-    cat_mix = rng.gamma(conc * affinity / affinity.mean(axis=1, keepdims=True)) + 1e-12
-
-    prod_code = products["code"].to_numpy()
-    code_index = {c: k for k, c in enumerate(codes)}
-    prod_cat = np.array([code_index[c] for c in prod_code])
-    n_prod = len(products)
-    # account x product weights = category mix x product popularity within the category
-    acc_prod = cat_mix[:, prod_cat] * products["popularity"].to_numpy()[None, :]
-    # Each account has its own regulars: a handful of SKUs it reorders again and again.
-    n_fav = np.clip(np.round(3 + 40 * accounts["_pct"].to_numpy() ** 2), 3, 45).astype(int)
-    fav = draw_categorical(rng, acc_prod, np.repeat(np.arange(n), 45)).reshape(n, 45)
-    use_fav = rng.random(len(l_inv)) < FAVOURITE_SHARE
-    pick = np.floor(rng.random(len(l_inv)) * n_fav[l_acc]).astype(int)
-    l_prod = np.where(use_fav, fav[l_acc, pick], draw_categorical(rng, acc_prod, l_acc))
+    l_prod, prod_cat = _draw_products(rng, accounts, products, l_acc)
 
     # Quantities and values. Prices rise ~3% every January, costs a little faster.
     year_offset = (pd.DatetimeIndex(days).year.to_numpy() - 2023)[l_day]
-    price_index = 1.03**year_offset
-    cost_index = 1.035**year_offset
     discount = accounts["_discount"].to_numpy()[l_acc]
-    unit_price = products["list_price"].to_numpy()[l_prod] * (1 - discount) * price_index
-    unit_cost = products["unit_cost"].to_numpy()[l_prod] * cost_index
+    unit_price = products["list_price"].to_numpy()[l_prod] * (1 - discount) * 1.03**year_offset
+    unit_cost = products["unit_cost"].to_numpy()[l_prod] * 1.035**year_offset
+    rate = accounts["_orders_per_year"].to_numpy()
     line_target = (accounts["_size"] / (rate * (1 + accounts["_lines_per_order"]))).to_numpy()[l_acc]
     qty = np.maximum(1.0, np.round(line_target * rng.lognormal(-0.245, 0.7, len(l_inv)) / unit_price))
     revenue = np.round(qty * unit_price, 2)
     cost = np.round(qty * unit_cost, 2)
     revenue[rng.random(len(l_inv)) < ZERO_VALUE_SHARE] = 0.0
 
-    # Returns: a share of lines comes back 1-8 weeks later as a credit note.
-    ret_rate = np.array([c.return_rate for c in cat.CATEGORIES])[prod_cat[l_prod]]
-    returned = np.flatnonzero((rng.random(len(l_inv)) < ret_rate) & (revenue > 0))
-    r_day = l_day[returned] + rng.integers(5, 60, len(returned))
-    r_day = r_day + np.select([r_day % 7 == 0, r_day % 7 == 1], [2, 1], 0)  # DAY0 is a Saturday: skip weekends
-    # (no credit notes after the export was cut, nor after the account left)
-    keep = r_day < np.minimum(N_DAYS, accounts["_end_day"].to_numpy()[l_acc[returned]])
-    returned, r_day = returned[keep], r_day[keep]
-    r_qty = -np.maximum(1.0, np.round(qty[returned] * rng.beta(1.5, 2.5, len(returned))))
-    r_acc = l_acc[returned]
-    r_site = o_site[l_inv[returned]]
-    r_order = np.lexsort((returned, r_site, r_acc, r_day))
-    returned, r_day, r_qty, r_acc, r_site = (x[r_order] for x in (returned, r_day, r_qty, r_acc, r_site))
-    # one credit note per account, site and day
-    new_note = np.r_[True, (r_day[1:] != r_day[:-1]) | (r_acc[1:] != r_acc[:-1]) | (r_site[1:] != r_site[:-1])]
-    note = np.cumsum(new_note) - 1
-    note_first = np.flatnonzero(new_note)
-    r_no = np.arange(len(returned)) - note_first[note] + 1
-
+    n = len(accounts)
     account_id = accounts["account_id"].to_numpy(dtype=object)
     site_of = np.array([f"{a}-S{k + 1:02d}" for a in account_id for k in range(40)], dtype=object).reshape(n, 40)
-
-    inv_ids = np.array([f"INV{4_100_001 + i}" for i in range(n_inv)], dtype=object)
-    cn_ids = np.array([f"CN{700_001 + i}" for i in range(int(note[-1]) + 1 if len(note) else 0)], dtype=object)
-
+    inv_ids = np.array([f"INV{4_100_001 + i}" for i in range(len(o_acc))], dtype=object)
     pid = products["product_id"].to_numpy(dtype=object)
     pcat = products["category"].to_numpy(dtype=object)
     sales = pd.DataFrame(
@@ -176,14 +118,91 @@ def draw_transactions(rng: np.random.Generator, accounts: pd.DataFrame, products
             "_seq": l_inv,
         }
     )
-    credits = pd.DataFrame(
+    credits = _draw_credit_notes(rng, accounts, sales, prod_cat[l_prod], l_acc, l_day,
+                                 o_site[l_inv], unit_price, unit_cost)
+    lines = pd.concat([sales, credits], ignore_index=True)
+    lines = lines.sort_values(["_day", "_kind", "_seq", "line_no"], kind="stable", ignore_index=True)
+    lines["date"] = days[lines["_day"].to_numpy()]
+    return lines
+
+
+def _draw_orders(rng: np.random.Generator, accounts: pd.DataFrame):
+    """Orders: the account, day and site of each, sorted by day, account and site."""
+    n = len(accounts)
+    _, base = _calendar()
+    t = np.arange(N_DAYS)
+    start = accounts["_start_day"].to_numpy()[:, None]
+    end = accounts["_end_day"].to_numpy()[:, None]
+    growth = accounts["_growth"].to_numpy()[:, None]
+    alive = (t >= start) & (t < end)
+    ramp = np.where(accounts["_is_new"].to_numpy()[:, None], 1 - np.exp(-np.maximum(t - start, 0) / 45.0), 1.0)
+    intensity = base * np.exp(growth * t / 365.25) * ramp * alive
+
+    rate = accounts["_orders_per_year"].to_numpy()
+    expected = rate / 365.25 * intensity.sum(axis=1)
+    n_orders = rng.poisson(expected)
+    o_acc = np.repeat(np.arange(n), n_orders)
+    o_day = draw_categorical(rng, intensity, o_acc)
+    n_active = accounts["_n_active_sites"].to_numpy()
+    o_site = np.floor(n_active[o_acc] * rng.random(len(o_acc)) ** 1.8).astype(int)  # main site buys most
+    order = np.lexsort((o_site, o_acc, o_day))
+    return o_acc[order], o_day[order], o_site[order]
+
+
+def _draw_products(rng: np.random.Generator, accounts: pd.DataFrame, products: pd.DataFrame, l_acc):
+    """The product of each line, and each product's category index."""
+    n = len(accounts)
+    codes = [c.code for c in cat.CATEGORIES]
+    industry = accounts["industry"].to_numpy()
+    affinity = np.array([[cat.INDUSTRY_CATEGORY_AFFINITY[ind].get(c, 1.0) for c in codes] for ind in industry])
+    # Small accounts buy from few categories, large ones from most (Dirichlet concentration).
+    conc = 0.25 + 2.0 * accounts["_pct"].to_numpy()[:, None]
+    cat_mix = rng.gamma(conc * affinity / affinity.mean(axis=1, keepdims=True)) + 1e-12
+
+    code_index = {c: k for k, c in enumerate(codes)}
+    prod_cat = np.array([code_index[c] for c in products["code"].to_numpy()])
+    # account x product weights = category mix x product popularity within the category
+    acc_prod = cat_mix[:, prod_cat] * products["popularity"].to_numpy()[None, :]
+    # Each account has its own regulars: a handful of SKUs it reorders again and again.
+    n_fav = np.clip(np.round(3 + 40 * accounts["_pct"].to_numpy() ** 2), 3, 45).astype(int)
+    fav = draw_categorical(rng, acc_prod, np.repeat(np.arange(n), 45)).reshape(n, 45)
+    use_fav = rng.random(len(l_acc)) < FAVOURITE_SHARE
+    pick = np.floor(rng.random(len(l_acc)) * n_fav[l_acc]).astype(int)
+    l_prod = np.where(use_fav, fav[l_acc, pick], draw_categorical(rng, acc_prod, l_acc))
+    return l_prod, prod_cat
+
+
+def _draw_credit_notes(rng: np.random.Generator, accounts: pd.DataFrame, sales: pd.DataFrame,
+                       line_cat, l_acc, l_day, l_site, unit_price, unit_cost) -> pd.DataFrame:
+    """Returns: a share of lines comes back 1-8 weeks later as a credit note."""
+    revenue, qty = sales["net_revenue"].to_numpy(), sales["quantity"].to_numpy()
+    ret_rate = np.array([c.return_rate for c in cat.CATEGORIES])[line_cat]
+    returned = np.flatnonzero((rng.random(len(sales)) < ret_rate) & (revenue > 0))
+    r_day = l_day[returned] + rng.integers(5, 60, len(returned))
+    r_day = r_day + np.select([r_day % 7 == 0, r_day % 7 == 1], [2, 1], 0)  # DAY0 is a Saturday: skip weekends
+    # (no credit notes after the export was cut, nor after the account left)
+    keep = r_day < np.minimum(N_DAYS, accounts["_end_day"].to_numpy()[l_acc[returned]])
+    returned, r_day = returned[keep], r_day[keep]
+    r_qty = -np.maximum(1.0, np.round(qty[returned] * rng.beta(1.5, 2.5, len(returned))))
+    r_acc = l_acc[returned]
+    r_site = l_site[returned]
+    r_order = np.lexsort((returned, r_site, r_acc, r_day))
+    returned, r_day, r_qty, r_acc, r_site = (x[r_order] for x in (returned, r_day, r_qty, r_acc, r_site))
+    # one credit note per account, site and day
+    new_note = np.r_[True, (r_day[1:] != r_day[:-1]) | (r_acc[1:] != r_acc[:-1]) | (r_site[1:] != r_site[:-1])]
+    note = np.cumsum(new_note) - 1
+    note_first = np.flatnonzero(new_note)
+    r_no = np.arange(len(returned)) - note_first[note] + 1
+    cn_ids = np.array([f"CN{700_001 + i}" for i in range(int(note[-1]) + 1 if len(note) else 0)], dtype=object)
+    account_id = accounts["account_id"].to_numpy(dtype=object)
+    return pd.DataFrame(
         {
             "account_id": account_id[r_acc],
             "invoice_id": cn_ids[note],
             "line_no": r_no,
             "_day": r_day,
-            "product_id": pid[l_prod[returned]],
-            "category": pcat[l_prod[returned]],
+            "product_id": sales["product_id"].to_numpy()[returned],
+            "category": sales["category"].to_numpy()[returned],
             "quantity": r_qty,
             "net_revenue": -np.round(-r_qty * unit_price[returned], 2),
             "cost": -np.round(-r_qty * unit_cost[returned], 2),
@@ -192,10 +211,6 @@ def draw_transactions(rng: np.random.Generator, accounts: pd.DataFrame, products
             "_seq": note,
         }
     )
-    lines = pd.concat([sales, credits], ignore_index=True)
-    lines = lines.sort_values(["_day", "_kind", "_seq", "line_no"], kind="stable", ignore_index=True)
-    lines["date"] = days[lines["_day"].to_numpy()]
-    return lines
 
 
 def plant_problems(rng: np.random.Generator, lines: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataFrame:

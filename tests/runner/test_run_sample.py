@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from kamlib import cli
 from kamlib.runner import run_engagement
 
 
@@ -22,3 +23,13 @@ def test_two_runs_of_the_sample_give_identical_tables():
     for expected in ("results.xlsx", "parameters.yml", "html/index.html", "html/summary.html"):
         assert (run_dir / expected).exists(), expected
     assert len(list((run_dir / "html" / "plans").glob("*.html"))) >= 15
+
+
+def test_a_capacity_that_cannot_be_met_exits_2_with_the_message(capsys):
+    """CapacityError is a ParameterError subclass defined in kamlib.planning: a user error."""
+    code = cli.main(["run", "-p", "portfolio_review.max_accounts=1", "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "kam: error: Capacity is insufficient" in err
+    assert "raise max_accounts to" in err
+    assert "Traceback" not in err and "failed in cell" not in err

@@ -7,19 +7,19 @@ import json
 import pandas as pd
 import pytest
 
-from kamlib import cli
-from kamlib.runner import run_engagement
-from kamlib.step import Step
+from kamlib import cli, paths
+from kamlib.errors import KamError
+from kamlib.runner import Step, run_engagement
 from tests.conftest import make_notebook
 
 HEAD = 'engagement = "sample"  # engagement\nrun_dir = ""  # run folder\n'
 WRITE = '''import pandas as pd
-from kamlib.step import Step
-step = Step.begin("00_first", engagement=engagement, run_dir=run_dir, params=dict(n=n, flag=flag))
+from kamlib.runner import Step
+step = Step.begin("00_first", globals())
 step.save("numbers", pd.DataFrame({"i": range(step.params.n), "flag": step.params.flag}))
 '''
-READ = '''from kamlib.step import Step
-step = Step.begin("10_second", engagement=engagement, run_dir=run_dir, params={})
+READ = '''from kamlib.runner import Step
+step = Step.begin("10_second", globals())
 df = step.load("numbers")
 step.save("doubled", df.assign(j=df.i * 2))
 print("rows", len(df))
@@ -103,7 +103,42 @@ def test_cli_parameter_mistakes_exit_2_before_anything_runs(engagement, capsys):
 
 def test_a_notebook_on_its_own_runs_the_steps_it_needs(engagement, tmp_path):
     run_dir = tmp_path / "alone"
-    step = Step.begin("10_second", engagement=str(engagement), run_dir=str(run_dir))
+    step = Step.begin("10_second", {"engagement": str(engagement), "run_dir": str(run_dir)})
     df = step.load("numbers")  # 00_first has not run here: it is run first
     assert df["i"].tolist() == [0, 1, 2]
     assert (run_dir / "notebooks" / "00_first.ipynb").exists()
+
+
+def test_any_kam_error_subclass_exits_2_even_one_defined_in_the_notebook(engagement, tmp_path, capsys):
+    make_notebook(tmp_path / "nb" / "05_capacity.ipynb", HEAD,
+                  "from kamlib.errors import ParameterError\n\n"
+                  "class TooFewManagers(ParameterError):\n    pass",
+                  "raise TooFewManagers('5 accounts need 2 managers. Fix: raise max_accounts to 3.')")
+    code = cli.main(["run", str(engagement), "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "5 accounts need 2 managers. Fix: raise max_accounts to 3." in err
+    assert "Traceback" not in err and "failed in cell" not in err
+    [manifest] = paths.reports_dir().rglob("manifest.json")
+    error = json.loads(manifest.read_text())["steps"][1]["error"]
+    assert error["ename"] == "TooFewManagers" and error["user_error"] and error["exit_code"] == 2
+
+
+def test_an_exception_merely_named_like_a_user_error_is_a_crash(engagement, tmp_path):
+    make_notebook(tmp_path / "nb" / "05_impostor.ipynb", HEAD,
+                  "class ParameterError(Exception):\n    pass\n\nraise ParameterError('not a KamError')")
+    result = run_engagement(engagement, progress=False)
+    assert result.exit_code == 1
+    assert "05_impostor.ipynb failed in cell In [3]" in result.message
+    assert "with ParameterError: not a KamError" in result.message
+
+
+def test_a_user_error_in_an_earlier_notebook_run_on_demand_is_a_kam_error(engagement, tmp_path):
+    make_notebook(tmp_path / "nb" / "05_check.ipynb", HEAD,
+                  "from kamlib.errors import InputError\n\n"
+                  "class NoContacts(InputError):\n    pass\n\n"
+                  "raise NoContacts('contacts.csv', 'there are no contacts.', 'export them.')")
+    step = Step.begin("10_second", {"engagement": str(engagement), "run_dir": str(tmp_path / "alone")})
+    with pytest.raises(KamError, match="^05_check: contacts.csv: there are no contacts. Fix: export them.$"):
+        step.load("not_written_by_anyone")
+    assert (tmp_path / "alone" / "tables" / "numbers.parquet").exists()  # 00_first ran first

@@ -1,61 +1,40 @@
 """The notebook side of a run: parameters in, tables and figures out.
 
-Every step notebook starts with::
+Every step notebook starts, after its ``parameters`` cell, with::
 
-    step = Step.begin("30_segmentation", engagement=engagement, run_dir=run_dir,
-                      params=dict(k=k, value_measure=value_measure))
+    step = Step.begin("30_segmentation", globals())
 
-and from then on reads earlier steps' tables with :meth:`Step.load` and writes its own with
-:meth:`Step.save`, :meth:`Step.figure` and :meth:`Step.page`. Where the files go is decided
-here, in one place, so a notebook never builds a path itself.
-
-Run-folder layout::
-
-    <run_dir>/tables/<name>.parquet     result tables (one Excel workbook is made from them)
-    <run_dir>/figures/<name>.png        figures
-    <run_dir>/html/...                  pages (the runner adds one per notebook and an index)
-    <run_dir>/steps/<notebook>.json     what each step wrote (read by the runner)
-    <run_dir>/notebooks/<notebook>.ipynb  executed notebooks
+which reads the parameters the notebook declares from its namespace, checks them, and opens
+its run folder. ``step.params`` holds them (without ``engagement`` and ``run_dir``), ready to
+pass on: ``segmentation.run(features, **step.params)``. From then on the notebook reads earlier
+steps' tables with :meth:`Step.load` (or :meth:`Step.load_optional`) and writes its own with
+:meth:`Step.save`, :meth:`Step.figure` and :meth:`Step.page`; where the files go is decided by
+:mod:`kamlib.runner.folder`, so a notebook never builds a path itself.
 """
 
 from __future__ import annotations
 
+import io
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kamlib import paths
 from kamlib.intake.engagement import Engagement, load_engagement
 from kamlib.errors import KamError, ParameterError
-from kamlib.params import ALWAYS, Params, check_value, declared_parameters, unknown_name_error
+from kamlib.figures import apply_style
+from kamlib.params import ALWAYS, Params
+from kamlib.runner.execute import run_upstream
+from kamlib.runner.folder import (default_run_dir, read_step_records, step_record_path,
+                                  table_path)
+from kamlib.runner.parameters import notebook_parameters
 
-if TYPE_CHECKING:  # pandas and matplotlib stay out of `import kamlib.step`
+if TYPE_CHECKING:  # pandas and matplotlib stay out of `import kamlib.runner.step`
     import pandas as pd
     from matplotlib.figure import Figure
 
-INTERACTIVE = "interactive"
-"""Run folder name used when a notebook runs on its own (JupyterLab, plain papermill)."""
-
 FIGURE_DPI = 110
-
-
-def default_run_dir(engagement: Engagement) -> Path:
-    """``reports/<engagement>/interactive``: where notebooks run on their own write."""
-    return paths.reports_dir() / engagement.name / INTERACTIVE
-
-
-def table_path(run_dir: Path, name: str) -> Path:
-    return Path(run_dir) / "tables" / f"{name}.parquet"
-
-
-def step_record_path(run_dir: Path, notebook: str) -> Path:
-    return Path(run_dir) / "steps" / f"{notebook}.json"
-
-
-def read_step_records(run_dir: Path) -> list[dict[str, Any]]:
-    """What each step of a run folder recorded (tables, figures, pages), in step order."""
-    folder = Path(run_dir) / "steps"
-    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))]
 
 
 class Step:
@@ -75,41 +54,41 @@ class Step:
 
     # ------------------------------------------------------------------ start
     @classmethod
-    def begin(cls, name: str, engagement: str = "sample", run_dir: str = "",
-              params: dict[str, Any] | None = None) -> Step:
-        """Validate a notebook's parameters and open its run folder.
+    def begin(cls, name: str, namespace: Mapping[str, Any]) -> Step:
+        """Read and check a notebook's parameters, and open its run folder.
 
         Parameters
         ----------
         name : str
             The notebook's stem, e.g. ``"30_segmentation"``.
-        engagement : str
-            Engagement folder, or ``"sample"`` for the bundled sample company.
-        run_dir : str
-            Run folder; ``""`` means ``reports/<engagement>/interactive``.
-        params : dict
-            Every other parameter of the notebook, as the parameters cell left them.
+        namespace : mapping
+            Where the parameters cell left its values: the notebook's ``globals()``. Only the
+            names the notebook declares are read (a missing one takes its default);
+            ``engagement`` is an engagement folder or ``"sample"``, ``run_dir`` the run folder
+            (``""`` means ``reports/<engagement>/interactive``).
+
+        Returns
+        -------
+        Step
+            With ``params``: every other declared parameter, a dict (attribute access too)
+            to pass on as ``**step.params``.
 
         Raises
         ------
         ParameterError
-            A parameter the notebook does not declare, or a value of the wrong type (papermill's
-            ``-p flag false`` arrives as the text ``"false"``: that is refused, not truthy).
+            A name papermill injected that the notebook does not declare, or a value of the
+            wrong type (papermill's ``-p flag false`` arrives as the text ``"false"``: that is
+            refused, not truthy).
         """
         notebook = paths.notebook_for(name)
-        declared = declared_parameters(notebook)
-        checked = Params()
-        for key, value in {"engagement": engagement, "run_dir": run_dir, **(params or {})}.items():
-            if key not in declared:
-                raise unknown_name_error(key, list(declared), f"passed to {notebook.stem}")
-            checked[key] = check_value(declared[key], value, "the notebook")
+        checked = notebook_parameters(notebook, namespace)
         eng = load_engagement(checked["engagement"])
         folder = Path(checked["run_dir"]) if checked["run_dir"] else default_run_dir(eng)
         folder.mkdir(parents=True, exist_ok=True)
         step = cls(notebook, eng, folder.resolve(), Params(
             {k: v for k, v in checked.items() if k not in ALWAYS}))
         step._write_record()
-        _apply_plot_style()
+        apply_style()
         _apply_table_style()
         return step
 
@@ -131,9 +110,17 @@ class Step:
             self._run_upstream_until(table)
         return pd.read_parquet(path)
 
-    def _run_upstream_until(self, table: str) -> None:
-        from kamlib.runner import run_upstream
+    def load_optional(self, table: str) -> pd.DataFrame | None:
+        """Read a table an earlier step saved in this run folder, or None when there is none.
 
+        Nothing is run: for tables a step can do without (such as ``clv`` in segmentation).
+        """
+        import pandas as pd
+
+        path = table_path(self.run_dir, table)
+        return pd.read_parquet(path) if path.exists() else None
+
+    def _run_upstream_until(self, table: str) -> None:
         done = {r["notebook"] for r in read_step_records(self.run_dir)}
         earlier = [nb for nb in paths.step_notebooks() if nb.stem < self.name and nb.stem not in done]
         for nb in earlier:
@@ -165,8 +152,6 @@ class Step:
         The figure is rendered once (to PNG) and then closed: letting the notebook's inline
         backend draw it a second time would double the cost of every figure.
         """
-        import io
-
         import matplotlib.pyplot as plt
 
         path = self.path(f"figures/{name}.png")
@@ -207,8 +192,8 @@ class Step:
 
 def _figure_title(fig: Figure) -> str:
     """The figure's own title (suptitle, else the first axes title), for captions."""
-    if getattr(fig, "_suptitle", None) is not None and fig._suptitle.get_text():
-        return fig._suptitle.get_text()
+    if fig.get_suptitle():
+        return fig.get_suptitle()
     for ax in fig.axes:
         for loc in ("center", "left", "right"):
             text = ax.get_title(loc=loc)
@@ -219,11 +204,9 @@ def _figure_title(fig: Figure) -> str:
 
 def _show_png(data: bytes) -> None:
     """Display PNG bytes in a notebook; nothing outside IPython."""
-    try:
-        from IPython import get_ipython
-        from IPython.display import Image, display
-    except ImportError:
-        return
+    from IPython import get_ipython
+    from IPython.display import Image, display
+
     if get_ipython() is not None:
         display(Image(data=data))
 
@@ -257,13 +240,4 @@ def _apply_table_style() -> None:
     pd.set_option("styler.format.na_rep", "–")
 
 
-def _apply_plot_style() -> None:
-    """Use the project's plot style when kamlib.figures is there (it is optional at this layer)."""
-    try:
-        from kamlib.figures import apply_style
-    except ImportError:
-        return
-    apply_style()
-
-
-__all__ = ["Step", "ParameterError", "default_run_dir", "read_step_records", "table_path"]
+__all__ = ["Step", "ParameterError"]

@@ -1,0 +1,107 @@
+"""``manifest.json``: what a run was made from and what it made.
+
+Parameters, a sha256 of every input file and of every result table's content, the versions of
+the packages that computed them, the git commit, and each step's status and duration: enough
+to tell whether two runs should agree and, when they do not, why.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import platform
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from kamlib import __version__, paths
+from kamlib.intake.engagement import Engagement
+from kamlib.runner.parameters import StepPlan
+
+VERSIONED_PACKAGES = ("pandas", "numpy", "scipy", "scikit-learn", "matplotlib", "seaborn",
+                      "papermill", "nbconvert", "ibis-framework", "duckdb", "pyarrow", "pyspark")
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def versions() -> dict[str, str]:
+    """Python's, kam-workbook's and every installed package's version that shapes results."""
+    found = {"python": platform.python_version(), "kam-workbook": __version__}
+    for name in VERSIONED_PACKAGES:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return found
+
+
+def git_state() -> dict[str, Any] | None:
+    """The checkout's commit and whether tracked files differ from it (None outside git)."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=paths.REPO_ROOT, text=True,
+                                capture_output=True, timeout=5)
+        if commit.returncode != 0:
+            return None
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=paths.REPO_ROOT, text=True, capture_output=True, timeout=5)
+        return {"commit": commit.stdout.strip(), "dirty": bool(dirty.stdout.strip())}
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def hash_inputs(engagement: Engagement) -> dict[str, list[dict[str, Any]]]:
+    """Path, size and sha256 of every input file, by table."""
+    hashed: dict[str, list[dict[str, Any]]] = {}
+    for table, files in engagement.input_files().items():
+        hashed[table] = [{"path": str(f), "bytes": f.stat().st_size, "sha256": sha256_file(f)}
+                         for f in files]
+    return hashed
+
+
+def hash_tables(run_dir: Path) -> dict[str, dict[str, Any]]:
+    """sha256 of every result table's *content* (stable across Parquet writer metadata)."""
+    import pandas as pd
+
+    hashed = {}
+    for path in sorted((Path(run_dir) / "tables").glob("*.parquet")):
+        df = pd.read_parquet(path)
+        digest = hashlib.sha256()
+        digest.update(",".join(f"{c}:{t}" for c, t in df.dtypes.astype(str).items()).encode())
+        digest.update(pd.util.hash_pandas_object(df, index=False).values.tobytes())
+        hashed[path.stem] = {"rows": int(len(df)), "sha256": digest.hexdigest()}
+    return hashed
+
+
+def start_manifest(engagement: Engagement, run_dir: Path, label: str,
+                   plans: list[StepPlan]) -> dict[str, Any]:
+    """What is known before the first notebook runs."""
+    return {
+        "kam_workbook": __version__,
+        "engagement": {"name": engagement.name, "folder": str(engagement.folder),
+                       "client": engagement.client},
+        "run_dir": str(run_dir),
+        "label": label,
+        "command": sys.argv,
+        "started": dt.datetime.now().isoformat(timespec="seconds"),
+        "parameters": {p.name: p.parameters for p in plans},
+        "inputs": hash_inputs(engagement),
+        "versions": versions(),
+        "git": git_state(),
+        "steps": [],
+    }
+
+
+def write_manifest(run_dir: Path, manifest: dict[str, Any]) -> Path:
+    """Write ``manifest.json`` into the run folder."""
+    path = Path(run_dir) / "manifest.json"
+    path.write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
+    return path

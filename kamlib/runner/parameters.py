@@ -1,0 +1,167 @@
+"""The parameters each notebook receives: resolved before a run, read back inside the notebook.
+
+Before a run, :func:`resolve_parameters` merges every source (notebook default <
+``engagement.yml`` < ``kam run -p`` < CLI flags) and checks each value against the notebook's
+declared parameters (:func:`kamlib.params.declared_parameters`). Inside the notebook,
+:func:`notebook_parameters` reads the declared names back from the notebook's namespace and
+checks them again: a notebook run with plain papermill gets the same checks as one run by
+``kam run``.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kamlib import paths
+from kamlib.intake.engagement import Engagement
+from kamlib.errors import KamError, ParameterError
+from kamlib.params import (ALWAYS, Declared, Params, check_value, declared_parameters,
+                           parse_cli_value, unknown_name_error)
+
+INJECTED_HEADER = "# Parameters\n"
+"""How the cell papermill injects (``-p name value``) starts."""
+
+
+@dataclass
+class StepPlan:
+    """One notebook to run and the parameters it will receive."""
+
+    notebook: Path
+    parameters: dict[str, Any]
+
+    @property
+    def name(self) -> str:
+        return self.notebook.stem
+
+
+def _step_aliases(notebooks: list[Path]) -> dict[str, Path]:
+    aliases: dict[str, Path] = {}
+    for nb in notebooks:
+        aliases[nb.stem] = nb
+        aliases[paths.step_key(nb)] = nb
+    return aliases
+
+
+def resolve_parameters(
+    engagement: Engagement,
+    overrides: Mapping[str, str] | None = None,
+    typed: Mapping[str, Any] | None = None,
+    notebooks: list[Path] | None = None,
+) -> list[StepPlan]:
+    """Work out, and check, the parameters every notebook will receive.
+
+    Order of precedence: notebook default < ``engagement.yml`` < ``overrides`` (``-p`` text,
+    ``name`` or ``step.name``) < ``typed`` (values set by CLI flags such as ``--anonymise``,
+    applied to every notebook that declares them). A name no notebook declares is an error.
+    Each notebook receives only the parameters it declares, and only those that differ from
+    its defaults are passed (so the executed notebook shows what was changed).
+    """
+    notebooks = notebooks if notebooks is not None else paths.step_notebooks()
+    if not notebooks:
+        raise KamError(f"No step notebooks found in {paths.notebooks_dir()}.")
+    declared = {nb: declared_parameters(nb) for nb in notebooks}
+    aliases = _step_aliases(notebooks)
+    values: dict[Path, dict[str, Any]] = {nb: {} for nb in notebooks}
+    config_file = f"{engagement.folder / 'engagement.yml'}"
+
+    def everywhere(name: str, value: Any, where: str, parse: bool) -> None:
+        targets = [nb for nb in notebooks if name in declared[nb]]
+        if not targets or name in ALWAYS:
+            known = sorted({n for d in declared.values() for n in d} - set(ALWAYS))
+            if name in ALWAYS:
+                raise ParameterError(f"'{name}' is set by kam run itself ({where}); remove it.")
+            raise unknown_name_error(name, known, where)
+        for nb in targets:
+            decl = declared[nb][name]
+            values[nb][name] = parse_cli_value(decl, value) if parse else check_value(decl, value, where)
+
+    def in_step(step: str, name: str, value: Any, where: str, parse: bool) -> None:
+        nb = aliases[step]
+        if name not in declared[nb] or name in ALWAYS:
+            raise unknown_name_error(name, [n for n in declared[nb] if n not in ALWAYS],
+                                     f"{where}, step '{step}'")
+        decl = declared[nb][name]
+        values[nb][name] = parse_cli_value(decl, value) if parse else check_value(decl, value, where)
+
+    for key, value in engagement.parameters.items():
+        if key in aliases and isinstance(value, dict):
+            for name, v in value.items():
+                in_step(key, str(name), v, config_file, parse=False)
+        else:
+            everywhere(str(key), value, config_file, parse=False)
+    for key, text in (overrides or {}).items():
+        step, _, name = key.rpartition(".")
+        if step:
+            if step not in aliases:
+                raise ParameterError(f"-p {key}: there is no step '{step}'. Steps: "
+                                     f"{', '.join(nb.stem for nb in notebooks)}.")
+            in_step(step, name, text, "the command line", parse=True)
+        else:
+            everywhere(name, text, "the command line", parse=True)
+    for name, value in (typed or {}).items():
+        for nb in notebooks:
+            if name in declared[nb]:
+                values[nb][name] = check_value(declared[nb][name], value, "a kam run option")
+    plans = []
+    for nb in notebooks:
+        changed = {k: v for k, v in values[nb].items() if v != declared[nb][k].default}
+        plans.append(StepPlan(nb, changed))
+    return plans
+
+
+def plan_for(engagement: Engagement, notebook: Path) -> StepPlan:
+    """The parameters ``engagement.yml`` gives one notebook (no command-line overrides)."""
+    return next(p for p in resolve_parameters(engagement) if p.notebook == notebook)
+
+
+def all_declared(notebooks: list[Path] | None = None) -> dict[str, dict[str, Declared]]:
+    """Every notebook's declared parameters, by notebook stem (for ``kam new`` and docs)."""
+    return {nb.stem: declared_parameters(nb) for nb in (notebooks or paths.step_notebooks())}
+
+
+def write_parameters_file(run_dir: Path, plans: list[StepPlan]) -> Path:
+    """``parameters.yml``: every parameter each notebook runs with, defaults included."""
+    used = {p.name: {n: d.default for n, d in declared_parameters(p.notebook).items()
+                     if n not in ALWAYS} | p.parameters for p in plans}
+    path = Path(run_dir) / "parameters.yml"
+    path.write_text("# Parameters every notebook ran with (defaults included).\n"
+                    + yaml.safe_dump(used, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+# ---------------------------------------------------------------------------- in the notebook
+def injected_names(namespace: Mapping[str, Any]) -> list[str]:
+    """Names papermill injected into a notebook's kernel (its ``# Parameters`` cell).
+
+    IPython keeps every executed cell's source in ``In``; outside a kernel there is none and
+    nothing was injected.
+    """
+    names: list[str] = []
+    for source in namespace.get("In", ()):
+        if isinstance(source, str) and source.startswith(INJECTED_HEADER):
+            names += [node.targets[0].id for node in ast.parse(source).body
+                      if isinstance(node, ast.Assign) and len(node.targets) == 1
+                      and isinstance(node.targets[0], ast.Name)]
+    return names
+
+
+def notebook_parameters(notebook: Path, namespace: Mapping[str, Any]) -> Params:
+    """A notebook's declared parameters read from its namespace (``globals()``), checked.
+
+    A declared name missing from ``namespace`` takes its default. A name papermill injected
+    that the notebook does not declare, or a value of the wrong type, is a
+    :class:`~kamlib.errors.ParameterError` (papermill's ``-p flag false`` arrives as the text
+    ``"false"``: refused, not truthy). ``engagement`` and ``run_dir`` are included.
+    """
+    declared = declared_parameters(notebook)
+    for name in injected_names(namespace):
+        if name not in declared:
+            raise unknown_name_error(name, list(declared), f"passed to {notebook.stem}")
+    return Params({name: check_value(decl, namespace.get(name, decl.default), "the notebook")
+                   for name, decl in declared.items()})

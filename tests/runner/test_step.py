@@ -1,0 +1,103 @@
+"""Step, the notebook side of a run: parameters read once from the namespace, tables in and out,
+and how notebooks show numbers."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from kamlib.errors import ParameterError
+from kamlib.runner import Step
+from kamlib.runner.step import readable_number
+from tests.conftest import make_notebook
+
+PARAMS = '''engagement = "sample"  # engagement folder
+run_dir = ""  # run folder
+anonymise = False  # pseudonyms for names
+k = 4  # number of clusters
+rate = 0.1  # discount rate
+'''
+
+
+@pytest.fixture
+def notebook(tmp_path, monkeypatch):
+    monkeypatch.setenv("KAM_NOTEBOOKS_DIR", str(tmp_path / "nb"))
+    return make_notebook(tmp_path / "nb" / "30_third.ipynb", PARAMS, "pass")
+
+
+def _namespace(tmp_path, **values):
+    """What a notebook's globals() hold after its parameters cell (and other names besides)."""
+    return {"engagement": "sample", "run_dir": str(tmp_path / "run"), "anonymise": False,
+            "k": 4, "rate": 0.1, "pd": pd, "unrelated": object(), **values}
+
+
+def test_begin_reads_the_declared_parameters_from_the_namespace(notebook, tmp_path):
+    step = Step.begin("30_third", _namespace(tmp_path, k=6, rate=1))
+    assert step.params == {"anonymise": False, "k": 6, "rate": 1.0}
+    assert isinstance(step.params["rate"], float)  # an int for a float parameter is converted
+    assert step.params.k == 6  # attribute access, for cells that read p.k
+    assert step.run_dir == (tmp_path / "run").resolve() and step.engagement.name == "sample"
+
+    def analysis(anonymise, k, rate):
+        return anonymise, k, rate
+
+    assert analysis(**step.params) == (False, 6, 1.0)  # engagement and run_dir are not in it
+
+
+def test_a_declared_name_missing_from_the_namespace_takes_its_default(notebook, tmp_path):
+    namespace = _namespace(tmp_path)
+    del namespace["rate"]
+    assert Step.begin("30_third", namespace).params.rate == 0.1
+
+
+@pytest.mark.parametrize("name, value", [("anonymise", "false"), ("k", "4"), ("k", True),
+                                         ("rate", "0.1")])
+def test_begin_refuses_a_value_of_the_wrong_type(notebook, tmp_path, name, value):
+    with pytest.raises(ParameterError, match=f"'{name}' of 30_third"):
+        Step.begin("30_third", _namespace(tmp_path, **{name: value}))
+
+
+def test_papermills_false_text_for_a_bool_gets_a_how_to_fix_hint(notebook, tmp_path):
+    with pytest.raises(ParameterError, match="papermill -p anonymise False"):
+        Step.begin("30_third", _namespace(tmp_path, anonymise="false"))
+
+
+def test_a_name_papermill_injected_that_the_notebook_does_not_declare_is_an_error(notebook, tmp_path):
+    injected = "# Parameters\nengagement = \"sample\"\nkk = 5\n"
+    namespace = _namespace(tmp_path, kk=5, In=["", PARAMS, injected])
+    with pytest.raises(ParameterError, match="Unknown parameter 'kk'.*Did you mean 'k'"):
+        Step.begin("30_third", namespace)
+    namespace["In"] = ["", PARAMS, "# Parameters\nk = 5\n"]
+    assert Step.begin("30_third", namespace | {"k": 5}).params.k == 5
+
+
+def test_load_optional_gives_none_for_a_missing_table_and_runs_nothing(notebook, tmp_path):
+    make_notebook(notebook.parent / "00_first.ipynb", PARAMS, "raise RuntimeError('must not run')")
+    step = Step.begin("30_third", _namespace(tmp_path))
+    assert step.load_optional("clv") is None
+    assert not (step.run_dir / "notebooks").exists()
+    step.save("clv", pd.DataFrame({"account_id": ["A1"], "clv": [1.5]}))
+    assert step.load_optional("clv")["clv"].tolist() == [1.5]
+
+
+def test_a_figure_is_saved_with_its_own_title_for_the_index(notebook, tmp_path):
+    import matplotlib.pyplot as plt
+
+    step = Step.begin("30_third", _namespace(tmp_path))
+    with_suptitle, ax = plt.subplots()
+    with_suptitle.suptitle("Value by segment")
+    ax.set_title("ignored when there is a suptitle")
+    axes_only, ax = plt.subplots()
+    ax.set_title("Growth", loc="left")
+    step.figure("value", with_suptitle)
+    step.figure("growth", axes_only)
+    assert (step.run_dir / "figures" / "value.png").stat().st_size > 0
+    assert step._record["figure_titles"] == {"value": "Value by segment", "growth": "Growth"}
+
+
+@pytest.mark.parametrize("value, text", [
+    (7.0, "7.00"), (0.3599, "0.360"), (4.6e-6, "4.60e-06"), (1234567.891, "1,234,568"),
+    (-12.5, "-12.50"), (0.0, "0"), (float("nan"), "–"),
+])
+def test_readable_number(value, text):
+    assert readable_number(value) == text
