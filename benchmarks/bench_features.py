@@ -6,7 +6,7 @@ its children: DuckDB runs inside the process, Spark's JVM is a child). Cases:
 ``kamlib``   what the intake step does with the invoice lines: read and cast them, check every
              line and account for it (rows read = used + set aside), then ``account_features``
              (Ibis on DuckDB, default memory budget 2GB). The checks, the accounting and the
-             per-account aggregates are one pass (``validation.check_transactions``).
+             per-account aggregates are one pass (``checking_pass.check_transactions``).
 ``sqlcheck`` the same work hand-written in DuckDB SQL: ``check_reference.sql`` (every line
              checked for what a Parquet ledger can get wrong -- missing values, future dates,
              unknown accounts, duplicate invoice lines -- and counted per reason, as_of taken
@@ -192,7 +192,7 @@ def run_case(case: dict) -> dict:
     import pandas  # noqa: F401
     import ibis.backends.duckdb  # noqa: F401
     if case["kind"] == "spark":  # session start is reported apart: it is paid once
-        from kamlib import engine
+        from kamlib.intake import engine
 
         t0 = time.perf_counter()
         con = engine.connect("spark", spark={"master": f"local[{case['threads']}]", "conf": {
@@ -204,7 +204,7 @@ def run_case(case: dict) -> dict:
         if case["kind"] in ("sql", "sqlcheck"):
             import duckdb
 
-            from kamlib import engine
+            from kamlib.intake import engine
 
             budget = engine.memory_bytes(case["memory_limit"]) * engine.DUCKDB_SHARE
             con = duckdb.connect(config={"memory_limit": f"{int(budget // 10**6)}MB",
@@ -215,17 +215,18 @@ def run_case(case: dict) -> dict:
                 out["rows_read"] = int(acc["n"].sum())
                 out["rows_used"] = int(acc.loc[acc["reason"].isna(), "n"].sum())
         else:
-            from kamlib import engine, features, validation
+            from kamlib.intake import engine, features
+            from kamlib.intake.loading import load_inputs
 
             if case["kind"] == "kamlib":
                 con = engine.connect("duckdb", memory_limit=case["memory_limit"],
                                      threads=case["threads"])
             inputs = {k: files[k] for k in ("accounts", "contacts", "assessments", "transactions")}
-            intake = validation.load_inputs(inputs, con=con, today=TODAY, engine=con.name)
+            intake = load_inputs(inputs, con=con, today=TODAY, engine=con.name)
             out["checks_s"] = time.perf_counter() - t0
             tx = intake.transactions
-            frame = features.account_features(tx.lines, intake.tables["accounts"], tx.as_of,
-                                              intake.tables["contacts"], tx.has_sites,
+            frame = features.account_features(tx.lines, intake.frames["accounts"], tx.as_of,
+                                              intake.frames["contacts"], tx.has_sites,
                                               aggregates=tx.aggregates)
             acc = tx.account
             out["accounts"] = len(frame)

@@ -13,7 +13,7 @@
 --      date of the used lines)
 --
 -- The checks are those a Parquet ledger can fail (its values are typed, so no parse errors):
--- the first that applies is the reason, in the order kamlib.validation.transaction_reasons uses.
+-- the first that applies is the reason, in the order kamlib.intake.line_checks.transaction_checks uses.
 CREATE OR REPLACE TEMP TABLE repeated AS
 SELECT invoice_id, line_no, min(file_row_number) AS first_row
 FROM {transactions}

@@ -1,6 +1,6 @@
 -- Hand-written DuckDB SQL of the account features (the benchmark's reference).
 --
--- The same features as kamlib.features builds with Ibis, written the way a DuckDB user would
+-- The same features as kamlib.intake.features builds with Ibis, written the way a DuckDB user would
 -- write them by hand: one scan, one GROUP BY account with FILTERed aggregates per trailing
 -- 12-month window, then the account master and contacts joined on. bench_features.py fills
 -- in {transactions}, {accounts}, {contacts} (table expressions such as read_parquet('...'))

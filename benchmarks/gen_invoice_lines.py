@@ -1,6 +1,6 @@
 """Synthetic invoice lines at benchmark scale (1M, 10M, 50M rows), written in chunks.
 
-The lines follow the data contract (``kamlib.contract.TRANSACTIONS``): a distributor with
+The lines follow the data contract (``kamlib.intake.contract.TRANSACTIONS``): a distributor with
 Pareto-sized accounts (a few giants, a long tail), three years of invoices, ~200 products in
 12 categories, several ship-to sites per account, new and churned accounts, and returns /
 credit notes as negative lines. A matching ``accounts`` table (and a small ``contacts`` table)
@@ -243,7 +243,7 @@ def contacts_table(n_accounts: int, seed: int = 7) -> pa.Table:
 
 def assessments_table(n_accounts: int, seed: int = 7) -> pa.Table:
     """Three managers scoring the 30 largest accounts (the intake needs the table to exist)."""
-    from kamlib.contract import JUDGED_CRITERIA
+    from kamlib.intake.contract import JUDGED_CRITERIA
 
     world = make_world(n_accounts, seed)
     top = np.argsort(-world.weight)[:30]

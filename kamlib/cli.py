@@ -122,27 +122,27 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from kamlib.engagement import load_engagement
-    from kamlib.validation import validate_engagement
+    from kamlib.intake import load
+    from kamlib.intake.engagement import load_engagement
 
     engagement = load_engagement(args.engagement)
-    report = validate_engagement(engagement, **_intake_params(engagement, args.param))
+    report = load(engagement, **_intake_params(engagement, args.param))
     print(report.to_text() if hasattr(report, "to_text") else report)
     return 0
 
 
 def _intake_params(engagement, pairs: list[str]) -> dict[str, object]:
-    """The intake notebook's validated parameters that validation also takes."""
+    """The intake notebook's validated parameters that :func:`kamlib.intake.load` also takes."""
     import inspect
 
     from kamlib import paths
     from kamlib.runner import resolve_parameters
-    from kamlib.validation import validate_engagement
+    from kamlib.intake import load
 
     intake = paths.notebook_for("intake")
     plan = next(p for p in resolve_parameters(engagement, _parse_overrides(pairs))
                 if p.notebook == intake)
-    accepted = inspect.signature(validate_engagement).parameters
+    accepted = inspect.signature(load).parameters
     return {k: v for k, v in plan.parameters.items() if k in accepted}
 
 

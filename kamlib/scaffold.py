@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from kamlib.contract import TABLES, Table
+from kamlib.intake.contract import TABLES, Table
 from kamlib.errors import KamError
 from kamlib.params import ALWAYS
 

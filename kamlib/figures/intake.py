@@ -16,12 +16,12 @@ def data_quality_figure(accounts) -> Figure:
 
     Parameters
     ----------
-    accounts : list of kamlib.validation.RowAccount
-        ``IntakeResult.accounts``.
+    accounts : list of kamlib.intake.accounting.RowAccount
+        ``IntakeResult.row_accounts``.
     """
     import matplotlib.pyplot as plt
 
-    from kamlib.validation import POLICY_REASONS
+    from kamlib.intake.accounting import POLICY_REASONS
 
     items = [(f"{a.table}: {r}", n, r in POLICY_REASONS) for a in accounts
              for r, n in sorted(a.reasons.items(), key=lambda kv: -kv[1])]
@@ -53,7 +53,7 @@ def pareto_figure(curve: pd.DataFrame, value_label: str = "revenue, last 12 mont
     Parameters
     ----------
     curve : pandas.DataFrame
-        From :func:`kamlib.features.pareto_curve`.
+        From :func:`kamlib.intake.features.pareto_curve`.
     """
     import matplotlib.pyplot as plt
     import numpy as np
@@ -87,14 +87,14 @@ def monthly_revenue_figure(monthly: pd.DataFrame, as_of, currency: str = "") -> 
     Parameters
     ----------
     monthly : pandas.DataFrame
-        From :func:`kamlib.features.monthly_revenue` (month, revenue, margin, ...).
+        From :func:`kamlib.intake.features.monthly_revenue` (month, revenue, margin, ...).
     as_of : date
         End of the last window.
     """
     import matplotlib.pyplot as plt
     import pandas as pd
 
-    from kamlib.features import window_bounds
+    from kamlib.intake.aggregates import window_bounds
 
     fig, ax = plt.subplots(figsize=(9, 4.0))
     months = pd.to_datetime(monthly["month"])

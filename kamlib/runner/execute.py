@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from kamlib import paths
-from kamlib.engagement import Engagement
+from kamlib.intake.engagement import Engagement
 from kamlib.errors import USER_ERROR_TAG, KamError
 from kamlib.runner.folder import executed_notebook_path
 from kamlib.runner.parameters import plan_for

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from kamlib import paths
-from kamlib.engagement import Engagement
+from kamlib.intake.engagement import Engagement
 
 INTERACTIVE = "interactive"
 """Run folder name used when a notebook runs on its own (JupyterLab, plain papermill)."""

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from kamlib import __version__, paths
-from kamlib.engagement import Engagement
+from kamlib.intake.engagement import Engagement
 from kamlib.runner.parameters import StepPlan
 
 VERSIONED_PACKAGES = ("pandas", "numpy", "scipy", "scikit-learn", "matplotlib", "seaborn",

@@ -14,7 +14,7 @@ from typing import Any
 
 import jinja2
 
-from kamlib.engagement import Engagement
+from kamlib.intake.engagement import Engagement
 from kamlib.runner.folder import read_step_records, table_path
 
 EXCEL_MAX_ROWS = 20_000

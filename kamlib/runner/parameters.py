@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from kamlib import paths
-from kamlib.engagement import Engagement
+from kamlib.intake.engagement import Engagement
 from kamlib.errors import KamError, ParameterError
 from kamlib.params import (ALWAYS, Declared, Params, check_value, declared_parameters,
                            parse_cli_value, unknown_name_error)

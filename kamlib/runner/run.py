@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from kamlib import paths
-from kamlib.engagement import load_engagement
+from kamlib.intake.engagement import load_engagement
 from kamlib.runner.execute import (HtmlRenderer, describe_failure, execute_notebook,
                                    failure_message, start_kernel, stop_kernel)
 from kamlib.runner.folder import executed_notebook_path, new_run_dir, read_step_record

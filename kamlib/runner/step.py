@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kamlib import paths
-from kamlib.engagement import Engagement, load_engagement
+from kamlib.intake.engagement import Engagement, load_engagement
 from kamlib.errors import KamError, ParameterError
 from kamlib.figures import apply_style
 from kamlib.formatting import number as readable_number  # the notebook tables' number format

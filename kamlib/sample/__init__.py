@@ -56,7 +56,7 @@ def generate_sample(n_accounts: int = 600, seed: int = 2026) -> dict[str, pd.Dat
     -------
     dict of str to pandas.DataFrame
         ``accounts``, ``transactions``, ``contacts``, ``assessments`` and ``ahp_judgements``,
-        with exactly the columns of :mod:`kamlib.contract` (identifiers as ``str``, dates as
+        with exactly the columns of :mod:`kamlib.intake.contract` (identifiers as ``str``, dates as
         ``datetime64``). The transactions include a few deliberately bad lines (see
         ``docs/sample.md``).
 
@@ -67,7 +67,7 @@ def generate_sample(n_accounts: int = 600, seed: int = 2026) -> dict[str, pd.Dat
     """
     import numpy as np
 
-    from kamlib.contract import TABLES
+    from kamlib.intake.contract import TABLES
     from kamlib.sample import accounts as acc_mod
     from kamlib.sample import contacts as con_mod
     from kamlib.sample import judgements as jud_mod

@@ -1,7 +1,7 @@
 """Sample accounts: who the customers are, and the hidden traits that drive their buying.
 
 :func:`draw_accounts` returns one row per account with the contract columns of
-:data:`kamlib.contract.ACCOUNTS` *plus* latent columns (prefixed ``_``) that the transaction,
+:data:`kamlib.intake.contract.ACCOUNTS` *plus* latent columns (prefixed ``_``) that the transaction,
 contact and assessment generators read: the account's true size, growth trend, purchase rate,
 churn date and so on. :func:`kamlib.sample.generate_sample` drops the latent columns before
 handing the table out.

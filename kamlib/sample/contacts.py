@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kamlib.contract import DMU_ROLES
+from kamlib.intake.contract import DMU_ROLES
 from kamlib.sample import catalogue as cat
 from kamlib.sample.accounts import DAY0, N_DAYS
 
@@ -36,7 +36,7 @@ def _coverage(rng: np.random.Generator, pct: float) -> tuple[str, int]:
 
 
 def draw_contacts(rng: np.random.Generator, accounts: pd.DataFrame) -> pd.DataFrame:
-    """Contacts (contract columns of :data:`kamlib.contract.CONTACTS`) for ``accounts``."""
+    """Contacts (contract columns of :data:`kamlib.intake.contract.CONTACTS`) for ``accounts``."""
     rows: list[dict] = []
     # our own people must not turn up as customer contacts
     ours = {*cat.ACCOUNT_MANAGERS, *cat.SPECIALISTS.values(), *(m.name for m in cat.SENIOR_MANAGERS)}

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kamlib.contract import DEFAULT_CRITERIA, JUDGED_CRITERIA
+from kamlib.intake.contract import DEFAULT_CRITERIA, JUDGED_CRITERIA
 from kamlib.sample import catalogue as cat
 
 SAATY_RI_10 = 1.49

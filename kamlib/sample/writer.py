@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from kamlib.contract import TABLES
+from kamlib.intake.contract import TABLES
 
 
 ROW_GROUP = 100_000

@@ -1,6 +1,6 @@
 """The selection-criteria catalogue and the account x criterion matrix built from it.
 
-Every criterion has a key (fixed in :data:`kamlib.contract.SELECTION_CRITERIA`), a definition a
+Every criterion has a key (fixed in :data:`kamlib.intake.contract.SELECTION_CRITERIA`), a definition a
 steering committee can read, a direction (``benefit``: more is better; ``cost``: less is better),
 a source (``computed`` from the ``account_features`` table, ``judged`` by managers in the
 ``assessments`` table, or ``custom``: any other numeric column the engagement names) and a
@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from kamlib.contract import DEFAULT_CRITERIA, JUDGED_CRITERIA, SELECTION_CRITERIA
+from kamlib.intake.contract import DEFAULT_CRITERIA, JUDGED_CRITERIA, SELECTION_CRITERIA
 from kamlib.errors import InputError, ParameterError
 
 if TYPE_CHECKING:

@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from intake_data import write_engagement
-from kamlib.features import feature_tables
-from kamlib.validation import load_inputs
+from kamlib.intake.features import feature_tables
+from kamlib.intake.loading import load_inputs
 
 TODAY = dt.date(2026, 1, 15)
 

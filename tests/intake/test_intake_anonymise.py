@@ -7,9 +7,9 @@ import datetime as dt
 import pandas as pd
 
 from intake_data import ACCOUNTS, write_engagement
-from kamlib.anonymise import Pseudonymiser
-from kamlib.features import feature_tables
-from kamlib.validation import load_inputs
+from kamlib.intake.anonymise import Pseudonymiser
+from kamlib.intake.features import feature_tables
+from kamlib.intake.loading import load_inputs
 
 TODAY = dt.date(2026, 1, 15)
 REAL_NAMES = ["Alpha Metals", "Beta Foods", "Gamma Tools", "Jane Roe", "John Doe", "Max Moe",
@@ -34,7 +34,7 @@ def test_no_real_name_survives_in_any_output_table(tmp_path):
     accounts = ACCOUNTS + "001,Delta Dup,Metals,North,DE,3,Jane Roe\n"  # set aside, still anonymised
     files = write_engagement(tmp_path, accounts=accounts)
     intake = load_inputs(files, today=TODAY, anonymise=True, key="acme", max_set_aside_share=0.5)
-    outputs = {**intake.tables, **feature_tables(intake),
+    outputs = {**intake.frames, **feature_tables(intake),
                "set_aside": intake.write_set_aside(tmp_path / "aside"),
                "data_quality": intake.data_quality()}
     for name, frame in outputs.items():
@@ -46,13 +46,13 @@ def test_no_real_name_survives_in_any_output_table(tmp_path):
     # a manager is the same person in every table
     jane = Pseudonymiser("acme").pseudonym("Jane Roe", "Manager")
     assert (f.set_index("account_id").loc[["001", "003"], "account_manager"] == jane).all()
-    assert jane in set(intake.tables["assessments"]["manager"])
-    assert jane in set(intake.tables["contacts"]["owner"])
-    assert jane in set(intake.tables["ahp_judgements"]["manager"])
+    assert jane in set(intake.frames["assessments"]["manager"])
+    assert jane in set(intake.frames["contacts"]["owner"])
+    assert jane in set(intake.frames["ahp_judgements"]["manager"])
 
 
 def test_anonymised_run_is_reproducible(tmp_path):
     files = write_engagement(tmp_path)
-    one = load_inputs(files, today=TODAY, anonymise=True, key="acme").tables["accounts"]
-    two = load_inputs(files, today=TODAY, anonymise=True, key="acme").tables["accounts"]
+    one = load_inputs(files, today=TODAY, anonymise=True, key="acme").frames["accounts"]
+    two = load_inputs(files, today=TODAY, anonymise=True, key="acme").frames["accounts"]
     pd.testing.assert_frame_equal(one, two)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from kamlib import paths
-from kamlib.contract import TABLES
-from kamlib.features import FEATURE_COLUMNS
+from kamlib.intake.contract import TABLES
+from kamlib.intake.features import FEATURE_COLUMNS
 
 DOC = (paths.REPO_ROOT / "docs" / "data_contract.md").read_text(encoding="utf-8")
 

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from intake_data import write_engagement
-from kamlib import features
-from kamlib.validation import load_inputs
+from kamlib.intake import features
+from kamlib.intake.loading import load_inputs
 
 TODAY = dt.date(2026, 1, 15)
 AS_OF = "2025-12-31"  # windows: (2024-12-31, 2025-12-31], (2023-12-31, 2024-12-31], (2022-12-31, 2023-12-31]
@@ -146,11 +146,6 @@ def test_symmetric_growth_bounded_and_antisymmetric():
     g = features.symmetric_growth(a, b)
     assert np.all(np.abs(g) <= 2)
     np.testing.assert_allclose(g, -features.symmetric_growth(b, a))
-
-
-def test_window_bounds_leap_day():
-    assert features.window_bounds(dt.date(2024, 2, 29))[1:] == (
-        dt.date(2023, 2, 28), dt.date(2022, 2, 28), dt.date(2021, 2, 28))
 
 
 def test_pareto_curve():

@@ -9,10 +9,10 @@ import matplotlib
 matplotlib.use("Agg")
 
 from intake_data import write_engagement  # noqa: E402
-from kamlib import features  # noqa: E402
 from kamlib.figures import apply_style, money  # noqa: E402
 from kamlib.figures import intake as figs  # noqa: E402
-from kamlib.validation import load_inputs  # noqa: E402
+from kamlib.intake import features  # noqa: E402
+from kamlib.intake.loading import load_inputs  # noqa: E402
 
 
 def test_figures_draw(tmp_path):

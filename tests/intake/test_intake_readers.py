@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 
 from intake_data import ACCOUNTS, LINES, write_engagement
-from kamlib import engine, readers
 from kamlib.errors import InputError
-from kamlib.features import feature_tables
-from kamlib.validation import load_inputs
+from kamlib.intake import engine, ledger, readers
+from kamlib.intake.features import feature_tables
+from kamlib.intake.loading import load_inputs
 
 TODAY = dt.date(2026, 1, 15)
 
@@ -82,7 +82,7 @@ def test_latin1_transactions_read_by_the_engine(tmp_path):
     path = tmp_path / "t.csv"
     path.write_bytes(LINES.replace("CatA", "Catégorie").encode("cp1252"))
     con = engine.connect()
-    cats = engine.cast_transactions(engine.read_transactions(con, path)).category.to_pandas()
+    cats = ledger.cast_transactions(ledger.read_transactions(con, path)).category.to_pandas()
     assert "Catégorie" in set(cats)
 
 
@@ -145,7 +145,7 @@ def test_utf16_csv(tmp_path):
     files["accounts"].write_bytes(ACCOUNTS.encode("utf-16"))
     files["transactions"].write_bytes(LINES.encode("utf-16"))
     intake = load_inputs(files, today=TODAY)
-    assert intake.tables["accounts"]["account_id"].tolist() == ["001", "002", "003"]
+    assert intake.frames["accounts"]["account_id"].tolist() == ["001", "002", "003"]
     assert intake.transactions.account.rows_used == 10
 
 
@@ -229,7 +229,7 @@ def test_engine_errors_tell_files_memory_and_faults_apart(tmp_path):
     import duckdb
 
     from kamlib.errors import ParameterError
-    from kamlib.validation import engine_errors
+    from kamlib.intake.engine import engine_errors
 
     bad = tmp_path / "lines.parquet"
     bad.write_bytes(b"not a parquet file")

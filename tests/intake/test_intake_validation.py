@@ -8,9 +8,10 @@ import pandas as pd
 import pytest
 
 from intake_data import ACCOUNTS, CONTACTS, LINES, write_engagement
-from kamlib import readers
 from kamlib.errors import InputError, ParameterError
-from kamlib.validation import blank_rows, load_inputs, validate_table
+from kamlib.intake import readers
+from kamlib.intake.loading import load_inputs
+from kamlib.intake.tables import blank_rows, validate_table
 
 TODAY = dt.date(2026, 1, 15)
 
@@ -195,8 +196,8 @@ def test_optional_table_may_be_absent(tmp_path):
     files = write_engagement(tmp_path)
     files["ahp_judgements"] = None
     intake = load_inputs(files, today=TODAY)
-    assert intake.tables["ahp_judgements"].empty
-    assert list(intake.tables["ahp_judgements"].columns) == ["manager", "criterion_a", "criterion_b", "value"]
+    assert intake.frames["ahp_judgements"].empty
+    assert list(intake.frames["ahp_judgements"].columns) == ["manager", "criterion_a", "criterion_b", "value"]
     assert "Every row is accounted for." in intake.to_text()
 
 

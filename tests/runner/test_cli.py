@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kamlib import cli
-from kamlib.contract import TABLES
+from kamlib.intake.contract import TABLES
 from kamlib.params import load_yaml
 from tests.conftest import make_notebook
 
@@ -33,7 +33,7 @@ def test_kam_new_writes_config_templates_and_readme(tmp_path, monkeypatch):
     assert header == TABLES["transactions"].column_names
     assert "net_revenue" in (folder / "README.md").read_text()
     # the scaffold is itself a valid engagement
-    from kamlib.engagement import load_engagement
+    from kamlib.intake.engagement import load_engagement
     assert load_engagement(folder).client == "ACME Ltd"
 
 

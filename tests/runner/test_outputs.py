@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from kamlib.engagement import Engagement
+from kamlib.intake.engagement import Engagement
 from kamlib.runner.outputs import ResultsWorkbook, write_index
 
 

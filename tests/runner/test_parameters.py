@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kamlib.engagement import Engagement
+from kamlib.intake.engagement import Engagement
 from kamlib.errors import ParameterError
 from kamlib.params import check_value, declared_parameters, load_yaml, parse_cli_value
 from kamlib.runner import resolve_parameters

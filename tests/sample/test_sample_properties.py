@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kamlib.contract import DEFAULT_CRITERIA, DMU_ROLES, JUDGED_CRITERIA, TABLES
+from kamlib.intake.contract import DEFAULT_CRITERIA, DMU_ROLES, JUDGED_CRITERIA, TABLES
 from kamlib.sample import generate_sample
 
 START, END = pd.Timestamp("2023-07-01"), pd.Timestamp("2026-06-30")

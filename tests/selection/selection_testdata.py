@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pandas as pd
 
-from kamlib.contract import DEFAULT_CRITERIA, JUDGED_CRITERIA
+from kamlib.intake.contract import DEFAULT_CRITERIA, JUDGED_CRITERIA
 
 
 def features(n: int = 120, seed: int = 0) -> pd.DataFrame:

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 import selection_testdata as td
 
-from kamlib.contract import DEFAULT_CRITERIA, JUDGED_CRITERIA, SELECTION_CRITERIA
+from kamlib.intake.contract import DEFAULT_CRITERIA, JUDGED_CRITERIA, SELECTION_CRITERIA
 from kamlib.errors import InputError, ParameterError
 from kamlib.selection import select_accounts
 from kamlib.selection.criteria import CATALOGUE, criteria_table, criterion_matrix, resolve_criteria

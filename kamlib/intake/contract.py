@@ -1,8 +1,9 @@
 """The data contract: which tables a client's exports must provide, and their columns.
 
-This module only *describes* the tables. Reading them is :mod:`kamlib.readers`, checking them
-is :mod:`kamlib.validation`. Everything else in kamlib relies on the column names defined here,
-so a client's export is renamed to these names once, at intake, and nowhere else.
+This module only *describes* the tables. Reading them is :mod:`kamlib.intake.readers`, checking
+them :mod:`kamlib.intake.tables` and :mod:`kamlib.intake.checking_pass`. Everything else in
+kamlib relies on the column names defined here, so a client's export is renamed to these names
+once, at intake, and nowhere else.
 
 Types are logical, not pandas dtypes:
 

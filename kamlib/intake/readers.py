@@ -2,8 +2,8 @@
 
 Readers do not interpret values: CSV and Excel cells come back as text (so ``00123`` keeps its
 zeros and a stray ``n/a`` in a number column is a row problem, not a crash), Parquet keeps its
-own types. :mod:`kamlib.validation` then parses each column by its contract type and accounts
-for every row. Headers are normalised (``" Account ID"`` -> ``account_id``).
+own types. :mod:`kamlib.intake.parsing` then parses each column by its contract type, and the
+checks (:mod:`kamlib.intake.tables`) account for every row. Headers are normalised (``" Account ID"`` -> ``account_id``).
 
 Encoding rule for CSV (documented in ``docs/data_contract.md``): UTF-16 when the file starts
 with a UTF-16 byte-order mark; otherwise UTF-8 (with or without a byte-order mark) when the
@@ -13,7 +13,7 @@ many control characters is not text and is an error. The delimiter is whichever 
 tab or ``|`` occurs most often in the header line.
 
 For invoice lines the reader only looks at the start of the file (see :func:`sniff_csv`); the
-engine reads the rest (:mod:`kamlib.engine`).
+engine reads the rest (:mod:`kamlib.intake.ledger`).
 """
 
 from __future__ import annotations
@@ -57,6 +57,19 @@ def file_kind(path: str | Path) -> str:
             "re-saved as .xlsx from Excel.",
         )
     return EXTENSIONS[suffix]
+
+
+def normalise_name(name: str) -> str:
+    """Header as the contract spells it: trimmed, lower case, spaces and dashes as ``_``.
+
+    ``" Account ID"`` becomes ``"account_id"``, so common export headers match without a mapping.
+    """
+    out = str(name).strip().lower().lstrip("\ufeff")
+    for ch in " -./":
+        out = out.replace(ch, "_")
+    while "__" in out:
+        out = out.replace("__", "_")
+    return out.strip("_")
 
 
 def check_file(path: str | Path) -> None:
@@ -253,8 +266,6 @@ def read_table(path: str | Path) -> pd.DataFrame:
         Missing, empty, binary or undecodable file; unsupported extension; no header.
     """
     import pandas as pd
-
-    from kamlib.engine import normalise_name
 
     path = Path(path)
     check_file(path)

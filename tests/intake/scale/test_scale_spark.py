@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kamlib import engine, features, validation
+from kamlib.intake import engine, features, ledger
+from kamlib.intake.loading import load_inputs
 
 TODAY = dt.date(2026, 1, 1)
 
@@ -27,10 +28,10 @@ def _all_tables(intake) -> dict[str, pd.DataFrame]:
     return {
         # as intake builds it (from the checking pass's aggregates), and again from the lines
         "account_features": features.account_features(
-            tx.lines, intake.tables["accounts"], tx.as_of, intake.tables["contacts"], tx.has_sites,
+            tx.lines, intake.frames["accounts"], tx.as_of, intake.frames["contacts"], tx.has_sites,
             aggregates=tx.aggregates),
         "account_features_from_lines": features.account_features(
-            tx.lines, intake.tables["accounts"], tx.as_of, intake.tables["contacts"], tx.has_sites),
+            tx.lines, intake.frames["accounts"], tx.as_of, intake.frames["contacts"], tx.has_sites),
         "account_category_year": features.account_category_year(tx.lines, tx.as_of),
         "purchase_occasions": features.purchase_occasions(tx.lines),
         "monthly_revenue": features.monthly_revenue(tx.lines),
@@ -59,8 +60,8 @@ def spark_con(spark):
 @pytest.fixture(scope="module")
 def parity(spark_con, bad_invoice_files):
     """Intake of one generated ledger (with bad rows) on both engines."""
-    duck = validation.load_inputs(_inputs(bad_invoice_files), today=TODAY)
-    spark = validation.load_inputs(_inputs(bad_invoice_files), today=TODAY, con=spark_con,
+    duck = load_inputs(_inputs(bad_invoice_files), today=TODAY)
+    spark = load_inputs(_inputs(bad_invoice_files), today=TODAY, con=spark_con,
                                    engine="spark")
     return duck, spark
 
@@ -101,9 +102,9 @@ def test_spark_reads_csv_like_parquet(spark_con, invoice_files, tmp_path):
 
     csv = tmp_path / "lines.csv"
     pacsv.write_csv(pq.read_table(invoice_files["transactions"]), csv)
-    spark_typed = engine.cast_transactions(engine.read_transactions(spark_con, csv))
-    duck_typed = engine.cast_transactions(
-        engine.read_transactions(engine.connect(), invoice_files["transactions"]), trim=False)
+    spark_typed = ledger.cast_transactions(ledger.read_transactions(spark_con, csv))
+    duck_typed = ledger.cast_transactions(
+        ledger.read_transactions(engine.connect(), invoice_files["transactions"]), trim=False)
     cols = [c for c in duck_typed.columns if not c.startswith("_")]
     assert spark_typed.select(cols).schema() == duck_typed.select(cols).schema()
     order = ["invoice_id", "line_no"]

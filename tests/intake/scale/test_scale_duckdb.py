@@ -11,16 +11,17 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from kamlib import engine, features, validation
 from kamlib.errors import InputError, ParameterError
+from kamlib.intake import engine, features, ledger
+from kamlib.intake.loading import load_inputs
 from scale_data import TODAY, assert_same_features, ledger_inputs
 
 
 def _features(files: dict, transactions=None, **kw) -> pd.DataFrame:
-    intake = validation.load_inputs(ledger_inputs(files, transactions), today=TODAY, **kw)
+    intake = load_inputs(ledger_inputs(files, transactions), today=TODAY, **kw)
     tx = intake.transactions
-    return features.account_features(tx.lines, intake.tables["accounts"], tx.as_of,
-                                     intake.tables["contacts"], tx.has_sites,
+    return features.account_features(tx.lines, intake.frames["accounts"], tx.as_of,
+                                     intake.frames["contacts"], tx.has_sites,
                                      aggregates=tx.aggregates)
 
 
@@ -112,7 +113,7 @@ def test_one_casting_step_gives_one_schema_for_every_format(invoice_files, tmp_p
     con = engine.connect()
     schemas = {}
     for path in (invoice_files["transactions"], csv, xlsx):
-        typed = engine.cast_transactions(engine.read_transactions(con, path))
+        typed = ledger.cast_transactions(ledger.read_transactions(con, path))
         schemas[str(path)] = {c: str(t) for c, t in typed.schema().items() if not c.startswith("_")}
     first = next(iter(schemas.values()))
     assert first["date"] == "date" and first["account_id"] == "string"
@@ -126,12 +127,12 @@ def test_mixed_folder_is_an_input_error(invoice_files, tmp_path):
     shutil.copy(invoice_files["transactions"], folder / "a.parquet")
     (folder / "b.csv").write_text("account_id\nA1\n")
     with pytest.raises(InputError, match="different kinds"):
-        engine.source_files(folder)
+        ledger.source_files(folder)
 
 
 def test_parquet_rows_are_numbered_as_in_the_file(invoice_files):
     con = engine.connect()
-    raw = engine.read_transactions(con, invoice_files["transactions"])
+    raw = ledger.read_transactions(con, invoice_files["transactions"])
     got = raw.select("_row", "invoice_id", "line_no").order_by("_row").to_pandas()
     want = pq.read_table(invoice_files["transactions"], columns=["invoice_id", "line_no"]).to_pandas()
     assert got["_row"].tolist() == list(range(1, len(want) + 1))
@@ -140,7 +141,7 @@ def test_parquet_rows_are_numbered_as_in_the_file(invoice_files):
 
 # ------------------------------------------------------------------------- row accounting
 def test_row_accounting_is_exact_with_injected_bad_rows(bad_invoice_files, tmp_path):
-    intake = validation.load_inputs(ledger_inputs(bad_invoice_files), today=TODAY)
+    intake = load_inputs(ledger_inputs(bad_invoice_files), today=TODAY)
     acc = intake.transactions.account
     injected = bad_invoice_files["bad"]
     assert acc.rows_read == bad_invoice_files["rows"]
@@ -192,10 +193,10 @@ def test_hand_written_checks_set_aside_the_same_lines_and_give_the_same_features
     import duckdb
     from bench_features import run_reference
 
-    intake = validation.load_inputs(ledger_inputs(bad_invoice_files), today=TODAY)
+    intake = load_inputs(ledger_inputs(bad_invoice_files), today=TODAY)
     tx = intake.transactions
-    ours = features.account_features(tx.lines, intake.tables["accounts"], tx.as_of,
-                                     intake.tables["contacts"], tx.has_sites,
+    ours = features.account_features(tx.lines, intake.frames["accounts"], tx.as_of,
+                                     intake.frames["contacts"], tx.has_sites,
                                      aggregates=tx.aggregates)
     ref, acc = run_reference(duckdb.connect(), bad_invoice_files, checked=True, today=TODAY)
     reasons = {r: int(n) for r, n in zip(acc["reason"], acc["n"]) if isinstance(r, str)}

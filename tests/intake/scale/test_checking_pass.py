@@ -11,15 +11,18 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from kamlib import features, validation
 from kamlib.errors import InputError
+from kamlib.intake import checking_pass, features
+from kamlib.intake.accounting import AFTER_AS_OF
+from kamlib.intake.ledger import read_transactions, text_ranges
+from kamlib.intake.loading import load_inputs
 from scale_data import TODAY, ledger_inputs
 
 
 def _both_ways(intake) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Features from the checking pass's aggregates, and from a fresh pass over the used lines."""
     tx = intake.transactions
-    args = (tx.lines, intake.tables["accounts"], tx.as_of, intake.tables["contacts"], tx.has_sites)
+    args = (tx.lines, intake.frames["accounts"], tx.as_of, intake.frames["contacts"], tx.has_sites)
     assert tx.aggregates is not None
     return (features.account_features(*args, aggregates=tx.aggregates),
             features.account_features(*args))
@@ -53,7 +56,7 @@ def test_checking_pass_aggregates_are_those_of_the_used_lines(ledger, invoice_fi
         csv = tmp_path / "lines.csv"
         pq.read_table(files["transactions"]).to_pandas().to_csv(csv, index=False)
         kw = {"transactions": str(csv)}
-    intake = validation.load_inputs(ledger_inputs(files, kw.pop("transactions", None)), today=TODAY, **kw)
+    intake = load_inputs(ledger_inputs(files, kw.pop("transactions", None)), today=TODAY, **kw)
     once, again = _both_ways(intake)
     pd.testing.assert_frame_equal(once, again)
     tx = intake.transactions
@@ -61,7 +64,7 @@ def test_checking_pass_aggregates_are_those_of_the_used_lines(ledger, invoice_fi
     assert tx.account.rows_read == tx.account.rows_used + tx.account.rows_set_aside
     if ledger == "explicit_as_of":
         assert tx.as_of == dt.date(2025, 6, 30)
-        assert tx.account.reasons[validation.AFTER_AS_OF] > 0
+        assert tx.account.reasons[AFTER_AS_OF] > 0
         assert tx.summary["last_date"] <= tx.as_of
 
 
@@ -75,13 +78,13 @@ def test_a_last_day_with_only_set_aside_lines_moves_as_of_back(invoice_files, tm
     extra = _extra_line(lines.iloc[0], account_id="NOT-A-CUSTOMER", invoice_id="INV-LATE",
                         date=later)
     path = _with_lines(invoice_files, tmp_path, extra)
-    intake = validation.load_inputs(ledger_inputs(invoice_files, path), today=TODAY)
+    intake = load_inputs(ledger_inputs(invoice_files, path), today=TODAY)
     tx = intake.transactions
     assert tx.as_of == last
     assert tx.account.reasons == {"account_id: unknown account": 1}
     once, again = _both_ways(intake)
     pd.testing.assert_frame_equal(once, again)
-    clean = validation.load_inputs(ledger_inputs(invoice_files), today=TODAY)
+    clean = load_inputs(ledger_inputs(invoice_files), today=TODAY)
     _, expected = _both_ways(clean)
     pd.testing.assert_frame_equal(once, expected)
 
@@ -89,8 +92,8 @@ def test_a_last_day_with_only_set_aside_lines_moves_as_of_back(invoice_files, tm
 def _count_searches(monkeypatch) -> list:
     """Record each exact duplicate search (``duplicate_keys``) from now on."""
     searches: list = []
-    search = validation.duplicate_keys
-    monkeypatch.setattr(validation, "duplicate_keys", lambda *a: searches.append(1) or search(*a))
+    search = checking_pass.duplicate_keys
+    monkeypatch.setattr(checking_pass, "duplicate_keys", lambda *a: searches.append(1) or search(*a))
     return searches
 
 
@@ -109,14 +112,14 @@ def test_an_inconclusive_proof_searches_once_and_changes_nothing(ledger, invoice
     else:  # the key is then the whole line; make every key hash collide
         path = tmp_path / "unnumbered.parquet"
         pq.write_table(pq.read_table(invoice_files["transactions"]).drop(["line_no"]), path)
-        monkeypatch.setattr(validation, "key_hash", lambda t, present: t.quantity.isnull().cast("int64"))
+        monkeypatch.setattr(checking_pass, "key_hash", lambda t, present: t.quantity.isnull().cast("int64"))
     searches = _count_searches(monkeypatch)
-    intake = validation.load_inputs(ledger_inputs(invoice_files, str(path)), today=TODAY)
+    intake = load_inputs(ledger_inputs(invoice_files, str(path)), today=TODAY)
     assert searches == [1] and intake.transactions.account.reasons == {}
     once, again = _both_ways(intake)
     pd.testing.assert_frame_equal(once, again)
     if ledger == "no_line_numbers":
-        clean = validation.load_inputs(ledger_inputs(invoice_files), today=TODAY)
+        clean = load_inputs(ledger_inputs(invoice_files), today=TODAY)
         pd.testing.assert_frame_equal(once, _both_ways(clean)[0])
 
 
@@ -130,7 +133,7 @@ def test_long_invoices_numbered_in_steps_are_proven_without_a_search(numbers, in
     extra = pd.concat([_extra_line(first, invoice_id="INV-LONG", line_no=n) for n in numbers])
     path = _with_lines(invoice_files, tmp_path, extra)
     searches = _count_searches(monkeypatch)
-    intake = validation.load_inputs(ledger_inputs(invoice_files, path), today=TODAY)
+    intake = load_inputs(ledger_inputs(invoice_files, path), today=TODAY)
     assert searches == [] and intake.transactions.account.reasons == {}
     pd.testing.assert_frame_equal(*_both_ways(intake))
 
@@ -139,7 +142,7 @@ def test_an_invoice_of_two_accounts_is_an_order_of_each(invoice_files, tmp_path,
     """Orders are counted per invoice under its account, proven alongside; an invoice with
     purchase lines of two accounts (different line numbers: no duplicate) sends the pass
     round again the plain way, which counts it for both."""
-    clean = validation.load_inputs(ledger_inputs(invoice_files), today=TODAY)
+    clean = load_inputs(ledger_inputs(invoice_files), today=TODAY)
     before = _both_ways(clean)[0].set_index("account_id")
     lines = pq.read_table(invoice_files["transactions"]).to_pandas()
     first = lines[lines["net_revenue"] > 0].iloc[0]
@@ -149,9 +152,9 @@ def test_an_invoice_of_two_accounts_is_an_order_of_each(invoice_files, tmp_path,
     path = _with_lines(invoice_files, tmp_path, extra)
     searches = _count_searches(monkeypatch)
     passes = []
-    run = validation._checking_pass
-    monkeypatch.setattr(validation, "_checking_pass", lambda *a, **k: passes.append(k["prove"]) or run(*a, **k))
-    intake = validation.load_inputs(ledger_inputs(invoice_files, path), today=TODAY)
+    run = checking_pass._checking_pass
+    monkeypatch.setattr(checking_pass, "_checking_pass", lambda *a, **k: passes.append(k["prove"]) or run(*a, **k))
+    intake = load_inputs(ledger_inputs(invoice_files, path), today=TODAY)
     assert intake.transactions.account.reasons == {}
     assert searches == [] and passes == [True, False]
     once, again = _both_ways(intake)
@@ -174,7 +177,7 @@ def test_the_proof_sees_a_duplicate_key(change, invoice_files, tmp_path):
                                                    if a != line["account_id"])},
               "other date": {"date": line["date"] - dt.timedelta(days=40)}}[change]
     path = _with_lines(invoice_files, tmp_path, _extra_line(line, **values))
-    intake = validation.load_inputs(ledger_inputs(invoice_files, path), today=TODAY)
+    intake = load_inputs(ledger_inputs(invoice_files, path), today=TODAY)
     tx = intake.transactions
     assert tx.account.reasons == {"invoice_id+line_no: duplicate invoice line": 1}
     assert tx.account.first_rows["invoice_id+line_no: duplicate invoice line"] == [len(lines) + 1]
@@ -185,7 +188,7 @@ def test_a_second_currency_on_set_aside_lines_only_is_no_error(invoice_files, tm
     lines = pq.read_table(invoice_files["transactions"]).to_pandas()
     extra = _extra_line(lines.iloc[0], account_id="NOT-A-CUSTOMER", currency="USD")
     path = _with_lines(invoice_files, tmp_path, extra)
-    tx = validation.load_inputs(ledger_inputs(invoice_files, path), today=TODAY).transactions
+    tx = load_inputs(ledger_inputs(invoice_files, path), today=TODAY).transactions
     assert tx.summary["currency"] == lines["currency"].iloc[0]
     assert tx.account.reasons == {"account_id: unknown account": 1}
 
@@ -195,20 +198,20 @@ def test_a_second_currency_on_a_used_line_is_an_error(invoice_files, tmp_path):
     extra = _extra_line(lines.iloc[0], invoice_id="INV-USD", currency="USD")
     path = _with_lines(invoice_files, tmp_path, extra)
     with pytest.raises(InputError, match=r"2 currencies \(e\.g\. EUR and USD\)"):
-        validation.load_inputs(ledger_inputs(invoice_files, path), today=TODAY)
+        load_inputs(ledger_inputs(invoice_files, path), today=TODAY)
 
 
 def test_the_proof_spares_the_search_on_a_clean_ledger(invoice_files, monkeypatch):
     searches = _count_searches(monkeypatch)
-    validation.load_inputs(ledger_inputs(invoice_files), today=TODAY)
+    load_inputs(ledger_inputs(invoice_files), today=TODAY)
     assert searches == []
 
 
 def test_text_ranges_come_from_the_parquet_file(invoice_files):
-    from kamlib import engine
+    from kamlib.intake import engine
 
     con = engine.connect("duckdb")
-    ranges = engine.text_ranges(engine.read_transactions(con, invoice_files["transactions"]))
+    ranges = text_ranges(read_transactions(con, invoice_files["transactions"]))
     lines = pq.read_table(invoice_files["transactions"]).to_pandas()
     assert ranges["invoice_id"] == (lines["invoice_id"].min(), lines["invoice_id"].max())
     assert ranges["currency"] == (lines["currency"].min(), lines["currency"].max())
@@ -222,7 +225,7 @@ def test_empty_text_in_a_parquet_column_is_still_missing(invoice_files, tmp_path
     extra = pd.concat([_extra_line(lines.iloc[0], invoice_id=""),
                        _extra_line(lines.iloc[1], invoice_id="INV-NO-SITE", site_id="")])
     path = _with_lines(invoice_files, tmp_path, extra)
-    intake = validation.load_inputs(ledger_inputs(invoice_files, path), today=TODAY)
+    intake = load_inputs(ledger_inputs(invoice_files, path), today=TODAY)
     tx = intake.transactions
     assert tx.account.reasons == {"invoice_id: missing": 1}
     assert tx.account.first_rows["invoice_id: missing"] == [len(lines) + 1]
@@ -232,13 +235,13 @@ def test_empty_text_in_a_parquet_column_is_still_missing(invoice_files, tmp_path
 
 
 def test_text_ranges_of_an_empty_column_are_none(invoice_files, tmp_path):
-    from kamlib import engine
+    from kamlib.intake import engine
 
     lines = pq.read_table(invoice_files["transactions"])
     path = tmp_path / "no_sites.parquet"
     pq.write_table(lines.set_column(lines.column_names.index("site_id"), "site_id",
                                     pa.nulls(lines.num_rows, pa.string())), path)
-    ranges = engine.text_ranges(engine.read_transactions(engine.connect("duckdb"), path))
+    ranges = text_ranges(read_transactions(engine.connect("duckdb"), path))
     assert ranges["site_id"] == (None, None)
     assert ranges["account_id"][0] is not None
 
@@ -257,7 +260,7 @@ def test_an_absurd_amount_sets_its_line_aside_not_the_file(fmt, invoice_files, t
         csv = tmp_path / "lines.csv"
         pq.read_table(path).to_pandas().to_csv(csv, index=False)
         path = str(csv)
-    intake = validation.load_inputs(ledger_inputs(invoice_files, path), today=TODAY,
+    intake = load_inputs(ledger_inputs(invoice_files, path), today=TODAY,
                                     max_set_aside_share=0.5)
     tx = intake.transactions
     n = len(lines)
@@ -277,7 +280,7 @@ def test_an_absurd_margin_counts_only_without_a_cost(invoice_files, tmp_path):
     lines.loc[5, "margin"] = 5e12
     path = tmp_path / "margins.parquet"
     pq.write_table(pa.Table.from_pandas(lines, preserve_index=False), path)
-    tx = validation.load_inputs(ledger_inputs(invoice_files, str(path)), today=TODAY).transactions
+    tx = load_inputs(ledger_inputs(invoice_files, str(path)), today=TODAY).transactions
     assert tx.account.first_rows == {
         "margin: 1,000,000,000,000 or more in size (no real invoice line is)": [6]}
 
@@ -291,4 +294,4 @@ def test_a_true_false_column_is_not_a_number(invoice_files, tmp_path):
     pq.write_table(pa.Table.from_pandas(lines, preserve_index=False), path)
     with pytest.raises(InputError, match=r"column 'net_revenue', rows 1, 2, 3: no value in this "
                                          r"column is a number"):
-        validation.load_inputs(ledger_inputs(invoice_files, str(path)), today=TODAY)
+        load_inputs(ledger_inputs(invoice_files, str(path)), today=TODAY)

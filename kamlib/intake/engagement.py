@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from kamlib import paths
-from kamlib.contract import TABLES
+from kamlib.intake.contract import TABLES
 from kamlib.errors import InputError, KamError
 
 CONFIG_FILE = "engagement.yml"
@@ -42,10 +42,6 @@ class Engagement:
     inputs: dict[str, str] = field(default_factory=dict)
     parameters: dict[str, Any] = field(default_factory=dict)
     config: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def is_sample(self) -> bool:
-        return self.folder.resolve() == paths.SAMPLE_DIR.resolve()
 
     def input_path(self, table: str) -> Path | None:
         """The file (or glob) for a contract table, or ``None`` when the engagement has none."""

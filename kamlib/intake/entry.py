@@ -1,0 +1,124 @@
+"""The intake step's entry point: :func:`run`, called once by ``notebooks/00_intake.ipynb``.
+
+Its keyword arguments are exactly the notebook's parameters, so the notebook passes them once
+(``intake.run(step.engagement, **step.params)``); its result gives every table the step saves
+(:meth:`IntakeResult.tables`) and what the notebook shows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kamlib.intake.accounting import DEFAULT_MAX_SET_ASIDE_SHARE, RowAccount
+from kamlib.intake.features import feature_tables, pareto_curve
+from kamlib.intake.loading import CheckedInputs, load
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+TABLES = ("accounts", "contacts", "assessments", "ahp_judgements", "account_features",
+          "account_category_year", "purchase_occasions", "transactions_summary", "data_quality",
+          "set_aside")
+"""The tables the intake step saves, in the order :meth:`IntakeResult.tables` gives them."""
+
+
+@dataclass
+class IntakeResult:
+    """What the intake step found: its tables, and what the notebook shows beside them.
+
+    Attributes
+    ----------
+    inputs : CheckedInputs
+        The checked inputs (:func:`kamlib.intake.loading.load`): clean small tables, the invoice
+        lines on the engine (its connection stays open while this result is used), row accounts.
+    features : dict of str to DataFrame
+        ``account_features``, ``account_category_year``, ``purchase_occasions``,
+        ``monthly_revenue`` and ``transactions_summary``
+        (:func:`kamlib.intake.features.feature_tables`).
+    data_quality, set_aside : DataFrame
+        One row per input table; the set-aside rows (at most
+        :data:`kamlib.intake.quality.SET_ASIDE_SHOWN` per table).
+    """
+
+    inputs: CheckedInputs
+    features: dict[str, pd.DataFrame]
+    data_quality: pd.DataFrame
+    set_aside: pd.DataFrame
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Every table the intake step saves, by name (see :data:`TABLES`)."""
+        found = {**self.inputs.frames, **self.features, "data_quality": self.data_quality,
+                 "set_aside": self.set_aside}
+        return {name: found[name] for name in TABLES}
+
+    @property
+    def report(self) -> str:
+        """The data-quality report as text: where every row of every table went."""
+        return self.inputs.to_text()
+
+    @property
+    def row_accounts(self) -> list[RowAccount]:
+        """Row accounting per input table (the data-quality figure draws it)."""
+        return self.inputs.accounts
+
+    @property
+    def as_of(self) -> dt.date:
+        """End of the analysis: the last window of every feature ends here."""
+        return self.inputs.as_of
+
+    @property
+    def account_features(self) -> pd.DataFrame:
+        """One row per account: size, growth, margin, buying behaviour."""
+        return self.features["account_features"]
+
+    @property
+    def monthly_revenue(self) -> pd.DataFrame:
+        """Revenue per calendar month (the revenue-over-time figure; not saved)."""
+        return self.features["monthly_revenue"]
+
+    def concentration(self) -> pd.DataFrame:
+        """The Pareto curve of 12-month revenue (:func:`kamlib.intake.features.pareto_curve`)."""
+        return pareto_curve(self.account_features)
+
+    def write_set_aside(self, folder: str | Path) -> None:
+        """Write every set-aside row, as exported, to ``<folder>/<table>.csv``."""
+        self.inputs.write_set_aside(folder)
+
+
+def run(engagement: Any, *, as_of: str = "",
+        max_set_aside_share: float = DEFAULT_MAX_SET_ASIDE_SHARE, anonymise: bool = False,
+        engine: str = "", memory_limit: str = "") -> IntakeResult:
+    """Load and check an engagement's inputs, and build every table the later steps read.
+
+    Parameters
+    ----------
+    engagement : kamlib.intake.engagement.Engagement
+        Whose inputs to read (its ``engagement.yml`` may choose the engine).
+    as_of : str
+        End of the analysis as ``"YYYY-MM-DD"``; ``""`` means the last valid invoice date.
+    max_set_aside_share : float
+        Largest share of any table's rows that may be set aside before intake stops.
+    anonymise : bool
+        Replace account, contact and manager names by stable pseudonyms.
+    engine, memory_limit : str
+        The engine that reads the invoice lines and DuckDB's memory budget; ``""`` means
+        engagement.yml's (default DuckDB, 2GB).
+
+    Returns
+    -------
+    IntakeResult
+
+    Raises
+    ------
+    InputError
+        An input file that breaks the data contract.
+    ParameterError
+        A parameter out of its range, or an engine that cannot run.
+    """
+    inputs = load(engagement, as_of=as_of, max_set_aside_share=max_set_aside_share,
+                  anonymise=anonymise, engine=engine, memory_limit=memory_limit)
+    return IntakeResult(inputs=inputs, features=feature_tables(inputs),
+                        data_quality=inputs.data_quality(), set_aside=inputs.set_aside_table())

@@ -1,0 +1,241 @@
+"""Reading the cells of an input table by their contract type.
+
+Readers (:mod:`kamlib.intake.readers`) hand over raw values: text for CSV and Excel, the file's
+own types for Parquet. :func:`parse_column` parses one column by its contract type and says
+which cells do not parse; :func:`read_non_iso_dates` and :func:`known_list_items` read the
+layouts clients' exports use (day-first dates, CRM role names) where that is unambiguous;
+:func:`check_columns` stops when a required column is missing. Used by the small-table checks
+(:mod:`kamlib.intake.tables`) and, for its column and date messages, the checking pass.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import TYPE_CHECKING
+
+from kamlib.errors import InputError
+from kamlib.intake.contract import Column, Table
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+TYPE_WORDS = {"int": "whole number", "float": "number", "date": "date (YYYY-MM-DD)",
+               "bool": "true/false value", "list": "list", "str": "text"}
+"""Each contract type in the words a message uses ("no value in this column is a date")."""
+
+
+def check_columns(columns: list[str], table: Table, file: str) -> None:
+    """Raise :class:`InputError` when a required column is missing, suggesting close matches."""
+    missing = [c for c in table.required_columns if c not in columns]
+    if not missing:
+        return
+    col = missing[0]
+    near = difflib.get_close_matches(col, columns, n=3, cutoff=0.6)
+    hint = f" Did you mean {' or '.join(repr(n) for n in near)}?" if near else ""
+    more = f" (also missing: {', '.join(missing[1:])})" if len(missing) > 1 else ""
+    raise InputError(
+        file,
+        f"the required column '{col}' is missing{more}. Columns found: "
+        f"{', '.join(columns) if columns else '(none)'}.{hint}",
+        f"Rename the column in the export to '{col}' (see docs/data_contract.md for every "
+        f"column of the {table.name} table).",
+        column=col,
+    )
+
+
+# Day-first and month-first layouts clients export dates in; tried only when no value of a
+# column is ISO, and used only when exactly one layout reads (nearly) every value.
+_DATE_LAYOUTS: dict[str, str] = {
+    "%d/%m/%Y": "DD/MM/YYYY", "%m/%d/%Y": "MM/DD/YYYY", "%d.%m.%Y": "DD.MM.YYYY",
+    "%d-%m-%Y": "DD-MM-YYYY", "%m-%d-%Y": "MM-DD-YYYY",
+}
+
+
+def date_fix(examples: list[str], reads_layouts: bool = True) -> str:
+    """The fix for a column of dates we could not read, naming the layout the values look like."""
+    import re
+
+    looks = [e for e in examples if re.fullmatch(r"\s*\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}\s*", str(e))]
+    if examples and len(looks) == len(examples):
+        why = (", which are read only when one layout fits every value unambiguously"
+               if reads_layouts else "")
+        return ("write them as YYYY-MM-DD: these look like day/month/year or month/day/year "
+                f"dates{why} (in Excel: Format Cells > Custom > yyyy-mm-dd, then save again).")
+    return "write dates as YYYY-MM-DD."
+
+
+def read_non_iso_dates(raw: pd.Series, min_share: float = 0.95) -> tuple[pd.Series | None, str]:
+    """Rewrite a column of DD/MM/YYYY-style dates as ISO text, when the layout is unambiguous.
+
+    Returns ``(None, "")`` when some value is already ISO, when no layout reads at least
+    ``min_share`` of the values, or when two layouts do (``03/04/2025`` could be March or April:
+    guessing would move dates silently). Values the chosen layout cannot read stay as they were,
+    so they are set aside as "not a date" like any other bad cell.
+    """
+    import pandas as pd
+
+    if pd.api.types.is_datetime64_any_dtype(raw.dtype):
+        return None, ""
+    text = as_text(raw)
+    present = text.notna()
+    if not present.any():
+        return None, ""
+    if pd.to_datetime(text[present], errors="coerce", format="ISO8601").notna().any():
+        return None, ""
+    fits = {}
+    for fmt, label in _DATE_LAYOUTS.items():
+        parsed = pd.to_datetime(text[present], errors="coerce", format=fmt)
+        if parsed.notna().mean() >= min_share:
+            fits[label] = parsed
+    if len(fits) != 1:
+        return None, ""
+    label, parsed = next(iter(fits.items()))
+    out = text.astype(object).copy()
+    good = parsed.notna()
+    out.loc[good[good].index] = parsed[good].dt.strftime("%Y-%m-%d")
+    return out, label
+
+
+ROLE_SYNONYMS: dict[str, str] = {
+    "decision maker": "decider", "decision-maker": "decider", "economic buyer": "decider",
+    "approver": "decider", "purchaser": "buyer", "procurement": "buyer", "end user": "user",
+    "end-user": "user", "user buyer": "user", "technical buyer": "influencer",
+    "specifier": "influencer", "recommender": "influencer",
+}
+"""Names CRMs and sales methods use for the six DMU roles (strategic-selling buyer types
+included), read as the contract role. Anything else is dropped from the list, not guessed."""
+
+
+def known_list_items(raw: pd.Series, allowed: tuple[str, ...],
+                     synonyms: dict[str, str]) -> tuple[pd.Series, list[str]]:
+    """Keep the allowed items of a ';'-separated list column, translating known synonyms.
+
+    A contact whose roles read ``"sponsor; buyer"`` is still a buyer: setting the whole person
+    aside for one label we do not use would lose a known contact. Returns the rewritten column
+    and notes for the data-quality report (what was translated, what was dropped and where).
+    """
+    import pandas as pd
+
+    text = as_text(raw)
+    mapped: dict[str, int] = {}
+    dropped: dict[str, list[int]] = {}
+    out = []
+    for i, v in enumerate(text):
+        if v is pd.NA or v is None:
+            out.append(None)
+            continue
+        keep = []
+        for item in (x.strip().lower() for x in str(v).replace(",", ";").split(";")):
+            if not item:
+                continue
+            if item in allowed:
+                keep.append(item)
+            elif item in synonyms:
+                keep.append(synonyms[item])
+                mapped[f"'{item}' as {synonyms[item]}"] = mapped.get(f"'{item}' as {synonyms[item]}", 0) + 1
+            else:
+                dropped.setdefault(item, []).append(i + 1)
+        out.append(";".join(dict.fromkeys(keep)) or None)
+    notes = []
+    if mapped:
+        notes.append(f"{raw.name} read " + ", ".join(f"{k} ({n})" for k, n in sorted(mapped.items())))
+    if dropped:
+        parts = [f"'{k}' (rows {', '.join(map(str, r[:5]))}{' ...' if len(r) > 5 else ''})"
+                 for k, r in sorted(dropped.items())]
+        notes.append(f"{raw.name}: not a role of {'/'.join(allowed)}, dropped from the list (the "
+                     f"rows are kept): " + "; ".join(parts))
+    return pd.Series(out, index=raw.index, dtype=object), notes
+
+
+def as_text(s: pd.Series) -> pd.Series:
+    """Values as trimmed text; empty -> missing; whole floats without '.0' (Parquet ids)."""
+    import pandas as pd
+
+    if pd.api.types.is_float_dtype(s.dtype):
+        s = s.map(lambda v: None if pd.isna(v) else (str(int(v)) if float(v).is_integer() else str(v)))
+    elif pd.api.types.is_datetime64_any_dtype(s.dtype):
+        s = s.dt.strftime("%Y-%m-%d")
+    out = s.astype("string").str.strip()
+    return out.mask(out == "")
+
+
+def _to_float(text: pd.Series) -> pd.Series:
+    """Numbers, also written as fractions ("1/3": AHP judgements are often typed that way)."""
+    import pandas as pd
+
+    values = pd.to_numeric(text, errors="coerce")
+    frac = text.str.fullmatch(r"\s*-?\d+(\.\d+)?\s*/\s*\d+(\.\d+)?\s*").fillna(False).astype(bool)
+    if frac.any():
+        parts = text[frac].str.split("/", n=1, expand=True).astype(float)
+        values = values.copy()
+        values.loc[frac] = (parts[0] / parts[1]).where(parts[1] != 0)
+    return values.astype("float64")
+
+
+def parse_column(raw: pd.Series, col: Column) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Parse one column by its contract type.
+
+    Returns
+    -------
+    values : pandas.Series
+        Parsed values (``str`` text, ``Int64``, ``float64``, ``datetime64``, ``boolean``).
+    bad : pandas.Series of bool
+        The cell had a value that does not parse, or is not an allowed value.
+    present : pandas.Series of bool
+        The cell had a value.
+    """
+    import numpy as np
+    import pandas as pd
+
+    if col.type in ("date",) and pd.api.types.is_datetime64_any_dtype(raw.dtype):
+        values = raw.dt.normalize().astype("datetime64[us]")
+        present = raw.notna()
+        return values, pd.Series(False, index=raw.index), present
+    if col.type in ("int", "float") and pd.api.types.is_numeric_dtype(raw.dtype) and raw.dtype != bool:
+        values = raw.astype("float64")
+        present = raw.notna()
+        bad = pd.Series(False, index=raw.index)
+    else:
+        text = as_text(raw)
+        present = text.notna()
+        if col.type == "str":
+            values = text
+            bad = pd.Series(False, index=raw.index)
+            if col.allowed:
+                lowered = text.str.lower()
+                bad = present & ~lowered.isin(col.allowed)
+                values = lowered
+        elif col.type in ("int", "float"):
+            values = _to_float(text)
+            bad = present & values.isna()
+        elif col.type == "date":
+            values = pd.to_datetime(text, errors="coerce", format="ISO8601")
+            if getattr(values.dt, "tz", None) is not None:
+                values = values.dt.tz_localize(None)
+            values = values.dt.normalize().astype("datetime64[us]")
+            bad = present & values.isna()
+        elif col.type == "bool":
+            mapping = {"true": True, "yes": True, "1": True, "y": True, "false": False,
+                       "no": False, "0": False, "n": False}
+            values = text.str.lower().map(mapping).astype("boolean")
+            bad = present & values.isna()
+        elif col.type == "list":
+            items = text.str.lower().str.split(r"\s*[;,]\s*", regex=True)
+            allowed = set(col.allowed or ())
+            bad = present & items.map(
+                lambda xs: bool(allowed) and isinstance(xs, list) and any(x and x not in allowed for x in xs))
+            values = items.map(lambda xs: ";".join(x for x in xs if x) if isinstance(xs, list) else None)
+            values = values.astype("string").mask(values.isna() | (values == ""))
+        else:  # pragma: no cover - the contract has no other types
+            raise ValueError(f"unknown contract type {col.type!r}")
+    if col.type == "int":
+        whole = values.isna() | np.isclose(values, np.round(values))
+        bad = bad | (present & ~whole.astype(bool))
+        values = values.where(~bad).round().astype("Int64")
+    bad = bad.fillna(False).astype(bool)
+    return values, bad, present.astype(bool)
+
+
+def empty_dtype(col: Column) -> str:
+    """The pandas dtype of an empty column of contract type ``col.type``."""
+    return {"int": "Int64", "float": "float64", "date": "datetime64[us]", "bool": "boolean"}.get(col.type, "string")

@@ -1,0 +1,90 @@
+"""The data-quality report: where every row of every input table went, as a table and as text,
+and the rows set aside (listed in a table, written in full to ``set_aside/<table>.csv``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from kamlib.intake.accounting import RowAccount
+
+SET_ASIDE_SHOWN = 10_000
+"""Most set-aside rows per table listed in the ``set_aside`` result table (the CSV has all)."""
+
+SET_ASIDE_COLUMNS = ["table", "row", "reason", "values"]
+
+
+def data_quality(accounts: list[RowAccount]) -> pd.DataFrame:
+    """The ``data_quality`` table: one row per input table."""
+    import pandas as pd
+
+    cols = ["table", "file", "rows_read", "rows_used", "rows_set_aside", "set_aside_reasons", "notes"]
+    return pd.DataFrame([a.as_row() for a in accounts], columns=cols)
+
+
+def summary_text(accounts: list[RowAccount]) -> str:
+    """A readable paragraph per table: where every row went."""
+    parts = []
+    for a in accounts:
+        line = (f"{a.table}: {a.rows_read:,} rows read = {a.rows_used:,} used + "
+                f"{a.rows_set_aside:,} set aside")
+        if a.reasons:
+            line += " (" + "; ".join(f"{r}: {n:,}" for r, n in sorted(a.reasons.items())) + ")"
+        if a.notes:
+            line += ". " + "; ".join(a.notes)
+        parts.append(line + ".")
+    return "\n".join(parts)
+
+
+def set_aside_table(small: dict[str, Any], lines: Any, lines_aside: int) -> pd.DataFrame:
+    """The ``set_aside`` table: table, row, reason, values (the row as ``column=value`` pairs),
+    at most :data:`SET_ASIDE_SHOWN` rows per table.
+
+    Parameters
+    ----------
+    small : dict of str to DataFrame
+        Set-aside rows of the small tables, by table (``row``, ``reason`` and the raw columns).
+    lines : ibis.expr.types.Table
+        Set-aside invoice lines (``TransactionCheck.set_aside``), ordered by row.
+    lines_aside : int
+        How many invoice lines were set aside (the engine is not asked when none were).
+    """
+    import pandas as pd
+
+    frames = [_listing(name, frame.head(SET_ASIDE_SHOWN)) for name, frame in small.items()
+              if frame is not None and len(frame)]
+    if lines_aside:
+        frames.append(_listing("transactions", lines.limit(SET_ASIDE_SHOWN).to_pandas()))
+    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=SET_ASIDE_COLUMNS)
+    out["row"] = out["row"].astype("Int64")
+    return out[SET_ASIDE_COLUMNS].astype({"table": "str", "reason": "str", "values": "str"})
+
+
+def write_set_aside(small: dict[str, Any], lines: Any, lines_aside: int,
+                    folder: str | Path) -> None:
+    """Write ``<folder>/<table>.csv`` with every set-aside row of each table that has any
+    (arguments as :func:`set_aside_table`)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, frame in small.items():
+        if frame is not None and len(frame):
+            frame.to_csv(folder / f"{name}.csv", index=False)
+    if lines_aside:
+        try:
+            lines.to_csv(str(folder / "transactions.csv"))
+        except Exception:  # a backend without a CSV writer: go through pandas
+            lines.to_pandas().to_csv(folder / "transactions.csv", index=False)
+
+
+def _listing(table: str, frame: pd.DataFrame) -> pd.DataFrame:
+    import pandas as pd
+
+    values = frame.drop(columns=["row", "reason"])
+    text = values.astype("string").apply(
+        lambda r: "; ".join(f"{k}={v}" for k, v in r.items() if not pd.isna(v)), axis=1)
+    return pd.DataFrame({"table": table, "row": frame["row"].to_numpy(),
+                         "reason": frame["reason"].astype("str").to_numpy(),
+                         "values": text.to_numpy() if len(frame) else []})
