@@ -23,16 +23,7 @@ if TYPE_CHECKING:  # pandas is imported lazily: `import kamlib.sample` stays che
 
 __all__ = ["generate_sample", "write_sample", "SampleFolderNotEmpty", "FILES", "COMPANY"]
 
-from kamlib.sample.catalogue import COMPANY  # noqa: E402  (no heavy imports)
-
-FILES: dict[str, str] = {
-    "accounts": "accounts.csv",
-    "transactions": "transactions.parquet",
-    "contacts": "contacts.csv",
-    "assessments": "assessments.xlsx",
-    "ahp_judgements": "ahp_judgements.csv",
-}
-"""File name of each table in a written sample folder (the ``inputs`` of its engagement.yml)."""
+from kamlib.sample.catalogue import COMPANY, FILES  # noqa: E402  (no heavy imports)
 
 MIN_ACCOUNTS = 10
 

@@ -344,3 +344,12 @@ LAST_NAMES: dict[str, tuple[str, ...]] = {
     "hu": ("Nagy", "Kovács", "Tóth", "Szabó", "Horváth", "Varga", "Kiss", "Molnár", "Németh", "Farkas"),
 }
 
+
+FILES: dict[str, str] = {
+    "accounts": "accounts.csv",
+    "transactions": "transactions.parquet",
+    "contacts": "contacts.csv",
+    "assessments": "assessments.xlsx",
+    "ahp_judgements": "ahp_judgements.csv",
+}
+"""File name of each table in a written sample folder (the ``inputs`` of its engagement.yml)."""

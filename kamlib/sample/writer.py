@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from kamlib.intake.contract import TABLES
+from kamlib.sample.catalogue import FILES
 
 
 ROW_GROUP = 100_000
@@ -101,8 +102,6 @@ def write_excel(df: pd.DataFrame, path: Path, sheet: str) -> None:
 
 def write_tables(tables: dict[str, pd.DataFrame], folder: Path) -> dict[str, Path]:
     """Write each table under its sample file name; returns the paths."""
-    from kamlib.sample import FILES
-
     paths = {}
     for name, df in tables.items():
         path = folder / FILES[name]
