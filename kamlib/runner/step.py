@@ -147,6 +147,14 @@ class Step:
         self._write_record()
         return path
 
+    def save_all(self, tables: Mapping[str, pd.DataFrame],
+                 descriptions: Mapping[str, str] | None = None) -> None:
+        """:meth:`save` every table of ``tables`` (name -> DataFrame), in order, each with its
+        description from ``descriptions`` (none where it has no entry)."""
+        descriptions = descriptions or {}
+        for name, df in tables.items():
+            self.save(name, df, description=descriptions.get(name, ""))
+
     def figure(self, name: str, fig: Figure) -> None:
         """Save ``fig`` as ``figures/<name>.png`` and show that same image inline.
 

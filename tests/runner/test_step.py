@@ -80,6 +80,17 @@ def test_load_optional_gives_none_for_a_missing_table_and_runs_nothing(notebook,
     assert step.load_optional("clv")["clv"].tolist() == [1.5]
 
 
+def test_save_all_saves_every_table_with_its_description(notebook, tmp_path):
+    step = Step.begin("30_third", _namespace(tmp_path))
+    tables = {"clv": pd.DataFrame({"clv": [1.5]}), "clv_holdout": pd.DataFrame({"n": [2]})}
+    step.save_all(tables, {"clv": "CLV per account"})
+    assert step.load_optional("clv_holdout")["n"].tolist() == [2]
+    records = step._record["tables"]
+    assert list(records) == ["clv", "clv_holdout"]
+    assert [r["description"] for r in records.values()] == ["CLV per account", ""]
+    assert all(r["excel"] for r in records.values())
+
+
 def test_a_figure_is_saved_with_its_own_title_for_the_index(notebook, tmp_path):
     import matplotlib.pyplot as plt
 
