@@ -110,12 +110,18 @@ def agreement_heatmap(agreement, top: int = 25) -> Figure:
     return fig
 
 
-def score_breakdown(scores: pd.DataFrame, labels: dict[str, str], top: int = 25,
+def score_breakdown(scores: pd.DataFrame, labels: dict[str, str], top: int | None = None,
                     n_key: int | None = None) -> Figure:
-    """Stacked contributions of each criterion to the score of the top accounts."""
+    """Stacked contributions of each criterion to the score of the top accounts.
+
+    ``top`` accounts are shown (default: the key list and the five after it when ``n_key`` is
+    given, else 25); with ``n_key`` a dashed line marks the key-list cut-off.
+    """
     from matplotlib.collections import PolyCollection
 
     plt = _plt()
+    if top is None:
+        top = 25 if n_key is None else n_key + 5
     tab = scores.sort_values("rank").head(top)
     keys = [c[len("contrib_"):] for c in tab.columns if c.startswith("contrib_")]
     contrib = tab[[f"contrib_{k}" for k in keys]].to_numpy(dtype=float)

@@ -122,7 +122,30 @@ def manager_agreement(assessments: pd.DataFrame, names: pd.Series | None = None,
                            manager=assessments["manager"].astype(str))
     managers = sorted(a["manager"].unique())
     lists = top_lists(a)
+    _check_lists(a, lists)
     missing = [m for m in managers if m not in lists]
+    rank_tab = _rank_table(lists)
+    overlap, jacc = _overlap(lists)
+    split = _split_table(rank_tab)
+    rows = _list_summary(lists, rank_tab, jacc, n_managers=len(managers))
+    if missing:
+        rows.append(("managers_without_list", len(missing), ", ".join(missing)))
+    rows += _score_concordance(a, [c for c in (judged or []) if c in a.columns])
+    summary = pd.DataFrame(rows, columns=["metric", "value", "note"])
+    summary["value"] = summary["value"].astype(float)
+    lists_tab = _lists_table(rank_tab)
+    if names is not None:
+        nm = names.copy()
+        nm.index = nm.index.astype(str)
+        lists_tab.insert(1, "name", lists_tab["account_id"].map(nm))
+        split.insert(1, "name", split["account_id"].map(nm))
+    return AgreementResult(summary, lists_tab, overlap, jacc, split, missing)
+
+
+def _check_lists(a: pd.DataFrame, lists: dict[str, list[str]]) -> None:
+    """At least two top lists, and no manager giving a rank twice."""
+    import pandas as pd
+
     if len(lists) < 2:
         raise InputError("assessments", f"only {len(lists)} manager(s) gave a top list "
                          "(column top_rank); agreement needs at least two.",
@@ -136,83 +159,107 @@ def manager_agreement(assessments: pd.DataFrame, names: pd.Series | None = None,
                              f"{int(dup['top_rank'].iloc[0])} to more than one account.",
                              "give each rank once.", column="top_rank",
                              rows=(dup.index + 1).tolist())
+
+
+def _rank_table(lists: dict[str, list[str]]) -> pd.DataFrame:
+    """Account (every one anybody named) x manager: the rank given, NaN where not named."""
+    import pandas as pd
+
     named = sorted({acc for lst in lists.values() for acc in lst})
     listers = sorted(lists)
-    rank_tab = pd.DataFrame(index=pd.Index(named, name="account_id"), columns=listers,
-                            dtype=float)
+    rank_tab = pd.DataFrame(index=pd.Index(named, name="account_id"), columns=listers, dtype=float)
     for m, lst in lists.items():
         rank_tab.loc[lst, m] = np.arange(1, len(lst) + 1, dtype=float)
+    return rank_tab
 
-    # Kendall's W over the union of lists: unnamed accounts tie at the bottom.
+
+def _lists_concordance(rank_tab: pd.DataFrame) -> KendallW:
+    """Kendall's W over the union of lists: unnamed accounts tie at the bottom."""
     filled = rank_tab.copy()
-    for m in listers:
+    for m in rank_tab.columns:
         k = int(filled[m].notna().sum())
-        rest = len(named) - k
+        rest = len(rank_tab) - k
         filled[m] = filled[m].fillna(k + (rest + 1) / 2)
-    kw_lists = kendall_w(filled.to_numpy().T, correct_ties=True)
+    return kendall_w(filled.to_numpy().T, correct_ties=True)
 
+
+def _overlap(lists: dict[str, list[str]]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Manager x manager: accounts both named, and that count over the accounts either named."""
+    import pandas as pd
+
+    listers = sorted(lists)
     sets = {m: set(lst) for m, lst in lists.items()}
     overlap = pd.DataFrame([[len(sets[p] & sets[q]) for q in listers] for p in listers],
-                           index=listers, columns=listers)
+                       index=listers, columns=listers)
     jacc = pd.DataFrame([[len(sets[p] & sets[q]) / max(len(sets[p] | sets[q]), 1)
-                          for q in listers] for p in listers], index=listers, columns=listers)
-    off = ~np.eye(len(listers), dtype=bool)
-    mean_jacc = float(jacc.to_numpy()[off].mean())
+                      for q in listers] for p in listers], index=listers, columns=listers)
+    return overlap, jacc
+
+
+def _split_table(rank_tab: pd.DataFrame) -> pd.DataFrame:
+    """The named accounts, those that split the managers most first."""
+    import pandas as pd
 
     n_named = rank_tab.notna().sum(axis=1)
-    share = n_named / len(listers)
-    split = pd.DataFrame({"account_id": named, "n_named": n_named.to_numpy(),
-                          "share_named": share.to_numpy(),
-                          "mean_rank": rank_tab.mean(axis=1).to_numpy(),
-                          "best_rank": rank_tab.min(axis=1).to_numpy(),
-                          "worst_rank": rank_tab.max(axis=1).to_numpy()})
+    share = n_named / rank_tab.shape[1]
+    split = pd.DataFrame({"account_id": rank_tab.index.to_list(), "n_named": n_named.to_numpy(),
+                      "share_named": share.to_numpy(),
+                      "mean_rank": rank_tab.mean(axis=1).to_numpy(),
+                      "best_rank": rank_tab.min(axis=1).to_numpy(),
+                      "worst_rank": rank_tab.max(axis=1).to_numpy()})
     # p(1-p) is largest when half the managers name the account and half do not: that is the
     # disagreement a steering committee has to settle. Rank spread breaks ties among them.
     spread = (split["worst_rank"] - split["best_rank"]).fillna(0)
     split["split"] = 4 * split["share_named"] * (1 - split["share_named"]) + spread / 100
-    split = split.sort_values(["split", "n_named"], ascending=[False, False]).reset_index(
+    return split.sort_values(["split", "n_named"], ascending=[False, False]).reset_index(
         drop=True)
 
-    longest = max(len(lst) for lst in lists.values())
-    rows = [
-        ("managers", len(managers), "managers in the assessments table"),
-        ("managers_with_list", len(listers), "managers who gave a top list"),
-        ("list_length", longest, "longest top list (the N in top-N)"),
+
+def _list_summary(lists: dict[str, list[str]], rank_tab: pd.DataFrame, jacc: pd.DataFrame,
+                  n_managers: int) -> list[tuple[str, float, str]]:
+    """The summary's rows about the top lists: (metric, value, note)."""
+    n_listers = len(lists)
+    n_named = rank_tab.notna().sum(axis=1)
+    off = ~np.eye(n_listers, dtype=bool)
+    kw_lists = _lists_concordance(rank_tab)
+    return [
+        ("managers", n_managers, "managers in the assessments table"),
+        ("managers_with_list", n_listers, "managers who gave a top list"),
+        ("list_length", max(len(lst) for lst in lists.values()),
+         "longest top list (the N in top-N)"),
         ("names_given", sum(len(v) for v in lists.values()), "names across all lists"),
-        ("distinct_accounts", len(named), "different accounts named"),
-        ("named_by_all", int((n_named == len(listers)).sum()), "accounts on every list"),
+        ("distinct_accounts", len(rank_tab), "different accounts named"),
+        ("named_by_all", int((n_named == n_listers).sum()), "accounts on every list"),
         ("named_once", int((n_named == 1).sum()), "accounts on one list only"),
-        ("mean_jaccard", mean_jacc, "mean pairwise overlap |A and B| / |A or B|"),
+        ("mean_jaccard", float(jacc.to_numpy()[off].mean()),
+         "mean pairwise overlap |A and B| / |A or B|"),
         ("kendall_w_lists", kw_lists.w, "Kendall's W of the lists (unnamed tie at bottom)"),
         ("kendall_w_lists_chi2", kw_lists.chi2, f"chi-square, {kw_lists.df} df"),
         ("kendall_w_lists_p", kw_lists.p_value, "p-value (no agreement beyond chance)"),
     ]
-    if missing:
-        rows.append(("managers_without_list", len(missing), ", ".join(missing)))
-    judged = [c for c in (judged or []) if c in a.columns]
-    if judged:
-        score = a.assign(_s=a[judged].mean(axis=1)).pivot_table(
-            index="manager", columns="account_id", values="_s", aggfunc="mean")
-        common = score.dropna(axis=1)
-        if common.shape[0] >= 2 and common.shape[1] >= 3:
-            kw_s = kendall_w(common.to_numpy(), correct_ties=True)
-            rows += [("kendall_w_scores", kw_s.w,
-                      f"Kendall's W of judged scores on {common.shape[1]} accounts every "
-                      "manager assessed"),
-                     ("kendall_w_scores_p", kw_s.p_value, f"p-value, {kw_s.df} df")]
-        else:
-            rows.append(("kendall_w_scores", float("nan"),
-                         "not computed: fewer than 3 accounts were assessed by every manager"))
-    summary = pd.DataFrame(rows, columns=["metric", "value", "note"])
-    summary["value"] = summary["value"].astype(float)
 
+
+def _score_concordance(a: pd.DataFrame, judged: list[str]) -> list[tuple[str, float, str]]:
+    """The summary's rows about the judged scores (none when no judged criterion is in use)."""
+    if not judged:
+        return []
+    score = a.assign(_s=a[judged].mean(axis=1)).pivot_table(
+        index="manager", columns="account_id", values="_s", aggfunc="mean")
+    common = score.dropna(axis=1)
+    if common.shape[0] < 2 or common.shape[1] < 3:
+        return [("kendall_w_scores", float("nan"),
+                 "not computed: fewer than 3 accounts were assessed by every manager")]
+    kw_s = kendall_w(common.to_numpy(), correct_ties=True)
+    return [("kendall_w_scores", kw_s.w,
+             f"Kendall's W of judged scores on {common.shape[1]} accounts every manager "
+             "assessed"),
+            ("kendall_w_scores_p", kw_s.p_value, f"p-value, {kw_s.df} df")]
+
+
+def _lists_table(rank_tab: pd.DataFrame) -> pd.DataFrame:
+    """``agreement_lists``: the rank table, accounts named most (and best) first."""
     lists_tab = rank_tab.reset_index()
-    if names is not None:
-        nm = names.copy()
-        nm.index = nm.index.astype(str)
-        lists_tab.insert(1, "name", lists_tab["account_id"].map(nm))
-        split.insert(1, "name", split["account_id"].map(nm))
-    lists_tab = lists_tab.assign(_n=n_named.to_numpy(), _m=rank_tab.mean(axis=1).to_numpy())
-    lists_tab = lists_tab.sort_values(["_n", "_m"], ascending=[False, True]).drop(
+    lists_tab = lists_tab.assign(_n=rank_tab.notna().sum(axis=1).to_numpy(),
+                                 _m=rank_tab.mean(axis=1).to_numpy())
+    return lists_tab.sort_values(["_n", "_m"], ascending=[False, True]).drop(
         columns=["_n", "_m"]).reset_index(drop=True)
-    return AgreementResult(summary, lists_tab, overlap, jacc, split, missing)

@@ -8,15 +8,15 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import selection_testdata as td  # noqa: E402
 
+from kamlib import selection  # noqa: E402
 from kamlib.figures import selection as figs  # noqa: E402
-from kamlib.selection import select_accounts  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def result():
     f = td.features(150)
-    return select_accounts(f, td.assessments(f), td.judgements(), n_key_accounts=10,
-                           n_draws=200)
+    return selection.run(f, td.assessments(f), td.judgements(), n_key_accounts=10,
+                         n_draws=200)
 
 
 def test_weights_figure_shows_group_bars_and_manager_dots(result):
@@ -48,6 +48,13 @@ def test_score_breakdown_stacks_sum_to_score(result):
     top = result.selection_scores.head(8)
     contrib = top[[c for c in top.columns if c.startswith("contrib_")]].clip(lower=0).sum(axis=1)
     np.testing.assert_allclose(right, contrib.to_numpy())
+
+
+def test_score_breakdown_shows_the_key_list_and_five_more_by_default(result):
+    fig = figs.score_breakdown(result.selection_scores, result.criterion_labels(),
+                               n_key=result.n_key)
+    assert len(fig.axes[0].get_yticklabels()) == result.n_key + 5
+    assert len(figs.score_breakdown(result.selection_scores, {}).axes[0].get_yticklabels()) == 25
 
 
 def test_p_key_chart_bars_are_p_key(result):

@@ -1,13 +1,17 @@
 """The criteria catalogue, the criterion matrix and the whole selection run."""
 
+import inspect
+
 import numpy as np
 import pandas as pd
 import pytest
 import selection_testdata as td
 
-from kamlib.intake.contract import DEFAULT_CRITERIA, JUDGED_CRITERIA, SELECTION_CRITERIA
+from kamlib import paths, selection
 from kamlib.errors import InputError, ParameterError
-from kamlib.selection import select_accounts
+from kamlib.intake.contract import DEFAULT_CRITERIA, JUDGED_CRITERIA, SELECTION_CRITERIA
+from kamlib.params import ALWAYS, declared_parameters
+from kamlib.selection.entry import TABLE_DESCRIPTIONS
 from kamlib.selection.criteria import CATALOGUE, criteria_table, criterion_matrix, resolve_criteria
 from kamlib.selection.tiers import TIERS, n_key_accounts
 
@@ -83,9 +87,22 @@ def test_n_key_from_capacity():
     assert "more than 50" in n_key_accounts(500, 80)[1]
 
 
+def test_run_takes_exactly_the_notebook_parameters_with_their_defaults():
+    declared = {name: d.default for name, d in
+                declared_parameters(paths.notebook_for("10_selection")).items()
+                if name not in ALWAYS}
+    signature = inspect.signature(selection.run).parameters.values()
+    keyword_only = {p.name: p.default for p in signature if p.kind is p.KEYWORD_ONLY}
+    assert list(keyword_only) == list(declared)
+    for name, default in declared.items():
+        assert keyword_only[name] == default and type(keyword_only[name]) is type(default), name
+    assert [p.name for p in signature if p.kind is not p.KEYWORD_ONLY] == [
+        "features", "assessments", "judgements"]
+
+
 def test_full_run_tables(data):
     f, a, j = data
-    res = select_accounts(f, a, j, n_key_accounts=12, n_draws=400)
+    res = selection.run(f, a, j, n_key_accounts=12, n_draws=400)
     s = res.selection_scores
     assert len(s) == len(f) and s["account_id"].is_unique
     assert s["is_key"].sum() == 12 == len(res.key_accounts)
@@ -106,10 +123,38 @@ def test_full_run_tables(data):
             "sensitivity", "agreement_summary", "ahp_consistency"} <= set(res.tables())
 
 
+def test_tables_are_what_the_step_saves_with_their_descriptions(data):
+    f, a, j = data
+    res = selection.run(f, a, j, n_key_accounts=12, n_draws=200)
+    assert list(res.tables()) == list(TABLE_DESCRIPTIONS)
+    assert list(res.descriptions()) == list(res.tables())
+    without = selection.run(f, None, None, criteria=["billing", "growth"], weights="equal",
+                            n_draws=200)
+    assert list(without.tables()) == ["selection_scores", "key_accounts", "criteria", "weights",
+                                      "robustness", "sensitivity", "selection_repairs"]
+    assert list(without.descriptions()) == list(without.tables())
+
+
+def test_what_the_notebook_shows_beside_the_tables(data):
+    f, a, j = data
+    res = selection.run(f, a, j, n_key_accounts=12, n_draws=200)
+    tiers = res.tier_summary()
+    in_use = set(res.selection_scores["tier"])
+    assert list(tiers.index) == [t for t in TIERS if t in in_use]  # rank order: key first
+    assert tiers["accounts"].sum() == len(f) and tiers.loc["key", "accounts"] == 12
+    assert tiers.loc["key", "mean_score"] == pytest.approx(
+        res.selection_scores.query("tier == 'key'")["score"].mean())
+    repairs = res.repairs_by_criterion()
+    assert list(repairs.columns) == ["criterion", "repair", "accounts"]
+    assert repairs["accounts"].sum() == len(res.repairs)
+    labels = res.criterion_labels()
+    assert list(labels) == list(res.criteria["criterion"]) and labels["billing"] == "Billing"
+
+
 def test_same_inputs_same_tables(data):
     f, a, j = data
-    r1 = select_accounts(f, a, j, n_draws=300, seed=5)
-    r2 = select_accounts(f, a, j, n_draws=300, seed=5)
+    r1 = selection.run(f, a, j, n_draws=300, seed=5)
+    r2 = selection.run(f, a, j, n_draws=300, seed=5)
     pd.testing.assert_frame_equal(r1.selection_scores, r2.selection_scores)
 
 
@@ -118,8 +163,8 @@ def test_direct_weights_recover_a_known_ranking():
     known; with the generating weights the selection reproduces the true top list."""
     f = td.features(200, seed=4)
     true_w = {"billing": 0.5, "growth": 0.3, "buying_group_breadth": 0.2}
-    res = select_accounts(f, None, None, criteria=list(true_w), weights="direct",
-                          direct_weights=true_w, n_key_accounts=15, n_draws=200)
+    res = selection.run(f, None, None, criteria=list(true_w), weights="direct",
+                        direct_weights=true_w, n_key_accounts=15, n_draws=200)
     x = np.column_stack([np.log1p(f["revenue_12m"].clip(lower=0)), f["growth_12m"].fillna(0),
                          f["n_functions"]]).astype(float)
     norm = (x - x.min(0)) / (x.max(0) - x.min(0))
@@ -131,29 +176,29 @@ def test_direct_weights_recover_a_known_ranking():
 def test_bad_weights_are_refused(data):
     f, a, j = data
     with pytest.raises(ParameterError, match="sum to"):
-        select_accounts(f, a, j, criteria=["billing", "growth"], weights="direct",
-                        direct_weights={"billing": 0.7, "growth": 0.7})
+        selection.run(f, a, j, criteria=["billing", "growth"], weights="direct",
+                      direct_weights={"billing": 0.7, "growth": 0.7})
     with pytest.raises(ParameterError, match="no weight for growth"):
-        select_accounts(f, a, j, criteria=["billing", "growth"], weights="direct",
-                        direct_weights={"billing": 1.0})
+        selection.run(f, a, j, criteria=["billing", "growth"], weights="direct",
+                      direct_weights={"billing": 1.0})
     with pytest.raises(ParameterError, match="no pairwise comparisons"):
-        select_accounts(f, a, None, weights="ahp")
+        selection.run(f, a, None, weights="ahp")
     with pytest.raises(InputError, match="no manager compared size"):
-        select_accounts(f, a, j, criteria=list(DEFAULT_CRITERIA) + ["size"])
+        selection.run(f, a, j, criteria=list(DEFAULT_CRITERIA) + ["size"])
 
 
 def test_manager_without_list_is_noted(data):
     f, a, j = data
     a2 = a.copy()
     a2.loc[a2["manager"] == "Dev", "top_rank"] = np.nan
-    res = select_accounts(f, a2, j, n_draws=200)
+    res = selection.run(f, a2, j, n_draws=200)
     assert res.agreement.missing_lists == ["Dev"]
     assert any("Dev" in n for n in res.notes)
 
 
 def test_equal_weights_and_topsis_side_by_side(data):
     f, a, _ = data
-    res = select_accounts(f, a, None, weights="equal", n_draws=200)
+    res = selection.run(f, a, None, weights="equal", n_draws=200)
     s = res.selection_scores
     assert s["score_topsis"].between(0, 1).all()
     # the two rules agree broadly, not exactly: vector normalisation shrinks criteria whose
@@ -164,7 +209,7 @@ def test_equal_weights_and_topsis_side_by_side(data):
 
 def test_biggest_accounts_and_headline(data):
     f, a, j = data
-    res = select_accounts(f, a, j, n_key_accounts=8, n_draws=200)
+    res = selection.run(f, a, j, n_key_accounts=8, n_draws=200)
     big = res.biggest_accounts()
     expected = f.sort_values("revenue_12m", ascending=False)["account_id"].head(8).tolist()
     assert big["account_id"].tolist() == expected
@@ -175,10 +220,10 @@ def test_biggest_accounts_and_headline(data):
 
 def test_custom_criterion_from_a_feature_column(data):
     f, a, _ = data
-    res = select_accounts(f, a, None, criteria=["billing", "growth"],
-                          custom_criteria={"n_orders_12m": "cost"}, weights="direct",
-                          direct_weights={"billing": 0.4, "growth": 0.3, "n_orders_12m": 0.3},
-                          n_draws=100)
+    res = selection.run(f, a, None, criteria=["billing", "growth"],
+                        custom_criteria={"n_orders_12m": "cost"}, weights="direct",
+                        direct_weights={"billing": 0.4, "growth": 0.3, "n_orders_12m": 0.3},
+                        n_draws=100)
     row = res.criteria.set_index("criterion").loc["n_orders_12m"]
     assert row["source"] == "custom" and row["direction"] == "cost"
     s = res.selection_scores
@@ -188,5 +233,5 @@ def test_custom_criterion_from_a_feature_column(data):
     worst = s["raw_n_orders_12m"].idxmax()
     assert s.loc[worst, "contrib_n_orders_12m"] == 0
     with pytest.raises(InputError, match="esg_score"):
-        select_accounts(f, a, None, criteria=["billing", "growth"],
-                        custom_criteria={"esg_score": "benefit"}, weights="equal")
+        selection.run(f, a, None, criteria=["billing", "growth"],
+                      custom_criteria={"esg_score": "benefit"}, weights="equal")
