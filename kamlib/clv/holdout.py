@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
-from kamlib.clv.prep import RFMSplit, unit_days
+from kamlib.clv.prep import RFMSplit, rfm_summary, unit_days
 
 
 def holdout_predictions(model, rfm: pd.DataFrame) -> pd.DataFrame:
@@ -92,3 +94,61 @@ def cumulative_tracking(model, rfm: pd.DataFrame, occasions: pd.DataFrame, split
     return pd.DataFrame({"date": dates, "actual": actual.astype(float), "expected": expected,
                          "period": np.where(dates <= split.calibration_end, "calibration",
                                             "holdout")})
+
+
+@dataclass
+class HoldoutCheck:
+    """The purchase model fitted up to the calibration end and tested on what came after.
+
+    Attributes
+    ----------
+    table : DataFrame
+        ``clv_holdout``: predicted and actual holdout purchases per account (no rows when the
+        calibration period has too few repeat buyers to fit the model).
+    errors, calibration, tracking : DataFrame or None
+        :func:`error_summary`, :func:`calibration_by_frequency`, :func:`cumulative_tracking`.
+    summary : DataFrame or None
+        The check's rows of ``clv_model_summary``.
+    """
+
+    table: pd.DataFrame
+    errors: pd.DataFrame | None = None
+    calibration: pd.DataFrame | None = None
+    tracking: pd.DataFrame | None = None
+    summary: pd.DataFrame | None = None
+
+
+def holdout_check(model_class, label: str, occasions: pd.DataFrame, calibration_end: pd.Timestamp,
+                  as_of: pd.Timestamp, time_unit: str, value: str, min_repeat_accounts: int,
+                  notes: list[str]) -> HoldoutCheck:
+    """Fit ``model_class`` (labelled ``label``) on the occasions up to ``calibration_end`` and
+    compare its forecast with the purchases up to ``as_of``; the outcome goes to ``notes``.
+
+    With fewer than ``min_repeat_accounts`` repeat buyers in the calibration period nothing is
+    fitted and the check is empty.
+    """
+    rfm_cal, split = rfm_summary(occasions, calibration_end, as_of, time_unit, value)
+    if int((rfm_cal["frequency"] > 0).sum()) < min_repeat_accounts:
+        return HoldoutCheck(pd.DataFrame(columns=["account_id", "frequency", "predicted",
+                                                  "actual"]))
+    m_cal = model_class().fit(rfm_cal["frequency"], rfm_cal["recency"], rfm_cal["T"])
+    pred = holdout_predictions(m_cal, rfm_cal)
+    errors = error_summary(pred)
+    table = pred.reset_index()
+    table["calibration_end"] = calibration_end
+    table["holdout_length"] = split.holdout_length
+    table["time_unit"] = time_unit
+    e = errors.set_index("measure")["value"]
+    notes.append(
+        f"Holdout check: fitted up to {calibration_end.date()}, the model predicted "
+        f"{e['predicted_total']:.0f} purchase occasions in the next "
+        f"{split.holdout_length:.0f} {time_unit}s; {e['actual_total']:.0f} happened "
+        f"({e['total_error_pct']:+.1f} %)."
+    )
+    summary = pd.DataFrame({
+        "model": f"{label} holdout", "parameter": errors["measure"],
+        "estimate": errors["value"], "se": np.nan, "ci_low": np.nan, "ci_high": np.nan,
+        "note": f"calibration to {calibration_end.date()}",
+    })
+    return HoldoutCheck(table, errors, calibration_by_frequency(pred),
+                        cumulative_tracking(m_cal, rfm_cal, occasions, split), summary)

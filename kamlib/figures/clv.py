@@ -1,7 +1,8 @@
 """Figures of the CLV step: holdout check, calibration, P(alive), CLV per account.
 
-Each function takes the tables of :func:`kamlib.clv.build.clv_tables` and returns a matplotlib
-``Figure`` for ``step.figure``. Figures are drawn with pyplot (so a notebook shows them inline)
+Each function takes tables of :func:`kamlib.clv.run`'s result
+(:class:`~kamlib.clv.entry.CLVResult`) and returns a matplotlib ``Figure`` for ``step.figure``.
+Figures are drawn with pyplot (so a notebook shows them inline)
 and closed straight away (so they are shown once, where the notebook hands them on).
 """
 

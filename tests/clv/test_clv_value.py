@@ -1,4 +1,4 @@
-"""CLV arithmetic, intervals, guards and the clv tables built from intake-like tables."""
+"""CLV arithmetic, intervals and guards."""
 
 import warnings
 
@@ -8,7 +8,6 @@ import pytest
 
 from kamlib.clv import simulate
 from kamlib.clv.bgnbd import BGNBD
-from kamlib.clv.build import clv_tables
 from kamlib.clv.gammagamma import GammaGamma, InfiniteMeanWarning
 from kamlib.clv.margin import margin_multiple, margin_multiple_clv
 from kamlib.clv.prep import per_unit_discount, rfm_summary
@@ -122,82 +121,3 @@ def test_gamma_gamma_guards_infinite_mean():
     np.testing.assert_allclose(ev[:5], m[:5])  # own observed average
     assert ev[5] == pytest.approx(np.median(m))  # no history: median observed average
     assert np.isinf(g.population_mean_)
-
-
-def _intake_like(n=400, seed=3):
-    """Purchase occasions, accounts and features as intake writes them."""
-    rng = np.random.default_rng(seed)
-    sim = simulate.bgnbd(n, 0.8, 20.0, 0.6, 3.0, T=np.arange(200, 900), seed=seed,
-                         resolution=1.0)
-    as_of = pd.Timestamp("2025-12-31")
-    rows = []
-    for i, s in sim.iterrows():
-        first = as_of - pd.Timedelta(days=int(s["T"]))
-        k = int(s["frequency"])
-        days = np.sort(rng.choice(np.arange(1, int(s["recency"]) + 1), k, replace=False)) if k and s["recency"] >= k else np.arange(1, k + 1)
-        for dd in np.r_[0, days]:
-            rev = float(rng.gamma(5, 200))
-            rows.append((f"C{i:04d}", first + pd.Timedelta(days=int(dd)), rev, 0.3 * rev))
-    occ = pd.DataFrame(rows, columns=["account_id", "date", "revenue", "margin"])
-    ids = [f"C{i:04d}" for i in range(n + 5)]  # five accounts never bought
-    accounts = pd.DataFrame({"account_id": ids, "cost_to_serve": rng.gamma(2, 500, len(ids))})
-    features = pd.DataFrame({"account_id": ids, "as_of": as_of})
-    return occ, accounts, features
-
-
-def test_clv_tables_from_intake_tables():
-    occ, accounts, features = _intake_like()
-    res = clv_tables(occ, accounts, features, time_unit="week", horizon=2.0, n_bootstrap=50)
-    clv = res.clv
-    assert len(clv) == len(accounts)  # every account listed, also those without purchases
-    need = {"account_id", "frequency", "recency", "T", "expected_purchases", "p_alive",
-            "expected_value", "clv", "clv_low", "clv_high", "investment_ceiling",
-            "cost_to_serve", "time_unit", "model"}
-    assert need <= set(clv.columns)
-    assert (clv["time_unit"] == "week").all()
-    assert (clv.loc[clv["model"] == "no purchases", "clv"] == 0).all()
-    assert (clv["model"] == "no purchases").sum() == 5
-    bought = clv[clv["model"] != "no purchases"]
-    assert (bought["clv"] >= 0).all() and bought["p_alive"].between(0, 1).all()
-    np.testing.assert_allclose(clv["investment_ceiling"], 0.10 * clv["clv"].clip(lower=0))
-    assert set(res.model_summary["model"]) >= {"BG/NBD", "Gamma-Gamma", "BG/NBD holdout"}
-    assert {"account_id", "predicted", "actual"} <= set(res.holdout.columns)
-    assert res.tracking["period"].eq("holdout").any()
-    # Reproducible.
-    again = clv_tables(occ, accounts, features, time_unit="week", horizon=2.0, n_bootstrap=50)
-    pd.testing.assert_frame_equal(clv, again.clv)
-
-
-def test_uplift_ceiling_and_contract_accounts():
-    occ, accounts, features = _intake_like(seed=4)
-    rng = np.random.default_rng(9)
-    con = accounts.index[:120]
-    accounts["contract_start"] = pd.NaT
-    accounts["contract_end"] = pd.NaT
-    accounts["relationship_start"] = pd.NaT
-    years = rng.integers(1, 7, len(con))
-    accounts.loc[con, "relationship_start"] = pd.Timestamp("2025-12-31") - pd.to_timedelta(years * 365 + 100, "D")
-    accounts.loc[con, "contract_start"] = pd.Timestamp("2025-03-01")
-    churn = con[:30]
-    accounts.loc[churn, "contract_end"] = pd.Timestamp("2025-06-30")
-    res = clv_tables(occ, accounts, features, ceiling="uplift", uplift_retention=0.2,
-                     n_bootstrap=0)
-    c = res.clv.set_index("account_id")
-    ids = accounts["account_id"]
-    assert (c.loc[ids[churn], "clv"] == 0).all()
-    assert c.loc[ids[con[30:]], "model"].str.startswith("sBG").all()
-    assert res.contract_model is not None
-    # A programme that cuts dropout raises CLV, so the ceiling is positive where CLV is.
-    live = c[(c["model"] != "no purchases") & (c["clv"] > 0)]
-    assert (live["investment_ceiling"] > 0).all()
-    assert (c["ceiling_to_cost"].dropna() >= 0).all()
-
-
-def test_bad_parameters_are_clear_errors():
-    occ, accounts, features = _intake_like(n=100)
-    with pytest.raises(ParameterError, match="time_unit"):
-        clv_tables(occ, time_unit="year")
-    with pytest.raises(ParameterError, match="value"):
-        clv_tables(occ, value="profit")
-    with pytest.raises(ParameterError, match="calibration_end"):
-        clv_tables(occ, calibration_end="1990-01-01")
