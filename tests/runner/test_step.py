@@ -101,3 +101,21 @@ def test_a_figure_is_saved_with_its_own_title_for_the_index(notebook, tmp_path):
 ])
 def test_readable_number(value, text):
     assert readable_number(value) == text
+
+
+def test_figure_returns_the_png_it_saved(notebook, tmp_path):
+    from matplotlib.figure import Figure
+
+    step = Step.begin("30_third", _namespace(tmp_path))
+    fig = Figure()
+    fig.add_subplot().plot([0, 1])
+    png = step.figure("line", fig)
+    assert png == step.run_dir / "figures" / "line.png" and png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_page_links_lead_from_one_page_to_the_pages_of_the_run(notebook, tmp_path):
+    step = Step.begin("30_third", _namespace(tmp_path))
+    step.page("Plan A17", "plans/A17.html", "<p>A17</p>")
+    assert step.page_links("summary.html") == {"A17": "plans/A17.html"}
+    assert step.page_links("plans/index.html") == {"A17": "A17.html"}
+
