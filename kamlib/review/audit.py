@@ -19,389 +19,21 @@ review then answers three questions:
    date), or past their 30-day ``checkpoint`` without being done.
 3. **Segments** — which accounts moved between Stars, Developing, Core and Laggards.
 
-The baseline is either a run folder (its ``plan_workbook.xlsx`` if present — the copy the
-consultant edits — else its Parquet tables ``plan_objectives`` and ``plan_actions``) or the
-edited workbook itself.
+The last plan itself is read elsewhere (the runner knows run folders:
+:mod:`kamlib.runner.baseline`; the edited workbook is read beside its writer,
+:mod:`kamlib.report.plan_workbook`) and arrives here as a :class:`~kamlib.review.plan.Baseline`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from kamlib.errors import InputError, ParameterError
-from kamlib.vocabulary import ACTION_LEADING_COLUMNS, ACTION_STATUSES, OBJECTIVE_COLUMNS, SEGMENT_RANK
-
-OBJECTIVE_REQUIRED: tuple[str, ...] = ("account_id", "objective_id", "objective", "due_date",
-                                       "target")
-"""The columns the review cannot do without."""
-
-ACTION_REQUIRED: tuple[str, ...] = ("account_id", "action_id", "action", "due_date", "status")
-"""The columns the review cannot do without."""
-
-STATUS_SYNONYMS: dict[str, str] = {
-    "completed": "done", "complete": "done", "closed": "done", "finished": "done",
-    "cancelled": "dropped", "canceled": "dropped", "in progress": "open", "planned": "open",
-}
-"""Other words people type for a status, read as the status they mean (the account plans'
-health score counts done/completed/closed as done, too)."""
-
-SHEET_OBJECTIVES = "Objectives"
-SHEET_ACTIONS = "Actions"
-SHEET_ABOUT = "About"
-WORKBOOK_NAME = "plan_workbook.xlsx"
-
-MONEY_KINDS: dict[str, str] = {"revenue": "revenue", "margin": "margin"}
-"""Objective kinds measured as money over the plan period, and their purchase_occasions column."""
-
-
-# --------------------------------------------------------------------------------------------
-# Loading the baseline
-# --------------------------------------------------------------------------------------------
-@dataclass
-class Baseline:
-    """Last plan, as the review reads it.
-
-    Attributes
-    ----------
-    objectives, actions : DataFrame
-        The plan's objectives and actions (columns :data:`OBJECTIVE_COLUMNS`,
-        :data:`ACTION_LEADING_COLUMNS`, plus any others they carried).
-    segments : DataFrame or None
-        The baseline run's ``segments`` table, when available.
-    category_year : DataFrame or None
-        The baseline run's ``account_category_year`` (what each account bought at plan time;
-        whitespace objectives are measured against it).
-    as_of : Timestamp or None
-        The data date of the baseline run (the plan date).
-    source : str
-        Where the plan was read from (said in the report).
-    """
-
-    objectives: pd.DataFrame
-    actions: pd.DataFrame
-    segments: pd.DataFrame | None = None
-    as_of: pd.Timestamp | None = None
-    source: str = ""
-    category_year: pd.DataFrame | None = None
-
-
-def _check_columns(df: pd.DataFrame, needed: tuple[str, ...], where: str, fix: str) -> None:
-    missing = [c for c in needed if c not in df.columns]
-    if missing:
-        raise InputError(where, f"column(s) {missing} are missing (found {list(df.columns)}).",
-                         fix, column=missing[0])
-
-
-def _to_dates(df: pd.DataFrame, cols: tuple[str, ...], where: str) -> pd.DataFrame:
-    df = df.copy()
-    for col in cols:
-        if col not in df.columns:
-            continue
-        raw = df[col]
-        parsed = pd.to_datetime(raw, errors="coerce")
-        bad = parsed.isna() & raw.notna() & (raw.astype(str).str.strip() != "")
-        if bad.any():
-            raise InputError(where, "some dates cannot be read.",
-                             "type dates as YYYY-MM-DD (or use Excel date cells).", column=col,
-                             rows=(np.flatnonzero(bad.to_numpy()) + 1).tolist())
-        df[col] = parsed.astype("datetime64[us]")
-    return df
-
-
-def clean_objectives(objectives: pd.DataFrame, where: str = "plan_objectives") -> pd.DataFrame:
-    """Check and normalise a plan's objectives (ids as text, numbers, dates)."""
-    _check_columns(objectives, OBJECTIVE_REQUIRED, where,
-                   "keep the column headers the workbook was written with.")
-    df = objectives.dropna(how="all").reset_index(drop=True)
-    for col in ("account_id", "objective_id", "objective"):
-        df[col] = df[col].astype("str").str.strip()
-    df["objective"] = df["objective"].str.lower()
-    for col in ("baseline", "target", "days"):
-        if col not in df.columns:
-            continue
-        num = pd.to_numeric(df[col], errors="coerce")
-        bad = num.isna() & df[col].notna() & (df[col].astype("str").str.strip() != "")
-        if bad.any():
-            raise InputError(where, "some values are not numbers.", "type plain numbers "
-                             "(no currency signs or text).", column=col,
-                             rows=(np.flatnonzero(bad.to_numpy()) + 1).tolist())
-        df[col] = num.astype(float)
-    return _to_dates(df, ("due_date",), where)
-
-
-def clean_actions(actions: pd.DataFrame, where: str = "plan_actions") -> pd.DataFrame:
-    """Check and normalise a plan's actions; a blank status is ``open``.
-
-    Rows a consultant added by hand without an ``action_id`` get ``NEW-1``, ``NEW-2`` ...
-    """
-    _check_columns(actions, ACTION_REQUIRED, where,
-                   "keep the column headers the workbook was written with.")
-    df = actions.dropna(how="all").reset_index(drop=True)
-    status = df["status"].astype("str").str.strip().str.lower()
-    status = status.where(df["status"].notna() & (status != ""), "open").replace(
-        STATUS_SYNONYMS)
-    bad = ~status.isin(ACTION_STATUSES)
-    if bad.any():
-        raise InputError(where, f"status must be one of {list(ACTION_STATUSES)}; found "
-                         f"{sorted(set(df.loc[bad, 'status'].astype(str)))}.",
-                         "pick the status from the drop-down list.", column="status",
-                         rows=(np.flatnonzero(bad.to_numpy()) + 1).tolist())
-    df["status"] = status.astype("str")
-    ids = df["action_id"]
-    blank = ids.isna() | (ids.astype("str").str.strip() == "")
-    df["action_id"] = ids.astype("str").str.strip()
-    df.loc[blank, "action_id"] = [f"NEW-{i + 1}" for i in range(int(blank.sum()))]
-    for col in ("account_id", "objective_id"):
-        if col in df.columns:
-            df[col] = df[col].astype("str").str.strip().where(df[col].notna())
-    if "checkpoint_date" not in df.columns:
-        df["checkpoint_date"] = pd.NaT
-    return _to_dates(df, ("due_date", "checkpoint_date"), where)
-
-
-def read_plan_workbook(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
-    """Read a plan workbook written by :func:`kamlib.report.plan_workbook.write_plan_workbook`.
-
-    Returns
-    -------
-    objectives, actions : DataFrame
-        Checked and normalised (see :func:`clean_objectives`, :func:`clean_actions`).
-    about : dict
-        The key/value pairs of the ``About`` sheet (``as_of``, ``engagement``, ``run``), empty
-        when the sheet was removed.
-    """
-    path = Path(path)
-    try:
-        sheets = pd.read_excel(path, sheet_name=None, dtype=object)
-    except Exception as exc:  # a corrupt or non-Excel file: say which file
-        raise InputError(str(path), f"cannot be read as an Excel workbook ({exc}).",
-                         "give the plan_workbook.xlsx a previous run wrote (save it as .xlsx).")
-    for sheet in (SHEET_OBJECTIVES, SHEET_ACTIONS):
-        if sheet not in sheets:
-            raise InputError(str(path), f"has no sheet '{sheet}' (sheets: {list(sheets)}).",
-                             f"keep the sheet names the workbook was written with.")
-    objectives = clean_objectives(sheets[SHEET_OBJECTIVES], f"{path.name}, sheet {SHEET_OBJECTIVES}")
-    actions = clean_actions(sheets[SHEET_ACTIONS], f"{path.name}, sheet {SHEET_ACTIONS}")
-    about: dict[str, str] = {}
-    if SHEET_ABOUT in sheets and sheets[SHEET_ABOUT].shape[1] >= 2:
-        a = sheets[SHEET_ABOUT]
-        about = {str(k): str(v) for k, v in zip(a.iloc[:, 0], a.iloc[:, 1]) if pd.notna(k)}
-    return objectives, actions, about
-
-
-def _read_table(folder: Path, name: str) -> pd.DataFrame | None:
-    f = folder / "tables" / f"{name}.parquet"
-    return pd.read_parquet(f) if f.exists() else None
-
-
-def _as_of(features: pd.DataFrame | None) -> pd.Timestamp | None:
-    if features is None or "as_of" not in features.columns or features["as_of"].isna().all():
-        return None
-    return pd.Timestamp(pd.to_datetime(features["as_of"]).max())
-
-
-def load_baseline(baseline: str | Path | None) -> Baseline | None:
-    """Load the previous plan from a run folder or an edited plan workbook.
-
-    Parameters
-    ----------
-    baseline : str or Path or None
-        A previous run folder (``reports/<engagement>/<run>``), or the ``plan_workbook.xlsx``
-        a consultant edited. ``""`` or None means no baseline.
-
-    Returns
-    -------
-    Baseline or None
-        None when no baseline was given.
-
-    Raises
-    ------
-    ParameterError
-        When the path does not exist or holds no plan.
-    """
-    if baseline is None or str(baseline).strip() == "":
-        return None
-    path = Path(str(baseline).strip()).expanduser()
-    if not path.exists():
-        raise ParameterError(
-            f"baseline {str(path)!r} does not exist. Fix: give the folder of an earlier run "
-            f"(reports/<engagement>/<run>) or the {WORKBOOK_NAME} you edited, e.g. "
-            "kam run --baseline reports/acme/2026-08-31."
-        )
-    if path.is_file():
-        if path.suffix.lower() not in (".xlsx", ".xlsm"):
-            raise ParameterError(
-                f"baseline {str(path)!r} is a file but not an Excel workbook. Fix: give a run "
-                f"folder or its {WORKBOOK_NAME}."
-            )
-        workbook, folder = path, path.parent
-    else:
-        folder = path
-        workbook = folder / WORKBOOK_NAME if (folder / WORKBOOK_NAME).exists() else None
-    features = None
-    if (folder / "tables" / "account_features.parquet").exists():
-        features = pd.read_parquet(folder / "tables" / "account_features.parquet",
-                                   columns=["as_of"])
-    as_of = _as_of(features)
-    if workbook is not None:
-        objectives, actions, about = read_plan_workbook(workbook)
-        if about.get("as_of") and about["as_of"] not in ("nan", "NaT", "None"):
-            as_of = pd.Timestamp(about["as_of"])
-        # shown on the client's summary page: the run's name, not a path on the consultant's disk
-        source = f"the edited {workbook.name} of run {folder.name}"
-    else:
-        objectives = _read_table(folder, "plan_objectives")
-        actions = _read_table(folder, "plan_actions")
-        if objectives is None or actions is None:
-            raise ParameterError(
-                f"baseline {str(folder)!r} holds no plan: it has neither {WORKBOOK_NAME} nor "
-                "tables/plan_objectives.parquet and tables/plan_actions.parquet. Fix: give a run "
-                "that included step 40_account_plans and 50_portfolio_review."
-            )
-        objectives = clean_objectives(objectives, f"{folder}/tables/plan_objectives.parquet")
-        actions = clean_actions(actions, f"{folder}/tables/plan_actions.parquet")
-        source = f"the plan tables of run {folder.name} (plan_objectives, plan_actions)"
-    return Baseline(objectives=objectives, actions=actions,
-                    segments=_read_table(folder, "segments"), as_of=as_of, source=source,
-                    category_year=_read_table(folder, "account_category_year"))
-
-
-# --------------------------------------------------------------------------------------------
-# Reviewing
-# --------------------------------------------------------------------------------------------
-@dataclass
-class Evidence:
-    """What the new data says about the accounts: the tables a review measures actuals from.
-
-    Attributes
-    ----------
-    as_of : Timestamp
-        The new data's date.
-    occasions : DataFrame, optional
-        ``purchase_occasions`` (account_id, date, revenue, margin): revenue and margin
-        objectives.
-    category_year : DataFrame, optional
-        ``account_category_year`` of this run: whitespace objectives.
-    baseline_category_year : DataFrame, optional
-        ``account_category_year`` of the baseline run (what was bought at plan time).
-    roles_covered : Series, optional
-        DMU roles covered now per account (index account_id), as this run's account plans
-        counted them (:func:`roles_covered`): relationship objectives. An account the plans
-        did not cover cannot be measured (no data).
-    """
-
-    as_of: pd.Timestamp
-    occasions: pd.DataFrame | None = None
-    category_year: pd.DataFrame | None = None
-    baseline_category_year: pd.DataFrame | None = None
-    roles_covered: pd.Series | None = None
-
-
-def _window_sums(occasions: pd.DataFrame, value: str, accounts: np.ndarray,
-                 start: np.ndarray, end: np.ndarray) -> np.ndarray:
-    """Sum of ``value`` per row over purchases with start < date <= end (NaN: no account)."""
-    out = np.full(len(accounts), np.nan)
-    occ = occasions[["account_id", "date", value]].dropna(subset=["date"])
-    occ = occ.assign(account_id=occ["account_id"].astype("str"),
-                     date=pd.to_datetime(occ["date"]).astype("datetime64[us]"))
-    groups = {a: g.sort_values("date") for a, g in occ.groupby("account_id", sort=False)}
-    for i, acc in enumerate(accounts):
-        g = groups.get(acc)
-        if g is None:
-            out[i] = 0.0  # bought nothing in the new data: zero, measured
-            continue
-        dates = g["date"].to_numpy()
-        cum = np.r_[0.0, np.cumsum(g[value].to_numpy(float))]
-        lo = np.searchsorted(dates, np.datetime64(start[i], "us"), side="right")
-        hi = np.searchsorted(dates, np.datetime64(end[i], "us"), side="right")
-        out[i] = cum[hi] - cum[lo]
-    return out
-
-
-def _bought(cy: pd.DataFrame, years: tuple[int, ...]) -> dict[str, set[str]]:
-    rows = cy[cy["year"].isin(years) & (pd.to_numeric(cy["revenue"], errors="coerce") > 0)]
-    return {str(a): set(g["category"].astype(str))
-            for a, g in rows.groupby("account_id", sort=False)}
-
-
-def new_categories(category_year: pd.DataFrame,
-                   baseline_category_year: pd.DataFrame | None = None) -> pd.Series:
-    """Categories each account buys now (last 12 months) that it did not buy at plan time.
-
-    At plan time means the baseline run's last 12 months when that table is given, else the
-    two earlier windows of this run (an approximation when the baseline folder is gone).
-    """
-    now = _bought(category_year, (0,))
-    before = (_bought(baseline_category_year, (0,)) if baseline_category_year is not None
-              else _bought(category_year, (1, 2)))
-    return pd.Series({a: len(cats - before.get(a, set())) for a, cats in now.items()},
-                     dtype=float)
-
-
-def roles_covered(plan_profile: pd.DataFrame | None) -> pd.Series | None:
-    """DMU roles covered per account, from the account plans' ``plan_profile`` table.
-
-    The account plans (step 40) decide coverage by one rule and their ``cover_strength``;
-    the review counts the roles they list in ``roles_covered`` (';'-separated) rather than
-    judging the contacts again, perhaps with another threshold. None without the table.
-    """
-    if plan_profile is None or "roles_covered" not in plan_profile.columns:
-        return None
-    listed = plan_profile["roles_covered"].astype(object).where(
-        plan_profile["roles_covered"].notna(), "")
-    n = [len([r for r in str(v).split(";") if r.strip()]) for v in listed]
-    return pd.Series(n, index=plan_profile["account_id"].astype(str), dtype=float)
-
-
-def measure(objectives: pd.DataFrame, evidence: Evidence, plan_date=None) -> pd.DataFrame:
-    """The actual value of each stage goal in the new data.
-
-    Money objectives are summed from the plan start to the milestone's due date, or to the new
-    data's date when the milestone is still ahead; counts are taken as they stand now.
-
-    Returns
-    -------
-    DataFrame
-        The objectives plus ``start`` (plan start), ``measured_to`` and ``actual`` (NaN where
-        the new data cannot measure the objective).
-    """
-    obj = clean_objectives(objectives)
-    as_of = pd.Timestamp(evidence.as_of)
-    if "days" in obj.columns and obj["days"].notna().any():
-        start = obj["due_date"] - pd.to_timedelta(obj["days"].fillna(0), unit="D")
-        if plan_date is not None:
-            start = start.where(obj["days"].notna(), pd.Timestamp(plan_date))
-    else:
-        start = pd.Series(pd.Timestamp(plan_date) if plan_date is not None else pd.NaT,
-                          index=obj.index)
-    obj["start"] = pd.to_datetime(start).astype("datetime64[us]")
-    obj["measured_to"] = obj["due_date"].where(obj["due_date"] <= as_of, as_of)
-    actual = np.full(len(obj), np.nan)
-    kind = obj["objective"]
-    accounts = obj["account_id"].to_numpy(str)
-    if evidence.occasions is not None:
-        for k, col in MONEY_KINDS.items():
-            rows = (kind == k).to_numpy() & obj["start"].notna().to_numpy()
-            if rows.any() and col in evidence.occasions.columns:
-                actual[rows] = _window_sums(evidence.occasions, col, accounts[rows],
-                                            obj["start"].to_numpy()[rows],
-                                            obj["measured_to"].to_numpy()[rows])
-    if evidence.category_year is not None:
-        rows = (kind == "whitespace").to_numpy()
-        if rows.any():
-            n = new_categories(evidence.category_year, evidence.baseline_category_year)
-            actual[rows] = pd.Series(accounts[rows]).map(n).fillna(0.0).to_numpy()
-    if evidence.roles_covered is not None:
-        rows = (kind == "relationship").to_numpy()
-        if rows.any():
-            n = evidence.roles_covered[~evidence.roles_covered.index.duplicated()]
-            actual[rows] = pd.Series(accounts[rows]).map(n).to_numpy(float)
-    obj["actual"] = actual
-    return obj
+from kamlib.review.evidence import MONEY_KINDS, Evidence, measure
+from kamlib.review.plan import Baseline, check_columns, clean_actions
+from kamlib.vocabulary import ACTION_LEADING_COLUMNS, OBJECTIVE_COLUMNS, SEGMENT_RANK
 
 
 def review_objectives(objectives: pd.DataFrame, evidence: Evidence,
@@ -515,7 +147,7 @@ def segment_changes(before: pd.DataFrame | None, after: pd.DataFrame | None) -> 
     if before is None or after is None:
         return pd.DataFrame({c: pd.Series([], dtype="str") for c in cols})
     for name, df in (("baseline segments", before), ("segments", after)):
-        _check_columns(df, ("account_id", "segment"), name, "rerun step 30_segmentation.")
+        check_columns(df, ("account_id", "segment"), name, "rerun step 30_segmentation.")
     b = before[["account_id", "segment"]].rename(columns={"segment": "segment_before"})
     a = after[["account_id", "segment"]].rename(columns={"segment": "segment_after"})
     m = b.merge(a, on="account_id", how="outer")
@@ -564,7 +196,7 @@ def review_plan(baseline: Baseline, evidence: Evidence,
     Parameters
     ----------
     baseline : Baseline
-        From :func:`load_baseline`.
+        Read by :func:`kamlib.runner.baseline.load_baseline`.
     evidence : Evidence
         This run's tables (its ``as_of`` is the review date). When it has no baseline
         ``category_year`` of its own, the baseline's is used.
@@ -630,35 +262,6 @@ def review_outline() -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["table", "column", "meaning"])
 
 
-def evidence_from(tables) -> Evidence:
-    """:class:`Evidence` from a run's tables (a mapping name -> DataFrame or None)."""
-    feats = tables.get("account_features")
-    as_of = _as_of(feats)
-    if as_of is None:
-        raise InputError("account_features", "has no 'as_of' date to review the plan at.",
-                         "rerun step 00_intake, which writes it.", column="as_of")
-    return Evidence(as_of=as_of, occasions=tables.get("purchase_occasions"),
-                    category_year=tables.get("account_category_year"),
-                    roles_covered=roles_covered(tables.get("plan_profile")))
-
-
-def review_run(baseline: str | Path | None, tables) -> PlanReview | None:
-    """Review the baseline's plan against this run's tables; None when there is no baseline.
-
-    Parameters
-    ----------
-    baseline : str or Path or None
-        The ``baseline`` parameter: a previous run folder or an edited plan workbook.
-    tables : mapping
-        This run's tables (``account_features``, ``purchase_occasions``,
-        ``account_category_year``, ``plan_profile``, ``segments``).
-    """
-    b = load_baseline(baseline)
-    if b is None:
-        return None
-    return review_plan(b, evidence_from(tables), tables.get("segments"))
-
-
 def review_tables(review: PlanReview | None) -> dict[str, pd.DataFrame]:
     """The review's tables to save: ``plan_review`` (every stage goal), ``objective_review``,
     ``action_review`` and ``segment_changes`` (empty, with their columns, when there is no
@@ -679,17 +282,6 @@ def review_tables(review: PlanReview | None) -> dict[str, pd.DataFrame]:
             "action_review": empty(acts),
             "segment_changes": empty(["account_id", "segment_before", "segment_after", "move"])}
 
-
-def baseline_hint(run_dir: str | Path, engagement: str = "<engagement>") -> str:
-    """How to make this run the baseline of the next one (shown when there is no review)."""
-    run_dir = Path(run_dir)
-    return (f"This is the first plan: there is no earlier run to review it against. Keep this "
-            f"run folder ({run_dir.name}); during the quarter, account managers update "
-            f"{WORKBOOK_NAME} (status of each action, dates, new actions). At the next "
-            f"quarterly rerun on fresh data, pass this run as the baseline: "
-            f"kam run {engagement} --baseline {run_dir} — the review then shows which "
-            f"targets were met or missed, which actions are overdue and which accounts "
-            f"changed segment.")
 
 
 def review_overview(review: PlanReview | None, hint: str) -> tuple[str, pd.DataFrame]:

@@ -35,6 +35,8 @@ if TYPE_CHECKING:  # pandas and matplotlib stay out of `import kamlib.runner.ste
     import pandas as pd
     from matplotlib.figure import Figure
 
+    from kamlib.review.plan import Baseline
+
 FIGURE_DPI = 110
 
 
@@ -191,6 +193,21 @@ class Step:
                 target = PurePosixPath(page["path"])
                 links[target.stem] = os.path.relpath(str(target), str(here)).replace(os.sep, "/")
         return links
+
+    # ------------------------------------------------------------------ the baseline
+    def load_baseline(self) -> Baseline | None:
+        """The last plan named by this step's ``baseline`` parameter (a previous run folder or
+        its edited ``plan_workbook.xlsx``), read; None when there is none
+        (:func:`kamlib.runner.baseline.load_baseline`)."""
+        from kamlib.runner.baseline import load_baseline
+
+        return load_baseline(self.params.get("baseline", ""))
+
+    def baseline_hint(self) -> str:
+        """How to pass this run as the baseline of the next one (shown when there is none)."""
+        from kamlib.runner.baseline import baseline_hint
+
+        return baseline_hint(self.run_dir, self.engagement.name)
 
     def path(self, relpath: str) -> Path:
         """A path inside the run folder for any other file; its folder is created."""

@@ -119,3 +119,24 @@ def test_page_links_lead_from_one_page_to_the_pages_of_the_run(notebook, tmp_pat
     assert step.page_links("summary.html") == {"A17": "plans/A17.html"}
     assert step.page_links("plans/index.html") == {"A17": "A17.html"}
 
+
+def test_load_baseline_reads_the_baseline_parameter(tmp_path, monkeypatch):
+    monkeypatch.setenv("KAM_NOTEBOOKS_DIR", str(tmp_path / "nb"))
+    make_notebook(tmp_path / "nb" / "50_fifth.ipynb", PARAMS + 'baseline = ""  # previous run\n',
+                  "pass")
+    step = Step.begin("50_fifth", _namespace(tmp_path))
+    assert step.load_baseline() is None
+    assert "first plan" in step.baseline_hint() and str(step.run_dir) in step.baseline_hint()
+    earlier = tmp_path / "earlier"
+    with pytest.raises(ParameterError, match="does not exist"):
+        Step.begin("50_fifth", _namespace(tmp_path, baseline=str(earlier))).load_baseline()
+    (earlier / "tables").mkdir(parents=True)
+    plan = pd.DataFrame({"account_id": ["A"], "objective_id": ["A-REV"], "objective": ["revenue"],
+                         "due_date": [pd.Timestamp("2026-09-30")], "target": [100.0]})
+    plan.to_parquet(earlier / "tables" / "plan_objectives.parquet")
+    pd.DataFrame({"account_id": ["A"], "action_id": ["X1"], "action": ["call"],
+                  "due_date": [pd.Timestamp("2026-08-01")], "status": ["done"]}).to_parquet(
+        earlier / "tables" / "plan_actions.parquet")
+    last = Step.begin("50_fifth", _namespace(tmp_path, baseline=str(earlier))).load_baseline()
+    assert last.objectives["target"].tolist() == [100.0] and last.source.endswith(
+        "(plan_objectives, plan_actions)")
