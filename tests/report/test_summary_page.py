@@ -10,6 +10,10 @@ from kamlib.figures.portfolio import segment_split_figure, workload_figure
 from kamlib.report import browser
 from kamlib.report.summary import summary_page
 from kamlib.review.summary import summary_facts
+from kamlib.review.audit import review_plan
+from kamlib.review.evidence import Evidence
+from kamlib.review.plan import Baseline
+from tests.review.plan_data import AS_OF, PLAN_DATE, _actions, _objectives
 from tests.review.portfolio_data import _inputs, _portfolio
 
 
@@ -43,6 +47,19 @@ def test_missing_inputs_say_which_step_provides_them():
     assert "comes from step <b>30_segmentation</b>" in page
     assert "first plan" in page  # no baseline: how the review will come
     assert "<h2>Key accounts</h2>" in page
+
+
+def test_the_review_section_counts_findings_and_lists_overdue_actions():
+    last = Baseline(_objectives(), _actions(), None, PLAN_DATE, "the plan tables of run q1")
+    rv = review_plan(last, Evidence(as_of=AS_OF), None)
+    page = summary_page(summary_facts(**_inputs(), review=rv), client="X")
+    assert "Plan of 30 Jun 2026 reviewed against the data of 30 Sep 2026 (from the plan " \
+           "tables of run q1)." in page
+    assert "<li><b>1</b> of 5 actions overdue</li>" in page
+    assert "nothing can have happened yet" not in page
+    overdue = page[page.index("<h3>Overdue actions</h3>"):]
+    assert '<td class="">Firm A</td><td class="">map the DMU</td>' in overdue
+    assert '<td class="num">1</td>' in overdue
 
 
 def _chromium_or_skip():
