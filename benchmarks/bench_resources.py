@@ -11,7 +11,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from kamlib.planning.resources import ResourcePlanner
+from kamlib.review.resources import ResourcePlanner
 
 TARGET_S = 2.0
 

@@ -153,6 +153,19 @@ ROLE_COVERED, ROLE_THIN, ROLE_UNKNOWN = "covered", "thin", "unknown"
 FIVE_P: tuple[str, ...] = ("Position", "Power", "Priorities", "Perception", "Proximity")
 """Default display names of the five dimensions of the 5P contact view."""
 
+RED_FLAGS: dict[str, str] = {
+    "no_contacts": "No contacts recorded",
+    "no_decider": "No decider covered",
+    "no_champion": "No champion",
+    "decider_hostile": "Decider hostile",
+    "hostile_influence": "Powerful contact hostile",
+    "single_point_of_contact": "Single point of contact",
+    "stale_contacts": "Contacts not touched recently",
+    "missing_contact_data": "Contact data incomplete",
+    "revenue_declining": "Revenue declining",
+}
+"""Relationship red-flag codes (the ``flag`` column of ``plan_red_flags``) and their headings."""
+
 # ----------------------------------------------------------------------------- plans (step 40)
 MILESTONES: tuple[tuple[str, int], ...] = (
     ("day 30", 30), ("day 60", 60), ("day 90 / Q1", 91), ("Q2", 182), ("Q3", 273),

@@ -158,8 +158,8 @@ def review_figure(review) -> Figure:
     Parameters
     ----------
     review : PlanReview or None
-        From :func:`kamlib.planning.review.review_run`; None (no baseline) draws a note
-        saying how the review will come.
+        The plan review (``PortfolioReview.audit``, :mod:`kamlib.review.audit`); None (no
+        baseline) draws a note saying how the review will come.
     """
     if review is None:
         fig, ax = _figure(7.2, 1.0)

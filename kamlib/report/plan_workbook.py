@@ -3,7 +3,8 @@
 The workbook is the plan's working copy. Account managers tick off actions (status drop-down:
 open / done / dropped), move dates and add rows during the quarter; at the next rerun the edited
 file is the baseline (``kam run --baseline RUN`` picks up ``RUN/plan_workbook.xlsx``) and
-:func:`kamlib.planning.review.read_plan_workbook` reads it back.
+:func:`read_plan_workbook` reads it back (the review checks what it read:
+:func:`kamlib.review.plan.clean_objectives`, :func:`~kamlib.review.plan.clean_actions`).
 """
 
 from __future__ import annotations
@@ -13,9 +14,16 @@ from pathlib import Path
 
 import pandas as pd
 
+from kamlib.errors import InputError
 from kamlib.formatting import EXCEL_DATE_FORMAT, EXCEL_MONEY_FORMAT
-from kamlib.planning.review import SHEET_ABOUT, SHEET_ACTIONS, SHEET_OBJECTIVES
+from kamlib.review.plan import clean_actions, clean_objectives
 from kamlib.vocabulary import ACTION_COLUMNS, ACTION_STATUSES, OBJECTIVE_COLUMNS
+
+WORKBOOK_NAME = "plan_workbook.xlsx"
+"""The plan workbook's file name in a run folder (``kam run --baseline RUN`` looks for it)."""
+SHEET_OBJECTIVES = "Objectives"
+SHEET_ACTIONS = "Actions"
+SHEET_ABOUT = "About"
 
 _HEADER_FILL = "1F3A5F"
 _EDIT_FILL = "FFF7DB"  # columns meant to be edited are tinted
@@ -124,3 +132,36 @@ def write_plan_workbook(path: str | Path, objectives: pd.DataFrame | None,
         # Open on the actions: that is the sheet people update.
         xl.sheets[SHEET_ACTIONS].activate()
     return path
+
+
+def read_plan_workbook(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
+    """Read a plan workbook written by :func:`write_plan_workbook`, as the account managers
+    left it.
+
+    Returns
+    -------
+    objectives, actions : DataFrame
+        Checked and normalised (:func:`kamlib.review.plan.clean_objectives`,
+        :func:`~kamlib.review.plan.clean_actions`).
+    about : dict
+        The key/value pairs of the ``About`` sheet (``as_of``, ``engagement``, ``run``), empty
+        when the sheet was removed.
+    """
+    path = Path(path)
+    try:
+        sheets = pd.read_excel(path, sheet_name=None, dtype=object)
+    except Exception as exc:  # a corrupt or non-Excel file: say which file
+        raise InputError(str(path), f"cannot be read as an Excel workbook ({exc}).",
+                         "give the plan_workbook.xlsx a previous run wrote (save it as .xlsx).")
+    for sheet in (SHEET_OBJECTIVES, SHEET_ACTIONS):
+        if sheet not in sheets:
+            raise InputError(str(path), f"has no sheet '{sheet}' (sheets: {list(sheets)}).",
+                             f"keep the sheet names the workbook was written with.")
+    objectives = clean_objectives(sheets[SHEET_OBJECTIVES], f"{path.name}, sheet {SHEET_OBJECTIVES}")
+    actions = clean_actions(sheets[SHEET_ACTIONS], f"{path.name}, sheet {SHEET_ACTIONS}")
+    about: dict[str, str] = {}
+    if SHEET_ABOUT in sheets and sheets[SHEET_ABOUT].shape[1] >= 2:
+        a = sheets[SHEET_ABOUT]
+        about = {str(k): str(v) for k, v in zip(a.iloc[:, 0], a.iloc[:, 1]) if pd.notna(k)}
+    return objectives, actions, about
+

@@ -35,6 +35,8 @@ if TYPE_CHECKING:  # pandas and matplotlib stay out of `import kamlib.runner.ste
     import pandas as pd
     from matplotlib.figure import Figure
 
+    from kamlib.review.plan import Baseline
+
 FIGURE_DPI = 110
 
 
@@ -155,8 +157,9 @@ class Step:
         for name, df in tables.items():
             self.save(name, df, description=descriptions.get(name, ""))
 
-    def figure(self, name: str, fig: Figure) -> None:
-        """Save ``fig`` as ``figures/<name>.png`` and show that same image inline.
+    def figure(self, name: str, fig: Figure) -> Path:
+        """Save ``fig`` as ``figures/<name>.png``, show that same image inline, and return the
+        PNG's path (a page can embed it without drawing the figure again).
 
         The figure is rendered once (to PNG) and then closed: letting the notebook's inline
         backend draw it a second time would double the cost of every figure.
@@ -173,6 +176,7 @@ class Step:
         self._record.setdefault("figure_titles", {})[name] = _figure_title(fig)
         self._write_record()
         _show_png(buffer.getvalue())
+        return path
 
     def page(self, title: str, relpath: str, html: str) -> Path:
         """Write an extra HTML page under ``html/`` and list it on the run's index page."""
@@ -183,6 +187,35 @@ class Step:
             self._record["pages"].append(entry)
             self._write_record()
         return path
+
+    def page_links(self, from_page: str) -> dict[str, str]:
+        """Links from the page ``html/<from_page>`` to every page the steps of this run have
+        registered with :meth:`page`, by the page's file stem (``plans/A17.html`` -> ``A17``)."""
+        import os
+        from pathlib import PurePosixPath
+
+        here = PurePosixPath(from_page).parent
+        links: dict[str, str] = {}
+        for record in read_step_records(self.run_dir):
+            for page in record.get("pages", []):
+                target = PurePosixPath(page["path"])
+                links[target.stem] = os.path.relpath(str(target), str(here)).replace(os.sep, "/")
+        return links
+
+    # ------------------------------------------------------------------ the baseline
+    def load_baseline(self) -> Baseline | None:
+        """The last plan named by this step's ``baseline`` parameter (a previous run folder or
+        its edited ``plan_workbook.xlsx``), read; None when there is none
+        (:func:`kamlib.runner.baseline.load_baseline`)."""
+        from kamlib.runner.baseline import load_baseline
+
+        return load_baseline(self.params.get("baseline", ""))
+
+    def baseline_hint(self) -> str:
+        """How to pass this run as the baseline of the next one (shown when there is none)."""
+        from kamlib.runner.baseline import baseline_hint
+
+        return baseline_hint(self.run_dir, self.engagement.name)
 
     def path(self, relpath: str) -> Path:
         """A path inside the run folder for any other file; its folder is created."""

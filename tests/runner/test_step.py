@@ -112,3 +112,42 @@ def test_a_figure_is_saved_with_its_own_title_for_the_index(notebook, tmp_path):
 ])
 def test_readable_number(value, text):
     assert readable_number(value) == text
+
+
+def test_figure_returns_the_png_it_saved(notebook, tmp_path):
+    from matplotlib.figure import Figure
+
+    step = Step.begin("30_third", _namespace(tmp_path))
+    fig = Figure()
+    fig.add_subplot().plot([0, 1])
+    png = step.figure("line", fig)
+    assert png == step.run_dir / "figures" / "line.png" and png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_page_links_lead_from_one_page_to_the_pages_of_the_run(notebook, tmp_path):
+    step = Step.begin("30_third", _namespace(tmp_path))
+    step.page("Plan A17", "plans/A17.html", "<p>A17</p>")
+    assert step.page_links("summary.html") == {"A17": "plans/A17.html"}
+    assert step.page_links("plans/index.html") == {"A17": "A17.html"}
+
+
+def test_load_baseline_reads_the_baseline_parameter(tmp_path, monkeypatch):
+    monkeypatch.setenv("KAM_NOTEBOOKS_DIR", str(tmp_path / "nb"))
+    make_notebook(tmp_path / "nb" / "50_fifth.ipynb", PARAMS + 'baseline = ""  # previous run\n',
+                  "pass")
+    step = Step.begin("50_fifth", _namespace(tmp_path))
+    assert step.load_baseline() is None
+    assert "first plan" in step.baseline_hint() and str(step.run_dir) in step.baseline_hint()
+    earlier = tmp_path / "earlier"
+    with pytest.raises(ParameterError, match="does not exist"):
+        Step.begin("50_fifth", _namespace(tmp_path, baseline=str(earlier))).load_baseline()
+    (earlier / "tables").mkdir(parents=True)
+    plan = pd.DataFrame({"account_id": ["A"], "objective_id": ["A-REV"], "objective": ["revenue"],
+                         "due_date": [pd.Timestamp("2026-09-30")], "target": [100.0]})
+    plan.to_parquet(earlier / "tables" / "plan_objectives.parquet")
+    pd.DataFrame({"account_id": ["A"], "action_id": ["X1"], "action": ["call"],
+                  "due_date": [pd.Timestamp("2026-08-01")], "status": ["done"]}).to_parquet(
+        earlier / "tables" / "plan_actions.parquet")
+    last = Step.begin("50_fifth", _namespace(tmp_path, baseline=str(earlier))).load_baseline()
+    assert last.objectives["target"].tolist() == [100.0] and last.source.endswith(
+        "(plan_objectives, plan_actions)")

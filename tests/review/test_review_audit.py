@@ -1,50 +1,22 @@
-"""Plan review: objectives met/missed/pace, actions overdue, segment moves, baselines, Excel."""
+"""Plan review: objectives met/missed/pace, actions overdue, segment moves."""
 
 import pandas as pd
 import pytest
-from openpyxl import load_workbook
 
-from kamlib.errors import InputError, ParameterError
+from kamlib.errors import InputError
 from kamlib.planning.relationship import RelationshipRules, contact_view, relationship_summary
-from kamlib.planning.review import (
-    Baseline,
-    Evidence,
-    load_baseline,
+from kamlib.review.audit import (
     objective_outcomes,
-    read_plan_workbook,
     review_actions,
     review_objectives,
     review_outline,
+    review_overview,
     review_plan,
-    roles_covered,
     segment_changes,
 )
-from kamlib.report.plan_workbook import write_plan_workbook
-
-PLAN_DATE = pd.Timestamp("2026-06-30")
-AS_OF = pd.Timestamp("2026-09-30")  # 92 days later
-
-
-def _objectives():
-    rows = [  # account, objective id, kind, milestone, days, baseline, target
-        ("A", "A-REV", "revenue", "day 30", 30, 90.0, 100.0),
-        ("A", "A-REV", "revenue", "day 90 / Q1", 90, 270.0, 300.0),
-        ("A", "A-REV", "revenue", "Q2", 182, 540.0, 600.0),
-        ("B", "B-MAR", "margin", "day 30", 30, 8.0, 10.0),
-        ("B", "B-MAR", "margin", "Q2", 182, 80.0, 100.0),
-        ("C", "C-REV", "revenue", "Q2", 182, 90.0, 100.0),
-        ("D", "D-WS", "whitespace", "day 90 / Q1", 90, 0.0, 1.0),
-        ("D", "D-WS", "whitespace", "Q2", 182, 0.0, 2.0),
-        ("E", "E-REL", "relationship", "day 90 / Q1", 90, 2.0, 4.0),
-        ("F", "F-LOY", "loyalty", "Q2", 182, 0.0, 1.0),
-        ("G", "G-REV", "revenue", "day 30", 30, 9.0, 10.0),
-    ]
-    df = pd.DataFrame(rows, columns=["account_id", "objective_id", "objective", "milestone",
-                                     "days", "baseline", "target"])
-    df["due_date"] = PLAN_DATE + pd.to_timedelta(df["days"], unit="D")
-    df["description"] = df["objective"] + " goal"
-    df["unit"], df["owner"], df["status"] = "money", "Ann", "open"
-    return df
+from kamlib.review.evidence import Evidence, roles_covered
+from kamlib.review.plan import Baseline
+from tests.review.plan_data import AS_OF, PLAN_DATE, _actions, _objectives
 
 
 def _evidence(as_of=AS_OF):
@@ -67,10 +39,6 @@ def _evidence(as_of=AS_OF):
                                  pd.DataFrame({"account_id": ["E"], "revenue_12m": [1.0]}))
     return Evidence(as_of=as_of, occasions=occ, category_year=cy_now,
                     baseline_category_year=cy_then, roles_covered=roles_covered(plans))
-
-
-def _features():
-    return pd.DataFrame({"account_id": list("ABCDEF"), "as_of": [AS_OF] * 6})
 
 
 def test_stage_goals_met_missed_and_pace():
@@ -107,21 +75,6 @@ def test_objective_outcomes_roll_up_milestones():
 def test_review_on_the_plan_date_is_all_open():
     r = review_objectives(_objectives(), _evidence(as_of=PLAN_DATE), PLAN_DATE)
     assert set(r["review"]) == {"open", "no data"}
-
-
-def _actions():
-    return pd.DataFrame({
-        "account_id": ["A", "A", "B", "C", "D"],
-        "action_id": ["X1", "X2", "X3", "X4", "X5"],
-        "objective_id": ["O0", "O0", "O1", "O2", "O3"],
-        "action": ["meet the CFO", "map the DMU", "propose category", "QBR", "site visit"],
-        "owner": ["Ann"] * 5,
-        "due_date": pd.to_datetime(["2026-08-01", "2026-09-29", "2026-12-01", "2026-12-01",
-                                    "2026-09-30"]),
-        "checkpoint_date": pd.to_datetime(["2026-07-15", "2026-08-01", "2026-09-01",
-                                           "2026-10-31", "2026-08-30"]),
-        "status": ["done", "open", "open", "open", "Dropped "],
-    })
 
 
 def test_actions_overdue_checkpoint_done():
@@ -172,75 +125,6 @@ def test_review_plan_summary_counts():
     assert {"plan_review", "action_review", "segment_changes"} <= set(review_outline()["table"])
 
 
-def test_excel_round_trip_with_consultant_edits(tmp_path):
-    obj, act = _objectives(), _actions()
-    act["name"] = "Acme"  # extra columns travel along
-    f = write_plan_workbook(tmp_path / "plan_workbook.xlsx", obj, act,
-                            about={"as_of": PLAN_DATE.date(), "engagement": "test"})
-    o2, a2, about = read_plan_workbook(f)
-    pd.testing.assert_frame_equal(o2[list(obj.columns)], obj, check_dtype=False)
-    assert a2["status"].tolist() == ["done", "open", "open", "open", "dropped"]
-    assert (a2["due_date"] == act["due_date"]).all()
-    assert about["as_of"] == "2026-06-30" and about["engagement"] == "test"
-
-    # The file is formatted for editing: frozen header, a status drop-down, widths.
-    wb = load_workbook(f)
-    ws = wb["Actions"]
-    assert ws.freeze_panes == "A2"
-    dvs = ws.data_validations.dataValidation
-    assert len(dvs) == 1 and "open,done,dropped" in dvs[0].formula1
-    status_col = [c.value for c in ws[1]].index("status")
-    assert chr(ord("A") + status_col) in str(dvs[0].sqref)
-    assert ws.column_dimensions["E"].width >= 10
-
-    # The consultant ticks one action off and adds a new one by hand ...
-    ws.cell(row=3, column=status_col + 1, value="done")
-    ws.append(["A", None, "O0", "invite to the plant tour", "Bob", "2026-10-15",
-               "2026-09-15", None, "Acme"])
-    wb.save(f)
-    # ... and the run folder with that workbook is the next baseline.
-    b = load_baseline(tmp_path)
-    assert b.source.startswith("the edited plan_workbook.xlsx of run ")
-    assert str(tmp_path.parent) not in b.source  # no path of the consultant's disk on the client's page
-    assert b.as_of == PLAN_DATE
-    r = review_actions(b.actions, AS_OF).set_index("action_id")
-    assert r.at["X2", "review"] == "done"
-    assert r.at["NEW-1", "review"] == "checkpoint passed"
-    assert r.at["NEW-1", "status"] == "open"
-
-
-def test_load_baseline_from_parquet_and_errors(tmp_path):
-    assert load_baseline("") is None
-    with pytest.raises(ParameterError, match="does not exist"):
-        load_baseline(tmp_path / "nope")
-    with pytest.raises(ParameterError, match="holds no plan"):
-        load_baseline(tmp_path)
-    (tmp_path / "tables").mkdir()
-    _objectives().to_parquet(tmp_path / "tables" / "plan_objectives.parquet")
-    _actions().to_parquet(tmp_path / "tables" / "plan_actions.parquet")
-    _features().assign(as_of=PLAN_DATE).to_parquet(tmp_path / "tables" /
-                                                   "account_features.parquet")
-    b = load_baseline(str(tmp_path))
-    assert b.as_of == PLAN_DATE and len(b.objectives) == 11 and b.segments is None
-    assert "plan_objectives" in b.source
-
-
-def test_workbook_with_missing_column_is_a_clear_error(tmp_path):
-    f = write_plan_workbook(tmp_path / "w.xlsx", _objectives().drop(columns="target"),
-                            _actions())
-    with pytest.raises(InputError) as e:
-        read_plan_workbook(f)
-    assert e.value.column == "target" and "Objectives" in e.value.file
-
-
-def test_review_overview_without_a_baseline_says_how_to_get_one():
-    from kamlib.planning.review import review_overview
-
-    message, table = review_overview(None, "pass this run as the baseline")
-    assert message == "pass this run as the baseline"
-    assert set(table["table"]) == set(review_outline()["table"])
-
-
 def test_relationship_actuals_come_from_the_account_plans_rule_and_threshold():
     contacts = pd.DataFrame({"account_id": ["E", "E", "E"], "contact_id": ["c1", "c2", "c3"],
                              "dmu_roles": ["decider", "buyer", "user; influencer"],
@@ -256,3 +140,9 @@ def test_relationship_actuals_come_from_the_account_plans_rule_and_threshold():
     other = Evidence(as_of=AS_OF, roles_covered=roles_covered(strict.assign(account_id="X")))
     r = review_objectives(_objectives(), other, PLAN_DATE).set_index("objective_id")
     assert r.at["E-REL", "review"] == "no data"
+
+
+def test_review_overview_without_a_baseline_says_how_to_get_one():
+    message, table = review_overview(None, "pass this run as the baseline")
+    assert message == "pass this run as the baseline"
+    assert set(table["table"]) == set(review_outline()["table"])

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from kamlib.errors import KamError, ParameterError
-from kamlib.planning.resources import (
+from kamlib.review.resources import (
     CapacityError,
     ResourcePlanner,
     accounts_to_assign,

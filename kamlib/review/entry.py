@@ -1,0 +1,195 @@
+"""The portfolio review's entry point: :func:`run`, called once by
+``notebooks/50_portfolio_review.ipynb``.
+
+Its keyword-only arguments are exactly the notebook's parameters, so the notebook passes them
+once (``review.run(<tables>, **step.params)``); the tables come first, as DataFrames (the
+optional ones default to None), and the last plan arrives already read (``last_plan``, from
+:meth:`kamlib.runner.Step.load_baseline`). The result gives every table the step saves
+(:meth:`PortfolioReview.tables`) and what the notebook and the executive summary show.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from kamlib.errors import ParameterError
+from kamlib.review.audit import PlanReview, review_overview, review_plan, review_tables
+from kamlib.review.evidence import evidence_from
+from kamlib.review.plan import Baseline, data_date
+from kamlib.review.resources import (DEFAULT_HOURS_BY_TIER, ResourcePlanner, accounts_to_assign,
+                                     effort_by_segment)
+from kamlib.review.summary import SummaryFacts, summary_facts
+from kamlib.vocabulary import PLANNED_TIERS
+
+TABLES = ("resource_plan", "manager_workload", "plan_review", "objective_review",
+          "action_review", "segment_changes")
+"""The tables the portfolio review saves, in the order :meth:`PortfolioReview.tables` gives them."""
+
+INPUTS: dict[str, str] = {
+    "account_features": "00_intake", "purchase_occasions": "00_intake",
+    "account_category_year": "00_intake", "selection_scores": "10_selection",
+    "key_accounts": "10_selection", "clv": "20_clv", "segments": "30_segmentation",
+    "plan_health": "40_account_plans", "plan_red_flags": "40_account_plans",
+    "plan_profile": "40_account_plans",
+}
+"""The tables the portfolio review reads, and the step that writes each."""
+
+
+@dataclass
+class PortfolioReview:
+    """What the portfolio review found: the resource plan, the review of the last plan, and
+    the tables they were made from.
+
+    Attributes
+    ----------
+    inputs : dict of str to DataFrame or None
+        The tables :func:`run` was given, by table name (see :data:`INPUTS`).
+    planner : ResourcePlanner
+        The fitted resource plan (``assignment_``, ``workload_``, ``n_changes_``, ``status_``).
+    audit : PlanReview or None
+        The review of the last plan; None without a baseline.
+    value_measure : str
+        The value that effort is compared with.
+    """
+
+    inputs: dict[str, pd.DataFrame | None]
+    planner: ResourcePlanner
+    audit: PlanReview | None
+    value_measure: str = "revenue_12m"
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Every table the portfolio review saves, by name (see :data:`TABLES`); the review's
+        tables are empty, with their columns, when there is no baseline."""
+        return {"resource_plan": self.planner.assignment_,
+                "manager_workload": self.planner.workload_, **review_tables(self.audit)}
+
+    # -- what the notebook shows -------------------------------------------------------------
+    def input_status(self) -> pd.DataFrame:
+        """One row per table read: ``table``, ``rows``, ``from_step`` and ``note`` (what is
+        missing and what it costs the review)."""
+        rows = [(name, 0 if df is None else len(df), INPUTS[name],
+                 "ok" if df is not None else f"missing: run step {INPUTS[name]}; the sections "
+                 "that need it say so") for name, df in self.inputs.items()]
+        return pd.DataFrame(rows, columns=["table", "rows", "from_step", "note"])
+
+    @property
+    def as_of(self) -> pd.Timestamp | None:
+        """The data date of this run (the plan date of the next review)."""
+        return data_date(self.inputs["account_features"])
+
+    @property
+    def assignment(self) -> pd.DataFrame:
+        """Key account -> account manager, hours, change of owner and why."""
+        return self.planner.assignment_
+
+    @property
+    def workload(self) -> pd.DataFrame:
+        """Accounts and hours per account manager against capacity."""
+        return self.planner.workload_
+
+    def resource_line(self) -> str:
+        """The resource plan in one line: accounts, managers, changes, the solver's status."""
+        p = self.planner
+        return (f"{len(p.assignment_)} accounts, {len(p.workload_)} managers, "
+                f"{p.n_changes_} change(s) of owner; solver: {p.status_}")
+
+    def owner_changes(self) -> pd.DataFrame:
+        """The accounts whose owner is not simply kept, and why."""
+        return self.assignment[self.assignment["reason"] != "kept"]
+
+    def effort(self) -> pd.DataFrame:
+        """Effort against value by segment (:func:`~kamlib.review.resources.effort_by_segment`)."""
+        return effort_by_segment(self.assignment, value=self.value_measure)
+
+    @property
+    def value_label(self) -> str:
+        """The value measure as the effort figure names it (``revenue_12m`` -> ``revenue``)."""
+        return self.value_measure.replace("_12m", "")
+
+    def review_overview(self, hint: str) -> tuple[str, pd.DataFrame]:
+        """Where the reviewed plan came from and its findings; without a baseline, ``hint``
+        (how to get one) and what the review will contain."""
+        return review_overview(self.audit, hint)
+
+    def summary(self, currency: str = "") -> SummaryFacts:
+        """What the executive summary states (:func:`kamlib.review.summary.summary_facts`)."""
+        t = self.inputs
+        return summary_facts(t["account_features"], t["selection_scores"], t["key_accounts"],
+                             t["segments"], t["clv"], t["plan_health"], t["plan_red_flags"],
+                             self.assignment, self.workload, self.audit, currency=currency)
+
+
+def run(account_features: pd.DataFrame, selection_scores: pd.DataFrame,
+        key_accounts: pd.DataFrame | None = None, clv: pd.DataFrame | None = None,
+        segments: pd.DataFrame | None = None, purchase_occasions: pd.DataFrame | None = None,
+        account_category_year: pd.DataFrame | None = None,
+        plan_health: pd.DataFrame | None = None, plan_red_flags: pd.DataFrame | None = None,
+        plan_profile: pd.DataFrame | None = None, last_plan: Baseline | None = None, *,
+        baseline: str = "", managers: Sequence[str] = (), max_accounts: int = 8,
+        max_hours: float = 900.0,
+        hours_by_tier: Mapping[str, float] = DEFAULT_HOURS_BY_TIER,
+        tiers: Sequence[str] = PLANNED_TIERS, switch_cost_hours: float = 100.0,
+        value_measure: str = "revenue_12m") -> PortfolioReview:
+    """Plan who serves which key account, and review the last plan against the new data.
+
+    Parameters
+    ----------
+    account_features, selection_scores : DataFrame
+        Tables of steps 00 and 10: the accounts, and which of them are key.
+    key_accounts, clv, segments : DataFrame, optional
+        Tables of steps 10, 20 and 30.
+    purchase_occasions, account_category_year : DataFrame, optional
+        Tables of step 00 the review measures revenue, margin and whitespace with.
+    plan_health, plan_red_flags, plan_profile : DataFrame, optional
+        Tables of step 40 (the risks on the summary; DMU roles covered now).
+    last_plan : Baseline, optional
+        The plan to review, as read from the ``baseline`` run
+        (:func:`kamlib.runner.baseline.load_baseline`); None: first plan, no review.
+    baseline : str
+        Where ``last_plan`` was read from (a previous run folder or its edited
+        ``plan_workbook.xlsx``). Not read here: a ``baseline`` without ``last_plan`` is an error.
+    managers : sequence of str
+        Account managers to share the accounts among; empty: the accounts' current owners.
+    max_accounts, max_hours : int, float
+        Most accounts, and hours a year, one account manager may hold.
+    hours_by_tier : mapping of str to float
+        Hours a year an account of each tier needs.
+    tiers : sequence of str
+        Selection tiers the resource plan covers.
+    switch_cost_hours : float
+        Cost of one change of owner (handover), in hours of workload imbalance.
+    value_measure : str
+        Value that effort is compared with: ``revenue_12m``, ``margin_12m`` or ``clv``.
+
+    Returns
+    -------
+    PortfolioReview
+
+    Raises
+    ------
+    CapacityError
+        The managers cannot hold the accounts (a :class:`~kamlib.errors.ParameterError`).
+    InputError
+        A table the resource plan or the review needs lacks a column.
+    """
+    if str(baseline).strip() and last_plan is None:
+        raise ParameterError(
+            f"baseline {baseline!r} was given but its plan was not read. Fix: pass "
+            "last_plan=step.load_baseline() (kamlib.runner.baseline.load_baseline) with it.")
+    inputs = {"account_features": account_features, "purchase_occasions": purchase_occasions,
+              "account_category_year": account_category_year,
+              "selection_scores": selection_scores, "key_accounts": key_accounts, "clv": clv,
+              "segments": segments, "plan_health": plan_health,
+              "plan_red_flags": plan_red_flags, "plan_profile": plan_profile}
+    to_assign = accounts_to_assign(account_features, selection_scores, tiers=tiers,
+                                   segments=segments, clv=clv)
+    planner = ResourcePlanner(max_accounts=max_accounts, max_hours=max_hours,
+                              hours_by_tier=hours_by_tier,
+                              switch_cost_hours=switch_cost_hours).fit(to_assign, managers)
+    audit = (None if last_plan is None
+             else review_plan(last_plan, evidence_from(inputs), segments))
+    return PortfolioReview(inputs=inputs, planner=planner, audit=audit,
+                           value_measure=value_measure)
