@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 
 from kamlib.errors import InputError
-from kamlib.formatting import plan_text_money
 from kamlib.vocabulary import DMU_ROLES
 
 
@@ -69,10 +68,6 @@ def workday(ts: pd.Timestamp) -> pd.Timestamp:
     """Move a Saturday or Sunday due date to the following Monday."""
     wd = ts.weekday()
     return ts + pd.Timedelta(days=7 - wd) if wd >= 5 else ts
-
-
-money = plan_text_money
-"""Money inside the sentences the plan tables store (:func:`kamlib.formatting.plan_text_money`)."""
 
 
 def records(df: pd.DataFrame) -> list[dict]:

@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kamlib.planning._common import money, records, workday
+from kamlib.formatting import money
+from kamlib.planning._common import records, workday
 from kamlib.planning.relationship import by_account
 from kamlib.vocabulary import (
     BUYER,

@@ -27,7 +27,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kamlib.planning._common import change_text, money, records
+from kamlib.formatting import money
+from kamlib.planning._common import change_text, records
 from kamlib.vocabulary import CORE, DEVELOPING, DMU_ROLES, LAGGARD, STAR
 from kamlib.vocabulary import MILESTONES as MILESTONES
 from kamlib.vocabulary import OBJECTIVE_COLUMNS as _OBJECTIVE_COLUMNS

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from kamlib.planning._common import money, num, records, split_roles, text
+from kamlib.formatting import money
+from kamlib.planning._common import num, records, split_roles, text
 from kamlib.vocabulary import (
     BOW_TIE,
     DECIDER,
