@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -174,6 +174,51 @@ class Step:
         if entry not in self._record["pages"]:
             self._record["pages"].append(entry)
             self._write_record()
+        return path
+
+    def pages(self, pages: Iterable[tuple[str, str, str]] = (),
+              files: Iterable[tuple[str, str]] = ()) -> list[Path]:
+        """Write many pages under ``html/`` and list them on the run's index page, and other
+        files beside them (calendars, not listed).
+
+        Parameters
+        ----------
+        pages : iterable of (title, relpath, html)
+            HTML pages; ``relpath`` is inside the run folder's ``html/``.
+        files : iterable of (relpath, text)
+            Other files inside ``html/``, written as given (CRLF line ends stay).
+
+        Returns
+        -------
+        list of Path
+            The files written, pages first.
+
+        Raises
+        ------
+        ValueError
+            A ``relpath`` that leaves ``html/`` (``../x``, an absolute path); nothing is
+            written then.
+        """
+        pages, files = list(pages), list(files)
+        targets = [self._html_path(rel) for _, rel, _ in pages] + [self._html_path(rel) for rel, _ in files]
+        for path, (title, relpath, html) in zip(targets, pages):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(html, encoding="utf-8")
+            entry = {"title": title, "path": relpath}
+            if entry not in self._record["pages"]:
+                self._record["pages"].append(entry)
+        for path, (_, text) in zip(targets[len(pages):], files):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8", newline="")
+        self._write_record()
+        return targets
+
+    def _html_path(self, relpath: str) -> Path:
+        """``html/<relpath>`` of the run folder, refusing a path that leaves ``html/``."""
+        html = (self.run_dir / "html").resolve()
+        path = (html / relpath).resolve()
+        if Path(relpath).is_absolute() or not path.is_relative_to(html):
+            raise ValueError(f"{relpath!r} is not a path inside the run's html/ folder.")
         return path
 
     def path(self, relpath: str) -> Path:

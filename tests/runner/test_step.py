@@ -80,6 +80,29 @@ def test_load_optional_gives_none_for_a_missing_table_and_runs_nothing(notebook,
     assert step.load_optional("clv")["clv"].tolist() == [1.5]
 
 
+def test_pages_writes_many_pages_and_files_and_lists_only_the_pages(notebook, tmp_path):
+    step = Step.begin("30_third", _namespace(tmp_path))
+    written = step.pages([("Plan A", "plans/A.html", "<p>A</p>"), ("Plan B", "plans/B.html", "<p>B</p>")],
+                         files=[("plans/A.ics", "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n")])
+    html = step.run_dir / "html"
+    assert written == [html / "plans/A.html", html / "plans/B.html", html / "plans/A.ics"]
+    assert (html / "plans/B.html").read_text(encoding="utf-8") == "<p>B</p>"
+    assert (html / "plans/A.ics").read_bytes().count(b"\r\n") == 2  # line ends written as given
+    assert step._record["pages"] == [{"title": "Plan A", "path": "plans/A.html"},
+                                     {"title": "Plan B", "path": "plans/B.html"}]
+
+
+@pytest.mark.parametrize("relpath", ["../x.html", "plans/../../x.html", "/tmp/x.html"])
+def test_pages_refuses_a_path_outside_the_html_folder(notebook, tmp_path, relpath):
+    step = Step.begin("30_third", _namespace(tmp_path))
+    with pytest.raises(ValueError, match="inside the run's html/"):
+        step.pages([("ok", "fine.html", "ok"), ("bad", relpath, "bad")])
+    with pytest.raises(ValueError, match="inside the run's html/"):
+        step.pages(files=[(relpath, "bad")])
+    assert not (step.run_dir / "html" / "fine.html").exists()  # nothing written
+    assert not (step.run_dir / "x.html").exists() and step._record["pages"] == []
+
+
 def test_a_figure_is_saved_with_its_own_title_for_the_index(notebook, tmp_path):
     import matplotlib.pyplot as plt
 
