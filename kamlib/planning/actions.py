@@ -50,6 +50,12 @@ ACTION_RULES: dict[str, tuple[int, str, str]] = {
 ACTION_COLUMNS: list[str] = list(_ACTION_COLUMNS)
 """Columns of :func:`actions` (the ``plan_actions`` table; :data:`kamlib.vocabulary.ACTION_COLUMNS`)."""
 
+MAX_ACTIONS = 12
+"""Default most actions per account in the 90-day plan."""
+
+HORIZON_DAYS = 90
+"""Length of the action plan and of the contact cadence, in days."""
+
 _PRIO = {"high": 0, "medium": 1, "low": 2}
 
 
@@ -70,7 +76,7 @@ def actions(
     trend: pd.DataFrame,
     objectives: pd.DataFrame,
     start: pd.Timestamp,
-    max_actions: int = 12,
+    max_actions: int = MAX_ACTIONS,
     max_whitespace: int = 3,
     decline_share: float = 0.2,
     decline_min: float = 0.0,
@@ -244,7 +250,7 @@ def cadence(
     start: pd.Timestamp,
     tier_days: dict[str, int] | None = None,
     role_factor: dict[str, float] | None = None,
-    horizon_days: int = 90,
+    horizon_days: int = HORIZON_DAYS,
 ) -> pd.DataFrame:
     """How often to meet each contact of the key accounts, and when next.
 
@@ -314,7 +320,7 @@ def to_ics(
     cadence: pd.DataFrame | None,
     stamp: pd.Timestamp,
     calendar_name: str = "Key account plan",
-    horizon_days: int = 90,
+    horizon_days: int = HORIZON_DAYS,
     account_names: dict[str, str] | None = None,
 ) -> str:
     """An iCalendar file with one all-day event per action (on its due date) and one recurring

@@ -6,6 +6,10 @@ from kamlib.errors import InputError, ParameterError
 from kamlib import segmentation
 from kamlib.segmentation import SEGMENTS
 from kamlib.segmentation.synthetic import synthetic_features
+from tests.entry_points import (
+    assert_notebook_passes_its_parameters_once,
+    assert_run_takes_the_notebook_parameters,
+)
 
 EQUAL = {"Star": 25, "Developing": 25, "Core": 25, "Laggard": 25}
 
@@ -152,37 +156,9 @@ def test_dpm_without_selection_uses_top_accounts():
     assert set(r.dpm["dpm_box"]) <= {"Strategic", "Star", "Status", "Streamline"}
 
 
-def _notebook_parameters() -> dict[str, object]:
-    """The parameters notebook 30 declares, with their values, in the order it declares them."""
-    import ast
-    import json
-
-    from kamlib import paths
-
-    nb = json.loads(paths.notebook_for("30_segmentation").read_text(encoding="utf-8"))
-    cell = next(c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", []))
-    source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
-    return {node.targets[0].id: ast.literal_eval(node.value) for node in ast.parse(source).body}
-
-
-def _same(default, declared) -> bool:
-    """A tuple default stands for the notebook's list (papermill gives lists)."""
-    if isinstance(default, tuple):
-        default = list(default)
-    return type(default) is type(declared) and default == declared
-
-
 def test_run_takes_exactly_the_notebook_parameters_with_their_defaults():
-    import inspect
-
-    declared = {k: v for k, v in _notebook_parameters().items() if k not in ("engagement", "run_dir")}
-    params = inspect.signature(segmentation.run).parameters
-    keyword_only = {n: p.default for n, p in params.items() if p.kind is inspect.Parameter.KEYWORD_ONLY}
-    assert list(keyword_only) == list(declared)
-    for name, value in declared.items():
-        assert _same(keyword_only[name], value), name
-    assert [n for n, p in params.items() if p.kind is not inspect.Parameter.KEYWORD_ONLY] == [
-        "features", "clv", "selection_scores", "assessments", "contacts"]
+    assert_run_takes_the_notebook_parameters(
+        segmentation.run, "30_segmentation", ["features", "clv", "selection_scores", "assessments", "contacts"])
 
 
 def test_tables_are_what_the_step_saves_and_inputs_are_reported():
@@ -197,3 +173,7 @@ def test_tables_are_what_the_step_saves_and_inputs_are_reported():
     assert not av.loc[["clv", "assessments", "contacts"], "available"].any()
     assert "competitors" not in av.index
     assert any("average rival" in n for n in r.notes)
+
+
+def test_the_notebook_writes_each_parameter_once_and_calls_run_once():
+    assert_notebook_passes_its_parameters_once("30_segmentation", "segmentation.run(")
