@@ -2,8 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kamlib.errors import InputError, ParameterError
 from kamlib import segmentation
+from kamlib.errors import InputError, ParameterError
 from kamlib.segmentation import SEGMENTS
 from kamlib.segmentation.synthetic import synthetic_features
 from tests.entry_points import (
