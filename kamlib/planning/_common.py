@@ -44,6 +44,11 @@ def text(df: pd.DataFrame, col: str, default: str = "") -> pd.Series:
     return s.where(s.notna() & (s.astype(str).str.strip() != ""), default).astype(str)
 
 
+def nz(v) -> float:
+    """A number, with missing values (None, NaN) as 0."""
+    return 0.0 if v is None or v != v else float(v)
+
+
 def split_roles(value: object) -> list[str]:
     """``"decider; buyer"`` -> ``["decider", "buyer"]`` (known DMU roles only, contract order)."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
