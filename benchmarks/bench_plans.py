@@ -96,43 +96,43 @@ def run(n_accounts: int, n_keys: int) -> dict[str, float]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from kamlib import planning
     from kamlib.figures import planning as figs
-    from kamlib.planning.blueprint import Blueprint
     from kamlib.report.account_page import account_page
     t["imports"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    bp = Blueprint().fit(features, cy, contacts, key_accounts=keys, segments=segments, clv=clv)
+    plans = planning.run(features, cy, contacts, key_accounts=keys, segments=segments, clv=clv)
     t["draft tables"] = time.perf_counter() - t0
 
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
         (out / "plans").mkdir()
         t0 = time.perf_counter()
-        for name, df in bp.tables().items():
+        for name, df in plans.tables().items():
             df.to_parquet(out / f"{name}.parquet")
         t["save tables (parquet)"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
-        for aid in bp.profile_["account_id"]:
-            html = account_page(bp.account(aid), currency="EUR", ics_href=f"{aid}.ics")
+        for aid in plans.profile["account_id"]:
+            html = account_page(plans.account(aid), currency="EUR", ics_href=f"{aid}.ics")
             (out / "plans" / f"{aid}.html").write_text(html, encoding="utf-8")
         t["HTML pages (with SVG figures)"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
-        for aid in bp.profile_["account_id"]:
-            (out / "plans" / f"{aid}.ics").write_text(bp.ics(aid), encoding="utf-8")
-        (out / "plans" / "contact_cadence.ics").write_text(bp.ics(cadence_only=True), encoding="utf-8")
+        for aid in plans.profile["account_id"]:
+            (out / "plans" / f"{aid}.ics").write_text(plans.ics(aid), encoding="utf-8")
+        (out / "plans" / "contact_cadence.ics").write_text(plans.ics(cadence_only=True), encoding="utf-8")
         t["calendars (.ics)"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
-        for fig in (figs.health_overview(bp.health_, bp.profile_), figs.whitespace_by_category(bp.whitespace_),
-                    figs.relationship_map(bp.account(keys["account_id"].iloc[0]).contacts)):
+        for fig in (figs.health_overview(plans.health, plans.profile), figs.whitespace_by_category(plans.whitespace),
+                    figs.relationship_map(plans.account(keys["account_id"].iloc[0]).contacts)):
             fig.savefig(out / "fig.png", dpi=110)
             plt.close(fig)
         t["portfolio figures (PNG)"] = time.perf_counter() - t0
-        size = sum(p.stat().st_size for p in (out / "plans").glob("*.html")) / len(bp.profile_)
-    t["_pages"] = len(bp.profile_)
+        size = sum(p.stat().st_size for p in (out / "plans").glob("*.html")) / len(plans.profile)
+    t["_pages"] = len(plans.profile)
     t["_kb_per_page"] = size / 1024
     return t
 

@@ -34,7 +34,8 @@ def main() -> None:
     import sklearn.metrics  # noqa: F401
     import sklearn.mixture  # noqa: F401
 
-    from kamlib.segmentation import segment_portfolio
+    from kamlib import segmentation
+    from kamlib.segmentation import segments
     from kamlib.segmentation.synthetic import synthetic_features
     import_s = time.perf_counter() - t0
 
@@ -43,11 +44,12 @@ def main() -> None:
     sizes["Laggard"] = n - sum(sizes.values())
     # Wide blobs: a realistic, overlapping portfolio rather than four tidy clouds.
     features = synthetic_features(sizes, seed=1, value_sd=0.9, growth_sd=0.35)
+    segments.CLUSTER_THREADS = args.threads
     times, result = [], None
     for _ in range(args.repeat):
         t0 = time.perf_counter()
-        result = segment_portfolio(features, k=0, k_range=(2, 8), cluster_method=args.method,
-                                   method_shown="clustering", seed=0, n_threads=args.threads)
+        result = segmentation.run(features, k=0, k_range=(2, 8), cluster_method=args.method,
+                                  method_shown="clustering", seed=0)
         times.append(time.perf_counter() - t0)
     assert result is not None
     best = min(times)

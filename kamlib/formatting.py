@@ -169,25 +169,5 @@ def hours(value: Any) -> str:
     return count(value)
 
 
-def plan_text_money(value: Any) -> str:
-    """Amounts inside the sentences the account plans store in their tables: ``'1.23M'``,
-    ``'45.6k'``, ``'n/a'``.
-
-    ``plan_red_flags.message``, ``plan_objectives.description`` and ``plan_actions.action``
-    carry amounts in this older, denser style; writing them with :func:`money` would change
-    those result tables, so they keep it until that change is made on purpose. Everything
-    else uses :func:`money`.
-    """
-    if missing(value):
-        return "n/a"
-    x = float(value)
-    a = abs(x)
-    if a >= 1e6:
-        return f"{x / 1e6:.2f}M"
-    if a >= 1e3:
-        return f"{x / 1e3:.1f}k"
-    return f"{x:.0f}"
-
-
 __all__ = ["DASH", "EXCEL_DATE_FORMAT", "EXCEL_MONEY_FORMAT", "count", "date", "hours",
-           "missing", "money", "money_interval", "number", "plan_text_money", "share"]
+           "missing", "money", "money_interval", "number", "share"]

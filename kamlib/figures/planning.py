@@ -270,6 +270,12 @@ def health_overview(health: pd.DataFrame, profile: pd.DataFrame,
     return fig
 
 
+def plans_health(plans, max_accounts: int = 40):
+    """:func:`health_overview` of the drafted plans (a :class:`kamlib.planning.PlanningResult`),
+    with the health bands they were scored with."""
+    return health_overview(plans.health, plans.profile, bands=plans.health_bands, max_accounts=max_accounts)
+
+
 def whitespace_by_category(whitespace: pd.DataFrame, top: int = 12, currency: str = ""):
     """Bars of total whitespace potential by category across the key accounts."""
     import matplotlib.pyplot as plt

@@ -186,7 +186,7 @@ def portfolio_bubble(
     *,
     segment_col: str = "segment",
     max_labels: int = 15,
-    value_measure: str = "revenue",
+    value_measure: str | None = None,
     growth_label: str = "Growth (last 12 months vs the earlier window)",
 ) -> Figure:
     """The portfolio: growth (x) against value (y, log scale), bubble area = revenue,
@@ -202,10 +202,15 @@ def portfolio_bubble(
         Column giving the colour (``segment``, ``segment_rule`` or ``segment_cluster``).
     max_labels : int
         Most key accounts labelled (largest revenue first).
-    value_measure : str
-        What the value axis shows ("revenue", "margin" or "clv"), for its label.
+    value_measure : str, optional
+        What the value axis shows ("revenue", "margin" or "clv"), for its label; by default
+        the table's ``value_measure`` column (revenue without one).
     """
     from matplotlib.ticker import FuncFormatter
+
+    if value_measure is None:
+        value_measure = str(segments["value_measure"].iloc[0]) if (
+            "value_measure" in segments and len(segments)) else "revenue"
 
     seg = segments[segments[segment_col].notna()].reset_index(drop=True)
     fig, ax = _figure(9.0, 6.2)

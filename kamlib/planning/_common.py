@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 
 from kamlib.errors import InputError
-from kamlib.formatting import plan_text_money
 from kamlib.vocabulary import DMU_ROLES
 
 
@@ -45,6 +44,11 @@ def text(df: pd.DataFrame, col: str, default: str = "") -> pd.Series:
     return s.where(s.notna() & (s.astype(str).str.strip() != ""), default).astype(str)
 
 
+def nz(v) -> float:
+    """A number, with missing values (None, NaN) as 0."""
+    return 0.0 if v is None or v != v else float(v)
+
+
 def split_roles(value: object) -> list[str]:
     """``"decider; buyer"`` -> ``["decider", "buyer"]`` (known DMU roles only, contract order)."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
@@ -69,10 +73,6 @@ def workday(ts: pd.Timestamp) -> pd.Timestamp:
     """Move a Saturday or Sunday due date to the following Monday."""
     wd = ts.weekday()
     return ts + pd.Timedelta(days=7 - wd) if wd >= 5 else ts
-
-
-money = plan_text_money
-"""Money inside the sentences the plan tables store (:func:`kamlib.formatting.plan_text_money`)."""
 
 
 def records(df: pd.DataFrame) -> list[dict]:

@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kamlib.planning._common import money, records, workday
+from kamlib.formatting import money
+from kamlib.planning._common import records, workday
 from kamlib.planning.relationship import by_account
 from kamlib.vocabulary import (
     BUYER,
@@ -49,6 +50,12 @@ ACTION_RULES: dict[str, tuple[int, str, str]] = {
 ACTION_COLUMNS: list[str] = list(_ACTION_COLUMNS)
 """Columns of :func:`actions` (the ``plan_actions`` table; :data:`kamlib.vocabulary.ACTION_COLUMNS`)."""
 
+MAX_ACTIONS = 12
+"""Default most actions per account in the 90-day plan."""
+
+HORIZON_DAYS = 90
+"""Length of the action plan and of the contact cadence, in days."""
+
 _PRIO = {"high": 0, "medium": 1, "low": 2}
 
 
@@ -57,7 +64,122 @@ def _records(df: pd.DataFrame) -> dict[str, list[dict]]:
     for r in records(df):
         out.setdefault(r["account_id"], []).append(r)
     return out
+
+
 CHECKPOINTS: tuple[int, ...] = (30, 60, 90)
+
+
+class _AccountActions:
+    """The actions drafted for one account, in the order its gaps are found."""
+
+    def __init__(self, account_id: str, manager: object, objective_ids: set[str]) -> None:
+        self.account_id = account_id
+        self.owner = manager if isinstance(manager, str) and manager.strip() else "unassigned"
+        self.objectives = {k: f"{account_id}-{s}" for k, s in (("revenue", "REV"), ("margin", "MAR"),
+                                                               ("whitespace", "WS"), ("relationship", "REL"))}
+        self.objective_ids = objective_ids
+        self.items: list[dict] = []
+
+    def add(self, gap: str, text: str, owner: str | None = None, contact_id: str = "",
+            category: str = "", value: float = np.nan, days: int | None = None) -> None:
+        d, prio, kind = ACTION_RULES[gap]
+        oid = self.objectives[kind]
+        if oid not in self.objective_ids:
+            # e.g. every role is covered so there is no relationship objective: the action
+            # still protects revenue.
+            oid = self.objectives["revenue"]
+        self.items.append(dict(account_id=self.account_id, objective_id=oid, gap=gap, action=text,
+                               owner=owner or self.owner, days=days if days is not None else d,
+                               priority=prio, contact_id=contact_id, category=category, value=value))
+
+
+def _contact_actions(acts: _AccountActions, c: list[dict], fset: dict[str, str],
+                     roles_unknown: str | None) -> None:
+    """Actions for the relationship gaps: missing, hostile, stale or single contacts."""
+    names = {x["contact_id"]: x["contact_name"] for x in c}
+    owners = {x["contact_id"]: x["owner"] for x in c}
+    if "no_contacts" in fset:
+        acts.add("no_contacts", "Map the buying centre: name the people in all six DMU roles "
+                 "(initiator, user, influencer, decider, buyer, gatekeeper) and record them in the CRM")
+    if "decider_hostile" in fset:
+        for cid in filter(None, fset["decider_hostile"].split(";")):
+            acts.add("decider_hostile", f"Executive-sponsor meeting with {names.get(cid, cid)} (decider, "
+                     f"hostile): hear the objections and agree what would change them", contact_id=cid)
+    if "no_decider" in fset:
+        cids = [x for x in fset["no_decider"].split(";") if x]
+        if cids:
+            acts.add("no_decider", f"Deepen the relationship with the decider {names.get(cids[0], cids[0])}: "
+                     "a one-to-one meeting on their goals for next year",
+                     owner=owners.get(cids[0]) or None, contact_id=cids[0])
+        else:
+            acts.add("no_decider", "Find out who decides: ask the buyer and our champion who signs off, "
+                     "and get an introduction")
+    if "single_point_of_contact" in fset:
+        have = {x["function"] for x in c}
+        target = next((f for f in ("operations", "finance", "engineering", "logistics", "management")
+                       if f not in have), "another function")
+        acts.add("single_point_of_contact", f"Open a second thread: introduce our {target} counterpart "
+                 f"to theirs so the relationship no longer hangs on one person")
+    _stale_contact_actions(acts, c)
+    if "hostile_influence" in fset:
+        for cid in filter(None, fset["hostile_influence"].split(";")):
+            acts.add("hostile_influence", f"Address the objections of {names.get(cid, cid)} (powerful, "
+                     "negative): find the cause and a person they trust", contact_id=cid)
+    if "no_champion" in fset and c:
+        rated = [x for x in c if x["attitude"] == x["attitude"]] or c
+        best = max(rated, key=lambda x: x["attitude"] if x["attitude"] == x["attitude"] else -99)
+        acts.add("no_champion", f"Develop a champion: agree a joint success plan with {best['contact_name']} "
+                 f"(most positive contact)", owner=best["owner"] or None, contact_id=best["contact_id"])
+    if c and roles_unknown is not None:
+        missing_roles = [r for r in roles_unknown.split(";") if r and r != DECIDER]
+        for role in missing_roles[:2]:
+            acts.add("uncovered_role", f"Identify and meet the {role} (no contact in this DMU role yet)")
+
+
+def _stale_contact_actions(acts: _AccountActions, c: list[dict]) -> None:
+    """Re-engage up to three stale contacts, deciders and the powerful first."""
+    stale = sorted((x for x in c if x["stale"]),
+                   key=lambda x: (DECIDER not in x["_roles"], -(x["power"] if x["power"] == x["power"] else 0)))
+    # a contact who already has an action (e.g. the hostile decider's sponsor meeting)
+    # is re-engaged by it: don't send two people to the same door
+    targeted = {a["contact_id"] for a in acts.items if a["contact_id"]}
+    for x in [x for x in stale if x["contact_id"] not in targeted][:3]:
+        gap = "stale_decider" if DECIDER in x["_roles"] else "stale_contact"
+        d = x["days_since_contact"]
+        when = "never" if d != d else f"{d:.0f} days ago"
+        acts.add(gap, f"Re-engage {x['contact_name']} ({x['dmu_roles'].replace(';', ', ') or x['function']}; "
+                 f"last contact {when})", owner=x["owner"] or None, contact_id=x["contact_id"])
+
+
+def _purchase_actions(acts: _AccountActions, declining: list[dict], whitespace: list[dict],
+                      max_whitespace: int) -> None:
+    """Actions for what the account buys: declining categories to explain, whitespace to propose."""
+    for r in declining[:2]:
+        acts.add("declining_category", f"Find out why {r['category']} fell {-r['change_pct']:.0%} "
+                 f"({money(r['revenue_1'])} -> {money(r['revenue_0'])}): price, competitor or changed need?",
+                 category=r["category"], value=float(r["change"]))
+    for i, r in enumerate(whitespace[:max_whitespace]):
+        acts.add("whitespace", f"Propose {r['category']} ({r['status']}; look-alikes: {r['peer_adoption']:.0%} "
+                 f"buy it; potential {money(r['potential'])} a year)",
+                 category=r["category"], value=float(r["potential"]), days=45 + 15 * i)
+
+
+def _schedule(items: list[dict], account_id: str, start: pd.Timestamp, max_actions: int) -> list[dict]:
+    """The ``max_actions`` most urgent actions (the business review always kept), numbered,
+    dated (due date on a workday) and assigned to their 30-day checkpoint."""
+    items = sorted(items, key=lambda a: (_PRIO[a["priority"]], a["days"]))
+    keep = items[: max_actions - 1] + [a for a in items if a["gap"] == "business_review"]
+    keep = list({id(a): a for a in keep}.values())
+    keep.sort(key=lambda a: (a["days"], _PRIO[a["priority"]]))
+    for i, a in enumerate(keep, 1):
+        a["action_id"] = f"{account_id}-A{i:02d}"
+        due = workday(start + pd.Timedelta(days=int(a.pop("days"))))
+        a["due_date"] = due
+        cp = next((d for d in CHECKPOINTS if start + pd.Timedelta(days=d) >= due), CHECKPOINTS[-1])
+        a["checkpoint"] = f"day {cp}"
+        a["checkpoint_date"] = start + pd.Timedelta(days=cp)
+        a["status"] = "open"
+    return keep
 
 
 def actions(
@@ -69,7 +191,7 @@ def actions(
     trend: pd.DataFrame,
     objectives: pd.DataFrame,
     start: pd.Timestamp,
-    max_actions: int = 12,
+    max_actions: int = MAX_ACTIONS,
     max_whitespace: int = 3,
     decline_share: float = 0.2,
     decline_min: float = 0.0,
@@ -113,110 +235,23 @@ def actions(
     for aid_, flag, ids in zip(flags["account_id"], flags["flag"], flags["contact_ids"]):
         by_acc_f.setdefault(aid_, {})[flag] = ids
     by_acc_w = _records(whitespace[whitespace["potential"] > 0]) if len(whitespace) else {}
+    by_acc_t = {}
     if len(trend):
-        t = trend[(trend["revenue_1"] > 0) & (trend["change"] <= -decline_share * trend["revenue_1"])
-                  & (-trend["change"] >= decline_min)].sort_values("change")
-        by_acc_t = _records(t)
-    else:
-        by_acc_t = {}
+        by_acc_t = _records(trend[(trend["revenue_1"] > 0) & (trend["change"] <= -decline_share * trend["revenue_1"])
+                                  & (-trend["change"] >= decline_min)].sort_values("change"))
     roles_unknown = dict(zip(summary["account_id"], summary["roles_unknown"])) if len(summary) else {}
     rows = []
     for aid in profile["account_id"]:
-        owner_am = am.get(aid)
-        owner_am = owner_am if isinstance(owner_am, str) and owner_am.strip() else "unassigned"
-        objs = {k: f"{aid}-{s}" for k, s in (("revenue", "REV"), ("margin", "MAR"),
-                                              ("whitespace", "WS"), ("relationship", "REL"))}
-        acc: list[dict] = []
-
-        def add(gap, text, owner=None, contact_id="", category="", value=np.nan, days=None):
-            d, prio, kind = ACTION_RULES[gap]
-            oid = objs[kind]
-            if oid not in obj_ids:
-                # e.g. every role is covered so there is no relationship objective: the action
-                # still protects revenue.
-                oid = objs["revenue"]
-            acc.append(dict(account_id=aid, objective_id=oid, gap=gap, action=text,
-                            owner=owner or owner_am, days=days if days is not None else d,
-                            priority=prio, contact_id=contact_id, category=category, value=value))
-
-        c = by_acc_c.get(aid, [])
+        acts = _AccountActions(aid, am.get(aid), obj_ids)
         fset = by_acc_f.get(aid, {})
-        names = {x["contact_id"]: x["contact_name"] for x in c}
-        owners = {x["contact_id"]: x["owner"] for x in c}
-        if "no_contacts" in fset:
-            add("no_contacts", "Map the buying centre: name the people in all six DMU roles "
-                "(initiator, user, influencer, decider, buyer, gatekeeper) and record them in the CRM")
-        if "decider_hostile" in fset:
-            for cid in filter(None, fset["decider_hostile"].split(";")):
-                add("decider_hostile", f"Executive-sponsor meeting with {names.get(cid, cid)} (decider, "
-                    f"hostile): hear the objections and agree what would change them",
-                    contact_id=cid)
-        if "no_decider" in fset:
-            cids = [x for x in fset["no_decider"].split(";") if x]
-            if cids:
-                add("no_decider", f"Deepen the relationship with the decider {names.get(cids[0], cids[0])}: "
-                    "a one-to-one meeting on their goals for next year",
-                    owner=owners.get(cids[0]) or None, contact_id=cids[0])
-            else:
-                add("no_decider", "Find out who decides: ask the buyer and our champion who signs off, "
-                    "and get an introduction")
-        if "single_point_of_contact" in fset:
-            have = {x["function"] for x in c}
-            target = next((f for f in ("operations", "finance", "engineering", "logistics", "management")
-                           if f not in have), "another function")
-            add("single_point_of_contact", f"Open a second thread: introduce our {target} counterpart "
-                f"to theirs so the relationship no longer hangs on one person")
-        stale = sorted((x for x in c if x["stale"]),
-                       key=lambda x: (DECIDER not in x["_roles"], -(x["power"] if x["power"] == x["power"] else 0)))
-        # a contact who already has an action (e.g. the hostile decider's sponsor meeting)
-        # is re-engaged by it: don't send two people to the same door
-        targeted = {a["contact_id"] for a in acc if a["contact_id"]}
-        stale = [x for x in stale if x["contact_id"] not in targeted]
-        for x in stale[:3]:
-            gap = "stale_decider" if DECIDER in x["_roles"] else "stale_contact"
-            d = x["days_since_contact"]
-            when = "never" if d != d else f"{d:.0f} days ago"
-            add(gap, f"Re-engage {x['contact_name']} ({x['dmu_roles'].replace(';', ', ') or x['function']}; "
-                f"last contact {when})", owner=x["owner"] or None, contact_id=x["contact_id"])
-        if "hostile_influence" in fset:
-            for cid in filter(None, fset["hostile_influence"].split(";")):
-                add("hostile_influence", f"Address the objections of {names.get(cid, cid)} (powerful, "
-                    "negative): find the cause and a person they trust", contact_id=cid)
-        if "no_champion" in fset and c:
-            rated = [x for x in c if x["attitude"] == x["attitude"]] or c
-            best = max(rated, key=lambda x: x["attitude"] if x["attitude"] == x["attitude"] else -99)
-            add("no_champion", f"Develop a champion: agree a joint success plan with {best['contact_name']} "
-                f"(most positive contact)", owner=best["owner"] or None, contact_id=best["contact_id"])
-        if c and aid in roles_unknown:
-            missing_roles = [r for r in roles_unknown[aid].split(";") if r and r != DECIDER]
-            for role in missing_roles[:2]:
-                add("uncovered_role", f"Identify and meet the {role} (no contact in this DMU role yet)")
-        for r in by_acc_t.get(aid, [])[:2]:
-            add("declining_category", f"Find out why {r['category']} fell {-r['change_pct']:.0%} "
-                f"({money(r['revenue_1'])} -> {money(r['revenue_0'])}): price, competitor or changed need?",
-                category=r["category"], value=float(r["change"]))
-        for i, r in enumerate(by_acc_w.get(aid, [])[:max_whitespace]):
-            add("whitespace", f"Propose {r['category']} ({r['status']}; look-alikes: {r['peer_adoption']:.0%} "
-                f"buy it; potential {money(r['potential'])} a year)",
-                category=r["category"], value=float(r["potential"]), days=45 + 15 * i)
+        _contact_actions(acts, by_acc_c.get(aid, []), fset, roles_unknown.get(aid))
+        _purchase_actions(acts, by_acc_t.get(aid, []), by_acc_w.get(aid, []), max_whitespace)
         if "missing_contact_data" in fset:
-            add("missing_contact_data", "Complete the contact records (power, attitude, strength, last "
-                "contact, DMU roles) so the next review measures the relationship")
-        add("business_review", "Quarterly business review with the customer: review this plan against its "
-            "day-90 goals and agree the next 90 days")
-        acc.sort(key=lambda a: (_PRIO[a["priority"]], a["days"]))
-        keep = acc[: max_actions - 1] + [a for a in acc if a["gap"] == "business_review"]
-        keep = list({id(a): a for a in keep}.values())
-        keep.sort(key=lambda a: (a["days"], _PRIO[a["priority"]]))
-        for i, a in enumerate(keep, 1):
-            a["action_id"] = f"{aid}-A{i:02d}"
-            due = workday(start + pd.Timedelta(days=int(a.pop("days"))))
-            a["due_date"] = due
-            cp = next((d for d in CHECKPOINTS if start + pd.Timedelta(days=d) >= due), CHECKPOINTS[-1])
-            a["checkpoint"] = f"day {cp}"
-            a["checkpoint_date"] = start + pd.Timedelta(days=cp)
-            a["status"] = "open"
-            rows.append(a)
+            acts.add("missing_contact_data", "Complete the contact records (power, attitude, strength, last "
+                     "contact, DMU roles) so the next review measures the relationship")
+        acts.add("business_review", "Quarterly business review with the customer: review this plan against its "
+                 "day-90 goals and agree the next 90 days")
+        rows += _schedule(acts.items, aid, start, max_actions)
     out = pd.DataFrame(rows, columns=ACTION_COLUMNS)
     out["value"] = out["value"].astype(float)
     return out
@@ -243,7 +278,7 @@ def cadence(
     start: pd.Timestamp,
     tier_days: dict[str, int] | None = None,
     role_factor: dict[str, float] | None = None,
-    horizon_days: int = 90,
+    horizon_days: int = HORIZON_DAYS,
 ) -> pd.DataFrame:
     """How often to meet each contact of the key accounts, and when next.
 
@@ -313,7 +348,7 @@ def to_ics(
     cadence: pd.DataFrame | None,
     stamp: pd.Timestamp,
     calendar_name: str = "Key account plan",
-    horizon_days: int = 90,
+    horizon_days: int = HORIZON_DAYS,
     account_names: dict[str, str] | None = None,
 ) -> str:
     """An iCalendar file with one all-day event per action (on its due date) and one recurring

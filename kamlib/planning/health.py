@@ -32,6 +32,9 @@ HEALTH_WEIGHTS: dict[str, float] = {
 HEALTH_BANDS: tuple[float, float] = (40.0, 70.0)
 """Scores below the first are red, below the second amber, the rest green."""
 
+MARGIN_PEERS = "plans"
+"""Default accounts the margin rate is ranked among: the planned (key) accounts."""
+
 HEALTH_COLUMNS: list[str] = [
     "account_id", "score", "band", *[f"h_{k}" for k in HEALTH_WEIGHTS], "not_measured", "weakest",
 ]
@@ -56,7 +59,7 @@ def health(
     bands: tuple[float, float] = HEALTH_BANDS,
     trend_span: float = 0.3,
     contacts_known: bool = True,
-    margin_peers: str = "plans",
+    margin_peers: str = MARGIN_PEERS,
 ) -> pd.DataFrame:
     """Health score of every account in ``profile``.
 

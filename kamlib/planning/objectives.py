@@ -27,7 +27,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kamlib.planning._common import change_text, money, records
+from kamlib.formatting import money
+from kamlib.planning._common import change_text, records
 from kamlib.vocabulary import CORE, DEVELOPING, DMU_ROLES, LAGGARD, STAR
 from kamlib.vocabulary import MILESTONES as MILESTONES
 from kamlib.vocabulary import OBJECTIVE_COLUMNS as _OBJECTIVE_COLUMNS
@@ -40,6 +41,12 @@ MARGIN_UPLIFT: dict[str, float] = {STAR: 0.0, DEVELOPING: -1.0, CORE: 1.0, LAGGA
 """Default change in margin rate per segment, in percentage points (Developing accounts may
 trade some margin for growth; Laggards must earn more per sale)."""
 
+MOMENTUM_WEIGHT = 0.3
+"""Default weight (0-1) of the account's own recent growth in its revenue target."""
+
+RETENTION_P_ALIVE = 0.6
+"""Default CLV probability of being alive below which the objective is to retain, not grow."""
+
 OBJECTIVE_COLUMNS: list[str] = list(_OBJECTIVE_COLUMNS)
 """Columns of :func:`objectives` (the ``plan_objectives`` table, one row per stage goal)."""
 
@@ -49,8 +56,8 @@ def annual_targets(
     segment_growth: dict[str, float] | None = None,
     margin_uplift: dict[str, float] | None = None,
     default_growth: float = 0.05,
-    momentum_weight: float = 0.3,
-    retention_p_alive: float = 0.6,
+    momentum_weight: float = MOMENTUM_WEIGHT,
+    retention_p_alive: float = RETENTION_P_ALIVE,
     max_wallet_share: float = 0.8,
     first_business_share: float = 0.25,
     whitespace_potential: pd.Series | None = None,

@@ -27,11 +27,15 @@ PROFILE_COLUMNS: list[str] = [
 """Columns of :func:`account_profiles` (the ``plan_profile`` table)."""
 
 
+TOP_N = 25
+"""Default number of accounts planned when the selection step gave no key-account list."""
+
+
 def key_account_list(
     features: pd.DataFrame,
     key_accounts: pd.DataFrame | None = None,
     selection_scores: pd.DataFrame | None = None,
-    top_n: int = 25,
+    top_n: int = TOP_N,
 ) -> tuple[pd.DataFrame, str]:
     """The accounts that get a plan, and a sentence saying where the list came from.
 

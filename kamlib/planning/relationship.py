@@ -13,12 +13,13 @@ The rules are documented in ``docs/planning.md`` and in :class:`RelationshipRule
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 import pandas as pd
 
-from kamlib.planning._common import money, num, records, split_roles, text
+from kamlib.formatting import money
+from kamlib.planning._common import num, nz, records, split_roles, text
+from kamlib.planning.relationship_rules import RelationshipRules
+from kamlib.planning.stages import shape_reason, stage
 from kamlib.vocabulary import (
     BOW_TIE,
     DECIDER,
@@ -57,60 +58,6 @@ FUNCTION_PRIORITIES: dict[str, str] = {
 _SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 
 
-@dataclass(frozen=True)
-class RelationshipRules:
-    """Thresholds of the relationship rules (all documented in ``docs/planning.md``).
-
-    Parameters
-    ----------
-    stale_days : int
-        A contact not touched for more than this many days (or never) is stale.
-    cover_strength : int
-        A DMU role is covered when a contact holding it has at least this relationship
-        strength (0-5); weaker contacts count as "known, thin".
-    link_strength : int
-        A contact is a *link* (a real thread of the relationship) when its strength is at
-        least this and it is not stale.
-    champion_attitude : int
-        Attitude (-5..+5) from which a contact counts as a champion.
-    hostile_attitude : int
-        Attitude at or below which a contact counts as hostile.
-    high_power : int
-        Power (1-5) from which a hostile contact is a red flag even when not the decider.
-    diamond_functions : int
-        Links in at least this many functions, held by at least two of our people, make a
-        diamond; anything less is a bow-tie.
-    integrated_functions : int
-        Links in at least this many functions are needed for the integrated stage.
-    integrated_wallet_share : float
-        Share of the account's wallet we must hold for the integrated stage.
-    five_p : tuple of str
-        Display names of the five 5P dimensions, in the order Position, Power, Priorities,
-        Perception, Proximity.
-    """
-
-    stale_days: int = 90
-    cover_strength: int = 2
-    link_strength: int = 3
-    champion_attitude: int = 4
-    hostile_attitude: int = -2
-    high_power: int = 4
-    diamond_functions: int = 3
-    integrated_functions: int = 4
-    integrated_wallet_share: float = 0.5
-    five_p: tuple[str, ...] = field(default=FIVE_P)
-
-    def __post_init__(self) -> None:
-        from kamlib.errors import ParameterError
-
-        if len(self.five_p) != 5:
-            raise ParameterError(
-                f"five_p needs exactly five names (Position, Power, Priorities, Perception, "
-                f"Proximity in that order), got {len(self.five_p)}: {list(self.five_p)}.")
-        if self.hostile_attitude >= self.champion_attitude:
-            raise ParameterError("hostile_attitude must be below champion_attitude.")
-
-
 CONTACT_COLUMNS: list[str] = [
     "account_id", "contact_id", "contact_name", "title", "function", "seniority", "dmu_roles",
     "power", "attitude", "relationship_strength", "owner", "last_contact", "days_since_contact",
@@ -119,11 +66,6 @@ CONTACT_COLUMNS: list[str] = [
     "proximity_score",
 ]
 """Columns of :func:`contact_view` (the ``plan_relationship`` table)."""
-
-
-def _nz(v) -> float:
-    """A number, with missing values as 0."""
-    return 0.0 if v is None or v != v else float(v)
 
 
 def by_account(view: pd.DataFrame) -> dict[str, list[dict]]:
@@ -257,7 +199,7 @@ def role_coverage(contacts: list[dict], cover_strength: int) -> dict[str, list[s
     out: dict[str, list[str]] = {ROLE_COVERED: [], ROLE_THIN: [], ROLE_UNKNOWN: []}
     for role in DMU_ROLES:
         holders = [c for c in contacts if role in c["_roles"]]
-        if any(_nz(c["relationship_strength"]) >= cover_strength for c in holders):
+        if any(nz(c["relationship_strength"]) >= cover_strength for c in holders):
             out[ROLE_COVERED].append(role)
         elif holders:
             out[ROLE_THIN].append(role)
@@ -351,108 +293,19 @@ def relationship_summary(
             )
             r["shape"] = (DIAMOND if len(lf) >= rules.diamond_functions and len(owners) >= 2
                           else BOW_TIE)
-            r["shape_reason"] = _shape_reason(g, links, lf, owners, rules)
+            r["shape_reason"] = shape_reason(g, links, lf, owners, rules)
             r["_decider_linked"] = any(DECIDER in c["_roles"] for c in links)
             r["_senior_linked"] = any(c["seniority"] in ("director", "executive") for c in links)
         rows.append(r)
     out = pd.DataFrame(rows)
     stages, reasons = [], []
     for r in records(out):
-        s, why = _stage(r, rev[r["account_id"]], rules)
+        s, why = stage(r, rev[r["account_id"]], rules)
         stages.append(s)
         reasons.append(why)
     out["stage"] = stages
     out["stage_reason"] = reasons
     return out[SUMMARY_COLUMNS]
-
-
-def _n(k: int, word: str, many: str | None = None) -> str:
-    """``_n(1, "contact")`` -> '1 contact', ``_n(3, "contact")`` -> '3 contacts'."""
-    return f"{k} {word if k == 1 else (many or word + 's')}"
-
-
-def _live(rules: RelationshipRules) -> str:
-    """What a live link is, in words (said once per sentence that relies on it)."""
-    return f"strength {rules.link_strength}+/5 and contacted in the last {rules.stale_days} days"
-
-
-def _shape_reason(g: list[dict], links: list[dict], lf: list[str], owners: list[str],
-                  rules: RelationshipRules) -> str:
-    """Why the account is a diamond or a bow-tie, starting from who we know.
-
-    Says how many contacts in how many functions we know, how many of them are live links
-    (and, when none is, why not: too weak or not touched recently), and what a diamond still
-    needs. Counts alone ("0 functions linked by 0 people") read as "we know nobody" when the
-    account team knows five people who have simply gone cold.
-    """
-    funcs = sorted({c["function"] for c in g})
-    known = f"we know {_n(len(g), 'contact')} in {_n(len(funcs), 'function')}"
-    need = (f"a diamond needs live links in {rules.diamond_functions}+ functions "
-            f"held by 2+ of our people")
-    if not links:
-        strong = [c for c in g if _nz(c["relationship_strength"]) >= rules.link_strength]
-        if strong:
-            why = (f"{_n(len(strong), 'contact is', 'contacts are')} strong enough but "
-                   f"{'was' if len(strong) == 1 else 'were'} last contacted more than "
-                   f"{rules.stale_days} days ago (or never)")
-        else:
-            why = f"nobody is known at strength {rules.link_strength}+/5"
-        return f"{known}, but none is a live link ({_live(rules)}): {why}; {need}"
-    if not owners:
-        held = "with no owner on our side recorded"
-    elif len(owners) <= 3:
-        held = "held by " + (owners[0] if len(owners) == 1
-                             else ", ".join(owners[:-1]) + " and " + owners[-1])
-    else:
-        held = f"held by {len(owners)} of our people"
-    live = (f"{known}; {_n(len(links), 'is a live link', 'are live links')} ({_live(rules)}) "
-            f"in {_n(len(lf), 'function')} ({', '.join(lf)}) {held}")
-    if len(lf) >= rules.diamond_functions and len(owners) >= 2:
-        return live
-    short = []
-    if len(lf) < rules.diamond_functions:
-        short.append(f"live links in {rules.diamond_functions}+ functions")
-    if len(owners) < 2:
-        short.append("a second person on our side holding some of them" if owners
-                     else "owners on our side (2+ people)")
-    return f"{live}; a diamond also needs " + " and ".join(short)
-
-
-def _stage(r: dict, revenue: float, rules: RelationshipRules) -> tuple[str, str]:
-    if revenue <= 0:
-        if r.get("_lost", False):
-            return "exploratory", "no revenue in the last 12 months (it bought before): win it back"
-        return "exploratory", "no revenue in the last 12 months: no business yet"
-    if r["n_contacts"] == 0:
-        return "basic", "business but no contacts recorded: at best transactional"
-    dec = bool(r.get("_decider_linked", False))
-    if r["shape"] == DIAMOND and dec:
-        missing = []
-        if r["n_link_functions"] < rules.integrated_functions:
-            missing.append(f"live links in {rules.integrated_functions}+ functions")
-        if not r.get("_senior_linked", False):
-            missing.append("a director/executive as a live link")
-        if not r["champions"]:
-            missing.append("a champion")
-        ws = r["wallet_share"]
-        if ws != ws:
-            missing.append("a known share of wallet (no wallet estimate)")
-        elif ws < rules.integrated_wallet_share:
-            missing.append(f"share of wallet {rules.integrated_wallet_share:.0%}+ (now {ws:.0%})")
-        if not missing:
-            return "integrated", "diamond with the decider a live link, senior live links, a champion and a high share of wallet"
-        return "interdependent", "diamond with the decider a live link; not integrated: lacks " + ", ".join(missing)
-    lf = [f for f in str(r.get("link_functions") or "").split(";") if f]
-    if len(lf) >= 2:
-        why = f"live links in {_n(len(lf), 'function')} ({', '.join(lf)})" + (
-            "; not interdependent: the decider is not a live link" if r["shape"] == DIAMOND
-            else "; not interdependent: not yet a diamond")
-        return "cooperative", why
-    if lf:
-        return "basic", (f"transactional: live links in one function only ({lf[0]}); "
-                         "cooperative needs live links in 2+ functions")
-    return "basic", ("transactional: no contact is a live link, so the business runs on orders, "
-                     "not on relationships; cooperative needs live links in 2+ functions")
 
 
 FLAG_COLUMNS: list[str] = ["account_id", "flag", "severity", "message", "contact_ids"]
@@ -549,14 +402,14 @@ def red_flags(
                     f"{c['contact_name']} ({c['attitude']:+.0f})" for c in hostile_dec) + ".",
                 [c["contact_id"] for c in hostile_dec])
         hostile_pow = [c for c in g if DECIDER not in c["_roles"] and c["is_hostile"]
-                       and _nz(c["power"]) >= rules.high_power]
+                       and nz(c["power"]) >= rules.high_power]
         if hostile_pow:
             add(aid, "hostile_influence", "medium",
                 "Powerful contact hostile to us: " + ", ".join(
                     f"{c['contact_name']} (power {c['power']:.0f}, attitude {c['attitude']:+.0f})"
                     for c in hostile_pow) + ".",
                 [c["contact_id"] for c in hostile_pow])
-        known = [c for c in g if _nz(c["relationship_strength"]) >= rules.cover_strength]
+        known = [c for c in g if nz(c["relationship_strength"]) >= rules.cover_strength]
         if len(known) <= 1:
             who = f" ({known[0]['contact_name']})" if known else ""
             add(aid, "single_point_of_contact", "high",

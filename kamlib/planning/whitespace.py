@@ -58,11 +58,15 @@ def size_bands(features: pd.DataFrame, n_bands: int = 3, measure: str = "employe
     return size, band
 
 
+MIN_ADOPTION = 0.3
+"""Default share of look-alike accounts that must buy a category for it to count as whitespace."""
+
+
 def whitespace(
     features: pd.DataFrame,
     category_year: pd.DataFrame,
     account_ids: list[str],
-    min_adoption: float = 0.3,
+    min_adoption: float = MIN_ADOPTION,
     little_share: float = 0.25,
     min_peers: int = 5,
     size_measure: str = "employees",

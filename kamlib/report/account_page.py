@@ -1,7 +1,9 @@
 """One printable HTML page per key account plan.
 
-:func:`account_page` turns an :class:`~kamlib.planning.blueprint.AccountPlan` into a
-self-contained HTML document (CSS and figures inline, no scripts, no code) that prints on A4.
+:func:`account_page` turns an :class:`~kamlib.planning.account_plan.AccountPlan` into a
+self-contained HTML document (CSS and figures inline, no scripts, no code) that prints on A4;
+:func:`plan_pages` and :func:`plan_calendars` give every plan's page and calendar as plain
+values (path and text) for the notebook to write into the run folder.
 Formatting of numbers happens here; the Jinja2 template (``kamlib/report/templates/account_plan.html.j2``)
 only lays out what it is given. Jinja2 earns its place by escaping every value: account and
 contact names come from client files.
@@ -19,6 +21,7 @@ from kamlib import formatting
 from kamlib.figures.planning import category_trend_svg, relationship_map_svg
 from kamlib.formatting import DASH
 from kamlib.planning._common import change_text, records
+from kamlib.planning.health import HEALTH_WEIGHTS
 from kamlib.planning.relationship import FLAGS
 from kamlib.vocabulary import DMU_ROLES, ROLE_COVERED, ROLE_THIN, ROLE_UNKNOWN
 
@@ -78,19 +81,19 @@ def _unit(unit: str, value) -> str:
     return unit
 
 
-def _context(plan, currency: str, run_label: str, ics_href: str | None, index_href: str | None) -> dict:
-    p = plan.profile
-    r = plan.relationship
-    h = plan.health
-    trend_txt = change_text(p.get("revenue_12m"), p.get("revenue_prev_12m"))
+def _facts(p: dict) -> list[tuple[str, str]]:
     facts = [
         ("Industry", p.get("industry")), ("Region / country", f"{p.get('region') or DASH} / {p.get('country') or DASH}"),
         ("Sites", None if not _ok(p.get("n_sites")) else f"{float(p['n_sites']):.0f}"),
         ("Employees", None if not _ok(p.get("employees")) else formatting.count(p["employees"])),
         ("Group / parent", p.get("parent_id")), ("Account manager", p.get("account_manager")),
     ]
-    facts = [(k, v if _ok(v) else DASH) for k, v in facts]
-    kpis = [
+    return [(k, v if _ok(v) else DASH) for k, v in facts]
+
+
+def _kpis(p: dict, currency: str) -> list[tuple[str, str, str]]:
+    trend_txt = change_text(p.get("revenue_12m"), p.get("revenue_prev_12m"))
+    return [
         ("Revenue, last 12 months", fmt_money(p.get("revenue_12m"), currency),
          "new this year" if trend_txt == "new" else f"{trend_txt} vs the 12 before" if trend_txt != "n/a" else ""),
         ("Margin, last 12 months", fmt_money(p.get("margin_12m"), currency), fmt_pct(p.get("margin_pct_12m"), 1) + " of revenue"),
@@ -102,6 +105,9 @@ def _context(plan, currency: str, run_label: str, ics_href: str | None, index_hr
         ("Investment ceiling", fmt_money(p.get("investment_ceiling"), currency),
          "most we should spend to win/keep it" if _ok(p.get("investment_ceiling")) else "needs CLV"),
     ]
+
+
+def _selection(p: dict) -> str:
     sel = []
     if _ok(p.get("rank")):
         sel.append(f"rank {float(p['rank']):.0f}")
@@ -109,14 +115,23 @@ def _context(plan, currency: str, run_label: str, ics_href: str | None, index_hr
         sel.append(f"score {float(p['score']):.1f}")
     if _ok(p.get("p_key")):
         sel.append(f"p(key) {float(p['p_key']):.2f}")
-    trend_rows = [dict(category=t["category"], r2=fmt_money(t["revenue_2"]), r1=fmt_money(t["revenue_1"]),
-                       r0=fmt_money(t["revenue_0"]), change=fmt_pct(t["change_pct"], 0, True),
-                       down=bool(_ok(t["change_pct"]) and t["change_pct"] < 0), margin=fmt_money(t["margin_0"]))
-                  for t in records(plan.trend.head(12))]
-    roles = []
+    return ", ".join(sel)
+
+
+def _trend_rows(plan) -> list[dict]:
+    return [dict(category=t["category"], r2=fmt_money(t["revenue_2"]), r1=fmt_money(t["revenue_1"]),
+                 r0=fmt_money(t["revenue_0"]), change=fmt_pct(t["change_pct"], 0, True),
+                 down=bool(_ok(t["change_pct"]) and t["change_pct"] < 0), margin=fmt_money(t["margin_0"]))
+            for t in records(plan.trend.head(12))]
+
+
+def _relationship(plan) -> dict:
+    """The DMU roles (who holds each, how well covered) and the contacts' 5P rows."""
+    r = plan.relationship
     covered = set(filter(None, str(r.get("roles_covered", "")).split(";")))
     thin = set(filter(None, str(r.get("roles_thin", "")).split(";")))
     crec = records(plan.contacts)
+    roles = []
     for role in DMU_ROLES:
         who = [c["contact_name"] for c in crec if role in c["dmu_roles"].split(";")]
         status = ROLE_COVERED if role in covered else ROLE_THIN if role in thin else ROLE_UNKNOWN
@@ -125,15 +140,26 @@ def _context(plan, currency: str, run_label: str, ics_href: str | None, index_hr
                      p4=c["fivep_perception"], p5=c["fivep_proximity"], owner=c["owner"] or DASH,
                      perception=c["perception_label"], stale=bool(c["stale"]))
                 for c in crec]
-    flags = [dict(title=FLAGS.get(f["flag"], f["flag"]), severity=f["severity"], message=f["message"])
-             for f in records(plan.red_flags)]
+    return dict(stage=r.get("stage"), stage_reason=r.get("stage_reason"), shape=r.get("shape"),
+                shape_reason=r.get("shape_reason"), coverage=fmt_pct(r.get("coverage")),
+                cover_strength=getattr(plan, "cover_strength", 2),
+                map_svg=relationship_map_svg(plan.contacts), roles=roles, contacts=contacts,
+                five_p=list(plan.five_p),
+                flags=[dict(title=FLAGS.get(f["flag"], f["flag"]), severity=f["severity"], message=f["message"])
+                       for f in records(plan.red_flags)])
+
+
+def _whitespace(plan) -> dict:
     ws = [dict(category=w["category"], status=w["status"], current=fmt_money(w["current_revenue"]),
                adoption=fmt_pct(w["peer_adoption"]), expected=fmt_money(w["expected_revenue"]),
                potential=fmt_money(w["potential"]), peers=f"{w['n_peers']} ({w['peer_group']})")
           for w in records(plan.whitespace)]
-    ws_note = ""
-    if len(plan.whitespace) and bool(plan.whitespace["wallet_capped"].any()):
-        ws_note = "Potentials scaled down to fit the headroom left in the account's wallet."
+    capped = len(plan.whitespace) and bool(plan.whitespace["wallet_capped"].any())
+    return dict(whitespace=ws, ws_note="Potentials scaled down to fit the headroom left in the "
+                                       "account's wallet." if capped else "")
+
+
+def _objectives(plan) -> list[dict]:
     objs = []
     for oid, g in plan.objectives.groupby("objective_id", sort=False):
         unit = g["unit"].iloc[0]
@@ -142,40 +168,49 @@ def _context(plan, currency: str, run_label: str, ics_href: str | None, index_hr
                          unit="" if unit == "money" else unit,
                          steps=[dict(label=m, date=fmt_date(d), target=f(t), unit=_unit(unit, t))
                                 for m, d, t in zip(g["milestone"], g["due_date"], g["target"])]))
-    milestones = objs[0]["steps"] if objs else []
-    acts = []
-    for cp, g in plan.actions.groupby("checkpoint", sort=True):
-        acts.append(dict(checkpoint=cp, date=fmt_date(g["checkpoint_date"].iloc[0]), items=[
-            dict(id=a["action_id"].rsplit("-", 1)[-1], action=a["action"], owner=a["owner"], due=fmt_date(a["due_date"]),
-                 objective=a["objective_id"].rsplit("-", 1)[-1], priority=a["priority"])
-            for a in records(g)]))
-    cad = [dict(name=c["contact_name"], roles=c["dmu_roles"].replace(";", ", ") or DASH,
-                every=f"every {int(c['interval_days'])} days", first=fmt_date(c["first_meeting"]),
-                n=int(c["meetings_in_horizon"]), owner=c["owner"])
-           for c in records(plan.cadence)]
-    from kamlib.planning.health import HEALTH_WEIGHTS
+    return objs
 
+
+def _actions(plan) -> list[dict]:
+    return [dict(checkpoint=cp, date=fmt_date(g["checkpoint_date"].iloc[0]), items=[
+        dict(id=a["action_id"].rsplit("-", 1)[-1], action=a["action"], owner=a["owner"], due=fmt_date(a["due_date"]),
+             objective=a["objective_id"].rsplit("-", 1)[-1], priority=a["priority"])
+        for a in records(g)]) for cp, g in plan.actions.groupby("checkpoint", sort=True)]
+
+
+def _cadence(plan) -> list[dict]:
+    return [dict(name=c["contact_name"], roles=c["dmu_roles"].replace(";", ", ") or DASH,
+                 every=f"every {int(c['interval_days'])} days", first=fmt_date(c["first_meeting"]),
+                 n=int(c["meetings_in_horizon"]), owner=c["owner"])
+            for c in records(plan.cadence)]
+
+
+def _health(h: dict) -> dict:
     comps = [dict(name=k.replace("_", " "), value="not measured" if not _ok(h.get(f"h_{k}")) else f"{float(h[f'h_{k}']):.0f}",
                   width=0 if not _ok(h.get(f"h_{k}")) else float(h[f"h_{k}"]))
              for k in HEALTH_WEIGHTS]
+    return dict(health_score=DASH if not _ok(h.get("score")) else f"{float(h['score']):.0f}",
+                health_band=h.get("band", "unknown"),
+                health_weakest=str(h.get("weakest") or "").replace("_", " "), components=comps)
+
+
+def _context(plan, currency: str, run_label: str, ics_href: str | None, index_href: str | None) -> dict:
+    """Everything the template shows, formatted."""
+    p = plan.profile
+    objectives = _objectives(plan)
     return dict(
         css=stylesheet(), name=plan.name, account_id=plan.account_id, run_label=run_label,
         start=fmt_date(plan.start), review=fmt_date(plan.start + pd.Timedelta(days=30)),
         segment=p.get("segment") if _ok(p.get("segment")) else None,
         strategy=p.get("strategy") if _ok(p.get("strategy")) else None,
         tier=p.get("tier") if _ok(p.get("tier")) else "key",
-        selection=", ".join(sel), drivers=p.get("drivers") if _ok(p.get("drivers")) else "",
-        key_source=p.get("key_source") or "",
-        health_score=DASH if not _ok(h.get("score")) else f"{float(h['score']):.0f}", health_band=h.get("band", "unknown"),
-        health_weakest=str(h.get("weakest") or "").replace("_", " "), components=comps,
-        facts=facts, kpis=kpis, top_categories=str(p.get("top_categories") or "").replace(";", ", "),
-        trend_svg=category_trend_svg(plan.trend), trend_rows=trend_rows,
-        stage=r.get("stage"), stage_reason=r.get("stage_reason"), shape=r.get("shape"),
-        shape_reason=r.get("shape_reason"), coverage=fmt_pct(r.get("coverage")), cover_strength=getattr(plan, "cover_strength", 2),
-        map_svg=relationship_map_svg(plan.contacts), roles=roles, contacts=contacts, five_p=list(plan.five_p),
-        flags=flags, whitespace=ws, ws_note=ws_note, objectives=objs, milestones=milestones,
-        actions=acts, cadence=cad, missing=plan.missing, ics_href=ics_href, index_href=index_href,
-        help=SECTION_HELP,
+        selection=_selection(p), drivers=p.get("drivers") if _ok(p.get("drivers")) else "",
+        key_source=p.get("key_source") or "", **_health(plan.health),
+        facts=_facts(p), kpis=_kpis(p, currency), top_categories=str(p.get("top_categories") or "").replace(";", ", "),
+        trend_svg=category_trend_svg(plan.trend), trend_rows=_trend_rows(plan), **_relationship(plan),
+        **_whitespace(plan), objectives=objectives, milestones=objectives[0]["steps"] if objectives else [],
+        actions=_actions(plan), cadence=_cadence(plan), missing=plan.missing, ics_href=ics_href,
+        index_href=index_href, help=SECTION_HELP,
     )
 
 
@@ -191,7 +226,7 @@ def account_page(
     Parameters
     ----------
     plan : AccountPlan
-        From :meth:`kamlib.planning.blueprint.Blueprint.account`.
+        From :meth:`kamlib.planning.PlanningResult.account`.
     currency : str
         Currency code shown after money amounts ("" = none).
     run_label : str
@@ -209,52 +244,58 @@ def account_page(
     return _template().render(**_context(plan, currency, run_label, ics_href, index_href))
 
 
-def publish(bp, step, currency: str = "", run_label: str = "") -> pd.DataFrame:
-    """Write a fitted :class:`~kamlib.planning.blueprint.Blueprint` into the run folder.
+PLANS_FOLDER = "plans"
+"""Where the plan pages and calendars go, inside the run's ``html/`` folder."""
 
-    Saves every plan table (``step.save``), one printable page per key account
-    (``html/plans/<account_id>.html`` via ``step.page``), one calendar per account next to its
-    page (``html/plans/<account_id>.ics``, so the page's link works wherever the html folder is
-    copied) and the combined contact cadence ``html/plans/contact_cadence.ics``.
 
-    Returns
-    -------
-    DataFrame
-        One row per page: ``account_id``, ``name``, ``health``, ``band``, ``page``, ``calendar``.
+def plan_pages(plans, currency: str = "", run_label: str = "") -> list[tuple[str, str, str]]:
+    """The printable page of every key account's plan, as ``(title, relpath, html)``.
+
+    ``relpath`` is inside the run's ``html/`` folder (``plans/<account_id>.html``); each page
+    links its calendar, which :func:`plan_calendars` puts beside it, and the run's index page
+    one folder up.
+
+    Parameters
+    ----------
+    plans : PlanningResult
+        From :func:`kamlib.planning.run`.
+    currency, run_label : str
+        As for :func:`account_page`.
     """
-    descriptions = {
-        "plan_profile": "One row per key account: profile, relationship stage, health, targets",
-        "plan_relationship": "One row per contact of a key account: the 5P view",
-        "plan_red_flags": "Relationship and revenue red flags per key account",
-        "plan_whitespace": "Categories look-alikes buy that the account does not (potential per year)",
-        "plan_objectives": "Objectives with stage goals (day 30/60/90, quarters): edit and feed back",
-        "plan_actions": "The 90-day action plan: edit status and feed back as the next baseline",
-        "plan_cadence": "How often to meet each contact, by tier and DMU role",
-        "plan_health": "Health score 0-100 with components and band",
-    }
-    for name, df in bp.tables().items():
-        step.save(name, df, description=descriptions.get(name, ""))
-    rows = []
-    for aid, name in zip(bp.profile_["account_id"], bp.profile_["name"].astype(str)):
-        ics = step.path(f"html/plans/{aid}.ics")
-        ics.write_text(bp.ics(aid), encoding="utf-8", newline="")
-        html = account_page(bp.account(aid), currency=currency, run_label=run_label,
-                            ics_href=f"{aid}.ics", index_href="../index.html")
-        page = step.page(f"Account plan - {name}", f"plans/{aid}.html", html)
-        h = bp._rows["health"][aid]
-        rows.append(dict(account_id=aid, name=name, health=h["score"], band=h["band"],
-                         page=str(page.relative_to(step.run_dir)), calendar=str(ics.relative_to(step.run_dir))))
-    step.path("html/plans/contact_cadence.ics").write_text(bp.ics(cadence_only=True), encoding="utf-8", newline="")
-    return pd.DataFrame(rows)
+    return [(f"Account plan - {name}", f"{PLANS_FOLDER}/{aid}.html",
+             account_page(plans.account(aid), currency=currency, run_label=run_label,
+                          ics_href=f"{aid}.ics", index_href="../index.html"))
+            for aid, name in zip(plans.profile["account_id"], plans.profile["name"].astype(str))]
 
 
-def preview(bp, account_ids: list[str], currency: str = "", run_label: str = "", height: int = 700):
+def plan_calendars(plans) -> list[tuple[str, str]]:
+    """The calendar files, as ``(relpath, iCalendar text)`` inside the run's ``html/`` folder:
+    one per account beside its page (so the page's link works wherever the folder is copied)
+    and ``plans/contact_cadence.ics`` with every contact meeting of the portfolio."""
+    return ([(f"{PLANS_FOLDER}/{aid}.ics", plans.ics(aid)) for aid in plans.profile["account_id"]]
+            + [(f"{PLANS_FOLDER}/contact_cadence.ics", plans.ics(cadence_only=True))])
+
+
+def page_index(plans) -> pd.DataFrame:
+    """One row per plan page: ``account_id``, ``name``, ``health``, ``band``, and its ``page``
+    and ``calendar`` relative to the run folder."""
+    h = plans.health.set_index("account_id")
+    ids = plans.profile["account_id"]
+    return pd.DataFrame({
+        "account_id": ids.to_numpy(), "name": plans.profile["name"].astype(str).to_numpy(),
+        "health": h["score"].reindex(ids).to_numpy(), "band": h["band"].reindex(ids).to_numpy(),
+        "page": [f"html/{PLANS_FOLDER}/{aid}.html" for aid in ids],
+        "calendar": [f"html/{PLANS_FOLDER}/{aid}.ics" for aid in ids],
+    })
+
+
+def preview(plans, account_ids: list[str], currency: str = "", run_label: str = "", height: int = 700):
     """Show plan pages inside a notebook, each in its own frame (so their CSS stays inside).
 
     Parameters
     ----------
-    bp : Blueprint
-        A fitted blueprint.
+    plans : PlanningResult
+        From :func:`kamlib.planning.run`.
     account_ids : list of str
         The accounts to show.
     currency, run_label : str
@@ -271,7 +312,7 @@ def preview(bp, account_ids: list[str], currency: str = "", run_label: str = "",
     from IPython.display import HTML
 
     frames = "".join(
-        f'<iframe srcdoc="{escape(account_page(bp.account(a), currency=currency, run_label=run_label), quote=True)}" '
+        f'<iframe srcdoc="{escape(account_page(plans.account(a), currency=currency, run_label=run_label), quote=True)}" '
         f'style="width:100%;height:{height}px;border:1px solid #ccc;margin-bottom:12px" '
         f'title="Account plan {escape(str(a))}"></iframe>' for a in account_ids)
     return HTML(f"<div>{frames}</div>")

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kamlib import paths
-from kamlib.intake.engagement import Engagement, load_engagement
 from kamlib.errors import KamError, ParameterError
+from kamlib.intake.engagement import Engagement, load_engagement
 from kamlib.figures import apply_style
 from kamlib.formatting import number as readable_number  # the notebook tables' number format
 from kamlib.params import ALWAYS, Params
@@ -105,36 +105,47 @@ class Step:
 
         When the table is missing (the notebook runs on its own), the earlier step notebooks
         that have not run in this folder yet are executed first, in order, until it appears.
+
+        Raises
+        ------
+        KamError
+            No earlier step wrote the table.
         """
         import pandas as pd
 
         path = table_path(self.run_dir, table)
-        if not path.exists():
-            self._run_upstream_until(table)
+        if not path.exists() and not self._run_upstream_until(table):
+            raise KamError(
+                f"No step before {self.name} wrote the table '{table}' into {self.run_dir}. Fix: "
+                "run the whole workbook with 'kam run', or check the table's name in "
+                "docs/DEVELOPING.md.")
         return pd.read_parquet(path)
 
     def load_optional(self, table: str) -> pd.DataFrame | None:
-        """Read a table an earlier step saved in this run folder, or None when there is none.
+        """Like :meth:`load`, for a table the step can do without: None when no earlier step
+        writes it (its notebook is absent, or it does not write that table).
 
-        Nothing is run: for tables a step can do without (such as ``clv`` in segmentation).
+        Earlier notebooks still run first when the table is missing, so a notebook run on its
+        own gives the same result as the whole workbook; their errors are not swallowed.
         """
         import pandas as pd
 
         path = table_path(self.run_dir, table)
-        return pd.read_parquet(path) if path.exists() else None
+        if not path.exists() and not self._run_upstream_until(table):
+            return None
+        return pd.read_parquet(path)
 
-    def _run_upstream_until(self, table: str) -> None:
+    def _run_upstream_until(self, table: str) -> bool:
+        """Run the earlier notebooks not yet run in this folder until ``table`` appears;
+        whether it did."""
         done = {r["notebook"] for r in read_step_records(self.run_dir)}
         earlier = [nb for nb in paths.step_notebooks() if nb.stem < self.name and nb.stem not in done]
         for nb in earlier:
             print(f"Table '{table}' is not in {self.run_dir} yet: running {nb.name} first.")
             run_upstream(nb, self.engagement, self.run_dir)
             if table_path(self.run_dir, table).exists():
-                return
-        raise KamError(
-            f"No step before {self.name} wrote the table '{table}' into {self.run_dir}. Fix: run "
-            "the whole workbook with 'kam run', or check the table's name in docs/DEVELOPING.md."
-        )
+                return True
+        return False
 
     # ------------------------------------------------------------------ write
     def save(self, name: str, df: pd.DataFrame, *, excel: bool = True,
@@ -216,6 +227,51 @@ class Step:
         from kamlib.runner.baseline import baseline_hint
 
         return baseline_hint(self.run_dir, self.engagement.name)
+
+    def pages(self, pages: Iterable[tuple[str, str, str]] = (),
+              files: Iterable[tuple[str, str]] = ()) -> list[Path]:
+        """Write many pages under ``html/`` and list them on the run's index page, and other
+        files beside them (calendars, not listed).
+
+        Parameters
+        ----------
+        pages : iterable of (title, relpath, html)
+            HTML pages; ``relpath`` is inside the run folder's ``html/``.
+        files : iterable of (relpath, text)
+            Other files inside ``html/``, written as given (CRLF line ends stay).
+
+        Returns
+        -------
+        list of Path
+            The files written, pages first.
+
+        Raises
+        ------
+        ValueError
+            A ``relpath`` that leaves ``html/`` (``../x``, an absolute path); nothing is
+            written then.
+        """
+        pages, files = list(pages), list(files)
+        targets = [self._html_path(rel) for _, rel, _ in pages] + [self._html_path(rel) for rel, _ in files]
+        for path, (title, relpath, html) in zip(targets, pages):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(html, encoding="utf-8")
+            entry = {"title": title, "path": relpath}
+            if entry not in self._record["pages"]:
+                self._record["pages"].append(entry)
+        for path, (_, text) in zip(targets[len(pages):], files):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8", newline="")
+        self._write_record()
+        return targets
+
+    def _html_path(self, relpath: str) -> Path:
+        """``html/<relpath>`` of the run folder, refusing a path that leaves ``html/``."""
+        html = (self.run_dir / "html").resolve()
+        path = (html / relpath).resolve()
+        if Path(relpath).is_absolute() or not path.is_relative_to(html):
+            raise ValueError(f"{relpath!r} is not a path inside the run's html/ folder.")
+        return path
 
     def path(self, relpath: str) -> Path:
         """A path inside the run folder for any other file; its folder is created."""

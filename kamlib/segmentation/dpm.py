@@ -39,9 +39,9 @@ Strength (proxies: the client's data holds no customer survey)
     reach: 10 x min(functions / 5, 1) (five functions = a diamond rather than a bow-tie).
     ``attitude`` - contacts' power-weighted attitude (-5..+5) + 5, else 5.
 Best competitor
-    A table ``competitors`` (account_id, competitor_score 0-10) when the client has one;
-    otherwise every competitor scores 5 (an average rival), so relative strength = strength / 5
-    and the vertical split at 1.0 means "stronger than an average rival".
+    The data contract has no competitor scores, so the best competitor is taken as an average
+    rival scoring 5 ("average rival (5) assumed"): relative strength = strength / 5, and the
+    vertical split at 1.0 means "stronger than an average rival".
 """
 
 from __future__ import annotations
@@ -68,6 +68,9 @@ DEFAULT_STRENGTH_WEIGHTS: dict[str, float] = {
     "share_of_wallet": 40, "relationship_depth": 25, "relationship_breadth": 20, "attitude": 15,
 }
 NEUTRAL = 5.0
+
+COMPETITOR_SOURCE = "average rival (5) assumed"
+"""Where the best competitor's score comes from: no table of the data contract holds one."""
 
 
 def check_weights(weights: Mapping[str, float], allowed: Mapping[str, float],
@@ -135,13 +138,79 @@ def _fill(primary: pd.Series, fallback: pd.Series, p_name: str, f_name: str) -> 
     return s.astype(float), src
 
 
+def _attractiveness(col, ids: pd.Index, assessments: pd.DataFrame | None
+                    ) -> dict[str, tuple[pd.Series, str]]:
+    """Attractiveness factor scores (0-10) and their sources, by factor."""
+    neutral = pd.Series(NEUTRAL, index=ids)
+    wallet = col("wallet")
+    size = wallet.where(wallet.notna(), col("revenue_12m").fillna(0.0))
+    return {
+        "volume": (_pct(size), "wallet (revenue where unknown), percentile x10"),
+        "growth": _fill(_mean_assessed(assessments, ids, ["future_potential"]),
+                        _pct(col("growth_12m")).fillna(NEUTRAL),
+                        "managers' future_potential", "growth_12m percentile"),
+        "profit_potential": _fill(_mean_assessed(assessments, ids, ["potential_profitability"]),
+                                  _pct(col("margin_pct_12m")).fillna(NEUTRAL),
+                                  "managers' potential_profitability", "margin % percentile"),
+        "prestige": _fill(_mean_assessed(assessments, ids, ["industry_weight", "market_influence"]),
+                          _pct(col("employees")).fillna(NEUTRAL),
+                          "managers' industry_weight and market_influence", "employees percentile"),
+        "strategic_fit": _fill(_mean_assessed(assessments, ids, ["strategic_fit"]), neutral,
+                               "managers' strategic_fit", "neutral 5"),
+        "market_access": _fill(_pct(col("n_sites")), neutral, "n_sites percentile", "neutral 5"),
+    }
+
+
+def _strength(col, ids: pd.Index, contacts: pd.DataFrame | None
+              ) -> dict[str, tuple[pd.Series, str]]:
+    """Strength factor scores (0-10, proxies from the data) and their sources, by factor."""
+    neutral = pd.Series(NEUTRAL, index=ids)
+    revenue, wallet = col("revenue_12m").fillna(0.0), col("wallet")
+    depth_c, attitude_c = _contacts_scores(contacts, ids)
+    sow = (10 * revenue.clip(lower=0) / wallet.where(wallet > 0)).clip(upper=10)
+    return {
+        "share_of_wallet": _fill(sow, neutral, "10 x revenue / wallet", "neutral 5"),
+        "relationship_depth": _fill(depth_c, _pct(col("n_contacts")).fillna(NEUTRAL),
+                                    "contacts' relationship strength x2", "n_contacts percentile"),
+        "relationship_breadth": _fill(10 * (col("n_functions") / 5).clip(upper=1), neutral,
+                                      "functions reached (5 = 10)", "neutral 5"),
+        "attitude": _fill(attitude_c, neutral, "contacts' attitude + 5", "neutral 5"),
+    }
+
+
+def _attractiveness_split(split: float | str, attractiveness: pd.Series) -> float:
+    """The attractiveness above which an account is attractive: the median or a fixed score."""
+    if isinstance(split, str) and split != "median":
+        try:  # a notebook parameter arrives as text: "5" means 5
+            split = float(split)
+        except ValueError:
+            pass
+    if split == "median":
+        return float(attractiveness.median()) if len(attractiveness) else 5.0
+    if isinstance(split, (int, float)) and 0 <= split <= 10:
+        return float(split)
+    raise ParameterError("the DPM attractiveness split must be 'median' or a number from 0 "
+                         f"to 10; got {split!r}.")
+
+
+def _key_account_features(features: pd.DataFrame, account_ids) -> pd.DataFrame:
+    """The rows of ``features`` of the accounts to plot, indexed by account id (as text)."""
+    ids = pd.Index([str(a) for a in account_ids], name="account_id")
+    f = features.assign(account_id=features["account_id"].astype(str)).set_index("account_id")
+    unknown = ids.difference(f.index)
+    if len(unknown):
+        raise InputError("selection_scores", f"{len(unknown)} key account(s) are not in "
+                         f"account_features (e.g. {unknown[0]}).",
+                         "re-run intake and selection on the same engagement.", column="account_id")
+    return f.loc[ids]
+
+
 def directional_policy_matrix(
     features: pd.DataFrame,
     account_ids: list[str] | pd.Index,
     *,
     assessments: pd.DataFrame | None = None,
     contacts: pd.DataFrame | None = None,
-    competitors: pd.DataFrame | None = None,
     attractiveness_weights: Mapping[str, float] | None = None,
     strength_weights: Mapping[str, float] | None = None,
     attractiveness_split: float | str = "median",
@@ -156,9 +225,8 @@ def directional_policy_matrix(
         employees, n_sites, n_contacts, n_functions; missing columns fall back to neutral 5).
     account_ids : list of str
         The accounts to plot (normally the key accounts).
-    assessments, contacts, competitors : DataFrame, optional
-        Managers' 0-10 scores, the contacts table, and best-competitor scores
-        (account_id, competitor_score 0-10).
+    assessments, contacts : DataFrame, optional
+        Managers' 0-10 scores and the contacts table.
     attractiveness_weights, strength_weights : mapping, optional
         Factor -> weight, adding up to 100; unnamed factors get weight 0.
     attractiveness_split : float or "median"
@@ -167,7 +235,8 @@ def directional_policy_matrix(
         terms, and the matrix is meant to rank them against each other (McDonald leaves the
         line to judgement). A number (e.g. 5, the middle of the 0-10 scale) fixes it.
     strength_split : float
-        Relative strength above the split is strong (1 = on a par with the best competitor).
+        Relative strength above the split is strong (1 = on a par with the best competitor,
+        an average rival scoring 5).
 
     Returns
     -------
@@ -185,75 +254,25 @@ def directional_policy_matrix(
                        DEFAULT_STRENGTH_WEIGHTS, "strength")
     if not strength_split > 0:
         raise ParameterError(f"dpm strength split must be positive; got {strength_split!r}.")
-    ids = pd.Index([str(a) for a in account_ids], name="account_id")
-    f = features.assign(account_id=features["account_id"].astype(str)).set_index("account_id")
-    unknown = ids.difference(f.index)
-    if len(unknown):
-        raise InputError("selection_scores", f"{len(unknown)} key account(s) are not in "
-                         f"account_features (e.g. {unknown[0]}).",
-                         "re-run intake and selection on the same engagement.", column="account_id")
-    f = f.loc[ids]
+    f = _key_account_features(features, account_ids)
+    ids = f.index
 
     def col(name: str) -> pd.Series:
         return f[name].astype(float) if name in f else pd.Series(np.nan, index=ids)
 
-    neutral = pd.Series(NEUTRAL, index=ids)
-    revenue = col("revenue_12m").fillna(0.0)
-    wallet = col("wallet")
-
-    attr: dict[str, tuple[pd.Series, str]] = {}
-    size = wallet.where(wallet.notna(), revenue)
-    attr["volume"] = (_pct(size), "wallet (revenue where unknown), percentile x10")
-    attr["growth"] = _fill(_mean_assessed(assessments, ids, ["future_potential"]),
-                           _pct(col("growth_12m")).fillna(NEUTRAL),
-                           "managers' future_potential", "growth_12m percentile")
-    attr["profit_potential"] = _fill(_mean_assessed(assessments, ids, ["potential_profitability"]),
-                                     _pct(col("margin_pct_12m")).fillna(NEUTRAL),
-                                     "managers' potential_profitability", "margin % percentile")
-    attr["prestige"] = _fill(_mean_assessed(assessments, ids, ["industry_weight", "market_influence"]),
-                             _pct(col("employees")).fillna(NEUTRAL),
-                             "managers' industry_weight and market_influence", "employees percentile")
-    attr["strategic_fit"] = _fill(_mean_assessed(assessments, ids, ["strategic_fit"]), neutral,
-                                  "managers' strategic_fit", "neutral 5")
-    attr["market_access"] = _fill(_pct(col("n_sites")), neutral, "n_sites percentile", "neutral 5")
-
-    depth_c, attitude_c = _contacts_scores(contacts, ids)
-    stren: dict[str, tuple[pd.Series, str]] = {}
-    sow = (10 * revenue.clip(lower=0) / wallet.where(wallet > 0)).clip(upper=10)
-    stren["share_of_wallet"] = _fill(sow, neutral, "10 x revenue / wallet", "neutral 5")
-    stren["relationship_depth"] = _fill(depth_c, _pct(col("n_contacts")).fillna(NEUTRAL),
-                                        "contacts' relationship strength x2", "n_contacts percentile")
-    stren["relationship_breadth"] = _fill(10 * (col("n_functions") / 5).clip(upper=1), neutral,
-                                          "functions reached (5 = 10)", "neutral 5")
-    stren["attitude"] = _fill(attitude_c, neutral, "contacts' attitude + 5", "neutral 5")
-
+    attr = _attractiveness(col, ids, assessments)
+    stren = _strength(col, ids, contacts)
     out = pd.DataFrame(index=ids)
     out["name"] = f["name"] if "name" in f else ids.to_series()
-    out["revenue"] = revenue
+    out["revenue"] = col("revenue_12m").fillna(0.0)
     a_score = sum(aw.get(k, 0.0) / 100 * v[0].fillna(NEUTRAL) for k, v in attr.items())
     s_score = sum(sw.get(k, 0.0) / 100 * v[0].fillna(NEUTRAL) for k, v in stren.items())
-    comp, comp_src = neutral.copy(), "average rival (5) assumed"
-    if competitors is not None and {"account_id", "competitor_score"} <= set(competitors.columns):
-        cs = competitors.assign(account_id=competitors["account_id"].astype(str)).groupby(
-            "account_id")["competitor_score"].max().reindex(ids).astype(float)
-        comp, comp_src = _fill(cs.clip(lower=0.5), neutral, "competitors table", "average rival (5)")
     out["attractiveness"] = a_score.clip(0, 10)
     out["strength"] = s_score.clip(0, 10)
-    out["competitor_strength"] = comp
+    out["competitor_strength"] = NEUTRAL  # an average rival: the data has no competitor scores
     # A floor keeps the log axis finite for an account where we have no strength at all.
-    out["relative_strength"] = out["strength"].clip(lower=0.1) / comp
-    if isinstance(attractiveness_split, str) and attractiveness_split != "median":
-        try:  # a notebook parameter arrives as text: "5" means 5
-            attractiveness_split = float(attractiveness_split)
-        except ValueError:
-            pass
-    if attractiveness_split == "median":
-        a_split = float(out["attractiveness"].median()) if len(out) else 5.0
-    elif isinstance(attractiveness_split, (int, float)) and 0 <= attractiveness_split <= 10:
-        a_split = float(attractiveness_split)
-    else:
-        raise ParameterError("the DPM attractiveness split must be 'median' or a number from 0 "
-                             f"to 10; got {attractiveness_split!r}.")
+    out["relative_strength"] = out["strength"].clip(lower=0.1) / out["competitor_strength"]
+    a_split = _attractiveness_split(attractiveness_split, out["attractiveness"])
     out["attractiveness_split"] = a_split
     out["strength_split"] = float(strength_split)
     hi_a = out["attractiveness"] > a_split
@@ -269,7 +288,44 @@ def directional_policy_matrix(
     factors = pd.DataFrame(
         [("attractiveness", k, aw.get(k, 0.0), src) for k, (_, src) in attr.items()]
         + [("strength", k, sw.get(k, 0.0), src) for k, (_, src) in stren.items()]
-        + [("competitor", "best_competitor", np.nan, comp_src)],
+        + [("competitor", "best_competitor", np.nan, COMPETITOR_SOURCE)],
         columns=["axis", "factor", "weight", "source"],
     )
     return out.reset_index(drop=True), factors
+
+
+def key_account_dpm(
+    features: pd.DataFrame,
+    segments: pd.DataFrame,
+    *,
+    selection_given: bool,
+    top_n: int,
+    assessments: pd.DataFrame | None,
+    contacts: pd.DataFrame | None,
+    attractiveness_weights: Mapping[str, float] | None,
+    strength_weights: Mapping[str, float] | None,
+    attractiveness_split: float | str,
+    notes: list[str],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The DPM of the key accounts of ``segments`` (its ``is_key`` column), with their segment.
+
+    Without a selection (``selection_given`` False) the ``top_n`` accounts of highest value
+    stand in. When the selection marked no key account there is no DPM: both tables are
+    empty and ``notes`` says so.
+    """
+    if selection_given:
+        key_ids = segments.loc[segments["is_key"], "account_id"].tolist()
+    else:
+        key_ids = segments.sort_values("value", ascending=False)["account_id"].head(top_n).tolist()
+    if not key_ids:
+        notes.append("The selection step marked no key account, so there is no DPM.")
+        return (pd.DataFrame(columns=["account_id", "name", "attractiveness", "relative_strength",
+                                      "dpm_box"]),
+                pd.DataFrame(columns=["axis", "factor", "weight", "source"]))
+    dpm, factors = directional_policy_matrix(
+        features, key_ids, assessments=assessments, contacts=contacts,
+        attractiveness_weights=attractiveness_weights, strength_weights=strength_weights,
+        attractiveness_split=attractiveness_split,
+    )
+    dpm = dpm.merge(segments[["account_id", "segment", "is_key"]], on="account_id", how="left")
+    return dpm, factors

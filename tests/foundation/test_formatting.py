@@ -54,8 +54,3 @@ def test_share_count_date_number():
     assert fmt.date(dt.date(2026, 12, 1)) == "1 Dec 2026" and fmt.date(pd.NaT) == fmt.DASH
     assert fmt.number(1234567.891) == "1,234,568" and fmt.number(0.3599) == "0.360"
     assert fmt.number(float("nan")) == fmt.DASH
-
-
-def test_plan_text_money_is_the_plans_stored_style():
-    assert fmt.plan_text_money(1_234_567) == "1.23M" and fmt.plan_text_money(45_600) == "45.6k"
-    assert fmt.plan_text_money(12) == "12" and fmt.plan_text_money(float("nan")) == "n/a"

@@ -90,7 +90,7 @@ def world():
 
 @pytest.fixture
 def fitted(world):
-    from kamlib.planning.blueprint import Blueprint
+    from kamlib import planning
 
     features, cy, contacts, keys, segments = world
-    return Blueprint().fit(features, cy, contacts, key_accounts=keys, segments=segments)
+    return planning.run(features, cy, contacts, key_accounts=keys, segments=segments)

@@ -4,20 +4,20 @@ import pandas as pd
 import pytest
 
 from kamlib.planning.actions import cadence, to_ics
-from kamlib.planning.blueprint import Blueprint
+from kamlib import planning
 
 
 def acts(fitted, aid):
-    a = fitted.actions_
+    a = fitted.actions
     return a[a.account_id == aid]
 
 
 def test_every_action_is_owned_dated_and_serves_an_objective(fitted):
-    a = fitted.actions_
-    start = fitted.start_
+    a = fitted.actions
+    start = fitted.start
     assert a["owner"].str.len().gt(0).all()
     assert ((a["due_date"] - start).dt.days.between(1, 92)).all()
-    assert set(a["objective_id"]) <= set(fitted.objectives_["objective_id"])
+    assert set(a["objective_id"]) <= set(fitted.objectives["objective_id"])
     assert a["due_date"].dt.day_of_week.lt(5).all()  # no weekend due dates
     assert a["action_id"].is_unique
     # the checkpoint is the first 30-day review on or after the due date
@@ -46,20 +46,20 @@ def test_missing_account_manager_means_unassigned_owner(fitted):
 
 def test_max_actions_keeps_the_business_review(world):
     features, cy, contacts, keys, segments = world
-    b = Blueprint(max_actions=3).fit(features, cy, contacts, key_accounts=keys, segments=segments)
-    assert b.actions_.groupby("account_id").size().max() <= 3
-    assert (b.actions_.groupby("account_id")["gap"].agg(lambda g: "business_review" in set(g))).all()
-    f02 = b.actions_[b.actions_.account_id == "F02"]
+    b = planning.run(features, cy, contacts, key_accounts=keys, segments=segments, max_actions=3)
+    assert b.actions.groupby("account_id").size().max() <= 3
+    assert (b.actions.groupby("account_id")["gap"].agg(lambda g: "business_review" in set(g))).all()
+    f02 = b.actions[b.actions.account_id == "F02"]
     assert set(f02["priority"]) - {"medium"} == {"high"}  # the highest priorities were kept
 
 
 def test_cadence_by_tier_and_role(fitted):
-    c = fitted.cadence_.set_index("contact_id")
+    c = fitted.cadence.set_index("contact_id")
     assert c.loc["c5", "interval_days"] == 14  # key tier 30 days x buyer 0.5 -> 2 weeks
     assert c.loc["c6", "interval_days"] == 28  # decider x 1 -> 4 weeks
     # Harry (last contact 200 days ago) is overdue: first meeting in the plan's first week
-    assert (c.loc["c6", "first_meeting"] - fitted.start_).days <= 9
-    c2 = cadence(fitted.contacts_, fitted.profile_.assign(tier="managed"), fitted.start_)
+    assert (c.loc["c6", "first_meeting"] - fitted.start).days <= 9
+    c2 = cadence(fitted.contacts, fitted.profile.assign(tier="managed"), fitted.start)
     assert c2.set_index("contact_id").loc["c5", "interval_days"] == 42  # 90 x 0.5 rounded to weeks
 
 
@@ -84,12 +84,12 @@ def test_ics_is_valid_rfc5545(fitted):
 
 def test_ics_is_reproducible_and_escapes_text(fitted):
     assert fitted.ics("F03") == fitted.ics("F03")
-    a = fitted.actions_.head(1).assign(action="Call; then write, \\ and\nfollow up ü" * 3)
-    ics = unfold(to_ics(a, None, fitted.start_))
+    a = fitted.actions.head(1).assign(action="Call; then write, \\ and\nfollow up ü" * 3)
+    ics = unfold(to_ics(a, None, fitted.start))
     assert "Call\\; then write\\, \\\\ and\\nfollow up ü" in ics
 
 
 def test_combined_cadence_calendar(fitted):
     ics = unfold(fitted.ics(cadence_only=True))
-    assert ics.count("BEGIN:VEVENT") == len(fitted.cadence_)
+    assert ics.count("BEGIN:VEVENT") == len(fitted.cadence)
     assert "X-WR-CALNAME:Key account contact cadence" in ics

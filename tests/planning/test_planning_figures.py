@@ -53,9 +53,12 @@ def test_attitude_colours_run_from_red_to_green():
 def test_notebook_figures_draw(fitted):
     fig = figs.relationship_map(fitted.account("F01").contacts)
     assert len(fig.axes[0].collections[0].get_offsets()) == 4
-    fig = figs.health_overview(fitted.health_, fitted.profile_)
+    fig = figs.health_overview(fitted.health, fitted.profile)
     assert len(fig.axes[0].patches) == 5
-    fig = figs.whitespace_by_category(fitted.whitespace_)
+    fig = figs.plans_health(fitted)
+    assert len(fig.axes[0].patches) == 5
+    assert [line.get_xdata()[0] for line in fig.axes[0].lines] == list(fitted.health_bands)
+    fig = figs.whitespace_by_category(fitted.whitespace)
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["D", "A", "C"]  # by potential
 
 

@@ -9,7 +9,7 @@ from kamlib.planning.health import HEALTH_WEIGHTS, band, health
 
 
 def test_score_is_the_weighted_mean_of_measured_components(fitted):
-    h = fitted.health_.set_index("account_id")
+    h = fitted.health.set_index("account_id")
     r = h.loc["F02"]
     comps = {k: r[f"h_{k}"] for k in HEALTH_WEIGHTS if not np.isnan(r[f"h_{k}"])}
     expect = sum(HEALTH_WEIGHTS[k] * v for k, v in comps.items()) / sum(HEALTH_WEIGHTS[k] for k in comps)
@@ -20,7 +20,7 @@ def test_score_is_the_weighted_mean_of_measured_components(fitted):
 
 
 def test_components_follow_their_rules(fitted):
-    h = fitted.health_.set_index("account_id")
+    h = fitted.health.set_index("account_id")
     assert h.loc["F01", "h_revenue_trend"] == 50  # flat revenue
     assert h.loc["F03", "h_freshness"] == pytest.approx(100 * (3 + 2) / (5 + 3 + 2))  # power-weighted, decider stale
     assert h.loc["F04", "h_coverage"] == 0  # a contacts table exists, this account has none
@@ -29,7 +29,7 @@ def test_components_follow_their_rules(fitted):
 
 def test_weights_and_bands_are_parameters(fitted, world):
     features, *_ = world
-    prof, rel = fitted.profile_, fitted.relationship_
+    prof, rel = fitted.profile, fitted.relationship
     only_cov = health(prof, features, rel, weights={k: 0.0 for k in HEALTH_WEIGHTS} | {"coverage": 1.0})
     assert only_cov.set_index("account_id").loc["F02", "score"] == pytest.approx(100 / 6, abs=0.05)
     strict = health(prof, features, rel, bands=(80, 95)).set_index("account_id")
@@ -42,18 +42,18 @@ def test_weights_and_bands_are_parameters(fitted, world):
 
 def test_plan_progress_counts_done_actions_that_are_due(fitted, world):
     features, *_ = world
-    a = fitted.actions_.copy()
+    a = fitted.actions.copy()
     f03 = a.index[a.account_id == "F03"]
     a.loc[f03[:2], "status"] = "done"
-    later = fitted.start_ + pd.Timedelta(days=35)
-    h = health(fitted.profile_, features, fitted.relationship_, a, later).set_index("account_id")
+    later = fitted.start + pd.Timedelta(days=35)
+    h = health(fitted.profile, features, fitted.relationship, a, later).set_index("account_id")
     due = a[(a.account_id == "F03") & (a.due_date <= later)]
     assert h.loc["F03", "h_plan_progress"] == pytest.approx(100 * 2 / len(due))
 
 
 def test_without_a_contacts_table_relationship_is_not_measured(fitted, world):
     features, *_ = world
-    h = health(fitted.profile_, features, fitted.relationship_, contacts_known=False)
+    h = health(fitted.profile, features, fitted.relationship, contacts_known=False)
     assert h["h_coverage"].isna().all()
     assert h["not_measured"].str.contains("coverage").all()
 
@@ -64,21 +64,21 @@ def test_band_edges():
 
 def test_margin_is_ranked_among_the_planned_accounts_by_default(fitted, world):
     features, *_ = world
-    prof = fitted.profile_.copy()
+    prof = fitted.profile.copy()
     prof.loc[prof.account_id == "F01", "margin_pct_12m"] = 0.1  # the worst of the plans
-    h = health(prof, features, fitted.relationship_).set_index("account_id")
+    h = health(prof, features, fitted.relationship).set_index("account_id")
     # 4 plans with a margin rate: F01 alone at the bottom -> mid-rank 0.5 of 4
     assert h.loc["F01", "h_margin"] == pytest.approx(100 * 0.5 / 4)
-    h_all = health(prof, features, fitted.relationship_, margin_peers="all").set_index("account_id")
+    h_all = health(prof, features, fitted.relationship, margin_peers="all").set_index("account_id")
     assert h_all.loc["F01", "h_margin"] == 0  # below every account of the base (all at 30%)
     assert h_all.loc["F02", "h_margin"] == 50  # ties with all of them: the middle
     with pytest.raises(ParameterError):
-        health(prof, features, fitted.relationship_, margin_peers="some")
+        health(prof, features, fitted.relationship, margin_peers="some")
 
 
 def test_score_keeps_full_precision_and_the_band_follows_the_unrounded_score(fitted, world):
     features, *_ = world
-    prof, rel = fitted.profile_, fitted.relationship_
+    prof, rel = fitted.profile, fitted.relationship
     only_cov = health(prof, features, rel, weights={k: 0.0 for k in HEALTH_WEIGHTS} | {"coverage": 1.0})
     assert only_cov.set_index("account_id").loc["F02", "score"] == pytest.approx(100 / 6, abs=1e-12)
     # just below the red limit is red, though it would print as 40.0

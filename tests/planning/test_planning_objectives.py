@@ -8,7 +8,7 @@ from kamlib.planning.objectives import MILESTONES, annual_targets
 
 
 def obj(fitted, oid, milestone="Q4 / year"):
-    o = fitted.objectives_
+    o = fitted.objectives
     return o[(o.objective_id == oid) & (o.milestone == milestone)].iloc[0]
 
 
@@ -21,23 +21,23 @@ def test_star_target_blends_strategy_and_momentum(fitted):
 
 
 def test_milestones_are_cumulative_and_dated(fitted):
-    o = fitted.objectives_[fitted.objectives_.objective_id == "F01-REV"]
+    o = fitted.objectives[fitted.objectives.objective_id == "F01-REV"]
     assert o["milestone"].tolist() == [m for m, _ in MILESTONES]
     assert o["target"].is_monotonic_increasing
     assert o["target"].iloc[0] == pytest.approx(110_500 * 30 / 365)
-    assert (o["due_date"] - fitted.start_).dt.days.tolist() == [d for _, d in MILESTONES]
+    assert (o["due_date"] - fitted.start).dt.days.tolist() == [d for _, d in MILESTONES]
     assert set(o["status"]) == {"open"} and set(o["owner"]) == {"Ann"}
 
 
 def test_margin_moves_by_segment_uplift(fitted):
     # Core: +1 pp on 30% -> 31% of the revenue target
-    t = fitted.targets_.set_index("account_id")
+    t = fitted.targets.set_index("account_id")
     assert t.loc["F03", "margin_pct_target"] == pytest.approx(0.31)
     assert obj(fitted, "F03-MAR")["target"] == pytest.approx(t.loc["F03", "revenue_target"] * 0.31)
 
 
 def test_whitespace_and_relationship_objectives_only_where_there_are_gaps(fitted):
-    ids = set(fitted.objectives_["objective_id"])
+    ids = set(fitted.objectives["objective_id"])
     assert "F02-WS" in ids and "F01-WS" not in ids
     assert "F02-REL" in ids and "F01-REL" not in ids  # F01 covers all six roles
     assert obj(fitted, "F02-REL")["target"] == 6

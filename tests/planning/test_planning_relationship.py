@@ -12,7 +12,7 @@ from conftest import AS_OF
 
 
 def flags_of(fitted, aid):
-    f = fitted.red_flags_
+    f = fitted.red_flags
     return set(f.loc[f["account_id"] == aid, "flag"])
 
 
@@ -21,7 +21,7 @@ def row(df, aid):
 
 
 def test_diamond_with_everything_is_integrated_and_flag_free(fitted):
-    r = row(fitted.relationship_, "F01")
+    r = row(fitted.relationship, "F01")
     assert r["shape"] == "diamond"
     assert r["stage"] == "integrated"
     assert r["coverage"] == 1.0
@@ -30,33 +30,33 @@ def test_diamond_with_everything_is_integrated_and_flag_free(fitted):
 
 
 def test_single_buyer_is_a_bow_tie_with_the_right_flags(fitted):
-    r = row(fitted.relationship_, "F02")
+    r = row(fitted.relationship, "F02")
     assert (r["shape"], r["stage"]) == ("bow-tie", "basic")
     assert r["roles_covered"] == "buyer"
     assert flags_of(fitted, "F02") == {"no_decider", "single_point_of_contact", "no_champion"}
 
 
 def test_hostile_stale_decider_and_decline(fitted):
-    fl = fitted.red_flags_[fitted.red_flags_["account_id"] == "F03"].set_index("flag")
+    fl = fitted.red_flags[fitted.red_flags["account_id"] == "F03"].set_index("flag")
     assert set(fl.index) == {"decider_hostile", "stale_contacts", "revenue_declining", "no_champion"}
     assert fl.loc["decider_hostile", "contact_ids"] == "c6"
     # the stale contact is the decider, so the flag is high
     assert fl.loc["stale_contacts", "severity"] == "high"
     assert fl.loc["stale_contacts", "contact_ids"] == "c6"
     # flags come most severe first
-    sev = fitted.red_flags_.loc[fitted.red_flags_["account_id"] == "F03", "severity"].tolist()
+    sev = fitted.red_flags.loc[fitted.red_flags["account_id"] == "F03", "severity"].tolist()
     assert sev == sorted(sev, key=["high", "medium", "low"].index)
 
 
 def test_no_contacts_asks_for_them_and_nothing_else(fitted):
     assert flags_of(fitted, "F04") == {"no_contacts"}
-    msg = fitted.red_flags_.query("account_id == 'F04'")["message"].iloc[0]
+    msg = fitted.red_flags.query("account_id == 'F04'")["message"].iloc[0]
     assert "export" in msg and "contacts" in msg
-    assert row(fitted.relationship_, "F04")["shape"] == "no contacts"
+    assert row(fitted.relationship, "F04")["shape"] == "no contacts"
 
 
 def test_no_revenue_is_exploratory(fitted):
-    r = row(fitted.relationship_, "M01")
+    r = row(fitted.relationship, "M01")
     assert r["stage"] == "exploratory"
     assert "win it back" in r["stage_reason"]  # M01 bought the year before
 
@@ -171,7 +171,7 @@ def test_plan_page_shows_the_plain_revenue_change_the_summary_shows(fitted):
     from kamlib.planning._common import change_text
     from kamlib.report.account_page import account_page
 
-    p = fitted.profile_
+    p = fitted.profile
     p = p[(p["revenue_prev_12m"] > 0) & (p["revenue_12m"] > 0)
           & ((p["revenue_12m"] / p["revenue_prev_12m"] - 1).abs() > 0.2)]
     assert len(p)

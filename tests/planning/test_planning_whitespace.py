@@ -66,6 +66,6 @@ def test_min_adoption_filters_rare_categories():
 
 
 def test_constructed_base(fitted):
-    ws = fitted.whitespace_
+    ws = fitted.whitespace
     assert ws.loc[ws.account_id == "F02", "category"].tolist() == ["C"]
     assert ws.loc[ws.account_id == "F01"].empty  # F01 buys all its look-alikes buy

@@ -100,7 +100,7 @@ def test_blank_page_has_no_variance(tmp_path):
 def test_account_plan_page_renders_in_headless_chromium(tmp_path):
     """One key account's plan page (from the account plans step) in a real browser."""
     _chromium_or_skip()
-    blueprint = pytest.importorskip("kamlib.planning.blueprint")
+    planning = pytest.importorskip("kamlib.planning")
     account_page = pytest.importorskip("kamlib.report.account_page").account_page
     feats, scores, segments, clv, _, _ = _portfolio()
     cy = pd.DataFrame([(a, y, c, 100.0, 20.0, 1.0) for a in feats["account_id"]
@@ -112,10 +112,10 @@ def test_account_plan_page_renders_in_headless_chromium(tmp_path):
         "attitude": [3], "relationship_strength": [3],
         "last_contact": [pd.Timestamp("2026-09-01")], "owner": ["Ann"],
         "seniority": ["manager"], "title": ["Head of purchasing"]})
-    bp = blueprint.Blueprint().fit(feats, cy, contacts, key_accounts=scores[scores["is_key"]],
-                                   selection_scores=scores, segments=segments, clv=clv)
+    plans = planning.run(feats, cy, contacts, key_accounts=scores[scores["is_key"]],
+                         selection_scores=scores, segments=segments, clv=clv)
     page = tmp_path / "A.html"
-    page.write_text(account_page(bp.account("A"), currency="EUR"), encoding="utf-8")
+    page.write_text(account_page(plans.account("A"), currency="EUR"), encoding="utf-8")
     png = browser.screenshot(page, tmp_path / "A.png", width=1280, height=2000)
     assert browser.image_variance(png) > 0.005
     assert browser.print_pdf(page, tmp_path / "A.pdf").read_bytes().startswith(b"%PDF")

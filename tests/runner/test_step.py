@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from kamlib.errors import ParameterError
+from kamlib.errors import KamError, ParameterError
 from kamlib.runner import Step
 from kamlib.runner.step import readable_number
 from tests.conftest import make_notebook
@@ -71,13 +71,28 @@ def test_a_name_papermill_injected_that_the_notebook_does_not_declare_is_an_erro
     assert Step.begin("30_third", namespace | {"k": 5}).params.k == 5
 
 
-def test_load_optional_gives_none_for_a_missing_table_and_runs_nothing(notebook, tmp_path):
-    make_notebook(notebook.parent / "00_first.ipynb", PARAMS, "raise RuntimeError('must not run')")
+FIRST = ("import pandas as pd\nfrom kamlib.runner import Step\n"
+         "step = Step.begin('00_first', globals())\n"
+         "step.save('written_first', pd.DataFrame({'n': [1]}))")
+
+
+def test_load_optional_runs_earlier_steps_and_gives_none_when_none_writes_the_table(notebook, tmp_path):
+    make_notebook(notebook.parent / "00_first.ipynb", PARAMS, FIRST)
     step = Step.begin("30_third", _namespace(tmp_path))
-    assert step.load_optional("clv") is None
-    assert not (step.run_dir / "notebooks").exists()
+    assert step.load_optional("clv") is None  # 00_first ran, and it does not write clv
+    assert (step.run_dir / "notebooks" / "00_first.ipynb").exists()
+    assert step.load_optional("written_first")["n"].tolist() == [1]
     step.save("clv", pd.DataFrame({"account_id": ["A1"], "clv": [1.5]}))
     assert step.load_optional("clv")["clv"].tolist() == [1.5]
+    with pytest.raises(KamError, match="No step before 30_third wrote the table 'other'"):
+        step.load("other")
+
+
+def test_load_optional_does_not_swallow_an_earlier_steps_failure(notebook, tmp_path):
+    make_notebook(notebook.parent / "00_first.ipynb", PARAMS, "raise RuntimeError('broken')")
+    step = Step.begin("30_third", _namespace(tmp_path))
+    with pytest.raises(Exception, match="broken"):
+        step.load_optional("clv")
 
 
 def test_save_all_saves_every_table_with_its_description(notebook, tmp_path):
@@ -89,6 +104,29 @@ def test_save_all_saves_every_table_with_its_description(notebook, tmp_path):
     assert list(records) == ["clv", "clv_holdout"]
     assert [r["description"] for r in records.values()] == ["CLV per account", ""]
     assert all(r["excel"] for r in records.values())
+
+
+def test_pages_writes_many_pages_and_files_and_lists_only_the_pages(notebook, tmp_path):
+    step = Step.begin("30_third", _namespace(tmp_path))
+    written = step.pages([("Plan A", "plans/A.html", "<p>A</p>"), ("Plan B", "plans/B.html", "<p>B</p>")],
+                         files=[("plans/A.ics", "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n")])
+    html = step.run_dir / "html"
+    assert written == [html / "plans/A.html", html / "plans/B.html", html / "plans/A.ics"]
+    assert (html / "plans/B.html").read_text(encoding="utf-8") == "<p>B</p>"
+    assert (html / "plans/A.ics").read_bytes().count(b"\r\n") == 2  # line ends written as given
+    assert step._record["pages"] == [{"title": "Plan A", "path": "plans/A.html"},
+                                     {"title": "Plan B", "path": "plans/B.html"}]
+
+
+@pytest.mark.parametrize("relpath", ["../x.html", "plans/../../x.html", "/tmp/x.html"])
+def test_pages_refuses_a_path_outside_the_html_folder(notebook, tmp_path, relpath):
+    step = Step.begin("30_third", _namespace(tmp_path))
+    with pytest.raises(ValueError, match="inside the run's html/"):
+        step.pages([("ok", "fine.html", "ok"), ("bad", relpath, "bad")])
+    with pytest.raises(ValueError, match="inside the run's html/"):
+        step.pages(files=[(relpath, "bad")])
+    assert not (step.run_dir / "html" / "fine.html").exists()  # nothing written
+    assert not (step.run_dir / "x.html").exists() and step._record["pages"] == []
 
 
 def test_a_figure_is_saved_with_its_own_title_for_the_index(notebook, tmp_path):

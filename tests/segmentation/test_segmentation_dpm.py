@@ -38,15 +38,15 @@ def test_boxes_from_known_scores():
     assert "managers' strategic_fit" in factors.set_index("factor").loc["strategic_fit", "source"]
 
 
-def test_best_competitor_divides_strength():
-    comp = pd.DataFrame({"account_id": ["a"], "competitor_score": [10.0]})
+def test_best_competitor_is_an_average_rival():
+    """The data contract holds no competitor scores: every account is compared with a 5."""
     dpm, factors = directional_policy_matrix(
-        _features(), ["a", "b"], assessments=_assess(), competitors=comp,
+        _features(), ["a", "b"], assessments=_assess(),
         attractiveness_weights={"strategic_fit": 100}, strength_weights={"share_of_wallet": 100})
     d = dpm.set_index("account_id")
-    assert d.loc["a", "relative_strength"] == pytest.approx(0.8)
-    assert d.loc["a", "dpm_box"] == "Star"  # attractive, but the rival is stronger
-    assert d.loc["b", "competitor_strength"] == 5.0
+    assert (d["competitor_strength"] == 5.0).all()
+    assert d["relative_strength"].tolist() == pytest.approx((d["strength"] / 5).tolist())
+    assert factors.set_index("factor").loc["best_competitor", "source"] == "average rival (5) assumed"
 
 
 def test_contacts_give_power_weighted_depth_and_attitude():

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import kamlib.figures.segmentation as F
-from kamlib.segmentation import segment_portfolio
+from kamlib import segmentation
 from kamlib.segmentation.synthetic import synthetic_features
 
 
@@ -17,7 +17,7 @@ def result():
                            prev_segments={"Star": "Core"})
     key = f["revenue_12m"].rank(ascending=False) <= 12
     sel = pd.DataFrame({"account_id": f["account_id"], "is_key": key})
-    return segment_portfolio(f, selection=sel, k=0)
+    return segmentation.run(f, selection_scores=sel, k=0)
 
 
 def _texts(fig):
@@ -94,7 +94,7 @@ def test_movers_and_dpm_tables(result):
 def test_no_key_accounts_gives_an_empty_dpm_that_still_draws():
     f = synthetic_features({"Star": 10, "Laggard": 10}, seed=1)
     sel = pd.DataFrame({"account_id": f["account_id"], "is_key": False})
-    r = segment_portfolio(f, selection=sel, k=2)
+    r = segmentation.run(f, selection_scores=sel, k=2)
     assert r.dpm.empty and any("no key account" in n for n in r.notes)
     F.dpm_bubble(r.dpm).draw_without_rendering()
     assert F.dpm_table(r.dpm).empty

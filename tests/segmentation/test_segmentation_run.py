@@ -2,9 +2,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from kamlib import segmentation
 from kamlib.errors import InputError, ParameterError
-from kamlib.segmentation import SEGMENTS, segment_portfolio
+from kamlib.segmentation import SEGMENTS
 from kamlib.segmentation.synthetic import synthetic_features
+from tests.entry_points import (
+    assert_notebook_passes_its_parameters_once,
+    assert_run_takes_the_notebook_parameters,
+)
 
 EQUAL = {"Star": 25, "Developing": 25, "Core": 25, "Laggard": 25}
 
@@ -17,7 +22,7 @@ def _selection(f, n_key=10):
 
 def test_rules_and_clusters_agree_on_balanced_blobs():
     f = synthetic_features(EQUAL, seed=2)
-    r = segment_portfolio(f, selection=_selection(f), k=4)
+    r = segmentation.run(f, selection_scores=_selection(f), k=4)
     s = r.segments
     assert len(s) == len(f) and list(s["account_id"]) == list(f["account_id"])
     assert (s["segment_rule"] == f["true_segment"]).all()
@@ -30,7 +35,7 @@ def test_rules_and_clusters_agree_on_balanced_blobs():
 
 def test_method_shown_clustering_and_strategies():
     f = synthetic_features({"Star": 10, "Developing": 30, "Core": 20, "Laggard": 100}, seed=2)
-    r = segment_portfolio(f, selection=_selection(f), k=0, method_shown="clustering")
+    r = segmentation.run(f, selection_scores=_selection(f), k=0, method_shown="clustering")
     s = r.segments
     assert (s["segment"] == f["true_segment"]).all()
     assert s["method"].iloc[0] == "kmeans (k=4)"
@@ -43,7 +48,7 @@ def test_method_shown_clustering_and_strategies():
 def test_summary_shares_add_up_and_key_accounts_spread():
     f = synthetic_features(EQUAL, seed=4)
     sel = _selection(f, n_key=12)
-    r = segment_portfolio(f, selection=sel, k=4)
+    r = segmentation.run(f, selection_scores=sel, k=4)
     summ = r.segment_summary.set_index("segment")
     body = summ.loc[list(SEGMENTS)]
     for col in ("share_accounts", "share_revenue", "share_margin", "share_key"):
@@ -58,8 +63,8 @@ def test_summary_shares_add_up_and_key_accounts_spread():
 def test_determinism_with_a_fixed_seed():
     f = synthetic_features({"Star": 40, "Developing": 60, "Core": 50, "Laggard": 250}, seed=9,
                            growth_sd=0.4)
-    a = segment_portfolio(f, k=0, seed=5, method_shown="clustering")
-    b = segment_portfolio(f, k=0, seed=5, method_shown="clustering")
+    a = segmentation.run(f, k=0, seed=5, method_shown="clustering")
+    b = segmentation.run(f, k=0, seed=5, method_shown="clustering")
     for name, t in a.tables().items():
         pd.testing.assert_frame_equal(t, b.tables()[name])
 
@@ -70,7 +75,7 @@ def test_accounts_without_history_are_set_aside_with_a_reason():
     dead["account_id"] = ["Z1", "Z2", "Z3"]
     dead[["revenue_12m", "revenue_prev_12m", "revenue_prev2_12m"]] = 0.0
     f2 = pd.concat([f, dead], ignore_index=True)
-    r = segment_portfolio(f2, k=4)
+    r = segmentation.run(f2, k=4)
     s = r.segments.set_index("account_id")
     assert s.loc[["Z1", "Z2", "Z3"], "segment"].isna().all()
     assert (s.loc[["Z1", "Z2", "Z3"], "strategy"] == "No purchases: reactivate or drop").all()
@@ -84,25 +89,25 @@ def test_accounts_without_history_are_set_aside_with_a_reason():
 def test_degenerate_inputs():
     f = synthetic_features({"Star": 2, "Laggard": 1}, seed=1)
     # rules still work; clustering is skipped with a note
-    r = segment_portfolio(f, k=4)
+    r = segmentation.run(f, k=4)
     assert r.segments["segment_cluster"].isna().all()
     assert any("Clustering skipped" in n for n in r.notes)
     with pytest.raises(ParameterError, match="k=4"):
-        segment_portfolio(f, k=4, method_shown="clustering")
+        segmentation.run(f, k=4, method_shown="clustering")
     none = f.assign(revenue_12m=0.0, revenue_prev_12m=0.0)
     with pytest.raises(InputError, match="nothing to segment"):
-        segment_portfolio(none)
+        segmentation.run(none)
     dup = pd.concat([f, f.iloc[:1]], ignore_index=True)
     with pytest.raises(InputError, match="not unique"):
-        segment_portfolio(dup)
+        segmentation.run(dup)
     with pytest.raises(ParameterError):
-        segment_portfolio(f, method_shown="both")
+        segmentation.run(f, method_shown="both")
 
 
 def test_all_growth_equal_is_noted():
     f = synthetic_features(EQUAL, seed=1)
     f["revenue_prev_12m"] = f["revenue_12m"]
-    r = segment_portfolio(f, k=2)
+    r = segmentation.run(f, k=2)
     assert set(r.segments["segment"]) == {"Core", "Laggard"}
     assert any("same growth" in n for n in r.notes)
 
@@ -110,7 +115,7 @@ def test_all_growth_equal_is_noted():
 def test_migration_finds_the_slipping_stars():
     # Last year the Stars were Core and the Core accounts were Stars.
     f = synthetic_features(EQUAL, seed=6, prev_segments={"Star": "Core", "Core": "Star"})
-    r = segment_portfolio(f, selection=_selection(f), k=4)
+    r = segmentation.run(f, selection_scores=_selection(f), k=4)
     mig = r.migration.set_index("account_id")
     slipping = set(mig.index[mig["star_slipping"]])
     assert slipping == set(f.loc[f["true_segment"] == "Core", "account_id"])
@@ -120,13 +125,13 @@ def test_migration_finds_the_slipping_stars():
     assert mat.loc["Developing", "Developing"] == 25
     assert mat.to_numpy().sum() == len(f)
     # the same through clustering
-    rc = segment_portfolio(f, k=4, method_shown="clustering")
+    rc = segmentation.run(f, k=4, method_shown="clustering")
     assert rc.migration_matrix.loc["Star", "Core"] == 25
 
 
 def test_growth_window_24_skips_migration_with_a_note():
     f = synthetic_features(EQUAL, seed=1)
-    r = segment_portfolio(f, growth_window_months=24, k=4)
+    r = segmentation.run(f, growth_window_months=24, k=4)
     assert r.migration.empty and r.tables()["migration"].empty and r.movers().empty
     assert any("Migration skipped" in n for n in r.notes)
 
@@ -134,18 +139,41 @@ def test_growth_window_24_skips_migration_with_a_note():
 def test_clv_value_measure():
     f = synthetic_features(EQUAL, seed=1)
     clv = pd.DataFrame({"account_id": f["account_id"], "clv": f["revenue_12m"] * 3})
-    r = segment_portfolio(f, clv=clv, value_measure="clv", k=4)
+    r = segmentation.run(f, clv=clv, value_measure="clv", k=4)
     assert np.allclose(r.segments["value"], f["revenue_12m"] * 3)
     assert (r.segments["segment"] == f["true_segment"]).all()
     assert any("CLV has no history" in n for n in r.notes)
     with pytest.raises(ParameterError):
-        segment_portfolio(f, value_measure="clv")
+        segmentation.run(f, value_measure="clv")
 
 
 def test_dpm_without_selection_uses_top_accounts():
     f = synthetic_features(EQUAL, seed=1)
-    r = segment_portfolio(f, k=4, dpm_top_n=7)
+    r = segmentation.run(f, k=4, dpm_top_n=7)
     assert len(r.dpm) == 7
     top = f.nlargest(7, "revenue_12m")["account_id"]
     assert set(r.dpm["account_id"]) == set(top)
     assert set(r.dpm["dpm_box"]) <= {"Strategic", "Star", "Status", "Streamline"}
+
+
+def test_run_takes_exactly_the_notebook_parameters_with_their_defaults():
+    assert_run_takes_the_notebook_parameters(
+        segmentation.run, "30_segmentation", ["features", "clv", "selection_scores", "assessments", "contacts"])
+
+
+def test_tables_are_what_the_step_saves_and_inputs_are_reported():
+    from kamlib.segmentation.entry import TABLES
+
+    f = synthetic_features(EQUAL, seed=2)
+    r = segmentation.run(f, selection_scores=_selection(f), k=4)
+    assert list(r.tables()) == list(TABLES)
+    assert all(isinstance(t, pd.DataFrame) for t in r.tables().values())
+    av = r.availability().set_index("table")
+    assert av.loc["account_features", "rows"] == len(f) and av.loc["selection_scores", "available"]
+    assert not av.loc[["clv", "assessments", "contacts"], "available"].any()
+    assert "competitors" not in av.index
+    assert any("average rival" in n for n in r.notes)
+
+
+def test_the_notebook_writes_each_parameter_once_and_calls_run_once():
+    assert_notebook_passes_its_parameters_once("30_segmentation", "segmentation.run(")

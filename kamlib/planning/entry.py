@@ -1,0 +1,334 @@
+"""The account-plans step's entry point: :func:`run`, called once by ``notebooks/40_account_plans.ipynb``.
+
+Its keyword arguments are exactly the notebook's parameters, so the notebook passes them once
+(``planning.run(features, category_year, ..., **step.params)``); its result holds every plan
+table (:meth:`PlanningResult.tables`) and gives one account's plan for its printable page
+(:meth:`PlanningResult.account`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from kamlib.errors import ParameterError
+from kamlib.planning import _common
+from kamlib.planning import actions as _act
+from kamlib.planning import health as _health
+from kamlib.planning import objectives as _obj
+from kamlib.planning import profile as _prof
+from kamlib.planning import relationship as _rel
+from kamlib.planning import whitespace as _ws
+from kamlib.planning.account_plan import AccountPlan
+from kamlib.vocabulary import FIVE_P
+
+TABLES = ("plan_profile", "plan_relationship", "plan_red_flags", "plan_whitespace",
+          "plan_objectives", "plan_actions", "plan_cadence", "plan_health")
+"""The tables the account-plans step saves, in the order :meth:`PlanningResult.tables` gives them."""
+
+INPUTS: dict[str, str] = {
+    "account_features": "who the accounts are and what they bought (required)",
+    "account_category_year": "purchases by category: trend and whitespace (required)",
+    "contacts": "the relationship X-ray, red flags, contact cadence",
+    "key_accounts": "which accounts get a plan",
+    "selection_scores": "which accounts get a plan (when there is no key_accounts list), tiers",
+    "segments": "segment and strategy: the revenue and margin targets",
+    "clv": "lifetime value, investment ceiling, retention objectives",
+    "accounts": "industry, sites and group of each account",
+}
+"""The tables :func:`run` reads, and what each is used for."""
+
+_RULES = _rel.RelationshipRules  # its field defaults are the relationship parameters' defaults
+
+
+def _slices(df: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    return {k: g for k, g in df.groupby("account_id", sort=False)} if len(df) else {}
+
+
+@dataclass
+class PlanningResult:
+    """The drafted plans of every key account.
+
+    Attributes
+    ----------
+    profile : DataFrame
+        ``plan_profile``: one row per key account (profile, relationship stage and shape,
+        health, targets), in the order of the key-account list.
+    contacts : DataFrame
+        ``plan_relationship``: one row per contact of a key account, with the 5P view.
+    relationship : DataFrame
+        One row per account: DMU role coverage, links, shape and stage, with their reasons.
+    red_flags, whitespace, objectives, actions, cadence, health : DataFrame
+        ``plan_red_flags``, ``plan_whitespace``, ``plan_objectives``, ``plan_actions``,
+        ``plan_cadence``, ``plan_health`` (see ``docs/planning.md``).
+    trend, targets : DataFrame
+        Purchases by category over three years, and the yearly targets with their reasons.
+    start : Timestamp
+        The plans' first day.
+    key_source : str
+        Where the key-account list came from, in one sentence.
+    rules : RelationshipRules
+        The relationship thresholds used.
+    health_bands : (float, float)
+        The red/amber and amber/green health limits used.
+    show_accounts : int
+        How many example plans :meth:`examples` gives.
+    inputs : dict
+        Rows of each table of :data:`INPUTS` that :func:`run` was given (None: not given).
+    notes : list of str
+        Where the key accounts came from and what each missing table changes.
+    """
+
+    profile: pd.DataFrame
+    contacts: pd.DataFrame
+    relationship: pd.DataFrame
+    red_flags: pd.DataFrame
+    trend: pd.DataFrame
+    whitespace: pd.DataFrame
+    targets: pd.DataFrame
+    objectives: pd.DataFrame
+    actions: pd.DataFrame
+    cadence: pd.DataFrame
+    health: pd.DataFrame
+    start: pd.Timestamp
+    key_source: str
+    rules: _rel.RelationshipRules
+    health_bands: tuple[float, float] = _health.HEALTH_BANDS
+    show_accounts: int = 2
+    inputs: dict[str, int | None] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # One groupby per table now, so that pages for hundreds of accounts don't each scan
+        # every table.
+        self._slices = {name: _slices(getattr(self, name)) for name in (
+            "contacts", "red_flags", "trend", "whitespace", "objectives", "actions", "cadence")}
+        self._rows = {name: {r["account_id"]: r for r in _common.records(getattr(self, name))}
+                      for name in ("profile", "relationship", "health")}
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Every table the step saves, by name (see :data:`TABLES` and ``docs/planning.md``)."""
+        return dict(zip(TABLES, (self.profile, self.contacts, self.red_flags, self.whitespace,
+                                 self.objectives, self.actions, self.cadence, self.health)))
+
+    def availability(self) -> pd.DataFrame:
+        """One row per input table: available?, rows, what it is used for."""
+        return pd.DataFrame([
+            {"table": name, "available": self.inputs.get(name) is not None,
+             "rows": self.inputs.get(name) or 0, "used for": use}
+            for name, use in INPUTS.items()
+        ])
+
+    def notes_markdown(self) -> str:
+        """When the plans start, where the key accounts came from, what is missing: Markdown."""
+        start = (f"Plans start on {self.start:%d %B %Y}; the first checkpoint is 30 days later.")
+        return "\n".join(f"- {n}" for n in (start, *self.notes))
+
+    def account(self, account_id: str) -> AccountPlan:
+        """One account's plan (slices of every plan table)."""
+        aid = str(account_id)
+        p = self._rows["profile"].get(aid)
+        if p is None:
+            raise ParameterError(f"account {aid!r} has no plan: it is not among the key accounts.")
+
+        def sl(name: str) -> pd.DataFrame:
+            got = self._slices[name].get(aid)
+            return got if got is not None else getattr(self, name).iloc[0:0]
+
+        missing = [m for m in str(p.get("missing") or "").split(";") if m]
+        return AccountPlan(
+            account_id=aid, profile=p,
+            relationship=self._rows["relationship"][aid],
+            contacts=sl("contacts"), red_flags=sl("red_flags"), trend=sl("trend"),
+            whitespace=sl("whitespace"), objectives=sl("objectives"), actions=sl("actions"),
+            cadence=sl("cadence"), health=self._rows["health"][aid],
+            start=self.start, five_p=tuple(self.rules.five_p), missing=missing,
+            cover_strength=int(self.rules.cover_strength),
+        )
+
+    def overview(self) -> pd.DataFrame:
+        """One line per plan for a first look: segment, revenue, stage, shape, flags, health."""
+        p = self.profile
+        n_flags = self.red_flags.groupby("account_id").size() if len(self.red_flags) else pd.Series(dtype=int)
+        n_high = (self.red_flags[self.red_flags["severity"] == "high"].groupby("account_id").size()
+                  if len(self.red_flags) else pd.Series(dtype=int))
+        n_act = self.actions.groupby("account_id").size() if len(self.actions) else pd.Series(dtype=int)
+        ws = self.whitespace.groupby("account_id")["potential"].sum() if len(self.whitespace) else pd.Series(dtype=float)
+        return pd.DataFrame({
+            "account": p["name"].astype(str).values,
+            "segment": p["segment"].values,
+            "revenue_12m": p["revenue_12m"].round(0).values,
+            # the plain change the summary and the plan pages show, not the symmetric growth
+            "change_12m": [round(_common.pct_change(a, b), 2)
+                           for a, b in zip(p["revenue_12m"], p["revenue_prev_12m"])],
+            "target": p["revenue_target"].round(0).values,
+            "stage": p["stage"].values,
+            "shape": p["shape"].values,
+            "roles_covered": (p["coverage"] * 6).round().astype(int).values,
+            "red_flags": p["account_id"].map(n_flags).fillna(0).astype(int).values,
+            "high_flags": p["account_id"].map(n_high).fillna(0).astype(int).values,
+            "whitespace": p["account_id"].map(ws).fillna(0).round(0).values,
+            "actions": p["account_id"].map(n_act).fillna(0).astype(int).values,
+            "health": p["health"].values,
+            "band": p["health_band"].values,
+        }, index=pd.Index(p["account_id"].values, name="account_id"))
+
+    def relationship_shapes(self) -> pd.DataFrame:
+        """How many key accounts are at each relationship stage, with each shape."""
+        return self.profile.groupby(["stage", "shape"]).size().rename("accounts").to_frame()
+
+    def flag_counts(self) -> pd.DataFrame:
+        """How many red flags of each kind and severity, the most frequent first."""
+        return (self.red_flags.groupby(["flag", "severity"]).size().rename("accounts")
+                .sort_values(ascending=False).to_frame())
+
+    def examples(self, n: int | None = None) -> list[str]:
+        """Accounts worth showing in class: the top-ranked one, then the least healthy ones
+        (``show_accounts`` of them unless ``n`` says otherwise)."""
+        n = self.show_accounts if n is None else n
+        ids = list(self.profile["account_id"])
+        if not ids or n <= 0:
+            return []
+        worst = self.health.sort_values(["score", "account_id"], na_position="last")["account_id"].tolist()
+        return ([ids[0]] + [a for a in worst if a != ids[0]])[:n]
+
+    def stage_goals(self, account_id: str) -> pd.DataFrame:
+        """An account's objectives as a table: one row per objective, one column per milestone."""
+        o = self.account(account_id).objectives
+        t = o.pivot_table(index=["objective_id", "description"], columns="milestone", values="target",
+                          aggfunc="first", sort=False)
+        order = [m for m, _ in _obj.MILESTONES if m in t.columns]
+        return t[order].round(0)
+
+    def ics(self, account_id: str | None = None, cadence_only: bool = False) -> str:
+        """iCalendar text: one account's actions and meetings, or every account's cadence."""
+        names = dict(zip(self.profile["account_id"], self.profile["name"].astype(str)))
+        if account_id is None:
+            return _act.to_ics(None if cadence_only else self.actions, self.cadence, self.start,
+                               "Key account contact cadence" if cadence_only else "Key account plans",
+                               _act.HORIZON_DAYS, names)
+        aid = str(account_id)
+        plan = self.account(aid)
+        return _act.to_ics(plan.actions, plan.cadence, self.start, f"Account plan - {names.get(aid, aid)}",
+                           _act.HORIZON_DAYS, names)
+
+
+def _plan_profile(profile: pd.DataFrame, relationship: pd.DataFrame, health: pd.DataFrame,
+                  targets: pd.DataFrame) -> pd.DataFrame:
+    """``plan_profile``: the profiles with relationship, health and targets beside them."""
+    rel = relationship.drop(columns=["wallet_share"])
+    hl = health[["account_id", "score", "band"]].rename(columns={"score": "health", "band": "health_band"})
+    tg = targets[["account_id", "kind", "revenue_target", "margin_target"]].rename(
+        columns={"kind": "objective_kind"})
+    return (profile.merge(rel, on="account_id", how="left").merge(hl, on="account_id", how="left")
+            .merge(tg, on="account_id", how="left"))
+
+
+def run(
+    features: pd.DataFrame,
+    category_year: pd.DataFrame,
+    contacts: pd.DataFrame | None = None,
+    key_accounts: pd.DataFrame | None = None,
+    selection_scores: pd.DataFrame | None = None,
+    segments: pd.DataFrame | None = None,
+    clv: pd.DataFrame | None = None,
+    accounts: pd.DataFrame | None = None,
+    *,
+    top_n: int = _prof.TOP_N,
+    plan_start: str = "",
+    stale_days: int = _RULES.stale_days,
+    champion_attitude: int = _RULES.champion_attitude,
+    hostile_attitude: int = _RULES.hostile_attitude,
+    cover_strength: int = _RULES.cover_strength,
+    five_p: Sequence[str] = FIVE_P,
+    segment_growth: Mapping[str, float] = _obj.SEGMENT_GROWTH,
+    margin_uplift: Mapping[str, float] = _obj.MARGIN_UPLIFT,
+    momentum_weight: float = _obj.MOMENTUM_WEIGHT,
+    retention_p_alive: float = _obj.RETENTION_P_ALIVE,
+    min_adoption: float = _ws.MIN_ADOPTION,
+    max_actions: int = _act.MAX_ACTIONS,
+    cadence_tier_days: Mapping[str, int] = _act.CADENCE_TIER_DAYS,
+    cadence_role_factor: Mapping[str, float] = _act.CADENCE_ROLE_FACTOR,
+    health_weights: Mapping[str, float] = _health.HEALTH_WEIGHTS,
+    health_bands: Sequence[float] = _health.HEALTH_BANDS,
+    health_margin_peers: str = _health.MARGIN_PEERS,
+    show_accounts: int = 2,
+) -> PlanningResult:
+    """Draft a living account plan for every key account.
+
+    Parameters
+    ----------
+    features, category_year : DataFrame
+        ``account_features`` and ``account_category_year`` (required).
+    contacts, key_accounts, selection_scores, segments, clv, accounts : DataFrame or None
+        Optional tables; each one missing is named in ``notes`` and in the ``missing``
+        column of the plans it affects.
+    top_n : int
+        Accounts planned when there is no key-account list (top by 12-month revenue).
+    plan_start : str
+        First day of the plans (YYYY-MM-DD); "" = the data's ``as_of`` date.
+    stale_days, champion_attitude, hostile_attitude, cover_strength, five_p
+        Relationship rules (:class:`kamlib.planning.relationship.RelationshipRules`).
+    segment_growth, margin_uplift, momentum_weight, retention_p_alive
+        Targets (:func:`kamlib.planning.objectives.annual_targets`).
+    min_adoption : float
+        Whitespace threshold (:func:`kamlib.planning.whitespace.whitespace`).
+    max_actions : int
+        Most actions per account in the 90-day plan.
+    cadence_tier_days, cadence_role_factor : mapping
+        Contact cadence by tier and DMU role (:func:`kamlib.planning.actions.cadence`).
+    health_weights, health_bands, health_margin_peers
+        Health component weights, the red/amber and amber/green limits, and whether the
+        margin ranks among the plans or all accounts (:func:`kamlib.planning.health.health`).
+    show_accounts : int
+        How many example plans :meth:`PlanningResult.examples` gives.
+
+    Returns
+    -------
+    PlanningResult
+    """
+    given = dict(zip(INPUTS, (features, category_year, contacts, key_accounts, selection_scores,
+                              segments, clv, accounts)))
+    features, category_year, contacts, key_accounts, selection_scores, segments, clv, accounts = (
+        _common.plain(t) for t in given.values())
+    _common.require_columns(features, "account_features", ["account_id", "name", "revenue_12m", "as_of"])
+    _common.require_columns(category_year, "account_category_year",
+                            ["account_id", "year", "category", "revenue", "margin"])
+    features = features.assign(account_id=features["account_id"].astype(str))
+    start = _common.plan_start(features, plan_start)
+    rules = _rel.RelationshipRules(stale_days=stale_days, champion_attitude=champion_attitude,
+                                   hostile_attitude=hostile_attitude, cover_strength=cover_strength,
+                                   five_p=tuple(five_p))
+    keys, key_source = _prof.key_account_list(features, key_accounts, selection_scores, top_n)
+    notes = [key_source] + [f"No '{name}' table: the plans say what it would add and ask for it."
+                            for name, t in (("contacts", contacts), ("segments", segments), ("clv", clv))
+                            if t is None or len(t) == 0]
+    prof = _prof.account_profiles(features, category_year, keys, segments, clv, accounts, contacts,
+                                  key_source)
+    ids = prof["account_id"].tolist()
+    kf = features[features["account_id"].isin(set(ids))]
+    view = _rel.contact_view(contacts, start, rules, ids)
+    relationship = _rel.relationship_summary(view, kf, rules)
+    red_flags = _rel.red_flags(view, relationship, kf, rules)
+    trend = _prof.category_trend(category_year, ids)
+    whitespace = _ws.whitespace(features, category_year, ids, min_adoption)
+    potential = whitespace.groupby("account_id")["potential"].sum() if len(whitespace) else None
+    targets = _obj.annual_targets(prof, segment_growth, margin_uplift, momentum_weight=momentum_weight,
+                                  retention_p_alive=retention_p_alive, whitespace_potential=potential)
+    objectives = _obj.objectives(targets, prof, relationship, whitespace, start)
+    actions = _act.actions(prof, view, relationship, red_flags, whitespace, trend, objectives, start,
+                           max_actions)
+    cadence = _act.cadence(view, prof, start, cadence_tier_days, cadence_role_factor)
+    health_bands = tuple(health_bands)
+    health = _health.health(prof, features, relationship, actions, start, health_weights,
+                            health_bands, contacts_known=contacts is not None and len(contacts) > 0,
+                            margin_peers=health_margin_peers)
+    return PlanningResult(
+        profile=_plan_profile(prof, relationship, health, targets), contacts=view,
+        relationship=relationship, red_flags=red_flags, trend=trend, whitespace=whitespace,
+        targets=targets, objectives=objectives, actions=actions, cadence=cadence, health=health,
+        start=start, key_source=key_source, rules=rules, health_bands=health_bands,
+        show_accounts=show_accounts,
+        inputs={name: None if t is None else len(t) for name, t in given.items()}, notes=notes)

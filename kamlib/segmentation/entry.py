@@ -1,0 +1,260 @@
+"""The segmentation step's entry point: :func:`run`, called once by ``notebooks/30_segmentation.ipynb``.
+
+Its keyword arguments are exactly the notebook's parameters, so the notebook passes them once
+(``segmentation.run(features, ..., **step.params)``); its result gives every table the step
+saves (:meth:`SegmentationResult.tables`) and what the notebook shows beside them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from kamlib.errors import ParameterError
+from kamlib.segmentation import segments as _segments
+from kamlib.segmentation.clustering import ClusterSegmenter
+from kamlib.segmentation.dpm import (
+    DEFAULT_ATTRACTIVENESS_WEIGHTS,
+    DEFAULT_STRENGTH_WEIGHTS,
+    key_account_dpm,
+)
+from kamlib.segmentation.measures import compute_measures
+from kamlib.segmentation.migration import migration_since_last_year
+from kamlib.segmentation.rules import RuleSegmenter
+from kamlib.segmentation.segments import METHODS_SHOWN
+from kamlib.segmentation.strategy import portfolio_kpis, segment_summary
+
+TABLES = ("segments", "segment_summary", "migration", "migration_matrix", "dpm", "dpm_factors",
+          "cluster_scores", "clusters")
+"""The tables the segmentation step saves, in the order :meth:`SegmentationResult.tables` gives them."""
+
+INPUTS: dict[str, str] = {
+    "account_features": "value, growth and potential of every account (required)",
+    "selection_scores": "which accounts are key: labels, key-account spread, the DPM",
+    "clv": "value = customer lifetime value (value_measure='clv')",
+    "assessments": "managers' scores for DPM attractiveness",
+    "contacts": "relationship depth and attitude for DPM strength",
+}
+"""The tables :func:`run` reads, and what each is used for."""
+
+
+@dataclass
+class SegmentationResult:
+    """Everything the segmentation step produces.
+
+    Attributes
+    ----------
+    segments : DataFrame
+        One row per account (every account of ``account_features``).
+    segment_summary : DataFrame
+        KPIs per segment (see :func:`kamlib.segmentation.strategy.segment_summary`).
+    migration : DataFrame
+        One row per account: last year's and this year's segment (empty when the previous
+        window is not available; ``notes`` says why).
+    migration_matrix : DataFrame
+        Transition counts, rows = last year (empty when there is no migration).
+    dpm : DataFrame
+        Directional policy matrix of the key accounts (may be empty).
+    dpm_factors : DataFrame
+        Weight and data source of each DPM factor.
+    cluster_scores : DataFrame
+        Silhouette (and inertia or BIC) per k tried.
+    clusters : DataFrame
+        Per cluster: label, segment name, size, median value and growth.
+    ari : float
+        Adjusted Rand index between the rule and the cluster segments (NaN if not clustered).
+    thresholds : dict
+        value and growth thresholds of the rules.
+    kpis : dict
+        Headline portfolio numbers (:func:`kamlib.segmentation.strategy.portfolio_kpis`).
+    params : dict
+        The settings that shaped the segments (with the k the clustering chose).
+    inputs : dict
+        Rows of each table of :data:`INPUTS` that :func:`run` was given (None: not given).
+    notes : list of str
+        What was missing, set aside or substituted, in sentences for the reader.
+    """
+
+    segments: pd.DataFrame
+    segment_summary: pd.DataFrame
+    migration: pd.DataFrame
+    migration_matrix: pd.DataFrame
+    dpm: pd.DataFrame
+    dpm_factors: pd.DataFrame
+    cluster_scores: pd.DataFrame
+    clusters: pd.DataFrame
+    ari: float
+    thresholds: dict[str, float]
+    kpis: dict[str, float]
+    params: dict[str, object] = field(default_factory=dict)
+    inputs: dict[str, int | None] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Every table the step saves, by name (see :data:`TABLES`; plain string column names)."""
+        matrix = self.migration_matrix.copy()
+        matrix.columns = [str(c) for c in matrix.columns]
+        return {
+            "segments": self.segments,
+            "segment_summary": self.segment_summary,
+            "migration": self.migration,
+            "migration_matrix": matrix.reset_index() if len(matrix) else matrix,
+            "dpm": self.dpm,
+            "dpm_factors": self.dpm_factors,
+            "cluster_scores": self.cluster_scores,
+            "clusters": self.clusters,
+        }
+
+    def availability(self) -> pd.DataFrame:
+        """One row per input table: available?, rows, what it is used for."""
+        return pd.DataFrame([
+            {"table": name, "available": self.inputs.get(name) is not None,
+             "rows": self.inputs.get(name) or 0, "used for": use}
+            for name, use in INPUTS.items()
+        ])
+
+    def movers(self, n: int = 15) -> pd.DataFrame:
+        """The accounts that changed segment, Stars slipping first, then by revenue."""
+        if self.migration.empty:
+            return self.migration
+        cols = [c for c in ("account_id", "name", "is_key", "segment_prev", "segment", "direction",
+                            "star_slipping", "revenue_prev", "revenue") if c in self.migration]
+        return self.migration.loc[self.migration["moved"], cols].head(n).reset_index(drop=True)
+
+    def notes_markdown(self) -> str:
+        """The notes as a Markdown list."""
+        return "\n".join(f"- {n}" for n in self.notes)
+
+
+def _input_notes(selection_scores: pd.DataFrame | None, clv: pd.DataFrame | None,
+                 segments: pd.DataFrame, value_measure: str, dpm_top_n: int) -> list[str]:
+    """What a missing selection, or a CLV missing for some accounts, changes, in sentences."""
+    notes = []
+    if selection_scores is None:
+        notes.append("No selection step results: key accounts are not marked; the DPM shows "
+                     f"the {dpm_top_n} accounts of highest value instead.")
+    if value_measure == "clv" and clv is not None:
+        n_miss = int((~segments["account_id"].isin(clv["account_id"].astype(str))).sum())
+        if n_miss:
+            notes.append(f"{n_miss} account(s) have no CLV; their value is taken as 0.")
+    return notes
+
+
+def _dpm_notes(assessments: pd.DataFrame | None, contacts: pd.DataFrame | None) -> list[str]:
+    """Where the DPM falls back on proxies, in sentences."""
+    notes = []
+    if assessments is None:
+        notes.append("No manager assessments: DPM attractiveness uses data proxies only "
+                     "(growth and margin percentiles, neutral 5 for strategic fit).")
+    if contacts is None:
+        notes.append("No contacts table: DPM relationship depth uses the number of contacts, "
+                     "attitude is neutral.")
+    notes.append("No competitor scores: DPM relative strength compares us with an average "
+                 "rival (score 5).")
+    return notes
+
+
+def run(
+    features: pd.DataFrame,
+    clv: pd.DataFrame | None = None,
+    selection_scores: pd.DataFrame | None = None,
+    assessments: pd.DataFrame | None = None,
+    contacts: pd.DataFrame | None = None,
+    *,
+    value_measure: str = "revenue",
+    growth_measure: str = "symmetric",
+    growth_window_months: int = 12,
+    threshold_method: str = "median",
+    value_quantile: float = 0.5,
+    growth_quantile: float = 0.5,
+    value_threshold: float = 50000.0,
+    growth_threshold: float = 0.0,
+    cluster_method: str = "kmeans",
+    k: int = 4,
+    k_range: Sequence[int] = (2, 8),
+    use_potential: bool = False,
+    method_shown: str = "rules",
+    seed: int = 42,
+    dpm_attractiveness_weights: Mapping[str, float] = DEFAULT_ATTRACTIVENESS_WEIGHTS,
+    dpm_strength_weights: Mapping[str, float] = DEFAULT_STRENGTH_WEIGHTS,
+    dpm_attractiveness_split: float | str = "median",
+    dpm_top_n: int = 25,
+) -> SegmentationResult:
+    """Segment the portfolio by value x growth, side by side with rules and clusters.
+
+    Parameters
+    ----------
+    features : DataFrame
+        ``account_features`` from intake (required).
+    clv, selection_scores, assessments, contacts : DataFrame, optional
+        Tables of other steps when available: ``clv`` (needed for ``value_measure="clv"``),
+        ``selection_scores`` (is_key, tier, score: key accounts are labelled and get the DPM),
+        ``assessments`` and ``contacts`` (DPM scores). What a missing one changes is in
+        ``notes``.
+    value_measure, growth_measure, growth_window_months
+        See :func:`kamlib.segmentation.measures.compute_measures`.
+    threshold_method, value_quantile, growth_quantile, value_threshold, growth_threshold
+        See :class:`kamlib.segmentation.rules.RuleSegmenter`.
+    cluster_method, k, k_range, use_potential, seed
+        See :class:`kamlib.segmentation.clustering.ClusterSegmenter`.
+    method_shown : {"rules", "clustering"}
+        Which method fills ``segment`` (and drives strategy, summary and migration).
+    dpm_attractiveness_weights, dpm_strength_weights : mapping
+        DPM factor weights adding up to 100.
+    dpm_attractiveness_split : "median" or float
+        Where DPM attractiveness counts as high (see
+        :func:`kamlib.segmentation.dpm.directional_policy_matrix`).
+    dpm_top_n : int
+        Without a selection step, the DPM shows the ``dpm_top_n`` accounts of highest value.
+
+    Returns
+    -------
+    SegmentationResult
+    """
+    if method_shown not in METHODS_SHOWN:
+        raise ParameterError(f"method_shown must be 'rules' or 'clustering'; got {method_shown!r}.")
+    _segments.check_features(features)
+    measures_kw = dict(value_measure=value_measure, growth_measure=growth_measure,
+                       growth_window_months=growth_window_months, clv=clv)
+    m = compute_measures(features, lag=0, **measures_kw)
+    notes = _segments.history_notes(m, growth_window_months)
+    rules_kw = dict(threshold_method=threshold_method, value_quantile=value_quantile,
+                    growth_quantile=growth_quantile, value_threshold=value_threshold,
+                    growth_threshold=growth_threshold)
+    cluster_kw = dict(method=cluster_method, k_range=tuple(k_range), seed=seed,
+                      use_potential=use_potential, n_threads=_segments.CLUSTER_THREADS)
+    rules = RuleSegmenter(**rules_kw)
+    *window, clusterer = _segments.segment_current(m, rules, ClusterSegmenter(k=k, **cluster_kw),
+                                                   method_shown, notes)
+    k_used = clusterer.k_ if clusterer is not None else None
+    method = f"rules ({threshold_method})" if method_shown == "rules" else f"{cluster_method} (k={k_used})"
+    seg = _segments.segments_table(features, m, window, method, method_shown, selection_scores)
+    seg["value_measure"] = value_measure
+    notes += _input_notes(selection_scores, clv, seg, value_measure, dpm_top_n)
+    ari, cluster_scores, clusters = _segments.cluster_outputs(seg, m, clusterer)
+    migration, matrix = migration_since_last_year(
+        features, m, seg, measures_kw=measures_kw, rules_kw=rules_kw, cluster_kw=cluster_kw,
+        k=k_used if method_shown == "clustering" else None, method_shown=method_shown, notes=notes)
+    dpm, dpm_factors = key_account_dpm(
+        features, seg, selection_given=selection_scores is not None, top_n=dpm_top_n,
+        assessments=assessments, contacts=contacts,
+        attractiveness_weights=dpm_attractiveness_weights, strength_weights=dpm_strength_weights,
+        attractiveness_split=dpm_attractiveness_split, notes=notes)
+    notes += _dpm_notes(assessments, contacts)
+    summary = segment_summary(seg)
+    given = {"account_features": features, "selection_scores": selection_scores, "clv": clv,
+             "assessments": assessments, "contacts": contacts}
+    return SegmentationResult(
+        segments=seg, segment_summary=summary, migration=migration, migration_matrix=matrix,
+        dpm=dpm, dpm_factors=dpm_factors, cluster_scores=cluster_scores, clusters=clusters,
+        ari=ari, thresholds={"value": rules.value_threshold_, "growth": rules.growth_threshold_},
+        kpis=portfolio_kpis(summary),
+        params=dict(value_measure=value_measure, growth_measure=growth_measure,
+                    growth_window_months=growth_window_months, threshold_method=threshold_method,
+                    cluster_method=cluster_method, k=k, k_chosen=k_used,
+                    method_shown=method_shown, seed=seed),
+        inputs={name: None if t is None else len(t) for name, t in given.items()},
+        notes=notes,
+    )
