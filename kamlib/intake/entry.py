@@ -19,10 +19,20 @@ from kamlib.intake.loading import CheckedInputs, load
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-TABLES = ("accounts", "contacts", "assessments", "ahp_judgements", "account_features",
-          "account_category_year", "purchase_occasions", "transactions_summary", "data_quality",
-          "set_aside")
-"""The tables the intake step saves, in the order :meth:`IntakeResult.tables` gives them."""
+TABLES: dict[str, str] = {
+    "accounts": "clean accounts (contract columns)",
+    "contacts": "clean contacts",
+    "assessments": "managers' criterion scores and top-10 ranks",
+    "ahp_judgements": "managers' pairwise comparisons",
+    "account_features": "one row per account: size, growth, margin, buying behaviour",
+    "account_category_year": "revenue by account, trailing year and category",
+    "purchase_occasions": "one row per account and purchase day",
+    "transactions_summary": "what the invoice lines cover",
+    "data_quality": "rows read, used and set aside per input table",
+    "set_aside": "every row set aside, with its reason",
+}
+"""The tables the intake step saves, in the order :meth:`IntakeResult.tables` gives them,
+and what each holds."""
 
 
 @dataclass
@@ -53,6 +63,10 @@ class IntakeResult:
         found = {**self.inputs.frames, **self.features, "data_quality": self.data_quality,
                  "set_aside": self.set_aside}
         return {name: found[name] for name in TABLES}
+
+    def descriptions(self) -> dict[str, str]:
+        """What each of :meth:`tables` holds, by name (the descriptions the run folder lists)."""
+        return dict(TABLES)
 
     @property
     def report(self) -> str:

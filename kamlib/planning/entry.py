@@ -24,9 +24,18 @@ from kamlib.planning import whitespace as _ws
 from kamlib.planning.account_plan import AccountPlan
 from kamlib.vocabulary import FIVE_P
 
-TABLES = ("plan_profile", "plan_relationship", "plan_red_flags", "plan_whitespace",
-          "plan_objectives", "plan_actions", "plan_cadence", "plan_health")
-"""The tables the account-plans step saves, in the order :meth:`PlanningResult.tables` gives them."""
+TABLES: dict[str, str] = {
+    "plan_profile": "One row per key account: profile, relationship stage, health, targets",
+    "plan_relationship": "One row per contact of a key account: the 5P view",
+    "plan_red_flags": "Relationship and revenue red flags per key account",
+    "plan_whitespace": "Categories look-alikes buy that the account does not (potential per year)",
+    "plan_objectives": "Objectives with stage goals (day 30/60/90, quarters): edit and feed back",
+    "plan_actions": "The 90-day action plan: edit status and feed back as the next baseline",
+    "plan_cadence": "How often to meet each contact, by tier and DMU role",
+    "plan_health": "Health score 0-100 with components and band",
+}
+"""The tables the account-plans step saves, in the order :meth:`PlanningResult.tables` gives them,
+and what each holds."""
 
 INPUTS: dict[str, str] = {
     "account_features": "who the accounts are and what they bought (required)",
@@ -112,6 +121,10 @@ class PlanningResult:
         """Every table the step saves, by name (see :data:`TABLES` and ``docs/planning.md``)."""
         return dict(zip(TABLES, (self.profile, self.contacts, self.red_flags, self.whitespace,
                                  self.objectives, self.actions, self.cadence, self.health)))
+
+    def descriptions(self) -> dict[str, str]:
+        """What each of :meth:`tables` holds, by name (the descriptions the run folder lists)."""
+        return dict(TABLES)
 
     def availability(self) -> pd.DataFrame:
         """One row per input table: available?, rows, what it is used for."""

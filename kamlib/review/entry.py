@@ -24,9 +24,16 @@ from kamlib.review.resources import (DEFAULT_HOURS_BY_TIER, ResourcePlanner, acc
 from kamlib.review.summary import SummaryFacts, summary_facts
 from kamlib.vocabulary import PLANNED_TIERS
 
-TABLES = ("resource_plan", "manager_workload", "plan_review", "objective_review",
-          "action_review", "segment_changes")
-"""The tables the portfolio review saves, in the order :meth:`PortfolioReview.tables` gives them."""
+TABLES: dict[str, str] = {
+    "resource_plan": "Key account -> account manager, hours, change of owner and why",
+    "manager_workload": "Accounts and hours per account manager against capacity",
+    "plan_review": "Every stage goal of the last plan: actual vs target, met/missed/on track/behind",
+    "objective_review": "One row per objective of the last plan: latest outcome",
+    "action_review": "Actions of the last plan: done, dropped, overdue, past checkpoint",
+    "segment_changes": "Accounts that moved between segments since the baseline",
+}
+"""The tables the portfolio review saves, in the order :meth:`PortfolioReview.tables` gives them,
+and what each holds."""
 
 INPUTS: dict[str, str] = {
     "account_features": "00_intake", "purchase_occasions": "00_intake",
@@ -65,6 +72,10 @@ class PortfolioReview:
         tables are empty, with their columns, when there is no baseline."""
         return {"resource_plan": self.planner.assignment_,
                 "manager_workload": self.planner.workload_, **review_tables(self.audit)}
+
+    def descriptions(self) -> dict[str, str]:
+        """What each of :meth:`tables` holds, by name (the descriptions the run folder lists)."""
+        return dict(TABLES)
 
     # -- what the notebook shows -------------------------------------------------------------
     def input_status(self) -> pd.DataFrame:

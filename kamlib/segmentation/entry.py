@@ -26,9 +26,18 @@ from kamlib.segmentation.rules import RuleSegmenter
 from kamlib.segmentation.segments import METHODS_SHOWN
 from kamlib.segmentation.strategy import portfolio_kpis, segment_summary
 
-TABLES = ("segments", "segment_summary", "migration", "migration_matrix", "dpm", "dpm_factors",
-          "cluster_scores", "clusters")
-"""The tables the segmentation step saves, in the order :meth:`SegmentationResult.tables` gives them."""
+TABLES: dict[str, str] = {
+    "segments": "segment, coordinates and strategy per account",
+    "segment_summary": "accounts, revenue, margin and key accounts per segment",
+    "migration": "segment last year and this year per account",
+    "migration_matrix": "transitions between segments",
+    "dpm": "directional policy matrix of the key accounts",
+    "dpm_factors": "DPM factor weights and data sources",
+    "cluster_scores": "silhouette per number of clusters",
+    "clusters": "clusters, their names and centres",
+}
+"""The tables the segmentation step saves, in the order :meth:`SegmentationResult.tables` gives them,
+and what each holds."""
 
 INPUTS: dict[str, str] = {
     "account_features": "value, growth and potential of every account (required)",
@@ -106,6 +115,10 @@ class SegmentationResult:
             "cluster_scores": self.cluster_scores,
             "clusters": self.clusters,
         }
+
+    def descriptions(self) -> dict[str, str]:
+        """What each of :meth:`tables` holds, by name (the descriptions the run folder lists)."""
+        return dict(TABLES)
 
     def availability(self) -> pd.DataFrame:
         """One row per input table: available?, rows, what it is used for."""
