@@ -8,7 +8,6 @@ by the delta method; confidence intervals are built in log space, so they stay p
 
 from __future__ import annotations
 
-import contextlib
 import warnings
 from collections.abc import Callable, Sequence
 
@@ -29,10 +28,8 @@ def _blas_single_thread():
     OpenBLAS then spends far more time waking its threads than computing (on a busy 2-core
     machine, ~5 ms per iteration instead of microseconds).
     """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-        return contextlib.nullcontext()
+    from threadpoolctl import threadpool_limits
+
     return threadpool_limits(1, user_api="blas")
 
 

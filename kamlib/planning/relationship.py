@@ -33,7 +33,7 @@ from kamlib.vocabulary import (
 )
 from kamlib.vocabulary import RELATIONSHIP_STAGES as STAGES
 
-__all__ = ["FIVE_P", "STAGES", "FLAGS", "RelationshipRules", "by_account", "contact_view",
+__all__ = ["FIVE_P", "STAGES", "RelationshipRules", "by_account", "contact_view",
            "red_flags", "relationship_summary", "role_coverage"]
 
 FUNCTION_PRIORITIES: dict[str, str] = {
@@ -311,18 +311,6 @@ def relationship_summary(
 FLAG_COLUMNS: list[str] = ["account_id", "flag", "severity", "message", "contact_ids"]
 """Columns of :func:`red_flags` (the ``plan_red_flags`` table)."""
 
-FLAGS: dict[str, str] = {
-    "no_contacts": "No contacts recorded",
-    "no_decider": "No decider covered",
-    "no_champion": "No champion",
-    "decider_hostile": "Decider hostile",
-    "hostile_influence": "Powerful contact hostile",
-    "single_point_of_contact": "Single point of contact",
-    "stale_contacts": "Contacts not touched recently",
-    "missing_contact_data": "Contact data incomplete",
-    "revenue_declining": "Revenue declining",
-}
-"""Red-flag codes and their headings."""
 
 
 def red_flags(
@@ -349,7 +337,7 @@ def red_flags(
     Returns
     -------
     DataFrame
-        Columns :data:`FLAG_COLUMNS`; ``flag`` is a key of :data:`FLAGS`, ``contact_ids`` the
+        Columns :data:`FLAG_COLUMNS`; ``flag`` is a key of :data:`kamlib.vocabulary.RED_FLAGS`, ``contact_ids`` the
         ';'-separated contacts concerned.
     """
     ids = features["account_id"].astype(str)

@@ -11,8 +11,6 @@ contact names come from client files.
 
 from __future__ import annotations
 
-from functools import lru_cache
-from importlib import resources
 
 import numpy as np
 import pandas as pd
@@ -22,8 +20,8 @@ from kamlib.figures.planning import category_trend_svg, relationship_map_svg
 from kamlib.formatting import DASH
 from kamlib.planning._common import change_text, records
 from kamlib.planning.health import HEALTH_WEIGHTS
-from kamlib.planning.relationship import FLAGS
-from kamlib.vocabulary import DMU_ROLES, ROLE_COVERED, ROLE_THIN, ROLE_UNKNOWN
+from kamlib.report import pages
+from kamlib.vocabulary import DMU_ROLES, RED_FLAGS, ROLE_COVERED, ROLE_THIN, ROLE_UNKNOWN
 
 SECTION_HELP = {
     "relationship": "Who we know, in which buying roles, how well. A diamond (many function-to-function "
@@ -43,20 +41,9 @@ SECTION_HELP = {
 }
 
 
-@lru_cache(maxsize=1)
-def _template():
-    import jinja2
-
-    env = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True,
-                             undefined=jinja2.StrictUndefined)
-    src = resources.files("kamlib.report").joinpath("templates/account_plan.html.j2").read_text(encoding="utf-8")
-    return env.from_string(src)
-
-
-@lru_cache(maxsize=1)
 def stylesheet() -> str:
     """The plan pages' CSS (screen and print)."""
-    return resources.files("kamlib.report").joinpath("templates/account_plan.css").read_text(encoding="utf-8")
+    return pages.stylesheet("account_plan.css")
 
 
 def _ok(v) -> bool:
@@ -145,7 +132,7 @@ def _relationship(plan) -> dict:
                 cover_strength=getattr(plan, "cover_strength", 2),
                 map_svg=relationship_map_svg(plan.contacts), roles=roles, contacts=contacts,
                 five_p=list(plan.five_p),
-                flags=[dict(title=FLAGS.get(f["flag"], f["flag"]), severity=f["severity"], message=f["message"])
+                flags=[dict(title=RED_FLAGS.get(f["flag"], f["flag"]), severity=f["severity"], message=f["message"])
                        for f in records(plan.red_flags)])
 
 
@@ -241,7 +228,7 @@ def account_page(
     str
         A complete HTML document.
     """
-    return _template().render(**_context(plan, currency, run_label, ics_href, index_href))
+    return pages.render("account_plan.html.j2", **_context(plan, currency, run_label, ics_href, index_href))
 
 
 PLANS_FOLDER = "plans"
@@ -307,12 +294,10 @@ def preview(plans, account_ids: list[str], currency: str = "", run_label: str = 
     -------
     IPython.display.HTML
     """
-    from html import escape
-
     from IPython.display import HTML
 
-    frames = "".join(
-        f'<iframe srcdoc="{escape(account_page(plans.account(a), currency=currency, run_label=run_label), quote=True)}" '
-        f'style="width:100%;height:{height}px;border:1px solid #ccc;margin-bottom:12px" '
-        f'title="Account plan {escape(str(a))}"></iframe>' for a in account_ids)
-    return HTML(f"<div>{frames}</div>")
+    frames = [{"account_id": a, "page": account_page(plans.account(a), currency=currency,
+                                                      run_label=run_label)}
+              for a in account_ids]
+    # the template escapes each page into its srcdoc attribute
+    return HTML(pages.render("plan_preview.html.j2", frames=frames, height=int(height)))

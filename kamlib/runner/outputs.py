@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import jinja2
-
 from kamlib.intake.engagement import Engagement
+from kamlib.report import pages
 from kamlib.runner.folder import read_step_records, table_path
 
 EXCEL_MAX_ROWS = 20_000
@@ -150,21 +148,14 @@ def index_page(run_dir: Path, records: list[dict[str, Any]]) -> IndexPage:
     return page
 
 
-@lru_cache(maxsize=1)
-def _index_template() -> jinja2.Template:
-    env = jinja2.Environment(loader=jinja2.PackageLoader("kamlib.runner", "templates"),
-                             autoescape=True, trim_blocks=True, lstrip_blocks=True,
-                             undefined=jinja2.StrictUndefined)
-    return env.get_template("index.html.j2")
-
-
 def write_index(run_dir: Path, engagement: Engagement, records: list[dict[str, Any]]) -> Path:
     """Write ``html/index.html``: the entry page of a run, linking every page it produced."""
     run_dir = Path(run_dir)
     page = index_page(run_dir, records)
     sections = [{"heading": SECTION_TITLES.get(folder, folder.replace("_", " ").capitalize()),
                  "links": links} for folder, links in page.sections.items()]
-    text = _index_template().render(
+    text = pages.render(
+        "index.html.j2",
         client=engagement.client, run_name=run_dir.name, date=dt.date.today().isoformat(),
         reports=page.reports, sections=sections, steps=page.steps, data=page.data,
         figures=page.figures)

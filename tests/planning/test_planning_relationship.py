@@ -7,6 +7,7 @@ from kamlib.errors import ParameterError
 from kamlib.planning.relationship import (
     RelationshipRules, contact_view, red_flags, relationship_summary,
 )
+from kamlib.vocabulary import RED_FLAGS
 
 from conftest import AS_OF
 
@@ -46,6 +47,12 @@ def test_hostile_stale_decider_and_decline(fitted):
     # flags come most severe first
     sev = fitted.red_flags.loc[fitted.red_flags["account_id"] == "F03", "severity"].tolist()
     assert sev == sorted(sev, key=["high", "medium", "low"].index)
+
+
+def test_every_flag_raised_has_a_heading_in_the_vocabulary(fitted):
+    raised = set(fitted.red_flags["flag"])
+    assert {"no_decider", "no_contacts", "decider_hostile"} <= raised  # the fixture raises many
+    assert raised <= set(RED_FLAGS)
 
 
 def test_no_contacts_asks_for_them_and_nothing_else(fitted):

@@ -2,10 +2,8 @@
 
 import pytest
 
-from kamlib.planning.relationship import FLAGS
 from kamlib.review.risks import top_risks
 from kamlib.review.summary import investment_priorities, key_account_table, summary_facts
-from kamlib.vocabulary import RED_FLAGS
 from tests.review.portfolio_data import _inputs
 
 
@@ -38,10 +36,6 @@ def test_top_risks_points_times_revenue():
     assert r.index.tolist() == ["B", "A", "C", "D"]
     assert r.at["B", "points"] == 5 and "red" in r.at["B", "signs"]
     assert "No decider" in r.at["D", "signs"] and "no_decider" not in r.at["D", "signs"]
-
-
-def test_the_risk_signs_use_the_account_plans_flag_headings():
-    assert RED_FLAGS == FLAGS
 
 
 def test_facts_without_a_resource_plan_or_review_leave_those_parts_empty():
