@@ -18,6 +18,7 @@ import pandas as pd
 from kamlib import formatting
 from kamlib.figures.planning import category_trend_svg, relationship_map_svg
 from kamlib.formatting import DASH
+from kamlib.paths import safe_name
 from kamlib.planning._common import change_text, records
 from kamlib.planning.health import HEALTH_WEIGHTS
 from kamlib.report import pages
@@ -235,12 +236,24 @@ PLANS_FOLDER = "plans"
 """Where the plan pages and calendars go, inside the run's ``html/`` folder."""
 
 
-def plan_pages(plans, currency: str = "", run_label: str = "") -> list[tuple[str, str, str]]:
-    """The printable page of every key account's plan, as ``(title, relpath, html)``.
+def plan_file(account_id: object, suffix: str) -> str:
+    """An account's plan file inside ``plans/``: ``<slug>-<hash>.html`` or ``.ics``.
 
-    ``relpath`` is inside the run's ``html/`` folder (``plans/<account_id>.html``); each page
-    links its calendar, which :func:`plan_calendars` puts beside it, and the run's index page
-    one folder up.
+    The name is made from the id by :func:`kamlib.paths.safe_name` -- never the id itself,
+    which comes from the client's files (``../../x``, ``DE/4711``) -- so it stays in
+    ``plans/``, is the same in every run, and differs for every id.
+    """
+    return f"{safe_name(account_id)}{suffix}"
+
+
+def plan_pages(plans, currency: str = "", run_label: str = "") -> list[tuple[str, str, str, str]]:
+    """The printable page of every key account's plan, as ``(title, relpath, html,
+    account_id)``.
+
+    ``relpath`` is inside the run's ``html/`` folder (``plans/<slug>-<hash>.html``,
+    :func:`plan_file`); each page links its calendar, which :func:`plan_calendars` puts beside
+    it, and the run's index page one folder up. The account id is the page's key
+    (:meth:`kamlib.runner.Step.page_links` finds the page by it).
 
     Parameters
     ----------
@@ -249,9 +262,9 @@ def plan_pages(plans, currency: str = "", run_label: str = "") -> list[tuple[str
     currency, run_label : str
         As for :func:`account_page`.
     """
-    return [(f"Account plan - {name}", f"{PLANS_FOLDER}/{aid}.html",
+    return [(f"Account plan - {name}", f"{PLANS_FOLDER}/{plan_file(aid, '.html')}",
              account_page(plans.account(aid), currency=currency, run_label=run_label,
-                          ics_href=f"{aid}.ics", index_href="../index.html"))
+                          ics_href=plan_file(aid, ".ics"), index_href="../index.html"), str(aid))
             for aid, name in zip(plans.profile["account_id"], plans.profile["name"].astype(str))]
 
 
@@ -259,7 +272,8 @@ def plan_calendars(plans) -> list[tuple[str, str]]:
     """The calendar files, as ``(relpath, iCalendar text)`` inside the run's ``html/`` folder:
     one per account beside its page (so the page's link works wherever the folder is copied)
     and ``plans/contact_cadence.ics`` with every contact meeting of the portfolio."""
-    return ([(f"{PLANS_FOLDER}/{aid}.ics", plans.ics(aid)) for aid in plans.profile["account_id"]]
+    return ([(f"{PLANS_FOLDER}/{plan_file(aid, '.ics')}", plans.ics(aid))
+             for aid in plans.profile["account_id"]]
             + [(f"{PLANS_FOLDER}/contact_cadence.ics", plans.ics(cadence_only=True))])
 
 
@@ -271,8 +285,8 @@ def page_index(plans) -> pd.DataFrame:
     return pd.DataFrame({
         "account_id": ids.to_numpy(), "name": plans.profile["name"].astype(str).to_numpy(),
         "health": h["score"].reindex(ids).to_numpy(), "band": h["band"].reindex(ids).to_numpy(),
-        "page": [f"html/{PLANS_FOLDER}/{aid}.html" for aid in ids],
-        "calendar": [f"html/{PLANS_FOLDER}/{aid}.ics" for aid in ids],
+        "page": [f"html/{PLANS_FOLDER}/{plan_file(aid, '.html')}" for aid in ids],
+        "calendar": [f"html/{PLANS_FOLDER}/{plan_file(aid, '.ics')}" for aid in ids],
     })
 
 

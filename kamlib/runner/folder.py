@@ -48,8 +48,31 @@ def new_run_dir(engagement: Engagement, label: str = "", now: dt.datetime | None
             folder = base.with_name(f"{base.name}-{n}")
 
 
+def inside(folder: Path, relpath: str | Path) -> Path:
+    """``folder / relpath``, resolved, refusing a path that would land outside ``folder``.
+
+    Every file a run writes goes through here (:class:`kamlib.runner.step.Step`), so no name
+    -- however it was made -- can put a file next to the run folder: ``..``, an absolute
+    path, a symbolic link leading out and a NUL are refused.
+
+    Raises
+    ------
+    ValueError
+        ``relpath`` leaves ``folder``; nothing is created then.
+    """
+    root = Path(folder).resolve()
+    text = str(relpath)
+    if "\0" in text or Path(text).is_absolute():
+        raise ValueError(f"{text!r} is not a path inside {root}.")
+    path = (root / text).resolve()
+    if not path.is_relative_to(root) or path == root:
+        raise ValueError(f"{text!r} is not a path inside {root}.")
+    return path
+
+
 def table_path(run_dir: Path, name: str) -> Path:
-    return Path(run_dir) / "tables" / f"{name}.parquet"
+    """``tables/<name>.parquet`` of the run folder (a name that leaves ``tables/`` is refused)."""
+    return inside(Path(run_dir) / "tables", f"{name}.parquet")
 
 
 def step_record_path(run_dir: Path, notebook: str) -> Path:

@@ -27,8 +27,8 @@ from kamlib.figures import apply_style
 from kamlib.formatting import number as readable_number  # the notebook tables' number format
 from kamlib.params import ALWAYS, Params
 from kamlib.runner.execute import run_upstream
-from kamlib.runner.folder import (default_run_dir, read_step_records, step_record_path,
-                                  table_path)
+from kamlib.runner.folder import (default_run_dir, inside, read_step_records,
+                                  step_record_path, table_path)
 from kamlib.runner.parameters import notebook_parameters
 
 if TYPE_CHECKING:  # pandas and matplotlib stay out of `import kamlib.runner.step`
@@ -151,7 +151,8 @@ class Step:
     def save(self, name: str, df: pd.DataFrame, *, excel: bool = True,
              description: str = "") -> Path:
         """Save a result table as Parquet (and, unless ``excel=False``, as a sheet of the run's
-        Excel workbook). Returns the Parquet path."""
+        Excel workbook). Returns the Parquet path; a ``name`` that leaves ``tables/`` is
+        refused (ValueError)."""
         path = table_path(self.run_dir, name)
         path.parent.mkdir(parents=True, exist_ok=True)
         df.to_parquet(path, index=False)
@@ -170,14 +171,16 @@ class Step:
 
     def figure(self, name: str, fig: Figure) -> Path:
         """Save ``fig`` as ``figures/<name>.png``, show that same image inline, and return the
-        PNG's path (a page can embed it without drawing the figure again).
+        PNG's path (a page can embed it without drawing the figure again). A ``name`` that
+        leaves ``figures/`` is refused (ValueError).
 
         The figure is rendered once (to PNG) and then closed: letting the notebook's inline
         backend draw it a second time would double the cost of every figure.
         """
         import matplotlib.pyplot as plt
 
-        path = self.path(f"figures/{name}.png")
+        path = inside(self.run_dir / "figures", f"{name}.png")
+        path.parent.mkdir(parents=True, exist_ok=True)
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=FIGURE_DPI, bbox_inches="tight")
         plt.close(fig)
@@ -190,18 +193,14 @@ class Step:
         return path
 
     def page(self, title: str, relpath: str, html: str) -> Path:
-        """Write an extra HTML page under ``html/`` and list it on the run's index page."""
-        path = self.path(f"html/{relpath}")
-        path.write_text(html, encoding="utf-8")
-        entry = {"title": title, "path": relpath}
-        if entry not in self._record["pages"]:
-            self._record["pages"].append(entry)
-            self._write_record()
-        return path
+        """Write an extra HTML page under ``html/`` and list it on the run's index page
+        (a ``relpath`` that leaves ``html/`` is refused, as in :meth:`pages`)."""
+        return self.pages([(title, relpath, html)])[0]
 
     def page_links(self, from_page: str) -> dict[str, str]:
         """Links from the page ``html/<from_page>`` to every page the steps of this run have
-        registered with :meth:`page`, by the page's file stem (``plans/A17.html`` -> ``A17``)."""
+        registered with :meth:`page` or :meth:`pages`, by the page's key (the account id of a
+        plan page, see :meth:`pages`), else its file stem (``summary.html`` -> ``summary``)."""
         import os
         from pathlib import PurePosixPath
 
@@ -210,7 +209,8 @@ class Step:
         for record in read_step_records(self.run_dir):
             for page in record.get("pages", []):
                 target = PurePosixPath(page["path"])
-                links[target.stem] = os.path.relpath(str(target), str(here)).replace(os.sep, "/")
+                key = page.get("key", target.stem)
+                links[key] = os.path.relpath(str(target), str(here)).replace(os.sep, "/")
         return links
 
     # ------------------------------------------------------------------ the baseline
@@ -235,8 +235,10 @@ class Step:
 
         Parameters
         ----------
-        pages : iterable of (title, relpath, html)
-            HTML pages; ``relpath`` is inside the run folder's ``html/``.
+        pages : iterable of (title, relpath, html) or (title, relpath, html, key)
+            HTML pages; ``relpath`` is inside the run folder's ``html/``. ``key`` (e.g. the
+            account id of a plan page, whose file name is made from it) is what
+            :meth:`page_links` finds the page by; without it, the file stem.
         files : iterable of (relpath, text)
             Other files inside ``html/``, written as given (CRLF line ends stay).
 
@@ -252,11 +254,11 @@ class Step:
             written then.
         """
         pages, files = list(pages), list(files)
-        targets = [self._html_path(rel) for _, rel, _ in pages] + [self._html_path(rel) for rel, _ in files]
-        for path, (title, relpath, html) in zip(targets, pages):
+        targets = [self._html_path(p[1]) for p in pages] + [self._html_path(rel) for rel, _ in files]
+        for path, (title, relpath, html, *key) in zip(targets, pages):
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(html, encoding="utf-8")
-            entry = {"title": title, "path": relpath}
+            entry = {"title": title, "path": relpath, **({"key": str(key[0])} if key else {})}
             if entry not in self._record["pages"]:
                 self._record["pages"].append(entry)
         for path, (_, text) in zip(targets[len(pages):], files):
@@ -267,15 +269,20 @@ class Step:
 
     def _html_path(self, relpath: str) -> Path:
         """``html/<relpath>`` of the run folder, refusing a path that leaves ``html/``."""
-        html = (self.run_dir / "html").resolve()
-        path = (html / relpath).resolve()
-        if Path(relpath).is_absolute() or not path.is_relative_to(html):
-            raise ValueError(f"{relpath!r} is not a path inside the run's html/ folder.")
-        return path
+        try:
+            return inside(self.run_dir / "html", relpath)
+        except ValueError:
+            raise ValueError(f"{relpath!r} is not a path inside the run's html/ folder.") from None
 
     def path(self, relpath: str) -> Path:
-        """A path inside the run folder for any other file; its folder is created."""
-        path = self.run_dir / relpath
+        """A path inside the run folder for any other file; its folder is created.
+
+        Raises
+        ------
+        ValueError
+            A ``relpath`` that leaves the run folder (``../x``, an absolute path).
+        """
+        path = inside(self.run_dir, relpath)
         path.parent.mkdir(parents=True, exist_ok=True)
         return path
 

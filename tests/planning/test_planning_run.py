@@ -1,12 +1,15 @@
 """The plans step (planning.run): missing data, fallbacks, reproducibility, pages and calendars."""
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from kamlib import planning
 from kamlib.errors import InputError, ParameterError
-from kamlib.report.account_page import account_page, page_index, plan_calendars, plan_pages
+from kamlib.report.account_page import (account_page, page_index, plan_calendars, plan_file,
+                                        plan_pages)
 from tests.entry_points import (
     assert_notebook_passes_its_parameters_once,
     assert_run_takes_the_notebook_parameters,
@@ -102,16 +105,20 @@ def test_page_shows_the_plan_and_escapes_client_text(world):
 
 def test_pages_and_calendars_are_plain_values(fitted):
     pages = plan_pages(fitted, currency="EUR")
-    assert [title for title, _, _ in pages][0] == "Account plan - Food 1" and len(pages) == 5
-    assert [rel for _, rel, _ in pages][2] == "plans/F03.html"
-    assert all(html.startswith("<!doctype html>") or "<html" in html[:200] for _, _, html in pages)
-    assert 'href="F03.ics"' in pages[2][2] and 'href="../index.html"' in pages[2][2]
+    assert [title for title, *_ in pages][0] == "Account plan - Food 1" and len(pages) == 5
+    f03 = plan_file("F03", ".html")
+    assert re.fullmatch(r"F03-[0-9a-f]{10}\.html", f03)
+    assert [rel for _, rel, *_ in pages][2] == f"plans/{f03}" and pages[2][3] == "F03"
+    assert all(html.startswith("<!doctype html>") or "<html" in html[:200] for _, _, html, _ in pages)
+    assert f'href="{plan_file("F03", ".ics")}"' in pages[2][2] and 'href="../index.html"' in pages[2][2]
     calendars = dict(plan_calendars(fitted))
-    assert set(calendars) == {f"plans/{a}.ics" for a in fitted.profile["account_id"]} | {"plans/contact_cadence.ics"}
-    assert calendars["plans/F03.ics"].count("\r\n") > 10
+    assert set(calendars) == ({f"plans/{plan_file(a, '.ics')}" for a in fitted.profile["account_id"]}
+                              | {"plans/contact_cadence.ics"})
+    assert calendars[f"plans/{plan_file('F03', '.ics')}"].count("\r\n") > 10
     assert "BEGIN:VEVENT" in calendars["plans/contact_cadence.ics"]
     idx = page_index(fitted)
-    assert idx["page"].tolist()[0] == "html/plans/F01.html" and idx["calendar"].tolist()[0] == "html/plans/F01.ics"
+    assert idx["page"].tolist()[0] == f"html/plans/{plan_file('F01', '.html')}"
+    assert idx["calendar"].tolist()[0] == f"html/plans/{plan_file('F01', '.ics')}"
     assert idx["health"].tolist() == fitted.health["score"].tolist()
 
 

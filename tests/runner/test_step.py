@@ -129,6 +129,35 @@ def test_pages_refuses_a_path_outside_the_html_folder(notebook, tmp_path, relpat
     assert not (step.run_dir / "x.html").exists() and step._record["pages"] == []
 
 
+@pytest.mark.parametrize("relpath", ["../x", "a/../../x", "/tmp/x", "html/\0x", "."])
+def test_every_write_refuses_a_path_outside_the_run_folder(notebook, tmp_path, relpath):
+    from matplotlib.figure import Figure
+
+    step = Step.begin("30_third", _namespace(tmp_path))
+    before = sorted(tmp_path.rglob("*"))
+    with pytest.raises(ValueError, match="not a path inside"):
+        step.path(relpath)
+    with pytest.raises(ValueError, match="not a path inside"):
+        step.page("bad", relpath, "<p>bad</p>")
+    if relpath != ".":  # "." names tables/.parquet and figures/.png: inside, if odd
+        with pytest.raises(ValueError, match="not a path inside"):
+            step.save(relpath, pd.DataFrame({"a": [1]}))
+        with pytest.raises(ValueError, match="not a path inside"):
+            step.figure(relpath, Figure())
+    assert sorted(tmp_path.rglob("*")) == before  # nothing written, no folder made
+    assert step._record["pages"] == [] and step._record["tables"] == {}
+
+
+def test_a_symbolic_link_out_of_the_run_folder_is_refused(notebook, tmp_path):
+    step = Step.begin("30_third", _namespace(tmp_path))
+    (tmp_path / "elsewhere").mkdir()
+    (step.run_dir / "html").mkdir(exist_ok=True)
+    (step.run_dir / "html" / "plans").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(ValueError, match="inside the run's html/"):
+        step.pages(files=[("plans/A.ics", "x")])
+    assert not list((tmp_path / "elsewhere").iterdir())
+
+
 def test_a_figure_is_saved_with_its_own_title_for_the_index(notebook, tmp_path):
     import matplotlib.pyplot as plt
 
@@ -167,6 +196,15 @@ def test_page_links_lead_from_one_page_to_the_pages_of_the_run(notebook, tmp_pat
     step.page("Plan A17", "plans/A17.html", "<p>A17</p>")
     assert step.page_links("summary.html") == {"A17": "plans/A17.html"}
     assert step.page_links("plans/index.html") == {"A17": "A17.html"}
+
+
+def test_page_links_find_a_page_by_its_key_when_it_has_one(notebook, tmp_path):
+    step = Step.begin("30_third", _namespace(tmp_path))
+    step.pages([("Plan DE/4711", "plans/DE-4711-0123456789.html", "<p>x</p>", "DE/4711"),
+                ("Summary", "summary.html", "<p>s</p>")])
+    assert step.page_links("summary.html") == {"DE/4711": "plans/DE-4711-0123456789.html",
+                                               "summary": "summary.html"}
+    assert step._record["pages"][0]["key"] == "DE/4711"
 
 
 def test_load_baseline_reads_the_baseline_parameter(tmp_path, monkeypatch):
