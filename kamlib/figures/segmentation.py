@@ -424,10 +424,11 @@ def segment_profile(summary: pd.DataFrame) -> Styler:
     pct = ["% accounts", "% revenue", "% margin", "% of key"]
     sty = (
         t.style.hide(axis="index")
-        # one format call: with pandas 3 a second call drops the formats of the first
+        # one format call: with pandas 3 a second call drops the formats of the first; every
+        # call escapes (a format call resets every column it does not name to no escaping)
         .format({**{c: share for c in pct},
                  **{c: _money for c in ("Revenue", "Margin", "Potential")},
-                 "Median growth": lambda v: DASH if missing(v) else f"{v:+.2f}"})
+                 "Median growth": lambda v: DASH if missing(v) else f"{v:+.2f}"}, escape="html")
         .bar(subset=pd.IndexSlice[t.index[t["Segment"] != "Total"], ["% revenue", "% accounts"]],
              color="#bee3f8", vmin=0, vmax=1)
         .set_table_styles([
@@ -457,7 +458,7 @@ def movers_table(movers: pd.DataFrame) -> Styler | pd.DataFrame:
         return [style] * len(row)
 
     return (t.style.hide(axis="index").apply(slipping, axis=1)
-            .format({c: _money for c in money_cols}))
+            .format({c: _money for c in money_cols}, escape="html"))
 
 
 def dpm_table(dpm: pd.DataFrame) -> Styler | pd.DataFrame:
@@ -474,4 +475,4 @@ def dpm_table(dpm: pd.DataFrame) -> Styler | pd.DataFrame:
 
     return (t.style.hide(axis="index").map(box_colour, subset=["dpm_box"])
             .format({"attractiveness": "{:.1f}", "strength": "{:.1f}",
-                     "relative_strength": "{:.2f}x"}, na_rep=DASH))
+                     "relative_strength": "{:.2f}x"}, na_rep=DASH, escape="html"))

@@ -317,7 +317,8 @@ def _show_png(data: bytes) -> None:
 
 
 def _apply_table_style() -> None:
-    """Readable numbers in the tables a notebook shows (display only; files keep full precision)."""
+    """Readable numbers in the tables a notebook shows (display only; files keep full precision),
+    and every styled table's text escaped."""
     import pandas as pd
 
     pd.set_option("display.float_format", readable_number)
@@ -325,6 +326,8 @@ def _apply_table_style() -> None:
     pd.set_option("styler.format.precision", 2)
     pd.set_option("styler.format.thousands", ",")
     pd.set_option("styler.format.na_rep", "–")
+    # names come from the client's files: a styled table shows them as text, never as markup
+    pd.set_option("styler.format.escape", "html")
 
 
 __all__ = ["Step", "ParameterError"]

@@ -227,3 +227,9 @@ def test_load_baseline_reads_the_baseline_parameter(tmp_path, monkeypatch):
     last = Step.begin("50_fifth", _namespace(tmp_path, baseline=str(earlier))).load_baseline()
     assert last.objectives["target"].tolist() == [100.0] and last.source.endswith(
         "(plan_objectives, plan_actions)")
+
+
+def test_styled_tables_in_a_notebook_escape_their_text(notebook, tmp_path):
+    Step.begin("30_third", _namespace(tmp_path))
+    html = pd.DataFrame({"name": ["<script>alert(1)</script>"]}).style.to_html()
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html

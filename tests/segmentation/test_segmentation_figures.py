@@ -98,3 +98,17 @@ def test_no_key_accounts_gives_an_empty_dpm_that_still_draws():
     assert r.dpm.empty and any("no key account" in n for n in r.notes)
     F.dpm_bubble(r.dpm).draw_without_rendering()
     assert F.dpm_table(r.dpm).empty
+
+
+HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(1)>"
+
+
+def test_styled_tables_show_names_as_text(result):
+    """Names come from the client's files: every Styler table escapes them."""
+    mv = result.movers(40).assign(name=HOSTILE)
+    dpm = result.dpm.assign(name=HOSTILE, account_id="<b>A</b>")
+    summary = result.segment_summary.assign(strategy=HOSTILE)
+    for sty in (F.movers_table(mv), F.dpm_table(dpm), F.segment_profile(summary)):
+        html = sty.to_html()
+        assert "<script" not in html and "<img" not in html and "<b>" not in html
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
