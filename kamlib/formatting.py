@@ -37,6 +37,14 @@ EXCEL_MONEY_FORMAT = "#,##0"
 EXCEL_DATE_FORMAT = "yyyy-mm-dd"
 """Excel number format of date cells."""
 
+EXCEL_TEXT_AS_TEXT = {"strings_to_formulas": False, "strings_to_urls": False,
+                      "strings_to_numbers": False}
+"""xlsxwriter options of every workbook the project writes (``pd.ExcelWriter(...,
+engine_kwargs={"options": EXCEL_TEXT_AS_TEXT})``): a text cell is written as text, never as
+a formula, a hyperlink or a number -- names and free text come from the client's files
+(``=HYPERLINK("http://...")``, ``=cmd|' /C calc'!A0``, ``+1+1``, ``@SUM(1)``). Numbers and
+dates keep their own cell types."""
+
 
 def missing(value: Any) -> bool:
     """Whether ``value`` has nothing to show: None, NaN, NaT, pandas NA, +-inf or ''."""
@@ -169,5 +177,5 @@ def hours(value: Any) -> str:
     return count(value)
 
 
-__all__ = ["DASH", "EXCEL_DATE_FORMAT", "EXCEL_MONEY_FORMAT", "count", "date", "hours",
+__all__ = ["DASH", "EXCEL_DATE_FORMAT", "EXCEL_MONEY_FORMAT", "EXCEL_TEXT_AS_TEXT", "count", "date", "hours",
            "missing", "money", "money_interval", "number", "share"]

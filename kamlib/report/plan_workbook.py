@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from kamlib.errors import InputError
-from kamlib.formatting import EXCEL_DATE_FORMAT, EXCEL_MONEY_FORMAT
+from kamlib.formatting import EXCEL_DATE_FORMAT, EXCEL_MONEY_FORMAT, EXCEL_TEXT_AS_TEXT
 from kamlib.review.plan import clean_actions, clean_objectives
 from kamlib.vocabulary import ACTION_COLUMNS, ACTION_STATUSES, OBJECTIVE_COLUMNS
 
@@ -118,7 +118,7 @@ def write_plan_workbook(path: str | Path, objectives: pd.DataFrame | None,
             "kam run --baseline <this run folder or this file>.",
             **{str(k): "" if v is None else str(v) for k, v in (about or {}).items()}}
     about_df = pd.DataFrame({"key": list(info), "value": list(info.values())})
-    with pd.ExcelWriter(path, engine="xlsxwriter",
+    with pd.ExcelWriter(path, engine="xlsxwriter", engine_kwargs={"options": EXCEL_TEXT_AS_TEXT},
                         datetime_format=EXCEL_DATE_FORMAT, date_format=EXCEL_DATE_FORMAT) as xl:
         about_df.to_excel(xl, sheet_name=SHEET_ABOUT, index=False)
         obj.to_excel(xl, sheet_name=SHEET_OBJECTIVES, index=False)

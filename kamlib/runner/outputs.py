@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kamlib.formatting import EXCEL_TEXT_AS_TEXT
 from kamlib.intake.engagement import Engagement
 from kamlib.report import pages
 from kamlib.runner.folder import read_step_records, table_path
@@ -73,7 +74,8 @@ class ResultsWorkbook:
         import pandas as pd
 
         if self._writer is None:  # xlsxwriter: several times faster than openpyxl
-            self._writer = pd.ExcelWriter(self.path, engine="xlsxwriter")
+            self._writer = pd.ExcelWriter(self.path, engine="xlsxwriter",
+                                          engine_kwargs={"options": EXCEL_TEXT_AS_TEXT})
             pd.DataFrame().to_excel(self._writer, sheet_name="contents")  # first sheet
         return self._writer
 

@@ -42,3 +42,21 @@ def test_the_results_workbook_has_a_contents_sheet_and_a_sheet_per_table(tmp_pat
     assert contents["table"].tolist() == ["small", "big"]
     assert contents["note"].fillna("").tolist() == ["", "Parquet only: tables/big.parquet"]
     assert pd.read_excel(path, sheet_name="small")["a"].tolist() == [1, 2]
+
+
+def test_the_results_workbook_writes_client_text_as_text(tmp_path):
+    from openpyxl import load_workbook
+
+    (tmp_path / "tables").mkdir()
+    texts = ['=HYPERLINK("http://evil")', "=cmd|' /C calc'!A0", "+1+1", "@SUM(1)", "-2+3",
+             "http://evil.example", "0042"]
+    pd.DataFrame({"name": texts, "revenue": range(len(texts)),
+                  "day": pd.date_range("2026-01-01", periods=len(texts))}).to_parquet(
+        tmp_path / "tables" / "t.parquet")
+    book = ResultsWorkbook(tmp_path)
+    book.add_step({"notebook": "00_first", "tables": {"t": {"rows": len(texts)}}})
+    ws = load_workbook(book.close())["t"]
+    rows = list(ws.iter_rows(min_row=2))
+    assert [r[0].value for r in rows] == texts and {r[0].data_type for r in rows} == {"s"}
+    assert not [r[0].coordinate for r in rows if r[0].hyperlink is not None]
+    assert {r[1].data_type for r in rows} == {"n"} and {r[2].data_type for r in rows} == {"d"}
