@@ -319,8 +319,10 @@ def cadence(
 # small, and a dependency would not make it shorter.
 
 def _ics_escape(s: str) -> str:
+    """A TEXT value (RFC 5545 3.3.11): names and ids from the client's files can never end the
+    line and start a property of their own (a lone CR counts as a line break too)."""
     return (str(s).replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-            .replace("\r\n", "\\n").replace("\n", "\\n"))
+            .replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n"))
 
 
 def _fold(line: str) -> str:
@@ -381,7 +383,7 @@ def to_ics(
         for a in records(actions):
             nm = names.get(a["account_id"], a["account_id"])
             lines += [
-                "BEGIN:VEVENT", f"UID:{a['action_id']}@kam-workbook", f"DTSTAMP:{st}",
+                "BEGIN:VEVENT", f"UID:{_ics_escape(a['action_id'])}@kam-workbook", f"DTSTAMP:{st}",
                 f"DTSTART;VALUE=DATE:{_date(a['due_date'])}",
                 f"DTEND;VALUE=DATE:{_date(a['due_date'] + pd.Timedelta(days=1))}",
                 "SUMMARY:" + _ics_escape(f"[{nm}] {a['action']}"),
@@ -399,7 +401,8 @@ def to_ics(
             nm = names.get(c["account_id"], c["account_id"])
             roles = c["dmu_roles"].replace(";", ", ") or "no DMU role"
             lines += [
-                "BEGIN:VEVENT", f"UID:cadence-{c['account_id']}-{c['contact_id']}@kam-workbook",
+                "BEGIN:VEVENT",
+                "UID:" + _ics_escape(f"cadence-{c['account_id']}-{c['contact_id']}") + "@kam-workbook",
                 f"DTSTAMP:{st}", f"DTSTART;VALUE=DATE:{_date(c['first_meeting'])}",
                 f"DTEND;VALUE=DATE:{_date(c['first_meeting'] + pd.Timedelta(days=1))}",
                 f"RRULE:FREQ=DAILY;INTERVAL={int(c['interval_days'])};UNTIL={_date(end)}",

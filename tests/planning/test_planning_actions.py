@@ -93,3 +93,14 @@ def test_combined_cadence_calendar(fitted):
     ics = unfold(fitted.ics(cadence_only=True))
     assert ics.count("BEGIN:VEVENT") == len(fitted.cadence)
     assert "X-WR-CALNAME:Key account contact cadence" in ics
+
+
+def test_ids_and_names_cannot_add_a_calendar_line(fitted):
+    """An id or a name from the client's files with a line break stays inside its value."""
+    evil = "X\r\nATTACH:http://evil\rORGANIZER:mailto:evil@example.com\nLOCATION:x"
+    a = fitted.actions.head(2).assign(account_id=evil, action_id=evil + "-A1", action=evil)
+    c = fitted.cadence.head(2).assign(account_id=evil, contact_id=evil, contact_name=evil)
+    ics = to_ics(a, c, fitted.start, calendar_name=evil, account_names={evil: evil})
+    assert "\n" not in ics.replace("\r\n", "") and "\r" not in ics.replace("\r\n", "")
+    body = unfold(ics).split("\r\n")
+    assert not [x for x in body if x.startswith(("ATTACH", "ORGANIZER", "LOCATION"))]
