@@ -1,8 +1,8 @@
 """How the report builds HTML: Jinja2 templates from ``kamlib/report/templates``, autoescaped.
 
 Every value a template shows is escaped unless it is :class:`markupsafe.Markup` (built here with
-``Markup(...).format(...)``, which escapes its arguments): account, contact and manager names
-come from client files. Numbers are formatted before they reach a template, by
+``Markup(...).format(...)``, which escapes its arguments, or :func:`escape`): account, contact
+and manager names come from client files. Numbers are formatted before they reach a template, by
 :mod:`kamlib.formatting`. Pages are self-contained (CSS and figures inline) so they can be
 mailed and printed as they are.
 """
@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
-__all__ = ["Markup", "environment", "render", "stylesheet", "png_data_uri"]
+__all__ = ["Markup", "escape", "environment", "render", "stylesheet", "png_data_uri"]
 
 
 @lru_cache(maxsize=1)

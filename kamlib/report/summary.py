@@ -18,7 +18,7 @@ import pandas as pd
 
 from kamlib import formatting
 from kamlib.formatting import DASH, money_interval
-from kamlib.report.pages import Markup, png_data_uri, render, stylesheet
+from kamlib.report.pages import Markup, escape, png_data_uri, render, stylesheet
 from kamlib.review.audit import PlanReview
 from kamlib.review.summary import SummaryFacts
 from kamlib.vocabulary import CORE, INVEST_SEGMENTS, LAGGARD, SEGMENT_LABELS, SEGMENT_STRATEGIES
@@ -50,7 +50,8 @@ def _names(df: pd.DataFrame, pages: Mapping[str, str]) -> list[str]:
     for acc, name in zip(df["account_id"], names):
         label = str(acc if _missing(name) else name)
         link = pages.get(str(acc))
-        out.append(Markup('<a href="{}">{}</a>').format(link, label) if link else label)
+        # escaped either way: the Account column is raw HTML (see _table), names are not
+        out.append(Markup('<a href="{}">{}</a>').format(link, label) if link else escape(label))
     return out
 
 

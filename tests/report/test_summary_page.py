@@ -119,3 +119,15 @@ def test_account_plan_page_renders_in_headless_chromium(tmp_path):
     png = browser.screenshot(page, tmp_path / "A.png", width=1280, height=2000)
     assert browser.image_variance(png) > 0.005
     assert browser.print_pdf(page, tmp_path / "A.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_a_name_without_a_plan_page_is_escaped_too():
+    """Only accounts with a plan page are links; the others' names are plain text, escaped."""
+    d = _inputs()
+    hostile = "<script>alert(1)</script><img src=x onerror=alert(1)>"
+    d["features"]["name"] = d["features"]["name"].where(d["features"]["account_id"] == "A", hostile)
+    page = summary_page(summary_facts(**d, currency="EUR"), client="X",
+                        plan_pages={"A": "plans/A.html"})
+    assert "<script>alert" not in page and "<img src=x" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert '<a href="plans/A.html">Firm A</a>' in page
