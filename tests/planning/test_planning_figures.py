@@ -65,3 +65,13 @@ def test_notebook_figures_draw(fitted):
 def test_roles_may_arrive_as_lists():
     assert split_roles(["Buyer", "decider"]) == ["decider", "buyer"]
     assert split_roles("buyer; Decider;unknown") == ["decider", "buyer"]
+
+
+def test_category_names_in_the_trend_svg_are_text(fitted):
+    hostile = '<script>alert(1)</script>"&'
+    trend = pd.DataFrame({"account_id": "X", "category": [hostile, "b"], "revenue_0": [2.0, 1.0],
+                          "revenue_1": 1.0, "revenue_2": 1.0})
+    svg = figs.category_trend_svg(trend)
+    root = ET.fromstring(svg)  # well-formed: the name did not end an element
+    assert not root.findall(f".//{NS}script") and "<script" not in svg
+    assert any((t.text or "").startswith("<script>alert(1)") for t in root.iter(f"{NS}text"))
