@@ -227,7 +227,7 @@ class Range:
         """The range in words: ``from 0 to 1``, ``0, or 2 or more``."""
         words = []
         for lo, hi, lo_in, hi_in in self.parts:
-            a, b = f"{lo:g}", f"{hi:g}"
+            a, b = _number_text(lo), _number_text(hi)
             if lo == hi:
                 words.append(a)
             elif math.isinf(hi) and math.isinf(lo):
@@ -240,6 +240,10 @@ class Range:
                 words.append(f"from {a}{'' if lo_in else ' (excluded)'} to {b}"
                              f"{'' if hi_in else ' (excluded)'}")
         return ", or ".join(words)
+
+
+def _number_text(x: float) -> str:
+    return str(int(x)) if x.is_integer() else repr(x)
 
 
 def parse_range(spec: str, decl: Declared | None = None) -> Range:
@@ -261,16 +265,16 @@ def parse_range(spec: str, decl: Declared | None = None) -> Range:
     return Range(spec.strip(), tuple(parts))
 
 
-def _numbers(value: Any):
+def numbers_in(value: Any):
     """Every number in a value (in lists and mapping values too); booleans are not numbers."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         yield value
     elif isinstance(value, list):
         for v in value:
-            yield from _numbers(v)
+            yield from numbers_in(v)
     elif isinstance(value, dict):
         for v in value.values():
-            yield from _numbers(v)
+            yield from numbers_in(v)
 
 
 def check_range(decl: Declared, value: Any, source: str = "") -> None:
@@ -279,7 +283,7 @@ def check_range(decl: Declared, value: Any, source: str = "") -> None:
     valid = decl.range
     if valid is None:
         return
-    for x in _numbers(value):
+    for x in numbers_in(value):
         if x not in valid:
             inside = "" if x is value else f" (in {_short(value)})"
             where = f" (from {source})" if source else ""
@@ -311,29 +315,31 @@ def plain_problem(value: Any) -> str | None:
     """
     budget = [MAX_ITEMS]
 
-    def walk(v: Any, at: str, depth: int) -> str | None:
+    def walk(v: Any, path: str, depth: int) -> str | None:
+        at = f" at {path}" if path else ""
         budget[0] -= 1
         if budget[0] < 0:
             return f"more than {MAX_ITEMS:,} items in all"
         if depth > MAX_DEPTH:
-            return f"lists or mappings nested more than {MAX_DEPTH} deep at {at}"
+            return f"lists or mappings nested more than {MAX_DEPTH} deep{at}"
         kind = type(v)
         if kind is float and not math.isfinite(v):
-            return f"{v!r} at {at} (only finite numbers)"
+            return f"{v!r}{at} (only finite numbers)"
         if kind in PLAIN_SCALARS:
             return None
         if kind is list:
-            return next((p for i, x in enumerate(v) if (p := walk(x, f"{at}[{i}]", depth + 1))), None)
+            return next((p for i, x in enumerate(v) if (p := walk(x, f"{path}[{i}]", depth + 1))),
+                        None)
         if kind is dict:
             for k, x in v.items():
                 if type(k) is not str:
-                    return f"the key {_short(k)} at {at} ({type(k).__name__}; keys must be text)"
-                if p := walk(x, f"{at}[{k!r}]", depth + 1):
+                    return f"the key {_short(k)}{at} ({type(k).__name__}; keys must be text)"
+                if p := walk(x, f"{path}[{k!r}]", depth + 1):
                     return p
             return None
-        return f"{_short(v)} at {at} ({kind.__name__})"
+        return f"{_short(v)}{at} ({kind.__name__})"
 
-    return walk(value, "the top", 0)
+    return walk(value, "", 0)
 
 
 def _short(value: Any, limit: int = 80) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import json
+import keyword
 from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import zip_longest
@@ -154,11 +155,16 @@ def injected_cell(parameters: Mapping[str, Any]) -> str:
     from papermill.translators import translate_parameters
 
     for name, value in parameters.items():
+        if not name.isidentifier() or keyword.iskeyword(name):
+            raise ParameterError(f"{name!r} cannot be a parameter's name (not a Python name).")
         problem = plain_problem(value)
         if problem:
             raise ParameterError(f"Parameter '{name}' is not a plain value: it holds {problem}.")
     source = translate_parameters("python3", "python", dict(parameters), "Parameters")
-    statements = ast.parse(source).body
+    try:
+        statements = ast.parse(source).body
+    except SyntaxError:
+        statements = []
     for node, (name, value) in zip_longest(statements, parameters.items()):
         if not (isinstance(node, ast.Assign) and len(node.targets) == 1
                 and isinstance(node.targets[0], ast.Name) and node.targets[0].id == name
