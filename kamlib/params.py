@@ -98,7 +98,8 @@ def _tag_text(tag: str) -> str:
     return tag.replace("tag:yaml.org,2002:", "!!")
 
 
-def _find_refused(value: Any, key: str, seen: set[int] | None = None) -> tuple[str, _Refused] | None:
+def _find_refused(value: Any, key: str,
+                  seen: set[int] | None = None) -> tuple[str, _Refused] | None:
     """The first refused tag in ``value`` and the dotted key that holds it.
 
     A list or mapping reached twice (a YAML alias) is looked at once: an alias bomb stays a
@@ -106,7 +107,8 @@ def _find_refused(value: Any, key: str, seen: set[int] | None = None) -> tuple[s
     """
     if isinstance(value, _Refused):
         return key, value
-    if not isinstance(value, (dict, list)) or id(value) in (seen := seen if seen is not None else set()):
+    seen = set() if seen is None else seen
+    if not isinstance(value, (dict, list)) or id(value) in seen:
         return None
     seen.add(id(value))
     items = value.items() if isinstance(value, dict) else enumerate(value)
@@ -408,8 +410,8 @@ def parse_cli_value(decl: Declared, text: str) -> Any:
         value = load_yaml(text, "the command line", decl.name)
     except yaml.YAMLError as exc:
         raise ParameterError(
-            f"Parameter '{decl.name}': cannot read {_short(text)} ({exc.problem}). Fix: write a value "
-            "such as true, 3, 0.5, [a, b] or {key: value}."
+            f"Parameter '{decl.name}': cannot read {_short(text)} ({exc.problem}). Fix: write a "
+            "value such as true, 3, 0.5, [a, b] or {key: value}."
         ) from exc
     return check_value(decl, value, "the command line")
 

@@ -61,9 +61,15 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict[str, Any], k
     output.parent.mkdir(parents=True, exist_ok=True)
     extra = {"km": km} if km is not None else {"extra_arguments": KERNEL_ARGS}
     pm.execute_notebook(
-        str(notebook), str(output), parameters=parameters, kernel_name="python3",
-        progress_bar=False, cwd=str(paths.REPO_ROOT), log_output=False, **extra,
+        _unformattable(notebook), _unformattable(output), parameters=parameters,
+        kernel_name="python3", progress_bar=False, cwd=str(paths.REPO_ROOT), log_output=False, **extra,
     )
+
+
+def _unformattable(path: Path) -> str:
+    """``path`` for papermill, which formats paths with the parameters (``str.format``): braces
+    are doubled, so a folder named ``client{label}`` stays that folder whatever the values."""
+    return str(path).replace("{", "{{").replace("}", "}}")
 
 
 def user_error_exit_code(traceback: list[str] | None) -> int | None:

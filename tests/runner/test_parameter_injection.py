@@ -127,3 +127,18 @@ def test_hostile_text_on_the_command_line_arrives_intact(client, text):
     code, message, run_dir = _run(client, {"label": text})
     assert code == 0, message
     assert json.loads((run_dir / "received.json").read_text())["label"] == text
+
+
+def test_braces_in_a_folder_name_are_not_filled_with_parameter_values(tmp_path, monkeypatch):
+    """papermill formats notebook paths with the parameters: a folder named 'client{label}'
+    must not become 'client../../x' whatever the label parameter holds."""
+    monkeypatch.setenv("KAM_NOTEBOOKS_DIR", str(tmp_path / "nb"))
+    make_notebook(tmp_path / "nb" / "00_echo.ipynb", PARAMS, ECHO)
+    folder = tmp_path / "deep" / "er" / "client{label}"
+    folder.mkdir(parents=True)
+    _write_config(folder, "  label: ../../escaped\n")
+    code, message, run_dir = _run(folder)
+    assert code == 0, message
+    assert "client{label}" in str(run_dir)
+    assert (run_dir / "notebooks" / "00_echo.ipynb").exists()
+    assert not list(tmp_path.rglob("*escaped*"))
