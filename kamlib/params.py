@@ -18,6 +18,8 @@ import ast
 import difflib
 import io
 import json
+import math
+import re
 import tokenize
 from dataclasses import dataclass
 from functools import lru_cache
@@ -48,24 +50,114 @@ class Declared:
     def type(self) -> type | None:
         return None if self.default is None else type(self.default)
 
+    @property
+    def range(self) -> Range | None:
+        """The valid range the comment ends with (``; range [0, 1]``), or None."""
+        found = _RANGE_IN_HELP.search(self.help)
+        return parse_range(found.group("spec"), self) if found else None
+
 
 class KamYamlLoader(yaml.SafeLoader):
-    """A safe YAML loader that leaves dates as text (``2026-06-30`` stays a string).
+    """A safe YAML loader that reads plain values only.
 
     Dates as ``datetime.date`` would not survive JSON (papermill's parameter injection, the
-    manifest); every date parameter is text in ISO form and parsed where it is used.
+    manifest): a date stays the text it was written as (``2026-06-30``), and an explicit
+    ``!!timestamp`` becomes its ISO text. Every other tag that is not plain YAML (``!!binary``,
+    ``!!set``, ``!!omap``, ``!!python/...``, custom ``!tags``) is loaded as a :class:`_Refused`
+    marker, which :func:`load_yaml` reports with the file, the key and the line.
     """
+
+
+@dataclass(frozen=True)
+class _Refused:
+    """Where a tag that is not plain YAML stood (hashable: it may be a mapping key)."""
+
+    tag: str
+    line: int
+
+
+def _refuse(loader: yaml.SafeLoader, node: yaml.Node) -> _Refused:
+    return _Refused(node.tag, node.start_mark.line + 1)
+
+
+def _timestamp_as_text(loader: yaml.SafeLoader, node: yaml.Node) -> str:
+    return loader.construct_yaml_timestamp(node).isoformat()
 
 
 KamYamlLoader.yaml_implicit_resolvers = {
     key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+KamYamlLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
+for _tag in ("binary", "set", "omap", "pairs"):
+    KamYamlLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _refuse)
+KamYamlLoader.add_constructor(None, _refuse)  # every tag no constructor knows
 
 
-def load_yaml(text: str) -> Any:
-    """Parse YAML with :class:`KamYamlLoader` (dates stay strings)."""
-    return yaml.load(text, Loader=KamYamlLoader)
+def _tag_text(tag: str) -> str:
+    return tag.replace("tag:yaml.org,2002:", "!!")
+
+
+def _find_refused(value: Any, key: str,
+                  seen: set[int] | None = None) -> tuple[str, _Refused] | None:
+    """The first refused tag in ``value`` and the dotted key that holds it.
+
+    A list or mapping reached twice (a YAML alias) is looked at once: an alias bomb stays a
+    linear walk.
+    """
+    if isinstance(value, _Refused):
+        return key, value
+    seen = set() if seen is None else seen
+    if not isinstance(value, (dict, list)) or id(value) in seen:
+        return None
+    seen.add(id(value))
+    items = value.items() if isinstance(value, dict) else enumerate(value)
+    for k, v in items:
+        if isinstance(k, _Refused):
+            return (f"a key of '{key}'" if key else "a key"), k
+        inner = f"{key}[{k}]" if isinstance(value, list) else (f"{key}.{k}" if key else f"{k}")
+        found = _find_refused(v, inner, seen)
+        if found:
+            return found
+    return None
+
+
+def load_yaml(text: str, source: str = "", key: str = "") -> Any:
+    """Parse YAML with :class:`KamYamlLoader`: plain values only, dates stay text.
+
+    Parameters
+    ----------
+    text : str
+        The YAML.
+    source : str
+        Where it comes from (a file, "the command line"), for the error message.
+    key : str
+        The key ``text`` is the value of (a ``-p`` parameter's name), for the error message.
+
+    Raises
+    ------
+    ParameterError
+        A tag that is not plain YAML (``!!binary``, ``!!set``, ``!!python/...``, ``!custom``),
+        naming ``source``, the key and the line.
+    yaml.YAMLError
+        Text that is not YAML.
+    """
+    try:
+        value = yaml.load(text, Loader=KamYamlLoader)
+    except RecursionError:
+        raise ParameterError(f"{source or 'YAML'}: the value of '{key or 'the document'}' is "
+                             f"nested too deeply. Fix: write plain, shallow values.") from None
+    found = _find_refused(value, key)
+    if found:
+        where, refused = found
+        where = where if where.startswith("a key") else f"the value of '{where or 'the document'}'"
+        raise ParameterError(
+            f"{source or 'YAML'}: {where} (line {refused.line}) "
+            f"is tagged {_tag_text(refused.tag)}, which kam-workbook never reads: parameters "
+            "and settings are plain text, numbers, true/false, lists and mappings. Fix: remove "
+            "the tag and write the value as plain YAML."
+        )
+    return value
 
 
 def parameters_source(notebook: Path) -> str:
@@ -111,21 +203,181 @@ def declared_parameters(notebook: Path) -> dict[str, Declared]:
     return _declared_cached(str(path), path.stat().st_mtime)
 
 
-def check_value(decl: Declared, value: Any, source: str = "") -> Any:
-    """Return ``value`` checked against the type of ``decl``'s default.
+# ----------------------------------------------------------------------------- ranges
+_RANGE_IN_HELP = re.compile(r";\s*range\s+(?P<spec>[^;]+?)\s*$")
+_NUMBER = r"-?(?:\d+(?:\.\d*)?|inf)"
+_PART = re.compile(rf"(?P<point>{_NUMBER})|(?P<open>[\[(])\s*(?P<lo>{_NUMBER})\s*,\s*"
+                   rf"(?P<hi>{_NUMBER})\s*(?P<close>[\])])")
 
-    Ints are accepted for float parameters (and converted); nothing else is converted: a
+
+@dataclass(frozen=True)
+class Range:
+    """A parameter's valid values: intervals and single values, e.g. ``0 or [2, inf)``.
+
+    ``[a, b]`` includes both ends, ``(a, b)`` leaves them out, ``inf`` is no limit. For a list
+    or mapping parameter the range holds for every number in it.
+    """
+
+    text: str
+    parts: tuple[tuple[float, float, bool, bool], ...]  # (low, high, low included, high included)
+
+    def __contains__(self, x: float) -> bool:
+        return any((lo < x or (lo_in and lo == x)) and (x < hi or (hi_in and x == hi))
+                   for lo, hi, lo_in, hi_in in self.parts)
+
+    def describe(self) -> str:
+        """The range in words: ``from 0 to 1``, ``0, or 2 or more``."""
+        words = []
+        for lo, hi, lo_in, hi_in in self.parts:
+            a, b = _number_text(lo), _number_text(hi)
+            if lo == hi:
+                words.append(a)
+            elif math.isinf(hi) and math.isinf(lo):
+                words.append("any number")
+            elif math.isinf(hi):
+                words.append(f"{a} or more" if lo_in else f"more than {a}")
+            elif math.isinf(lo):
+                words.append(f"{b} or less" if hi_in else f"less than {b}")
+            else:
+                words.append(f"from {a}{'' if lo_in else ' (excluded)'} to {b}"
+                             f"{'' if hi_in else ' (excluded)'}")
+        return ", or ".join(words)
+
+
+def _number_text(x: float) -> str:
+    return str(int(x)) if x.is_integer() else repr(x)
+
+
+def parse_range(spec: str, decl: Declared | None = None) -> Range:
+    """Read a range written as in a parameter's comment: ``[0, 1]``, ``(0, inf)``,
+    ``0 or [2, inf)``, ``-1 or [0, inf)``."""
+    parts = []
+    for text in spec.split(" or "):
+        m = _PART.fullmatch(text.strip())
+        if m is None:
+            where = f"{decl.notebook}: parameter '{decl.name}'" if decl else "A parameter"
+            raise ParameterError(
+                f"{where} has the range {spec!r}, which cannot be read. Fix: end its comment "
+                "with '; range [low, high]' ('(' or ')' leave an end out, inf for no limit), "
+                "or values and ranges joined by ' or '.")
+        if m["point"] is not None:
+            parts.append((float(m["point"]), float(m["point"]), True, True))
+        else:
+            parts.append((float(m["lo"]), float(m["hi"]), m["open"] == "[", m["close"] == "]"))
+    return Range(spec.strip(), tuple(parts))
+
+
+def numbers_in(value: Any):
+    """Every number in a value (in lists and mapping values too); booleans are not numbers."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        yield value
+    elif isinstance(value, list):
+        for v in value:
+            yield from numbers_in(v)
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from numbers_in(v)
+
+
+def check_range(decl: Declared, value: Any, source: str = "") -> None:
+    """Raise a :class:`ParameterError` naming the parameter when a number in ``value`` lies
+    outside ``decl``'s declared range (nothing to check without one)."""
+    valid = decl.range
+    if valid is None:
+        return
+    for x in numbers_in(value):
+        if x not in valid:
+            inside = "" if x is value else f" (in {_short(value)})"
+            where = f" (from {source})" if source else ""
+            raise ParameterError(
+                f"Parameter '{decl.name}' of {decl.notebook}{where} is out of range: got "
+                f"{x!r}{inside}, allowed {decl.range.describe()} ({decl.range.text}). Fix: "
+                f"choose a value in that range; 'kam new DIR' lists every parameter with its "
+                "range.")
+
+
+# ----------------------------------------------------------------------------- plain values
+PLAIN_SCALARS = (str, bool, int, float, type(None))
+"""The only types a parameter value is made of, with lists and text-keyed mappings of them:
+what JSON can say, and what papermill writes as a literal that cannot become code."""
+
+MAX_DEPTH = 20
+"""Lists and mappings nested deeper than this are refused (no parameter needs more than 3)."""
+
+MAX_ITEMS = 100_000
+"""Values with more numbers, texts, lists and mappings than this in all are refused."""
+
+
+def plain_problem(value: Any) -> str | None:
+    """What makes ``value`` not a plain JSON value, or None when it is one.
+
+    Plain is: text, a whole number, a finite number, true/false, null, and lists and mappings
+    with text keys of those. Exact types only (no subclasses): a ``bytes``, ``set``, ``tuple``,
+    date or any object is refused whatever it would print as.
+    """
+    budget = [MAX_ITEMS]
+
+    def walk(v: Any, path: str, depth: int) -> str | None:
+        at = f" at {path}" if path else ""
+        budget[0] -= 1
+        if budget[0] < 0:
+            return f"more than {MAX_ITEMS:,} items in all"
+        if depth > MAX_DEPTH:
+            return f"lists or mappings nested more than {MAX_DEPTH} deep{at}"
+        kind = type(v)
+        if kind is float and not math.isfinite(v):
+            return f"{v!r}{at} (only finite numbers)"
+        if kind in PLAIN_SCALARS:
+            return None
+        if kind is list:
+            return next((p for i, x in enumerate(v) if (p := walk(x, f"{path}[{i}]", depth + 1))),
+                        None)
+        if kind is dict:
+            for k, x in v.items():
+                if type(k) is not str:
+                    return f"the key {_short(k)}{at} ({type(k).__name__}; keys must be text)"
+                if p := walk(x, f"{path}[{k!r}]", depth + 1):
+                    return p
+            return None
+        return f"{_short(v)}{at} ({kind.__name__})"
+
+    return walk(value, "", 0)
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    """``repr(value)``, cut to ``limit`` characters (a hostile value may be very long)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 5] + "…" + text[-4:]
+
+
+
+def check_value(decl: Declared, value: Any, source: str = "") -> Any:
+    """Return ``value`` checked against ``decl``: plain, of its default's type, in its range.
+
+    A value that is not plain JSON (:func:`plain_problem`) is refused whatever the declared
+    type. Ints are accepted for float parameters (and converted); nothing else is converted: a
     string for a boolean or a number for a text parameter is an error naming the parameter,
-    what was given and how to pass it.
+    what was given and how to pass it. Numbers outside the range the parameter's comment
+    declares (:func:`check_range`) are refused too.
     """
     where = f" (from {source})" if source else ""
+    problem = plain_problem(value)
+    if problem:
+        raise ParameterError(
+            f"Parameter '{decl.name}' of {decl.notebook}{where} is not a plain value: it holds "
+            f"{problem}. Parameters are text, numbers, true/false, null, and lists and mappings "
+            "(with text keys) of those. Fix: write the value as plain YAML or JSON.")
     expected = decl.type
-    if expected is None:
-        return value
-    if expected is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, expected) and not (expected is int and isinstance(value, bool)):
-        return value
+    if expected is float and type(value) is int:
+        value = float(value)
+    if expected is not None and type(value) is not expected:
+        raise _type_error(decl, value, where)
+    check_range(decl, value, source)
+    return value
+
+
+def _type_error(decl: Declared, value: Any, where: str) -> ParameterError:
+    expected = decl.type
     hint = ""
     if expected is bool and isinstance(value, str):
         hint = (" Papermill's -p passes words like 'false' as text: write True or False "
@@ -134,9 +386,9 @@ def check_value(decl: Declared, value: Any, source: str = "") -> Any:
         hint = (" A number arrived where text is expected: if it had leading zeros they were "
                 f"lost. Pass text with papermill -r {decl.name} VALUE (raw), or quote it in "
                 "engagement.yml.")
-    raise ParameterError(
+    return ParameterError(
         f"Parameter '{decl.name}' of {decl.notebook}{where} must be "
-        f"{_TYPE_NAMES.get(expected, expected.__name__)}, but got {value!r} "
+        f"{_TYPE_NAMES.get(expected, expected.__name__)}, but got {_short(value)} "
         f"({_TYPE_NAMES.get(type(value), type(value).__name__)}).{hint}"
     )
 
@@ -148,18 +400,18 @@ def parse_cli_value(decl: Declared, text: str) -> Any:
     type is read as YAML (``false``, ``3``, ``0.1``, ``[a, b]``) and then type-checked.
     """
     if decl.type is str:
-        return text
+        return check_value(decl, text, "the command line")
     if decl.type is float:
-        try:
-            return float(text)  # YAML 1.1 reads '1e-3' as text; Python reads it as a number
+        try:  # YAML 1.1 reads '1e-3' as text; Python reads it as a number
+            return check_value(decl, float(text), "the command line")
         except ValueError:
             pass
     try:
-        value = load_yaml(text)
+        value = load_yaml(text, "the command line", decl.name)
     except yaml.YAMLError as exc:
         raise ParameterError(
-            f"Parameter '{decl.name}': cannot read {text!r} ({exc.problem}). Fix: write a value "
-            "such as true, 3, 0.5, [a, b] or {key: value}."
+            f"Parameter '{decl.name}': cannot read {_short(text)} ({exc.problem}). Fix: write a "
+            "value such as true, 3, 0.5, [a, b] or {key: value}."
         ) from exc
     return check_value(decl, value, "the command line")
 

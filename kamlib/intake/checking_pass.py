@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kamlib.errors import InputError
-from kamlib.intake.accounting import (DEFAULT_MAX_SET_ASIDE_SHARE, RowAccount, check_share,
-                                      reason_column, rows_text)
+from kamlib.errors import InputError, ParameterError
+from kamlib.intake.accounting import (AFTER_AS_OF, DEFAULT_MAX_SET_ASIDE_SHARE, RowAccount,
+                                      check_share, reason_column, rows_text)
 from kamlib.intake.aggregates import (ACCOUNT_KEY, REASON_CODE, aggregates_by_reason,
                                       aggregates_by_reason_proving_line_keys, line_values,
                                       with_margin)
@@ -235,6 +235,13 @@ def check_transactions(
     _stop_on_unparsable_column(t, stats, parsed, file)
     reasons = {str(r): int(n) for r, n in zip(stats["reason"], stats["_n"]) if r is not None}
     valid = stats[stats["reason"].isna()]
+    if valid.empty and explicit and AFTER_AS_OF in reasons:
+        first = pd.Timestamp(stats.loc[stats["reason"] == AFTER_AS_OF, "_min_date"].min()).date()
+        raise ParameterError(
+            f"Parameter 'as_of' is {explicit.isoformat()}, before the first usable invoice line "
+            f"of {file} ({first.isoformat()}): no line is left to analyse. Fix: set as_of to a "
+            f"date from {first.isoformat()} on (YYYY-MM-DD), or leave it empty for the last "
+            "valid invoice date.")
     if valid.empty:
         top = max(sorted(reasons), key=lambda r: reasons[r]) if reasons else None
         raise InputError(file, "no invoice line is usable" + (

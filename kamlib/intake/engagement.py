@@ -25,7 +25,7 @@ from typing import Any
 
 from kamlib import paths
 from kamlib.intake.contract import TABLES
-from kamlib.errors import InputError, KamError
+from kamlib.errors import InputError, KamError, ParameterError
 
 CONFIG_FILE = "engagement.yml"
 _KNOWN_KEYS = {"client", "currency", "inputs", "parameters", "engine", "spark", "duckdb", "notes"}
@@ -98,7 +98,9 @@ def load_engagement(ref: str | Path | None = "sample") -> Engagement:
         raise KamError(f"'{folder}' has no {CONFIG_FILE}. Fix: run 'kam new {folder}' to write a "
                        "template, or point at the folder that holds it.")
     try:
-        config = load_yaml(config_path.read_text(encoding="utf-8")) or {}
+        config = load_yaml(config_path.read_text(encoding="utf-8"), str(config_path)) or {}
+    except ParameterError:  # a tag that is not plain YAML: it names the file and the key
+        raise
     except Exception as exc:  # yaml.YAMLError, UnicodeDecodeError
         raise InputError(str(config_path), f"it is not valid YAML ({exc}).",
                          "correct the line named, or start again from 'kam new'.") from exc

@@ -17,7 +17,7 @@ from kamlib import paths
 from kamlib.intake.engagement import Engagement
 from kamlib.errors import USER_ERROR_TAG, KamError
 from kamlib.runner.folder import executed_notebook_path
-from kamlib.runner.parameters import plan_for
+from kamlib.runner.parameters import injected_cell, plan_for
 
 KERNEL_ARGS = ["--IPKernelApp.log_level=CRITICAL"]
 """The kernel's own start-up chatter (transport warnings) is noise on the user's terminal."""
@@ -47,19 +47,29 @@ def stop_kernel(km) -> None:
 def execute_notebook(notebook: Path, output: Path, parameters: dict[str, Any], km=None) -> None:
     """Execute one notebook with papermill's Python API (kernel ``python3``, cwd = repo root).
 
+    ``parameters`` are injected only when papermill writes each as a plain literal
+    (:func:`~kamlib.runner.parameters.injected_cell`).
+
     ``km`` is an already started kernel (see :func:`start_kernel`); without one papermill
     starts its own.
     """
     import papermill as pm
 
+    injected_cell(parameters)  # plain literals only, or nothing runs
     # papermill only warns (and misreads comments with '=') where we already validated
     logging.getLogger("papermill").setLevel(logging.ERROR)
     output.parent.mkdir(parents=True, exist_ok=True)
     extra = {"km": km} if km is not None else {"extra_arguments": KERNEL_ARGS}
     pm.execute_notebook(
-        str(notebook), str(output), parameters=parameters, kernel_name="python3",
-        progress_bar=False, cwd=str(paths.REPO_ROOT), log_output=False, **extra,
+        _unformattable(notebook), _unformattable(output), parameters=parameters,
+        kernel_name="python3", progress_bar=False, cwd=str(paths.REPO_ROOT), log_output=False, **extra,
     )
+
+
+def _unformattable(path: Path) -> str:
+    """``path`` for papermill, which formats paths with the parameters (``str.format``): braces
+    are doubled, so a folder named ``client{label}`` stays that folder whatever the values."""
+    return str(path).replace("{", "{{").replace("}", "}}")
 
 
 def user_error_exit_code(traceback: list[str] | None) -> int | None:

@@ -11,8 +11,11 @@ checks them again: a notebook run with plain papermill gets the same checks as o
 from __future__ import annotations
 
 import ast
+import json
+import keyword
 from collections.abc import Mapping
 from dataclasses import dataclass
+from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +25,7 @@ from kamlib import paths
 from kamlib.intake.engagement import Engagement
 from kamlib.errors import KamError, ParameterError
 from kamlib.params import (ALWAYS, Declared, Params, check_value, declared_parameters,
-                           parse_cli_value, unknown_name_error)
+                           parse_cli_value, plain_problem, unknown_name_error)
 
 INJECTED_HEADER = "# Parameters\n"
 """How the cell papermill injects (``-p name value``) starts."""
@@ -133,6 +136,50 @@ def write_parameters_file(run_dir: Path, plans: list[StepPlan]) -> Path:
     path.write_text("# Parameters every notebook ran with (defaults included).\n"
                     + yaml.safe_dump(used, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return path
+
+
+def injected_cell(parameters: Mapping[str, Any]) -> str:
+    """The cell papermill injects for ``parameters``, proven to be plain literals.
+
+    Every value is first checked to be plain (:func:`kamlib.params.plain_problem`); the cell
+    papermill writes for them is then parsed, and every statement must assign one of the names
+    a literal (:func:`ast.literal_eval`) equal to the value given, JSON for JSON. Whatever a
+    value holds (quotes, backslashes, newlines, ``\"\"\"``), it stays data: a cell that is
+    anything else is refused before the notebook runs.
+
+    Raises
+    ------
+    ParameterError
+        A value that is not plain, or one papermill would not write as that same literal.
+    """
+    from papermill.translators import translate_parameters
+
+    for name, value in parameters.items():
+        if not name.isidentifier() or keyword.iskeyword(name):
+            raise ParameterError(f"{name!r} cannot be a parameter's name (not a Python name).")
+        problem = plain_problem(value)
+        if problem:
+            raise ParameterError(f"Parameter '{name}' is not a plain value: it holds {problem}.")
+    source = translate_parameters("python3", "python", dict(parameters), "Parameters")
+    try:
+        statements = ast.parse(source).body
+    except SyntaxError:
+        statements = []
+    for node, (name, value) in zip_longest(statements, parameters.items()):
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name) and node.targets[0].id == name
+                and _literal_json(node.value) == json.dumps(value, sort_keys=True)):
+            raise ParameterError(
+                f"Parameter '{name}' cannot be passed to the notebook as a plain literal; "
+                "nothing was run. Fix: pass plain text, numbers, true/false, lists or mappings.")
+    return source
+
+
+def _literal_json(node: ast.expr) -> str | None:
+    try:
+        return json.dumps(ast.literal_eval(node), sort_keys=True)
+    except (ValueError, TypeError, SyntaxError, RecursionError):
+        return None
 
 
 # ---------------------------------------------------------------------------- in the notebook

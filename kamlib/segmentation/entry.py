@@ -169,6 +169,21 @@ def _dpm_notes(assessments: pd.DataFrame | None, contacts: pd.DataFrame | None) 
     return notes
 
 
+def _check_k(k: int, k_range: Sequence[int], n_accounts: int) -> None:
+    """``k`` and ``k_range`` against the portfolio: a ParameterError naming the parameter
+    (clustering that cannot run on the data is skipped with a note; a k no portfolio of this
+    size allows is the user's to fix)."""
+    if k < 0 or k == 1 or k > n_accounts:
+        raise ParameterError(
+            f"Parameter 'k' of 30_segmentation is {k!r}, but it must be 0 (choose k by "
+            f"silhouette in k_range) or from 2 to the number of accounts ({n_accounts}). Fix: "
+            "set segmentation.k in engagement.yml or -p segmentation.k to a value in that range.")
+    if len(k_range) != 2 or not 2 <= k_range[0] <= k_range[1]:
+        raise ParameterError(
+            f"Parameter 'k_range' of 30_segmentation is {list(k_range)!r}, but it must be "
+            "[low, high] with 2 <= low <= high. Fix: set segmentation.k_range to e.g. [2, 8].")
+
+
 def run(
     features: pd.DataFrame,
     clv: pd.DataFrame | None = None,
@@ -236,6 +251,7 @@ def run(
     rules_kw = dict(threshold_method=threshold_method, value_quantile=value_quantile,
                     growth_quantile=growth_quantile, value_threshold=value_threshold,
                     growth_threshold=growth_threshold)
+    _check_k(k, k_range, len(features))
     cluster_kw = dict(method=cluster_method, k_range=tuple(k_range), seed=seed,
                       use_potential=use_potential, n_threads=_segments.CLUSTER_THREADS)
     rules = RuleSegmenter(**rules_kw)

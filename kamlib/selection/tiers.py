@@ -27,8 +27,9 @@ def n_key_accounts(n_accounts: int, n_key: int = 0, n_key_account_managers: int 
                    accounts_per_manager: int = 5) -> tuple[int, str]:
     """The key-list length and a sentence saying where it comes from.
 
-    ``n_key > 0`` is used as given; ``0`` derives it from capacity (managers x accounts each).
-    The result is capped at the number of accounts.
+    ``n_key > 0`` is used as given (more than ``n_accounts`` is a ParameterError naming
+    ``n_key_accounts``); ``0`` derives it from capacity (managers x accounts each), capped at
+    the number of accounts.
     """
     if n_key < 0:
         raise ParameterError("n_key_accounts must be 0 (derive from capacity) or positive.")
@@ -39,6 +40,11 @@ def n_key_accounts(n_accounts: int, n_key: int = 0, n_key_account_managers: int 
         n = n_key_account_managers * accounts_per_manager
         why = (f"capacity: {n_key_account_managers} key account managers x "
                f"{accounts_per_manager} accounts each = {n}")
+    elif n_key > n_accounts:
+        raise ParameterError(
+            f"Parameter 'n_key_accounts' of 10_selection is {n_key}, but the portfolio has only "
+            f"{n_accounts} accounts. Fix: set selection.n_key_accounts to a value from 1 to "
+            f"{n_accounts}, or to 0 to derive it from capacity (managers x accounts each).")
     else:
         n, why = n_key, f"set by parameter n_key_accounts = {n_key}"
     if n > n_accounts:

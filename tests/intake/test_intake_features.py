@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from intake_data import write_engagement
+from kamlib.errors import ParameterError
 from kamlib.intake import features
 from kamlib.intake.loading import load_inputs
 
@@ -130,6 +131,12 @@ def test_explicit_as_of_sets_later_lines_aside_as_policy(tmp_path):
     acc = intake.transactions.account
     assert acc.reasons == {"date: after as_of": 6}  # 6 of 10 lines, yet not an error
     assert acc.rows_used == 4 and acc.balanced
+
+
+def test_an_as_of_before_the_first_line_names_the_parameter_not_the_file(tmp_path):
+    with pytest.raises(ParameterError, match=r"Parameter 'as_of' is 1990-01-01, before the first "
+                       r"usable invoice line .*\(2022-"):
+        load_inputs(write_engagement(tmp_path), as_of="1990-01-01", today=TODAY)
 
 
 @pytest.mark.parametrize("a, b, expected", [

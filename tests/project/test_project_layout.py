@@ -9,7 +9,7 @@ import yaml
 from packaging.specifiers import SpecifierSet
 
 from kamlib import paths
-from kamlib.params import declared_parameters
+from kamlib.params import numbers_in, check_value, declared_parameters
 
 ROOT = paths.REPO_ROOT
 
@@ -37,6 +37,18 @@ def test_every_step_notebook_declares_documented_parameters():
             assert d.help, f"{path.name}: parameter '{d.name}' has no comment saying what it does"
             # papermill's own parameter parser reads 'a = b' inside a comment as an assignment
             assert "=" not in d.help, f"{path.name}: comment of '{d.name}' contains '='"
+
+
+def test_every_numeric_parameter_declares_a_range_that_holds_its_default():
+    """A number (or a list or mapping of numbers) has '; range ...' at the end of its comment,
+    so the runner and Step.begin can check it and 'kam new' shows it."""
+    for path in paths.step_notebooks():
+        for d in declared_parameters(path).values():
+            numbers = list(numbers_in(d.default))
+            if numbers or (d.type in (int, float)):
+                assert d.range is not None, f"{path.name}: numeric parameter '{d.name}' has no range"
+            if d.range is not None:
+                check_value(d, d.default)  # the default lies in its own range
 
 
 def test_environment_yml_installs_from_pyproject_only():

@@ -21,13 +21,15 @@ def test_help_lists_commands_and_examples(capsys):
 def test_kam_new_writes_config_templates_and_readme(tmp_path, monkeypatch):
     monkeypatch.setenv("KAM_NOTEBOOKS_DIR", str(tmp_path / "nb"))
     make_notebook(tmp_path / "nb" / "30_segmentation.ipynb",
-                  'engagement = "sample"  # e\nrun_dir = ""  # r\nk = 4  # clusters; 0 = choose\n', "pass")
+                  'engagement = "sample"  # e\nrun_dir = ""  # r\nk = 4  # clusters; 0 = choose\n'
+                  'share = 0.5  # a share; range [0, 1]\n', "pass")
     folder = tmp_path / "acme"
     assert cli.main(["new", str(folder), "--client", "ACME Ltd"]) == 0
     config = load_yaml((folder / "engagement.yml").read_text())
     assert config["client"] == "ACME Ltd"
-    assert config["parameters"] == {"segmentation": {"k": 4}}
+    assert config["parameters"] == {"segmentation": {"k": 4, "share": 0.5}}
     assert "# clusters; 0 = choose" in (folder / "engagement.yml").read_text()
+    assert "share: 0.5   # a share; range [0, 1]" in (folder / "engagement.yml").read_text()
     assert set(config["inputs"]) == set(TABLES)
     header = (folder / "transactions.csv").read_text().strip().split(",")
     assert header == TABLES["transactions"].column_names

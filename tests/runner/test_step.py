@@ -14,8 +14,8 @@ from tests.conftest import make_notebook
 PARAMS = '''engagement = "sample"  # engagement folder
 run_dir = ""  # run folder
 anonymise = False  # pseudonyms for names
-k = 4  # number of clusters
-rate = 0.1  # discount rate
+k = 4  # number of clusters; range 0 or [2, inf)
+rate = 0.1  # discount rate; range [0, 1]
 '''
 
 
@@ -55,6 +55,33 @@ def test_a_declared_name_missing_from_the_namespace_takes_its_default(notebook, 
 def test_begin_refuses_a_value_of_the_wrong_type(notebook, tmp_path, name, value):
     with pytest.raises(ParameterError, match=f"'{name}' of 30_third"):
         Step.begin("30_third", _namespace(tmp_path, **{name: value}))
+
+
+@pytest.mark.parametrize("name, value", [("k", -3), ("k", 1), ("rate", 1.5), ("rate", -0.5)])
+def test_begin_refuses_a_value_out_of_its_range(notebook, tmp_path, name, value):
+    with pytest.raises(ParameterError, match=f"'{name}' of 30_third .*out of range"):
+        Step.begin("30_third", _namespace(tmp_path, **{name: value}))
+
+
+@pytest.mark.parametrize("name, value", [("k", b"4"), ("k", {4}), ("rate", (0.1,)),
+                                         ("rate", float("nan")), ("engagement", b"sample")])
+def test_begin_refuses_a_value_that_is_not_plain(notebook, tmp_path, name, value):
+    with pytest.raises(ParameterError, match=f"'{name}' of 30_third .*not a plain value"):
+        Step.begin("30_third", _namespace(tmp_path, **{name: value}))
+
+
+def test_plain_papermill_gets_the_same_range_check(notebook, tmp_path):
+    """``papermill -p k -3`` bypasses kam run: the notebook's Step.begin refuses it."""
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    make_notebook(notebook, PARAMS, "from kamlib.runner import Step\n"
+                  "step = Step.begin('30_third', globals())")
+    with pytest.raises(PapermillExecutionError) as failed:
+        pm.execute_notebook(str(notebook), str(tmp_path / "out.ipynb"), kernel_name="python3",
+                            parameters={"k": -3, "run_dir": str(tmp_path / "run")},
+                            progress_bar=False)
+    assert failed.value.ename == "ParameterError" and "'k' of 30_third" in failed.value.evalue
 
 
 def test_papermills_false_text_for_a_bool_gets_a_how_to_fix_hint(notebook, tmp_path):

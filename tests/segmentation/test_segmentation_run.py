@@ -88,12 +88,17 @@ def test_accounts_without_history_are_set_aside_with_a_reason():
 
 def test_degenerate_inputs():
     f = synthetic_features({"Star": 2, "Laggard": 1}, seed=1)
-    # rules still work; clustering is skipped with a note
-    r = segmentation.run(f, k=4)
+    # a k above the number of accounts is the user's to fix: an error naming k, not a note
+    with pytest.raises(ParameterError, match=r"Parameter 'k' of 30_segmentation is 4.*\(3\)"):
+        segmentation.run(f, k=4)
+    # data that cannot carry k clusters (too few distinct accounts): rules still work,
+    # clustering is skipped with a note
+    same = f.assign(revenue_12m=1000.0, revenue_prev_12m=800.0)
+    r = segmentation.run(same, k=3)
     assert r.segments["segment_cluster"].isna().all()
     assert any("Clustering skipped" in n for n in r.notes)
-    with pytest.raises(ParameterError, match="k=4"):
-        segmentation.run(f, k=4, method_shown="clustering")
+    with pytest.raises(ParameterError, match="k=3"):
+        segmentation.run(same, k=3, method_shown="clustering")
     none = f.assign(revenue_12m=0.0, revenue_prev_12m=0.0)
     with pytest.raises(InputError, match="nothing to segment"):
         segmentation.run(none)

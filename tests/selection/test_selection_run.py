@@ -87,6 +87,14 @@ def test_n_key_from_capacity():
     assert "more than 50" in n_key_accounts(500, 80)[1]
 
 
+def test_a_key_list_longer_than_the_accounts_names_n_key_accounts():
+    """Capacity is capped at the accounts (a note); a length the user set is not: it is an
+    error naming the parameter."""
+    assert n_key_accounts(10, 10)[0] == 10
+    with pytest.raises(ParameterError, match="Parameter 'n_key_accounts' .* 100000.* only 10 acc"):
+        n_key_accounts(10, 100_000)
+
+
 def test_run_takes_exactly_the_notebook_parameters_with_their_defaults():
     declared = {name: d.default for name, d in
                 declared_parameters(paths.notebook_for("10_selection")).items()
