@@ -1,7 +1,9 @@
 """``kam``: run, scaffold, validate and generate key-account engagements.
 
 Exit codes: 0 success, 1 a failure inside a notebook (a bug, or data the steps cannot handle),
-2 a user's mistake (bad parameter, bad input file) reported as one paragraph, no traceback.
+2 a user's mistake (bad parameter, bad input file) or a disk that takes no more (full,
+read-only) reported as one paragraph, no traceback; 130 after Ctrl-C and 143 after SIGTERM (the
+run folder's manifest says ``interrupted``).
 """
 
 from __future__ import annotations
@@ -104,6 +106,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     result = run_engagement(args.engagement, _parse_overrides(args.param), label=args.label,
                             typed=typed, steps=steps,
                             progress=False if args.no_progress else None)
+    if result.status == "interrupted":  # one line: the message names the run folder
+        print(f"kam: {result.message}", file=sys.stderr)
+        return result.exit_code
     if result.exit_code:
         _print_error(result.message)
         print(f"Run folder (incomplete): {result.run_dir}", file=sys.stderr)
