@@ -111,7 +111,13 @@ def start_manifest(engagement: Engagement, run_dir: Path, label: str,
 
 
 def write_manifest(run_dir: Path, manifest: dict[str, Any]) -> Path:
-    """Write ``manifest.json`` into the run folder."""
+    """Write ``manifest.json`` into the run folder, whole or not at all (on a full disk a
+    half-written manifest would be worse than none)."""
     path = Path(run_dir) / "manifest.json"
-    path.write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
+    partial = path.with_name(".manifest.json.partial")
+    try:
+        partial.write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
     return path
