@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from kamlib.errors import KamError, ParameterError
+from kamlib.runner.faults import RunInterrupted
 
 EPILOG = """\
 examples:
@@ -183,6 +184,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("kam: interrupted", file=sys.stderr)
         return 130
+    except RunInterrupted as exc:  # before the run folder existed: nothing to mark
+        print(f"kam: interrupted ({exc.what}) before the run started", file=sys.stderr)
+        return exc.exit_code
 
 
 if __name__ == "__main__":

@@ -59,12 +59,17 @@ class RunInterrupted(Exception):
 class _SignalGuard:
     def __init__(self) -> None:
         self.received: int | None = None
+        self.holding = False
         self._previous: dict[int, object] = {}
 
     def _handle(self, signum, _frame) -> None:
-        if self.received is None:  # the first one stops the run; later ones wait for the clean-up
-            self.received = signum
+        if self.received is None and not self.holding:  # the first stops the run; later ones
+            self.received = signum                      # wait for the clean-up
             raise RunInterrupted(signum)
+
+    def hold(self) -> None:
+        """From now on signals are ignored: the run is writing its manifest."""
+        self.holding = True
 
     def install(self) -> None:
         if threading.current_thread() is not threading.main_thread():
@@ -95,7 +100,10 @@ def signals_raise() -> Iterator[_SignalGuard]:
 @contextlib.contextmanager
 def run_temp_dir() -> Iterator[Path]:
     """A fresh ``kam-run-*`` folder in the system temp directory, removed on the way out."""
-    folder = Path(tempfile.mkdtemp(prefix="kam-run-"))
+    try:
+        folder = Path(tempfile.mkdtemp(prefix="kam-run-"))
+    except OSError as exc:
+        raise (write_error(exc, Path(tempfile.gettempdir())) or exc) from None
     try:
         yield folder
     finally:

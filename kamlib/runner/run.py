@@ -64,7 +64,9 @@ class RunResult:
             if plan.name not in done:
                 self.steps.append(StepResult(plan.name, "interrupted" if plan.name == self.running
                                              else "skipped"))
-        during = f"while {self.running} was running" if self.running else "between notebooks"
+        during = (f"while {self.running} was running" if self.running else
+                  "while the run's outputs were written" if len(done) == len(plans) else
+                  "between notebooks")
         self.message = (f"interrupted ({stop.what}) {during}: the incomplete run folder "
                         f"{self.run_dir} is marked interrupted in its manifest.json; the next "
                         "kam run starts a new folder.")
@@ -147,13 +149,13 @@ def run_engagement(
         chosen = {paths.notebook_for(s) for s in steps}
         notebooks = [nb for nb in notebooks if nb in chosen]
     plans = resolve_parameters(engagement, overrides, typed, notebooks)  # before anything runs
-    try:
-        run_dir = new_run_dir(engagement, label)
-    except OSError as exc:
-        raise (write_error(exc, paths.reports_dir() / engagement.name) or exc) from None
-    result = RunResult(run_dir)
-    manifest: dict[str, Any] = {"run_dir": str(run_dir), "steps": []}
-    with signals_raise(), run_temp_dir() as temp:
+    with signals_raise() as signals, run_temp_dir() as temp:
+        try:
+            run_dir = new_run_dir(engagement, label)
+        except OSError as exc:
+            raise (write_error(exc, paths.reports_dir() / engagement.name) or exc) from None
+        result = RunResult(run_dir)
+        manifest: dict[str, Any] = {"run_dir": str(run_dir), "steps": []}
         try:
             manifest = start_manifest(engagement, run_dir, label, plans)
             write_parameters_file(run_dir, plans)
@@ -173,6 +175,7 @@ def run_engagement(
             if problem is None:
                 raise
             result.exit_code, result.status, result.message = problem.exit_code, "failed", str(problem)
+        signals.hold()
         _finish_manifest(manifest, result, time.perf_counter() - started)
     return result
 
