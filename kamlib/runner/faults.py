@@ -137,13 +137,16 @@ def _write_message(code: int, filename: str | os.PathLike | None, folder: Path |
     if target is not None and not target.is_relative_to(folder):
         folder = target.parent
     where = f"{folder} (writing {target.name})" if target is not None else str(folder)
-    setting = "KAM_REPORTS_DIR" if folder.is_relative_to(paths.reports_dir()) else "TMPDIR"
+    setting = ("KAM_REPORTS_DIR" if folder.is_relative_to(paths.reports_dir()) else
+               "TMPDIR" if folder.is_relative_to(tempfile.gettempdir()) else None)
     if code in _FULL:
-        fix = (f"free some disk space there (a run of the sample needs about 10 MB), or set "
-               f"{setting} to a folder on a disk with room")
+        fix, other = ("free some disk space there (a run of the sample needs about 10 MB)",
+                      "a folder on a disk with room")
     elif code in _FORBIDDEN:
-        fix = f"make the folder writable for you, or set {setting} to a folder you can write to"
+        fix, other = "give yourself permission to write there", "a folder you can write to"
     else:
-        fix = f"check the disk, or set {setting} to a folder on another disk"
+        fix, other = "check the disk", "a folder on another disk"
+    if setting:
+        fix += f", or set {setting} to {other}"
     return (f"{where}: {os.strerror(code)} ({errno.errorcode.get(code, code)}). "
             f"Fix: {fix}, then run again (each run writes a new folder).")

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from kamlib import paths
+from kamlib.errors import KamError
 from kamlib.intake.engagement import load_engagement
 from kamlib.runner.execute import (HtmlRenderer, Kernels, describe_failure, execute_notebook,
                                    failure_message)
@@ -59,17 +60,29 @@ class RunResult:
     def interrupted(self, stop: RunInterrupted, plans: list[StepPlan]) -> None:
         """Mark the run stopped by a signal: the running step ``interrupted``, the rest skipped."""
         self.status, self.exit_code = "interrupted", stop.exit_code
-        done = {s.notebook for s in self.steps}
-        for plan in plans:
-            if plan.name not in done:
-                self.steps.append(StepResult(plan.name, "interrupted" if plan.name == self.running
-                                             else "skipped"))
+        done = self._close_steps(plans, StepResult(str(self.running), "interrupted"))
         during = (f"while {self.running} was running" if self.running else
                   "while the run's outputs were written" if len(done) == len(plans) else
                   "between notebooks")
         self.message = (f"interrupted ({stop.what}) {during}: the incomplete run folder "
                         f"{self.run_dir} is marked interrupted in its manifest.json; the next "
                         "kam run starts a new folder.")
+
+    def cannot_write(self, problem: KamError, plans: list[StepPlan]) -> None:
+        """Mark the run stopped by a disk that takes no more (the running step failed)."""
+        self.status, self.exit_code, self.message = "failed", problem.exit_code, str(problem)
+        self._close_steps(plans, StepResult(str(self.running), "failed", error={
+            "ename": "OSError", "evalue": str(problem), "user_error": True,
+            "exit_code": problem.exit_code}))
+
+    def _close_steps(self, plans: list[StepPlan], running: StepResult) -> set[str]:
+        """Add the running step and skip the rest; the steps that had ended before."""
+        done = {s.notebook for s in self.steps}
+        for plan in plans:
+            if plan.name not in done:
+                self.steps.append(running if plan.name == self.running
+                                  else StepResult(plan.name, "skipped"))
+        return done
 
 
 class Progress:
@@ -174,7 +187,7 @@ def run_engagement(
             problem = write_error(exc, run_dir)
             if problem is None:
                 raise
-            result.exit_code, result.status, result.message = problem.exit_code, "failed", str(problem)
+            result.cannot_write(problem, plans)
         signals.hold()
         _finish_manifest(manifest, result, time.perf_counter() - started)
     return result

@@ -153,6 +153,7 @@ def _full(*_args, **_kwargs):
     "kamlib.runner.execute.HtmlRenderer.render",  # a notebook's page
     "kamlib.runner.run.finish_run",  # the index page, closing the workbook
     "kamlib.runner.run.write_parameters_file",  # before the first notebook
+    "kamlib.runner.run.execute_notebook",  # papermill writing the executed notebook
 ])
 def test_a_full_disk_in_the_runner_is_one_paragraph_and_exit_2(engagement, monkeypatch, capsys,
                                                               where):
@@ -166,7 +167,12 @@ def test_a_full_disk_in_the_runner_is_one_paragraph_and_exit_2(engagement, monke
         "there (a run of the sample needs about 10 MB), or set KAM_REPORTS_DIR to a folder on a " \
         "disk with room, then run again" in err
     assert f"Run folder (incomplete): {run_dir}" in err
-    assert json.loads(manifest.read_text())["status"] == "failed"
+    found = json.loads(manifest.read_text())
+    assert found["status"] == "failed"
+    statuses = [s["status"] for s in found["steps"]]
+    assert len(statuses) == 2 and set(statuses) <= {"ok", "failed", "skipped"}
+    if where.endswith("execute_notebook"):
+        assert statuses == ["failed", "skipped"] and found["steps"][0]["error"]["exit_code"] == 2
 
 
 def test_a_full_disk_inside_a_notebook_names_the_run_folder(engagement, tmp_path, capsys):
