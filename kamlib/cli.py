@@ -1,7 +1,9 @@
 """``kam``: run, scaffold, validate and generate key-account engagements.
 
 Exit codes: 0 success, 1 a failure inside a notebook (a bug, or data the steps cannot handle),
-2 a user's mistake (bad parameter, bad input file) reported as one paragraph, no traceback.
+2 a user's mistake (bad parameter, bad input file) or a disk that takes no more (full,
+read-only) reported as one paragraph, no traceback; 130 after Ctrl-C and 143 after SIGTERM (the
+run folder's manifest says ``interrupted``).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import sys
 from pathlib import Path
 
 from kamlib.errors import KamError, ParameterError
+from kamlib.runner.faults import RunInterrupted
 
 EPILOG = """\
 examples:
@@ -104,6 +107,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     result = run_engagement(args.engagement, _parse_overrides(args.param), label=args.label,
                             typed=typed, steps=steps,
                             progress=False if args.no_progress else None)
+    if result.status == "interrupted":  # one line: the message names the run folder
+        print(f"kam: {result.message}", file=sys.stderr)
+        return result.exit_code
     if result.exit_code:
         _print_error(result.message)
         print(f"Run folder (incomplete): {result.run_dir}", file=sys.stderr)
@@ -178,6 +184,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("kam: interrupted", file=sys.stderr)
         return 130
+    except RunInterrupted as exc:  # before the run folder existed: nothing to mark
+        print(f"kam: interrupted ({exc.what}) before the run started", file=sys.stderr)
+        return exc.exit_code
 
 
 if __name__ == "__main__":

@@ -58,7 +58,10 @@ def connect(engine: str = "duckdb", memory_limit: str = DEFAULT_MEMORY_LIMIT,
     session : pyspark.sql.SparkSession, optional
         For ``engine="spark"``: an existing session to use (on a cluster, the one you have).
     temp_directory : str or Path, optional
-        Where DuckDB spills; default a fresh folder in the system temp directory.
+        Where DuckDB spills; default a fresh ``kam-duckdb-*`` folder in the system temp
+        directory, removed with the connection (when it is garbage-collected or the process
+        exits). Under ``kam run`` the system temp directory is the run's own (``TMPDIR``), which
+        the runner removes when the run ends, however it ends: a killed kernel leaves nothing.
     spark : dict, optional
         For ``engine="spark"`` without ``session``: ``{"master": "local[4]", "app_name": ...,
         "conf": {"spark.executor.memory": "8g", ...}}`` (the ``spark:`` block of
@@ -127,7 +130,8 @@ def _connect_duckdb(memory_limit: str, threads: int | None,
         con.raw_sql("SET enable_progress_bar = false")
     except Exception:  # in Jupyter DuckDB refuses to touch it without ipywidgets: fine
         pass
-    if not temp_directory:  # our own spill folder goes with the connection
+    if not temp_directory:  # our own spill folder goes with the connection (a killed kernel's
+        # cannot: kam run gives its kernels a temp folder of the run's, see runner.faults)
         import shutil
         import weakref
 

@@ -6,6 +6,8 @@ Modules, each named after what it does (imports point down this list only):
   notebooks go; new and default run folders).
 - :mod:`~kamlib.runner.parameters`: the parameters each notebook receives, resolved from
   ``engagement.yml`` and ``-p`` before a run and read back inside the notebook.
+- :mod:`~kamlib.runner.faults`: what ends a run from outside (Ctrl-C, SIGTERM, a full disk)
+  and the run's temporary folder.
 - :mod:`~kamlib.runner.execute`: kernels, papermill's API, earlier notebooks run on demand,
   what a failure was (a user's mistake or a crash), HTML without code.
 - :mod:`~kamlib.runner.manifest`: input and table hashes, versions, git state.

@@ -9,13 +9,17 @@ message; anything else exits 1 with the cell and the error.
 from __future__ import annotations
 
 import logging
+import os
 import re
+import signal
+import threading
 from pathlib import Path
 from typing import Any
 
 from kamlib import paths
 from kamlib.intake.engagement import Engagement
 from kamlib.errors import USER_ERROR_TAG, KamError
+from kamlib.runner.faults import kernel_write_error
 from kamlib.runner.folder import executed_notebook_path
 from kamlib.runner.parameters import injected_cell, plan_for
 
@@ -25,23 +29,94 @@ KERNEL_ARGS = ["--IPKernelApp.log_level=CRITICAL"]
 _USER_ERROR_LINE = re.compile(rf"\[{re.escape(USER_ERROR_TAG)} (\d+)\]")
 
 
-def start_kernel():
-    """Start a ``python3`` kernel in the repository root and return its manager.
+def start_kernel(env: dict[str, str] | None = None):
+    """Start a ``python3`` kernel in the repository root and return its (asyncio) manager.
 
     The runner starts the next notebook's kernel while the current notebook runs, so the ~1.3 s
-    a kernel needs to boot overlaps with work instead of adding to it.
+    a kernel needs to boot overlaps with work instead of adding to it. ``env`` is the kernel's
+    whole environment (default: this process's). An asyncio manager, because its client notices
+    within a second when the kernel is killed (the blocking client would wait for it forever).
     """
-    from jupyter_client.manager import KernelManager
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_core.utils import run_sync
 
-    km = KernelManager(kernel_name="python3")
-    km.start_kernel(cwd=str(paths.REPO_ROOT), extra_arguments=KERNEL_ARGS)
+    km = AsyncKernelManager(kernel_name="python3")
+    run_sync(km.start_kernel)(cwd=str(paths.REPO_ROOT), extra_arguments=KERNEL_ARGS,
+                              **({"env": env} if env is not None else {}))
     return km
 
 
 def stop_kernel(km) -> None:
     """Shut a kernel down without waiting for it to finish politely."""
+    from jupyter_core.utils import run_sync
+
     if km is not None and km.has_kernel:
-        km.shutdown_kernel(now=True)
+        run_sync(km.shutdown_kernel)(now=True)
+
+
+def kill_kernel(km) -> None:
+    """SIGKILL a kernel's process group from any thread (the signal only; :func:`stop_kernel`
+    in the kernel's own thread tidies up after it)."""
+    provisioner = getattr(km, "provisioner", None)
+    process = getattr(provisioner, "process", None)
+    if process is None or process.poll() is not None:
+        return
+    try:
+        if getattr(provisioner, "pgid", None):
+            os.killpg(provisioner.pgid, signal.SIGKILL)  # the kernel and anything it started
+        else:  # pragma: no cover - no process group
+            process.kill()
+    except ProcessLookupError:
+        pass
+
+
+class Kernels:
+    """The kernels a run has started, so that another thread can kill them all at once.
+
+    A kernel started after :meth:`kill_all` is killed at once and :class:`KernelsStopped` raised:
+    no kernel outlives an interrupted run.
+    """
+
+    def __init__(self, env: dict[str, str] | None = None) -> None:
+        self.env = env
+        self.stopping = False
+        self._live: list[Any] = []
+        self._lock = threading.Lock()
+
+    def start(self):
+        km = start_kernel(self.env)
+        with self._lock:
+            if not self.stopping:
+                self._live.append(km)
+                return km
+        stop_kernel(km)
+        raise KernelsStopped("the run is stopping")
+
+    def stop(self, km) -> None:
+        """Shut one kernel down (errors on a kernel that was killed are ignored)."""
+        if km is None:
+            return
+        with self._lock:
+            if km in self._live:
+                self._live.remove(km)
+        try:
+            stop_kernel(km)
+        except Exception:
+            if not self.stopping:
+                raise
+
+    def kill_all(self) -> None:
+        """Kill every kernel now; called from the thread that received a stop signal."""
+        with self._lock:
+            self.stopping = True
+            live = list(self._live)
+        logging.getLogger("papermill").setLevel(logging.CRITICAL)  # not "Kernel died ...": we know
+        for km in live:
+            kill_kernel(km)
+
+
+class KernelsStopped(RuntimeError):
+    """A kernel was asked for after :meth:`Kernels.kill_all`."""
 
 
 def execute_notebook(notebook: Path, output: Path, parameters: dict[str, Any], km=None) -> None:
@@ -81,10 +156,12 @@ def user_error_exit_code(traceback: list[str] | None) -> int | None:
     return None
 
 
-def describe_failure(exc: BaseException) -> dict[str, Any] | None:
+def describe_failure(exc: BaseException, folder: Path | None = None) -> dict[str, Any] | None:
     """Cell, exception and exit code of a papermill execution error (None for any other).
 
-    ``exit_code`` is the KamError's (2) when the notebook raised one, else 1.
+    ``exit_code`` is the KamError's (2) when the notebook raised one, 2 for an OS error the
+    user fixes (a full disk, a read-only ``folder``: ``evalue`` becomes the paragraph saying
+    what to do), else 1.
     """
     from papermill.exceptions import PapermillExecutionError
 
@@ -92,8 +169,12 @@ def describe_failure(exc: BaseException) -> dict[str, Any] | None:
         return None
     first_line = next((ln.strip() for ln in (exc.source or "").splitlines() if ln.strip()), "")
     user_code = user_error_exit_code(exc.traceback)
+    evalue = exc.evalue
+    disk = kernel_write_error(exc.ename, exc.evalue, folder)
+    if user_code is None and disk is not None:
+        user_code, evalue = 2, disk
     return {"cell": exc.exec_count, "cell_index": exc.cell_index, "ename": exc.ename,
-            "evalue": exc.evalue, "source": first_line[:80], "user_error": user_code is not None,
+            "evalue": evalue, "source": first_line[:80], "user_error": user_code is not None,
             "exit_code": user_code or 1}
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from kamlib import __version__, paths
 from kamlib.intake.engagement import Engagement
+from kamlib.runner.folder import read_step_record
 from kamlib.runner.parameters import StepPlan
 
 VERSIONED_PACKAGES = ("pandas", "numpy", "scipy", "scikit-learn", "matplotlib", "seaborn",
@@ -67,18 +68,27 @@ def hash_inputs(engagement: Engagement) -> dict[str, list[dict[str, Any]]]:
     return hashed
 
 
-def hash_tables(run_dir: Path) -> dict[str, dict[str, Any]]:
-    """sha256 of every result table's *content* (stable across Parquet writer metadata)."""
+def hash_tables(run_dir: Path, only: set[str] | None = None) -> dict[str, dict[str, Any]]:
+    """sha256 of every result table's *content* (stable across Parquet writer metadata), or of
+    the tables named in ``only``."""
     import pandas as pd
 
     hashed = {}
     for path in sorted((Path(run_dir) / "tables").glob("*.parquet")):
+        if only is not None and path.stem not in only:
+            continue
         df = pd.read_parquet(path)
         digest = hashlib.sha256()
         digest.update(",".join(f"{c}:{t}" for c, t in df.dtypes.astype(str).items()).encode())
         digest.update(pd.util.hash_pandas_object(df, index=False).values.tobytes())
         hashed[path.stem] = {"rows": int(len(df)), "sha256": digest.hexdigest()}
     return hashed
+
+
+def step_tables(run_dir: Path, notebooks: list[str]) -> set[str]:
+    """The tables these steps recorded as written in a run folder."""
+    records = (read_step_record(run_dir, name) for name in notebooks)
+    return {table for record in records if record for table in record.get("tables", {})}
 
 
 def start_manifest(engagement: Engagement, run_dir: Path, label: str,
@@ -101,7 +111,13 @@ def start_manifest(engagement: Engagement, run_dir: Path, label: str,
 
 
 def write_manifest(run_dir: Path, manifest: dict[str, Any]) -> Path:
-    """Write ``manifest.json`` into the run folder."""
+    """Write ``manifest.json`` into the run folder, whole or not at all (on a full disk a
+    half-written manifest would be worse than none)."""
     path = Path(run_dir) / "manifest.json"
-    path.write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
+    partial = path.with_name(".manifest.json.partial")
+    try:
+        partial.write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
     return path

@@ -11,27 +11,35 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping
+from concurrent import futures
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from kamlib import paths
+from kamlib.errors import KamError
 from kamlib.intake.engagement import load_engagement
-from kamlib.runner.execute import (HtmlRenderer, describe_failure, execute_notebook,
-                                   failure_message, start_kernel, stop_kernel)
+from kamlib.runner.execute import (HtmlRenderer, Kernels, describe_failure, execute_notebook,
+                                   failure_message)
+from kamlib.runner.faults import (RunInterrupted, kernel_environment, run_temp_dir,
+                                  signals_raise, write_error)
 from kamlib.runner.folder import executed_notebook_path, new_run_dir, read_step_record
-from kamlib.runner.manifest import hash_tables, start_manifest, write_manifest
+from kamlib.runner.manifest import hash_tables, start_manifest, step_tables, write_manifest
 from kamlib.runner.outputs import ResultsWorkbook, finish_run
 from kamlib.runner.parameters import StepPlan, resolve_parameters, write_parameters_file
+
+STOP_TIMEOUT_S = 60
+"""After a stop signal, how long to wait for the step thread to notice its kernel is gone."""
 
 
 @dataclass
 class StepResult:
     notebook: str
-    status: str  # "ok", "failed", "skipped"
+    status: str  # "ok", "failed", "skipped", "interrupted"
     duration_s: float = 0.0
     error: dict[str, Any] | None = None
 
@@ -42,10 +50,39 @@ class RunResult:
     steps: list[StepResult] = field(default_factory=list)
     exit_code: int = 0
     message: str = ""
+    status: str = "running"  # then "ok", "failed" or "interrupted"
+    running: str | None = None  # the notebook executing now
 
     @property
     def index_html(self) -> Path:
         return self.run_dir / "html" / "index.html"
+
+    def interrupted(self, stop: RunInterrupted, plans: list[StepPlan]) -> None:
+        """Mark the run stopped by a signal: the running step ``interrupted``, the rest skipped."""
+        self.status, self.exit_code = "interrupted", stop.exit_code
+        done = self._close_steps(plans, StepResult(str(self.running), "interrupted"))
+        during = (f"while {self.running} was running" if self.running else
+                  "while the run's outputs were written" if len(done) == len(plans) else
+                  "between notebooks")
+        self.message = (f"interrupted ({stop.what}) {during}: the incomplete run folder "
+                        f"{self.run_dir} is marked interrupted in its manifest.json; the next "
+                        "kam run starts a new folder.")
+
+    def cannot_write(self, problem: KamError, plans: list[StepPlan]) -> None:
+        """Mark the run stopped by a disk that takes no more (the running step failed)."""
+        self.status, self.exit_code, self.message = "failed", problem.exit_code, str(problem)
+        self._close_steps(plans, StepResult(str(self.running), "failed", error={
+            "ename": "OSError", "evalue": str(problem), "user_error": True,
+            "exit_code": problem.exit_code}))
+
+    def _close_steps(self, plans: list[StepPlan], running: StepResult) -> set[str]:
+        """Add the running step and skip the rest; the steps that had ended before."""
+        done = {s.notebook for s in self.steps}
+        for plan in plans:
+            if plan.name not in done:
+                self.steps.append(running if plan.name == self.running
+                                  else StepResult(plan.name, "skipped"))
+        return done
 
 
 class Progress:
@@ -108,8 +145,15 @@ def run_engagement(
     Returns
     -------
     RunResult
-        ``exit_code`` 0 on success, 2 for a user's mistake inside a notebook (bad input
-        file), 1 for any other failure.
+        ``exit_code`` 0 on success; 2 for a user's mistake inside a notebook (bad input file)
+        or a disk that takes no more (full, read-only); 1 for any other failure; 130 after
+        Ctrl-C and 143 after SIGTERM (``status`` ``"interrupted"``: the kernels are stopped and
+        the manifest says which notebook was running).
+
+    Raises
+    ------
+    KamError
+        Before any notebook runs: a bad parameter or engagement, or no run folder can be made.
     """
     started = time.perf_counter()
     engagement = load_engagement(ref)
@@ -118,43 +162,115 @@ def run_engagement(
         chosen = {paths.notebook_for(s) for s in steps}
         notebooks = [nb for nb in notebooks if nb in chosen]
     plans = resolve_parameters(engagement, overrides, typed, notebooks)  # before anything runs
-    run_dir = new_run_dir(engagement, label)
-    manifest = start_manifest(engagement, run_dir, label, plans)
-    write_parameters_file(run_dir, plans)
-    echo(f"kam run: {engagement.client} ({engagement.name}), {len(plans)} notebooks -> {run_dir}")
-    workbook = ResultsWorkbook(run_dir)
-    result = _run_steps(plans, engagement.folder, run_dir, workbook, Progress(len(plans), bar=progress))
-    outputs = finish_run(run_dir, engagement, workbook) if result.exit_code == 0 else {}
-    manifest.update({
-        "finished": dt.datetime.now().isoformat(timespec="seconds"),
-        "duration_s": round(time.perf_counter() - started, 2),
-        "status": "ok" if result.exit_code == 0 else "failed",
-        "steps": [{"notebook": s.notebook, "status": s.status,
-                   "duration_s": round(s.duration_s, 2), **({"error": s.error} if s.error else {})}
-                  for s in result.steps],
-        "tables": hash_tables(run_dir),
-        "outputs": outputs,
-    })
-    write_manifest(run_dir, manifest)
+    with signals_raise() as signals, run_temp_dir() as temp:
+        try:
+            run_dir = new_run_dir(engagement, label)
+        except OSError as exc:
+            raise (write_error(exc, paths.reports_dir() / engagement.name) or exc) from None
+        result = RunResult(run_dir)
+        manifest: dict[str, Any] = {"run_dir": str(run_dir), "steps": []}
+        try:
+            manifest = start_manifest(engagement, run_dir, label, plans)
+            write_parameters_file(run_dir, plans)
+            echo(f"kam run: {engagement.client} ({engagement.name}), {len(plans)} notebooks -> "
+                 f"{run_dir}")
+            workbook = ResultsWorkbook(run_dir)
+            _run_steps(plans, engagement.folder, result, workbook,
+                       Progress(len(plans), bar=progress), Kernels(kernel_environment(temp)))
+            outputs = finish_run(run_dir, engagement, workbook) if result.exit_code == 0 else {}
+            manifest["outputs"] = outputs
+            result.status = "ok" if result.exit_code == 0 else "failed"
+        except RunInterrupted as stop:
+            result.interrupted(stop, plans)
+            manifest["interrupted"] = {"signal": stop.signal_name, "notebook": result.running}
+        except OSError as exc:
+            problem = write_error(exc, run_dir)
+            if problem is None:
+                raise
+            result.cannot_write(problem, plans)
+        signals.hold()
+        _finish_manifest(manifest, result, time.perf_counter() - started)
     return result
 
 
-def _run_steps(plans: list[StepPlan], folder: Path, run_dir: Path, workbook: ResultsWorkbook,
-               bar: Progress) -> RunResult:
+def _finish_manifest(manifest: dict[str, Any], result: RunResult, seconds: float) -> None:
+    """Add the run's end to the manifest and write it; say so in the message if it cannot be.
+
+    A run that did not finish hashes only the tables of the steps that did: a table the
+    interrupted step was writing may be half there.
+    """
+    done = [s.notebook for s in result.steps if s.status == "ok"]
+    only = None if result.status == "ok" else step_tables(result.run_dir, done)
+    manifest.update({
+        "finished": dt.datetime.now().isoformat(timespec="seconds"),
+        "duration_s": round(seconds, 2),
+        "status": result.status,
+        "outputs": manifest.get("outputs", {}),
+        "steps": [{"notebook": s.notebook, "status": s.status,
+                   "duration_s": round(s.duration_s, 2), **({"error": s.error} if s.error else {})}
+                  for s in result.steps],
+    })
+    try:
+        manifest["tables"] = hash_tables(result.run_dir, only=only)
+        write_manifest(result.run_dir, manifest)
+    except OSError as exc:
+        if write_error(exc, result.run_dir) is None:
+            raise
+        if result.status == "ok":  # the notebooks all ran; the folder is still unfinished
+            result.exit_code, result.status = 2, "failed"
+            result.message = str(write_error(exc, result.run_dir))
+        result.message += " Its manifest.json could not be written either."
+
+
+def _run_steps(plans: list[StepPlan], folder: Path, result: RunResult, workbook: ResultsWorkbook,
+               bar: Progress, kernels: Kernels) -> None:
+    """Execute the notebooks (in a thread) until one fails; this thread waits for signals.
+
+    On a stop signal (:class:`RunInterrupted` raised here, the main thread) every kernel is
+    killed, the step thread notices within a second and ends, and the signal goes on up.
+    """
+    crash: list[BaseException] = []
+    done = threading.Event()
+
+    def work() -> None:
+        try:
+            _execute_steps(plans, folder, result, workbook, bar, kernels)
+        except BaseException as exc:  # handed to the main thread
+            crash.append(exc)
+        finally:
+            done.set()
+
+    threading.Thread(target=work, name="kam-steps", daemon=True).start()
+    try:  # not Thread.join: interrupted by a signal, it can take a live thread for ended
+        while not done.wait(0.5):
+            pass
+    except RunInterrupted:
+        kernels.kill_all()
+        done.wait(STOP_TIMEOUT_S)
+        raise
+    if crash:
+        raise crash[0]
+
+
+def _execute_steps(plans: list[StepPlan], folder: Path, result: RunResult,
+                   workbook: ResultsWorkbook, bar: Progress, kernels: Kernels) -> None:
     """Execute the notebooks in order until one fails; render pages and sheets alongside.
 
     HTML is rendered in a thread while the next notebook runs (the kernel does the work in
     another process; this one mostly waits), and each kernel is started one notebook ahead.
     """
-    result = RunResult(run_dir)
+    run_dir = result.run_dir
     renderer = HtmlRenderer()
     pages = ThreadPoolExecutor(max_workers=1)
     rendered = []
-    next_km = start_kernel()
+    next_km = None
     try:
+        next_km = kernels.start()
         for i, plan in enumerate(plans, start=1):
             bar.started(plan.name)
-            km, next_km = next_km, (start_kernel() if i < len(plans) else None)
+            result.running = plan.name
+            km, next_km = next_km, None
+            next_km = kernels.start() if i < len(plans) else None
             out = executed_notebook_path(run_dir, plan.notebook)
             params = {"engagement": str(folder), "run_dir": str(run_dir), **plan.parameters}
             t0 = time.perf_counter()
@@ -162,12 +278,12 @@ def _run_steps(plans: list[StepPlan], folder: Path, run_dir: Path, workbook: Res
                 execute_notebook(plan.notebook, out, params, km=km)
                 status = StepResult(plan.name, "ok", time.perf_counter() - t0)
             except Exception as exc:  # papermill wraps the notebook's own exception
-                failure = describe_failure(exc)
+                failure = None if kernels.stopping else describe_failure(exc, run_dir)
                 if failure is None:
                     raise
                 status = StepResult(plan.name, "failed", time.perf_counter() - t0, failure)
             finally:
-                stop_kernel(km)
+                kernels.stop(km)
             if out.exists():
                 rendered.append(pages.submit(renderer.render, out,
                                              run_dir / "html" / f"{plan.name}.html"))
@@ -175,6 +291,7 @@ def _run_steps(plans: list[StepPlan], folder: Path, run_dir: Path, workbook: Res
             if status.status == "ok" and record is not None:
                 rendered.append(pages.submit(workbook.add_step, record))
             result.steps.append(status)
+            result.running = None
             bar.finished(i, plan.name, status.status, status.duration_s)
             if status.error is not None:
                 result.exit_code = status.error["exit_code"]
@@ -184,9 +301,9 @@ def _run_steps(plans: list[StepPlan], folder: Path, run_dir: Path, workbook: Res
         for plan in plans[len(result.steps):]:
             result.steps.append(StepResult(plan.name, "skipped"))
     finally:
-        stop_kernel(next_km)
+        kernels.stop(next_km)
         bar.close()
-        for future in rendered:
-            future.result()
+        futures.wait(rendered)
         pages.shutdown()
-    return result
+    for future in rendered:
+        future.result()  # a page or sheet that could not be written (a full disk, say)
