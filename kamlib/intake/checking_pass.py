@@ -21,7 +21,7 @@ from kamlib.intake.accounting import (DEFAULT_MAX_SET_ASIDE_REVENUE_SHARE,
                                       check_share, reason_column, rows_text)
 from kamlib.intake.aggregates import (ACCOUNT_KEY, REASON_CODE, aggregates_by_reason,
                                       aggregates_by_reason_proving_line_keys, line_values,
-                                      with_margin)
+                                      with_margin, within_limit)
 from kamlib.intake.contract import TRANSACTIONS
 from kamlib.intake.engine import small_table
 from kamlib.intake.ledger import TRIMMED
@@ -282,7 +282,6 @@ def check_transactions(
     account.notes.extend([*amount_notes, *_matched_notes(matched), *(
         [f"{trimmed:,} values trimmed of surrounding blanks (ids padded as SAP pads text "
          "fields)"] if trimmed else [])])
-    account.money = _money_account(stats)
     check_share(account, max_set_aside_share)
     check_revenue_share(account, max_set_aside_revenue_share)
     per_account = frame[frame[REASON_CODE] == 0]
@@ -372,17 +371,25 @@ def _one_currency(used: ir.Table, currency_range: tuple[Any, Any], file: str) ->
 def _row_account(file: str, stats: pd.DataFrame, used: pd.Series, aside: ir.Table,
                  reasons: dict[str, int]) -> RowAccount:
     """The invoice lines' :class:`~kamlib.intake.accounting.RowAccount`, with the first rows of
-    each reason (read in one query, not one per reason) and the notes on kept lines."""
+    each reason and the set-aside lines whose amount cannot be read (one query over the
+    set-aside lines, not one per reason; nothing to read when none is set aside), where the
+    money went (:func:`_money_account`) and the notes on kept lines."""
     account = RowAccount(table="transactions", file=file, rows_read=int(stats["_n"].sum()),
                          rows_used=int(used["_n"]), reasons=dict(sorted(reasons.items())))
+    unknown: dict[str, int] = {}
     if account.rows_set_aside:
         import ibis
 
         rank = ibis.row_number().over(group_by=aside.reason, order_by=aside._row)
-        head = (aside.select("reason", "_row").mutate(_k=rank).filter(lambda x: x._k < 5)
-                .to_pandas().sort_values(["reason", "_row"]))
+        # the used lines' amounts are all known (the checks see to it): only these are counted
+        no_amount = (~within_limit(aside.net_revenue).fill_null(False)).cast("int64")
+        head = (aside.select("reason", "_row", _k=rank,
+                             _u=no_amount.sum().over(group_by=aside.reason))
+                .filter(lambda x: x._k < 5).to_pandas().sort_values(["reason", "_row"]))
         for r in account.reasons:
             account.first_rows[r] = [int(x) for x in head.loc[head["reason"] == r, "_row"].dropna()]
+        unknown = {str(r): int(n) for r, n in head.groupby("reason")["_u"].max().items() if n}
+    account.money = _money_account(stats, unknown)
     account.notes.append(f"{int(used['_returns'])} return/credit-note lines (negative revenue) kept")
     account.notes.append(f"{int(used['_zero'])} zero-value lines kept")
     no_cat = int(used["_no_category"])
@@ -393,8 +400,7 @@ def _row_account(file: str, stats: pd.DataFrame, used: pd.Series, aside: ir.Tabl
 
 def _accounting(t: ir.Table, parsed: list[str]) -> dict[str, Any]:
     """The row-accounting aggregates of the checking pass (per account and reason), over ``t``:
-    rows, dates, notes, lines whose revenue cannot be read (their money is unknown), values
-    trimmed and, per parsed column, values that do not parse, that do, and that an amount
+    rows, dates, notes, values trimmed and, per parsed column, values that do not parse, that do, and that an amount
     rule read. The money itself is in the sums of :func:`~kamlib.intake.aggregates.aggregates_by_reason`."""
     out = {
         "_n": t.count(),
@@ -403,7 +409,6 @@ def _accounting(t: ir.Table, parsed: list[str]) -> dict[str, Any]:
         "_returns": t.count(where=t._rev < 0),
         "_zero": t.count(where=t._rev == 0),
         "_no_category": t.count(where=t._nocat),
-        "_unknown_rev": t.count(where=t._rev.isnull()),
     }
     if TRIMMED in t.columns:
         out["_trimmed"] = t[TRIMMED].sum()
@@ -464,7 +469,7 @@ def _reason_stats(frame: pd.DataFrame, texts: list[str], parsed: list[str]) -> p
     import pandas as pd
 
     money = ["revenue_total", "margin_total", "gross_sales", "returns"]
-    sums = ["_n", "_returns", "_zero", "_no_category", "_unknown_rev", *money,
+    sums = ["_n", "_returns", "_zero", "_no_category", *money,
             *[c for c in ("_trimmed",) if c in frame.columns],
             *[f"_{kind}__{c}" for c in parsed for kind in ("bad", "ok", "alt")
               if f"_{kind}__{c}" in frame.columns]]
@@ -477,9 +482,10 @@ def _reason_stats(frame: pd.DataFrame, texts: list[str], parsed: list[str]) -> p
     return out
 
 
-def _money_account(stats: pd.DataFrame) -> MoneyAccount:
+def _money_account(stats: pd.DataFrame, unknown: dict[str, int]) -> MoneyAccount:
     """Where the lines' money went, from :func:`_reason_stats` (revenue and margin of the
-    lines whose amount can be read; the others are counted as unknown)."""
+    lines whose amount can be read) and ``unknown`` (set-aside lines whose amount cannot be
+    read, by reason)."""
     def pick(row: pd.Series) -> tuple[float, float, float]:
         return (float(row["revenue_total"]), float(row["margin_total"]),
                 float(row["gross_sales"]) + float(row["returns"]))
@@ -490,8 +496,7 @@ def _money_account(stats: pd.DataFrame) -> MoneyAccount:
     for _, row in stats[stats["reason"].notna()].iterrows():
         r = str(row["reason"])
         money.revenue[r], money.margin[r], money.size[r] = pick(row)
-        if int(row["_unknown_rev"]):
-            money.unknown[r] = int(row["_unknown_rev"])
+    money.unknown = dict(unknown)
     return money
 
 

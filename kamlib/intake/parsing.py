@@ -162,9 +162,9 @@ def padded_count(raw: pd.Series) -> int:
 
     if not (pd.api.types.is_string_dtype(raw.dtype) or raw.dtype == object):
         return 0
-    text = raw[raw.map(lambda v: isinstance(v, str))].astype("string")
-    stripped = text.str.replace(f"^{_SPACES}+|{_SPACES}+$", "", regex=True).str.strip()
-    return int(((stripped != text) & (stripped != "")).sum())
+    text = raw.dropna().astype("string")
+    stripped = text.str.strip()  # Unicode whitespace, the no-break spaces included
+    return int(((stripped.str.len() != text.str.len()) & (stripped != "")).sum())
 
 
 def as_text(s: pd.Series) -> pd.Series:

@@ -21,6 +21,7 @@ data-quality report; what no rule reads unambiguously is set aside or refused wi
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from kamlib.errors import InputError
@@ -137,9 +138,7 @@ def currency_code(currency: ir.StringValue) -> ir.StringValue:
 
 def id_key(value: Any) -> str:
     """An id compared ignoring blanks around it (Unicode spaces included) and case."""
-    import re
-
-    return re.sub(f"^{_BLANKS}+|{_BLANKS}+$", "", str(value)).casefold()
+    return trim_text(str(value)).casefold()
 
 
 def account_aliases(unknown: pd.DataFrame, known: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
@@ -192,6 +191,9 @@ def account_aliases(unknown: pd.DataFrame, known: pd.DataFrame) -> tuple[pd.Data
 
 
 def trim_text(value: str) -> str:
-    import re
+    """``value`` without surrounding blanks, Unicode spaces included (Python's side of
+    :func:`strip_blanks`)."""
+    return _EDGES.sub("", value)
 
-    return re.sub(f"^{_BLANKS}+|{_BLANKS}+$", "", value)
+
+_EDGES = re.compile(f"^{_BLANKS}+|{_BLANKS}+$")

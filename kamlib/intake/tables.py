@@ -91,16 +91,26 @@ def blank_rows(raw: pd.DataFrame) -> pd.Series:
 def repeated_header_rows(raw: pd.DataFrame, table: Table) -> pd.Series:
     """True for rows that repeat the header (two exports pasted one below the other): every
     required column holds its own name, as a header would spell it (``Account ID``)."""
+    import numpy as np
     import pandas as pd
 
     cols = [c for c in table.required_columns if c in raw.columns]
-    out = pd.Series(bool(cols), index=raw.index)
+    out = np.full(len(raw), bool(cols))
     for c in cols:
-        if not out.any():
+        rows = np.flatnonzero(out)
+        if not len(rows):
             break
-        text = raw[c].map(lambda v: normalise_name(v) if isinstance(v, str) else "")
-        out &= text.eq(c).to_numpy(dtype=bool)
-    return out
+        col = raw[c].iloc[rows]
+        if not (pd.api.types.is_string_dtype(col.dtype) or col.dtype == object):
+            out[:] = False
+            break
+        # a cheap vectorised test first (the name's first word is in the value), then the rule
+        word = c.split("_")[0]
+        maybe = col.astype("string").str.lower().str.contains(word, regex=False).fillna(False)
+        hit = np.zeros(len(rows), dtype=bool)
+        hit[maybe.to_numpy(dtype=bool)] = [normalise_name(v) == c for v in col[maybe.to_numpy(dtype=bool)]]
+        out[rows] = hit
+    return pd.Series(out, index=raw.index)
 
 
 def _text_notes(raw: pd.DataFrame, clean: dict[str, pd.Series], table: Table) -> list[str]:
