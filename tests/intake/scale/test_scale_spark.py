@@ -15,6 +15,7 @@ import pytest
 
 from kamlib.intake import engine, features, ledger
 from kamlib.intake.loading import load_inputs
+from scale_data import BAD_REVENUE_SHARE
 
 TODAY = dt.date(2026, 1, 1)
 
@@ -60,8 +61,10 @@ def spark_con(spark):
 @pytest.fixture(scope="module")
 def parity(spark_con, bad_invoice_files):
     """Intake of one generated ledger (with bad rows) on both engines."""
-    duck = load_inputs(_inputs(bad_invoice_files), today=TODAY)
+    duck = load_inputs(_inputs(bad_invoice_files), today=TODAY,
+                       max_set_aside_revenue_share=BAD_REVENUE_SHARE)
     spark = load_inputs(_inputs(bad_invoice_files), today=TODAY, con=spark_con,
+                        max_set_aside_revenue_share=BAD_REVENUE_SHARE,
                                    engine="spark")
     return duck, spark
 
