@@ -38,6 +38,9 @@ TRAILING_BLANKS = f"{_BLANKS}+$"
 THOUSANDS = r"^[+-]?[1-9][0-9]{0,2}(,[0-9]{3})+(\.[0-9]+)?$"
 """An amount with ``,`` between groups of three digits and an optional ``.`` decimal part."""
 
+NEGATIVE_MARKS = f"^\\({_BLANKS}*|{_BLANKS}*\\)$|{_BLANKS}*-$"
+"""The parentheses of ``(123.45)`` and the minus of ``123.45-``, with blanks inside them."""
+
 DOT_DECIMAL = r"[0-9]\.([0-9]{1,2}|[0-9]{4,})\)?-?$"
 """A value whose ``.`` can only be a decimal point (not followed by exactly three digits)."""
 
@@ -61,13 +64,10 @@ def amount_value(text: ir.StringValue) -> ir.FloatingValue:
     import ibis
 
     s = strip_blanks(text)
-    paren = s.startswith("(") & s.endswith(")")
-    trailing = s.endswith("-") & (s.length() > 1)
-    inner = strip_blanks(paren.ifelse(s.substr(1, s.length() - 2),
-                                      trailing.ifelse(s.substr(0, s.length() - 1), s)))
-    number = inner.re_search(THOUSANDS).ifelse(inner.replace(",", ""), inner).try_cast("float64")
-    negative = paren | trailing
-    signed = inner.startswith("-") | inner.startswith("+")
+    negative = (s.startswith("(") & s.endswith(")")) | (s.endswith("-") & (s.length() > 1))
+    core = negative.ifelse(s.re_replace(NEGATIVE_MARKS, ""), s)
+    number = core.re_search(THOUSANDS).ifelse(core.replace(",", ""), core).try_cast("float64")
+    signed = core.startswith("-") | core.startswith("+")
     return ibis.cases((negative & signed, ibis.null().cast("float64")), (negative, -number),
                       else_=number)
 
