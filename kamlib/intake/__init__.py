@@ -8,10 +8,14 @@ only check the inputs (``kam validate``). The modules, in the order data flows t
 * :mod:`~kamlib.intake.readers` -- reading CSV, Excel and Parquet files (encodings, delimiters);
   :mod:`~kamlib.intake.engine` -- the Ibis connection (DuckDB or Spark) and its errors;
   :mod:`~kamlib.intake.ledger` -- the invoice lines on the engine, cast to the contract's types;
+* :mod:`~kamlib.intake.reading_rules` -- the documented rules for values a plain cast cannot
+  read (amounts with thousands separators or accounting negatives, ids padded or in another
+  case, currency codes in any case), as engine expressions;
 * :mod:`~kamlib.intake.parsing` -- cells by contract type; :mod:`~kamlib.intake.tables` -- the
   small-table checks; :mod:`~kamlib.intake.line_checks` and
   :mod:`~kamlib.intake.checking_pass` -- the invoice-line checks, in one pass over the lines;
-  :mod:`~kamlib.intake.accounting` -- where every row went, and when too many are set aside;
+  :mod:`~kamlib.intake.accounting` -- where every row and the money went, and when too many
+  rows or too much revenue are set aside;
 * :mod:`~kamlib.intake.aggregates` -- the per-account aggregates the pass and the features
   share; :mod:`~kamlib.intake.features` -- the feature tables;
 * :mod:`~kamlib.intake.quality` -- the data-quality report and set-aside rows;

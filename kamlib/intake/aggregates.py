@@ -50,11 +50,11 @@ def within_limit(value: ir.NumericValue, limit: float = EXACT_LIMIT) -> ir.Boole
     comparisons so that an engine can answer it from a file's statistics."""
     return (value < limit) & (value > -limit)
 
-def exact(value: ir.NumericValue) -> ir.NumericValue:
-    """``value`` as :data:`EXACT`, null where it does not fit. Every line is cast before the
-    checks have set any aside, so a value the checks reject must not fail the cast; the bound,
-    ten times :data:`EXACT_LIMIT`, never touches a line the checks keep."""
-    return within_limit(value, 10 * EXACT_LIMIT).ifelse(value, None).cast(EXACT)
+def exact(value: ir.NumericValue, limit: float = 10 * EXACT_LIMIT) -> ir.NumericValue:
+    """``value`` as :data:`EXACT`, null beyond +-``limit``. Every line is cast before the
+    checks have set any aside, so a value the checks reject must not fail the cast; the
+    default bound, ten times :data:`EXACT_LIMIT`, never touches a line the checks keep."""
+    return within_limit(value, limit).ifelse(value, None).cast(EXACT)
 
 def exact_sum(value, where=None):
     """Order-independent sum of a float column, returned as float64."""
@@ -91,7 +91,9 @@ def line_values(lines: ir.Table, as_of: dt.date) -> dict[str, ir.Value]:
     flag. ``lines`` needs a ``margin`` column (:func:`with_margin`).
     """
     w0, w1, w2 = windows(lines, as_of)
-    return {"_rev": exact(lines.net_revenue), "_mar": exact(lines.margin),
+    # Revenue beyond EXACT_LIMIT and margin beyond twice it (no line the checks keep comes
+    # near either) are null: the money of such a line is unknown, not summed as set aside.
+    return {"_rev": exact(lines.net_revenue, EXACT_LIMIT), "_mar": exact(lines.margin, 2 * EXACT_LIMIT),
             "_qty": exact(lines.quantity), "_w0": w0, "_w1": w1, "_w2": w2,
             "_buy": lines.net_revenue > 0}
 

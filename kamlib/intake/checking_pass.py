@@ -15,17 +15,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kamlib.errors import InputError, ParameterError
-from kamlib.intake.accounting import (AFTER_AS_OF, DEFAULT_MAX_SET_ASIDE_SHARE, RowAccount,
+from kamlib.intake.accounting import (AFTER_AS_OF, DEFAULT_MAX_SET_ASIDE_REVENUE_SHARE,
+                                      DEFAULT_MAX_SET_ASIDE_SHARE, UNKNOWN_ACCOUNT,
+                                      MoneyAccount, RowAccount, check_revenue_share,
                                       check_share, reason_column, rows_text)
 from kamlib.intake.aggregates import (ACCOUNT_KEY, REASON_CODE, aggregates_by_reason,
                                       aggregates_by_reason_proving_line_keys, line_values,
-                                      with_margin)
+                                      with_margin, within_limit)
 from kamlib.intake.contract import TRANSACTIONS
 from kamlib.intake.engine import small_table
+from kamlib.intake.ledger import TRIMMED
 from kamlib.intake.line_checks import (context_checks, latest_date, line_checks, parse_as_of,
                                        passes, reason_code, reason_text, transaction_checks,
                                        with_account_key)
 from kamlib.intake.parsing import TYPE_WORDS, check_columns, date_fix
+from kamlib.intake.reading_rules import (account_aliases, check_amount_columns, currency_code,
+                                         trim_text)
 
 if TYPE_CHECKING:  # pragma: no cover
     import ibis.expr.types as ir
@@ -137,6 +142,7 @@ def check_transactions(
     as_of: str | dt.date | None = None,
     today: dt.date | None = None,
     max_set_aside_share: float = DEFAULT_MAX_SET_ASIDE_SHARE,
+    max_set_aside_revenue_share: float = DEFAULT_MAX_SET_ASIDE_REVENUE_SHARE,
     materialise: Any = None,
     aside_account_ids: list[str] | pd.Series | None = None,
     currency_range: tuple[str | None, str | None] | None = None,
@@ -177,6 +183,8 @@ def check_transactions(
         Lines dated after it are errors ("in the future"); default: the run date.
     max_set_aside_share : float
         See :func:`kamlib.intake.accounting.check_share`.
+    max_set_aside_revenue_share : float
+        See :func:`kamlib.intake.accounting.check_revenue_share`.
     aside_account_ids : sequence of str, optional
         Ids of accounts whose rows were set aside; their lines get their own reason, so the
         report does not call a known customer "unknown".
@@ -196,8 +204,9 @@ def check_transactions(
     Raises
     ------
     InputError
-        A required column missing, a whole column of the wrong type, no valid line at all,
-        more than one currency, too many lines set aside.
+        A required column missing, a whole column of the wrong type, an amount column whose
+        ',' cannot be read unambiguously, no line at all or no valid line, more than one
+        currency, too many lines or too much revenue set aside.
     """
     import pandas as pd
 
@@ -210,6 +219,7 @@ def check_transactions(
                          "'margin') so margins can be computed.", column="cost")
     explicit = parse_as_of(as_of)
     t, known, aside_ids = _prepared(typed, account_ids, aside_account_ids, materialise)
+    lookup, ambiguous = known, None  # ids as the lines write them, once matched (see below)
     numbered = t._find_backend(use_default=True).name == "duckdb"
     if not numbered:
         t = window_duplicate_flag(t, present)
@@ -222,17 +232,32 @@ def check_transactions(
 
     def run(t: ir.Table, as_of_day: dt.date, prove: bool) -> tuple[pd.DataFrame, list[str]]:
         return _checking_pass(t, known, today=today, present=present, aside_accounts=aside_ids,
-                              after=explicit, as_of=as_of_day, parsed=parsed, prove=prove)
+                              after=explicit, as_of=as_of_day, parsed=parsed, prove=prove,
+                              lookup=lookup, ambiguous=ambiguous)
 
     frame, texts = run(t, as_of_guess, prove=numbered)
+    if frame.empty or int(frame["_n"].sum()) == 0:
+        raise InputError(file, "the file has a header but no invoice lines.",
+                         "Export the invoice lines again with their rows (check the export's "
+                         "date range and filters); see docs/data_contract.md.")
+    again = False
     if numbered:
         dups = duplicate_keys(t, present) if int(frame["_clashes"].iloc[0]) else None
         if dups is not None:  # set them aside
             t = flag_duplicates(t, dups, present)
-        if dups is not None or int(frame["_shared"].iloc[0]):  # and count again
-            frame, texts = run(t, as_of_guess, prove=False)
+        again = dups is not None or int(frame["_shared"].iloc[0])
+    matched: dict[str, Any] = {}
+    unknown_code = texts.index(UNKNOWN_ACCOUNT) + 1
+    if int(frame.loc[frame[REASON_CODE] == unknown_code, "_n"].sum()):
+        # ids that match an account only once blanks and case are ignored: match and count them
+        lookup, ambiguous, matched = _matched_ids(t, known, aside_ids)
+        again = again or lookup is not known or ambiguous is not None
+    if again:  # and count again
+        frame, texts = run(t, as_of_guess, prove=False)
     stats = _reason_stats(frame, texts, parsed)
     _stop_on_unparsable_column(t, stats, parsed, file)
+    amount_notes = check_amount_columns(
+        t, parsed, {c: int(stats[f"_alt__{c}"].sum()) for c in parsed if f"_alt__{c}" in stats}, file)
     reasons = {str(r): int(n) for r, n in zip(stats["reason"], stats["_n"]) if r is not None}
     valid = stats[stats["reason"].isna()]
     if valid.empty and explicit and AFTER_AS_OF in reasons:
@@ -254,12 +279,18 @@ def check_transactions(
         # every line of the guessed day was set aside: the windows end at the last used day
         frame = run(t, last_used, prove=False)[0]
     as_of_date = explicit or last_used
-    lines = with_account_key(t, known)
-    checks = transaction_checks(lines, today, present, aside_ids, after=explicit)
+    lines = with_account_key(t, lookup)
+    checks = transaction_checks(lines, today, present, aside_ids, after=explicit,
+                                ambiguous=ambiguous)
     currency = _one_currency(lines.filter(passes(checks)), currency_range, file)
     aside = lines.mutate(reason=reason_text(checks)).filter(lambda x: x.reason.notnull())
     account = _row_account(file, stats, used, aside, reasons)
+    trimmed = int(stats["_trimmed"].sum()) if "_trimmed" in stats else 0
+    account.notes.extend([*amount_notes, *_matched_notes(matched), *(
+        [f"{trimmed:,} values trimmed of surrounding blanks (ids padded as SAP pads text "
+         "fields)"] if trimmed else [])])
     check_share(account, max_set_aside_share)
+    check_revenue_share(account, max_set_aside_revenue_share)
     per_account = frame[frame[REASON_CODE] == 0]
     summary = {
         "lines_used": int(used["_n"]),
@@ -326,14 +357,15 @@ def _stop_on_unparsable_column(t: ir.Table, stats: pd.DataFrame, parsed: list[st
 
 
 def _one_currency(used: ir.Table, currency_range: tuple[Any, Any], file: str) -> str | None:
-    """The currency of the used lines; more than one stops the intake."""
+    """The currency of the used lines, trimmed and in upper case (``eur`` is EUR); more than
+    one stops the intake."""
     import pandas as pd
 
-    currency = currency_range[0] if pd.notna(currency_range[0]) else None
-    if currency is None or currency == currency_range[1]:
-        return currency
-    found = used.aggregate(n=used.currency.nunique(), lo=used.currency.min(),
-                           hi=used.currency.max()).to_pandas().iloc[0]
+    lo, hi = (trim_text(str(v)).upper() if pd.notna(v) else None for v in currency_range)
+    if lo is None or lo == hi:
+        return lo or None
+    code = currency_code(used.currency)  # EUR, eur and ' EUR' are one currency
+    found = used.aggregate(n=code.nunique(), lo=code.min(), hi=code.max()).to_pandas().iloc[0]
     if int(found["n"]) > 1:
         raise InputError(
             file, f"the invoice lines are in {int(found['n'])} currencies "
@@ -346,17 +378,25 @@ def _one_currency(used: ir.Table, currency_range: tuple[Any, Any], file: str) ->
 def _row_account(file: str, stats: pd.DataFrame, used: pd.Series, aside: ir.Table,
                  reasons: dict[str, int]) -> RowAccount:
     """The invoice lines' :class:`~kamlib.intake.accounting.RowAccount`, with the first rows of
-    each reason (read in one query, not one per reason) and the notes on kept lines."""
+    each reason and the set-aside lines whose amount cannot be read (one query over the
+    set-aside lines, not one per reason; nothing to read when none is set aside), where the
+    money went (:func:`_money_account`) and the notes on kept lines."""
     account = RowAccount(table="transactions", file=file, rows_read=int(stats["_n"].sum()),
                          rows_used=int(used["_n"]), reasons=dict(sorted(reasons.items())))
+    unknown: dict[str, int] = {}
     if account.rows_set_aside:
         import ibis
 
         rank = ibis.row_number().over(group_by=aside.reason, order_by=aside._row)
-        head = (aside.select("reason", "_row").mutate(_k=rank).filter(lambda x: x._k < 5)
-                .to_pandas().sort_values(["reason", "_row"]))
+        # the used lines' amounts are all known (the checks see to it): only these are counted
+        no_amount = (~within_limit(aside.net_revenue).fill_null(False)).cast("int64")
+        head = (aside.select("reason", "_row", _k=rank,
+                             _u=no_amount.sum().over(group_by=aside.reason))
+                .filter(lambda x: x._k < 5).to_pandas().sort_values(["reason", "_row"]))
         for r in account.reasons:
             account.first_rows[r] = [int(x) for x in head.loc[head["reason"] == r, "_row"].dropna()]
+        unknown = {str(r): int(n) for r, n in head.groupby("reason")["_u"].max().items() if n}
+    account.money = _money_account(stats, unknown)
     account.notes.append(f"{int(used['_returns'])} return/credit-note lines (negative revenue) kept")
     account.notes.append(f"{int(used['_zero'])} zero-value lines kept")
     no_cat = int(used["_no_category"])
@@ -366,7 +406,9 @@ def _row_account(file: str, stats: pd.DataFrame, used: pd.Series, aside: ir.Tabl
 
 
 def _accounting(t: ir.Table, parsed: list[str]) -> dict[str, Any]:
-    """The row-accounting aggregates of the checking pass (per account and reason), over ``t``."""
+    """The row-accounting aggregates of the checking pass (per account and reason), over ``t``:
+    rows, dates, notes, values trimmed and, per parsed column, values that do not parse, that do, and that an amount
+    rule read. The money itself is in the sums of :func:`~kamlib.intake.aggregates.aggregates_by_reason`."""
     out = {
         "_n": t.count(),
         "_max_date": t.date.max(),
@@ -375,15 +417,20 @@ def _accounting(t: ir.Table, parsed: list[str]) -> dict[str, Any]:
         "_zero": t.count(where=t._rev == 0),
         "_no_category": t.count(where=t._nocat),
     }
+    if TRIMMED in t.columns:
+        out["_trimmed"] = t[TRIMMED].sum()
     for c in parsed:
         out[f"_bad__{c}"] = t.count(where=t[f"_bad_{c}"])
         out[f"_ok__{c}"] = t[c].count()
+        if f"_alt_{c}" in t.columns:
+            out[f"_alt__{c}"] = t.count(where=t[f"_alt_{c}"])
     return out
 
 
 def _checking_pass(t: ir.Table, known: ir.Table, *, today: dt.date, present: list[str],
                    aside_accounts: ir.Table | None, after: dt.date | None, as_of: dt.date,
-                   parsed: list[str], prove: bool) -> tuple[pd.DataFrame, list[str]]:
+                   parsed: list[str], prove: bool, lookup: ir.Table | None = None,
+                   ambiguous: ir.Table | None = None) -> tuple[pd.DataFrame, list[str]]:
     """The one pass over the lines (:func:`check_transactions`).
 
     Returns, per account and reason code (``_rc``: 0 = used, k = the k-th reason of the list
@@ -392,7 +439,8 @@ def _checking_pass(t: ir.Table, known: ir.Table, *, today: dt.date, present: lis
     key) and ``_shared`` (invoices whose orders were counted under one of several accounts: the
     pass must run again without ``prove``). With line numbers the proof is folded into the order
     counts (:func:`kamlib.intake.aggregates.aggregates_by_reason_proving_line_keys`); without, it
-    compares the lines with the distinct hashes of their key.
+    compares the lines with the distinct hashes of their key. ``lookup`` (default ``known``)
+    and ``ambiguous`` are the account ids as the lines write them (:func:`_matched_ids`).
 
     Everything computed from a line alone -- its own checks, its margin and exact amounts, its
     windows -- is computed before the join with the accounts: DuckDB streams the join's result
@@ -403,8 +451,9 @@ def _checking_pass(t: ir.Table, known: ir.Table, *, today: dt.date, present: lis
 
     t = with_margin(t)
     local = line_checks(t, today, present)
-    j = with_account_key(t.mutate(**line_values(t, as_of), _rc0=reason_code(local)), known)
-    context = context_checks(j, present, aside_accounts, after=after)
+    j = with_account_key(t.mutate(**line_values(t, as_of), _rc0=reason_code(local)),
+                         known if lookup is None else lookup)
+    context = context_checks(j, present, aside_accounts, after=after, ambiguous=ambiguous)
     code = ibis.cases((j._rc0 > 0, j._rc0),
                       *[(cond, len(local) + k) for k, (cond, _) in enumerate(context, 1)],
                       else_=0).cast("int8")
@@ -426,11 +475,73 @@ def _reason_stats(frame: pd.DataFrame, texts: list[str], parsed: list[str]) -> p
     None for the used lines) with the accounting figures."""
     import pandas as pd
 
-    sums = ["_n", "_returns", "_zero", "_no_category",
-            *[f"_{kind}__{c}" for c in parsed for kind in ("bad", "ok")]]
+    money = ["revenue_total", "margin_total", "gross_sales", "returns"]
+    sums = ["_n", "_returns", "_zero", "_no_category", *money,
+            *[c for c in ("_trimmed",) if c in frame.columns],
+            *[f"_{kind}__{c}" for c in parsed for kind in ("bad", "ok", "alt")
+              if f"_{kind}__{c}" in frame.columns]]
+    frame = frame.astype({c: "float64" for c in money}).fillna({c: 0.0 for c in money})
     g = frame.groupby("_rc", sort=True)
     out = pd.concat([g[sums].sum(), g["_max_date"].max(), g["_min_date"].min()],
                     axis=1).reset_index()
     out["reason"] = pd.Series([None if rc == 0 else texts[int(rc) - 1] for rc in out["_rc"]],
                               index=out.index, dtype="object")
     return out
+
+
+def _money_account(stats: pd.DataFrame, unknown: dict[str, int]) -> MoneyAccount:
+    """Where the lines' money went, from :func:`_reason_stats` (revenue and margin of the
+    lines whose amount can be read) and ``unknown`` (set-aside lines whose amount cannot be
+    read, by reason)."""
+    def pick(row: pd.Series) -> tuple[float, float, float]:
+        return (float(row["revenue_total"]), float(row["margin_total"]),
+                float(row["gross_sales"]) + float(row["returns"]))
+
+    used = stats[stats["reason"].isna()]
+    rev, mar, size = pick(used.iloc[0]) if len(used) else (0.0, 0.0, 0.0)
+    money = MoneyAccount(revenue_used=rev, margin_used=mar, size_used=size)
+    for _, row in stats[stats["reason"].notna()].iterrows():
+        r = str(row["reason"])
+        money.revenue[r], money.margin[r], money.size[r] = pick(row)
+    money.unknown = dict(unknown)
+    return money
+
+
+def _matched_ids(t: ir.Table, known: ir.Table,
+                 aside_ids: ir.Table | None) -> tuple[ir.Table, Any, dict]:
+    """The lookup of account ids as the lines write them, for lines whose id matches no
+    account as written (:func:`kamlib.intake.reading_rules.account_aliases`): the known
+    accounts plus each id that matches one account once blanks and case are ignored, and the
+    ids that match several (None if there are none), with what was found for the report."""
+    import pandas as pd
+
+    lines = with_account_key(t, known)
+    unknown = lines.filter(lines[ACCOUNT_KEY].isnull() & lines.account_id.notnull())
+    if aside_ids is not None:
+        unknown = unknown.filter(~unknown.account_id.isin(aside_ids.account_id))
+    counts = unknown.group_by("account_id").aggregate(n=unknown.count()).to_pandas()
+    known_frame = known.to_pandas()
+    aliases, found = account_aliases(counts, known_frame)
+    ambiguous = (small_table(t, pd.DataFrame({"account_id": found["ambiguous"]}))
+                 if found["ambiguous"] else None)
+    if aliases.empty:
+        return known, ambiguous, found
+    lookup = pd.concat([known_frame.assign(_canon=known_frame["account_id"]), aliases],
+                       ignore_index=True)
+    return small_table(t, lookup), ambiguous, found
+
+
+def _matched_notes(found: dict) -> list[str]:
+    """The data-quality notes on invoice-line ids matched to an account by :func:`_matched_ids`."""
+    notes = []
+    eg = f" (e.g. {', '.join(found.get('examples', []))})" if found.get("examples") else ""
+    if found.get("trimmed"):
+        notes.append(f"{found['trimmed']:,} lines matched their account once the blanks around "
+                     f"the id were trimmed{eg}")
+    if found.get("case"):
+        notes.append(f"{found['case']:,} lines matched their account ignoring the case of the "
+                     f"id{'' if found.get('trimmed') else eg}")
+    if found.get("ambiguous"):
+        shown = ", ".join(repr(v) for v in found["ambiguous"][:3])
+        notes.append(f"ids matching several accounts when case is ignored, set aside: {shown}")
+    return notes

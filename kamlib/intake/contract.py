@@ -117,7 +117,7 @@ ACCOUNTS = Table(
         _c("industry", "str", True, "Industry / vertical of the account."),
         _c("region", "str", True, "Sales region."),
         _c("country", "str", True, "Country (ISO code or name)."),
-        _c("n_sites", "int", True, "Number of sites / buying units the account has.", minimum=1),
+        _c("n_sites", "int", False, "Number of sites / buying units the account has (blank: unknown).", minimum=1),
         _c("parent_id", "str", False, "Group or parent account id, if the account belongs to a group."),
         _c("employees", "int", False, "Head count of the account (a size criterion).", minimum=0),
         _c("wallet", "float", False, "Estimated total annual spend of the account in our category.", minimum=0),

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kamlib.intake.accounting import DEFAULT_MAX_SET_ASIDE_SHARE, RowAccount
+from kamlib.intake.accounting import (DEFAULT_MAX_SET_ASIDE_REVENUE_SHARE,
+                                      DEFAULT_MAX_SET_ASIDE_SHARE, RowAccount)
 from kamlib.intake.features import feature_tables, pareto_curve
 from kamlib.intake.loading import CheckedInputs, load
 
@@ -28,7 +29,8 @@ TABLES: dict[str, str] = {
     "account_category_year": "revenue by account, trailing year and category",
     "purchase_occasions": "one row per account and purchase day",
     "transactions_summary": "what the invoice lines cover",
-    "data_quality": "rows read, used and set aside per input table",
+    "data_quality": "rows read, used and set aside per input table; revenue and margin read, "
+                    "used and set aside for the invoice lines",
     "set_aside": "every row set aside, with its reason",
 }
 """The tables the intake step saves, in the order :meth:`IntakeResult.tables` gives them,
@@ -103,8 +105,9 @@ class IntakeResult:
 
 
 def run(engagement: Any, *, as_of: str = "",
-        max_set_aside_share: float = DEFAULT_MAX_SET_ASIDE_SHARE, anonymise: bool = False,
-        engine: str = "", memory_limit: str = "") -> IntakeResult:
+        max_set_aside_share: float = DEFAULT_MAX_SET_ASIDE_SHARE,
+        max_set_aside_revenue_share: float = DEFAULT_MAX_SET_ASIDE_REVENUE_SHARE,
+        anonymise: bool = False, engine: str = "", memory_limit: str = "") -> IntakeResult:
     """Load and check an engagement's inputs, and build every table the later steps read.
 
     Parameters
@@ -115,6 +118,9 @@ def run(engagement: Any, *, as_of: str = "",
         End of the analysis as ``"YYYY-MM-DD"``; ``""`` means the last valid invoice date.
     max_set_aside_share : float
         Largest share of any table's rows that may be set aside before intake stops.
+    max_set_aside_revenue_share : float
+        Largest share of the invoice lines' revenue (absolute amounts of the lines whose amount
+        can be read) that may be set aside before intake stops.
     anonymise : bool
         Replace account, contact and manager names by stable pseudonyms.
     engine, memory_limit : str
@@ -133,6 +139,7 @@ def run(engagement: Any, *, as_of: str = "",
         A parameter out of its range, or an engine that cannot run.
     """
     inputs = load(engagement, as_of=as_of, max_set_aside_share=max_set_aside_share,
-                  anonymise=anonymise, engine=engine, memory_limit=memory_limit)
+                  max_set_aside_revenue_share=max_set_aside_revenue_share, anonymise=anonymise,
+                  engine=engine, memory_limit=memory_limit)
     return IntakeResult(inputs=inputs, features=feature_tables(inputs),
                         data_quality=inputs.data_quality(), set_aside=inputs.set_aside_table())

@@ -13,13 +13,16 @@ DuckDB-specific SQL, so the same code runs on Spark through Ibis's PySpark backe
 
 from __future__ import annotations
 
+import functools
+import operator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kamlib.errors import InputError
 from kamlib.intake.contract import TRANSACTIONS, Table
 from kamlib.intake.readers import (EXTENSIONS, check_file, file_kind, normalise_name,
-                                   read_excel_text, sniff_csv)
+                                   read_excel_text, sniff_csv, utf8_copy)
+from kamlib.intake.reading_rules import amount_value, strip_blanks
 
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Iterable
@@ -32,6 +35,10 @@ IBIS_TYPES = {"str": "string", "int": "int64", "float": "float64", "date": "date
 
 ROW = "_row"
 """Column holding the line's row number in the file (1 = first data row), where known."""
+
+TRIMMED = "_trimmed"
+"""Column counting, per line, the text values the casting step trimmed of blanks (text
+exports only): the data-quality report counts them."""
 
 
 def read_transactions(con: BaseBackend, path: str | Path, *, encoding: str | None = None,
@@ -78,9 +85,9 @@ def read_transactions(con: BaseBackend, path: str | Path, *, encoding: str | Non
             if encoding == "utf-16":
                 kwargs["encoding"] = "utf-16"
             elif encoding not in ("utf-8", "utf-8-sig"):
-                # DuckDB reads Latin-1 natively; cp1252 differs from it only in the 0x80-0x9F
-                # block (euro sign, curly quotes), which never occurs in ids, dates or numbers.
-                kwargs["encoding"] = "latin-1"
+                # DuckDB refuses Windows-1252's 0x80-0x9F block (euro sign, dashes, curly
+                # quotes) even as Latin-1: it reads a UTF-8 copy, kept while ``con`` is open
+                files = [str(utf8_copy(f, _copy_folder(con))) for f in files]
             t = con.read_csv(files if len(files) > 1 else files[0], **kwargs)
         else:
             # Every column as text, like DuckDB's all_varchar: the casting step parses them.
@@ -112,6 +119,20 @@ def read_transactions(con: BaseBackend, path: str | Path, *, encoding: str | Non
         # Spark it would not (and would pull every line into one task), so rows stay unnumbered.
         t = t.mutate(**{ROW: ibis.row_number() + 1})
     return t
+
+def _copy_folder(con: BaseBackend) -> Path:
+    """A folder for re-encoded copies of the inputs, removed with the connection."""
+    import shutil
+    import tempfile
+    import weakref
+
+    folder = getattr(con, "_kam_copies", None)
+    if folder is None:
+        folder = Path(tempfile.mkdtemp(prefix="kam-utf8-"))
+        con._kam_copies = folder
+        weakref.finalize(con, shutil.rmtree, str(folder), True)
+    return folder
+
 
 def source_files(path: str | Path) -> list[Path]:
     """The files behind an input: the file itself, a glob's matches or a folder's data files.
@@ -163,7 +184,9 @@ def cast_transactions(raw: ir.Table, table: Table = TRANSACTIONS, *, trim: bool 
     boolean ``_bad_<column>`` says the file had a value there that does not parse (so the row
     can be set aside with that reason), and for a column parsed from text ``_raw_<column>`` keeps
     the text as exported (for the set-aside file); ``_row`` is kept (null when the backend cannot
-    number rows).
+    number rows). Amounts the plain cast cannot read are read by the amount rules
+    (:func:`kamlib.intake.reading_rules.amount_value`), and ``_alt_<column>`` says which were;
+    with ``trim``, :data:`TRIMMED` counts the values of the line that were trimmed.
 
     Parameters
     ----------
@@ -189,6 +212,7 @@ def cast_transactions(raw: ir.Table, table: Table = TRANSACTIONS, *, trim: bool 
 
     cols: dict[str, Any] = {}
     flags: dict[str, Any] = {}
+    padded: list[Any] = []
     for col in table.columns:
         target = IBIS_TYPES.get(col.type, "string")
         if col.name not in raw.columns:
@@ -197,14 +221,21 @@ def cast_transactions(raw: ir.Table, table: Table = TRANSACTIONS, *, trim: bool 
         src = raw[col.name]
         if src.type().is_string():
             if trim:
-                src = _strip_padded(src)
+                src, was_padded = _strip_padded(src)
+                padded.append(was_padded)
             if trim or col.name not in never_empty:
                 src = (src == "").ifelse(ibis.null().cast("string"), src)
             if target == "date":
-                # "2024-03-01 00:00:00" (Excel via text) parses as a timestamp, then a date.
-                value = src.try_cast("date").coalesce(src.try_cast("timestamp").cast("date"))
+                # "2024-03-01 00:00:00" (Excel via text) parses as a timestamp, then a date;
+                # coalesce reads the later forms only for the values the earlier ones miss
+                value = src.try_cast("date").coalesce(src.try_cast("timestamp").cast("date"),
+                                                      strip_blanks(src).try_cast("date"))
             elif target == "string":
                 value = src
+            elif target == "float64":
+                plain = src.try_cast(target)
+                value = plain.coalesce(amount_value(src))  # the amount rules, where needed
+                flags[f"_alt_{col.name}"] = plain.isnull() & value.notnull()
             else:
                 value = src.try_cast(target)
         elif target == "string":
@@ -225,6 +256,9 @@ def cast_transactions(raw: ir.Table, table: Table = TRANSACTIONS, *, trim: bool 
         cols[ROW] = raw[ROW].cast("int64")
     else:
         cols[ROW] = ibis.null().cast("int64")
+    if padded:
+        counts = [p.cast("int8") for p in padded]
+        flags[TRIMMED] = functools.reduce(operator.add, counts[1:], counts[0]).cast("int8")
     return raw.select(**cols, **flags)
 
 def text_ranges(raw: ir.Table, table: Table = TRANSACTIONS) -> dict[str, tuple[Any, Any]]:
@@ -264,13 +298,14 @@ def _cast_can_fail(source: Any, target: str) -> bool:
         return not source.is_integer() or str(source).rstrip("!") == "uint64"
     return True
 
-def _strip_padded(text: ir.StringValue) -> ir.StringValue:
-    """``text`` without surrounding whitespace, stripping only values that start or end with a
-    blank or a tab: the engines' whitespace trim is several times slower than these prefix
-    tests, and almost no value needs it (the CSV reader has already split off line breaks)."""
+def _strip_padded(text: ir.StringValue) -> tuple[ir.StringValue, ir.BooleanValue]:
+    """``text`` without surrounding whitespace, and whether it had any; stripping only values
+    that start or end with a blank or a tab: the engines' whitespace trim is several times
+    slower than these prefix tests, and almost no value needs it (the CSV reader has already
+    split off line breaks)."""
     padded = (text.startswith(" ") | text.endswith(" ") | text.startswith("\t")
               | text.endswith("\t"))
-    return padded.ifelse(text.strip(), text)
+    return padded.ifelse(text.strip(), text), padded
 
 def present_columns(raw: ir.Table, table: Table = TRANSACTIONS) -> list[str]:
     """Contract columns the file actually has (after header normalisation)."""

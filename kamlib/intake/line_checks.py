@@ -15,8 +15,10 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from kamlib.errors import ParameterError
-from kamlib.intake.accounting import ACCOUNT_SET_ASIDE, AFTER_AS_OF
+from kamlib.intake.accounting import (ACCOUNT_SET_ASIDE, AFTER_AS_OF, REPEATED_HEADER,
+                                      UNKNOWN_ACCOUNT)
 from kamlib.intake.aggregates import ACCOUNT_KEY, EXACT_LIMIT, within_limit
+from kamlib.intake.reading_rules import AMBIGUOUS_ID
 
 if TYPE_CHECKING:  # pragma: no cover
     import ibis.expr.types as ir
@@ -43,11 +45,17 @@ def with_account_key(t: ir.Table, known_accounts: ir.Table) -> ir.Table:
 
     The unknown-account check needs that lookup anyway (it used to be an ``IN`` test); as a
     left join it also hands every line an integer key, which the feature build groups by
-    instead of the text id. ``known_accounts`` has ``account_id`` (unique) and the key.
+    instead of the text id. ``known_accounts`` has ``account_id`` (unique) and the key; when it
+    also lists ids as the lines write them (``c10404`` for ``C10404``, see
+    :func:`kamlib.intake.reading_rules.account_aliases`), its ``_canon`` column holds the
+    account's own id, which the matched lines then carry.
     """
     k = known_accounts.rename(_k_account="account_id")
     j = t.left_join(k, t.account_id == k._k_account)
-    return j.select(*[j[c] for c in t.columns], j[ACCOUNT_KEY])
+    if "_canon" not in k.columns:
+        return j.select(*[j[c] for c in t.columns], j[ACCOUNT_KEY])
+    return j.select(*[j[c] for c in t.columns if c != "account_id"],
+                    account_id=j._canon.coalesce(j.account_id), **{ACCOUNT_KEY: j[ACCOUNT_KEY]})
 
 
 def line_checks(t: ir.Table, today: dt.date, present: list[str]) -> list[tuple[Any, str]]:
@@ -69,6 +77,7 @@ def line_checks(t: ir.Table, today: dt.date, present: list[str]) -> list[tuple[A
     no_margin = t.cost.isnull() & t.margin.isnull()
     money_col = "cost" if "cost" in present else "margin"
     checks = [
+        (repeated_header(t), REPEATED_HEADER),
         (t.account_id.isnull(), "account_id: missing"),
         (bad("date"), "date: not a date (YYYY-MM-DD)"),
         (t.date.isnull(), "date: missing"),
@@ -90,8 +99,24 @@ def line_checks(t: ir.Table, today: dt.date, present: list[str]) -> list[tuple[A
     return [(cond, text) for cond, text in checks if cond is not None]
 
 
+def repeated_header(t: ir.Table) -> Any:
+    """Lines that repeat the header (two exports concatenated), or None when the dates were not
+    text: the date does not parse, and it and the account id read as their own column names
+    once normalised like a header (``Account ID`` -> ``account_id``). Only the lines whose
+    date does not parse are looked at, so a clean export pays one test per line."""
+    if "_raw_date" not in t.columns or "_bad_date" not in t.columns:
+        return None
+
+    def as_header(text):
+        return text.lower().re_replace(r"[\s\-./]+", "_").re_replace("^_+|_+$", "")
+
+    named = (as_header(t._raw_date) == "date") & (as_header(t.account_id) == "account_id")
+    return t._bad_date.ifelse(named.fill_null(False), False)  # CASE: the rest never looks
+
+
 def context_checks(t: ir.Table, present: list[str], aside_accounts: ir.Table | None = None, *,
-                   after: dt.date | None = None) -> list[tuple[Any, str]]:
+                   after: dt.date | None = None,
+                   ambiguous: ir.Table | None = None) -> list[tuple[Any, str]]:
     """The checks that look beyond the line: its account is known, it is not a duplicate, it
     is not later than an explicit ``as_of``; as ``(condition, reason)`` pairs, in order.
 
@@ -99,7 +124,8 @@ def context_checks(t: ir.Table, present: list[str], aside_accounts: ir.Table | N
     looked for, a ``_dup`` flag (:func:`~kamlib.intake.checking_pass.flag_duplicates`,
     :func:`~kamlib.intake.checking_pass.window_duplicate_flag`);
     without it there is no duplicate check here. ``after`` (an explicit ``as_of``) adds the policy reason
-    :data:`AFTER_AS_OF`, checked last.
+    :data:`AFTER_AS_OF`, checked last. ``ambiguous`` lists ids (``account_id``) that match
+    several accounts once case is ignored: their lines get their own reason.
     """
     import ibis
 
@@ -107,7 +133,9 @@ def context_checks(t: ir.Table, present: list[str], aside_accounts: ir.Table | N
     checks = []
     if aside_accounts is not None:
         checks.append((t.account_id.isin(aside_accounts.account_id) & unknown, ACCOUNT_SET_ASIDE))
-    checks.append((unknown, "account_id: unknown account"))
+    if ambiguous is not None:
+        checks.append((t.account_id.isin(ambiguous.account_id) & unknown, AMBIGUOUS_ID))
+    checks.append((unknown, UNKNOWN_ACCOUNT))
     if "_dup" in t.columns:
         checks.append((t._dup, "invoice_id+line_no: duplicate invoice line" if "line_no" in present
                        else "invoice_id: duplicate invoice line (identical in every column)"))
@@ -118,9 +146,11 @@ def context_checks(t: ir.Table, present: list[str], aside_accounts: ir.Table | N
 
 def transaction_checks(t: ir.Table, today: dt.date, present: list[str],
                        aside_accounts: ir.Table | None = None, *,
-                       after: dt.date | None = None) -> list[tuple[Any, str]]:
+                       after: dt.date | None = None,
+                       ambiguous: ir.Table | None = None) -> list[tuple[Any, str]]:
     """Every check of an invoice line in order: :func:`line_checks`, then :func:`context_checks`."""
-    return [*line_checks(t, today, present), *context_checks(t, present, aside_accounts, after=after)]
+    return [*line_checks(t, today, present),
+            *context_checks(t, present, aside_accounts, after=after, ambiguous=ambiguous)]
 
 
 def reason_text(checks: list[tuple[Any, str]]) -> Any:

@@ -20,7 +20,8 @@ import kamlib.intake.engine as eng
 import kamlib.intake.ledger as ledger
 import kamlib.intake.quality as quality
 from kamlib.errors import InputError, ParameterError
-from kamlib.intake.accounting import DEFAULT_MAX_SET_ASIDE_SHARE, RowAccount
+from kamlib.intake.accounting import (DEFAULT_MAX_SET_ASIDE_REVENUE_SHARE,
+                                      DEFAULT_MAX_SET_ASIDE_SHARE, RowAccount)
 from kamlib.intake.checking_pass import TransactionCheck, check_transactions
 from kamlib.intake.contract import TABLES, Table
 from kamlib.intake.line_checks import parse_as_of
@@ -98,7 +99,8 @@ class CheckedInputs:
                 f"{', anonymised' if self.anonymised else ''}):")
         ok = all(a.balanced for a in self.accounts)
         tail = "Every row is accounted for." if ok else "ROW ACCOUNTING DOES NOT BALANCE."
-        return "\n".join([head, quality.summary_text(self.accounts), tail])
+        currency = self.transactions.summary.get("currency") or ""
+        return "\n".join([head, quality.summary_text(self.accounts, currency), tail])
 
     def set_aside_table(self) -> pd.DataFrame:
         """The ``set_aside`` table (see :func:`kamlib.intake.quality.set_aside_table`)."""
@@ -129,6 +131,7 @@ def load_inputs(
     *,
     as_of: str = "",
     max_set_aside_share: float = DEFAULT_MAX_SET_ASIDE_SHARE,
+    max_set_aside_revenue_share: float = DEFAULT_MAX_SET_ASIDE_REVENUE_SHARE,
     anonymise: bool = False,
     key: str = "",
     engine: str = "duckdb",
@@ -148,6 +151,9 @@ def load_inputs(
         ``"YYYY-MM-DD"``, or ``""`` for the last valid invoice date.
     max_set_aside_share : float
         Largest share of any table's rows that may be set aside (default 0.05).
+    max_set_aside_revenue_share : float
+        Largest share of the invoice lines' revenue that may be set aside (default 0.01;
+        see :func:`kamlib.intake.accounting.check_revenue_share`).
     anonymise : bool
         Replace names by stable pseudonyms (see :mod:`kamlib.intake.anonymise`), keyed by ``key``.
     key : str
@@ -177,9 +183,10 @@ def load_inputs(
     """
     today = today or dt.date.today()
     parse_as_of(as_of)
-    if not 0 <= float(max_set_aside_share) <= 1:
-        raise ParameterError(
-            f"max_set_aside_share must lie between 0 and 1, not {max_set_aside_share}.")
+    for name, value in (("max_set_aside_share", max_set_aside_share),
+                        ("max_set_aside_revenue_share", max_set_aside_revenue_share)):
+        if not 0 <= float(value) <= 1:
+            raise ParameterError(f"{name} must lie between 0 and 1, not {value}.")
     for name, table in TABLES.items():
         if table.required and not inputs.get(name):
             raise InputError(
@@ -199,7 +206,7 @@ def load_inputs(
     con = con or eng.connect(engine, memory_limit=memory_limit)
     tx = _invoice_lines(con, path, known, set_aside.get("accounts"),
                         as_of=as_of, today=today, max_set_aside_share=max_set_aside_share,
-                        cache=cache)
+                        max_set_aside_revenue_share=max_set_aside_revenue_share, cache=cache)
     with eng.engine_errors(path):
         buyers = tx.summary["accounts_buying"]
     no_purchase = len(frames["accounts"]) - buyers
@@ -238,7 +245,7 @@ def _small_tables(inputs: dict[str, str | Path | None], today: dt.date,
 
 def _invoice_lines(con: Any, path: str | Path, known: pd.Series, aside_accounts: Any, *,
                    as_of: str, today: dt.date, max_set_aside_share: float,
-                   cache: bool | None) -> TransactionCheck:
+                   max_set_aside_revenue_share: float, cache: bool | None) -> TransactionCheck:
     """Register the invoice lines with the engine, cast them and run the checking pass."""
     raw = ledger.read_transactions(con, path)
     present = ledger.present_columns(raw)
@@ -261,7 +268,9 @@ def _invoice_lines(con: Any, path: str | Path, known: pd.Series, aside_accounts:
         with eng.engine_errors(path):
             tx = check_transactions(typed, file=path, present=present, account_ids=known,
                                     aside_account_ids=aside_ids, as_of=as_of, today=today,
-                                    max_set_aside_share=max_set_aside_share, materialise=store,
+                                    max_set_aside_share=max_set_aside_share,
+                                    max_set_aside_revenue_share=max_set_aside_revenue_share,
+                                    materialise=store,
                                     currency_range=ranges.get("currency"))
     except InputError as exc:
         if exc.column == "account_id" and "account_id" in numeric_ids:
@@ -280,6 +289,7 @@ def _invoice_lines(con: Any, path: str | Path, known: pd.Series, aside_accounts:
 
 def load(engagement: Any, *, as_of: str = "",
          max_set_aside_share: float = DEFAULT_MAX_SET_ASIDE_SHARE,
+         max_set_aside_revenue_share: float = DEFAULT_MAX_SET_ASIDE_REVENUE_SHARE,
          anonymise: bool = False, engine: str = "", memory_limit: str = "") -> CheckedInputs:
     """:func:`load_inputs` for an engagement: check its inputs (``kam validate``).
 
@@ -289,7 +299,7 @@ def load(engagement: Any, *, as_of: str = "",
         Its ``inputs`` name the files; its name keys the anonymisation. Its ``engagement.yml``
         may choose the engine (``engine: spark`` with a ``spark:`` block, or a ``duckdb:``
         block with ``memory_limit``, ``threads``, ``temp_directory``; see docs/scale.md).
-    as_of, max_set_aside_share, anonymise :
+    as_of, max_set_aside_share, max_set_aside_revenue_share, anonymise :
         As :func:`load_inputs`.
     engine, memory_limit : str
         Override engagement.yml when not empty (default there: DuckDB with a 2GB budget).
@@ -301,6 +311,7 @@ def load(engagement: Any, *, as_of: str = "",
     print(f"Checking the inputs of '{engagement.name}' on {where}.", flush=True)
     inputs = {name: engagement.input_path(name) for name in TABLES}
     result = load_inputs(inputs, as_of=as_of, max_set_aside_share=max_set_aside_share,
+                         max_set_aside_revenue_share=max_set_aside_revenue_share,
                          anonymise=anonymise, key=engagement.name, engine=settings["engine"],
                          memory_limit=settings["memory_limit"], con=con)
     folder = Path(engagement.folder).resolve()

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from kamlib.errors import InputError
 from kamlib.intake.contract import Column, Table
+from kamlib.intake.readers import UNICODE_SPACES
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -147,15 +148,38 @@ def known_list_items(raw: pd.Series, allowed: tuple[str, ...],
     return pd.Series(out, index=raw.index, dtype=object), notes
 
 
+_SPACES = f"[{UNICODE_SPACES}]"
+
+MAX_TEXT = 300
+"""Longest text a cell of a small table keeps, in characters: a name or title is far shorter;
+a longer value (a whole document pasted into a CRM field) is cut to this length and counted in
+the data-quality report, so no later step carries megabytes per account."""
+
+
+def padded_count(raw: pd.Series) -> int:
+    """How many text values of ``raw`` have blanks (Unicode spaces included) around them."""
+    import pandas as pd
+
+    if not (pd.api.types.is_string_dtype(raw.dtype) or raw.dtype == object):
+        return 0
+    text = raw.dropna().astype("string")
+    stripped = text.str.strip()  # Unicode whitespace, the no-break spaces included
+    return int(((stripped.str.len() != text.str.len()) & (stripped != "")).sum())
+
+
 def as_text(s: pd.Series) -> pd.Series:
-    """Values as trimmed text; empty -> missing; whole floats without '.0' (Parquet ids)."""
+    """Values as trimmed text; empty -> missing; whole floats without '.0' (Parquet ids);
+    no-break and other Unicode spaces read as blanks."""
     import pandas as pd
 
     if pd.api.types.is_float_dtype(s.dtype):
         s = s.map(lambda v: None if pd.isna(v) else (str(int(v)) if float(v).is_integer() else str(v)))
     elif pd.api.types.is_datetime64_any_dtype(s.dtype):
         s = s.dt.strftime("%Y-%m-%d")
-    out = s.astype("string").str.strip()
+    out = s.astype("string")
+    if out.str.contains(_SPACES, regex=True).any():  # no-break and other Unicode spaces: blanks
+        out = out.str.replace(_SPACES, " ", regex=True)
+    out = out.str.strip()
     return out.mask(out == "")
 
 

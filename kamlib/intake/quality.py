@@ -6,10 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kamlib.formatting import money, share
+from kamlib.intake.accounting import MONEY_COLUMNS, money_reason_text
+
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-    from kamlib.intake.accounting import RowAccount
+    from kamlib.intake.accounting import MoneyAccount, RowAccount
 
 SET_ASIDE_SHOWN = 10_000
 """Most set-aside rows per table listed in the ``set_aside`` result table (the CSV has all)."""
@@ -21,12 +24,16 @@ def data_quality(accounts: list[RowAccount]) -> pd.DataFrame:
     """The ``data_quality`` table: one row per input table."""
     import pandas as pd
 
-    cols = ["table", "file", "rows_read", "rows_used", "rows_set_aside", "set_aside_reasons", "notes"]
-    return pd.DataFrame([a.as_row() for a in accounts], columns=cols)
+    cols = ["table", "file", "rows_read", "rows_used", "rows_set_aside", "set_aside_reasons",
+            "notes", *MONEY_COLUMNS]
+    out = pd.DataFrame([a.as_row() for a in accounts], columns=cols)
+    money = [c for c in MONEY_COLUMNS if c != "revenue_set_aside_reasons"]
+    return out.astype({c: "Int64" if c.endswith("_rows") else "float64" for c in money})
 
 
-def summary_text(accounts: list[RowAccount]) -> str:
-    """A readable paragraph per table: where every row went."""
+def summary_text(accounts: list[RowAccount], currency: str = "") -> str:
+    """A readable paragraph per table: where every row went, and for the invoice lines where
+    the money went."""
     parts = []
     for a in accounts:
         line = (f"{a.table}: {a.rows_read:,} rows read = {a.rows_used:,} used + "
@@ -36,7 +43,28 @@ def summary_text(accounts: list[RowAccount]) -> str:
         if a.notes:
             line += ". " + "; ".join(a.notes)
         parts.append(line + ".")
+        if a.money is not None:
+            parts.append(money_text(a.money, currency))
     return "\n".join(parts)
+
+
+def money_text(m: MoneyAccount, currency: str = "") -> str:
+    """``transactions money: revenue 1.2 M read = ... used + ... set aside (...)``."""
+    def amount(v: float) -> str:
+        return money(v, currency)
+
+    text = (f"transactions money: revenue {amount(m.revenue_read)} read = "
+            f"{amount(m.revenue_used)} used + {amount(m.revenue_set_aside)} set aside "
+            f"({share(m.error_share(), digits=1)} of the revenue set aside for errors)")
+    reasons = money_reason_text(m, amount)
+    if reasons:
+        text += " (" + "; ".join(reasons) + ")"
+    text += (f"; margin {amount(m.margin_read)} read = {amount(m.margin_used)} used + "
+             f"{amount(m.margin_set_aside)} set aside")
+    if m.unknown_rows:
+        text += (f". {m.unknown_rows:,} set-aside line(s) have an amount that cannot be read: "
+                 "their money is unknown and in none of these sums (not counted as zero)")
+    return text + "."
 
 
 def set_aside_table(small: dict[str, Any], lines: Any, lines_aside: int) -> pd.DataFrame:

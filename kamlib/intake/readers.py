@@ -18,6 +18,7 @@ engine reads the rest (:mod:`kamlib.intake.ledger`).
 
 from __future__ import annotations
 
+import codecs
 import io
 import re
 from pathlib import Path
@@ -33,6 +34,12 @@ EXTENSIONS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "excel", ".x
 """File extensions we read, and the reader each one uses."""
 
 DELIMITERS = (",", ";", "\t", "|")
+UNICODE_SPACES = ("\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
+                  "\u2009\u200a\u200b\u202f\u205f\u3000\ufeff")
+"""No-break, thin, ideographic and zero-width spaces (and the byte-order mark): web CRMs and
+copy-paste put them into headers and values, where they are read as a plain blank."""
+
+_UNICODE_SPACE = re.compile(f"[{UNICODE_SPACES}]")
 SNIFF_BYTES = 1 << 20
 """How much of a large CSV is looked at to decide its encoding and delimiter."""
 
@@ -62,9 +69,11 @@ def file_kind(path: str | Path) -> str:
 def normalise_name(name: str) -> str:
     """Header as the contract spells it: trimmed, lower case, spaces and dashes as ``_``.
 
-    ``" Account ID"`` becomes ``"account_id"``, so common export headers match without a mapping.
+    ``" Account ID"`` becomes ``"account_id"``, so common export headers match without a mapping;
+    no-break and other Unicode spaces (:data:`UNICODE_SPACES`) count as blanks
+    (``"Account\u00a0ID"`` is ``account_id`` too).
     """
-    out = str(name).strip().lower().lstrip("\ufeff")
+    out = _UNICODE_SPACE.sub(" ", str(name)).strip().lower()
     for ch in " -./":
         out = out.replace(ch, "_")
     while "__" in out:
@@ -174,6 +183,34 @@ def sniff_csv(path: str | Path) -> tuple[str, str]:
         raise InputError(str(path), "the file has no header line.",
                          "Export the table with its column names in the first line.")
     return encoding, sniff_delimiter(first)
+
+
+def plain_spaces(text: str) -> str:
+    """``text`` with every Unicode space (:data:`UNICODE_SPACES`) written as a plain blank."""
+    return _UNICODE_SPACE.sub(" ", text)
+
+
+def _latin1_for_undefined(exc: UnicodeDecodeError) -> tuple[str, int]:
+    return exc.object[exc.start:exc.end].decode("latin-1"), exc.end
+
+
+codecs.register_error("kam-latin-1", _latin1_for_undefined)
+
+
+def utf8_copy(path: str | Path, folder: str | Path, chunk: int = 1 << 24) -> Path:
+    """Write a Windows-1252 text file as UTF-8 into ``folder``; return the copy's path.
+
+    DuckDB reads UTF-8, UTF-16 and Latin-1 only, and refuses a file with the bytes where
+    Windows-1252 puts the euro sign, dashes and curly quotes (0x80-0x9F). The copy is read
+    instead; the five bytes Windows-1252 leaves undefined are taken as Latin-1 (the encoding
+    rule of :func:`decode`). Single-byte encodings need no care at chunk boundaries.
+    """
+    path, folder = Path(path), Path(folder)
+    out = folder / f"{len(list(folder.iterdir()))}_{path.stem}.csv"
+    with open(path, "rb") as src, open(out, "w", encoding="utf-8", newline="") as dst:
+        while data := src.read(chunk):
+            dst.write(data.decode("cp1252", errors="kam-latin-1"))
+    return out
 
 
 def read_excel_text(path: str | Path, sheet: int | str = 0) -> pd.DataFrame:

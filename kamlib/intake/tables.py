@@ -22,12 +22,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kamlib.errors import InputError
-from kamlib.intake.accounting import (BLANK, DEFAULT_MAX_SET_ASIDE_SHARE, RowAccount,
-                                      check_share)
+from kamlib.intake.accounting import (BLANK, DEFAULT_MAX_SET_ASIDE_SHARE, REPEATED_HEADER,
+                                      RowAccount, check_share)
 from kamlib.intake.contract import SELECTION_CRITERIA, TABLES, Column, Table
-from kamlib.intake.parsing import (ROLE_SYNONYMS, TYPE_WORDS, check_columns, date_fix,
-                                   empty_dtype, known_list_items, parse_column,
-                                   read_non_iso_dates)
+from kamlib.intake.parsing import (MAX_TEXT, ROLE_SYNONYMS, TYPE_WORDS, check_columns,
+                                   date_fix, empty_dtype, known_list_items, padded_count,
+                                   parse_column, read_non_iso_dates)
+from kamlib.intake.readers import normalise_name
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -87,6 +88,52 @@ def blank_rows(raw: pd.DataFrame) -> pd.Series:
     return pd.Series(blank, index=raw.index)
 
 
+def repeated_header_rows(raw: pd.DataFrame, table: Table) -> pd.Series:
+    """True for rows that repeat the header (two exports pasted one below the other): every
+    required column holds its own name, as a header would spell it (``Account ID``)."""
+    import numpy as np
+    import pandas as pd
+
+    cols = [c for c in table.required_columns if c in raw.columns]
+    out = np.full(len(raw), bool(cols))
+    for c in cols:
+        rows = np.flatnonzero(out)
+        if not len(rows):
+            break
+        col = raw[c].iloc[rows]
+        if not (pd.api.types.is_string_dtype(col.dtype) or col.dtype == object):
+            out[:] = False
+            break
+        # a cheap vectorised test first (the name's first word is in the value), then the rule
+        word = c.split("_")[0]
+        maybe = col.astype("string").str.lower().str.contains(word, regex=False).fillna(False)
+        hit = np.zeros(len(rows), dtype=bool)
+        hit[maybe.to_numpy(dtype=bool)] = [normalise_name(v) == c for v in col[maybe.to_numpy(dtype=bool)]]
+        out[rows] = hit
+    return pd.Series(out, index=raw.index)
+
+
+def _text_notes(raw: pd.DataFrame, clean: dict[str, pd.Series], table: Table) -> list[str]:
+    """Cut overlong text to :data:`~kamlib.intake.parsing.MAX_TEXT` characters (in ``clean``)
+    and count it, with the values trimmed of surrounding blanks; the notes say both."""
+    notes, trimmed = [], {}
+    for col in table.columns:
+        if col.name not in raw.columns or col.type != "str":
+            continue
+        if n := padded_count(raw[col.name]):
+            trimmed[col.name] = n
+        values = clean[col.name]
+        long = values.str.len() > MAX_TEXT
+        if long.fillna(False).any():
+            clean[col.name] = values.mask(long.fillna(False), values.str.slice(0, MAX_TEXT))
+            notes.append(f"{col.name}: {int(long.sum())} value(s) longer than {MAX_TEXT} "
+                         f"characters cut to {MAX_TEXT}")
+    if trimmed:
+        notes.append(f"{sum(trimmed.values())} value(s) trimmed of surrounding blanks ("
+                     + ", ".join(f"{c} {n}" for c, n in trimmed.items()) + ")")
+    return notes
+
+
 def validate_table(
     raw: pd.DataFrame,
     table: Table | str,
@@ -133,6 +180,8 @@ def validate_table(
     check_columns(list(raw.columns), table, file)
     reasons = _Reasons(raw.index)
     reasons.flag(blank := blank_rows(raw), BLANK)
+    reasons.flag(header := repeated_header_rows(raw, table), REPEATED_HEADER)
+    blank = blank | header  # neither is data: no column check looks at them
     clean: dict[str, pd.Series] = {}
     notes: list[str] = []
     for col in table.columns:
@@ -141,6 +190,7 @@ def validate_table(
         else:
             clean[col.name] = _check_column(raw, col, table, file, blank=blank, today=today,
                                             reasons=reasons, notes=notes)
+    notes.extend(_text_notes(raw, clean, table))
     _check_rows(clean, table, reasons, known_accounts)
     return _set_aside(raw, pd.DataFrame(clean)[table.column_names], table, file, reasons,
                       notes, max_set_aside_share)

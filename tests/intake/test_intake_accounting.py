@@ -54,7 +54,8 @@ def test_every_line_used_or_set_aside(tmp_path_factory, seed, n, damage):
     text, n = _ledger(seed, n, damage)
     files = write_engagement(tmp_path_factory.mktemp("acc"), transactions=text)
     try:
-        intake = load_inputs(files, today=TODAY, max_set_aside_share=1.0)
+        intake = load_inputs(files, today=TODAY, max_set_aside_share=1.0,
+                             max_set_aside_revenue_share=1.0)
     except Exception as exc:  # only "no usable line at all" may stop a fully broken ledger
         assert "no invoice line is usable" in str(exc)
         return
@@ -63,6 +64,13 @@ def test_every_line_used_or_set_aside(tmp_path_factory, seed, n, damage):
     assert acc.rows_used + acc.rows_set_aside == n
     assert int(intake.transactions.lines.count().to_pandas()) == acc.rows_used
     assert int(intake.transactions.set_aside.count().to_pandas()) == acc.rows_set_aside
+    # and the money: revenue read = used + set aside, over the lines whose amount is readable
+    amounts = pd.to_numeric(pd.read_csv(files["transactions"], dtype=str)["net_revenue"],
+                            errors="coerce")
+    money = acc.money
+    assert abs(money.revenue_read - amounts.sum()) < 1e-6
+    assert money.revenue_used + money.revenue_set_aside == money.revenue_read
+    assert money.unknown_rows == int(amounts.isna().sum())
 
 
 def _digest(frame: pd.DataFrame) -> str:
@@ -72,6 +80,8 @@ def _digest(frame: pd.DataFrame) -> str:
 def test_same_inputs_same_tables(tmp_path):
     text, _ = _ledger(7, 400, 0.02)
     files = write_engagement(tmp_path, transactions=text)
-    runs = [feature_tables(load_inputs(files, today=TODAY)) for _ in range(2)]
+    # damaged on purpose: more revenue set aside than the default share allows
+    runs = [feature_tables(load_inputs(files, today=TODAY, max_set_aside_revenue_share=1.0))
+            for _ in range(2)]
     for name in ("account_features", "account_category_year", "purchase_occasions"):
         assert _digest(runs[0][name]) == _digest(runs[1][name]), name

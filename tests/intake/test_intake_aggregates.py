@@ -31,7 +31,7 @@ def test_pass_and_plain_aggregates_agree(lines, tmp_path):
     """The pass's aggregates by account and reason (used lines: reason 0) equal the plain
     aggregates of the used lines, column by column."""
     intake = load_inputs(write_engagement(tmp_path, transactions=lines), today=TODAY,
-                         max_set_aside_share=0.5)
+                         max_set_aside_share=0.5, max_set_aside_revenue_share=0.5)
     tx = intake.transactions
     assert tx.account.rows_set_aside == (0 if lines is LINES else 3)
     plain = aggregates.account_aggregates(aggregates.with_margin(tx.lines), tx.as_of).to_pandas()

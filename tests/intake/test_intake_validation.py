@@ -49,14 +49,14 @@ def test_whole_column_of_wrong_type_is_an_error(tmp_path):
 
 
 def test_row_problems_are_set_aside_with_reasons(tmp_path):
-    text = ACCOUNTS + ("004,Delta,Food,South,FR,0,X\n"  # n_sites below 1
+    text = ACCOUNTS + ("004,Delta,,South,FR,0,X\n"  # industry missing (and n_sites below 1)
                        "001,Alpha again,Metals,North,DE,3,Y\n"  # duplicate id
                        "005,,Food,South,FR,2,Z\n"  # missing name
                        ",,,,,,\n")  # blank line
     out = _validate(text, "accounts", tmp_path, max_set_aside_share=0.5)
     acc = out.account
     assert acc.rows_read == 7 and acc.rows_used == 3 and acc.balanced
-    assert acc.reasons == {"n_sites: out of range (at least 1)": 1, "account_id: duplicate": 1,
+    assert acc.reasons == {"industry: missing": 1, "account_id: duplicate": 1,
                            "name: missing": 1, "(row): blank": 1}
     assert out.set_aside["row"].tolist() == [4, 5, 6, 7]
     assert out.frame["account_id"].tolist() == ["001", "002", "003"]
@@ -64,11 +64,11 @@ def test_row_problems_are_set_aside_with_reasons(tmp_path):
 
 
 def test_too_many_rows_set_aside_is_an_error(tmp_path):
-    text = ACCOUNTS + "004,Delta,Food,South,FR,0,X\n"
+    text = ACCOUNTS + "004,Delta,,South,FR,2,X\n"
     with pytest.raises(InputError) as err:
         _validate(text, "accounts", tmp_path)  # 1 of 4 = 25% > 5%
     msg = str(err.value)
-    assert "accounts.csv, column 'n_sites', row 4" in msg
+    assert "accounts.csv, column 'industry', row 4" in msg
     assert "1 of 4 rows (25.0%)" in msg and "max_set_aside_share" in msg
 
 
@@ -123,7 +123,8 @@ def test_ahp_fractions_and_unknown_criteria(tmp_path):
 
 def test_messy_ledger_every_row_accounted_for(tmp_path):
     files = write_engagement(tmp_path, transactions=MESSY_LINES)
-    intake = load_inputs(files, today=TODAY, max_set_aside_share=0.5)
+    # a small ledger damaged on purpose: the set-aside lines are a large share of its revenue
+    intake = load_inputs(files, today=TODAY, max_set_aside_share=0.5, max_set_aside_revenue_share=1.0)
     acc = intake.transactions.account
     assert acc.rows_read == 17
     assert acc.reasons == {
@@ -205,7 +206,8 @@ def test_without_line_numbers_only_identical_lines_are_duplicates(tmp_path):
     lines = [",".join(x.split(",")[:2] + x.split(",")[3:]) for x in LINES.splitlines()]  # drop line_no
     text = "\n".join(lines + [lines[1], lines[2].replace(",5,", ",6,")]) + "\n"
     files = write_engagement(tmp_path, transactions=text)
-    acc = load_inputs(files, today=TODAY, max_set_aside_share=0.2).transactions.account
+    acc = load_inputs(files, today=TODAY, max_set_aside_share=0.2,
+                      max_set_aside_revenue_share=0.2).transactions.account
     # the exact copy of line 1 is set aside; INV1 with another quantity is a second product line
     assert acc.reasons == {"invoice_id: duplicate invoice line (identical in every column)": 1}
     assert acc.first_rows == {"invoice_id: duplicate invoice line (identical in every column)": [11]}
@@ -229,16 +231,22 @@ def test_a_bad_optional_account_value_is_blanked_not_the_account_dropped(tmp_pat
     assert pd.isna(out.frame["wallet"].iloc[0]) and out.frame["wallet"].iloc[1] == 50000
     assert any("wallet: 1 value(s) not a number left empty" in n and "'1.200.000'" in n
                for n in out.account.notes)
+    # n_sites is optional too: a bad or out-of-range count is unknown, the account kept
+    acc.loc[0, "n_sites"], acc.loc[1, "n_sites"] = "three", "0"
+    out = _validate(acc.to_csv(index=False), "accounts", tmp_path)
+    assert out.account.rows_set_aside == 0 and out.frame["n_sites"].isna().sum() == 2
+    assert any("n_sites: 1 value(s) not a whole number left empty" in n for n in out.account.notes)
     # a required column still sets the row aside
-    acc.loc[0, "n_sites"] = "three"
+    acc.loc[0, "region"] = None
     out = _validate(acc.to_csv(index=False), "accounts", tmp_path, max_set_aside_share=1)
-    assert out.account.reasons == {"n_sites: not a whole number": 1}
+    assert out.account.reasons == {"region: missing": 1}
 
 
 def test_lines_of_a_set_aside_account_are_not_called_unknown(tmp_path):
-    accounts = ACCOUNTS.replace("002,Beta Foods,Food,South,FR,1,", "002,Beta Foods,Food,South,FR,one,")
+    accounts = ACCOUNTS.replace("002,Beta Foods,Food,South,FR,1,", "002,Beta Foods,,South,FR,1,")
     files = write_engagement(tmp_path, accounts=accounts)
-    intake = load_inputs(files, today=dt.date(2026, 1, 15), max_set_aside_share=1)
+    intake = load_inputs(files, today=dt.date(2026, 1, 15), max_set_aside_share=1,
+                         max_set_aside_revenue_share=1)
     tx = intake.transactions.account
     n_002 = LINES.count("\n002,")
     assert n_002 > 0

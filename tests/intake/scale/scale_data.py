@@ -8,6 +8,9 @@ import numpy as np
 import pandas as pd
 
 TODAY = dt.date(2026, 1, 1)
+BAD_REVENUE_SHARE = 0.05
+"""max_set_aside_revenue_share for the ledgers damaged on purpose (about 2 % of their lines,
+and of their revenue, are set aside: more than the default 1 % allows)."""
 """The run date of every scale test (the generated ledgers end on 2025-12-31)."""
 
 

@@ -16,7 +16,7 @@ from kamlib.intake import checking_pass, features
 from kamlib.intake.accounting import AFTER_AS_OF
 from kamlib.intake.ledger import read_transactions, text_ranges
 from kamlib.intake.loading import load_inputs
-from scale_data import TODAY, ledger_inputs
+from scale_data import BAD_REVENUE_SHARE, TODAY, ledger_inputs
 
 
 def _both_ways(intake) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -49,7 +49,7 @@ def test_checking_pass_aggregates_are_those_of_the_used_lines(ledger, invoice_fi
                                                              bad_invoice_files, tmp_path):
     files, kw = invoice_files, {}
     if ledger == "bad":  # duplicates, unknown accounts, future dates: the fallback pass
-        files = bad_invoice_files
+        files, kw = bad_invoice_files, {"max_set_aside_revenue_share": BAD_REVENUE_SHARE}
     elif ledger == "explicit_as_of":
         kw = {"as_of": "2025-06-30"}
     elif ledger == "csv":  # text: parsed and stored once, then the same pass

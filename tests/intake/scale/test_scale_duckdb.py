@@ -14,7 +14,7 @@ import pytest
 from kamlib.errors import InputError, ParameterError
 from kamlib.intake import engine, features, ledger
 from kamlib.intake.loading import load_inputs
-from scale_data import TODAY, assert_same_features, ledger_inputs
+from scale_data import BAD_REVENUE_SHARE, TODAY, assert_same_features, ledger_inputs
 
 
 def _features(files: dict, transactions=None, **kw) -> pd.DataFrame:
@@ -141,7 +141,8 @@ def test_parquet_rows_are_numbered_as_in_the_file(invoice_files):
 
 # ------------------------------------------------------------------------- row accounting
 def test_row_accounting_is_exact_with_injected_bad_rows(bad_invoice_files, tmp_path):
-    intake = load_inputs(ledger_inputs(bad_invoice_files), today=TODAY)
+    intake = load_inputs(ledger_inputs(bad_invoice_files), today=TODAY,
+                         max_set_aside_revenue_share=BAD_REVENUE_SHARE)
     acc = intake.transactions.account
     injected = bad_invoice_files["bad"]
     assert acc.rows_read == bad_invoice_files["rows"]
@@ -193,7 +194,8 @@ def test_hand_written_checks_set_aside_the_same_lines_and_give_the_same_features
     import duckdb
     from bench_features import run_reference
 
-    intake = load_inputs(ledger_inputs(bad_invoice_files), today=TODAY)
+    intake = load_inputs(ledger_inputs(bad_invoice_files), today=TODAY,
+                         max_set_aside_revenue_share=BAD_REVENUE_SHARE)
     tx = intake.transactions
     ours = features.account_features(tx.lines, intake.frames["accounts"], tx.as_of,
                                      intake.frames["contacts"], tx.has_sites,

@@ -15,6 +15,7 @@ import pytest
 
 from kamlib.intake import engine, features, ledger
 from kamlib.intake.loading import load_inputs
+from scale_data import BAD_REVENUE_SHARE
 
 TODAY = dt.date(2026, 1, 1)
 
@@ -60,8 +61,10 @@ def spark_con(spark):
 @pytest.fixture(scope="module")
 def parity(spark_con, bad_invoice_files):
     """Intake of one generated ledger (with bad rows) on both engines."""
-    duck = load_inputs(_inputs(bad_invoice_files), today=TODAY)
+    duck = load_inputs(_inputs(bad_invoice_files), today=TODAY,
+                       max_set_aside_revenue_share=BAD_REVENUE_SHARE)
     spark = load_inputs(_inputs(bad_invoice_files), today=TODAY, con=spark_con,
+                        max_set_aside_revenue_share=BAD_REVENUE_SHARE,
                                    engine="spark")
     return duck, spark
 
@@ -118,3 +121,33 @@ def test_connect_spark_reuses_the_running_session(spark):
     con = engine.connect("spark", spark={"master": "local[2]", "conf": {"spark.sql.shuffle.partitions": "2"}})
     assert con._session.sparkContext is spark.sparkContext
     assert con.name == "pyspark"
+
+
+def test_spark_reads_a_client_export_by_the_same_rules(spark_con, tmp_path):
+    """The reading rules of issue 18 (amount formats, padded and case-different ids, currency
+    codes, a repeated header line) give the same accounting on Spark as on DuckDB."""
+    accounts = "account_id,name,industry,region,country\nA1,Alpha,Metals,North,DE\nb2,Beta,Food,South,FR\n"
+    header = "account_id,invoice_id,line_no,date,product_id,category,quantity,net_revenue,cost,currency"
+    lines = "\n".join([
+        header,
+        'A1 ,I1,1,2025-06-10,P1,C,10,"1,000.00",600,EUR',
+        "A1,I2,1,2025-06-11,P1,C,-1,(100.00),60-,eur",
+        "Account ID,Invoice ID,Line No,Date,Product ID,Category,Quantity,Net Revenue,Cost,Currency",
+        "B2,I3,1,2025-07-01,P2,C,2,250.5,100, EUR",
+    ]) + "\n"
+    (tmp_path / "accounts.csv").write_text(accounts)
+    (tmp_path / "lines.csv").write_text(lines)
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text("contact_id,account_id,name,function\nK1,A1,Ann,purchasing\n")
+    assessments = tmp_path / "assessments.csv"
+    assessments.write_text("manager,account_id\nJo,A1\n")
+    inputs = {"accounts": tmp_path / "accounts.csv", "transactions": tmp_path / "lines.csv",
+              "contacts": contacts, "assessments": assessments}
+    results = [load_inputs(inputs, today=TODAY, con=con, engine=name)
+               for name, con in (("duckdb", None), ("spark", spark_con))]
+    for intake in results:
+        acc = intake.transactions.account
+        assert (acc.rows_used, acc.reasons) == (3, {"(row): repeated header line": 1})
+        assert (acc.money.revenue_used, acc.money.margin_used) == (1150.5, 510.5)
+        assert intake.transactions.summary["currency"] == "EUR"
+    assert results[0].transactions.account.notes == results[1].transactions.account.notes
