@@ -10,6 +10,7 @@ query) are one query, grouped by account and reason: see :func:`check_transactio
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -482,8 +483,11 @@ def _reason_stats(frame: pd.DataFrame, texts: list[str], parsed: list[str]) -> p
               if f"_{kind}__{c}" in frame.columns]]
     frame = frame.astype({c: "float64" for c in money}).fillna({c: 0.0 for c in money})
     g = frame.groupby("_rc", sort=True)
-    out = pd.concat([g[sums].sum(), g["_max_date"].max(), g["_min_date"].min()],
-                    axis=1).reset_index()
+    # DuckDB returns the rows (one per account and reason) in no fixed order, and a float sum
+    # depends on its order: fsum is exact, so the totals are the same on every run
+    counts = [c for c in sums if c not in money]
+    out = pd.concat([g[counts].sum(), g[money].agg(math.fsum), g["_max_date"].max(),
+                     g["_min_date"].min()], axis=1).reset_index()
     out["reason"] = pd.Series([None if rc == 0 else texts[int(rc) - 1] for rc in out["_rc"]],
                               index=out.index, dtype="object")
     return out

@@ -85,3 +85,19 @@ def test_same_inputs_same_tables(tmp_path):
             for _ in range(2)]
     for name in ("account_features", "account_category_year", "purchase_occasions"):
         assert _digest(runs[0][name]) == _digest(runs[1][name]), name
+
+
+def test_money_totals_do_not_depend_on_the_order_duckdb_returns_accounts_in():
+    # the checking pass returns one row per account and reason in no fixed order; a float sum
+    # taken in that order changed data_quality's hash between two runs of the sample
+    from kamlib.intake.checking_pass import _reason_stats
+
+    amounts = [1e16, 1.0, -1e16, 1.0, 0.1, 0.2, 0.3]
+    frame = pd.DataFrame({
+        "_rc": [0] * len(amounts), "_n": 1, "_returns": 0, "_zero": 0, "_no_category": 0,
+        "revenue_total": amounts, "margin_total": amounts, "gross_sales": amounts,
+        "returns": 0.0, "_max_date": pd.Timestamp("2025-01-01"),
+        "_min_date": pd.Timestamp("2024-01-01")})
+    totals = {tuple(_reason_stats(frame.iloc[list(order)], [], [])["revenue_total"])
+              for order in ([0, 1, 2, 3, 4, 5, 6], [6, 5, 4, 3, 2, 1, 0], [0, 2, 1, 3, 5, 4, 6])}
+    assert totals == {(2.6,)}
