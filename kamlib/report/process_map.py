@@ -37,9 +37,9 @@ PROCESS: tuple[ProcessStep, ...] = (
                           "and ranked list, how robust each place on it is, where managers agree"),
                  Delivery("20_clv", "lifetime value with an interval and the investment ceiling "
                           "per key account, checked on a holdout period"),
-                 Delivery("30_segmentation", "the value x growth portfolio (Stars, Developing, "
-                          "Core, Laggards), migration since last year, the directional policy "
-                          "matrix")),
+                 Delivery("30_segmentation", "the value x growth portfolio (four segments, each "
+                          "with its strategy), migration since last year, the directional "
+                          "policy matrix")),
                 "Senior management sets the criteria and signs off the list, with a written "
                 "reason for every override; everyone is told which accounts are key and why."),
     ProcessStep(2, "Understand the customer entirely", "What does this customer buy, need and plan?",

@@ -68,3 +68,20 @@ def test_environment_yml_installs_from_pyproject_only():
 def test_reports_are_ignored_by_git():
     ignore = (ROOT / ".gitignore").read_text().splitlines()
     assert "reports/*" in ignore
+
+
+def test_methods_notebooks_are_clean_and_not_steps_of_a_run():
+    """notebooks/methods/ holds teaching notebooks: nbval executes them (pytest's testpaths),
+    the runner never does (it takes the NN_name notebooks of notebooks/ only)."""
+    methods = sorted((paths.NOTEBOOKS_DIR / "methods").glob("*.ipynb"))
+    assert methods
+    steps = set(paths.step_notebooks())
+    for path in methods:
+        assert path not in steps
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        assert nb["metadata"].get("kernelspec", {}).get("name") == "python3", path.name
+        for cell in nb["cells"]:
+            if cell["cell_type"] == "code":
+                assert cell.get("outputs") == [] and cell.get("execution_count") is None, path.name
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert "notebooks" in pyproject["tool"]["pytest"]["ini_options"]["testpaths"]
