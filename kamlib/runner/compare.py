@@ -25,6 +25,7 @@ from kamlib import formatting as fmt
 from kamlib.errors import KamError
 from kamlib.report import pages
 from kamlib.runner.folder import table_path
+from kamlib.vocabulary import NOT_SEGMENTED
 
 TOP_MOVES = 15
 """The CLV and ceiling rows the page lists: the accounts whose value changed most."""
@@ -56,6 +57,19 @@ class RunInfo:
     @property
     def client(self) -> str:
         return str(self.manifest.get("engagement", {}).get("client", ""))
+
+    def parameters(self) -> dict[str, Any]:
+        """Every parameter the run's notebooks ran with, defaults included (``parameters.yml``;
+        the manifest, which may hold only the values that were set, when it is missing)."""
+        from kamlib.params import load_yaml
+
+        path = self.folder / "parameters.yml"
+        if path.is_file():
+            try:
+                return load_yaml(path.read_text(encoding="utf-8"), str(path)) or {}
+            except KamError:
+                pass
+        return self.manifest.get("parameters", {})
 
     def table(self, name: str):
         """The run's result table, or None when the run has none by that name."""
@@ -142,15 +156,18 @@ def segment_changes(seg_a, seg_b):
     """(moves, counts): accounts whose segment differs; accounts per segment in each run."""
     import pandas as pd
 
+    seg_a, seg_b = (s.assign(segment=s["segment"].astype(object).where(s["segment"].notna(),
+                                                                      NOT_SEGMENTED).astype(str))
+                    for s in (seg_a, seg_b))
     both = seg_a[["account_id", "name", "segment"]].merge(
         seg_b[["account_id", "segment", "is_key"]], on="account_id", how="outer",
         suffixes=("_a", "_b"))
     both = both.rename(columns={"is_key": "is_key_b"})
-    moved = both[both["segment_a"].astype(str) != both["segment_b"].astype(str)]
+    moved = both[both["segment_a"] != both["segment_b"]]
     moved = moved.sort_values(["is_key_b", "segment_a", "segment_b", "account_id"],
                               ascending=[False, True, True, True])
-    counts = pd.DataFrame({"a": seg_a["segment"].astype(str).value_counts(),
-                           "b": seg_b["segment"].astype(str).value_counts()}).fillna(0).astype(int)
+    counts = pd.DataFrame({"a": seg_a["segment"].value_counts(),
+                           "b": seg_b["segment"].value_counts()}).fillna(0).astype(int)
     counts["change"] = counts["b"] - counts["a"]
     counts = counts.rename_axis("segment").reset_index()
     return moved.reset_index(drop=True), counts
@@ -175,7 +192,7 @@ def value_changes(clv_a, clv_b, keys_a=None, keys_b=None):
         per[f"{c}_change"] = per[f"{c}_b"] - per[f"{c}_a"]
     if cols:
         per = per.reindex(per[f"{cols[0]}_change"].abs().sort_values(
-            ascending=False, na_position="first").index)
+            ascending=False, na_position="last").index)
     totals = []
     for c in cols:
         ta = _over_keys(clv_a, keys_a)[c].sum()
@@ -192,8 +209,7 @@ def compare_runs(run_a: str | Path, run_b: str | Path) -> RunComparison:
     """Compare two run folders: parameters, key list, segments, CLV and ceilings."""
     a, b = read_run(run_a), read_run(run_b)
     out = RunComparison(a, b)
-    out.parameters = parameter_diff(a.manifest.get("parameters", {}),
-                                    b.manifest.get("parameters", {}))
+    out.parameters = parameter_diff(a.parameters(), b.parameters())
     if a.engagement != b.engagement or a.manifest.get("inputs") != b.manifest.get("inputs"):
         out.notes.append("The two runs did not read the same input files: differences below "
                          "mix changed data with changed parameters.")

@@ -10,21 +10,25 @@ import pytest
 from kamlib.cli import main
 from kamlib.runner import run_engagement
 from kamlib.runner.compare import NotARunFolder, compare_runs, write_comparison
+from kamlib.vocabulary import NOT_SEGMENTED
 
 STEPS = ["intake", "selection", "clv", "segmentation"]
 FAST = {"selection.n_draws": "200", "clv.n_bootstrap": "20"}
-SCENARIO = {"selection.weights": "equal", "clv.discount_rate": "0.2",
-            "segmentation.value_measure": "margin"}
+GROWTH_FIRST = ("{growth: 0.28, future_potential: 0.18, billing: 0.0675, profitability: 0.0675, "
+                "potential_profitability: 0.0675, industry_weight: 0.0675, market_influence: 0.0675, "
+                "strategic_fit: 0.0675, buying_group_breadth: 0.0675, cost_to_serve: 0.0675}")
+SCENARIO = {"selection.weights": "direct", "selection.direct_weights": GROWTH_FIRST,
+            "clv.discount_rate": "0.2", "segmentation.value_measure": "margin"}
 
 
 @pytest.fixture(scope="module")
 def two_runs():
-    """Run A: the sample as it comes; run B: the board weighs every criterion alike, money is
-    dearer and the portfolio is cut on margin. (The root conftest keeps reports in a temporary
+    """Run A: the sample as it comes; run B: the board weights growth and future potential
+    first, money is dearer and the portfolio is cut on margin. (The root conftest keeps reports in a temporary
     folder.)"""
     runs = [run_engagement("sample", {**FAST, **extra}, label=label, steps=STEPS, progress=False,
                            echo=lambda _m: None)
-            for label, extra in (("base", {}), ("equal", SCENARIO))]
+            for label, extra in (("base", {}), ("growth", SCENARIO))]
     for run in runs:
         assert run.exit_code == 0, run.message
     return runs[0].run_dir, runs[1].run_dir
@@ -33,9 +37,13 @@ def two_runs():
 def test_the_parameter_diff_names_exactly_what_was_changed(two_runs):
     cmp = compare_runs(*two_runs)
     diff = {(r.step, r.parameter): (r.a, r.b) for r in cmp.parameters.itertuples()}
-    assert diff == {("10_selection", "weights"): ('"ahp"', '"equal"'),
-                    ("20_clv", "discount_rate"): ("0.1", "0.2"),
-                    ("30_segmentation", "value_measure"): ('"revenue"', '"margin"')}
+    assert set(diff) == {("10_selection", "weights"), ("10_selection", "direct_weights"),
+                         ("20_clv", "discount_rate"), ("30_segmentation", "value_measure")}
+    assert diff[("10_selection", "weights")] == ('"ahp"', '"direct"')
+    assert diff[("20_clv", "discount_rate")] == ("0.1", "0.2")
+    assert diff[("30_segmentation", "value_measure")] == ('"revenue"', '"margin"')
+    assert diff[("10_selection", "direct_weights")][0] == "{}"
+    assert '"growth": 0.28' in diff[("10_selection", "direct_weights")][1]
     assert cmp.notes == []  # same inputs, every table present
 
 
@@ -46,13 +54,14 @@ def test_key_list_in_and_out_agree_with_both_runs_tables(two_runs):
     assert set(cmp.key_in["account_id"]) == keys[1] - keys[0]
     assert set(cmp.key_out["account_id"]) == keys[0] - keys[1]
     assert cmp.key_kept == len(keys[0] & keys[1])
-    assert len(cmp.key_in) > 0 and len(cmp.key_out) > 0  # equal weights do change the list
+    assert len(cmp.key_in) > 0 and len(cmp.key_out) > 0  # weighting growth does change the list
+    assert len(cmp.key_in) == len(cmp.key_out)  # same list length: every newcomer replaces one
 
 
 def test_segment_moves_and_counts_agree_with_both_runs_tables(two_runs):
     cmp = compare_runs(*two_runs)
     seg = [pd.read_parquet(r / "tables" / "segments.parquet").set_index("account_id")["segment"]
-           .astype(str) for r in two_runs]
+           .astype(object).fillna(NOT_SEGMENTED) for r in two_runs]
     moved = set(seg[0].index[seg[0] != seg[1].reindex(seg[0].index)])
     assert set(cmp.segment_moves["account_id"]) == moved and moved
     counts = cmp.segment_counts.set_index("segment")
@@ -80,10 +89,10 @@ def test_kam_compare_writes_one_page_beside_the_runs(two_runs, capsys):
     page = b.parent / f"compare_{a.name}_vs_{b.name}.html"
     assert str(page) in capsys.readouterr().out
     text = page.read_text(encoding="utf-8")
-    for heading in ("Parameters that differ (3)", "Key-account list", "Segments",
+    for heading in ("Parameters that differ (4)", "Key-account list", "Segments",
                     "Lifetime value and investment ceiling"):
         assert heading in text, heading
-    assert "discount_rate" in text and "&#34;equal&#34;" in text  # values shown as written
+    assert "discount_rate" in text and "&#34;direct&#34;" in text  # values shown as written
     assert sorted(p.name for p in b.iterdir()) == sorted(p.name for p in a.iterdir())
 
 
