@@ -209,7 +209,15 @@ def compare_runs(run_a: str | Path, run_b: str | Path) -> RunComparison:
     """Compare two run folders: parameters, key list, segments, CLV and ceilings."""
     a, b = read_run(run_a), read_run(run_b)
     out = RunComparison(a, b)
-    out.parameters = parameter_diff(a.parameters(), b.parameters())
+    params_a, params_b = a.parameters(), b.parameters()
+    shared = [step for step in params_a if step in params_b]
+    out.parameters = parameter_diff({s: params_a[s] for s in shared},
+                                    {s: params_b[s] for s in shared})
+    for run, params in ((a, params_a), (b, params_b)):
+        alone = [step for step in params if step not in shared]
+        if alone:
+            out.notes.append(f"Only run {run.name} ran {', '.join(alone)}: those steps' "
+                             "parameters are not compared.")
     if a.engagement != b.engagement or a.manifest.get("inputs") != b.manifest.get("inputs"):
         out.notes.append("The two runs did not read the same input files: differences below "
                          "mix changed data with changed parameters.")

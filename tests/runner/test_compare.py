@@ -117,3 +117,15 @@ def test_a_folder_that_is_not_a_run_is_a_user_error(tmp_path, capsys):
     assert main(["compare", str(tmp_path), str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "not a run folder" in err and "Traceback" not in err
+
+
+def test_steps_only_one_run_ran_are_named_not_diffed(two_runs, tmp_path):
+    a, b = two_runs
+    shorter = tmp_path / "shorter"
+    (shorter / "tables").mkdir(parents=True)
+    (shorter / "manifest.json").write_text((a / "manifest.json").read_text())
+    text = (a / "parameters.yml").read_text(encoding="utf-8")
+    (shorter / "parameters.yml").write_text(text.split("30_segmentation:")[0], encoding="utf-8")
+    cmp = compare_runs(shorter, b)
+    assert set(cmp.parameters["step"]) == {"10_selection", "20_clv"}
+    assert any("Only run" in n and "30_segmentation" in n for n in cmp.notes)
