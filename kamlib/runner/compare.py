@@ -17,6 +17,7 @@ older run) is named on the page and its section left out, never an error.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -317,7 +318,12 @@ def write_comparison(run_a: str | Path, run_b: str | Path, out: str | Path | Non
     (in the engagement's reports folder, so neither run folder changes)."""
     cmp = compare_runs(run_a, run_b)
     path = Path(out) if out else cmp.b.folder.parent / f"compare_{cmp.a.name}_vs_{cmp.b.name}.html"
-    text = pages.render("compare.html.j2", **comparison_context(cmp))
+    context = comparison_context(cmp)
+    for side, run in (("index_a", cmp.a), ("index_b", cmp.b)):  # each run's own index page
+        index = run.folder / "html" / "index.html"
+        context[side] = (Path(os.path.relpath(index, path.resolve().parent)).as_posix()
+                         if index.is_file() else "")
+    text = pages.render("compare.html.j2", **context)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path

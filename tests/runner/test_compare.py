@@ -93,6 +93,8 @@ def test_kam_compare_writes_one_page_beside_the_runs(two_runs, capsys):
                     "Lifetime value and investment ceiling"):
         assert heading in text, heading
     assert "discount_rate" in text and "&#34;direct&#34;" in text  # values shown as written
+    assert f'<a href="{b.name}/html/index.html">{b.name}</a>' in text  # links to both runs
+    assert f'<a href="{a.name}/html/index.html">{a.name}</a>' in text
     assert sorted(p.name for p in b.iterdir()) == sorted(p.name for p in a.iterdir())
 
 
