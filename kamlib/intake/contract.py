@@ -261,6 +261,7 @@ ACCOUNT_STRATEGY = Table(
     name="account_strategy",
     description="What the account team knows of the customer's strategy and of our position: "
     "one row per statement.",
+    key=("account_id", "topic", "text"),
     required=False,
     what_to_export="Per key account, one row per statement: the customer's strategic aims "
     "(topic 'aim'), their culture and way of buying ('culture'), our value proposition "

@@ -163,8 +163,7 @@ def draw_plan_inputs(rng: np.random.Generator, accounts: pd.DataFrame,
                 frame[c.name] = frame[c.name].astype("float64")
             else:
                 frame[c.name] = frame[c.name].astype(object)
-        out[name] = frame.sort_values(list(TABLES[name].key or ("account_id", "topic")),
-                                      kind="mergesort").reset_index(drop=True)
+        out[name] = frame.sort_values(list(TABLES[name].key), kind="mergesort").reset_index(drop=True)
     return out
 
 
