@@ -14,10 +14,11 @@ can be added in the plan year, one bar each (parameters in brackets, see ``docs/
    of the account's wallet once the bars before are counted.
 
 The bars never take the target above ``max_wallet_share`` of a known wallet (a bar is cut at
-that cap). Only when none of this is known -- no opportunity, no whitespace, no wallet, no
-site count -- does the segment's growth (:func:`kamlib.planning.objectives.annual_targets`)
-fill in as one *segment growth* bar; an account to *retain* keeps that rule too. The target is
-the sum of the bars, summed in bar order, so the bridge adds up to it.
+that cap). Only when none of them adds anything -- no open opportunity in the plan year, no
+whitespace, no unserved site, no wallet headroom, or none of it known -- does the segment's
+growth (:func:`kamlib.planning.objectives.annual_targets`) fill in as one *segment growth* bar;
+an account to *retain* keeps that rule too. The target is the sum of the bars, summed in bar
+order, so the bridge adds up to it.
 """
 
 from __future__ import annotations
@@ -123,12 +124,6 @@ def _evidence_bars(r: dict, pipe: pd.DataFrame, ws: pd.DataFrame, sites: tuple[f
     return bars
 
 
-def _known(pipe: pd.DataFrame, ws: pd.DataFrame, sites: tuple[float, float], wallet: float) -> bool:
-    """Whether anything but the segment speaks for a target (the segment is the fallback)."""
-    return bool(len(pipe[pipe["status"] == "open"]) or len(ws) or wallet == wallet
-                or (sites[0] == sites[0] and sites[1] == sites[1]))
-
-
 def target_bridge(targets: pd.DataFrame, profile: pd.DataFrame, features: pd.DataFrame,
                   whitespace: pd.DataFrame, pipe: pd.DataFrame,
                   rules: TargetRules = TargetRules()) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -169,12 +164,12 @@ def target_bridge(targets: pd.DataFrame, profile: pd.DataFrame, features: pd.Dat
         n_sites = float(prof.at[aid, "n_sites"]) if "n_sites" in prof.columns else np.nan
         sites = (n_sites, float(act.get(aid, np.nan)))
         pa, wa = pipe_by.get(aid, empty_pipe), ws_by.get(aid, empty_ws)
-        if t["kind"] == "retain" or not _known(pa, wa, sites, wallet):
+        bars = ([] if t["kind"] == "retain" else
+                _evidence_bars({**t, "wallet": wallet}, pa, wa, sites, rules))
+        basis = "evidence"
+        if not any(b[1] > 0 for b in bars):  # nothing known adds to this year: the segment rule
             bars = [("segment growth", float(t["revenue_target"]) - rev, t["reason"])]
             basis = "segment"
-        else:
-            bars = _evidence_bars({**t, "wallet": wallet}, pa, wa, sites, rules)
-            basis = "evidence"
         cap = rules.max_wallet_share * wallet if wallet == wallet and wallet > 0 else np.inf
         running = rev
         steps = [("baseline", rev, "revenue of the last 12 months")]
