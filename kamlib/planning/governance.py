@@ -43,35 +43,33 @@ PURPOSES = {
 def team(account_team: pd.DataFrame | None, profile: pd.DataFrame) -> pd.DataFrame:
     """Each key account's team: the recorded one, the account manager as key account manager
     where none is recorded (``source`` says which), and an executive sponsor "to assign"."""
-    ids = profile["account_id"].tolist()
-    t = (account_team.assign(account_id=account_team["account_id"].astype(str))
-         if account_team is not None and len(account_team) else pd.DataFrame(columns=TEAM_COLUMNS))
-    t = t[t["account_id"].isin(set(ids))].assign(source="account_team")
-    rows = [t.reindex(columns=TEAM_COLUMNS)]
-    for p in records(profile):
-        mine = t[t["account_id"] == p["account_id"]]
-        if not (mine["role"] == KEY_ACCOUNT_MANAGER).any():
-            am = p.get("account_manager")
-            rows.append(pd.DataFrame([(p["account_id"], am if isinstance(am, str) and am else TO_ASSIGN,
-                                       KEY_ACCOUNT_MANAGER, None, "accounts.account_manager"
-                                       if isinstance(am, str) and am else "gap")], columns=TEAM_COLUMNS))
-        if not (mine["role"] == EXECUTIVE_SPONSOR).any():
-            rows.append(pd.DataFrame([(p["account_id"], TO_ASSIGN, EXECUTIVE_SPONSOR, None, "gap")],
-                                     columns=TEAM_COLUMNS))
-    out = pd.concat([r for r in rows if len(r)], ignore_index=True) if any(len(r) for r in rows) \
-        else pd.DataFrame(columns=TEAM_COLUMNS)
-    order = pd.Categorical(out["account_id"], categories=ids, ordered=True)
-    return (out.assign(_o=order).sort_values(["_o", "role", "person"], kind="mergesort")
-            .drop(columns="_o").reset_index(drop=True).astype(object))
+    ids = [str(a) for a in profile["account_id"]]
+    recorded: dict[str, list[tuple]] = {a: [] for a in ids}
+    if account_team is not None and len(account_team):
+        for r in records(account_team.assign(account_id=account_team["account_id"].astype(str))):
+            if r["account_id"] in recorded:
+                recorded[r["account_id"]].append((r["account_id"], r["person"], r["role"],
+                                                  r.get("counterpart"), "account_team"))
+    managers = dict(zip(ids, profile["account_manager"])) if "account_manager" in profile.columns else {}
+    rows = []
+    for aid in ids:
+        mine = recorded[aid]
+        roles = {m[2] for m in mine}
+        if KEY_ACCOUNT_MANAGER not in roles:
+            am = managers.get(aid)
+            known = isinstance(am, str) and am != ""
+            mine.append((aid, am if known else TO_ASSIGN, KEY_ACCOUNT_MANAGER, None,
+                         "accounts.account_manager" if known else "gap"))
+        if EXECUTIVE_SPONSOR not in roles:
+            mine.append((aid, TO_ASSIGN, EXECUTIVE_SPONSOR, None, "gap"))
+        rows += sorted(mine, key=lambda m: (str(m[2]), str(m[1])))
+    return pd.DataFrame(rows, columns=TEAM_COLUMNS, dtype=object)
 
 
-def _their(contacts: pd.DataFrame, roles: tuple[str, ...], fallback: str) -> str:
+def _their(people: list[tuple[str, set, float]], roles: tuple[str, ...], fallback: str) -> str:
     """The customer's people holding any of ``roles``, most powerful first (at most two)."""
-    if not len(contacts):
-        return fallback
-    has = contacts["dmu_roles"].astype(str).map(lambda r: bool(set(r.split(";")) & set(roles)))
-    names = contacts.loc[has].sort_values("power", ascending=False, na_position="last")["contact_name"]
-    return ", ".join(names.astype(str).head(2)) or fallback
+    hits = [(-p if p == p else 1.0, i, n) for i, (n, rs, p) in enumerate(people) if rs & set(roles)]
+    return ", ".join(n for *_, n in sorted(hits)[:2]) or fallback
 
 
 def governance(team_table: pd.DataFrame, contacts: pd.DataFrame, profile: pd.DataFrame,
@@ -97,17 +95,19 @@ def governance(team_table: pd.DataFrame, contacts: pd.DataFrame, profile: pd.Dat
         raise ParameterError(f"governance_days: unknown meeting(s) {', '.join(unknown)}; name "
                              f"them {', '.join(GOVERNANCE_MEETINGS)}.")
     every = {**GOVERNANCE_MEETINGS, **(days or {})}
-    by_team = {k: g for k, g in team_table.groupby("account_id", sort=False)}
-    by_contacts = {k: g for k, g in contacts.groupby("account_id", sort=False)} if len(contacts) else {}
+    ours_by: dict[str, list[tuple[str, str]]] = {}
+    for r in records(team_table):
+        ours_by.setdefault(r["account_id"], []).append((str(r["person"]), str(r["role"])))
+    people: dict[str, list] = {}
+    for r in records(contacts[["account_id", "contact_name", "dmu_roles", "power"]]) if len(contacts) else []:
+        people.setdefault(r["account_id"], []).append(
+            (str(r["contact_name"]), set(str(r["dmu_roles"]).split(";")), float(r["power"])))
     rows = []
     for aid in profile["account_id"]:
-        tm = by_team.get(aid, team_table.iloc[0:0])
-        cs = by_contacts.get(aid, contacts.iloc[0:0])
+        tm, cs = ours_by.get(aid, []), people.get(aid, [])
 
         def ours(roles: tuple[str, ...]) -> str:
-            got = tm[tm["role"].isin(roles)]
-            return ", ".join(f"{p} ({r})" for p, r in zip(got["person"], got["role"])) or \
-                f"{roles[0]}: {TO_ASSIGN}"
+            return ", ".join(f"{p} ({r})" for p, r in tm if r in roles) or f"{roles[0]}: {TO_ASSIGN}"
 
         sides = {
             TOP_TO_TOP: (ours((EXECUTIVE_SPONSOR,)), _their(cs, (DECIDER,), "their senior decider (to identify)")),

@@ -20,6 +20,7 @@ from kamlib.formatting import DASH
 from kamlib.paths import safe_name
 from kamlib.planning._common import records
 from kamlib.report import pages
+from kamlib.report.plan_sections import statements
 from kamlib.vocabulary import DMU_ROLES, EXECUTIVE_SPONSOR, KEY_ACCOUNT_MANAGER
 
 CUSTOMER_FOLDER = "customer"
@@ -88,13 +89,8 @@ def customer_pack(plan, supplier: str = "", currency: str = "") -> str:
     whitespace categories (names only), the governance meetings, our value proposition and
     their aims as recorded.
     """
-    strategy = plan.strategy
-    def texts(topic: str) -> list[str]:
-        if not len(strategy) or "topic" not in strategy.columns:
-            return []
-        return [str(t) for t in strategy.loc[strategy["topic"] == topic, "text"] if isinstance(t, str)]
-
-    aims = texts("aim")
+    said = statements(plan.strategy)
+    aims = said.get("aim", [])
     pipe = plan.pipeline[plan.pipeline["status"] == "open"] if len(plan.pipeline) else plan.pipeline
     proposals = [dict(name=o["name"], category=o["category"] if isinstance(o["category"], str) else DASH,
                       when=formatting.date(o["expected_close"]))
@@ -102,14 +98,16 @@ def customer_pack(plan, supplier: str = "", currency: str = "") -> str:
     offered = {str(o["category"]) for o in records(pipe)}
     explore = [str(c) for c in plan.whitespace["category"] if str(c) not in offered] \
         if len(plan.whitespace) else []
-    meetings = [dict(meeting=m, dates=", ".join(formatting.date(d) for d in g["date"]))
-                for m, g in plan.governance.groupby("meeting", sort=False)] if len(plan.governance) else []
+    dates: dict[str, list[str]] = {}
+    for g in records(plan.governance):
+        dates.setdefault(g["meeting"], []).append(formatting.date(g["date"]))
+    meetings = [dict(meeting=m, dates=", ".join(d)) for m, d in dates.items()]
     kam = [str(p) for p in plan.team.loc[plan.team["role"] == KEY_ACCOUNT_MANAGER, "person"]
            if isinstance(p, str) and p != "to assign"] if len(plan.team) else []
     return pages.render(
         "customer_pack.html.j2", css=pages.stylesheet("account_plan.css"), name=plan.name,
         supplier=supplier, start=formatting.date(plan.start), together=_together(plan, currency),
-        value_proposition=texts("value_proposition"), aims=aims, proposals=proposals,
+        value_proposition=said.get("value_proposition", []), aims=aims, proposals=proposals,
         explore=explore[:5], meetings=meetings, asks=_asks(plan, aims), contact=", ".join(kam))
 
 

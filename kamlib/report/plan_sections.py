@@ -37,17 +37,21 @@ SWOT_HEADINGS = {"strength": "Strengths", "weakness": "Weaknesses", "opportunity
                  "threat": "Threats"}
 
 
-def _texts(strategy: pd.DataFrame, topic: str) -> list[str]:
-    if not len(strategy) or "topic" not in strategy.columns:
-        return []
-    return [str(t) for t in strategy.loc[strategy["topic"] == topic, "text"] if isinstance(t, str) and t]
+def statements(strategy: pd.DataFrame) -> dict[str, list[str]]:
+    """An account's ``account_strategy`` rows as topic -> statements, in the order recorded."""
+    out: dict[str, list[str]] = {}
+    if len(strategy) and {"topic", "text"} <= set(strategy.columns):
+        for topic, text in zip(strategy["topic"].tolist(), strategy["text"].tolist()):
+            if isinstance(text, str) and text:
+                out.setdefault(str(topic), []).append(text)
+    return out
 
 
 def strategy(plan) -> dict:
     """The customer's aims and culture, our value proposition, the SWOT; questions for gaps."""
-    s = plan.strategy
-    aims, culture, vp = _texts(s, "aim"), _texts(s, "culture"), _texts(s, "value_proposition")
-    swot = [(SWOT_HEADINGS[t], _texts(s, t)) for t in SWOT]
+    s = statements(plan.strategy)
+    aims, culture, vp = s.get("aim", []), s.get("culture", []), s.get("value_proposition", [])
+    swot = [(SWOT_HEADINGS[t], s.get(t, [])) for t in SWOT]
     gather = [QUESTIONS[k] for k, got in (("aim", aims), ("culture", culture),
                                           ("value_proposition", vp)) if not got]
     has_swot = any(items for _, items in swot)
@@ -118,14 +122,15 @@ def team(plan) -> dict:
                     counterpart=r["counterpart"] if isinstance(r["counterpart"], str) and r["counterpart"] else DASH,
                     source=r["source"])
                for r in t]
-    meetings = []
-    for meeting, g in plan.governance.groupby("meeting", sort=False):
-        first = g.iloc[0]
-        meetings.append(dict(meeting=meeting, ours=first["our_side"], theirs=first["their_side"],
-                             purpose=first["purpose"],
-                             dates=", ".join(formatting.date(d) for d in g["date"])))
+    meetings: dict[str, dict] = {}
+    for g in records(plan.governance):
+        m = meetings.setdefault(g["meeting"], dict(meeting=g["meeting"], ours=g["our_side"],
+                                                   theirs=g["their_side"], purpose=g["purpose"],
+                                                   dates=[]))
+        m["dates"].append(formatting.date(g["date"]))
+    meetings_list = [{**m, "dates": ", ".join(m["dates"])} for m in meetings.values()]
     gather = [QUESTIONS["team"]] if any(m["gap"] for m in members) else []
-    return dict(team=members, governance=meetings, team_gather=gather)
+    return dict(team=members, governance=meetings_list, team_gather=gather)
 
 
 def sections(plan, profile: dict, currency: str) -> dict:
