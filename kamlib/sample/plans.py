@@ -106,7 +106,7 @@ def _strategy(rng: np.random.Generator, acc: dict) -> list[dict]:
     rows = [{"account_id": aid, "topic": "aim", "text": str(t), "source": "annual report"}
             for t in rng.choice(AIMS, size=2, replace=False)]
     rows.append({"account_id": aid, "topic": "culture", "text": str(rng.choice(CULTURES)),
-                 "source": acc["account_manager"]})
+                 "source": "account manager"})  # free text: never a person's name (anonymising)
     rows.append({"account_id": aid, "topic": "value_proposition",
                  "text": str(rng.choice(VALUE_PROPOSITIONS)), "source": "account team workshop"})
     for topic, texts in SWOT_TEXTS.items():
