@@ -67,7 +67,9 @@ def pipeline(opportunities: pd.DataFrame | None, ids: list[str], start: pd.Times
                                           else "datetime64[us]" if c == "expected_close"
                                           else bool if c == "in_plan_year" else object)
                              for c in PIPELINE_COLUMNS})
-    o = opportunities.assign(account_id=opportunities["account_id"].astype(str))
+    o = opportunities.reindex(columns=["account_id", "name", "stage", "amount", "probability",
+                                       "expected_close", "category", "owner"])  # optional columns
+    o = o.assign(account_id=o["account_id"].astype(str))
     o = o[o["account_id"].isin(set(ids))].copy()
     stage = o["stage"].astype("string").str.strip().str.lower().fillna("")
     o["status"] = np.where(stage.isin(WON_STAGES), "won", np.where(stage.isin(LOST_STAGES), "lost", "open"))

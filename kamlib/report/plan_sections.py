@@ -63,7 +63,8 @@ def strategy(plan) -> dict:
 
 def competitors(plan, profile: dict) -> dict:
     """The competitors recorded at the account, strongest first, and what the DPM compares."""
-    c = plan.competitors
+    c = plan.competitors.reindex(columns=["competitor", "scope", "share_of_wallet", "strength",
+                                          "position"])  # a frame without optional columns
     rows = []
     if len(c):
         c = c.sort_values("strength", ascending=False, na_position="last", kind="mergesort")
