@@ -21,7 +21,7 @@ from kamlib.formatting import DASH
 from kamlib.paths import safe_name
 from kamlib.planning._common import change_text, records
 from kamlib.planning.health import HEALTH_WEIGHTS
-from kamlib.report import pages
+from kamlib.report import pages, plan_sections
 from kamlib.vocabulary import DMU_ROLES, RED_FLAGS, ROLE_COVERED, ROLE_THIN, ROLE_UNKNOWN
 
 SECTION_HELP = {
@@ -39,6 +39,14 @@ SECTION_HELP = {
               "action falls due). The score is their weighted average.",
     "actions": "The next 90 days, drawn from the gaps above. Each action is checked at the next 30-day "
                "checkpoint; the day-90 business review re-plans the following 90 days.",
+    "strategy": "What the customer wants to achieve and how they buy, in their terms, and why they "
+                "should choose us: the plan serves their aims, not only our targets.",
+    "pipeline": "The revenue target is built from evidence: this year's revenue, the weighted pipeline, "
+                "look-alike whitespace, unserved sites and the headroom in the wallet; the bars add up "
+                "to the target.",
+    "team": "A key account is run by a team: an executive sponsor meets their top, the key account "
+            "manager leads, and our specialists mirror their functions. The meetings are in the "
+            "calendar file.",
 }
 
 
@@ -198,7 +206,7 @@ def _context(plan, currency: str, run_label: str, ics_href: str | None, index_hr
         trend_svg=category_trend_svg(plan.trend), trend_rows=_trend_rows(plan), **_relationship(plan),
         **_whitespace(plan), objectives=objectives, milestones=objectives[0]["steps"] if objectives else [],
         actions=_actions(plan), cadence=_cadence(plan), missing=plan.missing, ics_href=ics_href,
-        index_href=index_href, help=SECTION_HELP,
+        index_href=index_href, help=SECTION_HELP, **plan_sections.sections(plan, p, currency),
     )
 
 

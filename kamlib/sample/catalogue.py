@@ -351,5 +351,9 @@ FILES: dict[str, str] = {
     "contacts": "contacts.csv",
     "assessments": "assessments.xlsx",
     "ahp_judgements": "ahp_judgements.csv",
+    "opportunities": "opportunities.csv",
+    "competitors": "competitors.csv",
+    "account_strategy": "account_strategy.xlsx",
+    "account_team": "account_team.csv",
 }
 """File name of each table in a written sample folder (the ``inputs`` of its engagement.yml)."""
