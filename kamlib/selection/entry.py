@@ -17,6 +17,7 @@ from kamlib.selection import agreement as agr
 from kamlib.selection import ahp as ahp_mod
 from kamlib.selection import criteria as crit
 from kamlib.selection import explain, mcda, robustness, scoring, tiers
+from kamlib.selection import groups as groups_mod
 from kamlib.selection import loss as loss_mod
 from kamlib.selection import overrides as ov
 from kamlib.selection.weighting import check_method, criterion_weights
@@ -46,7 +47,8 @@ TABLE_DESCRIPTIONS = {
 
 KEY_ACCOUNT_COLUMNS = ["account_id", "name", "rank", "score", "rank_topsis", "p_key", "rank_low",
                        "rank_high", "robustness", "tier", "drivers", "why_loss", "override",
-                       "override_reason"]
+                       "override_reason", "group_id", "group_name", "group_role",
+                       "group_members"]
 ROBUSTNESS_COLUMNS = ["account_id", "name", "rank", "is_key", "p_key", "rank_low", "rank_median",
                       "rank_high", "robustness"]
 
@@ -75,6 +77,7 @@ class SelectionResult:
     n_key: int
     n_key_reason: str
     notes: list[str] = field(default_factory=list)
+    level: str = "account"
 
     def headline(self) -> str:
         """A few sentences (Markdown) with this run's numbers, for the notebook and report."""
@@ -83,6 +86,9 @@ class SelectionResult:
         robust = int((key["robustness"] == robustness.ROBUST).sum())
         agree_topsis = int(key["rank_topsis"].le(self.n_key).sum())
         parts = [f"**{self.n_key} key accounts** ({self.n_key_reason})."]
+        if self.level == "group":
+            parts = [f"**{self.n_key} key groups**, {len(key)} accounts with their members "
+                     f"({self.n_key_reason})."]
         if self.agreement is not None:
             m = self.agreement.summary.set_index("metric")["value"]
             parts.append(
@@ -126,6 +132,14 @@ class SelectionResult:
         own column) and management's reason where an override put it on the list."""
         return self.key_accounts[["account_id", "name", "rank", "main_drivers", "why_loss",
                                   "override_reason"]]
+
+    def group_view(self) -> pd.DataFrame:
+        """Accounts of groups that hold a key account: group, role, key or not, tier, note."""
+        s = self.selection_scores
+        cols = ["group_id", "group_name", "account_id", "name", "group_role", "is_key", "tier",
+                "rank", "group_note"]
+        return (s.loc[s["key_group"].ne(""), cols]
+                .sort_values(["group_id", "rank", "account_id"]).reset_index(drop=True))
 
     def criterion_labels(self) -> dict[str, str]:
         """Each criterion's label by its key (for the figures)."""
@@ -195,6 +209,7 @@ def run(
     accounts_per_manager: int = 5,
     include: dict[str, str] = {},  # noqa: B006
     exclude: dict[str, str] = {},  # noqa: B006
+    level: str = "account",
     n_development: int = -1,
     n_sales_reps: int = 5,
     accounts_per_rep: int = 40,
@@ -236,6 +251,9 @@ def run(
     include, exclude : dict
         Management's overrides, ``{account_id: reason}``: key whatever the score, or never
         key; both count against the list length (see :mod:`kamlib.selection.overrides`).
+    level : {"account", "group"}
+        Score single accounts, or groups (a parent with its subsidiaries, by ``parent_id``)
+        rolled up into one (see :mod:`kamlib.selection.groups`).
     n_development : int
         Accounts in the key-development tier after the key list; -1 = as many as key accounts.
     n_sales_reps, accounts_per_rep : int
@@ -258,6 +276,12 @@ def run(
     keys = [c.key for c in crits]
     labels = {c.key: c.label for c in crits}
     feats = features.assign(account_id=features["account_id"].astype(str))
+    groups_mod.check_level(level)
+    gtab = groups_mod.group_table(feats)
+    accounts = feats
+    if level == "group":
+        feats, assessments, include, exclude = _as_groups(feats, assessments, gtab, include,
+                                                          exclude)
     untransformed: dict = {}
     raw, repairs = crit.criterion_matrix(feats, assessments, crits, unassessed_fill,
                                          untransformed)
@@ -297,13 +321,17 @@ def run(
                            robustness.classify(mc.p_key, robust_threshold, borderline_threshold))
     scores = _explained(scores, is_key, scored, weighting.weights, keys, labels, losses.table,
                         include, exclude, n_key)
+    overrides = ov.overrides_table(scores, include, exclude, n_key)
+    scaling = _scaling_table(scores, untransformed, keys, labels, scored)
+    stable = int(((scores["robustness"] == robustness.ROBUST) & scores["is_key"]).sum())
+    unit = "key groups" if level == "group" else "key accounts"
+    notes.append(f"{stable} of the {n_key} {unit} make the list in at least "
+                 f"{robust_threshold:.0%} of {mc.n_draws} weight scenarios.")
+    if level == "group":
+        scores = _members(scores, gtab, accounts)
+    scores = groups_mod.mark(scores, gtab)
     robust_tab = scores[ROBUSTNESS_COLUMNS].copy()
     robust_tab.attrs = {}
-    robust_tab["is_key"] = robust_tab["account_id"].map(
-        scores.set_index("account_id")["is_key"]).astype(bool)
-    stable = int(((robust_tab["robustness"] == robustness.ROBUST) & robust_tab["is_key"]).sum())
-    notes.append(f"{stable} of the {n_key} key accounts make the list in at least "
-                 f"{robust_threshold:.0%} of {mc.n_draws} weight scenarios.")
     return SelectionResult(
         selection_scores=scores, key_accounts=_key_accounts_table(scores),
         criteria=crit.criteria_table(crits, weighting.by_criterion(keys)),
@@ -311,11 +339,11 @@ def run(
         contributions=pd.DataFrame(scored.contributions, columns=keys,
                                    index=pd.Index(ids, name="account_id")),
         robustness=robust_tab, sensitivity=sens, repairs=repairs,
-        overrides=ov.overrides_table(scores, include, exclude, n_key),
+        overrides=overrides,
         big_not_key=explain.big_not_key(scores),
-        scaling=_scaling_table(scores, untransformed, keys, labels, scored), ahp=weighting.ahp,
+        scaling=scaling, ahp=weighting.ahp,
         agreement=_agreement(assessments, feats, keys, notes),
-        n_key=n_key, n_key_reason=why, notes=notes)
+        n_key=n_key, n_key_reason=why, notes=notes, level=level)
 
 
 def _scores_table(feats: pd.DataFrame, raw: pd.DataFrame, repairs: pd.DataFrame,
@@ -352,6 +380,38 @@ def _scores_table(feats: pd.DataFrame, raw: pd.DataFrame, repairs: pd.DataFrame,
     for j, k in enumerate(keys):
         scores[f"contrib_{k}"] = scored.contributions[:, j]
     return scores.sort_values("rank").reset_index(drop=True)
+
+
+def _as_groups(feats: pd.DataFrame, assessments: pd.DataFrame | None, gtab: pd.DataFrame,
+               include: dict, exclude: dict) -> tuple:
+    """The inputs at group level: features and judgements rolled up, overrides of a member
+    moved to its group (an id that is neither an account nor a group stays, and is refused)."""
+    gid = dict(zip(gtab["account_id"], gtab["group_id"]))
+
+    def moved(given: dict) -> dict:
+        return {gid.get(str(k), str(k)): v for k, v in given.items()}
+
+    return (groups_mod.roll_up(feats, gtab), groups_mod.roll_up_assessments(assessments, gtab),
+            moved(include), moved(exclude))
+
+
+def _members(scores: pd.DataFrame, gtab: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataFrame:
+    """Group-level scores back on the accounts: each member carries its group's rank, score,
+    tier and explanations; its own id, name and revenue (and its rank by revenue)."""
+    import pandas as pd
+
+    own = accounts.set_index("account_id")
+    out = gtab[["account_id", "group_id"]].merge(
+        scores.drop(columns=["name", "revenue_12m", "revenue_rank"]).rename(
+            columns={"account_id": "group_id"}), on="group_id", how="left")
+    out = out.drop(columns="group_id")
+    out.insert(1, "name", own["name"].reindex(out["account_id"]).to_numpy()
+               if "name" in own.columns else out["account_id"].to_numpy())
+    revenue = pd.to_numeric(own.get("revenue_12m"), errors="coerce")
+    if revenue is not None:
+        out["revenue_12m"] = revenue.reindex(out["account_id"]).to_numpy(dtype=float)
+        out["revenue_rank"] = mcda.rank_desc(out["revenue_12m"].fillna(-np.inf).to_numpy())
+    return out.sort_values(["rank", "account_id"], kind="stable").reset_index(drop=True)
 
 
 def _explained(scores: pd.DataFrame, is_key: np.ndarray, scored: scoring.Scores,

@@ -106,7 +106,7 @@ def overrides_table(scores: pd.DataFrame, include: dict, exclude: dict, n_key: i
     made_room = s["key_by_criteria"] & ~s["is_key"] & kind.eq("")
     kind[made_room] = MADE_ROOM
     reason[made_room] = "key on the criteria, left the list to make room for the overrides"
-    rows = s[kind.ne("")].assign(override=kind, reason=reason)
+    rows = s.assign(override=kind, reason=reason)[kind.ne("").to_numpy()]
     said = [f"rank {r} of {len(s)}: " + ("key" if k else "not key") + " on the criteria alone"
             for r, k in zip(rows["rank"], rows["key_by_criteria"])]
     out = rows.assign(criteria_alone=said)[OVERRIDE_COLUMNS]
