@@ -228,6 +228,19 @@ class PlanningResult:
                            _act.HORIZON_DAYS, names)
 
 
+def _settled_owners(features: pd.DataFrame, scores: pd.DataFrame | None) -> pd.DataFrame:
+    """The features with each account's owner as the capacity model settled it
+    (``selection_scores.owner``, :mod:`kamlib.capacity`): the plan names the manager the
+    resource plan will show, not the one before a move."""
+    if scores is None or "owner" not in scores.columns or "account_manager" not in features:
+        return features
+    owner = scores.assign(account_id=scores["account_id"].astype(str)).set_index(
+        "account_id")["owner"]
+    settled = features["account_id"].map(owner)
+    settled = settled.where(settled.notna() & settled.astype(str).str.strip().ne(""))
+    return features.assign(account_manager=settled.fillna(features["account_manager"]))
+
+
 def _plan_profile(profile: pd.DataFrame, relationship: pd.DataFrame, health: pd.DataFrame,
                   targets: pd.DataFrame) -> pd.DataFrame:
     """``plan_profile``: the profiles with relationship, health and targets beside them."""
@@ -310,6 +323,7 @@ def run(
     _common.require_columns(category_year, "account_category_year",
                             ["account_id", "year", "category", "revenue", "margin"])
     features = features.assign(account_id=features["account_id"].astype(str))
+    features = _settled_owners(features, selection_scores)
     start = _common.plan_start(features, plan_start)
     rules = _rel.RelationshipRules(stale_days=stale_days, champion_attitude=champion_attitude,
                                    hostile_attitude=hostile_attitude, cover_strength=cover_strength,

@@ -20,7 +20,7 @@ from kamlib.review.audit import PlanReview, review_overview, review_plan, review
 from kamlib.review.evidence import evidence_from
 from kamlib.review.plan import Baseline, data_date
 from kamlib.review.resources import (DEFAULT_HOURS_BY_TIER, ResourcePlanner, accounts_to_assign,
-                                     effort_by_segment)
+                                     book_hours, effort_by_segment)
 from kamlib.review.summary import SummaryFacts, summary_facts
 from kamlib.vocabulary import PLANNED_TIERS
 
@@ -197,9 +197,11 @@ def run(account_features: pd.DataFrame, selection_scores: pd.DataFrame,
               "plan_red_flags": plan_red_flags, "plan_profile": plan_profile}
     to_assign = accounts_to_assign(account_features, selection_scores, tiers=tiers,
                                    segments=segments, clv=clv)
+    # the capacity model counts every manager's other accounts (kamlib.capacity)
+    book = book_hours(account_features, selection_scores, to_assign["account_id"], hours_by_tier)
     planner = ResourcePlanner(max_accounts=max_accounts, max_hours=max_hours,
                               hours_by_tier=hours_by_tier,
-                              switch_cost_hours=switch_cost_hours).fit(to_assign, managers)
+                              switch_cost_hours=switch_cost_hours).fit(to_assign, managers, book)
     audit = (None if last_plan is None
              else review_plan(last_plan, evidence_from(inputs), segments))
     return PortfolioReview(inputs=inputs, planner=planner, audit=audit,

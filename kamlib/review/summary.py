@@ -311,7 +311,8 @@ def resource_text(assignment: pd.DataFrame, workload: pd.DataFrame) -> str:
 def proposed_moves(assignment: pd.DataFrame) -> pd.DataFrame:
     """The proposed changes of owner: account_id, name, previous_manager, manager and why."""
     moved = assignment[assignment["changed"]].reset_index(drop=True)
-    why = moved["reason"].str.replace("moved: ", "", regex=False)
+    why = (moved["explanation"] if "explanation" in moved.columns
+           else moved["reason"].str.replace("moved: ", "", regex=False))
     return moved[[c for c in ("account_id", "name", "previous_manager", "manager")
                   if c in moved.columns]].assign(why=why)
 

@@ -16,7 +16,10 @@ from kamlib.errors import InputError, ParameterError
 from kamlib.selection import agreement as agr
 from kamlib.selection import ahp as ahp_mod
 from kamlib.selection import criteria as crit
-from kamlib.selection import explain, mcda, robustness, scoring, tiers
+from kamlib.capacity import DEFAULT_HOURS_BY_TIER
+from kamlib.vocabulary import PLANNED_TIERS
+from kamlib.selection import explain, mcda, owners, robustness, scoring
+from kamlib.selection import tiers as tier_rules
 from kamlib.selection import groups as groups_mod
 from kamlib.selection import loss as loss_mod
 from kamlib.selection import overrides as ov
@@ -36,6 +39,8 @@ TABLE_DESCRIPTIONS = {
     "selection_overrides": "management's inclusions and exclusions with their reasons, what the "
                            "criteria alone said, and the accounts that made room",
     "big_not_key": "the largest accounts by revenue that are not key, and why",
+    "account_owners": "key and key-development accounts -> settled owner, hours, change and why "
+                      "(the capacity model, with every manager's other accounts counted)",
     "ahp_consistency": "AHP lambda_max, CI, RI, CR per manager and group",
     "ahp_inconsistencies": "judgements that disagree most with the derived weights",
     "agreement_summary": "how far the managers' top lists agree",
@@ -72,6 +77,7 @@ class SelectionResult:
     overrides: pd.DataFrame
     big_not_key: pd.DataFrame
     scaling: pd.DataFrame              # account_id, criterion, value (before transform), score
+    owners: pd.DataFrame               # the capacity model's assignment (kamlib.capacity)
     ahp: ahp_mod.AHPResult | None
     agreement: agr.AgreementResult | None
     n_key: int
@@ -111,7 +117,7 @@ class SelectionResult:
                          "decision; each reason is listed with what the criteria alone said.")
         tiers_count = s["tier"].value_counts()
         parts.append("Serving models: " + ", ".join(
-            f"{t} {int(tiers_count.get(t, 0))}" for t in tiers.TIERS) + ".")
+            f"{t} {int(tiers_count.get(t, 0))}" for t in tier_rules.TIERS) + ".")
         return " ".join(parts)
 
     def biggest_accounts(self, n: int | None = None) -> pd.DataFrame:
@@ -141,6 +147,14 @@ class SelectionResult:
         return (s.loc[s["key_group"].ne(""), cols]
                 .sort_values(["group_id", "rank", "account_id"]).reset_index(drop=True))
 
+    def owner_changes(self) -> pd.DataFrame:
+        """The key and key-development accounts whose owner the capacity model changes, why."""
+        o = self.owners
+        if not len(o):
+            return o
+        cols = ["account_id", "name", "tier", "previous_manager", "manager", "explanation"]
+        return o.loc[o["changed"], [c for c in cols if c in o.columns]].reset_index(drop=True)
+
     def criterion_labels(self) -> dict[str, str]:
         """Each criterion's label by its key (for the figures)."""
         return dict(zip(self.criteria["criterion"], self.criteria["label"]))
@@ -163,7 +177,7 @@ class SelectionResult:
                "criteria": self.criteria, "weights": self.weights,
                "robustness": self.robustness, "sensitivity": self.sensitivity,
                "selection_repairs": self.repairs, "selection_overrides": self.overrides,
-               "big_not_key": self.big_not_key}
+               "big_not_key": self.big_not_key, "account_owners": self.owners}
         if self.ahp is not None:
             out["ahp_consistency"] = self.ahp.consistency
             out["ahp_inconsistencies"] = self.ahp.inconsistencies
@@ -210,6 +224,12 @@ def run(
     include: dict[str, str] = {},  # noqa: B006
     exclude: dict[str, str] = {},  # noqa: B006
     level: str = "account",
+    managers: list[str] = [],  # noqa: B006
+    max_accounts: int = 8,
+    max_hours: float = 900.0,
+    hours_by_tier: dict[str, float] = dict(DEFAULT_HOURS_BY_TIER),  # noqa: B006
+    tiers: list[str] = list(PLANNED_TIERS),  # noqa: B006
+    switch_cost_hours: float = 100.0,
     n_development: int = -1,
     n_sales_reps: int = 5,
     accounts_per_rep: int = 40,
@@ -254,6 +274,10 @@ def run(
     level : {"account", "group"}
         Score single accounts, or groups (a parent with its subsidiaries, by ``parent_id``)
         rolled up into one (see :mod:`kamlib.selection.groups`).
+    managers, max_accounts, max_hours, hours_by_tier, tiers, switch_cost_hours
+        The capacity model (:mod:`kamlib.capacity`, the review's parameters of the same
+        names): the owners of the accounts in ``tiers`` are settled here, every manager's other
+        accounts counted (see :mod:`kamlib.selection.owners`).
     n_development : int
         Accounts in the key-development tier after the key list; -1 = as many as key accounts.
     n_sales_reps, accounts_per_rep : int
@@ -298,9 +322,9 @@ def run(
     benefit = np.array([c.direction == crit.BENEFIT for c in crits])
     scored = scoring.score_accounts(x, ids, benefit, weighting.weights, normalisation,
                                     topsis_normalisation)
-    n_key, why = tiers.n_key_accounts(len(ids), n_key_accounts, n_key_account_managers,
+    n_key, why = tier_rules.n_key_accounts(len(ids), n_key_accounts, n_key_account_managers,
                                       accounts_per_manager)
-    if n_key > tiers.TOO_MANY_KEY:
+    if n_key > tier_rules.TOO_MANY_KEY:
         notes.append(why)
     ov.check_overrides(include, exclude, [str(i) for i in ids], n_key)
     is_key = ov.key_mask(ids, scored.rank, n_key, include, exclude)
@@ -314,7 +338,7 @@ def run(
     sens = robustness.sensitivity(scored.normalised, weighting.weights, n_key, keys,
                                   sensitivity_step, list(ids))
     sens.insert(1, "label", sens["criterion"].map(labels))
-    tier = tiers.assign_tiers(scored.rank, mc.p_key, n_key,
+    tier = tier_rules.assign_tiers(scored.rank, mc.p_key, n_key,
                               n_key if n_development < 0 else n_development,
                               n_sales_reps * accounts_per_rep, borderline_threshold, is_key)
     scores = _scores_table(feats, raw, repairs, keys, labels, scored, mc, n_key, tier,
@@ -330,6 +354,10 @@ def run(
     if level == "group":
         scores = _members(scores, gtab, accounts)
     scores = groups_mod.mark(scores, gtab)
+    scores, assignment = owners.settle(
+        accounts, scores, managers=managers, max_accounts=max_accounts, max_hours=max_hours,
+        hours_by_tier=hours_by_tier, tiers=tiers, switch_cost_hours=switch_cost_hours,
+        notes=notes)
     robust_tab = scores[ROBUSTNESS_COLUMNS].copy()
     robust_tab.attrs = {}
     return SelectionResult(
@@ -341,7 +369,7 @@ def run(
         robustness=robust_tab, sensitivity=sens, repairs=repairs,
         overrides=overrides,
         big_not_key=explain.big_not_key(scores),
-        scaling=scaling, ahp=weighting.ahp,
+        scaling=scaling, owners=assignment, ahp=weighting.ahp,
         agreement=_agreement(assessments, feats, keys, notes),
         n_key=n_key, n_key_reason=why, notes=notes, level=level)
 
@@ -366,7 +394,7 @@ def _scores_table(feats: pd.DataFrame, raw: pd.DataFrame, repairs: pd.DataFrame,
         "p_key": mc.p_key, "rank_low": mc.rank_low, "rank_median": mc.rank_median,
         "rank_high": mc.rank_high,
         "robustness": klass, "is_key": rank <= n_key,
-        "tier": tier, "serving_model": [tiers.SERVING_MODELS[t] for t in tier],
+        "tier": tier, "serving_model": [tier_rules.SERVING_MODELS[t] for t in tier],
         "drivers": scoring.drivers(scored.contributions, keys, labels),
         "revenue_12m": (revenue.reindex(ids).to_numpy(dtype=float) if revenue is not None
                         else np.full(len(ids), np.nan)),
