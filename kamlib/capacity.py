@@ -14,7 +14,8 @@ review (which shows the workload and the moves):
   so that no manager holds more of these accounts than ``max_accounts`` nor more hours than
   ``max_hours`` with their book (hard limits), hours are balanced (each manager's total close to
   their fair share of all hours) and relationships are kept: a change of owner costs a handover
-  (``switch_cost_hours``), so an account moves only when that buys more balance than its cost,
+  (``switch_cost_hours``, up to 1.5 times that for the largest account, :data:`VALUE_WEIGHT`),
+  so an account moves only when that buys more balance than its cost, the smaller ones first,
   an **at-risk** account (chance of leaving at least :data:`AT_RISK_P_LEAVE`) is never moved for
   balance alone, only when its owner is over capacity, and every move is explained.
 
@@ -60,6 +61,10 @@ assigned and every other account the manager owns."""
 AT_RISK_P_LEAVE = 0.3
 """An account whose chance of leaving (``selection_scores.loss_p_leave``) is at least this is
 *at risk*: the plan never moves it to another owner for balance alone."""
+
+VALUE_WEIGHT = 0.5
+"""A handover costs ``switch_cost_hours x (1 + 0.5 x revenue / largest revenue)``: when some
+accounts must move, the smaller ones go first and the largest customer keeps its manager."""
 
 LOCK_HOURS = 1e6
 """Handover cost of an at-risk account: so high that only a capacity limit moves it."""
@@ -320,6 +325,11 @@ class ResourcePlanner:
         # Variables: x (n*m, account-major), d+ (m), d- (m).
         nx = n * m
         switch = np.full((n, m), float(self.switch_cost_hours))
+        if "revenue_12m" in acc.columns:  # a larger account's handover costs more (up to 1.5x)
+            value = pd.to_numeric(acc["revenue_12m"], errors="coerce").fillna(0).clip(lower=0)
+            top = float(value.max())
+            if top > 0:
+                switch = switch * (1 + VALUE_WEIGHT * value.to_numpy(float) / top)[:, None]
         has_owner = np.array([p is not None for p in prev])
         switch[at_risk & has_owner, :] = LOCK_HOURS  # moved only when capacity forces it
         switch[~has_owner, :] = 0.0  # an unowned account changes nobody's relationship

@@ -241,6 +241,22 @@ def _settled_owners(features: pd.DataFrame, scores: pd.DataFrame | None) -> pd.D
     return features.assign(account_manager=settled.fillna(features["account_manager"]))
 
 
+def _group_links(profile: pd.DataFrame, scores: pd.DataFrame | None) -> pd.DataFrame:
+    """The profiles with the selection's group (``group_id``, ``group_name``, ``group_note``)
+    and ``group_plan``: the group head's id when it has a plan of its own and is not this
+    account, so a member's plan page links to its group's plan."""
+    cols = ["group_id", "group_name", "group_note"]
+    if scores is None or not set(cols) <= set(scores.columns):
+        return profile
+    g = scores.assign(account_id=scores["account_id"].astype(str)).drop_duplicates(
+        "account_id").set_index("account_id")[cols]
+    out = profile.join(g, on="account_id")
+    head = out["group_id"].astype("object")
+    planned = head.isin(set(out["account_id"])) & head.ne(out["account_id"])
+    out["group_plan"] = head.where(planned, "").fillna("").astype("str")
+    return out
+
+
 def _plan_profile(profile: pd.DataFrame, relationship: pd.DataFrame, health: pd.DataFrame,
                   targets: pd.DataFrame) -> pd.DataFrame:
     """``plan_profile``: the profiles with relationship, health and targets beside them."""
@@ -353,7 +369,8 @@ def run(
                             health_bands, contacts_known=contacts is not None and len(contacts) > 0,
                             margin_peers=health_margin_peers)
     return PlanningResult(
-        profile=_plan_profile(prof, relationship, health, targets), contacts=view,
+        profile=_group_links(_plan_profile(prof, relationship, health, targets), selection_scores),
+        contacts=view,
         relationship=relationship, red_flags=red_flags, trend=trend, whitespace=whitespace,
         targets=targets, objectives=objectives, actions=actions, cadence=cadence, health=health,
         start=start, key_source=key_source, rules=rules, health_bands=health_bands,

@@ -54,7 +54,9 @@ def check_level(level: str) -> None:
 
 
 def _blank(v) -> bool:
-    return v is None or v != v or str(v).strip() == ""
+    import pandas as pd
+
+    return v is None or bool(pd.isna(v)) or str(v).strip() == ""
 
 
 def group_of(ids: list[str], parents: list) -> dict[str, str]:
