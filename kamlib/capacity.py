@@ -246,7 +246,7 @@ class ResourcePlanner:
         if n > slots:
             raise_.append(f"max_accounts to {math.ceil(n / m)}")
         if h_total > h_avail + 1e-9:
-            raise_.append(f"max_hours to {_fmt(math.ceil(h_total / m))}")
+            raise_.append(f"max_hours to {_fmt(math.ceil((h_total + book.sum()) / m))}")
         booked = (f" (after the {_fmt(book.sum())} hours their other accounts take)"
                   if book.any() else "")
         raise CapacityError(
