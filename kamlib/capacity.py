@@ -359,8 +359,11 @@ class ResourcePlanner:
         if res.x is None:
             raise CapacityError(
                 f"The {n} accounts fit the managers' total capacity but cannot be packed into "
-                f"{m} managers' limits (accounts of {sorted(set(hours))} hours against "
-                f"{_fmt(self.max_hours)} hours each). Fix: add 1 more manager or raise max_hours.",
+                f"{m} managers' limits (accounts of {', '.join(_fmt(h) for h in sorted(set(hours)))} "
+                f"hours against {_fmt(self.max_hours)} hours each"
+                + (f", {_fmt(booked.sum())} of them taken by the managers' other accounts"
+                   if booked.any() else "")
+                + "). Fix: add 1 more manager or raise max_hours.",
                 extra_managers=1, hours_needed=float(hours.sum()),
                 hours_available=float(cap_h.sum()),
             )
