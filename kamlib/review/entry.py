@@ -104,8 +104,26 @@ class PortfolioReview:
     def resource_line(self) -> str:
         """The resource plan in one line: accounts, managers, changes, the solver's status."""
         p = self.planner
-        return (f"{len(p.assignment_)} accounts, {len(p.workload_)} managers, "
+        line = (f"{len(p.assignment_)} accounts, {len(p.workload_)} managers, "
                 f"{p.n_changes_} change(s) of owner; solver: {p.status_}")
+        differ = self.owners_differ()
+        if differ:
+            line += (f". {differ} account(s) get another owner here than the account plans "
+                     "name (settled in 10_selection): the two steps were given different "
+                     "capacity parameters; set managers, max_accounts, max_hours, hours_by_tier, "
+                     "tiers and switch_cost_hours at the top level of engagement.yml")
+        return line
+
+    def owners_differ(self) -> int:
+        """How many accounts the resource plan gives another owner than the selection settled
+        (0 when both used the same capacity parameters, as they should)."""
+        scores = self.inputs.get("selection_scores")
+        if scores is None or "owner" not in scores.columns:
+            return 0
+        settled = scores.assign(account_id=scores["account_id"].astype(str)).set_index(
+            "account_id")["owner"]
+        a = self.planner.assignment_
+        return int((a["account_id"].astype(str).map(settled) != a["manager"]).sum())
 
     def owner_changes(self) -> pd.DataFrame:
         """The accounts whose owner is not simply kept, and why."""

@@ -39,3 +39,19 @@ def test_selection_settles_the_owners_the_review_will_show():
     others = s.loc[~s.index.isin(to_assign["account_id"])]
     assert (others["owner"] == feats.set_index("account_id").loc[others.index,
                                                                   "account_manager"]).all()
+
+
+def test_the_review_says_when_its_owners_differ_from_the_plans():
+    from kamlib import review
+
+    feats = td.features(80).assign(account_manager=[f"M{i % 3}" if i % 7 else "M0"
+                                                    for i in range(80)],
+                                   as_of=pd.Timestamp("2026-06-30"))
+    res = selection.run(feats, None, None, criteria=["billing", "growth"], weights="equal",
+                        n_key_accounts=8, n_draws=50)
+    same = review.run(feats, res.selection_scores, key_accounts=res.key_accounts)
+    assert same.owners_differ() == 0 and "other owner" not in same.resource_line()
+    other = review.run(feats, res.selection_scores, key_accounts=res.key_accounts,
+                       switch_cost_hours=0.0)
+    assert other.owners_differ() > 0  # free handovers rebalance what the selection kept
+    assert "top level of engagement.yml" in other.resource_line()
