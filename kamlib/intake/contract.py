@@ -42,10 +42,11 @@ SELECTION_CRITERIA: tuple[str, ...] = (
     "buying_group_breadth",
     "dispersed_units",
     "cost_to_serve",
+    "loss_impact",
     *JUDGED_CRITERIA,
 )
 """Keys of every criterion in the selection catalogue (see :mod:`kamlib.selection`): the first
-nine are computed from the data, the rest are judged by managers."""
+ten are computed from the data, the rest are judged by managers."""
 
 DEFAULT_CRITERIA: tuple[str, ...] = (
     "billing",
@@ -58,8 +59,15 @@ DEFAULT_CRITERIA: tuple[str, ...] = (
     "strategic_fit",
     "buying_group_breadth",
     "cost_to_serve",
+    "loss_impact",
+    "reciprocity",
+    "specialised_service",
+    "dispersed_units",
 )
-"""Criteria switched on by default; the sample managers' AHP comparisons cover exactly these."""
+"""Criteria switched on by default; the sample managers' AHP comparisons cover exactly these.
+Loss impact ("could we afford to lose it?") and the three judgement criteria of the KAM
+literature that the data carries (reciprocity, need for specialised service, dispersed buying
+units) are on by default since issue 19."""
 
 
 @dataclass(frozen=True)

@@ -249,6 +249,35 @@ class PlanningResult:
                            _act.HORIZON_DAYS, names, plan.governance)
 
 
+def _settled_owners(features: pd.DataFrame, scores: pd.DataFrame | None) -> pd.DataFrame:
+    """The features with each account's owner as the capacity model settled it
+    (``selection_scores.owner``, :mod:`kamlib.capacity`): the plan names the manager the
+    resource plan will show, not the one before a move."""
+    if scores is None or "owner" not in scores.columns or "account_manager" not in features:
+        return features
+    owner = scores.assign(account_id=scores["account_id"].astype(str)).set_index(
+        "account_id")["owner"]
+    settled = features["account_id"].map(owner)
+    settled = settled.where(settled.notna() & settled.astype(str).str.strip().ne(""))
+    return features.assign(account_manager=settled.fillna(features["account_manager"]))
+
+
+def _group_links(profile: pd.DataFrame, scores: pd.DataFrame | None) -> pd.DataFrame:
+    """The profiles with the selection's group (``group_id``, ``group_name``, ``group_note``)
+    and ``group_plan``: the group head's id when it has a plan of its own and is not this
+    account, so a member's plan page links to its group's plan."""
+    cols = ["group_id", "group_name", "group_note"]
+    if scores is None or not set(cols) <= set(scores.columns):
+        return profile
+    g = scores.assign(account_id=scores["account_id"].astype(str)).drop_duplicates(
+        "account_id").set_index("account_id")[cols]
+    out = profile.join(g, on="account_id")
+    head = out["group_id"].astype("object")
+    planned = head.isin(set(out["account_id"])) & head.ne(out["account_id"])
+    out["group_plan"] = head.where(planned, "").fillna("").astype("str")
+    return out
+
+
 def _plan_profile(profile: pd.DataFrame, relationship: pd.DataFrame, health: pd.DataFrame,
                   targets: pd.DataFrame) -> pd.DataFrame:
     """``plan_profile``: the profiles with relationship, health and targets beside them."""
@@ -357,6 +386,7 @@ def run(
     _common.require_columns(category_year, "account_category_year",
                             ["account_id", "year", "category", "revenue", "margin"])
     features = features.assign(account_id=features["account_id"].astype(str))
+    features = _settled_owners(features, selection_scores)
     start = _common.plan_start(features, plan_start)
     rules = _rel.RelationshipRules(stale_days=stale_days, champion_attitude=champion_attitude,
                                    hostile_attitude=hostile_attitude, cover_strength=cover_strength,
@@ -389,7 +419,8 @@ def run(
                             margin_peers=health_margin_peers)
     team = _gov.team(account_team, prof)
     return PlanningResult(
-        profile=_plan_profile(prof, relationship, health, targets), contacts=view,
+        profile=_group_links(_plan_profile(prof, relationship, health, targets), selection_scores),
+        contacts=view,
         relationship=relationship, red_flags=red_flags, trend=trend, whitespace=whitespace,
         targets=targets, objectives=objectives, actions=actions, cadence=cadence, health=health,
         start=start, key_source=key_source, rules=rules, health_bands=health_bands,

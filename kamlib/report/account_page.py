@@ -77,12 +77,21 @@ def _unit(unit: str, value) -> str:
     return unit
 
 
+def _group(p: dict):
+    """The account's parent, linked to its group's plan page when the group head has one."""
+    parent, head = p.get("parent_id"), p.get("group_plan")
+    if not _ok(head) or not str(head):
+        return parent
+    label = parent if _ok(parent) else p.get("group_name") or head
+    return pages.Markup('<a href="{}">{}</a>').format(plan_file(head, ".html"), label)
+
+
 def _facts(p: dict) -> list[tuple[str, str]]:
     facts = [
         ("Industry", p.get("industry")), ("Region / country", f"{p.get('region') or DASH} / {p.get('country') or DASH}"),
         ("Sites", None if not _ok(p.get("n_sites")) else f"{float(p['n_sites']):.0f}"),
         ("Employees", None if not _ok(p.get("employees")) else formatting.count(p["employees"])),
-        ("Group / parent", p.get("parent_id")), ("Account manager", p.get("account_manager")),
+        ("Group / parent", _group(p)), ("Account manager", p.get("account_manager")),
     ]
     return [(k, v if _ok(v) else DASH) for k, v in facts]
 
