@@ -27,7 +27,8 @@ from kamlib.errors import ParameterError
 from kamlib.formatting import money_interval
 
 CLV_COLUMNS = ["account_id", "frequency", "recency", "T", "expected_purchases", "p_alive",
-               "expected_value", "clv", "clv_low", "clv_high", "clv_uplift",
+               "expected_value", "clv", "clv_low", "clv_high", "clv_param_low",
+               "clv_param_high", "clv_uplift",
                "investment_ceiling", "cost_to_serve", "ceiling_to_cost", "time_unit",
                "horizon_years", "value_basis", "model"]
 """Columns of the ``clv`` table."""
@@ -158,6 +159,7 @@ def run(
     uplift_retention: float = 0.10,
     uplift_frequency: float = 0.0,
     n_bootstrap: int = 200,
+    n_simulations: int = 1000,
     interval_level: float = 0.90,
     seed: int = 42,
 ) -> CLVResult:
@@ -195,7 +197,13 @@ def run(
         purchase frequency by ``uplift_frequency``.
     investment_share, uplift_retention, uplift_frequency : float
     n_bootstrap : int
-        Parameter draws for the CLV interval (0 = delta method).
+        Parameter draws for the parameter-only CLV interval ``clv_param_low/high``
+        (0 = delta method).
+    n_simulations : int
+        Simulated futures per account (each with its own parameter draw) for the predictive
+        intervals: ``clv_low/high`` and the holdout table's ``predicted_low/high``
+        (:mod:`kamlib.clv.predictive`). 0 = no simulation: the CLV interval is the
+        parameter-only one and the holdout has no intervals.
     interval_level : float
         Interval coverage.
     seed : int
@@ -205,7 +213,7 @@ def run(
     CLVResult
     """
     _check_params(time_unit, horizon, discount_rate, value, model, investment_share, ceiling,
-                  n_bootstrap)
+                  n_bootstrap, n_simulations)
     notes: list[str] = []
     occ, as_of = _occasions_up_to_valuation(occasions, features, notes)
     cal_end = _calibration_end(occ, calibration_end, as_of)
@@ -218,10 +226,11 @@ def run(
                        discount_rate=discount_rate, value=value, n_bootstrap=n_bootstrap,
                        interval_level=interval_level, seed=seed,
                        uplift_retention=uplift_retention, uplift_frequency=uplift_frequency,
-                       notes=notes)
+                       notes=notes, n_simulations=n_simulations,
+                       drift_window=(as_of - cal_end).days / unit_days(time_unit))
     Model, label = MODELS[model]
     check = holdout_check(Model, label, occ, cal_end, as_of, time_unit, value,
-                          MIN_REPEAT_ACCOUNTS, notes)
+                          MIN_REPEAT_ACCOUNTS, notes, interval_level, n_simulations, seed)
     summary = fit.summary + ([check.summary] if check.summary is not None else [])
     out = _every_account(rfm, fit.clv, accounts, features)
     sbg = None
@@ -246,7 +255,7 @@ def run(
 
 
 def _check_params(time_unit, horizon, discount_rate, value, model, investment_share, ceiling,
-                  n_bootstrap):
+                  n_bootstrap, n_simulations=0):
     unit_days(time_unit)
     if value not in ("margin", "revenue"):
         raise ParameterError(f"value must be 'margin' or 'revenue', not {value!r}.")
@@ -262,6 +271,8 @@ def _check_params(time_unit, horizon, discount_rate, value, model, investment_sh
         raise ParameterError(f"ceiling must be 'share' or 'uplift', not {ceiling!r}.")
     if n_bootstrap < 0:
         raise ParameterError("n_bootstrap must be >= 0 (0 = delta-method intervals).")
+    if n_simulations < 0:
+        raise ParameterError("n_simulations must be >= 0 (0 = no predictive intervals).")
 
 
 def _occasions_up_to_valuation(occasions: pd.DataFrame, features: pd.DataFrame | None,
@@ -314,7 +325,8 @@ def _every_account(rfm: pd.DataFrame, purchase: pd.DataFrame, accounts: pd.DataF
     out = pd.DataFrame(index=pd.Index(ids, name="account_id"))
     out = out.join(rfm[["frequency", "recency", "T"]]).join(purchase)
     none = out["model"].isna()
-    out.loc[none, ["clv", "clv_low", "clv_high", "clv_uplift", "expected_purchases"]] = 0.0
+    out.loc[none, ["clv", "clv_low", "clv_high", "clv_param_low", "clv_param_high",
+                   "clv_uplift", "expected_purchases"]] = 0.0
     out.loc[none, "model"] = NO_PURCHASES
     return out
 

@@ -54,11 +54,11 @@ def test_bootstrap_interval_brackets_the_estimate_and_is_reproducible(sim):
     b = clv_frame(sim, m, g, "week", 3.0, 0.10, n_bootstrap=100, seed=4)
     pd.testing.assert_frame_equal(a, b)
     pos = a["clv"] > 0
-    assert (a.loc[pos, "clv_low"] <= a.loc[pos, "clv"] * 1.0001).all()
-    assert (a.loc[pos, "clv"] <= a.loc[pos, "clv_high"] * 1.0001).all()
+    assert (a.loc[pos, "clv_param_low"] <= a.loc[pos, "clv"] * 1.0001).all()
+    assert (a.loc[pos, "clv"] <= a.loc[pos, "clv_param_high"] * 1.0001).all()
     # Without a value model the interval is that of the purchases times the observed value.
     c = clv_frame(sim, m, None, "week", 3.0, 0.10, n_bootstrap=100, seed=4)
-    assert (c["clv_low"] <= c["clv_high"]).all()
+    assert (c["clv_param_low"] <= c["clv_param_high"]).all()
 
 
 def test_newton_polish_reaches_a_zero_gradient(sim):
