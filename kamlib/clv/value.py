@@ -287,6 +287,9 @@ def predictive_clv(rfm: pd.DataFrame, purchase_model, value_model, ev: np.ndarra
         own = (x > 0) & (m > 0)
         use = own | (x == 0)
         factor = value_model.params_["gamma"] + np.where(own, x * m, 0.0)
-        lo = np.where(use, factor * sim.spend_low, lo)
-        hi = np.where(use, factor * sim.spend_high, hi)
+        with np.errstate(over="ignore", invalid="ignore"):
+            s_lo, s_hi = factor * sim.spend_low, factor * sim.spend_high
+        use &= np.isfinite(s_lo) & np.isfinite(s_hi)
+        lo = np.where(use, s_lo, lo)
+        hi = np.where(use, s_hi, hi)
     return lo, hi
