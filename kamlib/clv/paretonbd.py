@@ -22,14 +22,13 @@ z = 1) the series is summed directly. Everything is combined in log space (a sig
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import gammaln, hyp2f1, logsumexp
+from scipy.special import digamma, gammaln, hyp2f1, logsumexp
 
 from kamlib.clv._mle import (
     FittedModel,
     covariance_from_negll_hessian,
     hessian,
     maximise,
-    numeric_grad,
 )
 from kamlib.clv.prep import fit_arrays
 
@@ -147,6 +146,55 @@ def _log_bracket(lPT, lFtx, lFT, lw):
     return np.where(sign > 0, val, lPT)
 
 
+QUAD_NODES = 20
+"""Gauss-Legendre nodes of the fitting likelihood's integral (error below 1e-9 per account)."""
+
+
+def negll_and_grad(logp, x, t_x, T, w, nodes: int = QUAD_NODES):
+    """Negative log-likelihood and its analytic gradient in log parameters, for fitting.
+
+    The likelihood is written as an integral instead of with 2F1 (its derivatives in the
+    parameters have no closed form):
+
+        L = Gamma(r+x) alpha^r beta^s / Gamma(r)
+            x [ P(T) + s int_{t_x}^{T} (alpha+tau)^-(r+x) (beta+tau)^-(s+1) dtau ]
+
+    (a customer alive at T, or gone at some tau after the last purchase). The integral is taken
+    by Gauss-Legendre quadrature in ``v = log(c + tau)``, ``c = min(alpha, beta)``, where the
+    integrand is smooth; every term stays in log space (a log-sum-exp over P(T) and the nodes),
+    so large frequencies do not underflow. Differentiating under the integral gives the exact
+    gradient of the quadrature; it agrees with :func:`loglik` to ~1e-12 per account at 20
+    nodes. The substitution's ``c`` moves the nodes but not the integral, so it is held fixed.
+    """
+    params = np.exp(logp)
+    r, alpha, s, beta = params
+    z, wq = np.polynomial.legendre.leggauss(nodes)
+    c = min(alpha, beta)
+    lo, hi = np.log(c + t_x), np.log(c + T)
+    half = (hi - lo) / 2
+    v = ((hi + lo) / 2)[:, None] + half[:, None] * z[None, :]
+    tau = np.exp(v) - c
+    la, lb = np.log(alpha + tau), np.log(beta + tau)
+    rx = (r + x)[:, None]
+    with np.errstate(divide="ignore"):
+        B = np.log(s) - rx * la - (s + 1) * lb + v + np.log(half[:, None] * wq[None, :])
+    laT, lbT = np.log(alpha + T), np.log(beta + T)
+    A = -(r + x) * laT - s * lbT
+    m = np.maximum(A, B.max(axis=1))
+    eA = np.exp(A - m)
+    eB = np.exp(B - m[:, None])
+    tot = eA + eB.sum(axis=1)
+    pA, pB = eA / tot, eB / tot[:, None]
+    const = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
+    ll = const + m + np.log(tot)
+    d_r = digamma(r + x) - digamma(r) + np.log(alpha) - pA * laT - (pB * la).sum(axis=1)
+    d_alpha = r / alpha - (r + x) * (pA / (alpha + T) + (pB / (alpha + tau)).sum(axis=1))
+    d_s = np.log(beta) - pA * lbT + (pB * (1.0 / s - lb)).sum(axis=1)
+    d_beta = s / beta - pA * s / (beta + T) - (s + 1) * (pB / (beta + tau)).sum(axis=1)
+    grad = np.array([w @ d_r, w @ d_alpha, w @ d_s, w @ d_beta]) * params
+    return -float(w @ ll), -grad
+
+
 def loglik(params, x, t_x, T) -> np.ndarray:
     """Log-likelihood of each account under Pareto/NBD parameters (r, alpha, s, beta)."""
     x, t_x, T = (np.asarray(v, float) for v in (x, t_x, T))
@@ -176,7 +224,10 @@ class ParetoNBD(FittedModel):
         self.n_starts = n_starts
 
     def fit(self, frequency, recency, T, weights=None) -> "ParetoNBD":
-        """Fit by maximum likelihood on log parameters (numerical gradient, several starts)."""
+        """Fit by maximum likelihood on log parameters: the likelihood's integral form with its
+        analytic gradient (:func:`negll_and_grad`) on the distinct (x, t_x, T) triples, the
+        Hessian from differences of that gradient; the reported log-likelihood is the exact one
+        (:func:`loglik`) at the optimum."""
         x, t_x, TT, w = fit_arrays(frequency, recency, T, weights)
         mean_rate = max(float(w @ x) / max(float(w @ TT), 1e-9), 1e-6)
         scale = float(np.average(TT, weights=w)) or 1.0
@@ -186,16 +237,14 @@ class ParetoNBD(FittedModel):
             np.log([1.0, 1.0 / mean_rate, 2.0, 4 * scale]),
         ][: max(1, self.n_starts)]
 
-        def negll(lp):
-            v = -float(w @ loglik(np.exp(lp), x, t_x, TT))
-            return v if np.isfinite(v) else 1e300
-
         def fg(lp):
-            return negll(lp), numeric_grad(negll, lp, h=1e-6)
+            f, g = negll_and_grad(lp, x, t_x, TT, w)
+            return (f, g) if np.isfinite(f) and np.all(np.isfinite(g)) else (1e300, np.zeros(4))
 
-        logp, fun, ok = maximise(fg, starts, jac=True)
-        H = hessian(lambda lp: numeric_grad(negll, lp, h=1e-5), logp, h=1e-3)
-        self._store_fit(logp, fun, covariance_from_negll_hessian(H), int(w.sum()), ok)
+        logp, _, ok = maximise(fg, starts, jac=True)
+        H = hessian(lambda lp: fg(lp)[1], logp)
+        exact = -float(w @ loglik(np.exp(logp), x, t_x, TT))
+        self._store_fit(logp, exact, covariance_from_negll_hessian(H), int(w.sum()), ok)
         self.n_unique_ = int(len(x))
         return self
 

@@ -62,17 +62,26 @@ def _drift(lam, drift, rng):
 
 def _bgnbd_paths(draws, x, T, H, log_rate, rng, drift=0.0):
     r, alpha, a, b = (draws[:, j][None, :] for j in range(4))
-    lam = _drift(rng.gamma(r + x, 1.0) / (alpha + T), drift, rng)
-    p = rng.beta(np.broadcast_to(a, lam.shape), b + x)
+    lam = _drift(rng.standard_gamma(r + x) / (alpha + T), drift, rng)
     M = rng.poisson(lam * H)
-    G = rng.geometric(np.clip(p, 1e-12, 1.0))
-    n = np.minimum(M, G)
-    disc = n * mean_discount(np.broadcast_to(H, n.shape), log_rate)
-    dropped = (G < M) & (n > 0)
+    H = np.broadcast_to(H, M.shape)
+    n = np.zeros(M.shape, dtype=np.int64)
+    disc = np.zeros(M.shape)
+    buys = M > 0  # only these need a dropout draw
+    Mb = M[buys]
+    ab = np.broadcast_to(a, M.shape)[buys]
+    bb = np.broadcast_to(b + x, M.shape)[buys]
+    G = rng.geometric(np.clip(rng.beta(ab, bb), 1e-12, 1.0))
+    nb = np.minimum(Mb, G)
+    Hb = H[buys]
+    db = nb * mean_discount(Hb, log_rate)
+    dropped = G < Mb
     if log_rate > 0 and dropped.any():
-        nd, md = n[dropped], M[dropped]
-        last = np.broadcast_to(H, n.shape)[dropped] * rng.beta(nd, md - nd + 1)
-        disc[dropped] = np.exp(-log_rate * last) + (nd - 1) * mean_discount(last, log_rate)
+        nd, md = nb[dropped], Mb[dropped]
+        last = Hb[dropped] * rng.beta(nd, md - nd + 1)
+        db[dropped] = np.exp(-log_rate * last) + (nd - 1) * mean_discount(last, log_rate)
+    n[buys] = nb
+    disc[buys] = db
     return n, disc
 
 

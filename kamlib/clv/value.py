@@ -255,8 +255,8 @@ CLV_FRAME_COLUMNS = ["expected_purchases", "p_alive", "expected_value", "discoun
                      "clv_uplift"]
 """Columns of :func:`clv_frame`, in order."""
 
-MAX_CELLS = 50_000
-"""More distinct histories than this: the simulation groups recency and age to whole time units."""
+MAX_CELLS = 20_000
+"""More distinct histories than this: the simulation groups recency and age to coarser times."""
 
 
 def predictive_clv(rfm: pd.DataFrame, purchase_model, value_model, ev: np.ndarray,
@@ -268,14 +268,17 @@ def predictive_clv(rfm: pd.DataFrame, purchase_model, value_model, ev: np.ndarra
     Accounts the Gamma-Gamma model describes get its spend simulation; an account with a
     non-positive average value, or every account when Gamma-Gamma is not used, keeps its fixed
     expected value ``ev`` per purchase. Beyond :data:`MAX_CELLS` distinct histories, recency and
-    age are grouped to whole time units for the simulation (the point CLV stays exact).
+    age are grouped for the simulation, to whole time units and, if still too many, to 2, 4, ...
+    (the point CLV stays exact).
     """
     x = rfm["frequency"].to_numpy(float)
     m = rfm["monetary_value"].to_numpy(float)
     t_x, T = rfm["recency"].to_numpy(float), rfm["T"].to_numpy(float)
-    if len(np.unique(np.round(np.column_stack([x, t_x, T]), 9), axis=0)) > MAX_CELLS:
-        T = np.round(T)
-        t_x = np.minimum(np.round(t_x), T)
+    T0, t0, res = T, t_x, 1.0
+    while len(np.unique(np.round(np.column_stack([x, t_x, T]), 9), axis=0)) > MAX_CELLS:
+        T = np.round(T0 / res) * res
+        t_x = np.minimum(np.round(t0 / res) * res, T)
+        res *= 2
     gg = value_model is not None and value_model.fallback_ is None
     vdraws = value_model.sample_params(n_simulations, seed=seed + 1) if gg else None
     sim = Predictive(purchase_model, purchase_model.sample_params(n_simulations, seed=seed),
