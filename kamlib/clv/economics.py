@@ -23,10 +23,12 @@ over the accounts that cost more than they bring.
 activity, so the account's cost to serve is carried forward like its margin: discounted cost =
 cost this year x (discounted margin / margin this year), the CLV's own multiple of a year.
 
-**Investment ceiling** (``ceiling="uplift"``): the discounted margin a key-account programme
-adds (fewer dropouts, more purchases; ``clv_uplift``) minus the programme's own discounted cost
-per account; ``ceiling="share"`` keeps the flat share of CLV. An account whose ceiling does not
-cover a dedicated manager's discounted cost (``manager_cost``) is flagged.
+**Investment ceiling** (``ceiling="uplift"``), a year: the discounted margin a key-account
+programme adds over the horizon (fewer dropouts, more purchases; ``clv_uplift``), spread evenly
+over the horizon's years (divided by the annuity of the horizon at the discount rate), minus the
+programme's own cost per account a year; ``ceiling="share"`` keeps the flat share of CLV. An
+account whose ceiling does not cover a dedicated manager's cost a year (``manager_cost``) is
+flagged.
 """
 
 from __future__ import annotations
@@ -167,15 +169,15 @@ def net_values(out: pd.DataFrame, value: str, horizon: float, discount_rate: flo
 def investment_ceiling(out: pd.DataFrame, ceiling: str, investment_share: float,
                        programme_cost: float, manager_cost: float, horizon: float,
                        discount_rate: float) -> pd.DataFrame:
-    """``investment_ceiling``, ``manager_cost`` (discounted over the horizon) and
-    ``covers_manager`` (the ceiling covers a dedicated manager's cost)."""
-    a = annuity(horizon, discount_rate)
+    """``investment_ceiling`` and ``manager_cost`` (a year) and ``covers_manager`` (the ceiling
+    covers a dedicated manager's cost)."""
     if ceiling == "share":
         ceil = (investment_share * out["clv"]).clip(lower=0)
     else:
-        ceil = (out["clv_uplift"].fillna(0.0) - programme_cost * a).clip(lower=0)
-    return pd.DataFrame({"investment_ceiling": ceil, "manager_cost": manager_cost * a,
-                         "covers_manager": ceil >= manager_cost * a}, index=out.index)
+        a = annuity(horizon, discount_rate)
+        ceil = (out["clv_uplift"].fillna(0.0) / a - programme_cost).clip(lower=0)
+    return pd.DataFrame({"investment_ceiling": ceil, "manager_cost": float(manager_cost),
+                         "covers_manager": ceil >= manager_cost}, index=out.index)
 
 
 def whale_curve(out: pd.DataFrame) -> pd.DataFrame:

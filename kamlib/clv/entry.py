@@ -196,8 +196,8 @@ class CLVResult:
             short = int((~key["covers_manager"].astype(bool)).sum())
             lines.append(
                 f"- **Investment ceiling**: {short} of {len(key)} key accounts have a ceiling "
-                "below a dedicated manager's cost over the horizon; serve them with a shared "
-                "account manager or justify the manager on other grounds.")
+                "below a dedicated manager's cost a year; serve them with a shared account "
+                "manager or justify the manager on other grounds.")
         return "\n".join(lines)
 
     def overview(self) -> pd.DataFrame:
@@ -258,9 +258,10 @@ def run(
         What a purchase occasion is worth.
     model : {"bgnbd", "paretonbd"}
     ceiling : {"uplift", "share"}
-        ``"uplift"``: the investment ceiling is the CLV gain if a key-account programme cuts
-        dropout by ``uplift_retention`` and raises purchase frequency by ``uplift_frequency``,
-        minus the programme's discounted cost ``programme_cost`` a year; ``"share"``:
+        ``"uplift"``: the investment ceiling a year is the CLV gain if a key-account programme
+        cuts dropout by ``uplift_retention`` and raises purchase frequency by
+        ``uplift_frequency``, spread over the horizon's years, minus the programme's cost
+        ``programme_cost`` a year; ``"share"``:
         ``investment_share`` of CLV (see :mod:`kamlib.clv.economics`).
     investment_share, uplift_retention, uplift_frequency : float
     programme_cost : float
@@ -268,7 +269,7 @@ def run(
         net of which the uplift is a ceiling.
     manager_cost : float
         A dedicated key-account manager's cost per account a year: accounts whose ceiling does
-        not cover it (discounted over the horizon) are flagged (``covers_manager``).
+        not cover it are flagged (``covers_manager``).
     cost_rates : mapping
         Rates of the activity-based cost-to-serve rule (``order, line, site, returns,
         contract``; missing ones take :data:`~kamlib.clv.economics.DEFAULT_COST_RATES`), used

@@ -86,10 +86,13 @@ def test_ceiling_is_the_uplift_net_of_programme_cost_and_flags_a_manager_it_cann
                        index=["A", "B"])
     a = annuity(3.0, 0.1)
     c = investment_ceiling(out, "uplift", 0.1, 1000.0, 20_000.0, 3.0, 0.1)
-    assert c.loc["A", "investment_ceiling"] == pytest.approx(90_000 - 1000 * a)
-    assert c.loc["B", "investment_ceiling"] == pytest.approx(5_000 - 1000 * a)
-    assert c.loc["A", "manager_cost"] == pytest.approx(20_000 * a)
-    assert c["covers_manager"].tolist() == [True, False]
+    # A year: the horizon's uplift spread over its discounted years, minus the programme.
+    assert c.loc["A", "investment_ceiling"] == pytest.approx(90_000 / a - 1000)
+    assert c.loc["B", "investment_ceiling"] == pytest.approx(5_000 / a - 1000)
+    assert c.loc["A", "manager_cost"] == 20_000.0
+    assert c["covers_manager"].tolist() == [True, False]  # 31.6 k >= 20 k; 0.9 k < 20 k
+    assert (investment_ceiling(out.assign(clv_uplift=[100.0, 0.0]), "uplift", 0.1, 1000.0,
+                               20_000.0, 3.0, 0.1)["investment_ceiling"] == 0).all()
     share = investment_ceiling(out, "share", 0.1, 1000.0, 20_000.0, 3.0, 0.1)
     assert share["investment_ceiling"].tolist() == [10_000.0, 2_000.0]
 
