@@ -222,7 +222,7 @@ def run(
     uplift_retention: float = 0.10,
     uplift_frequency: float = 0.05,
     programme_cost: float = 3000.0,
-    manager_cost: float = 30000.0,
+    manager_cost: float = 20000.0,
     cost_rates: Mapping[str, float] = DEFAULT_COST_RATES,
     n_bootstrap: int = 200,
     n_simulations: int = 1000,

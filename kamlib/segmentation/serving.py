@@ -41,14 +41,14 @@ from kamlib.vocabulary import (
 )
 
 DEFAULT_SERVING_COSTS: dict[str, float] = {
-    SERVE_KAM: 30000.0, SERVE_ACCOUNT_MANAGER: 3500.0, SERVE_INSIDE_SALES: 600.0,
+    SERVE_KAM: 20000.0, SERVE_ACCOUNT_MANAGER: 3500.0, SERVE_INSIDE_SALES: 600.0,
     SERVE_DIGITAL: 150.0}
-"""Cost per account a year of each serving model (a key-account manager costing ~150 k a year
-with 5 accounts; an account manager ~140 k with 40; inside sales ~90 k with 150; a platform or
+"""Cost per account a year of each serving model (a key-account manager costing ~120 k a year
+with 6 accounts, "a handful"; an account manager ~140 k with 40; inside sales ~90 k with 150; a platform or
 distributor fee)."""
 
 DEFAULT_SERVING_CAPACITY: dict[str, float] = {
-    SERVE_KAM: 5.0, SERVE_ACCOUNT_MANAGER: 40.0, SERVE_INSIDE_SALES: 150.0, SERVE_DIGITAL: 0.0}
+    SERVE_KAM: 6.0, SERVE_ACCOUNT_MANAGER: 40.0, SERVE_INSIDE_SALES: 150.0, SERVE_DIGITAL: 0.0}
 """Accounts one person can carry (0 = no limit)."""
 
 DEFAULT_MARGIN_FACTORS: dict[str, float] = {
