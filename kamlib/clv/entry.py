@@ -291,7 +291,9 @@ def run(
     CLVResult
     """
     _check_params(time_unit, horizon, discount_rate, value, model, investment_share, ceiling,
-                  n_bootstrap, n_simulations)
+                  n_bootstrap, n_simulations,
+                  {"programme_cost": programme_cost, "manager_cost": manager_cost})
+    rates = check_cost_rates(dict(cost_rates))
     notes: list[str] = []
     occ, as_of = _occasions_up_to_valuation(occasions, features, notes)
     cal_end = _calibration_end(occ, calibration_end, as_of)
@@ -321,7 +323,7 @@ def run(
     out = _economics(out, occ, as_of, accounts, features, value=value, horizon=horizon,
                      discount_rate=discount_rate, ceiling=ceiling,
                      investment_share=investment_share, programme_cost=programme_cost,
-                     manager_cost=manager_cost, rates=check_cost_rates(dict(cost_rates)))
+                     manager_cost=manager_cost, rates=rates)
     out = out.assign(time_unit=time_unit, horizon_years=float(horizon), value_basis=value)
     model_summary = (pd.concat(summary, ignore_index=True) if summary
                      else pd.DataFrame(columns=SUMMARY_COLUMNS))
@@ -338,7 +340,7 @@ def run(
 
 
 def _check_params(time_unit, horizon, discount_rate, value, model, investment_share, ceiling,
-                  n_bootstrap, n_simulations=0):
+                  n_bootstrap, n_simulations=0, costs=None):
     unit_days(time_unit)
     if value not in ("margin", "revenue"):
         raise ParameterError(f"value must be 'margin' or 'revenue', not {value!r}.")
@@ -356,6 +358,9 @@ def _check_params(time_unit, horizon, discount_rate, value, model, investment_sh
         raise ParameterError("n_bootstrap must be >= 0 (0 = delta-method intervals).")
     if n_simulations < 0:
         raise ParameterError("n_simulations must be >= 0 (0 = no predictive intervals).")
+    for name, v in (costs or {}).items():
+        if not (np.isfinite(v) and v >= 0):
+            raise ParameterError(f"{name} is money a year and must be >= 0, got {v!r}.")
 
 
 def _occasions_up_to_valuation(occasions: pd.DataFrame, features: pd.DataFrame | None,

@@ -110,6 +110,14 @@ def test_whale_curve_peaks_above_the_total_and_names_the_loss_makers():
     assert w["loss_accounts"] == 2 and w["loss"] == -300.0
 
 
+def test_bad_costs_are_clear_errors_of_the_run():
+    occ, accounts, features = _portfolio(n=30)
+    with pytest.raises(ParameterError, match="manager_cost"):
+        clv.run(occ, accounts, features, manager_cost=-1.0)
+    with pytest.raises(ParameterError, match="cost_rates"):
+        clv.run(occ, accounts, features, cost_rates={"pallet": 3.0})
+
+
 def test_bad_cost_rates_are_clear_errors():
     with pytest.raises(ParameterError, match="unknown activities"):
         check_cost_rates({"orderz": 1})
