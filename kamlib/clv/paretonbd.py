@@ -150,6 +150,50 @@ QUAD_NODES = 20
 """Gauss-Legendre nodes of the fitting likelihood's integral (error below 1e-9 per account)."""
 
 
+def _legendre(nodes: int):
+    """Gauss-Legendre nodes and weights on [-1, 1] (cached: the fit asks every iteration)."""
+    if nodes not in _LEGENDRE:
+        _LEGENDRE[nodes] = np.polynomial.legendre.leggauss(nodes)
+    return _LEGENDRE[nodes]
+
+
+_LEGENDRE: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _log_integrand(r, alpha, s, beta, x, v, c):
+    """log of (alpha+tau)^-(r+x) (beta+tau)^-(s+1) dtau/dv at v = log(c + tau)."""
+    tau = np.exp(v) - c
+    return -(r + x)[:, None] * np.log(alpha + tau) - (s + 1) * np.log(beta + tau) + v
+
+
+def _effective_upper(r, alpha, s, beta, x, lo, hi, c, z, drop: float = 45.0,
+                     passes: int = 6) -> np.ndarray:
+    """Upper limits (in v) beyond which each account's integrand is below e^-drop of its peak.
+
+    A frequent buyer's integrand falls by hundreds of orders of magnitude within a sliver of
+    [t_x, T]; Gauss-Legendre over the whole range would miss it. Each pass evaluates the
+    integrand at the nodes, and where it has fallen by ``drop`` before the end the range is cut
+    at the next node, until no range shrinks (or ``passes`` are done). What is cut off is below
+    e^-45 of the peak: nothing at double precision.
+    """
+    hi = hi.copy()
+    todo = np.flatnonzero(hi > lo)
+    for _ in range(passes):
+        if not len(todo):
+            break
+        a, b = lo[todo], hi[todo]
+        v = ((a + b) / 2)[:, None] + ((b - a) / 2)[:, None] * z[None, :]
+        h = _log_integrand(r, alpha, s, beta, x[todo], v, c)
+        keep = h >= h.max(axis=1, keepdims=True) - drop
+        last = keep.shape[1] - 1 - np.argmax(keep[:, ::-1], axis=1)  # last node worth keeping
+        cut = last < keep.shape[1] - 1
+        new_b = np.where(cut, v[np.arange(len(todo)), np.minimum(last + 1, len(z) - 1)], b)
+        shrunk = cut & (new_b < b - 1e-12 * np.abs(b))
+        hi[todo] = new_b
+        todo = todo[shrunk]
+    return hi
+
+
 def negll_and_grad(logp, x, t_x, T, w, nodes: int = QUAD_NODES):
     """Negative log-likelihood and its analytic gradient in log parameters, for fitting.
 
@@ -161,16 +205,19 @@ def negll_and_grad(logp, x, t_x, T, w, nodes: int = QUAD_NODES):
 
     (a customer alive at T, or gone at some tau after the last purchase). The integral is taken
     by Gauss-Legendre quadrature in ``v = log(c + tau)``, ``c = min(alpha, beta)``, where the
-    integrand is smooth; every term stays in log space (a log-sum-exp over P(T) and the nodes),
-    so large frequencies do not underflow. Differentiating under the integral gives the exact
-    gradient of the quadrature; it agrees with :func:`loglik` to ~1e-12 per account at 20
-    nodes. The substitution's ``c`` moves the nodes but not the integral, so it is held fixed.
+    integrand is smooth, over the part of [t_x, T] where it is not negligible
+    (:func:`_effective_upper`: a frequent buyer's ``(alpha + tau)^-(r+x)`` falls by orders of
+    magnitude within days). Every term stays in log space (a log-sum-exp over P(T) and the nodes), so large
+    frequencies do not underflow. Differentiating under the integral at the fixed nodes gives
+    the gradient; the substitution moves the nodes, not the integral. At 20 nodes it agrees
+    with :func:`loglik` to ~1e-12 relative (tested on CDNOW and on frequent buyers).
     """
     params = np.exp(logp)
     r, alpha, s, beta = params
-    z, wq = np.polynomial.legendre.leggauss(nodes)
+    z, wq = _legendre(nodes)
     c = min(alpha, beta)
-    lo, hi = np.log(c + t_x), np.log(c + T)
+    lo = np.log(c + t_x)
+    hi = _effective_upper(r, alpha, s, beta, x, lo, np.log(c + T), c, z)
     half = (hi - lo) / 2
     v = ((hi + lo) / 2)[:, None] + half[:, None] * z[None, :]
     tau = np.exp(v) - c
