@@ -104,9 +104,15 @@ def _spend_factor(vdraws, x, n, disc, rng):
 
 
 def _cells(x, t_x, T, H):
-    key = np.round(np.column_stack([x, t_x, T, H]), 9)
-    uniq, inv = np.unique(key, axis=0, return_inverse=True)
-    return uniq, inv.ravel()
+    """Distinct (x, t_x, T, H) rows, sorted, and each account's row (hash-grouped: at a
+    million accounts several times faster than ``np.unique(axis=0)``)."""
+    import pandas as pd
+
+    key = pd.DataFrame(np.round(np.column_stack([x, t_x, T, H]), 9))
+    inv = key.groupby(list(key.columns), sort=True).ngroup().to_numpy()
+    uniq = np.empty((inv.max() + 1 if len(inv) else 0, 4))
+    uniq[inv] = key.to_numpy()
+    return uniq, inv
 
 
 class Predictive:

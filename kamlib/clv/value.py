@@ -241,7 +241,7 @@ def clv_frame(
         out["clv_low"], out["clv_high"] = predictive_clv(
             rfm, purchase_model, value_model, ev, horizon_years * units_per_year(time_unit),
             np.log1p(per_unit_discount(discount_rate, time_unit)), n_simulations, level, seed,
-            drift)
+            drift, n_cells=len(pur.x3))
     else:
         out["clv_low"], out["clv_high"] = out["clv_param_low"], out["clv_param_high"]
     if retention_uplift or frequency_uplift:
@@ -261,7 +261,8 @@ MAX_CELLS = 20_000
 
 def predictive_clv(rfm: pd.DataFrame, purchase_model, value_model, ev: np.ndarray,
                    horizon: float, log_rate: float, n_simulations: int, level: float,
-                   seed: int, drift: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+                   seed: int, drift: float = 0.0, n_cells: int | None = None
+                   ) -> tuple[np.ndarray, np.ndarray]:
     """Predictive ``level`` interval of each account's discounted value over ``horizon`` time
     units (see :mod:`~kamlib.clv.predictive`), with parameter draws from both fits.
 
@@ -275,9 +276,15 @@ def predictive_clv(rfm: pd.DataFrame, purchase_model, value_model, ev: np.ndarra
     m = rfm["monetary_value"].to_numpy(float)
     t_x, T = rfm["recency"].to_numpy(float), rfm["T"].to_numpy(float)
     T0, t0, res = T, t_x, 1.0
-    while len(np.unique(np.round(np.column_stack([x, t_x, T]), 9), axis=0)) > MAX_CELLS:
+    cells = n_cells if n_cells is not None else len(compress(x, t_x, T)[0])
+    while cells > MAX_CELLS:
         T = np.round(T0 / res) * res
         t_x = np.minimum(np.round(t0 / res) * res, T)
+        # On the grid, a history is three whole numbers: one integer key per account.
+        span = int(np.round(T.max() / res)) + 1
+        key = (x.astype(np.int64) * span + np.round(t_x / res).astype(np.int64)) * span \
+            + np.round(T / res).astype(np.int64)
+        cells = len(np.unique(key))
         res *= 2
     gg = value_model is not None and value_model.fallback_ is None
     vdraws = value_model.sample_params(n_simulations, seed=seed + 1) if gg else None
