@@ -21,6 +21,9 @@ One simulation of an account with history (x, t_x, T), for parameter draw k:
    statistic). The expectation is exact; only the spread within one path is averaged.
 5. **Spend**: Gamma-Gamma's nu ~ Gamma(q + p x, gamma + x m) given the account's average m,
    and N purchases are worth Gamma(p N, nu) together (discounted like the count).
+6. **Drift**: the constant-rate models know nothing of accounts that grow or shrink; the rate
+   is multiplied by a mean-1 Gamma factor whose variance :func:`rate_drift` measures on the
+   history itself (a backtest), so the intervals carry that uncertainty too.
 
 Everything is vectorised over accounts x simulations, in blocks so memory stays bounded, and
 seeded: the same inputs and seed give the same intervals.
