@@ -195,6 +195,13 @@ def _economics_context(econ: Mapping[str, Any] | None, cur: str) -> dict | None:
     serving = None
     sm = econ.get("serving")
     if sm is not None:
+        gain = float((sm["net_profit_after_moves"] - sm["net_profit"]).sum())
+        moved = int((sm["accounts_after_moves"] - sm["accounts"]).abs().sum() // 2)
+        if gain > 0:
+            lines.append(f"Serving about {moved} accounts with another serving model, as step "
+                         f"30_segmentation proposes (serving_moves), would add "
+                         f"{money(gain, cur)} of net profit a year; the resource plan below "
+                         "covers the key and key-development accounts as they are now.")
         show = pd.DataFrame({
             "Serving model": sm["serving_model"],
             "Accounts": sm["accounts"].map(formatting.count),

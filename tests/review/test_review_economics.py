@@ -34,13 +34,17 @@ def test_without_net_values_there_are_no_economics():
 
 
 def test_the_summary_section_states_the_peak_and_the_serving_models():
-    serving = pd.DataFrame({"serving_model": ["inside sales"], "accounts": [3.0],
-                            "margin_12m": [900.0], "cost_to_serve": [100.0],
-                            "serving_cost": [300.0], "net_profit": [500.0],
-                            "staff_needed": [1.0], "staff_after_moves": [0.0]})
+    serving = pd.DataFrame({"serving_model": ["inside sales", "account manager"],
+                            "accounts": [3.0, 1.0], "margin_12m": [900.0, 2000.0],
+                            "cost_to_serve": [100.0, 50.0], "serving_cost": [300.0, 900.0],
+                            "net_profit": [500.0, 1050.0], "staff_needed": [1.0, 1.0],
+                            "accounts_after_moves": [2.0, 2.0], "staff_after_moves": [1.0, 1.0],
+                            "net_profit_after_moves": [300.0, 1450.0]})
     ctx = _economics_context(economics_facts(_clv(), serving, {"A", "B"}), "EUR")
     text = " ".join(ctx["lines"])
     assert "peaks at 600 EUR after 2 accounts" in text and "2 accounts cost more" in text
     assert "1 key accounts have an investment ceiling below" in text
+    assert "Serving about 1 accounts with another serving model" in text
+    assert "would add 200 EUR of net profit a year" in text
     assert [c for c, _ in ctx["serving"]["columns"]][0] == "Serving model"
     assert ctx["serving"]["rows"][0][0][0] == "inside sales"
