@@ -89,12 +89,13 @@ def render_png(fig, dpi: float = DPI) -> bytes:
     """A figure as PNG bytes, drawn once, cropped to its content.
 
     ``savefig`` draws a figure twice when it has a layout engine or is saved with
-    ``bbox_inches="tight"`` (a measuring pass, then the real one). Here the figure is drawn once
-    on an Agg canvas with its own layout (constrained layout runs in that draw) and the image is
-    cropped to the content's bounding box plus :data:`PAD_INCHES` (as ``bbox_inches="tight"``
-    would; the margin ends at the figure's edge). Only when some content lies outside the figure
-    (a long title beside a narrow axes, a legend placed outside) is it drawn a second time, with
-    the layout of the first draw and the canvas widened to that box, so nothing is cut off.
+    ``bbox_inches="tight"`` (a measuring pass, then the real one). Here the figure's own layout
+    (constrained layout, if it has one) is solved once, its content's bounding box measured
+    (text extents only, no drawing), and the figure drawn once on an Agg canvas and cropped to
+    that box plus :data:`PAD_INCHES` (as ``bbox_inches="tight"`` would; the margin ends at the
+    figure's edge). Content outside the figure (a long title beside a narrow axes, labels left
+    of a hand-placed axes) is not cut off: the figure is then saved with that box as its
+    bounding box, still one draw for a figure without a layout engine.
     """
     import io
 
@@ -108,15 +109,17 @@ def render_png(fig, dpi: float = DPI) -> bytes:
     try:
         canvas = FigureCanvasAgg(fig)
         fig.dpi = dpi
-        canvas.draw()
+        if engine is not None:
+            engine.execute(fig)  # the layout, once
+            fig.set_layout_engine("none")  # kept as solved: the draw does not solve it again
         content = fig.get_tightbbox(canvas.get_renderer())
         width, height = fig.get_size_inches()
         slack = 0.5 / dpi  # half a pixel
         if min(content.x0, content.y0) < -slack or content.x1 > width + slack \
                 or content.y1 > height + slack:
-            fig.set_layout_engine("none")  # keep the layout the box was measured on
             fig.savefig(buffer, format="png", dpi=dpi, bbox_inches=content.padded(PAD_INCHES))
             return buffer.getvalue()
+        canvas.draw()
         box = content.padded(PAD_INCHES)  # the margin stops at the figure's edge
         pixels = np.asarray(canvas.buffer_rgba())
         rows, cols = pixels.shape[:2]

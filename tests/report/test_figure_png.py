@@ -57,7 +57,10 @@ def test_a_figure_inside_its_canvas_is_drawn_once_and_looks_as_saved_tight(layou
 @pytest.mark.parametrize("layout", ["constrained", "none"])
 def test_content_outside_the_figure_is_not_cut_off(layout):
     long_title = "A title much longer than the axes it stands on, running well past the edge of the figure"
-    png = render_png(_figure(layout, long_title), dpi=110)
+    fig = _figure(layout, long_title)
+    calls = _counting_draws(fig)
+    png = render_png(fig, dpi=110)
+    assert len(calls) == (1 if layout == "none" else 2)  # constrained: savefig measures first
     width = Image.open(io.BytesIO(png)).size[0]
     assert width > 6 * 110  # widened to the title, as bbox_inches="tight" would
     tight = io.BytesIO()
