@@ -78,3 +78,57 @@ def count_axis(axis) -> None:
     from matplotlib.ticker import FuncFormatter
 
     axis.set_major_formatter(FuncFormatter(lambda v, _pos: formatting.count(v)))
+
+
+
+PAD_INCHES = 0.1
+"""Margin kept around a figure's content in its PNG (matplotlib's ``savefig.pad_inches``)."""
+
+
+def render_png(fig, dpi: float = DPI) -> bytes:
+    """A figure as PNG bytes, drawn once, cropped to its content.
+
+    ``savefig`` draws a figure twice when it has a layout engine or is saved with
+    ``bbox_inches="tight"`` (a measuring pass, then the real one). Here the figure's own layout
+    (constrained layout, if it has one) is solved once, its content's bounding box measured
+    (text extents only, no drawing), and the figure drawn once on an Agg canvas and cropped to
+    that box plus :data:`PAD_INCHES` (as ``bbox_inches="tight"`` would; the margin ends at the
+    figure's edge). Content outside the figure (a long title beside a narrow axes, labels left
+    of a hand-placed axes) is not cut off: the figure is then saved with that box as its
+    bounding box, still one draw for a figure without a layout engine.
+    """
+    import io
+
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.image import imsave
+
+    original_canvas, original_dpi = fig.canvas, fig.dpi
+    engine = fig.get_layout_engine()
+    buffer = io.BytesIO()
+    try:
+        canvas = FigureCanvasAgg(fig)
+        fig.dpi = dpi
+        if engine is not None:
+            engine.execute(fig)  # the layout, once
+            fig.set_layout_engine("none")  # kept as solved: the draw does not solve it again
+        content = fig.get_tightbbox(canvas.get_renderer())
+        width, height = fig.get_size_inches()
+        slack = 0.5 / dpi  # half a pixel
+        if min(content.x0, content.y0) < -slack or content.x1 > width + slack \
+                or content.y1 > height + slack:
+            fig.savefig(buffer, format="png", dpi=dpi, bbox_inches=content.padded(PAD_INCHES))
+            return buffer.getvalue()
+        canvas.draw()
+        box = content.padded(PAD_INCHES)  # the margin stops at the figure's edge
+        pixels = np.asarray(canvas.buffer_rgba())
+        rows, cols = pixels.shape[:2]
+        pixels = pixels[max(0, int(rows - round(box.y1 * dpi))):int(rows - round(box.y0 * dpi)),
+                        max(0, int(round(box.x0 * dpi))):min(cols, int(round(box.x1 * dpi)))]
+        imsave(buffer, pixels, format="png", dpi=dpi)
+        return buffer.getvalue()
+    finally:
+        if engine is not None and fig.get_layout_engine() is not engine:
+            fig.set_layout_engine(engine)
+        fig.dpi = original_dpi
+        fig.set_canvas(original_canvas)

@@ -10,7 +10,6 @@ mailed and printed as they are.
 from __future__ import annotations
 
 import base64
-import io
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -48,7 +47,7 @@ def png_data_uri(fig: Any) -> str:
     elif isinstance(fig, (str, Path)):
         data = Path(fig).read_bytes()
     else:
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-        data = buf.getvalue()
+        from kamlib.figures import render_png
+
+        data = render_png(fig, dpi=110)
     return "data:image/png;base64," + base64.b64encode(data).decode("ascii")

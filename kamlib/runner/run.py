@@ -31,6 +31,7 @@ from kamlib.runner.folder import executed_notebook_path, new_run_dir, read_step_
 from kamlib.runner.manifest import hash_tables, start_manifest, step_tables, write_manifest
 from kamlib.runner.outputs import ResultsWorkbook, finish_run
 from kamlib.runner.parameters import StepPlan, resolve_parameters, write_parameters_file
+from kamlib.runner.warm import warm_up
 
 STOP_TIMEOUT_S = 60
 """After a stop signal, how long to wait for the step thread to notice its kernel is gone."""
@@ -257,7 +258,8 @@ def _execute_steps(plans: list[StepPlan], folder: Path, result: RunResult,
     """Execute the notebooks in order until one fails; render pages and sheets alongside.
 
     HTML is rendered in a thread while the next notebook runs (the kernel does the work in
-    another process; this one mostly waits), and each kernel is started one notebook ahead.
+    another process; this one mostly waits), and each kernel is started one notebook ahead and
+    warmed up with the imports its notebook will need (:mod:`kamlib.runner.warm`).
     """
     run_dir = result.run_dir
     renderer = HtmlRenderer()
@@ -266,15 +268,18 @@ def _execute_steps(plans: list[StepPlan], folder: Path, result: RunResult,
     next_km = None
     try:
         next_km = kernels.start()
+        next_warm = warm_up(next_km, plans[0].notebook) if plans else None
         for i, plan in enumerate(plans, start=1):
             bar.started(plan.name)
             result.running = plan.name
-            km, next_km = next_km, None
+            km, next_km, warm = next_km, None, next_warm
             next_km = kernels.start() if i < len(plans) else None
+            next_warm = warm_up(next_km, plans[i].notebook) if i < len(plans) else None
             out = executed_notebook_path(run_dir, plan.notebook)
             params = {"engagement": str(folder), "run_dir": str(run_dir), **plan.parameters}
             t0 = time.perf_counter()
             try:
+                warm.finish(stopping=lambda: kernels.stopping)  # its first request queues behind
                 execute_notebook(plan.notebook, out, params, km=km)
                 status = StepResult(plan.name, "ok", time.perf_counter() - t0)
             except Exception as exc:  # papermill wraps the notebook's own exception

@@ -14,7 +14,6 @@ steps' tables with :meth:`Step.load` (or :meth:`Step.load_optional`) and writes 
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -23,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from kamlib import paths
 from kamlib.errors import KamError, ParameterError
 from kamlib.intake.engagement import Engagement, load_engagement
-from kamlib.figures import apply_style
+from kamlib.figures import apply_style, render_png
 from kamlib.formatting import number as readable_number  # the notebook tables' number format
 from kamlib.params import ALWAYS, Params
 from kamlib.runner.execute import run_upstream
@@ -174,22 +173,22 @@ class Step:
         PNG's path (a page can embed it without drawing the figure again). A ``name`` that
         leaves ``figures/`` is refused (ValueError).
 
-        The figure is rendered once (to PNG) and then closed: letting the notebook's inline
-        backend draw it a second time would double the cost of every figure.
+        The figure is drawn once, with its own layout (:func:`kamlib.figures.render_png`), and
+        then closed: letting the notebook's inline backend draw it again would double the cost
+        of every figure.
         """
         import matplotlib.pyplot as plt
 
         path = inside(self.run_dir / "figures", f"{name}.png")
         path.parent.mkdir(parents=True, exist_ok=True)
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=FIGURE_DPI, bbox_inches="tight")
+        png = render_png(fig, dpi=FIGURE_DPI)
         plt.close(fig)
-        path.write_bytes(buffer.getvalue())
+        path.write_bytes(png)
         if name not in self._record["figures"]:
             self._record["figures"].append(name)
         self._record.setdefault("figure_titles", {})[name] = _figure_title(fig)
         self._write_record()
-        _show_png(buffer.getvalue())
+        _show_png(png)
         return path
 
     def page(self, title: str, relpath: str, html: str) -> Path:
