@@ -25,10 +25,12 @@ from typing import Any
 
 from kamlib import paths
 from kamlib.intake.contract import TABLES
+from kamlib.intake.mapping import Mapping, read_mapping
 from kamlib.errors import InputError, KamError, ParameterError
 
 CONFIG_FILE = "engagement.yml"
-_KNOWN_KEYS = {"client", "currency", "inputs", "parameters", "engine", "spark", "duckdb", "notes"}
+_KNOWN_KEYS = {"client", "currency", "inputs", "parameters", "engine", "spark", "duckdb", "notes",
+               "columns", "values"}
 
 
 @dataclass
@@ -129,3 +131,22 @@ def load_engagement(ref: str | Path | None = "sample") -> Engagement:
         parameters=parameters,
         config=config,
     )
+
+
+def engagement_mapping(engagement: Engagement) -> Mapping:
+    """The engagement's column and value mapping (``columns:`` and ``values:``), checked.
+
+    Raises
+    ------
+    InputError
+        Naming the engagement's ``engagement.yml`` and every problem of its mapping (see
+        :func:`kamlib.intake.mapping.read_mapping`).
+    """
+    return read_mapping(engagement.config, str(engagement.folder / CONFIG_FILE))
+
+
+def engagement_in(folder: str | Path) -> Path | None:
+    """``folder`` when it holds an ``engagement.yml`` (the engagement ``kam validate`` and
+    ``kam run`` use when given none), else ``None``."""
+    folder = Path(folder)
+    return folder if (folder / CONFIG_FILE).is_file() else None

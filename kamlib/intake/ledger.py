@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from kamlib.errors import InputError
 from kamlib.intake.contract import TRANSACTIONS, Table
+from kamlib.intake.mapping import Mapping, engine_values, file_names
 from kamlib.intake.readers import (EXTENSIONS, check_file, file_kind, normalise_name,
                                    read_excel_text, sniff_csv, utf8_copy)
 from kamlib.intake.reading_rules import amount_value, strip_blanks
@@ -42,7 +43,7 @@ exports only): the data-quality report counts them."""
 
 
 def read_transactions(con: BaseBackend, path: str | Path, *, encoding: str | None = None,
-                      delimiter: str | None = None) -> ir.Table:
+                      delimiter: str | None = None, mapping: Mapping | None = None) -> ir.Table:
     """Register the invoice-lines file with the backend, lazily, with normalised headers.
 
     CSV is read with every column as text (``all_varchar``), so identifiers keep their leading
@@ -60,6 +61,9 @@ def read_transactions(con: BaseBackend, path: str | Path, *, encoding: str | Non
     encoding, delimiter : str, optional
         For CSV; detected from the start of the file when not given
         (see :func:`kamlib.intake.readers.sniff_csv`).
+    mapping : kamlib.intake.mapping.Mapping, optional
+        The engagement's column and value mapping, applied here in the engine's read: mapped
+        headers renamed to contract columns, mapped words of text columns substituted.
 
     Returns
     -------
@@ -107,10 +111,13 @@ def read_transactions(con: BaseBackend, path: str | Path, *, encoding: str | Non
     else:  # excel: small enough for pandas (a sheet holds at most ~1M rows)
         frame = read_excel_text(Path(files[0]))
         t = ibis.memtable(frame)
-    renames = {normalise_name(c): c for c in t.columns
-               if normalise_name(c) != c and c != "file_row_number"}
+    headers = [c for c in t.columns if c != "file_row_number"]
+    mapped = file_names(headers, TRANSACTIONS.name, mapping, str(path))
+    renames = {mapped.get(normalise_name(c), normalise_name(c)): c for c in headers}
+    renames = {new: old for new, old in renames.items() if new != old}
     if renames:
         t = t.rename(renames)
+    t = engine_values(t, TRANSACTIONS.name, mapping)
     if "file_row_number" in t.columns:
         t = t.rename({ROW: "file_row_number"}).mutate(**{ROW: ibis._[ROW] + 1})
     elif duck or kind == "excel":

@@ -24,7 +24,9 @@ from kamlib.intake.accounting import (DEFAULT_MAX_SET_ASIDE_REVENUE_SHARE,
                                       DEFAULT_MAX_SET_ASIDE_SHARE, RowAccount)
 from kamlib.intake.checking_pass import TransactionCheck, check_transactions
 from kamlib.intake.contract import TABLES, Table
+from kamlib.intake.engagement import engagement_mapping
 from kamlib.intake.line_checks import parse_as_of
+from kamlib.intake.mapping import Mapping, column_notes, map_frame
 from kamlib.intake.parsing import empty_dtype
 from kamlib.intake.readers import file_kind, read_table
 from kamlib.intake.tables import validate_table
@@ -139,6 +141,7 @@ def load_inputs(
     today: dt.date | None = None,
     con: Any = None,
     cache: bool | None = None,
+    mapping: Mapping | None = None,
 ) -> CheckedInputs:
     """Load and check every contract table; the invoice lines stay on the engine.
 
@@ -170,6 +173,9 @@ def load_inputs(
         parsing is what costs, and DuckDB spills what does not fit in memory), for Parquet when
         the source is at most :data:`CACHE_MAX_BYTES` (a large Parquet ledger is re-scanned,
         which is cheaper than copying it).
+    mapping : kamlib.intake.mapping.Mapping, optional
+        Client headers and words -> contract columns and values (engagement.yml's
+        ``columns:`` and ``values:``), applied as each file is read.
 
     Returns
     -------
@@ -193,7 +199,7 @@ def load_inputs(
                 f"engagement.yml (inputs: {name})", f"no file is given for the {name} table.",
                 f"Add '{name}: <file>' under inputs: in engagement.yml; 'kam new' writes an empty "
                 f"template of every table.")
-    frames, set_aside, accounts, files = _small_tables(inputs, today, max_set_aside_share)
+    frames, set_aside, accounts, files = _small_tables(inputs, today, max_set_aside_share, mapping)
     known = frames["accounts"]["account_id"]
     if anonymise:
         from kamlib.intake.anonymise import Pseudonymiser, anonymise_tables
@@ -206,7 +212,8 @@ def load_inputs(
     con = con or eng.connect(engine, memory_limit=memory_limit)
     tx = _invoice_lines(con, path, known, set_aside.get("accounts"),
                         as_of=as_of, today=today, max_set_aside_share=max_set_aside_share,
-                        max_set_aside_revenue_share=max_set_aside_revenue_share, cache=cache)
+                        max_set_aside_revenue_share=max_set_aside_revenue_share, cache=cache,
+                        mapping=mapping)
     with eng.engine_errors(path):
         buyers = tx.summary["accounts_buying"]
     no_purchase = len(frames["accounts"]) - buyers
@@ -217,7 +224,8 @@ def load_inputs(
 
 
 def _small_tables(inputs: dict[str, str | Path | None], today: dt.date,
-                  max_set_aside_share: float) -> tuple[dict, dict, list[RowAccount], dict]:
+                  max_set_aside_share: float, mapping: Mapping | None = None,
+                  ) -> tuple[dict, dict, list[RowAccount], dict]:
     """Read and check the small tables: clean frames, set-aside rows, row accounts and files."""
     frames: dict[str, Any] = {}
     set_aside: dict[str, Any] = {}
@@ -230,13 +238,14 @@ def _small_tables(inputs: dict[str, str | Path | None], today: dt.date,
             frames[name] = _empty_table(TABLES[name])
             continue
         files[name] = str(path)
-        raw = read_table(path)
+        raw, mapped = map_frame(read_table(path), name, mapping, str(path))
         if raw.empty and TABLES[name].required:
             raise InputError(str(path), "the file has a header but no rows.",
                              f"Export the {name} table with its rows; see docs/data_contract.md.")
         checked = validate_table(raw, name, path, known_accounts=known, today=today,
                                  max_set_aside_share=max_set_aside_share)
         frames[name], set_aside[name] = checked.frame, checked.set_aside
+        checked.account.notes[:0] = mapped
         accounts.append(checked.account)
         if name == "accounts":
             known = checked.frame["account_id"]
@@ -245,9 +254,10 @@ def _small_tables(inputs: dict[str, str | Path | None], today: dt.date,
 
 def _invoice_lines(con: Any, path: str | Path, known: pd.Series, aside_accounts: Any, *,
                    as_of: str, today: dt.date, max_set_aside_share: float,
-                   max_set_aside_revenue_share: float, cache: bool | None) -> TransactionCheck:
+                   max_set_aside_revenue_share: float, cache: bool | None,
+                   mapping: Mapping | None = None) -> TransactionCheck:
     """Register the invoice lines with the engine, cast them and run the checking pass."""
-    raw = ledger.read_transactions(con, path)
+    raw = ledger.read_transactions(con, path, mapping=mapping)
     present = ledger.present_columns(raw)
     remote = "://" in str(path)  # a data lake's Parquet, read by Spark
     local_parquet = not remote and file_kind(ledger.source_files(path)[0]) == "parquet"
@@ -280,6 +290,9 @@ def _invoice_lines(con: Any, path: str | Path, known: pd.Series, aside_accounts:
                 "Export account_id as text (a string column in Parquet).",
                 column=exc.column, rows=exc.rows) from None
         raise
+    tx.account.notes[:0] = column_notes("transactions", mapping, {}) + [
+        f"value mapping applied to {c}" for c in ((mapping.values.get("transactions") or {})
+                                                  if mapping else {}) if c in raw.columns]
     if numeric_ids:
         tx.account.notes.append(
             f"{', '.join(numeric_ids)} stored as numbers in the file: leading zeros, if the ids had "
@@ -310,7 +323,8 @@ def load(engagement: Any, *, as_of: str = "",
              if settings["engine"] == "duckdb" else f"Spark ({con._session.sparkContext.master})")
     print(f"Checking the inputs of '{engagement.name}' on {where}.", flush=True)
     inputs = {name: engagement.input_path(name) for name in TABLES}
-    result = load_inputs(inputs, as_of=as_of, max_set_aside_share=max_set_aside_share,
+    mapping = engagement_mapping(engagement)
+    result = load_inputs(inputs, mapping=mapping, as_of=as_of, max_set_aside_share=max_set_aside_share,
                          max_set_aside_revenue_share=max_set_aside_revenue_share,
                          anonymise=anonymise, key=engagement.name, engine=settings["engine"],
                          memory_limit=settings["memory_limit"], con=con)

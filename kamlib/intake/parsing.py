@@ -38,8 +38,10 @@ def check_columns(columns: list[str], table: Table, file: str) -> None:
         file,
         f"the required column '{col}' is missing{more}. Columns found: "
         f"{', '.join(columns) if columns else '(none)'}.{hint}",
-        f"Rename the column in the export to '{col}' (see docs/data_contract.md for every "
-        f"column of the {table.name} table).",
+        f"Rename the column in the export to '{col}', or map the client's header to it in "
+        f"engagement.yml (columns: {table.name}: {{\"Client header\": {col}}}; 'kam map' "
+        f"proposes a mapping). See docs/data_contract.md for every column of the {table.name} "
+        "table.",
         column=col,
     )
 
