@@ -290,7 +290,7 @@ def _invoice_lines(con: Any, path: str | Path, known: pd.Series, aside_accounts:
                 "Export account_id as text (a string column in Parquet).",
                 column=exc.column, rows=exc.rows) from None
         raise
-    tx.account.notes[:0] = column_notes("transactions", mapping, {}) + [
+    tx.account.notes[:0] = column_notes("transactions", mapping, list(raw.columns)) + [
         f"value mapping applied to {c}" for c in ((mapping.values.get("transactions") or {})
                                                   if mapping else {}) if c in raw.columns]
     if numeric_ids:

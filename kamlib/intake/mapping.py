@@ -272,13 +272,14 @@ def file_names(headers: list[str], table: str, mapping: Mapping | None,
     return renames
 
 
-def column_notes(table: str, mapping: Mapping | None, renames: dict[str, str]) -> list[str]:
-    """The data-quality report's note on the columns the mapping renamed."""
+def column_notes(table: str, mapping: Mapping | None, columns: list[str]) -> list[str]:
+    """The data-quality report's note on the columns the mapping renamed (``columns``: the
+    table's columns after renaming)."""
     if not mapping or not mapping.columns.get(table):
         return []
     written = mapping.headers[table]
     pairs = [f"'{written[h]}' as {c}" for h, c in mapping.columns[table].items()]
-    kept = [c for c in renames.values() if c.startswith(UNMAPPED_PREFIX)]
+    kept = [c for c in columns if c.startswith(UNMAPPED_PREFIX)]
     return [f"columns read by the mapping: {', '.join(pairs)}"
             + (f" ({', '.join(kept)}: the file's own column of that name, not used)" if kept else "")]
 
@@ -296,7 +297,7 @@ def map_frame(frame: pd.DataFrame, table: str, mapping: Mapping | None,
     attrs = dict(frame.attrs)
     if renames:
         frame = frame.rename(columns=renames)
-    notes = column_notes(table, mapping, renames)
+    notes = column_notes(table, mapping, list(frame.columns))
     for col, words in (mapping.values.get(table) or {}).items():
         if col in frame.columns and words:
             frame = frame.copy()
