@@ -210,7 +210,7 @@ def load_inputs(
     path = inputs["transactions"]
     files["transactions"] = str(path)
     con = con or eng.connect(engine, memory_limit=memory_limit)
-    tx = _invoice_lines(con, path, known, set_aside.get("accounts"),
+    tx = invoice_lines(con, path, known, set_aside.get("accounts"),
                         as_of=as_of, today=today, max_set_aside_share=max_set_aside_share,
                         max_set_aside_revenue_share=max_set_aside_revenue_share, cache=cache,
                         mapping=mapping)
@@ -238,10 +238,7 @@ def _small_tables(inputs: dict[str, str | Path | None], today: dt.date,
             frames[name] = _empty_table(TABLES[name])
             continue
         files[name] = str(path)
-        raw, mapped = map_frame(read_table(path), name, mapping, str(path))
-        if raw.empty and TABLES[name].required:
-            raise InputError(str(path), "the file has a header but no rows.",
-                             f"Export the {name} table with its rows; see docs/data_contract.md.")
+        raw, mapped = read_small(name, path, mapping)
         checked = validate_table(raw, name, path, known_accounts=known, today=today,
                                  max_set_aside_share=max_set_aside_share)
         frames[name], set_aside[name] = checked.frame, checked.set_aside
@@ -252,7 +249,18 @@ def _small_tables(inputs: dict[str, str | Path | None], today: dt.date,
     return frames, set_aside, accounts, files
 
 
-def _invoice_lines(con: Any, path: str | Path, known: pd.Series, aside_accounts: Any, *,
+def read_small(name: str, path: str | Path,
+               mapping: Mapping | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """A small table's file read and mapped (:func:`kamlib.intake.mapping.map_frame`), and the
+    notes on what the mapping did; a required table with a header and no rows is an error."""
+    raw, mapped = map_frame(read_table(path), name, mapping, str(path))
+    if raw.empty and TABLES[name].required:
+        raise InputError(str(path), "the file has a header but no rows.",
+                         f"Export the {name} table with its rows; see docs/data_contract.md.")
+    return raw, mapped
+
+
+def invoice_lines(con: Any, path: str | Path, known: pd.Series, aside_accounts: Any, *,
                    as_of: str, today: dt.date, max_set_aside_share: float,
                    max_set_aside_revenue_share: float, cache: bool | None,
                    mapping: Mapping | None = None) -> TransactionCheck:

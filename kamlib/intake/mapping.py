@@ -111,6 +111,29 @@ def read_mapping(config: dict[str, Any], source: str = CONFIG) -> Mapping:
     return mapping
 
 
+def lenient_mapping(config: dict[str, Any],
+                    source: str = CONFIG) -> tuple[Mapping, InputError | None]:
+    """The mapping's entries that are right, and the error listing the others (or ``None``):
+    ``kam validate`` and ``kam map`` go on with the rest of a mapping that has a mistake."""
+    try:
+        return read_mapping(config, source), None
+    except InputError as exc:
+        error = exc
+    mapping = Mapping()
+    for key in ("columns", "values"):
+        tables = config.get(key) if isinstance(config.get(key), dict) else {}
+        for table, entries in tables.items():
+            for name, value in (entries.items() if isinstance(entries, dict) else ()):
+                try:
+                    part = read_mapping({key: {table: {name: value}}}, source)
+                except InputError:
+                    continue
+                for attr in ("columns", "headers", "values"):
+                    for t, d in getattr(part, attr).items():
+                        getattr(mapping, attr).setdefault(t, {}).update(d)
+    return mapping, error
+
+
 def _mapping_of(value: Any, where: str, problems: list[str]) -> dict:
     if value is None:
         return {}

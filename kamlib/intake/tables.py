@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kamlib.errors import InputError
+from kamlib.errors import InputError, Problems
 from kamlib.intake.accounting import (BLANK, DEFAULT_MAX_SET_ASIDE_SHARE, REPEATED_HEADER,
                                       RowAccount, check_share)
 from kamlib.intake.contract import SELECTION_CRITERIA, TABLES, Column, Table
@@ -171,6 +171,8 @@ def validate_table(
     ------
     InputError
         Missing required column, a whole column of the wrong type, too many rows set aside.
+    Problems
+        Several columns of the wrong type (each an InputError).
     """
     import pandas as pd
 
@@ -184,12 +186,18 @@ def validate_table(
     blank = blank | header  # neither is data: no column check looks at them
     clean: dict[str, pd.Series] = {}
     notes: list[str] = []
+    wrong: list[InputError] = []  # every column of the wrong type, not only the first
     for col in table.columns:
         if col.name not in raw.columns:
             clean[col.name] = pd.Series(None, index=raw.index, dtype=empty_dtype(col))
-        else:
+            continue
+        try:
             clean[col.name] = _check_column(raw, col, table, file, blank=blank, today=today,
                                             reasons=reasons, notes=notes)
+        except InputError as exc:
+            wrong.append(exc)
+    if wrong:
+        raise wrong[0] if len(wrong) == 1 else Problems(wrong)
     notes.extend(_text_notes(raw, clean, table))
     _check_rows(clean, table, reasons, known_accounts)
     return _set_aside(raw, pd.DataFrame(clean)[table.column_names], table, file, reasons,
