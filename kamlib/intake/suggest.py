@@ -196,7 +196,7 @@ def _content_score(prof: _Profile, table: str, col: Column) -> tuple[float, str]
     if col.name == "account_id" and table != "accounts" and prof.ids:
         return (1.0 * prof.ids, f"{prof.ids:.0%} of values are ids of the accounts table")
     if col.name == "currency":
-        return (0.4, "three-letter codes") if prof.codes >= 0.9 else (0.0, "")
+        return (0.6, "three-letter codes") if prof.codes >= 0.9 else (0.0, "")
     if allowed_values(table, col) or col.name in VALUE_SYNONYMS:
         items = _items(prof.values, col)
         known = [i for i in items if _value_target(i, table, col)] if items else []
