@@ -76,7 +76,52 @@ def readme_text(client: str) -> str:
         "",
     ]
     parts += [_table_readme(t) + "\n" for t in TABLES.values()]
+    parts += MAPPING_README
     return "\n".join(parts)
+
+
+MAPPING_README = [
+    "## The client's own headers and words",
+    "",
+    "Exports may keep the client's own headers and words: `engagement.yml` maps them to the",
+    "contract, per table, under `columns:` (client header -> contract column) and `values:`",
+    "(client word -> contract value, for seniority, DMU roles, functions, attitudes ...).",
+    "Headers and words are compared ignoring case and blanks. `kam map .` proposes the mapping",
+    "from the headers (English, German, French, Spanish, Dutch, SAP names) and the contents",
+    "(dates, amounts, ids of the accounts table, known words), writes it at the end of",
+    "`engagement.yml` as a commented block with its reasons and the columns it could not place;",
+    "check it and accept it with `kam map . --accept`. `kam validate .` then lists every problem",
+    "of every file at once. Worked example, an SAP invoice-line export:",
+    "",
+    "```text",
+    "Kundennummer;Fakturabeleg;Position;Fakturadatum;Material;Warengruppe;Fakturierte Menge;Nettowert;Kosten",
+    "C10404;90001234;10;2026-03-02;MAT-4711;Hydraulics;12;1480.00;910.20",
+    "```",
+    "",
+    "```yaml",
+    "columns:",
+    "  transactions:",
+    "    Kundennummer: account_id",
+    "    Fakturabeleg: invoice_id",
+    "    Position: line_no",
+    "    Fakturadatum: date",
+    "    Material: product_id",
+    "    Warengruppe: category",
+    "    Fakturierte Menge: quantity",
+    "    Nettowert: net_revenue",
+    "    Kosten: cost",
+    "values:",
+    "  contacts:",
+    "    seniority: {Sachbearbeiter: staff, Leiter: manager, Geschäftsführer: executive}",
+    "    dmu_roles: {Entscheider: decider, Einkäufer: buyer}",
+    "```",
+    "",
+    "The mapping, the reading rules (number and date formats, encodings, amounts) and the",
+    "money accounting are described in docs/data_contract.md of kam-workbook (\"Mapping a",
+    "client's export\", \"Files\", \"Reading rules for invoice lines\").",
+    "",
+]
+"""The README's section on mapping a client's export (docs/data_contract.md has the details)."""
 
 
 def new_engagement(folder: Path, client: str = "") -> Path:

@@ -200,3 +200,23 @@ def test_value_mapping_of_invoice_lines_in_the_engine(tmp_path):
     checked = load(eng)
     assert checked.transactions.summary["currency"] == "EUR"
     assert checked.transactions.account.rows_used == 10
+
+
+def test_the_documented_mapping_examples_are_valid_mappings():
+    import re
+
+    from kamlib import paths
+    from kamlib.params import load_yaml
+    from kamlib.scaffold import readme_text
+
+    doc = (paths.REPO_ROOT / "docs" / "data_contract.md").read_text(encoding="utf-8")
+    for text in (doc, readme_text("ACME")):
+        assert "kam map" in text and "columns:" in text and "values:" in text
+        blocks = [b for b in re.findall(r"```yaml\n(.*?)```", text, re.S) if "columns:" in b]
+        assert blocks
+        for block in blocks:
+            lines = [line[2:] if line.startswith("# ") else line for line in block.splitlines()
+                     if not line.startswith(("# >>>", "# <<<"))]  # a kam map block, accepted
+            config = load_yaml("\n".join(lines), "doc")
+            if isinstance(config, dict) and config.get("columns"):
+                assert read_mapping(config).columns
