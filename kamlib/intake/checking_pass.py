@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kamlib.errors import InputError, ParameterError
+from kamlib.errors import InputError, ParameterError, Problems
 from kamlib.intake.accounting import (AFTER_AS_OF, DEFAULT_MAX_SET_ASIDE_REVENUE_SHARE,
                                       DEFAULT_MAX_SET_ASIDE_SHARE, UNKNOWN_ACCOUNT,
                                       MoneyAccount, RowAccount, check_revenue_share,
@@ -213,11 +213,17 @@ def check_transactions(
 
     file = str(file)
     today = today or dt.date.today()
-    check_columns(present, TRANSACTIONS, file)
+    wrong: list[InputError] = []  # the column problems are independent: all of them at once
+    try:
+        check_columns(present, TRANSACTIONS, file)
+    except InputError as exc:
+        wrong.append(exc)
     if "cost" not in present and "margin" not in present:
-        raise InputError(file, "the file has neither a 'cost' nor a 'margin' column.",
-                         "Export the cost of goods of each line as 'cost' (or the gross margin as "
-                         "'margin') so margins can be computed.", column="cost")
+        wrong.append(InputError(file, "the file has neither a 'cost' nor a 'margin' column.",
+                                "Export the cost of goods of each line as 'cost' (or the gross "
+                                "margin as 'margin') so margins can be computed.", column="cost"))
+    if wrong:
+        raise wrong[0] if len(wrong) == 1 else Problems(wrong)
     explicit = parse_as_of(as_of)
     t, known, aside_ids = _prepared(typed, account_ids, aside_account_ids, materialise)
     lookup, ambiguous = known, None  # ids as the lines write them, once matched (see below)
@@ -256,7 +262,13 @@ def check_transactions(
     if again:  # and count again
         frame, texts = run(t, as_of_guess, prove=False)
     stats = _reason_stats(frame, texts, parsed)
-    _stop_on_unparsable_column(t, stats, parsed, file)
+    for c in parsed:  # every column of the wrong type, not only the first
+        try:
+            _stop_on_unparsable_column(t, stats, [c], file)
+        except InputError as exc:
+            wrong.append(exc)
+    if wrong:
+        raise wrong[0] if len(wrong) == 1 else Problems(wrong)
     amount_notes = check_amount_columns(
         t, parsed, {c: int(stats[f"_alt__{c}"].sum()) for c in parsed if f"_alt__{c}" in stats}, file)
     reasons = {str(r): int(n) for r, n in zip(stats["reason"], stats["_n"]) if r is not None}

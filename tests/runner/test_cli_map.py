@@ -143,3 +143,25 @@ def test_help_of_the_new_options(argv, capsys):
         cli.main(argv)
     out = capsys.readouterr().out
     assert ("--accept" in out) if argv[0] == "map" else ("--suggest" in out)
+
+
+def test_every_invoice_line_column_problem_at_once(tmp_path, capsys):
+    def broken(text):  # no value of date (column 4) or net_revenue (column 8) reads
+        rows = text.strip().splitlines()
+        return "\n".join([rows[0]] + [",".join(v if j not in (3, 7) else "n/a"
+                                               for j, v in enumerate(r.split(",")))
+                                      for r in rows[1:]]) + "\n"
+
+    folder = tmp_path / "e"
+    write_engagement(folder, transactions=broken(LINES))
+    (folder / "engagement.yml").write_text(YML, encoding="utf-8")
+    assert cli.main(["validate", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert "2 problems in 1 file" in err
+    assert "column 'date', rows 1, 2, 3" in err and "column 'net_revenue', rows 1, 2, 3" in err
+    write_engagement(folder, transactions=LINES.replace("category,quantity,net_revenue,cost",
+                                                        "kategorie,quantity,net_revenue,kosten"))
+    assert cli.main(["validate", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert "2 problems in 1 file" in err
+    assert "'category' is missing" in err and "neither a 'cost' nor a 'margin'" in err
