@@ -35,6 +35,10 @@ if TYPE_CHECKING:  # pragma: no cover
 SAMPLE_ROWS = 5000
 """Rows of each file the contents are judged on (the start of a large ledger)."""
 
+WORDS_NOT_NUMBERS = ("name", "industry", "region", "country", "title", "function",
+                     "account_manager", "owner", "manager")
+"""Text columns that never hold only numbers (ids and categories may)."""
+
 PLACE_AT = 0.5
 """Lowest score at which a header is proposed for a column."""
 
@@ -140,9 +144,14 @@ def _profile(col: pd.Series, ids: set[str]) -> _Profile:
 def _date_share(text: pd.Series) -> float:
     """Share of values that read as a date in some layout (ISO, day- or month-first, with
     ``/``, ``.`` or ``-``, with or without a time)."""
-    pattern = (r"^\d{4}-\d{1,2}-\d{1,2}([ T].*)?$|^\d{1,2}[./-]\d{1,2}[./-]\d{2,4}( .*)?$"
-               r"|^\d{8}$")
-    looks = text.str.match(pattern)
+    import pandas as pd
+
+    pattern = r"^\d{4}-\d{1,2}-\d{1,2}([ T].*)?$|^\d{1,2}[./-]\d{1,2}[./-]\d{2,4}( .*)?$"
+    looks = text.str.match(pattern).fillna(False).astype(bool)
+    compact = text.str.fullmatch(r"(19|20)\d{6}").fillna(False).astype(bool)  # SAP's YYYYMMDD
+    if compact.any():
+        read = pd.to_datetime(text[compact], format="%Y%m%d", errors="coerce").notna()
+        looks[read[read].index] = True
     return float(looks.mean())
 
 
@@ -192,6 +201,8 @@ def _content_score(prof: _Profile, table: str, col: Column) -> tuple[float, str]
     if col.type == "date":
         return (0.3, f"{prof.dates:.0%} dates") if prof.dates >= 0.8 else (-1, "")
     if col.type in ("int", "float"):
+        if prof.dates >= 0.8:  # 02.03.2026 is digits and dots, but a date
+            return -1, ""
         return (0.2, f"{prof.numbers:.0%} numbers") if prof.numbers >= 0.8 else (-1, "")
     if col.name == "account_id" and table != "accounts" and prof.ids:
         return (1.0 * prof.ids, f"{prof.ids:.0%} of values are ids of the accounts table")
@@ -202,8 +213,8 @@ def _content_score(prof: _Profile, table: str, col: Column) -> tuple[float, str]
         known = [i for i in items if _value_target(i, table, col)] if items else []
         share = len(known) / len(items) if items else 0.0
         return (0.8 * share, f"{share:.0%} of its words are {col.name} values") if share >= 0.5 else (0.0, "")
-    if prof.dates >= 0.9 or (prof.numbers >= 0.99 and col.name in ("name", "industry", "region")):
-        return (-1, "")  # a column of dates or amounts is not a name
+    if prof.dates >= 0.9 or (prof.numbers >= 0.99 and col.name in WORDS_NOT_NUMBERS):
+        return (-1, "")  # a column of dates is no id or text, one of numbers not a name
     return 0.0, ""
 
 

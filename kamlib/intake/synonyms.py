@@ -108,7 +108,8 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
         "invoice_id": _words(
             "invoice, invoice id, invoice no, invoice number, inv no, billing document, billing doc, "
             "document no, document number, doc no, credit note, rechnung, rechnungsnummer, "
-            "rechnungsnr, faktura, fakturanummer, fakturabeleg, belegnummer, beleg nr, vbeln, "
+            "rechnungsnr, faktura, fakturanummer, fakturabeleg, beleg, belegnummer, beleg nr, vbeln, "
+            "bill no, bill number, "
             "facture, numéro facture, n° facture, no facture, pièce, factura, número de factura, "
             "n factura, num factura, factuur, factuurnummer, factuurnr"),
         "line_no": _words(
@@ -150,7 +151,7 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
             "brutomarge"),
         "site_id": _words(
             "site, site id, ship to, ship-to party, delivery address, warenempfänger, lieferadresse, "
-            "standort, kunwe, werk, lieu de livraison, site de livraison, adresse de livraison, "
+            "standort, lieferort, kunwe, werk, lieu de livraison, site de livraison, adresse de livraison, "
             "destinatario, punto de entrega, sitio, afleveradres, vestiging, locatie"),
         "currency": _words(
             "currency, curr, currency code, waers, währung, devise, monnaie, moneda, divisa, "

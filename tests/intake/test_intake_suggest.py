@@ -117,3 +117,17 @@ def test_every_synonym_targets_a_contract_column_and_value():
         for col, words in columns.items():
             for w in words:
                 assert seen.setdefault(word_key(w), col) == col, (table, w, seen[word_key(w)], col)
+
+
+def test_numeric_ids_are_not_dates_and_german_dates_are_not_numbers():
+    frame = _lines(["Kunde", "Beleg", "Pos", "Datum", "Produkt", "Kategorie", "Menge",
+                    "Nettowert", "Kosten", "Ort", "Währung"])
+    frame["Beleg"] = ["90001234", "90001235", "90001236"]  # eight digits, but no date
+    frame["Datum"] = ["10.06.2025", "11.06.2025", "20250701"]
+    got = suggest_table(TABLES["transactions"], frame, "lines.csv", None, IDS)
+    placed = {p.column: p.header for p in got.columns}
+    assert placed["invoice_id"] == "Beleg" and placed["date"] == "Datum"
+    frame = frame.rename(columns={"Menge": "Feld"})
+    frame["Feld"] = frame["Datum"]  # a second date column is no quantity
+    got = suggest_table(TABLES["transactions"], frame, "lines.csv", None, IDS)
+    assert "quantity" in got.unplaced
