@@ -39,6 +39,8 @@ from kamlib.intake.contract import SELECTION_CRITERIA, TABLES, Column
 from kamlib.intake.readers import normalise_name, plain_spaces
 
 if TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Iterator
+
     import pandas as pd
 
 CONFIG = "engagement.yml"
@@ -168,12 +170,17 @@ def _column_of(table: str, name: Any, problems: list[str], where: str) -> str | 
     return None
 
 
+def _tables(raw: Any, key: str, problems: list[str]) -> Iterator[tuple[str, str, dict]]:
+    """(name as written, contract table, its entries) of each table under ``key``."""
+    for table_name, entries in _mapping_of(raw, key, problems).items():
+        table = _table_of(table_name, problems, key)
+        entries = _mapping_of(entries, f"{key}: {table_name}", problems)
+        if table is not None:
+            yield table_name, table, entries
+
+
 def _read_columns(raw: Any, mapping: Mapping, problems: list[str]) -> None:
-    for table_name, pairs in _mapping_of(raw, "columns", problems).items():
-        table = _table_of(table_name, problems, "columns")
-        pairs = _mapping_of(pairs, f"columns: {table_name}", problems)
-        if table is None:
-            continue
+    for table_name, table, pairs in _tables(raw, "columns", problems):
         by_target: dict[str, list[str]] = {}
         for header, target in pairs.items():
             where = f"columns: {table_name}: {header!r}"
@@ -198,11 +205,7 @@ def _read_columns(raw: Any, mapping: Mapping, problems: list[str]) -> None:
 
 
 def _read_values(raw: Any, mapping: Mapping, problems: list[str]) -> None:
-    for table_name, columns in _mapping_of(raw, "values", problems).items():
-        table = _table_of(table_name, problems, "values")
-        columns = _mapping_of(columns, f"values: {table_name}", problems)
-        if table is None:
-            continue
+    for table_name, table, columns in _tables(raw, "values", problems):
         for col_name, words in columns.items():
             where = f"values: {table_name}: {col_name}"
             col_key = _column_of(table, col_name, problems, where)

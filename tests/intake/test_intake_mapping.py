@@ -39,6 +39,16 @@ def _csv_to(path, kind):
     return out.name
 
 
+def _as_kind(folder, table, kind, eng):
+    """The engagement with ``table`` rewritten as ``kind`` (csv: as it is)."""
+    if kind == "csv":
+        return eng
+    name = _csv_to(folder / f"{table}.csv", kind)
+    yml = folder / "engagement.yml"
+    yml.write_text(yml.read_text().replace(f"{table}.csv", name))
+    return load_engagement(folder)
+
+
 ERP_LINES = LINES.replace("account_id,invoice_id,line_no,date,",
                           "Customer No.,Billing Document,Item,Billing\u00a0Date,")
 
@@ -53,12 +63,7 @@ def test_mapped_invoice_line_headers_read_in_the_engine(tmp_path, kind):
             Item: line_no
             "Billing Date": date          # the file writes a no-break space
         """, transactions=ERP_LINES)
-    if kind != "csv":
-        name = _csv_to(tmp_path / "transactions.csv", kind)
-        yml = tmp_path / "engagement.yml"
-        yml.write_text(yml.read_text().replace("transactions.csv", name))
-        eng = load_engagement(tmp_path)
-    checked = load(eng)
+    checked = load(_as_kind(tmp_path, "transactions", kind, eng))
     assert checked.transactions.account.rows_used == 10
     assert checked.transactions.summary["accounts_buying"] == 2
     notes = "; ".join(checked.transactions.account.notes)
@@ -79,12 +84,7 @@ def test_mapped_small_table_headers_and_values(tmp_path, kind):
             dmu_role: {Entscheider: decider, " einkäufer ": buyer, beeinflusser: influencer}
             function: {purchasing: Einkauf}
         """, contacts=contacts)
-    if kind != "csv":
-        name = _csv_to(tmp_path / "contacts.csv", kind)
-        yml = tmp_path / "engagement.yml"
-        yml.write_text(yml.read_text().replace("contacts.csv", name))
-        eng = load_engagement(tmp_path)
-    checked = load(eng)
+    checked = load(_as_kind(tmp_path, "contacts", kind, eng))
     frame = checked.frames["contacts"].set_index("contact_id")
     assert frame.loc["C1", "dmu_roles"] == "buyer;decider"
     assert frame.loc["C2", "dmu_roles"] == "influencer"
