@@ -142,6 +142,8 @@ def validate_table(
     known_accounts: pd.Index | list[str] | set[str] | None = None,
     today: dt.date | None = None,
     max_set_aside_share: float = DEFAULT_MAX_SET_ASIDE_SHARE,
+    table_format: TableFormat | None = None,
+    currency: str | None = "EUR",
 ) -> Validated:
     """Check a small table (accounts, contacts, assessments, AHP judgements).
 
