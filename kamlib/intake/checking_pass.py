@@ -264,7 +264,7 @@ def check_transactions(
     stats = _reason_stats(frame, texts, parsed)
     _stop_on_unparsable_column(t, stats, parsed, file)
     amount_notes = check_amount_columns(
-        t, parsed, {c: {k: int(stats[f"_{k}__{c}"].sum()) for k in ("alt", "bad", "either")
+        t, parsed, {c: {k: int(stats[f"_{k}__{c}"].sum()) for k in ("alt", "bad")
                         if f"_{k}__{c}" in stats} for c in parsed}, file, formats)
     if formats is not None:
         amount_notes = [*formats.notes(), *amount_notes]
@@ -432,9 +432,8 @@ def _accounting(t: ir.Table, parsed: list[str]) -> dict[str, Any]:
     for c in parsed:
         out[f"_bad__{c}"] = t.count(where=t[f"_bad_{c}"])
         out[f"_ok__{c}"] = t[c].count()
-        for kind in ("alt", "either"):
-            if f"_{kind}_{c}" in t.columns:
-                out[f"_{kind}__{c}"] = t.count(where=t[f"_{kind}_{c}"])
+        if f"_alt_{c}" in t.columns:
+            out[f"_alt__{c}"] = t.count(where=t[f"_alt_{c}"])
     return out
 
 
@@ -489,7 +488,7 @@ def _reason_stats(frame: pd.DataFrame, texts: list[str], parsed: list[str]) -> p
     money = ["revenue_total", "margin_total", "gross_sales", "returns"]
     sums = ["_n", "_returns", "_zero", "_no_category", *money,
             *[c for c in ("_trimmed",) if c in frame.columns],
-            *[f"_{kind}__{c}" for c in parsed for kind in ("bad", "ok", "alt", "either")
+            *[f"_{kind}__{c}" for c in parsed for kind in ("bad", "ok", "alt")
               if f"_{kind}__{c}" in frame.columns]]
     frame = frame.astype({c: "float64" for c in money}).fillna({c: 0.0 for c in money})
     g = frame.groupby("_rc", sort=True)

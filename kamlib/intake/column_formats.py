@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from kamlib.intake.contract import TRANSACTIONS
-from kamlib.intake.formats import (COMMA_NUMBER, DOT_NUMBER, ISO, LAYOUT_SHAPE, PLAIN,
+from kamlib.intake.formats import (COMMA, COMMA_NUMBER, DOT_NUMBER, ISO_PREFIX, LAYOUT_SHAPE, PLAIN,
                                    ColumnFormats, Recast, TableFormat, amount_evidence,
                                    currency_tokens, date_evidence, decide_date, decide_number,
                                    number_refusal)
@@ -61,14 +61,20 @@ def detect_formats(raw: ir.Table, given: TableFormat | None, file: str,
         return out
     head = raw.select(*amounts, *dates).limit(HEAD_ROWS).to_pandas()
     pending: list[str] = []
+    evidence = {c: amount_evidence(strip_head(head[c])) for c in amounts}
     for c in amounts:
-        evidence = amount_evidence(strip_head(head[c]))
-        decided = decide_number(evidence, c, file, final=False)
+        decided = decide_number(evidence[c], c, file, final=False)
+        if decided is not None and (evidence[c]["dot"] or evidence[c]["comma"]):
+            out.numbers[c] = decided
+    default = table_default(out)
+    for c in amounts:
+        if c in out.numbers:
+            continue
+        decided = decide_number(evidence[c], c, file, final=False, default=default)
         if decided is None:
             pending.append(c)
-            continue
-        out.numbers[c] = decided
-        if not (evidence["dot"] or evidence["comma"]):
+        else:
+            out.numbers[c] = decided
             out.provisional.add(c)
     for c in dates:
         decided = decide_date(date_evidence(strip_head(head[c])), c, file, final=False)
@@ -89,9 +95,9 @@ def _decide_on_all_values(raw: ir.Table, columns: list[str], out: ColumnFormats,
                           file: str) -> None:
     """Decide the columns the first lines left open from all their values (one query)."""
     amounts = [c for c in columns if TRANSACTIONS.column(c).type == "float"]
-    evidence = amount_counts(raw, {c: raw[c] for c in amounts}, file)
+    evidence = amount_counts(raw, {c: raw[c] for c in amounts}, file, table_default(out))
     for c in amounts:
-        out.numbers[c] = decide_number(evidence[c], c, file)
+        out.numbers[c] = decide_number(evidence[c], c, file, default=table_default(out))
     for c in columns:
         if c in amounts:
             continue
@@ -102,17 +108,26 @@ def _decide_on_all_values(raw: ir.Table, columns: list[str], out: ColumnFormats,
         shaped = sep != ""
         row = raw.aggregate(
             shaped=raw.count(where=shaped),
+            iso=raw.count(where=text.re_search(ISO_PREFIX)),
             day_first=raw.count(where=shaped & (first.try_cast("int32") > 12)),
             month_first=raw.count(where=shaped & (second.try_cast("int32") > 12)),
             **{f"sep_{i}": raw.count(where=sep == s) for i, s in enumerate("./-")},
         ).to_pandas().iloc[0]
         seps = [s for i, s in enumerate("./-") if int(row[f"sep_{i}"])]
         out.dates[c] = decide_date({"separators": seps, "shaped": int(row["shaped"]),
-                                    "day_first": int(row["day_first"]),
+                                    "day_first": int(row["day_first"]), "iso": int(row["iso"]),
                                     "month_first": int(row["month_first"])}, c, file)
 
 
-def amount_counts(t: ir.Table, columns: dict[str, Any], file: str) -> dict[str, dict[str, int]]:
+def table_default(formats: ColumnFormats) -> Any:
+    """The number format the table's columns show by their own values: decimal comma when
+    some column shows it and none the decimal point; else None (the contract's)."""
+    shown = {f for c, f in formats.numbers.items() if c not in formats.provisional}
+    return COMMA if shown == {COMMA} else None
+
+
+def amount_counts(t: ir.Table, columns: dict[str, Any], file: str,
+                  default: Any = None) -> dict[str, dict[str, int]]:
     """:func:`~kamlib.intake.formats.amount_evidence` of whole columns, on the engine (one
     query); with a few examples of each kind where a column would be refused."""
     if not columns:
@@ -124,13 +139,13 @@ def amount_counts(t: ir.Table, columns: dict[str, Any], file: str) -> dict[str, 
         has = text.contains(".") | text.contains(",")
         dot, comma = core.re_search(DOT_NUMBER), core.re_search(COMMA_NUMBER)
         kinds[c] = {"dot": has & dot & ~comma, "comma": has & comma & ~dot,
-                    "either": has & dot & comma}
+                    "either": text.contains(",") & dot & comma}
         exprs.update({f"{k}__{c}": t.count(where=cond) for k, cond in kinds[c].items()})
     row = t.aggregate(**exprs).to_pandas().iloc[0]
     out = {c: {k: int(row[f"{k}__{c}"]) for k in ("dot", "comma", "either")} for c in columns}
     for c, ev in out.items():
         mixed = ev["dot"] and ev["comma"]
-        if mixed or not (ev["dot"] or ev["comma"] or not ev["either"]):
+        if mixed or not (ev["dot"] or ev["comma"] or default or not ev["either"]):
             shown = ("dot", "comma") if mixed else ("either",)
             examples, rows = [], []
             for k in shown:
@@ -149,7 +164,7 @@ def check_amount_columns(t: ir.Table, columns: list[str], counts: dict[str, dict
     its format did not read plainly; return the notes on what the amount rules read.
 
     ``counts`` gives per column how many values the amount rules read (``alt``), none read
-    (``bad``) and, for a provisional column, how many could be read either way (``either``).
+    (``bad``).
     A column of another format than its first lines showed is cast again (raises
     :class:`~kamlib.intake.formats.Recast`); one that mixes formats, or that no value
     decides, is refused.
@@ -163,11 +178,12 @@ def check_amount_columns(t: ir.Table, columns: list[str], counts: dict[str, dict
     amounts = [c for c in columns if f"_raw_{c}" in t.columns
                and TRANSACTIONS.column(c).type == "float"]
     look = [c for c in amounts if c not in formats.given
-            and any(counts.get(c, {}).get(k) for k in ("alt", "bad", "either"))]
-    evidence = amount_counts(t, {c: t[f"_raw_{c}"] for c in look}, file)
+            and any(counts.get(c, {}).get(k) for k in ("alt", "bad"))]
+    default = table_default(formats)
+    evidence = amount_counts(t, {c: t[f"_raw_{c}"] for c in look}, file, default)
     recast = {}
     for c in look:
-        decided = decide_number(evidence[c], c, file)
+        decided = decide_number(evidence[c], c, file, default=default)
         if decided != formats.numbers.get(c, PLAIN):
             recast[c] = decided
     if recast:

@@ -247,23 +247,32 @@ def read_amount(text: str, fmt: NumberFormat, tokens: list[str]) -> tuple[float 
 
 def amount_evidence(values: pd.Series) -> dict[str, int]:
     """How many text values can only be a decimal point (``dot``), only a decimal comma
-    (``comma``), or either with different values (``either``: ``1.234``, ``1,234``)."""
+    (``comma``), or either with different values: ``either`` with a comma (``1,234``: the
+    contract's ``.`` decimal point does not read it) and ``either_dot`` (``1.234``: read as
+    the contract says unless the table shows decimal commas)."""
     text = values.dropna().astype("string")
     text = text[text.str.contains(SEPARATOR, regex=True)]
     if text.empty:
-        return {"dot": 0, "comma": 0, "either": 0}
+        return {"dot": 0, "comma": 0, "either": 0, "either_dot": 0}
     core = text.map(unsigned_core).astype("string")
     dot = core.map(lambda v: bool(_DOT.search(v))).astype(bool)
     comma = core.map(lambda v: bool(_COMMA.search(v))).astype(bool)
+    has_comma = core.str.contains(",", regex=False).fillna(False).astype(bool)
     return {"dot": int((dot & ~comma).sum()), "comma": int((comma & ~dot).sum()),
-            "either": int((dot & comma).sum())}
+            "either": int((dot & comma & has_comma).sum()),
+            "either_dot": int((dot & comma & ~has_comma).sum())}
 
 
 def decide_number(evidence: dict[str, int], column: str, file: str,
                   examples: dict[str, list[str]] | None = None, *,
-                  table: str = "transactions", final: bool = True) -> NumberFormat | None:
+                  table: str = "transactions", final: bool = True,
+                  default: NumberFormat | None = None) -> NumberFormat | None:
     """The column's number format from its :func:`amount_evidence` (None: not decided yet,
     when ``final`` is false and only ambiguous values were seen).
+
+    A column whose values decide nothing takes ``default`` (the format the table's other
+    columns show), else the contract's ``.`` decimal point -- unless it holds values such as
+    ``1,000`` that the contract's format does not read and nothing decides.
 
     Raises
     ------
@@ -276,7 +285,11 @@ def decide_number(evidence: dict[str, int], column: str, file: str,
         raise number_refusal(file, column, table, eg, mixed=True)
     if evidence["comma"]:
         return COMMA
-    if evidence["dot"] or not evidence["either"]:
+    if evidence["dot"]:
+        return PLAIN
+    if default is not None:
+        return default
+    if not evidence["either"]:
         return PLAIN
     if not final:
         return None
@@ -300,22 +313,25 @@ def number_refusal(file: str, column: str, table: str, examples: list[str], *, m
 
 # --------------------------------------------------------------------- date decisions
 def date_evidence(values: pd.Series) -> dict[str, Any]:
-    """For the non-ISO dates of a column: the separators used and how many values have a
-    first part above 12 (``day_first``) or a second one (``month_first``)."""
+    """For the dates of a column: how many are ISO (``iso``), the separators of the others
+    and how many of those have a first part above 12 (``day_first``) or a second one
+    (``month_first``)."""
     text = values.dropna().astype("string").str.strip()
     parts = text.str.extract(LAYOUT_SHAPE)
     shaped = parts[0].notna()
     first = parts[0][shaped].astype(int)
     second = parts[2][shaped].astype(int)
     return {"separators": sorted(set(parts[1][shaped])), "shaped": int(shaped.sum()),
+            "iso": int(text.map(lambda v: bool(_ISO.match(v))).sum()),
             "day_first": int((first > 12).sum()), "month_first": int((second > 12).sum()),
             "year_first": int(text.map(lambda v: bool(_YEAR_FIRST.search(v))).sum())}
 
 
 def decide_date(evidence: dict[str, Any], column: str, file: str, *, table: str = "transactions",
                 final: bool = True) -> str | None:
-    """The column's date layout from :func:`date_evidence` (ISO when no value needs another;
-    None when ``final`` is false and the day and month could be either).
+    """The column's date layout from :func:`date_evidence` (ISO when no value needs another,
+    or when no fewer values are ISO than in another layout: those are set aside; None
+    when ``final`` is false and the day and month could be either).
 
     Raises
     ------
@@ -326,8 +342,12 @@ def decide_date(evidence: dict[str, Any], column: str, file: str, *, table: str 
     seps = evidence["separators"]
     if not evidence["shaped"]:
         return "YYYY/MM/DD" if evidence.get("year_first") else ISO
+    if evidence.get("iso", 0) >= evidence["shaped"]:
+        return ISO  # a few odd values in an ISO column: set aside as not a date, not guessed
     how = (f"say how the {table} table writes dates in engagement.yml, e.g. format: "
-           f"{{{table}: {{date: \"DD/MM/YYYY\"}}}}, or export them as YYYY-MM-DD.")
+           f"{{{table}: {{date: \"DD/MM/YYYY\"}}}}, or export them as YYYY-MM-DD (these look "
+           "like day/month/year or month/day/year dates; in Excel: Format Cells > Custom > "
+           "yyyy-mm-dd).")
     if len(seps) > 1:
         raise InputError(file, f"the dates are written in several layouts (separators "
                          f"{' and '.join(repr(s) for s in seps)}).", how, column=column)
@@ -359,7 +379,8 @@ def layout_parts(layout: str) -> tuple[str, str] | None:
 _UNICODE_SPACE = re.compile(f"[{UNICODE_SPACES}]")
 _CURRENCY = re.compile(CURRENCY_TOKEN)
 _SIGN = re.compile("^[+-] *")
-_DOT, _COMMA, _YEAR_FIRST = (re.compile(p) for p in (DOT_NUMBER, COMMA_NUMBER, YEAR_FIRST_SHAPE))
+_DOT, _COMMA, _YEAR_FIRST, _ISO = (re.compile(p) for p in (DOT_NUMBER, COMMA_NUMBER,
+                                                            YEAR_FIRST_SHAPE, ISO_PREFIX))
 _NEGATIVE_MARKS = re.compile(f"^\\([\\s{UNICODE_SPACES}]*|[\\s{UNICODE_SPACES}]*\\)$|[\\s{UNICODE_SPACES}]*-$")
 
 

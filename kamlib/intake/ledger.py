@@ -23,7 +23,7 @@ from kamlib.intake.contract import TRANSACTIONS, Table
 from kamlib.intake.readers import (EXTENSIONS, check_file, file_kind, normalise_name,
                                    read_excel_text, sniff_csv, utf8_copy)
 from kamlib.intake.formats import ISO, PLAIN
-from kamlib.intake.reading_rules import amount_value, date_value, either_flag, fast_number
+from kamlib.intake.reading_rules import amount_value, date_value, fast_number
 
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Iterable
@@ -215,8 +215,7 @@ def cast_transactions(raw: ir.Table, table: Table = TRANSACTIONS, *, trim: bool 
         The number format and date layout of each text column
         (:func:`kamlib.intake.column_formats.detect_formats`); default: the contract's
         (``.`` decimals, ISO dates). Money cells naming another currency than its ``tokens``
-        get ``_fx_<column>``; a provisional column ``_either_<column>``
-        (:func:`kamlib.intake.reading_rules.either_flag`).
+        get ``_fx_<column>``.
 
     Returns
     -------
@@ -252,8 +251,6 @@ def cast_transactions(raw: ir.Table, table: Table = TRANSACTIONS, *, trim: bool 
                 flags[f"_alt_{col.name}"] = plain.isnull() & value.notnull()
                 if col.name in MONEY:
                     flags[f"_fx_{col.name}"] = plain.isnull().ifelse(foreign, False)
-                if formats and col.name in formats.provisional:
-                    flags[f"_either_{col.name}"] = either_flag(src, plain)
             else:
                 value = src.try_cast(target)
         elif target == "string":

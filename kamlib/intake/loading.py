@@ -210,7 +210,7 @@ def load_inputs(
                 f"template of every table.")
     formats, sheets = formats or {}, sheets or {}
     frames, set_aside, accounts, files = _small_tables(inputs, today, max_set_aside_share,
-                                                       formats, sheets)
+                                                       formats, sheets, currency)
     known = frames["accounts"]["account_id"]
     if anonymise:
         from kamlib.intake.anonymise import Pseudonymiser, anonymise_tables
@@ -237,7 +237,8 @@ def load_inputs(
 
 def _small_tables(inputs: dict[str, str | Path | None], today: dt.date,
                   max_set_aside_share: float, formats: dict[str, TableFormat],
-                  sheets: dict[str, int | str]) -> tuple[dict, dict, list[RowAccount], dict]:
+                  sheets: dict[str, int | str],
+                  currency: str | None) -> tuple[dict, dict, list[RowAccount], dict]:
     """Read and check the small tables: clean frames, set-aside rows, row accounts and files."""
     frames: dict[str, Any] = {}
     set_aside: dict[str, Any] = {}
@@ -257,7 +258,7 @@ def _small_tables(inputs: dict[str, str | Path | None], today: dt.date,
                              f"Export the {name} table with its rows; see docs/data_contract.md.")
         checked = validate_table(raw, name, path, known_accounts=known, today=today,
                                  max_set_aside_share=max_set_aside_share,
-                                 table_format=formats.get(name))
+                                 table_format=formats.get(name), currency=currency)
         frames[name], set_aside[name] = checked.frame, checked.set_aside
         accounts.append(checked.account)
         if name == "accounts":

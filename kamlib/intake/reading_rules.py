@@ -126,16 +126,6 @@ def fast_number(src: ir.StringValue, fmt: NumberFormat) -> ir.FloatingValue:
 GROUPED_COMMA = r"^-?[1-9][0-9]{0,2}(\.[0-9]{3})+(,[0-9]*)?$"
 """A signed decimal-comma number with ``.`` between groups of three digits."""
 
-EITHER = r"^[+-]?[1-9][0-9]{0,2}\.[0-9]{3}$"
-"""A value a plain cast reads that could also be a whole number with a ``.`` thousands
-separator (``1.234``): counted in columns whose format is still provisional."""
-
-
-def either_flag(src: ir.StringValue, plain: ir.FloatingValue) -> ir.BooleanValue:
-    """Whether a plainly read value could also be read with a ``.`` thousands separator."""
-    return (plain.notnull() & src.contains(".")).ifelse(src.re_search(EITHER), False)
-
-
 def date_value(src: ir.StringValue, layout: str = ISO) -> ir.DateValue:
     """A date column's value by the date rules: ISO (also with a time and a time zone: the
     date as written), the column's layout (``DD/MM/YYYY``...), an Excel serial number."""
