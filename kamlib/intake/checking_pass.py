@@ -30,8 +30,8 @@ from kamlib.intake.line_checks import (context_checks, latest_date, line_checks,
                                        passes, reason_code, reason_text, transaction_checks,
                                        with_account_key)
 from kamlib.intake.parsing import TYPE_WORDS, check_columns, date_fix
-from kamlib.intake.reading_rules import (account_aliases, check_amount_columns, currency_code,
-                                         trim_text)
+from kamlib.intake.column_formats import check_amount_columns
+from kamlib.intake.reading_rules import account_aliases, currency_code, trim_text
 
 if TYPE_CHECKING:  # pragma: no cover
     import ibis.expr.types as ir
@@ -147,6 +147,7 @@ def check_transactions(
     materialise: Any = None,
     aside_account_ids: list[str] | pd.Series | None = None,
     currency_range: tuple[str | None, str | None] | None = None,
+    formats: Any = None,
 ) -> TransactionCheck:
     """Row checks on invoice lines and their accounting, in one pass that also aggregates
     the used lines per account (the feature build's costliest query).
@@ -196,6 +197,11 @@ def check_transactions(
         The smallest and largest currency in the file, when known without reading every line
         (Parquet statistics; see :func:`kamlib.intake.loading.load_inputs`). If they are equal,
         the used lines are in one currency; otherwise the currencies of the used lines are counted.
+    formats : kamlib.intake.formats.ColumnFormats, optional
+        How ``typed`` was cast (regional formats); the amount columns some of whose values it
+        did not read plainly are verified against all their values
+        (:func:`kamlib.intake.column_formats.check_amount_columns`), and the notes say which
+        formats were read.
 
     Returns
     -------
@@ -270,7 +276,10 @@ def check_transactions(
     if wrong:
         raise wrong[0] if len(wrong) == 1 else Problems(wrong)
     amount_notes = check_amount_columns(
-        t, parsed, {c: int(stats[f"_alt__{c}"].sum()) for c in parsed if f"_alt__{c}" in stats}, file)
+        t, parsed, {c: {k: int(stats[f"_{k}__{c}"].sum()) for k in ("alt", "bad")
+                        if f"_{k}__{c}" in stats} for c in parsed}, file, formats)
+    if formats is not None:
+        amount_notes = [*formats.notes(), *amount_notes]
     reasons = {str(r): int(n) for r, n in zip(stats["reason"], stats["_n"]) if r is not None}
     valid = stats[stats["reason"].isna()]
     if valid.empty and explicit and AFTER_AS_OF in reasons:

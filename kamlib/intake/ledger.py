@@ -20,10 +20,11 @@ from typing import TYPE_CHECKING, Any
 
 from kamlib.errors import InputError
 from kamlib.intake.contract import TRANSACTIONS, Table
-from kamlib.intake.mapping import Mapping, engine_values, file_names
+from kamlib.intake.mapping import Mapping, engine_values, expected_headers, file_names
 from kamlib.intake.readers import (EXTENSIONS, check_file, file_kind, normalise_name,
                                    read_excel_text, sniff_csv, utf8_copy)
-from kamlib.intake.reading_rules import amount_value, strip_blanks
+from kamlib.intake.formats import ISO, PLAIN
+from kamlib.intake.reading_rules import amount_value, date_value, fast_number
 
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Iterable
@@ -43,7 +44,8 @@ exports only): the data-quality report counts them."""
 
 
 def read_transactions(con: BaseBackend, path: str | Path, *, encoding: str | None = None,
-                      delimiter: str | None = None, mapping: Mapping | None = None) -> ir.Table:
+                      delimiter: str | None = None, sheet: int | str | None = None,
+                      mapping: Mapping | None = None) -> ir.Table:
     """Register the invoice-lines file with the backend, lazily, with normalised headers.
 
     CSV is read with every column as text (``all_varchar``), so identifiers keep their leading
@@ -61,6 +63,8 @@ def read_transactions(con: BaseBackend, path: str | Path, *, encoding: str | Non
     encoding, delimiter : str, optional
         For CSV; detected from the start of the file when not given
         (see :func:`kamlib.intake.readers.sniff_csv`).
+    sheet : str or int, optional
+        For Excel: the sheet (see :func:`kamlib.intake.readers.read_excel_text`).
     mapping : kamlib.intake.mapping.Mapping, optional
         The engagement's column and value mapping, applied here in the engine's read: mapped
         headers renamed to contract columns, mapped words of text columns substituted.
@@ -109,7 +113,8 @@ def read_transactions(con: BaseBackend, path: str | Path, *, encoding: str | Non
         else:
             t = con.read_parquet(files)
     else:  # excel: small enough for pandas (a sheet holds at most ~1M rows)
-        frame = read_excel_text(Path(files[0]))
+        frame = read_excel_text(Path(files[0]), sheet=sheet,
+                                expected=expected_headers(TRANSACTIONS.name, mapping))
         t = ibis.memtable(frame)
     headers = [c for c in t.columns if c != "file_row_number"]
     mapped = file_names(headers, TRANSACTIONS.name, mapping, str(path))
@@ -181,8 +186,12 @@ def _spark_view(con: BaseBackend, frame: Any) -> ir.Table:
     frame.createOrReplaceTempView(name)
     return con.table(name)
 
+MONEY = ("net_revenue", "cost", "margin")
+"""Amount columns whose cells may carry a currency sign or code."""
+
+
 def cast_transactions(raw: ir.Table, table: Table = TRANSACTIONS, *, trim: bool = True,
-                      never_empty: Iterable[str] = ()) -> ir.Table:
+                      never_empty: Iterable[str] = (), formats: Any = None) -> ir.Table:
     """The one casting step: raw invoice lines -> the fixed schema every later step relies on.
 
     Every contract column is present afterwards with its contract type (``account_id`` string,
@@ -210,6 +219,11 @@ def cast_transactions(raw: ir.Table, table: Table = TRANSACTIONS, *, trim: bool 
     never_empty : iterable of str
         Text columns known to hold no empty text (see :func:`text_ranges`): the test for it,
         a comparison per line and column, is left out.
+    formats : kamlib.intake.formats.ColumnFormats, optional
+        The number format and date layout of each text column
+        (:func:`kamlib.intake.column_formats.detect_formats`); default: the contract's
+        (``.`` decimals, ISO dates). Money cells naming another currency than its ``tokens``
+        get ``_fx_<column>``.
 
     Returns
     -------
@@ -233,16 +247,18 @@ def cast_transactions(raw: ir.Table, table: Table = TRANSACTIONS, *, trim: bool 
             if trim or col.name not in never_empty:
                 src = (src == "").ifelse(ibis.null().cast("string"), src)
             if target == "date":
-                # "2024-03-01 00:00:00" (Excel via text) parses as a timestamp, then a date;
-                # coalesce reads the later forms only for the values the earlier ones miss
-                value = src.try_cast("date").coalesce(src.try_cast("timestamp").cast("date"),
-                                                      strip_blanks(src).try_cast("date"))
+                # ISO, then the column's layout, a timestamp's date as written, Excel serials
+                value = date_value(src, formats.dates.get(col.name, ISO) if formats else ISO)
             elif target == "string":
                 value = src
             elif target == "float64":
-                plain = src.try_cast(target)
-                value = plain.coalesce(amount_value(src))  # the amount rules, where needed
+                fmt = formats.numbers.get(col.name, PLAIN) if formats else PLAIN
+                plain = fast_number(src, fmt)
+                rule, foreign = amount_value(src, fmt, formats.tokens if formats else None)
+                value = plain.coalesce(rule)  # the amount rules, where needed
                 flags[f"_alt_{col.name}"] = plain.isnull() & value.notnull()
+                if col.name in MONEY:
+                    flags[f"_fx_{col.name}"] = plain.isnull().ifelse(foreign, False)
             else:
                 value = src.try_cast(target)
         elif target == "string":

@@ -377,3 +377,11 @@ def engine_values(t: Any, table: str, mapping: Mapping | None) -> Any:
             key = t[col].strip().lower()
             changes[col] = key.substitute({k: str(v) for k, v in words.items()}, else_=t[col])
     return t.mutate(**changes) if changes else t
+
+
+def expected_headers(table: str, mapping: Mapping | None) -> list[str]:
+    """The headers a file of ``table`` must have, as :func:`normalise_name` spells them: the
+    required columns, each under the client's header when the mapping names one (so the sheet
+    of a workbook that holds the table is found by the client's headers too)."""
+    by_column = {c: h for h, c in ((mapping.columns.get(table) if mapping else None) or {}).items()}
+    return [by_column.get(c, c) for c in TABLES[table].required_columns]

@@ -69,6 +69,21 @@ def _lenient_mapping(engagement: Any, found: list[KamError]) -> Mapping:
     return mapping
 
 
+def _settings(engagement: Any, found: list[KamError]) -> tuple[dict, dict]:
+    """engagement.yml's ``format:`` and ``sheet:``; a mistake in either is noted in ``found``
+    and the tables are read without that setting."""
+    from kamlib.intake.engagement import table_formats, table_sheets
+
+    out = []
+    for read in (table_formats, table_sheets):
+        try:
+            out.append(read(engagement))
+        except KamError as exc:
+            found.append(exc)
+            out.append({})
+    return out[0], out[1]
+
+
 def each_table(engagement: Any, *, as_of: str, max_set_aside_share: float,
                max_set_aside_revenue_share: float, engine: str = "",
                memory_limit: str = "") -> list[KamError]:
@@ -81,6 +96,8 @@ def each_table(engagement: Any, *, as_of: str, max_set_aside_share: float,
 
     found: list[KamError] = []
     mapping = _lenient_mapping(engagement, found)
+    formats, sheets = _settings(engagement, found)
+    currency = getattr(engagement, "currency", None) or "EUR"
     inputs = {name: engagement.input_path(name) for name in TABLES}
     for name, table in TABLES.items():
         if table.required and not inputs.get(name):
@@ -93,9 +110,10 @@ def each_table(engagement: Any, *, as_of: str, max_set_aside_share: float,
         if not inputs.get(name):
             continue
         try:
-            raw, _ = read_small(name, inputs[name], mapping)
+            raw, _ = read_small(name, inputs[name], mapping, sheet=sheets.get(name))
             checked = validate_table(raw, name, inputs[name], known_accounts=known, today=today,
-                                     max_set_aside_share=max_set_aside_share)
+                                     max_set_aside_share=max_set_aside_share,
+                                     table_format=formats.get(name), currency=currency)
         except KamError as exc:
             found.append(exc)
             continue
@@ -111,7 +129,8 @@ def each_table(engagement: Any, *, as_of: str, max_set_aside_share: float,
                           as_of=as_of, today=today,
                           max_set_aside_share=1.0 if lenient else max_set_aside_share,
                           max_set_aside_revenue_share=1.0 if lenient else max_set_aside_revenue_share,
-                          cache=False, mapping=mapping)
+                          cache=False, mapping=mapping, table_format=formats.get("transactions"),
+                          currency=currency, sheet=sheets.get("transactions"))
         except KamError as exc:
             found.append(exc)
     return found
