@@ -105,6 +105,7 @@ class _Profile:
     """What a client column's sample holds."""
 
     dates: float = 0.0
+    serials: float = 0.0
     numbers: float = 0.0
     ids: float = 0.0
     codes: float = 0.0
@@ -132,6 +133,8 @@ def _profile(col: pd.Series, ids: set[str]) -> _Profile:
             return prof
         prof.numbers = float(text.map(lambda v: bool(_NUMBER.match(v))).mean())
         prof.dates = _date_share(text)
+        # Excel serial dates (45717 is 2025-03-01): five digits, 1927 to 2173
+        prof.serials = float(text.str.fullmatch(r"[1-9][0-9]{4}(\.0+)?").fillna(False).mean())
         prof.codes = float(text.map(lambda v: bool(_CODE.match(v))).mean())
     if not len(text):
         return prof
@@ -199,7 +202,9 @@ def _content_score(prof: _Profile, table: str, col: Column) -> tuple[float, str]
     if prof.n == 0:
         return 0.5, "no values in the sample"
     if col.type == "date":
-        return (0.3, f"{prof.dates:.0%} dates") if prof.dates >= 0.8 else (-1, "")
+        if prof.dates >= 0.8:
+            return 0.3, f"{prof.dates:.0%} dates"
+        return (0.1, f"{prof.serials:.0%} Excel serial dates") if prof.serials >= 0.9 else (-1, "")
     if col.type in ("int", "float"):
         if prof.dates >= 0.8:  # 02.03.2026 is digits and dots, but a date
             return -1, ""
