@@ -24,7 +24,7 @@ from kamlib.intake.readers import (EXTENSIONS, check_file, file_kind, normalise_
                                    read_excel_text, sniff_csv, utf8_copy)
 from kamlib.intake.formats import ISO, PLAIN
 from kamlib.intake.reading_rules import (amount_value, cell_groups, clean_cell, date_value,
-                                         fast_number)
+                                         fast_number, serial_date)
 
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Iterable
@@ -251,6 +251,8 @@ def cast_transactions(raw: ir.Table, table: Table = TRANSACTIONS, *, trim: bool 
             value = src.cast("string")
         elif target == "date" and src.type().is_timestamp():
             value = src.cast("date")
+        elif target == "date" and src.type().is_numeric():  # Excel serial dates as numbers
+            value = serial_date(src.cast("float64"))
         elif src.type().is_boolean() and target != "boolean":
             # engines read true/false as 1/0: an amount exported as a flag is not a number
             value = ibis.null().cast(target)

@@ -134,15 +134,23 @@ def date_value(src: ir.StringValue, layout: str = ISO) -> ir.DateValue:
     iso = src.try_cast("date")
     stamped = ((src.length() > 10) & src.substr(10, 1).isin(["T", " "])).ifelse(
         src.substr(0, 10).try_cast("date"), none)
-    serial = src.re_search(SERIAL_SHAPE).ifelse(
-        ibis.date(1899, 12, 30) + src.try_cast("float64").floor().cast("int32").as_interval("D"),
-        none).cast("date")
+    serial = src.re_search(SERIAL_SHAPE).ifelse(serial_date(src.try_cast("float64")), none)
     forms = [stamped, serial]
     parts = layout_parts(layout)
     if parts is not None:
         forms.insert(0, _layout_date(src, *parts))
     forms += [src.try_cast("timestamp").cast("date"), strip_blanks(src).try_cast("date")]
     return iso.coalesce(*forms)
+
+
+def serial_date(days: ir.NumericValue) -> ir.DateValue:
+    """An Excel serial date (days since 1899-12-30, the time of day dropped) as a date; null
+    outside 10000-99999 (1927 to 2173), which no invoice date in a serial column is."""
+    import ibis
+
+    ok = (days >= 10000) & (days < 100000)
+    return ok.ifelse(ibis.date(1899, 12, 30) + days.floor().cast("int32").as_interval("D"),
+                     ibis.null().cast("date")).cast("date")
 
 
 def _layout_date(src: ir.StringValue, order: str, sep: str) -> ir.DateValue:

@@ -226,6 +226,15 @@ def test_excel_serial_numbers_in_a_workbook_date_column(tmp_path):
     assert _revenue(load_inputs(paths, today=TODAY)) == _clean(tmp_path)
 
 
+def test_excel_serial_numbers_in_a_parquet_date_column(tmp_path):
+    f = _frame()
+    f["date"] = (pd.to_datetime(f["date"]) - pd.Timestamp("1899-12-30")).dt.days.astype("int64")
+    paths = write_engagement(tmp_path)
+    paths["transactions"] = tmp_path / "lines.parquet"
+    f.to_parquet(paths["transactions"], index=False)
+    assert _revenue(load_inputs(paths, today=TODAY)) == _clean(tmp_path)
+
+
 # ------------------------------------------------------------------------------- Excel
 def _workbook(path, sheets: dict[str, pd.DataFrame], title_rows: int = 0) -> None:
     with pd.ExcelWriter(path) as xl:
