@@ -19,7 +19,7 @@ from kamlib.intake.formats import (COMMA, COMMA_NUMBER, DOT_NUMBER, ISO_PREFIX, 
                                    ColumnFormats, Recast, TableFormat, amount_evidence,
                                    currency_tokens, date_evidence, decide_date, decide_number,
                                    number_refusal)
-from kamlib.intake.reading_rules import _amount_pieces, strip_blanks
+from kamlib.intake.reading_rules import amount_pieces, cell_groups, clean_cell, strip_blanks
 
 if TYPE_CHECKING:  # pragma: no cover
     import ibis.expr.types as ir
@@ -135,7 +135,7 @@ def amount_counts(t: ir.Table, columns: dict[str, Any], file: str,
     exprs = {}
     kinds = {}
     for c, text in columns.items():
-        core = _amount_pieces(text)[0]
+        core = amount_pieces(cell_groups(clean_cell(text)))[0]
         has = text.contains(".") | text.contains(",")
         dot, comma = core.re_search(DOT_NUMBER), core.re_search(COMMA_NUMBER)
         kinds[c] = {"dot": has & dot & ~comma, "comma": has & comma & ~dot,
@@ -199,7 +199,7 @@ def _rule_notes(t: ir.Table, columns: list[str], formats: ColumnFormats) -> list
     for c in columns:
         raw, alt = strip_blanks(t[f"_raw_{c}"]), t[f"_alt_{c}"]
         sep = formats.numbers.get(c, PLAIN).thousands
-        token = _amount_pieces(raw)[3]
+        token = amount_pieces(cell_groups(clean_cell(raw)))[3]
         exprs.update({
             f"_thousands__{c}": t.count(where=alt & raw.re_search(f"[0-9][{sep} '][0-9]{{3}}")),
             f"_paren__{c}": t.count(where=alt & raw.startswith("(")),

@@ -81,11 +81,13 @@ CURRENCY_SIGNS: dict[str, tuple[str, ...]] = {
 """Currency signs written in amount cells, and the codes each may stand for."""
 
 _SIGN_TOKENS = "|".join(re.escape(s) for s in sorted(CURRENCY_SIGNS, key=len, reverse=True))
-CURRENCY_TOKEN = f"(?i)^(({_SIGN_TOKENS}|[A-Z]{{3}}) *)|( *({_SIGN_TOKENS}|[A-Z]{{3}}))$"
-"""A currency sign or code at the start or the end of a cell, with blanks beside it."""
 
-CURRENCY_AT = (f"(?i)^({_SIGN_TOKENS}|[A-Z]{{3}})", f"(?i)({_SIGN_TOKENS}|[A-Z]{{3}})$")
-"""The currency token at the start and at the end (for extracting it)."""
+_TOKEN = f"{_SIGN_TOKENS}|[A-Z]{{3}}"
+CELL = (f"(?i)^(\\()? *([+-])? *({_TOKEN})? *([+-])? *([0-9.,']+(?: [0-9.,']+)*) *({_TOKEN})? *"
+        "(-)? *(\\))?$")
+"""An amount cell, blanks trimmed, as one regex: groups 1 ``(``, 2 a sign, 3 a currency token,
+4 a sign, 5 the number, 6 a currency token, 7 a trailing minus, 8 ``)``. The engine and pandas
+both take a cell apart with it."""
 
 
 def currency_tokens(code: str) -> list[str]:
@@ -208,20 +210,17 @@ def parse_sheets(config: Any, file: str) -> dict[str, int | str]:
 
 # ------------------------------------------------------------------- amount decisions
 def amount_pieces(text: str) -> tuple[str, bool, int, str]:
-    """A cell's unsigned number, whether it is negative, how many sign marks it has and its
-    currency token (upper case, ``""`` when none): Python's side of
-    :func:`kamlib.intake.reading_rules._amount_pieces`, step for step."""
-    s = _UNICODE_SPACE.sub(" ", text).strip()
-    paren = s.startswith("(") and s.endswith(")")
-    trail = s.endswith("-") and len(s) > 1
-    s1 = _NEGATIVE_MARKS.sub("", s) if paren or trail else s
-    s2 = _SIGN.sub("", s1)
-    found = _CURRENCY.search(s2)
-    token = found.group(0).strip().upper() if found else ""
-    s3 = _CURRENCY.sub("", s2)
-    core = _SIGN.sub("", s3)
-    negative = paren or trail or s1.startswith("-") or s3.startswith("-")
-    return core, negative, int(paren) + int(trail) + int(s1 != s2) + int(s3 != core), token
+    """A cell's unsigned number (``""`` when it is not an amount), whether it is negative, how
+    many sign marks it has (more than one is not read) and its currency token (upper case,
+    ``""`` when none), by :data:`CELL`: Python's side of
+    :func:`kamlib.intake.reading_rules.amount_value`."""
+    m = _CELL.match(_UNICODE_SPACE.sub(" ", text).strip())
+    if not m or bool(m.group(1)) != bool(m.group(8)) or (m.group(3) and m.group(6)):
+        return "", False, 0, ""
+    g = [m.group(i) or "" for i in range(9)]
+    negative = bool(g[1]) or "-" in (g[2], g[4], g[7])
+    marks = sum(1 for i in (1, 2, 4, 7) if g[i])
+    return g[5], negative, marks, (g[3] or g[6]).upper()
 
 
 def unsigned_core(text: str) -> str:
@@ -256,7 +255,7 @@ def amount_evidence(values: pd.Series) -> dict[str, int]:
         return {"dot": 0, "comma": 0, "either": 0, "either_dot": 0}
     core = text.map(unsigned_core).astype("string")
     dot = core.map(lambda v: bool(_DOT.search(v))).astype(bool)
-    comma = core.map(lambda v: bool(_COMMA.search(v))).astype(bool)
+    comma = core.map(lambda v: bool(_COMMA.search(v))).astype(bool)  # not empty here
     has_comma = core.str.contains(",", regex=False).fillna(False).astype(bool)
     return {"dot": int((dot & ~comma).sum()), "comma": int((comma & ~dot).sum()),
             "either": int((dot & comma & has_comma).sum()),
@@ -322,9 +321,9 @@ def date_evidence(values: pd.Series) -> dict[str, Any]:
     first = parts[0][shaped].astype(int)
     second = parts[2][shaped].astype(int)
     return {"separators": sorted(set(parts[1][shaped])), "shaped": int(shaped.sum()),
-            "iso": int(text.map(lambda v: bool(_ISO.match(v))).sum()),
+            "iso": sum(1 for v in text if _ISO.match(v)),
             "day_first": int((first > 12).sum()), "month_first": int((second > 12).sum()),
-            "year_first": int(text.map(lambda v: bool(_YEAR_FIRST.search(v))).sum())}
+            "year_first": sum(1 for v in text if _YEAR_FIRST.search(v))}
 
 
 def decide_date(evidence: dict[str, Any], column: str, file: str, *, table: str = "transactions",
@@ -377,11 +376,9 @@ def layout_parts(layout: str) -> tuple[str, str] | None:
 
 
 _UNICODE_SPACE = re.compile(f"[{UNICODE_SPACES}]")
-_CURRENCY = re.compile(CURRENCY_TOKEN)
-_SIGN = re.compile("^[+-] *")
+_CELL = re.compile(CELL)
 _DOT, _COMMA, _YEAR_FIRST, _ISO = (re.compile(p) for p in (DOT_NUMBER, COMMA_NUMBER,
                                                             YEAR_FIRST_SHAPE, ISO_PREFIX))
-_NEGATIVE_MARKS = re.compile(f"^\\([\\s{UNICODE_SPACES}]*|[\\s{UNICODE_SPACES}]*\\)$|[\\s{UNICODE_SPACES}]*-$")
 
 
 @dataclass

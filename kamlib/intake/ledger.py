@@ -24,7 +24,8 @@ from kamlib.intake.mapping import Mapping, engine_values, expected_headers, file
 from kamlib.intake.readers import (EXTENSIONS, check_file, file_kind, normalise_name,
                                    read_excel_text, sniff_csv, utf8_copy)
 from kamlib.intake.formats import ISO, PLAIN
-from kamlib.intake.reading_rules import amount_value, date_value, fast_number
+from kamlib.intake.reading_rules import (amount_value, cell_groups, clean_cell, date_value,
+                                         fast_number, serial_date)
 
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Iterable
@@ -234,6 +235,7 @@ def cast_transactions(raw: ir.Table, table: Table = TRANSACTIONS, *, trim: bool 
     cols: dict[str, Any] = {}
     flags: dict[str, Any] = {}
     padded: list[Any] = []
+    text: dict[str, str] = {}  # contract column -> its target type, parsed from text below
     for col in table.columns:
         target = IBIS_TYPES.get(col.type, "string")
         if col.name not in raw.columns:
@@ -246,25 +248,19 @@ def cast_transactions(raw: ir.Table, table: Table = TRANSACTIONS, *, trim: bool 
                 padded.append(was_padded)
             if trim or col.name not in never_empty:
                 src = (src == "").ifelse(ibis.null().cast("string"), src)
-            if target == "date":
-                # ISO, then the column's layout, a timestamp's date as written, Excel serials
-                value = date_value(src, formats.dates.get(col.name, ISO) if formats else ISO)
-            elif target == "string":
-                value = src
-            elif target == "float64":
-                fmt = formats.numbers.get(col.name, PLAIN) if formats else PLAIN
-                plain = fast_number(src, fmt)
-                rule, foreign = amount_value(src, fmt, formats.tokens if formats else None)
-                value = plain.coalesce(rule)  # the amount rules, where needed
-                flags[f"_alt_{col.name}"] = plain.isnull() & value.notnull()
-                if col.name in MONEY:
-                    flags[f"_fx_{col.name}"] = plain.isnull().ifelse(foreign, False)
-            else:
-                value = src.try_cast(target)
-        elif target == "string":
+            if target == "string":
+                cols[col.name] = src
+            else:  # parsed in the stages below, from the text as exported
+                cols[col.name] = ibis.null().cast(target)
+                flags[f"_raw_{col.name}"] = src  # shown as exported in set_aside/transactions.csv
+                text[col.name] = target
+            continue
+        if target == "string":
             value = src.cast("string")
         elif target == "date" and src.type().is_timestamp():
             value = src.cast("date")
+        elif target == "date" and src.type().is_numeric():  # Excel serial dates as numbers
+            value = serial_date(src.cast("float64"))
         elif src.type().is_boolean() and target != "boolean":
             # engines read true/false as 1/0: an amount exported as a flag is not a number
             value = ibis.null().cast(target)
@@ -273,16 +269,63 @@ def cast_transactions(raw: ir.Table, table: Table = TRANSACTIONS, *, trim: bool 
         cols[col.name] = value
         if target != "string" and _cast_can_fail(src.type(), target):
             flags[f"_bad_{col.name}"] = src.notnull() & value.isnull()
-            if src.type().is_string():
-                flags[f"_raw_{col.name}"] = src  # shown as exported in set_aside/transactions.csv
-    if ROW in raw.columns:
-        cols[ROW] = raw[ROW].cast("int64")
-    else:
-        cols[ROW] = ibis.null().cast("int64")
+    cols[ROW] = raw[ROW].cast("int64") if ROW in raw.columns else ibis.null().cast("int64")
     if padded:
         counts = [p.cast("int8") for p in padded]
         flags[TRIMMED] = functools.reduce(operator.add, counts[1:], counts[0]).cast("int8")
-    return raw.select(**cols, **flags)
+    order = [*cols, *[k for k in flags if not k.startswith("_raw_")]]
+    t = raw.select(**cols, **flags)
+    if text:
+        t = _parse_text(t, text, formats)
+        order += [f for c in text for f in (f"_alt_{c}", f"_fx_{c}", f"_bad_{c}", f"_raw_{c}")
+                  if f in t.columns]
+    return t.select(*order)
+
+
+def _parse_text(t: ir.Table, text: dict[str, str], formats: Any) -> ir.Table:
+    """Parse the text columns of the casting step (:func:`cast_transactions`), in stages that
+    name each step's result, so no engine expression repeats another: the column's plain
+    reading (its format's common case), then the amount rules on the cells that misses only
+    (:func:`kamlib.intake.reading_rules.amount_value`), then the flags."""
+    import ibis
+
+    stage: dict[str, Any] = {}
+    for c, target in text.items():
+        raw = t[f"_raw_{c}"]
+        if target == "date":
+            stage[c] = date_value(raw, formats.dates.get(c, ISO) if formats else ISO)
+        elif target == "float64":
+            plain = fast_number(raw, formats.numbers.get(c, PLAIN) if formats else PLAIN)
+            stage[c] = plain
+            stage[f"_cell_{c}"] = (plain.isnull() & raw.notnull()).ifelse(
+                clean_cell(raw), ibis.null().cast("string"))
+        else:
+            stage[c] = raw.try_cast(target)
+    t = t.mutate(**stage)
+    amounts = [c for c, target in text.items() if target == "float64"]
+    if amounts:  # the parts of each cell the plain reading missed, named once
+        t = t.mutate(**{f"_g{i}_{c}": g for c in amounts
+                        for i, g in cell_groups(t[f"_cell_{c}"]).items()})
+    rules: dict[str, Any] = {}
+    for c in amounts:
+        fmt = formats.numbers.get(c, PLAIN) if formats else PLAIN
+        groups = {i: t[f"_g{i}_{c}"] for i in range(1, 9)}
+        rules[f"_rule_{c}"], foreign = amount_value(groups, fmt,
+                                                    formats.tokens if formats else None)
+        if c in MONEY:
+            rules[f"_fx_{c}"] = t[f"_cell_{c}"].notnull().ifelse(foreign, False)
+    if rules:
+        t = t.mutate(**rules)
+    final: dict[str, Any] = {}
+    for c, target in text.items():
+        if target == "float64":
+            rule = t[f"_rule_{c}"]
+            final[c] = t[c].coalesce(rule)  # the amount rules, where needed
+            final[f"_alt_{c}"] = t[c].isnull() & rule.notnull()
+            final[f"_bad_{c}"] = t[f"_raw_{c}"].notnull() & t[c].isnull() & rule.isnull()
+        else:
+            final[f"_bad_{c}"] = t[f"_raw_{c}"].notnull() & t[c].isnull()
+    return t.mutate(**final)
 
 def text_ranges(raw: ir.Table, table: Table = TRANSACTIONS) -> dict[str, tuple[Any, Any]]:
     """The smallest and largest value of each text contract column of ``raw``, by column.

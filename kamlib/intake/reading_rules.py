@@ -25,7 +25,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from kamlib.errors import InputError
-from kamlib.intake.formats import (CURRENCY_TOKEN, ISO, PLAIN, SERIAL_SHAPE, NumberFormat,
+from kamlib.intake.formats import (CELL, ISO, PLAIN, SERIAL_SHAPE, NumberFormat,
                                    layout_parts, number_pattern)
 from kamlib.intake.readers import UNICODE_SPACES
 
@@ -37,12 +37,6 @@ _BLANKS = f"[\\s{UNICODE_SPACES}]"
 LEADING_BLANKS = f"^{_BLANKS}+"
 TRAILING_BLANKS = f"{_BLANKS}+$"
 
-NEGATIVE_MARKS = f"^\\({_BLANKS}*|{_BLANKS}*\\)$|{_BLANKS}*-$"
-"""The parentheses of ``(123.45)`` and the minus of ``123.45-``, with blanks inside them."""
-
-DOT_DECIMAL = r"[0-9]\.([0-9]{1,2}|[0-9]{4,})\)?-?$"
-"""A value whose ``.`` can only be a decimal point (not followed by exactly three digits)."""
-
 AMBIGUOUS_ID = "account_id: unknown account (matches several accounts when case is ignored)"
 """Reason of lines whose id differs from more than one known account only by case or blanks."""
 
@@ -52,23 +46,27 @@ def strip_blanks(text: ir.StringValue) -> ir.StringValue:
     return text.re_replace(LEADING_BLANKS, "").re_replace(TRAILING_BLANKS, "")
 
 
-def _amount_pieces(text: ir.StringValue) -> tuple[Any, Any, Any, Any]:
-    """A cell's unsigned number, whether it is negative, how many sign marks it has, and its
-    currency token (upper case, ``""`` when none): blanks, ``(x)``, ``x-``, ``-x`` and a
-    currency sign or code before or after the number taken off (Python's side:
-    :func:`kamlib.intake.formats.unsigned_core`)."""
-    s = strip_blanks(text).re_replace(f"[{UNICODE_SPACES}]", " ")
-    paren = s.startswith("(") & s.endswith(")")
-    trail = s.endswith("-") & (s.length() > 1)
-    s1 = (paren | trail).ifelse(s.re_replace(NEGATIVE_MARKS, ""), s)
-    s2 = s1.re_replace("^[+-] *", "")
-    token = strip_blanks(s2.re_extract(CURRENCY_TOKEN, 0)).upper()
-    s3 = s2.re_replace(CURRENCY_TOKEN, "")
-    core = s3.re_replace("^[+-] *", "")
-    negative = paren | trail | s1.startswith("-") | s3.startswith("-")
-    marks = (paren.cast("int8") + trail.cast("int8") + (s1 != s2).cast("int8")
-             + (s3 != core).cast("int8"))
-    return core, negative, marks, token
+def clean_cell(text: ir.StringValue) -> ir.StringValue:
+    """A cell as :data:`~kamlib.intake.formats.CELL` reads it: Unicode spaces as blanks,
+    trimmed."""
+    return strip_blanks(text).re_replace(f"[{UNICODE_SPACES}]", " ")
+
+
+def cell_groups(cell: ir.StringValue) -> dict[int, Any]:
+    """The groups of :data:`~kamlib.intake.formats.CELL` in a cleaned cell (:func:`clean_cell`),
+    by number (``""`` where a group is empty or the cell is not an amount)."""
+    return {i: cell.re_extract(CELL, i) for i in range(1, 9)}
+
+
+def amount_pieces(g: dict[int, Any]) -> tuple[Any, Any, Any, Any]:
+    """A cell's unsigned number (``""`` when it is not an amount), whether it is negative, how
+    many sign marks it has and its currency token (upper case, ``""`` when none), from its
+    :func:`cell_groups` (Python's side: :func:`kamlib.intake.formats.amount_pieces`)."""
+    ok = ((g[1] != "") == (g[8] != "")) & ((g[3] == "") | (g[6] == ""))
+    core = ok.ifelse(g[5], "")
+    negative = (g[1] != "") | (g[2] == "-") | (g[4] == "-") | (g[7] == "-")
+    marks = sum(((g[i] != "").cast("int8") for i in (2, 4, 7)), (g[1] != "").cast("int8"))
+    return core, negative, marks, (g[3] + g[6]).upper()
 
 
 def number_value(core: ir.StringValue, fmt: NumberFormat) -> ir.FloatingValue:
@@ -83,7 +81,7 @@ def number_value(core: ir.StringValue, fmt: NumberFormat) -> ir.FloatingValue:
     return ok.ifelse(digits, ibis.null().cast("string")).try_cast("float64")
 
 
-def amount_value(text: ir.StringValue, fmt: NumberFormat = PLAIN,
+def amount_value(groups: dict[int, Any], fmt: NumberFormat = PLAIN,
                  tokens: list[str] | None = None) -> tuple[Any, Any]:
     """An amount the column's plain reading cannot read, by the amount rules (null if none
     reads it), and whether the cell names another currency than ``tokens``.
@@ -92,12 +90,13 @@ def amount_value(text: ir.StringValue, fmt: NumberFormat = PLAIN,
     1234.50 in a column with ``.`` as decimal point, ``1.234,50`` in one with ``,``; a currency
     sign or code before or after the number (``€ 12``, ``12 EUR``) is read when it is in
     ``tokens`` (a number with another currency's is null, and flagged). Surrounding Unicode
-    spaces are ignored. Which format a column is read in is decided for the whole column
-    (:func:`detect_formats`, :func:`check_amount_columns`).
+    spaces are ignored (``groups`` are the :func:`cell_groups` of the :func:`clean_cell` of the
+    text). Which format a column is read in is decided for the whole column
+    (:mod:`kamlib.intake.column_formats`).
     """
     import ibis
 
-    core, negative, marks, token = _amount_pieces(text)
+    core, negative, marks, token = amount_pieces(groups)
     number = number_value(core, fmt)
     known = (token == "") | token.isin(tokens or [])
     value = ibis.cases((marks > 1, ibis.null().cast("float64")),
@@ -135,15 +134,23 @@ def date_value(src: ir.StringValue, layout: str = ISO) -> ir.DateValue:
     iso = src.try_cast("date")
     stamped = ((src.length() > 10) & src.substr(10, 1).isin(["T", " "])).ifelse(
         src.substr(0, 10).try_cast("date"), none)
-    serial = src.re_search(SERIAL_SHAPE).ifelse(
-        ibis.date(1899, 12, 30) + src.try_cast("float64").floor().cast("int32").as_interval("D"),
-        none).cast("date")
+    serial = src.re_search(SERIAL_SHAPE).ifelse(serial_date(src.try_cast("float64")), none)
     forms = [stamped, serial]
     parts = layout_parts(layout)
     if parts is not None:
         forms.insert(0, _layout_date(src, *parts))
     forms += [src.try_cast("timestamp").cast("date"), strip_blanks(src).try_cast("date")]
     return iso.coalesce(*forms)
+
+
+def serial_date(days: ir.NumericValue) -> ir.DateValue:
+    """An Excel serial date (days since 1899-12-30, the time of day dropped) as a date; null
+    outside 10000-99999 (1927 to 2173), which no invoice date in a serial column is."""
+    import ibis
+
+    ok = (days >= 10000) & (days < 100000)
+    return ok.ifelse(ibis.date(1899, 12, 30) + days.floor().cast("int32").as_interval("D"),
+                     ibis.null().cast("date")).cast("date")
 
 
 def _layout_date(src: ir.StringValue, order: str, sep: str) -> ir.DateValue:
