@@ -27,7 +27,10 @@ def engagement_yaml(client: str) -> str:
     for table in TABLES.values():
         optional = "" if table.required else "   # optional"
         lines.append(f"  {table.name}: {table.name}.csv{optional}")
-    lines += ["parameters:",
+    lines += ["# Client headers and words -> the contract's (see README.md; 'kam map .' proposes them):",
+              '# columns: {transactions: {"Customer No.": account_id, "Billing Date": date}}',
+              "# values: {contacts: {seniority: {Leiter: manager}, dmu_roles: {Entscheider: decider}}}",
+              "parameters:",
               "  # Every parameter of every step with its default. Delete what you do not change.",
               "  # A parameter can also be set for every step that declares it at top level."]
     for notebook, declared in all_declared().items():
@@ -118,7 +121,7 @@ MAPPING_README = [
     "",
     "The mapping, the reading rules (number and date formats, encodings, amounts) and the",
     "money accounting are described in docs/data_contract.md of kam-workbook (\"Mapping a",
-    "client's export\", \"Files\", \"Reading rules for invoice lines\").",
+    "client's export\", \"Files\", \"Regional formats\", \"Reading rules for invoice lines\").",
     "",
 ]
 """The README's section on mapping a client's export (docs/data_contract.md has the details)."""

@@ -220,3 +220,14 @@ def test_the_documented_mapping_examples_are_valid_mappings():
             config = load_yaml("\n".join(lines), "doc")
             if isinstance(config, dict) and config.get("columns"):
                 assert read_mapping(config).columns
+
+
+def test_the_mapping_example_of_a_new_engagement_yml_is_valid_once_uncommented():
+    from kamlib.params import load_yaml
+    from kamlib.scaffold import engagement_yaml
+
+    example = [line[2:] for line in engagement_yaml("ACME").splitlines()
+               if line.startswith(("# columns:", "# values:"))]
+    mapping = read_mapping(load_yaml("\n".join(example), "engagement.yml"))
+    assert mapping.columns["transactions"]["customer_no"] == "account_id"
+    assert mapping.values["contacts"]["dmu_roles"]["entscheider"] == "decider"
