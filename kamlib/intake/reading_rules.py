@@ -8,10 +8,14 @@ the rules read only the values that cast fails on). What a rule reads is counted
 data-quality report; what no rule reads unambiguously is set aside or refused with its reason
 (see ``docs/data_contract.md``, "Reading rules").
 
-* **Amounts** (:func:`amount_value`): ``(123.45)`` and ``123.45-`` are -123.45; ``1,234.50``
-  is 1234.50 when ``,`` separates thousands (groups of three digits) and the column shows that
-  ``.`` is its decimal point. A column that also holds decimal commas (``12,5``), or whose
-  only comma values could be either (``1,000``), is refused (:func:`check_amount_columns`).
+* **Amounts** (:func:`amount_value`): ``(123.45)`` and ``123.45-`` are -123.45; thousands
+  separators between groups of three digits and a currency sign or code of the engagement's
+  currency are read, in the column's number format (``1,234.50`` with a decimal point,
+  ``1.234,50`` with a decimal comma): :mod:`kamlib.intake.formats` holds the rules, and
+  :mod:`kamlib.intake.column_formats` decides each column's format from all its values
+  (a column whose ``,`` or ``.`` could be read either way is refused).
+* **Dates** (:func:`date_value`): ISO, the column's layout (``DD.MM.YYYY``...), a
+  timestamp's date as written, Excel serial numbers.
 * **Account ids** (:func:`account_aliases`): an id that matches no account as written but
   exactly one account once blanks (Unicode spaces included) are trimmed and case is ignored is
   that account; ids matching several accounts that way are set aside with their own reason.

@@ -52,6 +52,12 @@ def _clean(tmp_path) -> dict[str, float]:
     return _revenue(load_inputs(write_engagement(tmp_path / "clean"), today=TODAY))
 
 
+def _load_frame(tmp_path, frame: pd.DataFrame, sep: str = ";", **kw):
+    """Intake of the sample tables with ``frame`` as the invoice lines (a CSV split by ``sep``)."""
+    paths = write_engagement(tmp_path, transactions=frame.to_csv(index=False, sep=sep))
+    return load_inputs(paths, today=TODAY, **kw)
+
+
 def _balanced(intake) -> None:
     money = intake.transactions.account.money
     assert intake.transactions.account.balanced
@@ -91,8 +97,7 @@ def test_a_column_of_whole_numbers_and_dotted_thousands_follows_the_table(tmp_pa
     f = _frame()
     f["net_revenue"] = f["net_revenue"].map(lambda v: _german(v, 0))
     f["cost"] = f["cost"].map(_german)
-    intake = load_inputs(write_engagement(tmp_path, transactions=f.to_csv(index=False, sep=";")),
-                         today=TODAY)
+    intake = _load_frame(tmp_path, f)
     assert _revenue(intake) == _clean(tmp_path)
 
 
@@ -133,8 +138,7 @@ def test_a_decimal_comma_first_seen_far_down_the_file_casts_the_column_again(tmp
     f = _frame()
     f.loc[5, "net_revenue"], f.loc[5, "quantity"] = "300,0", "1,0"
     f.loc[0, "net_revenue"] = "1.000"  # a thousand: the column's decimal mark is ','
-    intake = load_inputs(write_engagement(tmp_path, transactions=f.to_csv(index=False, sep=";")),
-                         today=TODAY)
+    intake = _load_frame(tmp_path, f)
     assert intake.transactions.account.rows_used == 10
     assert _revenue(intake) == _clean(tmp_path)
 
@@ -144,8 +148,7 @@ def test_blank_and_apostrophe_thousands_separators(tmp_path, cell):
     f = _frame()
     f.loc[0, "net_revenue"] = cell
     f.loc[1, "net_revenue"] = "500,00" if "," in cell else "500.00"
-    intake = load_inputs(write_engagement(tmp_path, transactions=f.to_csv(index=False, sep=";")),
-                         today=TODAY)
+    intake = _load_frame(tmp_path, f)
     assert _revenue(intake) == _clean(tmp_path)
 
 
@@ -155,8 +158,7 @@ def test_currency_signs_and_codes_of_the_engagement_are_read(tmp_path):
     f.loc[0, "net_revenue"], f.loc[1, "net_revenue"] = "€ 1.000,00", "500,00 EUR"
     f.loc[2, "net_revenue"], f.loc[3, "net_revenue"] = "200 €", "-€100"
     f.loc[3, "cost"] = "(60,00 eur)"
-    intake = load_inputs(write_engagement(tmp_path, transactions=f.to_csv(index=False, sep=";")),
-                         today=TODAY)
+    intake = _load_frame(tmp_path, f)
     assert intake.transactions.account.rows_used == 10
     assert _revenue(intake) == _clean(tmp_path)
     assert "4 with a currency sign or code" in "; ".join(intake.transactions.account.notes)
@@ -185,8 +187,7 @@ def test_an_amount_in_another_currency_is_set_aside_with_its_reason(tmp_path):
 def test_day_month_order_is_decided_from_the_whole_column(tmp_path, layout, fmt):
     f = _frame()
     f["date"] = pd.to_datetime(f["date"]).dt.strftime(fmt)
-    intake = load_inputs(write_engagement(tmp_path, transactions=f.to_csv(index=False)),
-                         today=TODAY)
+    intake = _load_frame(tmp_path, f, sep=",")
     assert intake.transactions.account.rows_used == 10
     assert _revenue(intake) == _clean(tmp_path)
     assert f"date: dates read as {layout}" in "; ".join(intake.transactions.account.notes)
@@ -210,8 +211,7 @@ def test_excel_serial_dates_and_timestamps_with_a_time_zone(tmp_path):
     serial = (pd.to_datetime(f["date"]) - pd.Timestamp("1899-12-30")).dt.days.astype(str)
     f["date"] = serial.where(f.index % 2 == 0, f["date"] + "T23:30:00-05:00")
     f.loc[1, "date"] = f.loc[1, "date"].replace("-05:00", "Z")
-    intake = load_inputs(write_engagement(tmp_path, transactions=f.to_csv(index=False)),
-                         today=TODAY)
+    intake = _load_frame(tmp_path, f, sep=",")
     assert intake.transactions.account.rows_used == 10
     assert _revenue(intake) == _clean(tmp_path)  # 23:30 -05:00 stays on the day written
     assert intake.transactions.summary["first_date"] == dt.date(2022, 6, 1)
