@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -314,14 +315,14 @@ def write_dataset(rows: int, fmt: str = "parquet", seed: int = 7, out: Path | No
     keys ``transactions``, ``accounts``, ``contacts``, ``assessments``, ``rows`` and, with bad rows, ``bad``
     (counts per kind).
     """
-    if fmt not in ("parquet", "csv"):
-        raise ValueError(f"fmt must be 'parquet' or 'csv', not {fmt!r}")
+    if fmt not in ("parquet", "csv", "decsv"):
+        raise ValueError(f"fmt must be 'parquet', 'csv' or 'decsv', not {fmt!r}")
     tag = size_label(rows) + (f"_bad{bad_fraction:g}" if bad_fraction else "") + f"_s{seed}"
     folder = Path(out or data_dir()) / tag
     folder.mkdir(parents=True, exist_ok=True)
     n_acc = n_accounts_for(rows)
     paths = {
-        "transactions": folder / f"transactions.{fmt}",
+        "transactions": folder / ("transactions_de.csv" if fmt == "decsv" else f"transactions.{fmt}"),
         "accounts": folder / "accounts.parquet",
         "contacts": folder / "contacts.parquet",
         "assessments": folder / "assessments.parquet",
@@ -346,10 +347,15 @@ def write_dataset(rows: int, fmt: str = "parquet", seed: int = 7, out: Path | No
             if bad_fraction:
                 chunk, counts = inject_bad_rows(chunk, bad_fraction, seed, i)
                 totals = {k: totals[k] + counts[k] for k in totals}
-            if writer is None:
+            if fmt == "decsv":
+                german_csv(chunk).to_csv(tmp, sep=";", index=False, header=i == 0,
+                                         mode="w" if i == 0 else "a")
+            elif writer is None:
                 writer = (pq.ParquetWriter(tmp, chunk.schema, compression="snappy")
                           if fmt == "parquet" else pacsv.CSVWriter(tmp, chunk.schema))
-            if fmt == "parquet":
+            if fmt == "decsv":
+                pass
+            elif fmt == "parquet":
                 writer.write_table(chunk, row_group_size=256 * 1024)
             else:
                 writer.write_table(chunk)
@@ -368,6 +374,18 @@ def write_dataset(rows: int, fmt: str = "parquet", seed: int = 7, out: Path | No
     return {**paths, "rows": written, "bad": totals if bad_fraction else {}}
 
 
+def german_csv(chunk: pa.Table):
+    """A chunk as German Excel writes it: amounts with a decimal comma and '.' between
+    thousands (``-1.234,50``), quantities as whole numbers, dates ``DD.MM.YYYY``."""
+    frame = chunk.to_pandas()
+    for c in ("net_revenue", "cost"):
+        text = frame[c].map("{:,.2f}".format)
+        frame[c] = text.str.replace(",", "_").str.replace(".", ",").str.replace("_", ".")
+    frame["quantity"] = frame["quantity"].map("{:.0f}".format)
+    frame["date"] = pd.to_datetime(frame["date"]).dt.strftime("%d.%m.%Y")
+    return frame
+
+
 def _read_counts(path: Path) -> dict:
     return {k: int(v) for k, v in (line.split("\t") for line in path.read_text().splitlines())}
 
@@ -376,12 +394,14 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("sizes", nargs="+", help="row counts, e.g. 1M 10M 50M")
     ap.add_argument("--csv", action="store_true", help="write CSV instead of Parquet")
+    ap.add_argument("--german", action="store_true",
+                    help="write a German-format CSV (';', decimal comma, DD.MM.YYYY)")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--bad-rows", type=float, default=0.0, help="fraction of spoilt lines")
     ap.add_argument("--out", type=Path, default=None, help="data folder (default: cache)")
     args = ap.parse_args(argv)
     for s in args.sizes:
-        info = write_dataset(parse_size(s), "csv" if args.csv else "parquet", args.seed,
+        info = write_dataset(parse_size(s), "decsv" if args.german else "csv" if args.csv else "parquet", args.seed,
                              args.out, args.bad_rows)
         print(f"{info['transactions']}  ({info['rows']:,} rows)")
     return 0

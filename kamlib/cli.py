@@ -23,6 +23,9 @@ examples:
   kam run --anonymise                      pseudonyms for every name in every output
   kam new clients/acme                     scaffold an engagement for a new client
   kam validate clients/acme                check the inputs, print the data-quality report
+  kam map clients/acme                     propose a column and value mapping in engagement.yml
+  kam map clients/acme --accept            accept the proposed mapping
+  cd clients/acme && kam validate          no folder given: the engagement in this folder
   kam sample /tmp/training --accounts 300 --seed 7
   kam sample /tmp/class --class 20         one company per student, for a course
   kam compare RUN_A RUN_B                  what changed between two runs (a page)
@@ -51,8 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run every step notebook into a new run folder",
                          description="Run every step notebook of an engagement, in order, into "
                          "reports/<engagement>/<timestamp>[_label]/.")
-    run.add_argument("engagement", nargs="?", default="sample",
-                     help="engagement folder (default: the bundled sample)")
+    run.add_argument("engagement", nargs="?", default=None,
+                     help="engagement folder (default: the current folder when it holds an "
+                     "engagement.yml, else the bundled sample)")
     run.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
                      help="override a parameter (NAME or STEP.NAME); repeatable")
     run.add_argument("--label", default="", help="appended to the run folder's name")
@@ -72,9 +76,25 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("--client", default="", help="client name for engagement.yml")
 
     val = sub.add_parser("validate", help="check an engagement's inputs without running anything")
-    val.add_argument("engagement", nargs="?", default="sample", help="engagement folder")
+    val.add_argument("engagement", nargs="?", default=None,
+                     help="engagement folder (default: the current folder when it holds an "
+                     "engagement.yml, else the bundled sample)")
     val.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
                      help="override an intake parameter (e.g. as_of=2026-06-30)")
+    val.add_argument("--suggest", action="store_true",
+                     help="first propose a column and value mapping in engagement.yml (kam map)")
+
+    mapper = sub.add_parser(
+        "map", help="propose a column and value mapping of the client's exports",
+        description="Read the headers and a sample of each input file, propose which client "
+        "header is which contract column (and which client word which contract value), and "
+        "write the proposal into engagement.yml as a commented block to check and accept.")
+    mapper.add_argument("engagement", nargs="?", default=None,
+                        help="engagement folder (default: the current folder)")
+    mapper.add_argument("--accept", action="store_true",
+                        help="make the proposed block of engagement.yml active")
+    mapper.add_argument("--dry-run", action="store_true",
+                        help="print the proposal, do not write engagement.yml")
 
     sample = sub.add_parser("sample", help="write a synthetic sample company (for training)")
     sample.add_argument("folder", help="folder to write (must be empty or absent)")
@@ -118,7 +138,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                            "account team updated.")
         typed["baseline"] = str(baseline)
     steps = [s.strip() for s in args.steps.split(",") if s.strip()] or None
-    result = run_engagement(args.engagement, _parse_overrides(args.param), label=args.label,
+    result = run_engagement(_engagement_ref(args.engagement), _parse_overrides(args.param), label=args.label,
                             typed=typed, steps=steps,
                             progress=False if args.no_progress else None)
     if result.status == "interrupted":  # one line: the message names the run folder
@@ -141,14 +161,64 @@ def cmd_new(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_validate(args: argparse.Namespace) -> int:
-    from kamlib.intake import load
-    from kamlib.intake.engagement import load_engagement
+def _engagement_ref(given: str | None, *, sample: bool = True) -> str:
+    """The engagement a command uses, said aloud when the user gave none: the current folder
+    when it holds an engagement.yml, else the bundled sample (or an error, for ``kam map``)."""
+    from kamlib.intake.engagement import CONFIG_FILE, engagement_in
 
-    engagement = load_engagement(args.engagement)
-    report = load(engagement, **_intake_params(engagement, args.param))
-    print(report.to_text() if hasattr(report, "to_text") else report)
+    if given:
+        return given
+    here = engagement_in(Path.cwd())
+    if here is not None:
+        print(f"Using the engagement in the current folder ({here.resolve()}).", flush=True)
+        return str(here)
+    if not sample:
+        raise KamError(f"The current folder has no {CONFIG_FILE}. Fix: give the engagement "
+                       "folder (kam map clients/acme), or run the command inside it.")
+    print(f"Using the bundled sample engagement (no {CONFIG_FILE} in the current folder).",
+          flush=True)
+    return "sample"
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from kamlib.intake.engagement import load_engagement
+    from kamlib.intake.problems import check_all
+
+    ref = _engagement_ref(args.engagement)
+    if args.suggest:
+        _map(ref, accept=False, dry_run=False)
+    engagement = load_engagement(ref)
+    report, problems = check_all(engagement, **_intake_params(engagement, args.param))
+    if problems:
+        print(problems.report(), file=sys.stderr)
+        return problems.exit_code
+    print(report.to_text())
     return 0
+
+
+def cmd_map(args: argparse.Namespace) -> int:
+    _map(_engagement_ref(args.engagement, sample=False), accept=args.accept, dry_run=args.dry_run)
+    return 0
+
+
+def _map(ref: str, *, accept: bool, dry_run: bool) -> None:
+    from kamlib.intake.engagement import CONFIG_FILE, load_engagement
+    from kamlib.intake.mapping_file import accept_block, block_text, write_block
+    from kamlib.intake.suggest import suggest
+
+    engagement = load_engagement(ref)
+    config_path = engagement.folder / CONFIG_FILE
+    if accept:
+        print(f"{config_path}: {accept_block(config_path)}. Check it with 'kam validate "
+              f"{ref}'.")
+        return
+    block = block_text(suggest(engagement), engagement.config)
+    if dry_run or not block:
+        print(block or f"{engagement.name}: every contract column is found; nothing to map.")
+        return
+    print(block, end="")
+    print(f"{config_path}: {write_block(config_path, block)}. Check every line, then "
+          f"'kam map {ref} --accept' (or remove the leading '# ' of its lines yourself).")
 
 
 def _intake_params(engagement, pairs: list[str]) -> dict[str, object]:
@@ -212,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     handlers = {"run": cmd_run, "new": cmd_new, "validate": cmd_validate, "sample": cmd_sample,
-                "compare": cmd_compare}
+                "compare": cmd_compare, "map": cmd_map}
     try:
         return handlers[args.command](args)
     except KamError as exc:

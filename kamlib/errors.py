@@ -80,3 +80,47 @@ class InputError(KamError):
             if more > 0:
                 where += f" and {more} more"
         return f"{where}: {self.problem} Fix: {self.fix}"
+
+
+class Problems(KamError):
+    """Several independent problems found at once (``kam validate`` lists them all).
+
+    Parameters
+    ----------
+    problems : sequence of KamError
+        Each problem; a :class:`Problems` among them is flattened into its problems.
+    """
+
+    def __init__(self, problems: Sequence[KamError]) -> None:
+        flat: list[KamError] = []
+        for p in problems:
+            flat.extend(p.problems if isinstance(p, Problems) else [p])
+        self.problems = flat
+        super().__init__(self.report())
+
+    def report(self, folder: str | None = None) -> str:
+        """Every problem, grouped by file and then by column: what is wrong, the example rows
+        and the fix. ``folder``: file names under it are shown relative to it."""
+        groups: dict[str, list[KamError]] = {}
+        for p in self.problems:
+            file = getattr(p, "file", "") or "(engagement)"
+            if folder and file.startswith(str(folder).rstrip("/") + "/"):
+                file = file[len(str(folder).rstrip("/")) + 1:]
+            groups.setdefault(file, []).append(p)
+        n = len(self.problems)
+        lines = [f"{n} problem{'s' if n != 1 else ''} in {len(groups)} "
+                 f"file{'s' if len(groups) != 1 else ''}:"]
+        for file, found in groups.items():
+            lines.append(f"{file}")
+            for p in sorted(found, key=lambda p: getattr(p, "column", None) or ""):
+                if isinstance(p, InputError):
+                    where = f"column '{p.column}'" if p.column else ""
+                    if p.rows:
+                        shown = ", ".join(str(r) for r in p.rows[: p.max_rows_shown])
+                        more = len(p.rows) - p.max_rows_shown
+                        where += f", row{'s' if len(p.rows) > 1 else ''} {shown}"
+                        where += f" and {more} more" if more > 0 else ""
+                    lines.append(f"  - {where + ': ' if where else ''}{p.problem} Fix: {p.fix}")
+                else:
+                    lines.append(f"  - {p}")
+        return "\n".join(lines)

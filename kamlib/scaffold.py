@@ -27,7 +27,10 @@ def engagement_yaml(client: str) -> str:
     for table in TABLES.values():
         optional = "" if table.required else "   # optional"
         lines.append(f"  {table.name}: {table.name}.csv{optional}")
-    lines += ["parameters:",
+    lines += ["# Client headers and words -> the contract's (see README.md; 'kam map .' proposes them):",
+              '# columns: {transactions: {"Customer No.": account_id, "Billing Date": date}}',
+              "# values: {contacts: {seniority: {Leiter: manager}, dmu_roles: {Entscheider: decider}}}",
+              "parameters:",
               "  # Every parameter of every step with its default. Delete what you do not change.",
               "  # A parameter can also be set for every step that declares it at top level."]
     for notebook, declared in all_declared().items():
@@ -63,7 +66,12 @@ def readme_text(client: str) -> str:
         "files and `kam run .` to run the workbook.",
         "",
         "Amounts use `.` as the decimal point; invoice lines may also write `1,234.50` (`,`",
-        "thousands), `(123.45)` or `123.45-` (negatives). Blanks around ids and no-break spaces",
+        "thousands), `(123.45)` or `123.45-` (negatives). Regional formats are read per column",
+        "when its values decide them: decimal commas (`1.234,50`), `;`-separated CSV, currency",
+        "signs of the engagement's currency (`€ 12`), `DD.MM.YYYY`, `MM/DD/YYYY` and Excel serial",
+        "dates; when a column cannot be decided, say it in `engagement.yml`, e.g.",
+        "`format: {transactions: {decimal: \",\", thousands: \".\", date: \"DD/MM/YYYY\"}}`, and",
+        "pick a workbook's sheet with `sheet: {transactions: \"Lines\"}`. Blanks around ids and no-break spaces",
         "are trimmed, ids that differ from the accounts table only by case are matched, currency",
         "codes may be in any case. The report accounts for every row and for the money: revenue",
         "read = used + set aside, and intake stops when more than `max_set_aside_share` of a",
@@ -84,7 +92,52 @@ def readme_text(client: str) -> str:
         "",
     ]
     parts += [_table_readme(t) + "\n" for t in TABLES.values()]
+    parts += MAPPING_README
     return "\n".join(parts)
+
+
+MAPPING_README = [
+    "## The client's own headers and words",
+    "",
+    "Exports may keep the client's own headers and words: `engagement.yml` maps them to the",
+    "contract, per table, under `columns:` (client header -> contract column) and `values:`",
+    "(client word -> contract value, for seniority, DMU roles, functions, attitudes ...).",
+    "Headers and words are compared ignoring case and blanks. `kam map .` proposes the mapping",
+    "from the headers (English, German, French, Spanish, Dutch, SAP names) and the contents",
+    "(dates, amounts, ids of the accounts table, known words), writes it at the end of",
+    "`engagement.yml` as a commented block with its reasons and the columns it could not place;",
+    "check it and accept it with `kam map . --accept`. `kam validate .` then lists every problem",
+    "of every file at once. Worked example, an SAP invoice-line export:",
+    "",
+    "```text",
+    "Kundennummer;Fakturabeleg;Position;Fakturadatum;Material;Warengruppe;Fakturierte Menge;Nettowert;Kosten",
+    "C10404;90001234;10;2026-03-02;MAT-4711;Hydraulics;12;1480.00;910.20",
+    "```",
+    "",
+    "```yaml",
+    "columns:",
+    "  transactions:",
+    "    Kundennummer: account_id",
+    "    Fakturabeleg: invoice_id",
+    "    Position: line_no",
+    "    Fakturadatum: date",
+    "    Material: product_id",
+    "    Warengruppe: category",
+    "    Fakturierte Menge: quantity",
+    "    Nettowert: net_revenue",
+    "    Kosten: cost",
+    "values:",
+    "  contacts:",
+    "    seniority: {Sachbearbeiter: staff, Leiter: manager, Geschäftsführer: executive}",
+    "    dmu_roles: {Entscheider: decider, Einkäufer: buyer}",
+    "```",
+    "",
+    "The mapping, the reading rules (number and date formats, encodings, amounts) and the",
+    "money accounting are described in docs/data_contract.md of kam-workbook (\"Mapping a",
+    "client's export\", \"Files\", \"Regional formats\", \"Reading rules for invoice lines\").",
+    "",
+]
+"""The README's section on mapping a client's export (docs/data_contract.md has the details)."""
 
 
 def new_engagement(folder: Path, client: str = "") -> Path:

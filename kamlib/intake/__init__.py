@@ -5,6 +5,10 @@ only check the inputs (``kam validate``). The modules, in the order data flows t
 
 * :mod:`~kamlib.intake.contract` -- the data contract (tables and columns);
   :mod:`~kamlib.intake.engagement` -- an engagement's ``engagement.yml`` (which files, engine);
+* :mod:`~kamlib.intake.mapping` -- the client's headers and words read as the contract's
+  (``columns:`` and ``values:``); :mod:`~kamlib.intake.suggest` (with
+  :mod:`~kamlib.intake.synonyms`) and :mod:`~kamlib.intake.mapping_file` -- ``kam map``'s
+  proposal of a mapping and its block in engagement.yml;
 * :mod:`~kamlib.intake.readers` -- reading CSV, Excel and Parquet files (encodings, delimiters);
   :mod:`~kamlib.intake.engine` -- the Ibis connection (DuckDB or Spark) and its errors;
   :mod:`~kamlib.intake.ledger` -- the invoice lines on the engine, cast to the contract's types;
@@ -21,6 +25,7 @@ only check the inputs (``kam validate``). The modules, in the order data flows t
 * :mod:`~kamlib.intake.quality` -- the data-quality report and set-aside rows;
   :mod:`~kamlib.intake.anonymise` -- stable pseudonyms for names;
 * :mod:`~kamlib.intake.loading` -- :func:`load`, :func:`~kamlib.intake.loading.load_inputs`;
+  :mod:`~kamlib.intake.problems` -- every problem of every table at once (``kam validate``);
   :mod:`~kamlib.intake.entry` -- :func:`run` and its :class:`~kamlib.intake.entry.IntakeResult`.
 
 ``import kamlib.intake`` stays cheap: :func:`run` and :func:`load` are imported on first use.

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kamlib.errors import InputError, ParameterError
+from kamlib.errors import InputError, ParameterError, Problems
 from kamlib.intake.accounting import (AFTER_AS_OF, DEFAULT_MAX_SET_ASIDE_REVENUE_SHARE,
                                       DEFAULT_MAX_SET_ASIDE_SHARE, UNKNOWN_ACCOUNT,
                                       MoneyAccount, RowAccount, check_revenue_share,
@@ -30,8 +30,8 @@ from kamlib.intake.line_checks import (context_checks, latest_date, line_checks,
                                        passes, reason_code, reason_text, transaction_checks,
                                        with_account_key)
 from kamlib.intake.parsing import TYPE_WORDS, check_columns, date_fix
-from kamlib.intake.reading_rules import (account_aliases, check_amount_columns, currency_code,
-                                         trim_text)
+from kamlib.intake.column_formats import check_amount_columns
+from kamlib.intake.reading_rules import account_aliases, currency_code, trim_text
 
 if TYPE_CHECKING:  # pragma: no cover
     import ibis.expr.types as ir
@@ -147,6 +147,7 @@ def check_transactions(
     materialise: Any = None,
     aside_account_ids: list[str] | pd.Series | None = None,
     currency_range: tuple[str | None, str | None] | None = None,
+    formats: Any = None,
 ) -> TransactionCheck:
     """Row checks on invoice lines and their accounting, in one pass that also aggregates
     the used lines per account (the feature build's costliest query).
@@ -196,6 +197,11 @@ def check_transactions(
         The smallest and largest currency in the file, when known without reading every line
         (Parquet statistics; see :func:`kamlib.intake.loading.load_inputs`). If they are equal,
         the used lines are in one currency; otherwise the currencies of the used lines are counted.
+    formats : kamlib.intake.formats.ColumnFormats, optional
+        How ``typed`` was cast (regional formats); the amount columns some of whose values it
+        did not read plainly are verified against all their values
+        (:func:`kamlib.intake.column_formats.check_amount_columns`), and the notes say which
+        formats were read.
 
     Returns
     -------
@@ -213,11 +219,17 @@ def check_transactions(
 
     file = str(file)
     today = today or dt.date.today()
-    check_columns(present, TRANSACTIONS, file)
+    wrong: list[InputError] = []  # the column problems are independent: all of them at once
+    try:
+        check_columns(present, TRANSACTIONS, file)
+    except InputError as exc:
+        wrong.append(exc)
     if "cost" not in present and "margin" not in present:
-        raise InputError(file, "the file has neither a 'cost' nor a 'margin' column.",
-                         "Export the cost of goods of each line as 'cost' (or the gross margin as "
-                         "'margin') so margins can be computed.", column="cost")
+        wrong.append(InputError(file, "the file has neither a 'cost' nor a 'margin' column.",
+                                "Export the cost of goods of each line as 'cost' (or the gross "
+                                "margin as 'margin') so margins can be computed.", column="cost"))
+    if wrong:
+        raise wrong[0] if len(wrong) == 1 else Problems(wrong)
     explicit = parse_as_of(as_of)
     t, known, aside_ids = _prepared(typed, account_ids, aside_account_ids, materialise)
     lookup, ambiguous = known, None  # ids as the lines write them, once matched (see below)
@@ -256,9 +268,18 @@ def check_transactions(
     if again:  # and count again
         frame, texts = run(t, as_of_guess, prove=False)
     stats = _reason_stats(frame, texts, parsed)
-    _stop_on_unparsable_column(t, stats, parsed, file)
+    for c in parsed:  # every column of the wrong type, not only the first
+        try:
+            _stop_on_unparsable_column(t, stats, [c], file)
+        except InputError as exc:
+            wrong.append(exc)
+    if wrong:
+        raise wrong[0] if len(wrong) == 1 else Problems(wrong)
     amount_notes = check_amount_columns(
-        t, parsed, {c: int(stats[f"_alt__{c}"].sum()) for c in parsed if f"_alt__{c}" in stats}, file)
+        t, parsed, {c: {k: int(stats[f"_{k}__{c}"].sum()) for k in ("alt", "bad")
+                        if f"_{k}__{c}" in stats} for c in parsed}, file, formats)
+    if formats is not None:
+        amount_notes = [*formats.notes(), *amount_notes]
     reasons = {str(r): int(n) for r, n in zip(stats["reason"], stats["_n"]) if r is not None}
     valid = stats[stats["reason"].isna()]
     if valid.empty and explicit and AFTER_AS_OF in reasons:

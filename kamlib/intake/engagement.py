@@ -25,10 +25,12 @@ from typing import Any
 
 from kamlib import paths
 from kamlib.intake.contract import TABLES
+from kamlib.intake.mapping import Mapping, read_mapping
 from kamlib.errors import InputError, KamError, ParameterError
 
 CONFIG_FILE = "engagement.yml"
-_KNOWN_KEYS = {"client", "currency", "inputs", "parameters", "engine", "spark", "duckdb", "notes"}
+_KNOWN_KEYS = {"client", "currency", "inputs", "parameters", "engine", "spark", "duckdb", "notes",
+               "columns", "values", "format", "sheet"}
 
 
 @dataclass
@@ -129,3 +131,52 @@ def load_engagement(ref: str | Path | None = "sample") -> Engagement:
         parameters=parameters,
         config=config,
     )
+
+
+def engagement_mapping(engagement: Engagement) -> Mapping:
+    """The engagement's column and value mapping (``columns:`` and ``values:``), checked.
+
+    Raises
+    ------
+    InputError
+        Naming the engagement's ``engagement.yml`` and every problem of its mapping (see
+        :func:`kamlib.intake.mapping.read_mapping`).
+    """
+    return read_mapping(engagement.config, str(engagement.folder / CONFIG_FILE))
+
+
+def engagement_in(folder: str | Path) -> Path | None:
+    """``folder`` when it holds an ``engagement.yml`` (the engagement ``kam validate`` and
+    ``kam run`` use when given none), else ``None``."""
+    folder = Path(folder)
+    return folder if (folder / CONFIG_FILE).is_file() else None
+
+
+def table_formats(engagement: Any) -> dict[str, Any]:
+    """The ``format:`` block of an engagement's ``engagement.yml``, checked: per table its
+    :class:`~kamlib.intake.formats.TableFormat` (``{transactions: {decimal: ",", thousands:
+    ".", date: "DD.MM.YYYY"}}``; see docs/data_contract.md, Regional formats).
+
+    Raises
+    ------
+    InputError
+        An unknown table, key or value, naming the allowed ones.
+    """
+    from kamlib.intake.formats import parse_formats
+
+    config = getattr(engagement, "config", None) or {}
+    return parse_formats(config.get("format"), _config_file(engagement))
+
+
+def table_sheets(engagement: Any) -> dict[str, int | str]:
+    """The ``sheet:`` block of ``engagement.yml``, checked: per table the Excel sheet to read,
+    by name or by position (1 = the first sheet; returned 0-based)."""
+    from kamlib.intake.formats import parse_sheets
+
+    config = getattr(engagement, "config", None) or {}
+    return parse_sheets(config.get("sheet"), _config_file(engagement))
+
+
+def _config_file(engagement: Any) -> str:
+    folder = getattr(engagement, "folder", None)
+    return str(Path(folder) / CONFIG_FILE) if folder else CONFIG_FILE

@@ -20,9 +20,12 @@ from typing import TYPE_CHECKING, Any
 
 from kamlib.errors import InputError
 from kamlib.intake.contract import TRANSACTIONS, Table
+from kamlib.intake.mapping import Mapping, engine_values, expected_headers, file_names
 from kamlib.intake.readers import (EXTENSIONS, check_file, file_kind, normalise_name,
                                    read_excel_text, sniff_csv, utf8_copy)
-from kamlib.intake.reading_rules import amount_value, strip_blanks
+from kamlib.intake.formats import ISO, PLAIN
+from kamlib.intake.reading_rules import (amount_value, cell_groups, clean_cell, date_value,
+                                         fast_number, serial_date)
 
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Iterable
@@ -42,7 +45,8 @@ exports only): the data-quality report counts them."""
 
 
 def read_transactions(con: BaseBackend, path: str | Path, *, encoding: str | None = None,
-                      delimiter: str | None = None) -> ir.Table:
+                      delimiter: str | None = None, sheet: int | str | None = None,
+                      mapping: Mapping | None = None) -> ir.Table:
     """Register the invoice-lines file with the backend, lazily, with normalised headers.
 
     CSV is read with every column as text (``all_varchar``), so identifiers keep their leading
@@ -60,6 +64,11 @@ def read_transactions(con: BaseBackend, path: str | Path, *, encoding: str | Non
     encoding, delimiter : str, optional
         For CSV; detected from the start of the file when not given
         (see :func:`kamlib.intake.readers.sniff_csv`).
+    sheet : str or int, optional
+        For Excel: the sheet (see :func:`kamlib.intake.readers.read_excel_text`).
+    mapping : kamlib.intake.mapping.Mapping, optional
+        The engagement's column and value mapping, applied here in the engine's read: mapped
+        headers renamed to contract columns, mapped words of text columns substituted.
 
     Returns
     -------
@@ -105,12 +114,16 @@ def read_transactions(con: BaseBackend, path: str | Path, *, encoding: str | Non
         else:
             t = con.read_parquet(files)
     else:  # excel: small enough for pandas (a sheet holds at most ~1M rows)
-        frame = read_excel_text(Path(files[0]))
+        frame = read_excel_text(Path(files[0]), sheet=sheet,
+                                expected=expected_headers(TRANSACTIONS.name, mapping))
         t = ibis.memtable(frame)
-    renames = {normalise_name(c): c for c in t.columns
-               if normalise_name(c) != c and c != "file_row_number"}
+    headers = [c for c in t.columns if c != "file_row_number"]
+    mapped = file_names(headers, TRANSACTIONS.name, mapping, str(path))
+    renames = {mapped.get(normalise_name(c), normalise_name(c)): c for c in headers}
+    renames = {new: old for new, old in renames.items() if new != old}
     if renames:
         t = t.rename(renames)
+    t = engine_values(t, TRANSACTIONS.name, mapping)
     if "file_row_number" in t.columns:
         t = t.rename({ROW: "file_row_number"}).mutate(**{ROW: ibis._[ROW] + 1})
     elif duck or kind == "excel":
@@ -174,8 +187,12 @@ def _spark_view(con: BaseBackend, frame: Any) -> ir.Table:
     frame.createOrReplaceTempView(name)
     return con.table(name)
 
+MONEY = ("net_revenue", "cost", "margin")
+"""Amount columns whose cells may carry a currency sign or code."""
+
+
 def cast_transactions(raw: ir.Table, table: Table = TRANSACTIONS, *, trim: bool = True,
-                      never_empty: Iterable[str] = ()) -> ir.Table:
+                      never_empty: Iterable[str] = (), formats: Any = None) -> ir.Table:
     """The one casting step: raw invoice lines -> the fixed schema every later step relies on.
 
     Every contract column is present afterwards with its contract type (``account_id`` string,
@@ -203,6 +220,11 @@ def cast_transactions(raw: ir.Table, table: Table = TRANSACTIONS, *, trim: bool 
     never_empty : iterable of str
         Text columns known to hold no empty text (see :func:`text_ranges`): the test for it,
         a comparison per line and column, is left out.
+    formats : kamlib.intake.formats.ColumnFormats, optional
+        The number format and date layout of each text column
+        (:func:`kamlib.intake.column_formats.detect_formats`); default: the contract's
+        (``.`` decimals, ISO dates). Money cells naming another currency than its ``tokens``
+        get ``_fx_<column>``.
 
     Returns
     -------
@@ -213,6 +235,7 @@ def cast_transactions(raw: ir.Table, table: Table = TRANSACTIONS, *, trim: bool 
     cols: dict[str, Any] = {}
     flags: dict[str, Any] = {}
     padded: list[Any] = []
+    text: dict[str, str] = {}  # contract column -> its target type, parsed from text below
     for col in table.columns:
         target = IBIS_TYPES.get(col.type, "string")
         if col.name not in raw.columns:
@@ -225,23 +248,19 @@ def cast_transactions(raw: ir.Table, table: Table = TRANSACTIONS, *, trim: bool 
                 padded.append(was_padded)
             if trim or col.name not in never_empty:
                 src = (src == "").ifelse(ibis.null().cast("string"), src)
-            if target == "date":
-                # "2024-03-01 00:00:00" (Excel via text) parses as a timestamp, then a date;
-                # coalesce reads the later forms only for the values the earlier ones miss
-                value = src.try_cast("date").coalesce(src.try_cast("timestamp").cast("date"),
-                                                      strip_blanks(src).try_cast("date"))
-            elif target == "string":
-                value = src
-            elif target == "float64":
-                plain = src.try_cast(target)
-                value = plain.coalesce(amount_value(src))  # the amount rules, where needed
-                flags[f"_alt_{col.name}"] = plain.isnull() & value.notnull()
-            else:
-                value = src.try_cast(target)
-        elif target == "string":
+            if target == "string":
+                cols[col.name] = src
+            else:  # parsed in the stages below, from the text as exported
+                cols[col.name] = ibis.null().cast(target)
+                flags[f"_raw_{col.name}"] = src  # shown as exported in set_aside/transactions.csv
+                text[col.name] = target
+            continue
+        if target == "string":
             value = src.cast("string")
         elif target == "date" and src.type().is_timestamp():
             value = src.cast("date")
+        elif target == "date" and src.type().is_numeric():  # Excel serial dates as numbers
+            value = serial_date(src.cast("float64"))
         elif src.type().is_boolean() and target != "boolean":
             # engines read true/false as 1/0: an amount exported as a flag is not a number
             value = ibis.null().cast(target)
@@ -250,16 +269,63 @@ def cast_transactions(raw: ir.Table, table: Table = TRANSACTIONS, *, trim: bool 
         cols[col.name] = value
         if target != "string" and _cast_can_fail(src.type(), target):
             flags[f"_bad_{col.name}"] = src.notnull() & value.isnull()
-            if src.type().is_string():
-                flags[f"_raw_{col.name}"] = src  # shown as exported in set_aside/transactions.csv
-    if ROW in raw.columns:
-        cols[ROW] = raw[ROW].cast("int64")
-    else:
-        cols[ROW] = ibis.null().cast("int64")
+    cols[ROW] = raw[ROW].cast("int64") if ROW in raw.columns else ibis.null().cast("int64")
     if padded:
         counts = [p.cast("int8") for p in padded]
         flags[TRIMMED] = functools.reduce(operator.add, counts[1:], counts[0]).cast("int8")
-    return raw.select(**cols, **flags)
+    order = [*cols, *[k for k in flags if not k.startswith("_raw_")]]
+    t = raw.select(**cols, **flags)
+    if text:
+        t = _parse_text(t, text, formats)
+        order += [f for c in text for f in (f"_alt_{c}", f"_fx_{c}", f"_bad_{c}", f"_raw_{c}")
+                  if f in t.columns]
+    return t.select(*order)
+
+
+def _parse_text(t: ir.Table, text: dict[str, str], formats: Any) -> ir.Table:
+    """Parse the text columns of the casting step (:func:`cast_transactions`), in stages that
+    name each step's result, so no engine expression repeats another: the column's plain
+    reading (its format's common case), then the amount rules on the cells that misses only
+    (:func:`kamlib.intake.reading_rules.amount_value`), then the flags."""
+    import ibis
+
+    stage: dict[str, Any] = {}
+    for c, target in text.items():
+        raw = t[f"_raw_{c}"]
+        if target == "date":
+            stage[c] = date_value(raw, formats.dates.get(c, ISO) if formats else ISO)
+        elif target == "float64":
+            plain = fast_number(raw, formats.numbers.get(c, PLAIN) if formats else PLAIN)
+            stage[c] = plain
+            stage[f"_cell_{c}"] = (plain.isnull() & raw.notnull()).ifelse(
+                clean_cell(raw), ibis.null().cast("string"))
+        else:
+            stage[c] = raw.try_cast(target)
+    t = t.mutate(**stage)
+    amounts = [c for c, target in text.items() if target == "float64"]
+    if amounts:  # the parts of each cell the plain reading missed, named once
+        t = t.mutate(**{f"_g{i}_{c}": g for c in amounts
+                        for i, g in cell_groups(t[f"_cell_{c}"]).items()})
+    rules: dict[str, Any] = {}
+    for c in amounts:
+        fmt = formats.numbers.get(c, PLAIN) if formats else PLAIN
+        groups = {i: t[f"_g{i}_{c}"] for i in range(1, 9)}
+        rules[f"_rule_{c}"], foreign = amount_value(groups, fmt,
+                                                    formats.tokens if formats else None)
+        if c in MONEY:
+            rules[f"_fx_{c}"] = t[f"_cell_{c}"].notnull().ifelse(foreign, False)
+    if rules:
+        t = t.mutate(**rules)
+    final: dict[str, Any] = {}
+    for c, target in text.items():
+        if target == "float64":
+            rule = t[f"_rule_{c}"]
+            final[c] = t[c].coalesce(rule)  # the amount rules, where needed
+            final[f"_alt_{c}"] = t[c].isnull() & rule.notnull()
+            final[f"_bad_{c}"] = t[f"_raw_{c}"].notnull() & t[c].isnull() & rule.isnull()
+        else:
+            final[f"_bad_{c}"] = t[f"_raw_{c}"].notnull() & t[c].isnull()
+    return t.mutate(**final)
 
 def text_ranges(raw: ir.Table, table: Table = TRANSACTIONS) -> dict[str, tuple[Any, Any]]:
     """The smallest and largest value of each text contract column of ``raw``, by column.

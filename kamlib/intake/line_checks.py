@@ -23,6 +23,10 @@ from kamlib.intake.reading_rules import AMBIGUOUS_ID
 if TYPE_CHECKING:  # pragma: no cover
     import ibis.expr.types as ir
 
+OTHER_CURRENCY = "amount in another currency than the engagement's"
+"""Reason (after the column name) of a line whose amount cell names another currency."""
+
+
 def parse_as_of(as_of: str | dt.date | None) -> dt.date | None:
     """``""`` or None -> None (use the data); ``"YYYY-MM-DD"`` -> a date; else ParameterError."""
     if as_of in (None, ""):
@@ -69,6 +73,9 @@ def line_checks(t: ir.Table, today: dt.date, present: list[str]) -> list[tuple[A
     def bad(c: str):  # None where the column needs no parsing (typed in the file): no check
         return t[f"_bad_{c}"] if f"_bad_{c}" in t.columns else None
 
+    def foreign(c: str):  # a money cell naming another currency than the engagement's
+        return t[f"_fx_{c}"] if f"_fx_{c}" in t.columns else None
+
     def too_large(c: str, where=True):
         # margin only counts where there is no cost: it is computed from cost otherwise
         return (where & ~within_limit(t[c]),
@@ -82,14 +89,17 @@ def line_checks(t: ir.Table, today: dt.date, present: list[str]) -> list[tuple[A
         (bad("date"), "date: not a date (YYYY-MM-DD)"),
         (t.date.isnull(), "date: missing"),
         (t.date > ibis.literal(today, type="date"), "date: in the future"),
+        (foreign("net_revenue"), f"net_revenue: {OTHER_CURRENCY}"),
         (bad("net_revenue"), "net_revenue: not a number"),
         (t.net_revenue.isnull(), "net_revenue: missing"),
         too_large("net_revenue"),
         (bad("quantity"), "quantity: not a number"),
         (t.quantity.isnull(), "quantity: missing"),
         too_large("quantity"),
+        (foreign("cost"), f"cost: {OTHER_CURRENCY}"),
         (bad("cost"), "cost: not a number"),
         too_large("cost"),
+        (foreign("margin"), f"margin: {OTHER_CURRENCY}"),
         (bad("margin"), "margin: not a number"),
         too_large("margin", t.cost.isnull()),
         (no_margin, f"{money_col}: missing (give cost or margin)"),

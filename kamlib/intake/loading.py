@@ -12,7 +12,6 @@ every later table and the data-quality report (:mod:`kamlib.intake.quality`) com
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,8 +23,13 @@ from kamlib.errors import InputError, ParameterError
 from kamlib.intake.accounting import (DEFAULT_MAX_SET_ASIDE_REVENUE_SHARE,
                                       DEFAULT_MAX_SET_ASIDE_SHARE, RowAccount)
 from kamlib.intake.checking_pass import TransactionCheck, check_transactions
+from kamlib.intake.column_formats import detect_formats
 from kamlib.intake.contract import PLAN_INPUTS, TABLES, Table
+from kamlib.intake.engagement import engagement_mapping
+from kamlib.intake.engagement import table_formats, table_sheets
+from kamlib.intake.formats import Recast, TableFormat
 from kamlib.intake.line_checks import parse_as_of
+from kamlib.intake.mapping import Mapping, column_notes, expected_headers, map_frame
 from kamlib.intake.parsing import empty_dtype
 from kamlib.intake.readers import file_kind, normalise_name, read_table
 from kamlib.intake.tables import validate_table
@@ -141,7 +145,11 @@ def load_inputs(
     today: dt.date | None = None,
     con: Any = None,
     cache: bool | None = None,
-    edited: Mapping[str, pd.DataFrame] | None = None,
+    edited: dict[str, pd.DataFrame] | None = None,
+    mapping: Mapping | None = None,
+    formats: dict[str, TableFormat] | None = None,
+    sheets: dict[str, int | str] | None = None,
+    currency: str | None = "EUR",
 ) -> CheckedInputs:
     """Load and check every contract table; the invoice lines stay on the engine.
 
@@ -178,6 +186,18 @@ def load_inputs(
         parsing is what costs, and DuckDB spills what does not fit in memory), for Parquet when
         the source is at most :data:`CACHE_MAX_BYTES` (a large Parquet ledger is re-scanned,
         which is cheaper than copying it).
+    mapping : kamlib.intake.mapping.Mapping, optional
+        Client headers and words -> contract columns and values (engagement.yml's
+        ``columns:`` and ``values:``), applied as each file is read.
+    formats : dict of str to TableFormat, optional
+        Per table, the regional format engagement.yml sets (``format:``; see
+        :mod:`kamlib.intake.formats`); where it sets none, each column's is detected.
+    sheets : dict of str to int or str, optional
+        Per table, the Excel sheet to read (``sheet:``: a name or a 0-based index); default
+        the sheet that holds the table's columns.
+    currency : str, optional
+        The engagement's currency: amount cells may carry its sign or code (``€ 12``,
+        ``12 EUR``); a cell naming another currency sets its line aside.
 
     Returns
     -------
@@ -201,7 +221,9 @@ def load_inputs(
                 f"engagement.yml (inputs: {name})", f"no file is given for the {name} table.",
                 f"Add '{name}: <file>' under inputs: in engagement.yml; 'kam new' writes an empty "
                 f"template of every table.")
+    formats, sheets = formats or {}, sheets or {}
     frames, set_aside, accounts, files = _small_tables(inputs, today, max_set_aside_share,
+                                                       formats, sheets, currency, mapping,
                                                        edited or {})
     known = frames["accounts"]["account_id"]
     if anonymise:
@@ -213,9 +235,11 @@ def load_inputs(
     path = inputs["transactions"]
     files["transactions"] = str(path)
     con = con or eng.connect(engine, memory_limit=memory_limit)
-    tx = _invoice_lines(con, path, known, set_aside.get("accounts"),
-                        as_of=as_of, today=today, max_set_aside_share=max_set_aside_share,
-                        max_set_aside_revenue_share=max_set_aside_revenue_share, cache=cache)
+    tx = invoice_lines(con, path, known, set_aside.get("accounts"),
+                       as_of=as_of, today=today, max_set_aside_share=max_set_aside_share,
+                       max_set_aside_revenue_share=max_set_aside_revenue_share, cache=cache,
+                       table_format=formats.get("transactions"), currency=currency,
+                       sheet=sheets.get("transactions"), mapping=mapping)
     with eng.engine_errors(path):
         buyers = tx.summary["accounts_buying"]
     no_purchase = len(frames["accounts"]) - buyers
@@ -226,7 +250,10 @@ def load_inputs(
 
 
 def _small_tables(inputs: dict[str, str | Path | None], today: dt.date,
-                  max_set_aside_share: float, edited: Mapping[str, pd.DataFrame],
+                  max_set_aside_share: float, formats: dict[str, TableFormat],
+                  sheets: dict[str, int | str], currency: str | None,
+                  mapping: Mapping | None = None,
+                  edited: dict[str, pd.DataFrame] | None = None,
                   ) -> tuple[dict, dict, list[RowAccount], dict]:
     """Read and check the small tables: clean frames, set-aside rows, row accounts and files
     (an ``edited`` plan input replaces the engagement's file of its table)."""
@@ -240,18 +267,18 @@ def _small_tables(inputs: dict[str, str | Path | None], today: dt.date,
         if name in edited and name in PLAN_INPUTS:
             raw = _edited_sheet(edited[name])
             path = raw.attrs.get("source") or f"plan workbook, sheet {name}"
+            mapped: list[str] = []
         elif not path:
             frames[name] = _empty_table(TABLES[name])
             continue
         else:
-            raw = read_table(path)
+            raw, mapped = read_small(name, path, mapping, sheet=sheets.get(name))
         files[name] = str(path)
-        if raw.empty and TABLES[name].required:
-            raise InputError(str(path), "the file has a header but no rows.",
-                             f"Export the {name} table with its rows; see docs/data_contract.md.")
         checked = validate_table(raw, name, path, known_accounts=known, today=today,
-                                 max_set_aside_share=max_set_aside_share)
+                                 max_set_aside_share=max_set_aside_share,
+                                 table_format=formats.get(name), currency=currency)
         frames[name], set_aside[name] = checked.frame, checked.set_aside
+        checked.account.notes[:0] = mapped
         accounts.append(checked.account)
         if name == "accounts":
             known = checked.frame["account_id"]
@@ -266,11 +293,29 @@ def _edited_sheet(sheet: pd.DataFrame) -> pd.DataFrame:
     return raw
 
 
-def _invoice_lines(con: Any, path: str | Path, known: pd.Series, aside_accounts: Any, *,
-                   as_of: str, today: dt.date, max_set_aside_share: float,
-                   max_set_aside_revenue_share: float, cache: bool | None) -> TransactionCheck:
-    """Register the invoice lines with the engine, cast them and run the checking pass."""
-    raw = ledger.read_transactions(con, path)
+def read_small(name: str, path: str | Path, mapping: Mapping | None = None,
+               sheet: int | str | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """A small table's file read (an Excel workbook: ``sheet``, or the sheet that holds the
+    table's columns) and mapped (:func:`kamlib.intake.mapping.map_frame`), and the notes on
+    what the mapping did; a required table with a header and no rows is an error."""
+    raw = read_table(path, sheet=sheet, expected=expected_headers(name, mapping))
+    raw, mapped = map_frame(raw, name, mapping, str(path))
+    if raw.empty and TABLES[name].required:
+        raise InputError(str(path), "the file has a header but no rows.",
+                         f"Export the {name} table with its rows; see docs/data_contract.md.")
+    return raw, mapped
+
+
+def invoice_lines(con: Any, path: str | Path, known: pd.Series, aside_accounts: Any, *,
+                  as_of: str, today: dt.date, max_set_aside_share: float,
+                  max_set_aside_revenue_share: float, cache: bool | None,
+                  table_format: TableFormat | None = None, currency: str | None = "EUR",
+                  sheet: int | str | None = None,
+                  mapping: Mapping | None = None) -> TransactionCheck:
+    """Register the invoice lines with the engine, decide their columns' regional formats,
+    cast them and run the checking pass (casting again if the pass shows a column's format
+    differs from what its first lines showed)."""
+    raw = ledger.read_transactions(con, path, sheet=sheet, mapping=mapping)
     present = ledger.present_columns(raw)
     remote = "://" in str(path)  # a data lake's Parquet, read by Spark
     local_parquet = not remote and file_kind(ledger.source_files(path)[0]) == "parquet"
@@ -278,7 +323,8 @@ def _invoice_lines(con: Any, path: str | Path, known: pd.Series, aside_accounts:
     # statistics tell which text columns have no empty value and whether there is one currency
     ranges = ledger.text_ranges(raw) if local_parquet and con.name == "duckdb" else {}
     never_empty = [c for c, (lo, _) in ranges.items() if lo is not None and lo != ""]
-    typed = ledger.cast_transactions(raw, trim=not (remote or local_parquet), never_empty=never_empty)
+    with eng.engine_errors(path):
+        formats = detect_formats(raw, table_format, str(path), currency)
     if cache is None:  # text is parsed once whatever its size (DuckDB spills what does not fit)
         cache = not remote and (not local_parquet or source_bytes(path) <= CACHE_MAX_BYTES)
     store = (lambda expr: eng.materialise(con, expr)) if cache else None
@@ -288,13 +334,24 @@ def _invoice_lines(con: Any, path: str | Path, known: pd.Series, aside_accounts:
                  if aside_accounts is not None and "account_id" in getattr(aside_accounts, "columns", [])
                  else None)
     try:
-        with eng.engine_errors(path):
-            tx = check_transactions(typed, file=path, present=present, account_ids=known,
-                                    aside_account_ids=aside_ids, as_of=as_of, today=today,
-                                    max_set_aside_share=max_set_aside_share,
-                                    max_set_aside_revenue_share=max_set_aside_revenue_share,
-                                    materialise=store,
-                                    currency_range=ranges.get("currency"))
+        for attempt in range(2):
+            typed = ledger.cast_transactions(raw, trim=not (remote or local_parquet),
+                                             never_empty=never_empty, formats=formats)
+            try:
+                with eng.engine_errors(path):
+                    tx = check_transactions(
+                        typed, file=path, present=present, account_ids=known,
+                        aside_account_ids=aside_ids, as_of=as_of, today=today,
+                        max_set_aside_share=max_set_aside_share,
+                        max_set_aside_revenue_share=max_set_aside_revenue_share,
+                        materialise=store, currency_range=ranges.get("currency"),
+                        formats=formats)
+                break
+            except Recast as change:  # the first lines held whole numbers only: cast again
+                if attempt:
+                    raise RuntimeError("the number formats changed twice") from None
+                formats.numbers.update(change.numbers)
+                formats.provisional.difference_update(change.numbers)
     except InputError as exc:
         if exc.column == "account_id" and "account_id" in numeric_ids:
             raise InputError(
@@ -303,6 +360,9 @@ def _invoice_lines(con: Any, path: str | Path, known: pd.Series, aside_accounts:
                 "Export account_id as text (a string column in Parquet).",
                 column=exc.column, rows=exc.rows) from None
         raise
+    tx.account.notes[:0] = column_notes("transactions", mapping, list(raw.columns)) + [
+        f"value mapping applied to {c}" for c in ((mapping.values.get("transactions") or {})
+                                                  if mapping else {}) if c in raw.columns]
     if numeric_ids:
         tx.account.notes.append(
             f"{', '.join(numeric_ids)} stored as numbers in the file: leading zeros, if the ids had "
@@ -314,7 +374,7 @@ def load(engagement: Any, *, as_of: str = "",
          max_set_aside_share: float = DEFAULT_MAX_SET_ASIDE_SHARE,
          max_set_aside_revenue_share: float = DEFAULT_MAX_SET_ASIDE_REVENUE_SHARE,
          anonymise: bool = False, engine: str = "", memory_limit: str = "",
-         edited: Mapping[str, pd.DataFrame] | None = None) -> CheckedInputs:
+         edited: dict[str, pd.DataFrame] | None = None) -> CheckedInputs:
     """:func:`load_inputs` for an engagement: check its inputs (``kam validate``).
 
     Parameters
@@ -334,10 +394,13 @@ def load(engagement: Any, *, as_of: str = "",
              if settings["engine"] == "duckdb" else f"Spark ({con._session.sparkContext.master})")
     print(f"Checking the inputs of '{engagement.name}' on {where}.", flush=True)
     inputs = {name: engagement.input_path(name) for name in TABLES}
-    result = load_inputs(inputs, as_of=as_of, max_set_aside_share=max_set_aside_share,
+    mapping = engagement_mapping(engagement)
+    result = load_inputs(inputs, mapping=mapping, as_of=as_of, max_set_aside_share=max_set_aside_share,
                          max_set_aside_revenue_share=max_set_aside_revenue_share,
                          anonymise=anonymise, key=engagement.name, engine=settings["engine"],
-                         memory_limit=settings["memory_limit"], con=con, edited=edited)
+                         memory_limit=settings["memory_limit"], con=con, edited=edited,
+                         formats=table_formats(engagement), sheets=table_sheets(engagement),
+                         currency=getattr(engagement, "currency", None) or "EUR")
     folder = Path(engagement.folder).resolve()
     for account in result.accounts:  # the report names files as engagement.yml does
         if account.table in (edited or {}):

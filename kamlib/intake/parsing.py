@@ -2,9 +2,10 @@
 
 Readers (:mod:`kamlib.intake.readers`) hand over raw values: text for CSV and Excel, the file's
 own types for Parquet. :func:`parse_column` parses one column by its contract type and says
-which cells do not parse; :func:`read_non_iso_dates` and :func:`known_list_items` read the
-layouts clients' exports use (day-first dates, CRM role names) where that is unambiguous;
-:func:`check_columns` stops when a required column is missing. Used by the small-table checks
+which cells do not parse; :func:`known_list_items` reads CRM role names;
+:func:`check_columns` stops when a required column is missing. Numbers and dates are read by
+the regional-format rules of :mod:`kamlib.intake.formats`, the same the engine applies to the
+invoice lines. Used by the small-table checks
 (:mod:`kamlib.intake.tables`) and, for its column and date messages, the checking pass.
 """
 
@@ -15,6 +16,8 @@ from typing import TYPE_CHECKING
 
 from kamlib.errors import InputError
 from kamlib.intake.contract import Column, Table
+from kamlib.intake.formats import (EXCEL_EPOCH, ISO, ISO_PREFIX, PLAIN, SERIAL_SHAPE,
+                                   NumberFormat, layout_parts, read_amount)
 from kamlib.intake.readers import UNICODE_SPACES
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -38,18 +41,12 @@ def check_columns(columns: list[str], table: Table, file: str) -> None:
         file,
         f"the required column '{col}' is missing{more}. Columns found: "
         f"{', '.join(columns) if columns else '(none)'}.{hint}",
-        f"Rename the column in the export to '{col}' (see docs/data_contract.md for every "
-        f"column of the {table.name} table).",
+        f"Rename the column in the export to '{col}', or map the client's header to it in "
+        f"engagement.yml (columns: {table.name}: {{\"Client header\": {col}}}; 'kam map' "
+        f"proposes a mapping). See docs/data_contract.md for every column of the {table.name} "
+        "table.",
         column=col,
     )
-
-
-# Day-first and month-first layouts clients export dates in; tried only when no value of a
-# column is ISO, and used only when exactly one layout reads (nearly) every value.
-_DATE_LAYOUTS: dict[str, str] = {
-    "%d/%m/%Y": "DD/MM/YYYY", "%m/%d/%Y": "MM/DD/YYYY", "%d.%m.%Y": "DD.MM.YYYY",
-    "%d-%m-%Y": "DD-MM-YYYY", "%m-%d-%Y": "MM-DD-YYYY",
-}
 
 
 def date_fix(examples: list[str], reads_layouts: bool = True) -> str:
@@ -63,38 +60,6 @@ def date_fix(examples: list[str], reads_layouts: bool = True) -> str:
         return ("write them as YYYY-MM-DD: these look like day/month/year or month/day/year "
                 f"dates{why} (in Excel: Format Cells > Custom > yyyy-mm-dd, then save again).")
     return "write dates as YYYY-MM-DD."
-
-
-def read_non_iso_dates(raw: pd.Series, min_share: float = 0.95) -> tuple[pd.Series | None, str]:
-    """Rewrite a column of DD/MM/YYYY-style dates as ISO text, when the layout is unambiguous.
-
-    Returns ``(None, "")`` when some value is already ISO, when no layout reads at least
-    ``min_share`` of the values, or when two layouts do (``03/04/2025`` could be March or April:
-    guessing would move dates silently). Values the chosen layout cannot read stay as they were,
-    so they are set aside as "not a date" like any other bad cell.
-    """
-    import pandas as pd
-
-    if pd.api.types.is_datetime64_any_dtype(raw.dtype):
-        return None, ""
-    text = as_text(raw)
-    present = text.notna()
-    if not present.any():
-        return None, ""
-    if pd.to_datetime(text[present], errors="coerce", format="ISO8601").notna().any():
-        return None, ""
-    fits = {}
-    for fmt, label in _DATE_LAYOUTS.items():
-        parsed = pd.to_datetime(text[present], errors="coerce", format=fmt)
-        if parsed.notna().mean() >= min_share:
-            fits[label] = parsed
-    if len(fits) != 1:
-        return None, ""
-    label, parsed = next(iter(fits.items()))
-    out = text.astype(object).copy()
-    good = parsed.notna()
-    out.loc[good[good].index] = parsed[good].dt.strftime("%Y-%m-%d")
-    return out, label
 
 
 ROLE_SYNONYMS: dict[str, str] = {
@@ -211,21 +176,41 @@ def as_text(s: pd.Series) -> pd.Series:
     return out.mask(out == "")
 
 
-def _to_float(text: pd.Series) -> pd.Series:
-    """Numbers, also written as fractions ("1/3": AHP judgements are often typed that way)."""
+def _to_float(text: pd.Series, fmt: NumberFormat = PLAIN,
+              tokens: tuple[str, ...] = ()) -> tuple[pd.Series, pd.Series]:
+    """Numbers, also written as fractions ("1/3": AHP judgements are often typed that way) or
+    by the amount rules in the column's format (:func:`kamlib.intake.formats.read_amount`);
+    and which cells name another currency than ``tokens``."""
     import pandas as pd
 
-    values = pd.to_numeric(text, errors="coerce")
+    if fmt.decimal == ".":
+        values = pd.to_numeric(text, errors="coerce")
+    else:
+        values = pd.Series(float("nan"), index=text.index)
+    foreign = pd.Series(False, index=text.index)
+    rest = text.notna() & values.isna()
+    if rest.any():
+        read = [read_amount(v, fmt, list(tokens)) for v in text[rest]]
+        values = values.astype("float64").copy()
+        values.loc[rest] = [float("nan") if v is None else v for v, _ in read]
+        foreign.loc[rest] = [f for _, f in read]
     frac = text.str.fullmatch(r"\s*-?\d+(\.\d+)?\s*/\s*\d+(\.\d+)?\s*").fillna(False).astype(bool)
     if frac.any():
         parts = text[frac].str.split("/", n=1, expand=True).astype(float)
         values = values.copy()
         values.loc[frac] = (parts[0] / parts[1]).where(parts[1] != 0)
-    return values.astype("float64")
+    return values.astype("float64"), foreign
 
 
-def parse_column(raw: pd.Series, col: Column) -> tuple[pd.Series, pd.Series, pd.Series]:
+def parse_column(raw: pd.Series, col: Column, number: NumberFormat = PLAIN,
+                 tokens: tuple[str, ...] = (), layout: str = ISO,
+                 ) -> tuple[pd.Series, pd.Series, pd.Series]:
     """Parse one column by its contract type.
+
+    Numbers are read in ``number`` (the column's format, see :mod:`kamlib.intake.formats`);
+    a cell naming another currency than ``tokens`` is bad. Dates are ISO (a time and a time
+    zone after the date are dropped: the date as written), Excel serial numbers, or written
+    in ``layout``.
 
     Returns
     -------
@@ -258,13 +243,10 @@ def parse_column(raw: pd.Series, col: Column) -> tuple[pd.Series, pd.Series, pd.
                 bad = present & ~lowered.isin(col.allowed)
                 values = lowered
         elif col.type in ("int", "float"):
-            values = _to_float(text)
+            values, _ = _to_float(text, number, tokens)
             bad = present & values.isna()
         elif col.type == "date":
-            values = pd.to_datetime(text, errors="coerce", format="ISO8601")
-            if getattr(values.dt, "tz", None) is not None:
-                values = values.dt.tz_localize(None)
-            values = values.dt.normalize().astype("datetime64[us]")
+            values = read_dates(text, layout)
             bad = present & values.isna()
         elif col.type == "bool":
             mapping = {"true": True, "yes": True, "1": True, "y": True, "false": False,
@@ -286,6 +268,36 @@ def parse_column(raw: pd.Series, col: Column) -> tuple[pd.Series, pd.Series, pd.
         values = values.where(~bad).round().astype("Int64")
     bad = bad.fillna(False).astype(bool)
     return values, bad, present.astype(bool)
+
+
+def read_dates(text: pd.Series, layout: str = ISO) -> pd.Series:
+    """Dates by the date rules (:mod:`kamlib.intake.formats`), as ``datetime64[us]``: ISO
+    (a time and time zone after it dropped: the date as written), Excel serial numbers and,
+    for other values, ``layout``."""
+    import re
+
+    import pandas as pd
+
+    shaped = text.map(lambda v: isinstance(v, str) and bool(_ISO_PREFIX.match(v)))
+    values = pd.to_datetime(text.where(shaped).str.slice(0, 10), errors="coerce",
+                            format="%Y-%m-%d")
+    serial = text.map(lambda v: isinstance(v, str) and bool(_SERIAL.match(v))) & values.isna()
+    if serial.any():
+        days = pd.to_numeric(text[serial]).astype("float64") // 1
+        values.loc[serial] = pd.Timestamp(EXCEL_EPOCH) + pd.to_timedelta(days, unit="D")
+    parts = layout_parts(layout)
+    rest = text.notna() & values.isna() & ~serial
+    if parts is not None and rest.any():
+        order, sep = parts
+        fmt = ("%Y" + sep + "%m" + sep + "%d" if order == "YMD" else
+               sep.join(["%d", "%m", "%Y"] if order == "DM" else ["%m", "%d", "%Y"]))
+        ok = text[rest].map(lambda v: bool(re.fullmatch(r"[0-9./-]+", v)))
+        values.loc[rest] = pd.to_datetime(text[rest].where(ok), errors="coerce", format=fmt)
+    return values.dt.normalize().astype("datetime64[us]")
+
+
+_ISO_PREFIX = __import__("re").compile(ISO_PREFIX)
+_SERIAL = __import__("re").compile(SERIAL_SHAPE)
 
 
 def empty_dtype(col: Column) -> str:

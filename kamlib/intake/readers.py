@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING
 from kamlib.errors import InputError
 
 if TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Iterable
+
     import pandas as pd
 
 EXTENSIONS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "excel", ".xlsm": "excel",
@@ -213,23 +215,32 @@ def utf8_copy(path: str | Path, folder: str | Path, chunk: int = 1 << 24) -> Pat
     return out
 
 
-def read_excel_text(path: str | Path, sheet: int | str = 0) -> pd.DataFrame:
+def read_excel_text(path: str | Path, sheet: int | str | None = None,
+                    expected: Iterable[str] = ()) -> pd.DataFrame:
     """Read an Excel sheet with every cell as text (dates as ISO ``YYYY-MM-DD``).
 
     Whole numbers stored as numbers come back without a trailing ``.0`` (``123``), so an id typed
     as a number still matches the same id elsewhere. Leading zeros survive only where Excel
     stored the cell as text -- a number cell has already lost them.
+
+    ``sheet`` is a sheet's name or 0-based index; without it, the first sheet that holds the
+    ``expected`` headers (the table's required columns, as :func:`normalise_name` spells them),
+    else the first sheet. The header is found below a title block (:func:`header_row`).
     """
     import pandas as pd
 
     path = Path(path)
     check_file(path)
+    expected = [normalise_name(e) for e in expected]
     try:
-        grid = pd.read_excel(path, sheet_name=sheet, dtype=object, engine="openpyxl", header=None)
+        chosen = choose_sheet(path, sheet, expected)
+        grid = pd.read_excel(path, sheet_name=chosen, dtype=object, engine="openpyxl", header=None)
+    except InputError:
+        raise
     except Exception as exc:
         raise InputError(str(path), f"the workbook cannot be opened ({type(exc).__name__}: {exc}).",
                          "Open it in Excel and save it again as .xlsx (not password-protected).") from None
-    top = header_row(grid)
+    top = header_row(grid, expected=expected)
     header = [f"unnamed_{i}" if v is None or (isinstance(v, float) and v != v) else str(v)
               for i, v in enumerate(grid.iloc[top])] if len(grid) else []
     seen: dict[str, int] = {}
@@ -240,19 +251,79 @@ def read_excel_text(path: str | Path, sheet: int | str = 0) -> pd.DataFrame:
     frame.columns = header
     frame = frame.apply(_cells_to_text) if len(frame.columns) else frame
     frame.attrs["header_row"] = top + 1
+    frame.attrs["sheet"] = chosen
     return frame
 
 
-def header_row(grid: pd.DataFrame, look: int = 20) -> int:
+def choose_sheet(path: Path, sheet: int | str | None, expected: list[str],
+                 look: int = 30) -> int | str:
+    """The sheet to read: ``sheet`` when given (a name, matched ignoring case and blanks, or a
+    0-based index), else the first whose top ``look`` rows hold every ``expected`` header,
+    else the first.
+
+    Raises
+    ------
+    InputError
+        The sheet named does not exist, listing the workbook's sheets.
+    """
+    import openpyxl
+
+    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        names = list(book.sheetnames)
+        listed = ", ".join(repr(n) for n in names)
+        if isinstance(sheet, int):
+            if not 0 <= sheet < len(names):
+                raise InputError(str(path), f"the workbook has no sheet {sheet + 1} (it has "
+                                 f"{len(names)}: {listed}).",
+                                 "Set sheet: in engagement.yml to a sheet's name or position "
+                                 "(1 = the first).")
+            return sheet
+        if sheet is not None:
+            hit = [n for n in names if normalise_name(n) == normalise_name(sheet)]
+            if not hit:
+                raise InputError(str(path), f"the workbook has no sheet {sheet!r} (its sheets: "
+                                 f"{listed}).", "Set sheet: in engagement.yml to one of them.")
+            return hit[0]
+        if len(names) == 1 or not expected:
+            return 0
+        for i, ws in enumerate(book.worksheets):
+            rows = [row for _, row in zip(range(look), ws.iter_rows(values_only=True))]
+            if _row_with(rows, expected) is not None:
+                return i
+        return 0
+    finally:
+        book.close()
+
+
+def _row_with(rows: list, expected: list[str]) -> int | None:
+    """Index of the first row whose cells, as headers, include every ``expected`` name."""
+    want = set(expected)
+    for i, row in enumerate(rows):
+        cells = {normalise_name(v) for v in row if v is not None and str(v).strip()}
+        if want and want <= cells:
+            return i
+    return None
+
+
+def header_row(grid: pd.DataFrame, look: int = 20, expected: Iterable[str] = ()) -> int:
     """Index of the header row of a sheet read without a header (0 = the first row).
 
     Exports often put a title, a date or a filter description above the table. The header is
-    taken to be the first of the top ``look`` rows that fills as many cells as the widest of
-    them, when every row above it fills at most half as many (titles fill one or two cells).
-    Otherwise it is the first row, as usual.
+    the first of the top ``look`` rows that holds every ``expected`` header (the table's
+    required columns, or the client's names for them), when given and found; otherwise the
+    first of the top rows that fills as many cells as the widest of them, when every row
+    above it fills at most half as many (titles fill one or two cells). Otherwise it is the
+    first row, as usual.
     """
     if len(grid) == 0:
         return 0
+    expected = list(expected)
+    if expected:
+        rows = [list(r) for r in grid.head(max(look, 30)).itertuples(index=False)]
+        found = _row_with([[v if v == v else None for v in r] for r in rows], expected)
+        if found is not None:
+            return found
     filled = grid.head(look).notna().sum(axis=1).tolist()
     widest = max(filled)
     first = next(i for i, n in enumerate(filled) if n == widest)
@@ -283,13 +354,16 @@ def _cells_to_text(col: pd.Series) -> pd.Series:
     return pd.Series([one(v) for v in col], index=col.index, dtype="string")
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
+def read_table(path: str | Path, *, sheet: int | str | None = None,
+               expected: Iterable[str] = ()) -> pd.DataFrame:
     """Read a small contract table (accounts, contacts, assessments, AHP judgements).
 
     Parameters
     ----------
     path : str or Path
         A .csv, .xlsx or .parquet file.
+    sheet, expected :
+        For Excel: see :func:`read_excel_text`.
 
     Returns
     -------
@@ -323,7 +397,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
                              "(quote text that contains the delimiter).") from None
         frame = frame.replace({"": None})
     elif kind == "excel":
-        frame = read_excel_text(path)
+        frame = read_excel_text(path, sheet=sheet, expected=expected)
     else:
         try:
             frame = pd.read_parquet(path)

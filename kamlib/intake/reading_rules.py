@@ -8,10 +8,14 @@ the rules read only the values that cast fails on). What a rule reads is counted
 data-quality report; what no rule reads unambiguously is set aside or refused with its reason
 (see ``docs/data_contract.md``, "Reading rules").
 
-* **Amounts** (:func:`amount_value`): ``(123.45)`` and ``123.45-`` are -123.45; ``1,234.50``
-  is 1234.50 when ``,`` separates thousands (groups of three digits) and the column shows that
-  ``.`` is its decimal point. A column that also holds decimal commas (``12,5``), or whose
-  only comma values could be either (``1,000``), is refused (:func:`check_amount_columns`).
+* **Amounts** (:func:`amount_value`): ``(123.45)`` and ``123.45-`` are -123.45; thousands
+  separators between groups of three digits and a currency sign or code of the engagement's
+  currency are read, in the column's number format (``1,234.50`` with a decimal point,
+  ``1.234,50`` with a decimal comma): :mod:`kamlib.intake.formats` holds the rules, and
+  :mod:`kamlib.intake.column_formats` decides each column's format from all its values
+  (a column whose ``,`` or ``.`` could be read either way is refused).
+* **Dates** (:func:`date_value`): ISO, the column's layout (``DD.MM.YYYY``...), a
+  timestamp's date as written, Excel serial numbers.
 * **Account ids** (:func:`account_aliases`): an id that matches no account as written but
   exactly one account once blanks (Unicode spaces included) are trimmed and case is ignored is
   that account; ids matching several accounts that way are set aside with their own reason.
@@ -25,6 +29,8 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from kamlib.errors import InputError
+from kamlib.intake.formats import (CELL, ISO, PLAIN, SERIAL_SHAPE, NumberFormat,
+                                   layout_parts, number_pattern)
 from kamlib.intake.readers import UNICODE_SPACES
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -35,15 +41,6 @@ _BLANKS = f"[\\s{UNICODE_SPACES}]"
 LEADING_BLANKS = f"^{_BLANKS}+"
 TRAILING_BLANKS = f"{_BLANKS}+$"
 
-THOUSANDS = r"^[+-]?[1-9][0-9]{0,2}(,[0-9]{3})+(\.[0-9]+)?$"
-"""An amount with ``,`` between groups of three digits and an optional ``.`` decimal part."""
-
-NEGATIVE_MARKS = f"^\\({_BLANKS}*|{_BLANKS}*\\)$|{_BLANKS}*-$"
-"""The parentheses of ``(123.45)`` and the minus of ``123.45-``, with blanks inside them."""
-
-DOT_DECIMAL = r"[0-9]\.([0-9]{1,2}|[0-9]{4,})\)?-?$"
-"""A value whose ``.`` can only be a decimal point (not followed by exactly three digits)."""
-
 AMBIGUOUS_ID = "account_id: unknown account (matches several accounts when case is ignored)"
 """Reason of lines whose id differs from more than one known account only by case or blanks."""
 
@@ -53,82 +50,125 @@ def strip_blanks(text: ir.StringValue) -> ir.StringValue:
     return text.re_replace(LEADING_BLANKS, "").re_replace(TRAILING_BLANKS, "")
 
 
-def amount_value(text: ir.StringValue) -> ir.FloatingValue:
-    """An amount the plain cast cannot read, by the amount rules (null if none reads it).
+def clean_cell(text: ir.StringValue) -> ir.StringValue:
+    """A cell as :data:`~kamlib.intake.formats.CELL` reads it: Unicode spaces as blanks,
+    trimmed."""
+    return strip_blanks(text).re_replace(f"[{UNICODE_SPACES}]", " ")
+
+
+def cell_groups(cell: ir.StringValue) -> dict[int, Any]:
+    """The groups of :data:`~kamlib.intake.formats.CELL` in a cleaned cell (:func:`clean_cell`),
+    by number (``""`` where a group is empty or the cell is not an amount)."""
+    return {i: cell.re_extract(CELL, i) for i in range(1, 9)}
+
+
+def amount_pieces(g: dict[int, Any]) -> tuple[Any, Any, Any, Any]:
+    """A cell's unsigned number (``""`` when it is not an amount), whether it is negative, how
+    many sign marks it has and its currency token (upper case, ``""`` when none), from its
+    :func:`cell_groups` (Python's side: :func:`kamlib.intake.formats.amount_pieces`)."""
+    ok = ((g[1] != "") == (g[8] != "")) & ((g[3] == "") | (g[6] == ""))
+    core = ok.ifelse(g[5], "")
+    negative = (g[1] != "") | (g[2] == "-") | (g[4] == "-") | (g[7] == "-")
+    marks = sum(((g[i] != "").cast("int8") for i in (2, 4, 7)), (g[1] != "").cast("int8"))
+    return core, negative, marks, (g[3] + g[6]).upper()
+
+
+def number_value(core: ir.StringValue, fmt: NumberFormat) -> ir.FloatingValue:
+    """An unsigned number written in ``fmt`` (null if it is not)."""
+    import ibis
+
+    seps = "".join(dict.fromkeys(f"{fmt.thousands} '"))
+    digits = core.re_replace(f"[{seps}]", "")
+    if fmt.decimal == ",":
+        digits = digits.replace(",", ".")
+    ok = core.re_search(number_pattern(fmt.decimal, fmt.thousands))
+    return ok.ifelse(digits, ibis.null().cast("string")).try_cast("float64")
+
+
+def amount_value(groups: dict[int, Any], fmt: NumberFormat = PLAIN,
+                 tokens: list[str] | None = None) -> tuple[Any, Any]:
+    """An amount the column's plain reading cannot read, by the amount rules (null if none
+    reads it), and whether the cell names another currency than ``tokens``.
 
     ``(123.45)`` and ``123.45-`` (accounting and SAP negatives) are -123.45; ``1,234.50`` is
-    1234.50 (``,`` between groups of three digits). Surrounding Unicode spaces are ignored.
-    Whether a column may be read with ``,`` thousands at all is decided for the whole column
-    afterwards (:func:`check_amount_columns`).
+    1234.50 in a column with ``.`` as decimal point, ``1.234,50`` in one with ``,``; a currency
+    sign or code before or after the number (``€ 12``, ``12 EUR``) is read when it is in
+    ``tokens`` (a number with another currency's is null, and flagged). Surrounding Unicode
+    spaces are ignored (``groups`` are the :func:`cell_groups` of the :func:`clean_cell` of the
+    text). Which format a column is read in is decided for the whole column
+    (:mod:`kamlib.intake.column_formats`).
     """
     import ibis
 
-    s = strip_blanks(text)
-    negative = (s.startswith("(") & s.endswith(")")) | (s.endswith("-") & (s.length() > 1))
-    core = negative.ifelse(s.re_replace(NEGATIVE_MARKS, ""), s)
-    number = core.re_search(THOUSANDS).ifelse(core.replace(",", ""), core).try_cast("float64")
-    signed = core.startswith("-") | core.startswith("+")
-    return ibis.cases((negative & signed, ibis.null().cast("float64")), (negative, -number),
-                      else_=number)
+    core, negative, marks, token = amount_pieces(groups)
+    number = number_value(core, fmt)
+    known = (token == "") | token.isin(tokens or [])
+    value = ibis.cases((marks > 1, ibis.null().cast("float64")),
+                       (~known, ibis.null().cast("float64")),
+                       (negative, -number), else_=number)
+    return value, (~known & number.notnull())
 
 
-def check_amount_columns(t: ir.Table, columns: list[str], counts: dict[str, int],
-                         file: str) -> list[str]:
-    """Decide, for each amount column some of whose values a rule read, whether the column may
-    be read that way; return the notes for the data-quality report.
+def fast_number(src: ir.StringValue, fmt: NumberFormat) -> ir.FloatingValue:
+    """The common case of a column's format, cheaply: a plain cast for ``.`` decimals; for
+    ``,`` decimals ``.`` thousands taken off (only where they group three digits) and the
+    comma read as a point. Everything else goes to :func:`amount_value`."""
+    import ibis
 
-    ``counts`` gives how many values of each column a rule read (the checking pass counts
-    them; only columns with some are looked at, by one query over those lines). A column with
-    ``,`` thousands must show that ``.`` is its decimal point (a value such as ``1,234.50`` or
-    ``12.5``) and hold no decimal comma (``12,5``); otherwise ``1,000`` could be a thousand or
-    one, and the column is refused.
-
-    Raises
-    ------
-    InputError
-        A column whose ``,`` can be read either way, naming the values, rows and the fix.
-    """
-    notes = []
-    for c in [c for c in columns if counts.get(c)]:
-        raw, alt = t[f"_raw_{c}"], t[f"_alt_{c}"]
-        body = strip_blanks(raw)
-        summary = t.aggregate(
-            _thousands=t.count(where=alt & body.contains(",")),
-            _with_dot=t.count(where=alt & body.contains(",") & body.contains(".")),
-            _paren=t.count(where=alt & body.startswith("(")),
-            _minus=t.count(where=alt & body.endswith("-")),
-            _comma_bad=t.count(where=t[f"_bad_{c}"] & body.contains(",")),
-        ).to_pandas().iloc[0]
-        n_thousands = int(summary["_thousands"])
-        if n_thousands:
-            dot = int(summary["_with_dot"]) or int(t.aggregate(_n=t.count(
-                where=~alt & body.re_search(DOT_DECIMAL))).to_pandas()["_n"].iloc[0])
-            if int(summary["_comma_bad"]) or not dot:
-                _refuse_commas(t, c, file, mixed=bool(int(summary["_comma_bad"])))
-        parts = [f"{n:,} with ',' thousands separators" if k == "_thousands" else
-                 f"{n:,} accounting negatives '(x)'" if k == "_paren" else
-                 f"{n:,} with a trailing minus 'x-'"
-                 for k in ("_thousands", "_paren", "_minus") if (n := int(summary[k]))]
-        if parts:
-            notes.append(f"{c}: values read by the amount rules: {', '.join(parts)}")
-    return notes
+    if fmt.decimal == ".":
+        return src.try_cast("float64")
+    none = ibis.null().cast("string")
+    if fmt.thousands == ".":
+        grouped = src.re_search(GROUPED_COMMA).ifelse(src.replace(".", ""), none)
+        text = src.contains(".").ifelse(grouped, src)
+    else:
+        text = src.contains(".").ifelse(none, src)
+    return text.replace(",", ".").try_cast("float64")
 
 
-def _refuse_commas(t: ir.Table, c: str, file: str, *, mixed: bool) -> None:
-    """The InputError for a column whose ``,`` cannot be read as a thousands separator."""
-    body = strip_blanks(t[f"_raw_{c}"])
-    comma = t.filter(body.contains(",") & (t[f"_alt_{c}"] | t[f"_bad_{c}"]))
-    rows = comma.order_by("_row").select("_row", _v=comma[f"_raw_{c}"]).limit(50).to_pandas()
-    examples = list(dict.fromkeys(rows["_v"].astype(str)))[:3]
-    eg = ", ".join(repr(v) for v in examples)
-    why = ("some of its values use ',' as a thousands separator and others as a decimal comma"
-           if mixed else "no value shows whether ',' separates thousands or decimals "
-           "(1,000 could be a thousand or one)")
-    raise InputError(
-        file, f"the amounts cannot be read unambiguously: {why} (e.g. {eg}).",
-        f"Export '{c}' with '.' as decimal point and without thousands separators (in Excel: "
-        "Format Cells > Number, untick 'Use 1000 separator'), or as Parquet/xlsx numbers.",
-        column=c, rows=[int(r) for r in rows["_row"].dropna()][:3])
+GROUPED_COMMA = r"^-?[1-9][0-9]{0,2}(\.[0-9]{3})+(,[0-9]*)?$"
+"""A signed decimal-comma number with ``.`` between groups of three digits."""
+
+def date_value(src: ir.StringValue, layout: str = ISO) -> ir.DateValue:
+    """A date column's value by the date rules: ISO (also with a time and a time zone: the
+    date as written), the column's layout (``DD/MM/YYYY``...), an Excel serial number."""
+    import ibis
+
+    none = ibis.null().cast("date")
+    iso = src.try_cast("date")
+    stamped = ((src.length() > 10) & src.substr(10, 1).isin(["T", " "])).ifelse(
+        src.substr(0, 10).try_cast("date"), none)
+    serial = src.re_search(SERIAL_SHAPE).ifelse(serial_date(src.try_cast("float64")), none)
+    forms = [stamped, serial]
+    parts = layout_parts(layout)
+    if parts is not None:
+        forms.insert(0, _layout_date(src, *parts))
+    forms += [src.try_cast("timestamp").cast("date"), strip_blanks(src).try_cast("date")]
+    return iso.coalesce(*forms)
+
+
+def serial_date(days: ir.NumericValue) -> ir.DateValue:
+    """An Excel serial date (days since 1899-12-30, the time of day dropped) as a date; null
+    outside 10000-99999 (1927 to 2173), which no invoice date in a serial column is."""
+    import ibis
+
+    ok = (days >= 10000) & (days < 100000)
+    return ok.ifelse(ibis.date(1899, 12, 30) + days.floor().cast("int32").as_interval("D"),
+                     ibis.null().cast("date")).cast("date")
+
+
+def _layout_date(src: ir.StringValue, order: str, sep: str) -> ir.DateValue:
+    """A date written in a day-month-year, month-day-year or year/month/day layout."""
+    if order == "YMD":
+        return src.replace(sep, "-").try_cast("date")
+    fixed = (src.length() == 10) & (src.substr(2, 1) == sep) & (src.substr(5, 1) == sep)
+    q = "\\." if sep == "." else sep
+    shape = f"^([0-9]{{1,2}}){q}([0-9]{{1,2}}){q}([0-9]{{4}})$"
+    a = fixed.ifelse(src.substr(0, 2), src.re_extract(shape, 1))
+    b = fixed.ifelse(src.substr(3, 2), src.re_extract(shape, 2))
+    y = fixed.ifelse(src.substr(6, 4), src.re_extract(shape, 3))
+    day, month = (a, b) if order == "DM" else (b, a)
+    return (y + "-" + month.lpad(2, "0") + "-" + day.lpad(2, "0")).try_cast("date")
 
 
 def currency_code(currency: ir.StringValue) -> ir.StringValue:

@@ -21,13 +21,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kamlib.errors import InputError
+from kamlib.errors import InputError, Problems
 from kamlib.intake.accounting import (BLANK, DEFAULT_MAX_SET_ASIDE_SHARE, REPEATED_HEADER,
                                       RowAccount, check_share)
 from kamlib.intake.contract import SELECTION_CRITERIA, TABLES, Column, Table
-from kamlib.intake.parsing import (MAX_TEXT, ROLE_SYNONYMS, TYPE_WORDS, VALUE_SYNONYMS,
+from kamlib.intake.formats import (COMMA, ISO, PLAIN, NumberFormat, TableFormat, amount_evidence,
+                                   currency_tokens, date_evidence, decide_date, decide_number)
+from kamlib.intake.parsing import (MAX_TEXT, ROLE_SYNONYMS, TYPE_WORDS, VALUE_SYNONYMS, as_text,
                                    check_columns, date_fix, empty_dtype, known_list_items,
-                                   known_values, padded_count, parse_column, read_non_iso_dates)
+                                   known_values, padded_count, parse_column)
 from kamlib.intake.readers import normalise_name
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -142,6 +144,8 @@ def validate_table(
     known_accounts: pd.Index | list[str] | set[str] | None = None,
     today: dt.date | None = None,
     max_set_aside_share: float = DEFAULT_MAX_SET_ASIDE_SHARE,
+    table_format: TableFormat | None = None,
+    currency: str | None = "EUR",
 ) -> Validated:
     """Check a small table (accounts, contacts, assessments, AHP judgements).
 
@@ -159,6 +163,11 @@ def validate_table(
         Dates after it are "in the future" (default: the run date).
     max_set_aside_share : float
         Largest share of rows that may be set aside before the table counts as broken.
+    table_format : TableFormat, optional
+        The table's ``format:`` block; where it sets nothing, each column's number format and
+        date layout are decided from the column (:mod:`kamlib.intake.formats`).
+    currency : str, optional
+        The engagement's currency, whose sign or code number cells may carry.
 
     Returns
     -------
@@ -171,6 +180,8 @@ def validate_table(
     ------
     InputError
         Missing required column, a whole column of the wrong type, too many rows set aside.
+    Problems
+        Several columns of the wrong type (each an InputError).
     """
     import pandas as pd
 
@@ -184,12 +195,21 @@ def validate_table(
     blank = blank | header  # neither is data: no column check looks at them
     clean: dict[str, pd.Series] = {}
     notes: list[str] = []
+    wrong: list[InputError] = []  # every column of the wrong type, not only the first
+    default = _table_number_default(raw.loc[~blank], table)
     for col in table.columns:
         if col.name not in raw.columns:
             clean[col.name] = pd.Series(None, index=raw.index, dtype=empty_dtype(col))
-        else:
+            continue
+        try:
             clean[col.name] = _check_column(raw, col, table, file, blank=blank, today=today,
-                                            reasons=reasons, notes=notes)
+                                            reasons=reasons, notes=notes,
+                                            table_format=table_format, currency=currency,
+                                            default=default)
+        except InputError as exc:
+            wrong.append(exc)
+    if wrong:
+        raise wrong[0] if len(wrong) == 1 else Problems(wrong)
     notes.extend(_text_notes(raw, clean, table))
     if table.name == "opportunities":
         notes.extend(_probability_scale(clean, reasons))
@@ -198,28 +218,68 @@ def validate_table(
                       notes, max_set_aside_share)
 
 
+def _table_number_default(raw: pd.DataFrame, table: Table) -> NumberFormat | None:
+    """Decimal comma when some number column of the table shows it and none shows a decimal
+    point (a column of whole numbers and ``1.000`` then reads ``1.000`` as a thousand)."""
+    import pandas as pd
+
+    shown = set()
+    for col in table.columns:
+        if col.type in ("int", "float") and col.name in raw.columns and (
+                pd.api.types.is_string_dtype(raw[col.name].dtype) or raw[col.name].dtype == object):
+            ev = amount_evidence(as_text(raw[col.name]))
+            shown |= {k for k in ("dot", "comma") if ev[k]}
+    return COMMA if shown == {"comma"} else None
+
+
+def _column_format(source: pd.Series, col: Column, table: Table, file: str,
+                   given: TableFormat | None, notes: list[str],
+                   default: NumberFormat | None = None) -> tuple[NumberFormat, str]:
+    """The number format and date layout of a text column, set by ``format:`` or decided from
+    the whole column (:mod:`kamlib.intake.formats`); the notes say any but the contract's."""
+    import pandas as pd
+
+    number, layout = PLAIN, ISO
+    if not (pd.api.types.is_string_dtype(source.dtype) or source.dtype == object):
+        return number, layout
+    how = "format: in engagement.yml"
+    if col.type in ("int", "float"):
+        number = given.number() if given else None
+        if number is None:
+            number, how = decide_number(amount_evidence(as_text(source)), col.name, file,
+                                        table=table.name, default=default), "detected from the column"
+        if number != PLAIN:
+            notes.append(f"{col.name}: numbers read with {number.label} ({how})")
+    elif col.type == "date":
+        layout = given.date if given and given.date else None
+        if layout is None:
+            layout, how = decide_date(date_evidence(as_text(source)), col.name, file,
+                                      table=table.name), "detected from the column"
+        if layout != ISO:
+            notes.append(f"{col.name} read as {layout} ({how})")
+    return number, layout
+
+
 def _check_column(raw: pd.DataFrame, col: Column, table: Table, file: str, *,
                   blank: pd.Series, today: dt.date, reasons: _Reasons,
-                  notes: list[str]) -> pd.Series:
+                  notes: list[str], table_format: TableFormat | None = None,
+                  currency: str | None = "EUR",
+                  default: NumberFormat | None = None) -> pd.Series:
     """Parse one column of a small table, flag its bad rows and note what was read; returns
     its clean values."""
     import pandas as pd
 
     source = raw[col.name]
-    if col.type == "date":
-        rewritten, layout = read_non_iso_dates(source[~blank])
-        if rewritten is not None:
-            source = source.astype(object).copy()
-            source.loc[rewritten.index] = rewritten
-            notes.append(f"{col.name} read as {layout} (no value was YYYY-MM-DD, and only "
-                         f"{layout} reads them all)")
+    number, layout = _column_format(source[~blank], col, table, file, table_format, notes,
+                                    default)
     if col.type == "list" and col.allowed and col.name == "dmu_roles":
         source, role_notes = known_list_items(source, col.allowed, ROLE_SYNONYMS)
         notes.extend(role_notes)
     if col.type == "str" and col.allowed and col.name in VALUE_SYNONYMS:
         source, value_notes = known_values(source, VALUE_SYNONYMS[col.name])
         notes.extend(value_notes)
-    values, bad, present = parse_column(source, col)
+    tokens = tuple(currency_tokens(currency)) if currency else ()
+    values, bad, present = parse_column(source, col, number, tokens, layout)
     considered = ~blank
     if (present & considered).any() and not (present & considered & ~bad).any() and col.type != "str" and not col.allowed:
         _no_value_parses(raw, col, file, bad & considered)

@@ -157,7 +157,8 @@ def test_too_many_bad_lines_is_an_error_naming_the_rows(tmp_path):
 
 def test_whole_transaction_column_of_wrong_type(tmp_path):
     lines = LINES.splitlines()
-    bad = [lines[0]] + [",".join(v if i != 3 else "10.06.2025" for i, v in enumerate(x.split(",")))
+    # (10.06.2025 is read as DD.MM.YYYY since issue 18; a date in words is not read)
+    bad = [lines[0]] + [",".join(v if i != 3 else "10 June 2025" for i, v in enumerate(x.split(",")))
                         for x in lines[1:]]
     files = write_engagement(tmp_path, transactions="\n".join(bad) + "\n")
     with pytest.raises(InputError) as err:
@@ -224,13 +225,17 @@ def test_no_usable_line_at_all(tmp_path):
 def test_a_bad_optional_account_value_is_blanked_not_the_account_dropped(tmp_path):
     """A typo in an optional cell must not remove the account and all its invoice lines."""
     acc = pd.read_csv(__import__("io").StringIO(ACCOUNTS), dtype=str)
-    acc["wallet"] = ["1.200.000", "50000", "70000"][: len(acc)]
+    acc["wallet"] = ["1.2 Mio", "50000", "70000"][: len(acc)]
     text = acc.to_csv(index=False)
     out = _validate(text, "accounts", tmp_path)
     assert out.account.rows_used == len(acc) and out.account.rows_set_aside == 0
     assert pd.isna(out.frame["wallet"].iloc[0]) and out.frame["wallet"].iloc[1] == 50000
-    assert any("wallet: 1 value(s) not a number left empty" in n and "'1.200.000'" in n
+    assert any("wallet: 1 value(s) not a number left empty" in n and "'1.2 Mio'" in n
                for n in out.account.notes)
+    # (since issue 18 '1.200.000' is read: '.' between groups of three digits, no decimal point)
+    acc["wallet"] = ["1.200.000", "50000", "70000"][: len(acc)]
+    out = _validate(acc.to_csv(index=False), "accounts", tmp_path)
+    assert out.frame["wallet"].tolist()[:2] == [1_200_000, 50000]
     # n_sites is optional too: a bad or out-of-range count is unknown, the account kept
     acc.loc[0, "n_sites"], acc.loc[1, "n_sites"] = "three", "0"
     out = _validate(acc.to_csv(index=False), "accounts", tmp_path)
