@@ -29,7 +29,7 @@ from kamlib.runner.faults import (RunInterrupted, kernel_environment, run_temp_d
                                   signals_raise, write_error)
 from kamlib.runner.folder import executed_notebook_path, new_run_dir, read_step_record
 from kamlib.runner.manifest import hash_tables, start_manifest, step_tables, write_manifest
-from kamlib.runner.outputs import ResultsWorkbook, finish_run
+from kamlib.runner.outputs import STEP_TITLES, ResultsWorkbook, finish_run
 from kamlib.runner.parameters import StepPlan, resolve_parameters, write_parameters_file
 
 STOP_TIMEOUT_S = 60
@@ -175,8 +175,11 @@ def run_engagement(
             echo(f"kam run: {engagement.client} ({engagement.name}), {len(plans)} notebooks -> "
                  f"{run_dir}")
             workbook = ResultsWorkbook(run_dir)
+            renderer = HtmlRenderer(client=engagement.client, run=run_dir.name, titles=STEP_TITLES,
+                                    anonymised=_anonymised(plans))
             _run_steps(plans, engagement.folder, result, workbook,
-                       Progress(len(plans), bar=progress), Kernels(kernel_environment(temp)))
+                       Progress(len(plans), bar=progress), Kernels(kernel_environment(temp)),
+                       renderer)
             outputs = finish_run(run_dir, engagement, workbook) if result.exit_code == 0 else {}
             manifest["outputs"] = outputs
             result.status = "ok" if result.exit_code == 0 else "failed"
@@ -191,6 +194,11 @@ def run_engagement(
         signals.hold()
         _finish_manifest(manifest, result, time.perf_counter() - started)
     return result
+
+
+def _anonymised(plans: list[StepPlan]) -> bool:
+    """Whether the run replaces the client's names by pseudonyms (intake's ``anonymise``)."""
+    return any(bool(p.parameters.get("anonymise")) for p in plans)
 
 
 def _finish_manifest(manifest: dict[str, Any], result: RunResult, seconds: float) -> None:
@@ -223,7 +231,7 @@ def _finish_manifest(manifest: dict[str, Any], result: RunResult, seconds: float
 
 
 def _run_steps(plans: list[StepPlan], folder: Path, result: RunResult, workbook: ResultsWorkbook,
-               bar: Progress, kernels: Kernels) -> None:
+               bar: Progress, kernels: Kernels, renderer: HtmlRenderer | None = None) -> None:
     """Execute the notebooks (in a thread) until one fails; this thread waits for signals.
 
     On a stop signal (:class:`RunInterrupted` raised here, the main thread) every kernel is
@@ -234,7 +242,7 @@ def _run_steps(plans: list[StepPlan], folder: Path, result: RunResult, workbook:
 
     def work() -> None:
         try:
-            _execute_steps(plans, folder, result, workbook, bar, kernels)
+            _execute_steps(plans, folder, result, workbook, bar, kernels, renderer)
         except BaseException as exc:  # handed to the main thread
             crash.append(exc)
         finally:
@@ -253,14 +261,15 @@ def _run_steps(plans: list[StepPlan], folder: Path, result: RunResult, workbook:
 
 
 def _execute_steps(plans: list[StepPlan], folder: Path, result: RunResult,
-                   workbook: ResultsWorkbook, bar: Progress, kernels: Kernels) -> None:
+                   workbook: ResultsWorkbook, bar: Progress, kernels: Kernels,
+                   renderer: HtmlRenderer | None = None) -> None:
     """Execute the notebooks in order until one fails; render pages and sheets alongside.
 
     HTML is rendered in a thread while the next notebook runs (the kernel does the work in
     another process; this one mostly waits), and each kernel is started one notebook ahead.
     """
     run_dir = result.run_dir
-    renderer = HtmlRenderer()
+    renderer = renderer or HtmlRenderer()
     pages = ThreadPoolExecutor(max_workers=1)
     rendered = []
     next_km = None

@@ -1,0 +1,100 @@
+"""Every page of a sample run, read as a client would: no trace of the notebook behind it.
+
+The sample runs once for the module, into a temporary reports folder. Each page is scanned
+(:mod:`page_scan`), printed to PDF and photographed in headless Chromium (screenshots are kept
+in pytest's temporary folder, or in ``$KAM_TEST_ARTEFACTS`` when set, for a person to look at).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from kamlib.report import browser
+from kamlib.runner import run_engagement
+
+from page_scan import scan_page
+
+CLIENT_PAGES = ("summary.html", "index.html")
+
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("KAM_REPORTS_DIR", str(tmp_path_factory.mktemp("pages-reports")))
+        run = run_engagement("sample", progress=False, echo=lambda _m: None)
+    assert run.exit_code == 0, run.message
+    return run.run_dir
+
+
+def _pages(run_dir: Path) -> list[Path]:
+    return sorted((run_dir / "html").rglob("*.html"))
+
+
+def test_every_page_of_the_sample_reads_as_a_report(sample_run):
+    pages = _pages(sample_run)
+    assert len(pages) >= 25
+    names = {p.name for p in pages}
+    assert {"summary.html", "index.html", "00_intake.html", "50_portfolio_review.html"} <= names
+    defects = []
+    for page in pages:
+        rel = page.relative_to(sample_run / "html").as_posix()
+        defects += scan_page(page.read_text(encoding="utf-8"), rel, client=rel in CLIENT_PAGES)
+    assert not defects, f"{len(defects)} defects:\n" + "\n".join(defects[:60])
+
+
+def test_step_pages_share_the_summary_stylesheet(sample_run):
+    summary = (sample_run / "html" / "summary.html").read_text(encoding="utf-8")
+    marker = "--brand: #1f3a5f"
+    assert marker in summary
+    for page in sorted((sample_run / "html").glob("[0-9][0-9]_*.html")):
+        text = page.read_text(encoding="utf-8")
+        assert marker in text, page.name
+        assert "jp-Notebook" not in text and "jupyter" not in text.lower(), page.name
+
+
+def test_the_scan_finds_what_a_notebook_leaves(tmp_path):
+    """The scan itself: each kind of defect on a page made to have it."""
+    import pandas as pd
+
+    bad = pd.DataFrame({"revenue_12m": [28598737.29, float("nan")], "is_key": [True, False]})
+    page = (f"<p>Step('00_intake', run_dir='/tmp/x') PosixPath('/home/a') kam run sample "
+            f"--baseline x 4.60e-06 Bearings & Power Transm… ['a', 'b']</p>{bad.to_html()}")
+    found = "\n".join(scan_page(page))
+    for what in ("repr", "machine path", "command line", "scientific", "cut", "reads 'NaN'",
+                 "reads 'True'", "header cell is empty", "0, 1, 2", "raw float", "code name"):
+        assert what in found, what
+
+
+def _pdf_pages(pdf: Path) -> int:
+    return len(re.findall(rb"/Type\s*/Page(?![a-z])", pdf.read_bytes()))
+
+
+needs_chromium = pytest.mark.skipif(browser.find_chromium() is None, reason="no Chromium")
+
+
+@needs_chromium
+def test_the_summary_prints_on_at_most_two_a4_pages(sample_run, tmp_path):
+    pdf = browser.print_pdf(sample_run / "html" / "summary.html", tmp_path / "summary.pdf")
+    assert 1 <= _pdf_pages(pdf) <= 2
+
+
+@needs_chromium
+def test_a_plan_page_prints_without_a_half_empty_first_page(sample_run, tmp_path):
+    plan = sorted((sample_run / "html" / "plans").glob("*.html"))[0]
+    pdf = browser.print_pdf(plan, tmp_path / "plan.pdf")
+    assert 1 <= _pdf_pages(pdf) <= 4
+
+
+@needs_chromium
+def test_screenshots_of_every_kind_of_page(sample_run, tmp_path_factory):
+    """Screenshots are artefacts for a person: each page but the plans (three of those)."""
+    out = Path(os.environ.get("KAM_TEST_ARTEFACTS") or tmp_path_factory.mktemp("screenshots"))
+    plans = sorted((sample_run / "html" / "plans").glob("*.html"))[:3]
+    pages = [p for p in _pages(sample_run) if p.parent.name != "plans"] + plans
+    for page in pages:
+        png = browser.screenshot(page, out / f"{page.stem}.png", width=1100, height=1500)
+        assert browser.image_variance(png) > 10, page.name
