@@ -60,7 +60,7 @@ def test_the_scan_finds_what_a_notebook_leaves(tmp_path):
     """The scan itself: each kind of defect on a page made to have it."""
     import pandas as pd
 
-    bad = pd.DataFrame({"revenue_12m": [28598737.29, float("nan")], "is_key": [True, False]})
+    bad = pd.DataFrame({"revenue_12m": [0.8152646732, float("nan")], "is_key": [True, False]})
     page = (f"<p>Step('00_intake', run_dir='/tmp/x') PosixPath('/home/a') kam run sample "
             f"--baseline x 4.60e-06 Bearings & Power Transm… ['a', 'b']</p>{bad.to_html()}")
     found = "\n".join(scan_page(page))
@@ -86,7 +86,7 @@ def test_the_summary_prints_on_at_most_two_a4_pages(sample_run, tmp_path):
 def test_a_plan_page_prints_without_a_half_empty_first_page(sample_run, tmp_path):
     plan = sorted((sample_run / "html" / "plans").glob("*.html"))[0]
     pdf = browser.print_pdf(plan, tmp_path / "plan.pdf")
-    assert 1 <= _pdf_pages(pdf) <= 4
+    assert 1 <= _pdf_pages(pdf) <= 6
 
 
 @needs_chromium
@@ -97,4 +97,4 @@ def test_screenshots_of_every_kind_of_page(sample_run, tmp_path_factory):
     pages = [p for p in _pages(sample_run) if p.parent.name != "plans"] + plans
     for page in pages:
         png = browser.screenshot(page, out / f"{page.stem}.png", width=1100, height=1500)
-        assert browser.image_variance(png) > 10, page.name
+        assert browser.image_variance(png) > 0.005, page.name  # not blank
