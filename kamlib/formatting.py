@@ -144,6 +144,16 @@ def count(value: Any, word: str = "", plural: str = "") -> str:
     return f"{text} {word if abs(n) == 1 else (plural or word + 's')}"
 
 
+def part_of(n: Any, total: Any, population: str, digits: int = 0) -> str:
+    """A count with its denominator named: ``part_of(103, 594, "accounts with a P(alive)")``
+    -> ``'103 of 594 accounts with a P(alive) (17%)'``. Every count a page states relative to
+    a whole goes through here, so two pages cannot mean different wholes by the same words."""
+    if missing(n) or missing(total):
+        return DASH
+    pct = f" ({share(float(n) / float(total), digits=digits)})" if float(total) else ""
+    return f"{count(n)} of {count(total)} {population}{pct}"
+
+
 def date(value: Any) -> str:
     """A date as ``'30 Sep 2026'`` (the month in words: no day/month ambiguity)."""
     if missing(value):
@@ -272,5 +282,5 @@ def cell(value: Any, kind: str = "number", currency: str = "") -> str:
             "count": count}.get(kind, number)(value)
 
 
-__all__ = ["DASH", "LABELS", "cell", "column_kind", "label", "EXCEL_DATE_FORMAT", "EXCEL_MONEY_FORMAT", "EXCEL_TEXT_AS_TEXT", "count", "date", "hours",
+__all__ = ["DASH", "LABELS", "cell", "column_kind", "label", "part_of", "EXCEL_DATE_FORMAT", "EXCEL_MONEY_FORMAT", "EXCEL_TEXT_AS_TEXT", "count", "date", "hours",
            "missing", "money", "money_interval", "number", "share"]

@@ -23,8 +23,9 @@ from kamlib.clv.holdout import holdout_check
 from kamlib.clv.prep import default_calibration_end, rfm_summary, unit_days
 from kamlib.clv.purchase import MIN_REPEAT_ACCOUNTS, MODELS, SUMMARY_COLUMNS, purchase_clv
 from kamlib.clv.sbg import ShiftedBetaGeometric
+from kamlib.clv.value import LOST_POPULATION, probably_lost
 from kamlib.errors import ParameterError
-from kamlib.formatting import money_interval
+from kamlib.formatting import money_interval, part_of
 
 CLV_COLUMNS = ["account_id", "frequency", "recency", "T", "expected_purchases", "p_alive",
                "expected_value", "clv", "clv_low", "clv_high", "clv_uplift",
@@ -92,12 +93,12 @@ class CLVResult:
                 f"- **The model's parameters** are well pinned down: half the accounts have a CLV "
                 f"interval narrower than ±{half:.0%}. The interval covers the uncertainty of "
                 "the model's averages, not the fate of a single account.")
-        pa = self.clv["p_alive"].dropna()
-        if len(pa):
+        lost, among = probably_lost(self.clv)
+        if among:
             lines.append(
-                f"- **Whether an account stays** is the larger risk: {int((pa < 0.5).sum())} "
-                f"accounts are probably lost already (P(alive) below 50 %), and their CLV is "
-                "small for that reason.")
+                f"- **Whether an account stays** is the larger risk: "
+                f"{part_of(lost, among, LOST_POPULATION)} are probably lost already (P(alive) "
+                "below 50 %), and their CLV is small for that reason.")
         if self.holdout_errors is not None:
             e = self.holdout_errors.set_index("measure")["value"]
             direction = "fewer" if e["total_error_pct"] < 0 else "more"

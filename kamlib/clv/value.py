@@ -228,3 +228,17 @@ def clv_frame(
         det_u = pur(theta, retention_uplift=retention_uplift)[0] * (1.0 + frequency_uplift)
         out["clv_uplift"] = det_u * ev - clv
     return out
+
+
+LOST_BELOW = 0.5
+"""P(alive) below which an account counts as probably lost."""
+
+LOST_POPULATION = "accounts with a P(alive)"
+"""What :func:`probably_lost` counts among (its denominator, named on every page)."""
+
+
+def probably_lost(clv: pd.DataFrame) -> tuple[int, int]:
+    """(accounts probably lost, accounts with a P(alive)) from the ``clv`` table: the one count
+    the CLV page's figure and text both state (with :data:`LOST_POPULATION`)."""
+    p = pd.to_numeric(clv["p_alive"], errors="coerce").dropna()
+    return int((p < LOST_BELOW).sum()), int(len(p))

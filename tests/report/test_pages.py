@@ -98,3 +98,59 @@ def test_screenshots_of_every_kind_of_page(sample_run, tmp_path_factory):
     for page in pages:
         png = browser.screenshot(page, out / f"{page.stem}.png", width=1100, height=1500)
         assert browser.image_variance(png) > 0.005, page.name  # not blank
+
+
+# ------------------------------------------------------------------ one number, one source
+STATED = re.compile(r"(\d[\d,]*) of (\d[\d,]*) (accounts with a P\(alive\)|segmented accounts)")
+
+
+def _stated(run_dir: Path) -> list[tuple[str, int, int, str]]:
+    from bs4 import BeautifulSoup
+
+    found = []
+    for page in _pages(run_dir):
+        text = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser").get_text(" ")
+        for m in STATED.finditer(" ".join(text.split())):
+            found.append((m.group(3), int(m.group(1).replace(",", "")),
+                          int(m.group(2).replace(",", "")), page.name))
+    return found
+
+
+def test_counts_stated_on_pages_match_the_run_tables(sample_run):
+    """Every "N of M <whole>" a page states is counted from the run's tables, and a whole
+    means the same number of accounts on every page."""
+    import pandas as pd
+
+    from kamlib.clv.value import probably_lost
+    from kamlib.vocabulary import SEGMENTS
+
+    tables = sample_run / "tables"
+    clv = pd.read_parquet(tables / "clv.parquet")
+    segments = pd.read_parquet(tables / "segments.parquet")
+    segmented = segments[segments["segment"].isin(SEGMENTS)]
+    wholes = {"accounts with a P(alive)": probably_lost(clv)[1],
+              "segmented accounts": len(segmented)}
+    stated = _stated(sample_run)
+    assert {s[0] for s in stated} == set(wholes), stated  # both are stated somewhere
+    for population, n, total, page in stated:
+        assert total == wholes[population], (page, population, total)
+    lost = [n for population, n, _, _ in stated if population == "accounts with a P(alive)"]
+    assert set(lost) == {probably_lost(clv)[0]}
+    by_segment = segmented["segment"].value_counts()
+    shares = sorted(n for population, n, _, _ in stated if population == "segmented accounts")
+    assert shares == sorted(int(by_segment.get(s, 0)) for s in SEGMENTS if by_segment.get(s, 0))
+
+
+def test_the_clv_figure_states_the_same_count_as_the_page(sample_run):
+    import pandas as pd
+
+    from kamlib.clv.value import LOST_POPULATION, probably_lost
+    from kamlib.figures.clv import p_alive_distribution
+    from kamlib.formatting import part_of
+
+    clv = pd.read_parquet(sample_run / "tables" / "clv.parquet")
+    fig = p_alive_distribution(clv, [])
+    titles = " ".join(ax.get_title(loc=loc) for ax in fig.axes for loc in ("left", "center"))
+    assert part_of(*probably_lost(clv), LOST_POPULATION) in titles
+    page = (sample_run / "html" / "20_clv.html").read_text(encoding="utf-8")
+    assert part_of(*probably_lost(clv), LOST_POPULATION) in page
