@@ -229,6 +229,8 @@ def index_page(run_dir: Path, records: list[dict[str, Any]]) -> IndexPage:
             page.figures.append({"href": f"../figures/{fig}.png",
                                  "caption": titles.get(fig) or fig.replace("_", " ")})
     page.data.append({"href": "../results.xlsx", "title": "All result tables (Excel)"})
+    if (run_dir / "deck.pptx").exists():
+        page.data.append({"href": "../deck.pptx", "title": "Slide deck (PowerPoint)"})
     page.data += [{"href": f"../{p.name}", "title": f"{p.stem.replace('_', ' ').capitalize()} (Excel)"}
                   for p in sorted(run_dir.glob("*.xlsx")) if p.name != "results.xlsx"]
     page.data += [{"href": f"../set_aside/{p.name}", "title": f"Input rows set aside: {p.stem}"}
@@ -255,8 +257,14 @@ def write_index(run_dir: Path, engagement: Engagement, records: list[dict[str, A
     return path
 
 
-def finish_run(run_dir: Path, engagement: Engagement, workbook: ResultsWorkbook) -> dict[str, str]:
-    """Gather the step outputs: close the Excel workbook and write the index page."""
+def finish_run(run_dir: Path, engagement: Engagement, workbook: ResultsWorkbook,
+               anonymised: bool = False) -> dict[str, str]:
+    """Gather the step outputs: close the Excel workbook, write the slide deck
+    (:func:`kamlib.report.deck.write_deck`) and the index page."""
+    from kamlib.report.deck import write_deck
+
     written = workbook.close()
+    deck = write_deck(run_dir, engagement.client, engagement.currency, anonymised=anonymised)
     index = write_index(run_dir, engagement, read_step_records(run_dir))
-    return {"index_html": str(index), "results_xlsx": str(written) if written else ""}
+    return {"index_html": str(index), "results_xlsx": str(written) if written else "",
+            "deck_pptx": str(deck) if deck else ""}

@@ -175,12 +175,14 @@ def run_engagement(
             echo(f"kam run: {engagement.client} ({engagement.name}), {len(plans)} notebooks -> "
                  f"{run_dir}")
             workbook = ResultsWorkbook(run_dir)
+            anonymised = _anonymised(plans)
             renderer = HtmlRenderer(client=engagement.client, run=run_dir.name, titles=STEP_TITLES,
-                                    anonymised=_anonymised(plans))
+                                    anonymised=anonymised)
             _run_steps(plans, engagement.folder, result, workbook,
                        Progress(len(plans), bar=progress), Kernels(kernel_environment(temp)),
                        renderer)
-            outputs = finish_run(run_dir, engagement, workbook) if result.exit_code == 0 else {}
+            outputs = (finish_run(run_dir, engagement, workbook, anonymised)
+                       if result.exit_code == 0 else {})
             manifest["outputs"] = outputs
             result.status = "ok" if result.exit_code == 0 else "failed"
         except RunInterrupted as stop:

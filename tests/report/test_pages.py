@@ -154,3 +154,56 @@ def test_the_clv_figure_states_the_same_count_as_the_page(sample_run):
     assert part_of(*probably_lost(clv), LOST_POPULATION) in titles
     page = (sample_run / "html" / "20_clv.html").read_text(encoding="utf-8")
     assert part_of(*probably_lost(clv), LOST_POPULATION) in page
+
+
+# ------------------------------------------------------------------ results.xlsx and the deck
+def test_every_data_sheet_of_the_results_workbook_is_formatted(sample_run):
+    from openpyxl import load_workbook
+
+    book = load_workbook(sample_run / "results.xlsx")
+    data = [ws for ws in book.worksheets if ws.title != "contents"]
+    assert len(data) >= 30
+    for ws in data:
+        header = list(ws[1])
+        assert all(c.font.b for c in header), ws.title
+        assert ws.freeze_panes == "A2" and ws.auto_filter.ref, ws.title
+        assert all(ws.column_dimensions[c.column_letter].width for c in header), ws.title
+        if ws.max_row > 1:
+            numbers = [c for c in ws[2] if isinstance(c.value, (int, float))
+                       and not isinstance(c.value, bool)]
+            assert all(c.number_format != "General" for c in numbers), ws.title
+        titles = [str(c.value) for c in header]
+        assert not [t for t in titles if "_" in t], (ws.title, titles)
+
+
+def test_the_deck_has_a_slide_per_key_account_with_native_tables(sample_run):
+    import pandas as pd
+    from pptx import Presentation
+
+    prs = Presentation(str(sample_run / "deck.pptx"))
+    titles = [s.shapes.title.text for s in prs.slides if s.shapes.title is not None]
+    profiles = pd.read_parquet(sample_run / "tables" / "plan_profile.parquet")
+    assert set(profiles["name"]) <= set(titles)
+    assert {"Key figures", "Key accounts"} <= set(titles)
+    assert "Review of the last plan" not in titles  # no baseline in this run
+    tables = [sh for s in prs.slides for sh in s.shapes if sh.has_table]
+    pictures = [sh for s in prs.slides for sh in s.shapes if sh.shape_type == 13]
+    assert len(tables) >= len(profiles) + 1 and pictures
+    text = " ".join(sh.text_frame.text for s in prs.slides for sh in s.shapes if sh.has_text_frame)
+    cells = " ".join(c.text for t in tables for row in t.table.rows for c in row.cells)
+    assert not scan_page(f"<p>{text} {cells}</p>", "deck.pptx")
+
+
+@pytest.mark.skipif(__import__("shutil").which("soffice") is None,
+                    reason="LibreOffice (soffice) is not installed")
+def test_libreoffice_opens_the_deck(sample_run, tmp_path):
+    import subprocess
+
+    proc = subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo",
+                           "--convert-to", "pdf", "--outdir", str(tmp_path),
+                           str(sample_run / "deck.pptx")], capture_output=True, text=True,
+                          timeout=300, stdin=subprocess.DEVNULL)
+    pdf = tmp_path / "deck.pdf"
+    assert pdf.exists(), proc.stderr[-2000:]
+    n_slides = len(__import__("pptx").Presentation(str(sample_run / "deck.pptx")).slides)
+    assert _pdf_pages(pdf) == n_slides
