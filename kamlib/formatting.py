@@ -145,8 +145,8 @@ def count(value: Any, word: str = "", plural: str = "") -> str:
 
 
 def part_of(n: Any, total: Any, population: str, digits: int = 0) -> str:
-    """A count with its denominator named: ``part_of(103, 594, "accounts with a P(alive)")``
-    -> ``'103 of 594 accounts with a P(alive) (17%)'``. Every count a page states relative to
+    """A count with its denominator named: ``part_of(67, 504, "accounts of the purchase model")``
+    -> ``'67 of 504 accounts of the purchase model (13%)'``. Every count a page states relative to
     a whole goes through here, so two pages cannot mean different wholes by the same words."""
     if missing(n) or missing(total):
         return DASH
@@ -223,7 +223,7 @@ def label(name: Any) -> str:
 
     Known titles come from :data:`LABELS`; other names are split at ``_`` and the words
     mapped (abbreviations spelt as people write them). A name that is not snake_case (a
-    manager's name used as a column, ``'Star'``) stays as it is.
+    manager's name used as a column) stays as it is.
     """
     text = str(name)
     if text in LABELS:

@@ -233,12 +233,18 @@ def clv_frame(
 LOST_BELOW = 0.5
 """P(alive) below which an account counts as probably lost."""
 
-LOST_POPULATION = "accounts with a P(alive)"
+PURCHASE_MODELS = ("BG/NBD", "Pareto/NBD")
+"""How the ``clv`` table's ``model`` starts for an account valued by a purchase model (the
+others are on annual contracts, or never bought)."""
+
+LOST_POPULATION = "accounts of the purchase model"
 """What :func:`probably_lost` counts among (its denominator, named on every page)."""
 
 
 def probably_lost(clv: pd.DataFrame) -> tuple[int, int]:
-    """(accounts probably lost, accounts with a P(alive)) from the ``clv`` table: the one count
-    the CLV page's figure and text both state (with :data:`LOST_POPULATION`)."""
-    p = pd.to_numeric(clv["p_alive"], errors="coerce").dropna()
+    """(accounts probably lost, accounts of the purchase model) from the ``clv`` table: the
+    one count the CLV page's figure and text both state (with :data:`LOST_POPULATION`).
+    Accounts on annual contracts have a P(alive) of another kind and are not counted."""
+    d = clv[clv["model"].astype(str).str.startswith(PURCHASE_MODELS)]
+    p = pd.to_numeric(d["p_alive"], errors="coerce").dropna()
     return int((p < LOST_BELOW).sum()), int(len(p))

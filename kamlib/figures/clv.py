@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from kamlib.clv.value import LOST_POPULATION, probably_lost
+from kamlib.clv.value import LOST_POPULATION, PURCHASE_MODELS, probably_lost
 from kamlib.figures import PALETTE, count_axis, money_axis
 from kamlib.formatting import part_of
 from kamlib.vocabulary import KEY
@@ -22,7 +22,6 @@ from kamlib.vocabulary import KEY
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
-PURCHASE_MODELS = ("BG/NBD", "Pareto/NBD")
 
 
 def _figure(width: float, height: float, ncols: int = 1, **kw):

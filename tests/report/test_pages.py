@@ -101,7 +101,7 @@ def test_screenshots_of_every_kind_of_page(sample_run, tmp_path_factory):
 
 
 # ------------------------------------------------------------------ one number, one source
-STATED = re.compile(r"(\d[\d,]*) of (\d[\d,]*) (accounts with a P\(alive\)|segmented accounts)")
+STATED = re.compile(r"(\d[\d,]*) of (\d[\d,]*) (accounts of the purchase model|segmented accounts)")
 
 
 def _stated(run_dir: Path) -> list[tuple[str, int, int, str]]:
@@ -128,13 +128,13 @@ def test_counts_stated_on_pages_match_the_run_tables(sample_run):
     clv = pd.read_parquet(tables / "clv.parquet")
     segments = pd.read_parquet(tables / "segments.parquet")
     segmented = segments[segments["segment"].isin(SEGMENTS)]
-    wholes = {"accounts with a P(alive)": probably_lost(clv)[1],
+    wholes = {"accounts of the purchase model": probably_lost(clv)[1],
               "segmented accounts": len(segmented)}
     stated = _stated(sample_run)
     assert {s[0] for s in stated} == set(wholes), stated  # both are stated somewhere
     for population, n, total, page in stated:
         assert total == wholes[population], (page, population, total)
-    lost = [n for population, n, _, _ in stated if population == "accounts with a P(alive)"]
+    lost = [n for population, n, _, _ in stated if population == "accounts of the purchase model"]
     assert set(lost) == {probably_lost(clv)[0]}
     by_segment = segmented["segment"].value_counts()
     shares = sorted(n for population, n, _, _ in stated if population == "segmented accounts")
