@@ -211,3 +211,9 @@ class IdPseudonyms:
             for (kind, v), p in self.mapping_.items():
                 self._lookup.setdefault(v, p)
         return self._pattern.sub(lambda m: self._lookup[m.group(1)], text)
+
+
+def client_pseudonym(key: str) -> str:
+    """The client's name in a run made with ``--anonymise-client``: ``Client K7QX2``, stable
+    per engagement (``key``: the engagement's name)."""
+    return Pseudonymiser(key).pseudonym("client", "Client")

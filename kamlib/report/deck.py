@@ -27,6 +27,11 @@ MAX_LIST_ROWS = 25
 """Rows of the key-account list slide (the rest are in results.xlsx)."""
 
 
+def _t(value: Any) -> str:
+    """A text cell: the value, or the dash when it is missing (None, NaN, pandas NA)."""
+    return fmt.DASH if fmt.missing(value) else str(value)
+
+
 def _read(run_dir: Path, name: str):
     import pandas as pd
 
@@ -131,11 +136,11 @@ def _key_account_list(deck: _Deck, table, currency: str) -> None:
     slide = deck.slide("Key accounts")
     rows = []
     for _, r in table.head(MAX_LIST_ROWS).iterrows():
-        rows.append([fmt.count(r.get("rank")), str(r.get("name", "")), str(r.get("segment") or fmt.DASH),
+        rows.append([fmt.count(r.get("rank")), _t(r.get("name")), _t(r.get("segment")),
                      fmt.money(r.get("revenue_12m"), currency),
                      fmt.share(r.get("growth_12m"), signed=True),
                      fmt.money(r.get("clv"), currency), fmt.count(r.get("health")),
-                     str(r.get("account_manager") or fmt.DASH)])
+                     _t(r.get("account_manager"))])
     header = ["#", "Account", "Segment", "Revenue, last 12 months", "Trend", "CLV", "Health",
               "Owner"]
     size = 10 if len(rows) <= 15 else 8
@@ -147,20 +152,20 @@ def _key_account_list(deck: _Deck, table, currency: str) -> None:
 
 def _account_slide(deck: _Deck, profile, objectives, actions, currency: str) -> None:
     p = profile
-    slide = deck.slide(str(p.get("name", "")))
+    slide = deck.slide(_t(p.get("name")))
     facts = [
-        ("Segment · tier", f"{p.get('segment') or fmt.DASH} · {p.get('tier') or fmt.DASH}"),
+        ("Segment · tier", f"{_t(p.get('segment'))} · {_t(p.get('tier'))}"),
         ("Revenue, last 12 months", fmt.money(p.get("revenue_12m"), currency)),
         ("Growth on the year before", fmt.share(p.get("growth_12m"), signed=True)),
         ("Margin rate", fmt.share(p.get("margin_pct_12m"), digits=1)),
         ("Share of wallet", fmt.share(p.get("wallet_share"))),
         ("CLV (interval)", f"{fmt.money(p.get('clv'), currency)} "
                            f"({fmt.money_interval(p.get('clv_low'), p.get('clv_high'), currency)})"),
-        ("Health", f"{fmt.count(p.get('health'))} ({p.get('health_band') or fmt.DASH})"),
-        ("Relationship", f"{p.get('stage') or fmt.DASH}; {p.get('shape') or fmt.DASH}"),
+        ("Health", f"{fmt.count(p.get('health'))} ({_t(p.get('health_band'))})"),
+        ("Relationship", f"{_t(p.get('stage'))}; {_t(p.get('shape'))}"),
         ("Contacts · roles covered", f"{fmt.count(p.get('n_contacts'))} · "
-                                     f"{p.get('roles_covered') or fmt.DASH}"),
-        ("Owner", str(p.get("account_manager") or fmt.DASH)),
+                                     f"{_t(p.get('roles_covered'))}"),
+        ("Owner", _t(p.get("account_manager"))),
     ]
     deck.table(slide, ["Profile", ""], [list(f) for f in facts], 0.5, 1.2, 5.4, size=11)
     year = objectives[objectives["milestone"].astype(str).str.contains("year")] if len(objectives) else objectives
@@ -168,7 +173,7 @@ def _account_slide(deck: _Deck, profile, objectives, actions, currency: str) -> 
     deck.text(slide, ["Top objectives", *(lines or ["• none set"])], 6.3, 1.2, 6.5, 2.4, size=12,
               bold_first=True)
     if len(actions):
-        rows = [[fmt.date(a.get("due_date")), str(a.get("action", "")), str(a.get("priority") or "")]
+        rows = [[fmt.date(a.get("due_date")), _t(a.get("action")), _t(a.get("priority"))]
                 for _, a in actions.sort_values("due_date").head(5).iterrows()]
         deck.table(slide, ["Due", "Next 90 days", "Priority"], rows, 6.3, 3.8, 6.5, size=10)
 

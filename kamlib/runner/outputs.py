@@ -7,6 +7,7 @@ only gathers what the page lists from the run folder.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -257,6 +258,29 @@ def write_index(run_dir: Path, engagement: Engagement, records: list[dict[str, A
     return path
 
 
+ANONYMISED_MARK = ("<p class='anonymised-mark' style='margin:0 0 .6rem;padding:.3rem .6rem;"
+                   "background:#fff5e6;border-left:4px solid #b7791f;font-size:.85rem'>"
+                   "Anonymised run: names and identifiers are pseudonyms.</p>")
+"""What every page of an anonymised run starts with (fixed text, no data)."""
+
+_BODY = re.compile(r"(<body[^>]*>)", re.IGNORECASE)
+
+
+def mark_anonymised(run_dir: Path) -> int:
+    """Put :data:`ANONYMISED_MARK` at the top of every HTML page of the run; the number of
+    pages marked."""
+    marked = 0
+    for page in sorted((Path(run_dir) / "html").rglob("*.html")):
+        text = page.read_text(encoding="utf-8")
+        if ANONYMISED_MARK in text:
+            continue
+        new, n = _BODY.subn(lambda m: m.group(1) + ANONYMISED_MARK, text, count=1)
+        if n:
+            page.write_text(new, encoding="utf-8")
+            marked += 1
+    return marked
+
+
 def finish_run(run_dir: Path, engagement: Engagement, workbook: ResultsWorkbook,
                anonymised: bool = False) -> dict[str, str]:
     """Gather the step outputs: close the Excel workbook, write the slide deck
@@ -266,5 +290,7 @@ def finish_run(run_dir: Path, engagement: Engagement, workbook: ResultsWorkbook,
     written = workbook.close()
     deck = write_deck(run_dir, engagement.client, engagement.currency, anonymised=anonymised)
     index = write_index(run_dir, engagement, read_step_records(run_dir))
+    if anonymised:
+        mark_anonymised(run_dir)
     return {"index_html": str(index), "results_xlsx": str(written) if written else "",
             "deck_pptx": str(deck) if deck else ""}

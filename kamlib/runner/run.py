@@ -16,12 +16,13 @@ import time
 from collections.abc import Callable, Mapping
 from concurrent import futures
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from kamlib import paths
 from kamlib.errors import KamError
+from kamlib.intake.anonymise import client_pseudonym
 from kamlib.intake.engagement import load_engagement
 from kamlib.runner.execute import (HtmlRenderer, Kernels, describe_failure, execute_notebook,
                                    failure_message)
@@ -124,6 +125,7 @@ def run_engagement(
     steps: list[str] | None = None,
     progress: bool | None = None,
     echo: Callable[[str], None] = print,
+    anonymise_client: bool = False,
 ) -> RunResult:
     """Run every step notebook of an engagement into a new run folder.
 
@@ -141,6 +143,10 @@ def run_engagement(
         Run only these steps (stems or short names); default all.
     progress : bool, optional
         Force the progress bar on or off; by default on when a terminal is attached.
+    anonymise_client : bool
+        Show the client as a pseudonym (``Client K7QX2``) on every page, in the deck and the
+        manifest (``kam run --anonymise-client``); the notebooks get it through the
+        ``KAM_ANONYMISE_CLIENT`` variable of their kernels' environment.
 
     Returns
     -------
@@ -157,6 +163,8 @@ def run_engagement(
     """
     started = time.perf_counter()
     engagement = load_engagement(ref)
+    if anonymise_client:
+        engagement = replace(engagement, client=client_pseudonym(engagement.name))
     notebooks = paths.step_notebooks()
     if steps:
         chosen = {paths.notebook_for(s) for s in steps}
@@ -171,15 +179,17 @@ def run_engagement(
         manifest: dict[str, Any] = {"run_dir": str(run_dir), "steps": []}
         try:
             manifest = start_manifest(engagement, run_dir, label, plans)
+            anonymised = _anonymised(plans) or anonymise_client
+            manifest["anonymised"] = {"names_and_ids": _anonymised(plans),
+                                      "client": anonymise_client}
             write_parameters_file(run_dir, plans)
             echo(f"kam run: {engagement.client} ({engagement.name}), {len(plans)} notebooks -> "
                  f"{run_dir}")
             workbook = ResultsWorkbook(run_dir)
-            anonymised = _anonymised(plans)
             renderer = HtmlRenderer(client=engagement.client, run=run_dir.name, titles=STEP_TITLES,
                                     anonymised=anonymised)
             _run_steps(plans, engagement.folder, result, workbook,
-                       Progress(len(plans), bar=progress), Kernels(kernel_environment(temp)),
+                       Progress(len(plans), bar=progress), Kernels(_client_environment(kernel_environment(temp), anonymise_client)),
                        renderer)
             outputs = (finish_run(run_dir, engagement, workbook, anonymised)
                        if result.exit_code == 0 else {})
@@ -196,6 +206,11 @@ def run_engagement(
         signals.hold()
         _finish_manifest(manifest, result, time.perf_counter() - started)
     return result
+
+
+def _client_environment(env: dict[str, str], anonymise_client: bool) -> dict[str, str]:
+    """The kernels' environment, telling :meth:`Step.begin` to show the client's pseudonym."""
+    return {**env, "KAM_ANONYMISE_CLIENT": "1"} if anonymise_client else env
 
 
 def _anonymised(plans: list[StepPlan]) -> bool:

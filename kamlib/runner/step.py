@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -86,6 +87,12 @@ class Step:
         notebook = paths.notebook_for(name)
         checked = notebook_parameters(notebook, namespace)
         eng = load_engagement(checked["engagement"])
+        if os.environ.get("KAM_ANONYMISE_CLIENT"):  # kam run --anonymise-client
+            from dataclasses import replace
+
+            from kamlib.intake.anonymise import client_pseudonym
+
+            eng = replace(eng, client=client_pseudonym(eng.name))
         folder = Path(checked["run_dir"]) if checked["run_dir"] else default_run_dir(eng)
         folder.mkdir(parents=True, exist_ok=True)
         step = cls(notebook, eng, folder.resolve(), Params(
