@@ -48,9 +48,8 @@ def _wrapped_svg_text(text: str, x: float, y: float, n: int, **attrs: str) -> st
     lines = textwrap.wrap(text, n, break_long_words=True) or [""]
     first = y - 5 * (len(lines) - 1)
     extra = "".join(f' {k.replace("_", "-")}="{v}"' for k, v in attrs.items())
-    spans = "".join(f'<tspan x="{x}" {"y" if i == 0 else "dy"}="{first if i == 0 else 10}">'
-                    f"{escape(line)}</tspan>" for i, line in enumerate(lines))
-    return f"<text{extra}>{spans}</text>"
+    more = "".join(f'<tspan x="{x}" dy="10">{escape(line)}</tspan>' for line in lines[1:])
+    return f'<text x="{x}" y="{first}"{extra}>{escape(lines[0])}{more}</text>'
 
 
 def _short_name(name: str) -> str:

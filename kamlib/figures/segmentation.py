@@ -140,9 +140,11 @@ def place_labels(fig: Figure, ax: Axes, xs, ys, texts, max_labels: int = 25, fon
     return skipped
 
 
-def _short(names: pd.Series, n: int = 24) -> pd.Series:
-    s = names.astype(str)
-    return s.where(s.str.len() <= n, s.str.slice(0, n - 1) + "\u2026")
+def _short(names: pd.Series, n: int = 20) -> pd.Series:
+    """Labels of about ``n`` characters a line: a long name is wrapped, never cut."""
+    import textwrap
+
+    return names.astype(str).map(lambda t: textwrap.fill(t, n, break_long_words=True))
 
 
 def _value_floor(v: np.ndarray) -> tuple[np.ndarray, int, float]:

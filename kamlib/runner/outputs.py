@@ -285,10 +285,15 @@ def finish_run(run_dir: Path, engagement: Engagement, workbook: ResultsWorkbook,
                anonymised: bool = False) -> dict[str, str]:
     """Gather the step outputs: close the Excel workbook, write the slide deck
     (:func:`kamlib.report.deck.write_deck`) and the index page."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from kamlib.report.deck import write_deck
 
-    written = workbook.close()
-    deck = write_deck(run_dir, engagement.client, engagement.currency, anonymised=anonymised)
+    with ThreadPoolExecutor(max_workers=1) as pool:  # the deck while the workbook is zipped
+        deck_job = pool.submit(write_deck, run_dir, engagement.client, engagement.currency,
+                               anonymised=anonymised)
+        written = workbook.close()
+        deck = deck_job.result()
     index = write_index(run_dir, engagement, read_step_records(run_dir))
     if anonymised:
         mark_anonymised(run_dir)
