@@ -110,8 +110,13 @@ def table_context(df: Any, *, currency: str = "", names: Mapping[str, str] | Non
         columns.append(cells)
         numeric.append(is_num)
     rows = [list(r) for r in zip(*columns)] if columns else []
-    note = "" if len(shown) == total else (
-        f"First {fmt.count(len(shown))} of {fmt.count(total)} rows; every row is in results.xlsx.")
+    notes = []
+    if len(shown) != total:
+        notes.append(f"First {fmt.count(len(shown))} of {fmt.count(total)} rows; every row is "
+                     "in results.xlsx.")
+    if any(c == fmt.DASH for col in columns for c in col):
+        notes.append(f"{fmt.DASH} marks a value that is missing or does not apply.")
+    note = " ".join(notes)
     return {"headers": [fmt.label(c) for c in shown.columns], "numeric": numeric, "rows": rows,
             "note": note, "empty": total == 0}
 
