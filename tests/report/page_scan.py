@@ -24,6 +24,7 @@ RAW_CELLS = {"nan", "none", "true", "false", "nat", "<na>", "inf", "-inf", "null
 RAW_FLOAT = re.compile(r"(?<![\w.])-?\d+\.\d{4,}(?![\w.])")
 SCIENTIFIC = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?[eE][+-]?\d+(?![\w.])")
 CUT = re.compile(r"\w…(?=\s|$|[)\]])|\w\.\.\.$")
+STEP_NAME = re.compile(r"\b\d\d_[a-z]+\b")
 SNAKE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+")
 
 
@@ -64,8 +65,8 @@ def _table_defects(table, where: str) -> list[str]:
 def scan_page(html: str, name: str = "page", client: bool = False) -> list[str]:
     """Every defect a reader would see on the page ``html`` (``name`` prefixes each line).
 
-    ``client``: a page for the client (summary, plans), where raw identifiers of the machine
-    are defects even inside links.
+    ``client``: a page for the client (summary, index), where a notebook's name
+    (``30_segmentation``) is a defect too.
     """
     soup = BeautifulSoup(html, "html.parser")
     defects: list[str] = []
@@ -81,6 +82,8 @@ def scan_page(html: str, name: str = "page", client: bool = False) -> list[str]:
     checks = [("a Python repr", REPRS), ("a machine path", MACHINE_PATHS),
               ("a command line", COMMANDS), ("a raw float", RAW_FLOAT),
               ("a number in scientific notation", SCIENTIFIC), ("text cut with an ellipsis", CUT)]
+    if client:
+        checks.append(("a notebook's name", STEP_NAME))
     for what, pattern in checks:
         for found in pattern.finditer(text):
             context = text[max(0, found.start() - 40): found.end() + 40]
