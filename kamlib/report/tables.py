@@ -85,7 +85,13 @@ def _column_cells(s, currency: str) -> tuple[list[str], bool]:
         if kind == "number" and pd.api.types.is_integer_dtype(s.dtype):
             kind = "count"
         return [fmt.cell(v, kind, currency) for v in s], True
+    texts = [v for v in s if isinstance(v, str) and v.strip()]
+    if texts and all(_CODE_NAME.fullmatch(v) for v in texts):  # measure and column names
+        return [fmt.label(v) if isinstance(v, str) and v.strip() else fmt.DASH for v in s], False
     return [_text_cell(v, currency) for v in s], False
+
+
+_CODE_NAME = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+")
 
 
 _DECIMAL = re.compile(r"-?\d+\.\d+")

@@ -35,3 +35,11 @@ def test_the_index_is_a_column_only_when_it_means_something():
 def test_a_long_table_shows_its_first_rows_and_says_so():
     html = tables.table_html(pd.DataFrame({"x": range(100)}), max_rows=10)
     assert html.count("<tr>") == 11 and "First 10 of 100 rows" in html
+
+
+def test_a_column_of_code_names_reads_as_labels():
+    df = pd.DataFrame({"metric": ["revenue_12m", "n_orders", None], "value": [1.0, 2.0, 3.0]})
+    html = tables.table_html(df)
+    assert ">Revenue (12 months)<" in html and ">Number of orders<" in html
+    mixed = tables.table_html(pd.DataFrame({"note": ["see revenue_12m", "ok_then"]}))
+    assert ">see revenue_12m<" in mixed  # prose stays as written
