@@ -208,9 +208,10 @@ LABELS = {
 }
 """Column titles that the word rule (:func:`label`) would not get right."""
 
-_MONEY_WORDS = {"revenue", "margin", "clv", "value", "amount", "potential", "wallet", "price",
-                "sales", "spend", "ceiling", "investment", "uplift", "cost", "target", "expected",
-                "actual", "baseline", "predicted", "suggested", "estimate"}
+_MONEY_WORDS = {"revenue", "margin", "clv", "amount", "potential", "wallet", "price", "sales",
+                "spend", "ceiling", "investment", "uplift", "cost"}
+_MONEY_IF_QUALIFIED = {"value"}
+"""``value`` alone is any number (a metric's value); ``order_value``, ``value_median`` are money."""
 _SHARE_WORDS = {"share", "pct", "rate", "growth", "p", "probability", "utilisation", "coverage",
                 "adoption", "weight", "returns"}
 _NOT_MONEY = {"n", "rank", "days", "hours", "score", "scaled", "centroid", "split", "measure",
@@ -245,7 +246,8 @@ def column_kind(name: Any, values: Any = None) -> str:
     if words & _SHARE_WORDS and not words & {"hours", "days", "n", "rank"} and not scores:
         if values is None or _within(values, 10.0):
             return "share"
-    if words & _MONEY_WORDS and not words & _NOT_MONEY and not words & _SHARE_WORDS:
+    money = words & _MONEY_WORDS or (words & _MONEY_IF_QUALIFIED and len(parts) > 1)
+    if money and not words & _NOT_MONEY and not words & _SHARE_WORDS:
         return "money"
     if words & {"n", "count", "rows", "days", "rank"} or str(name).startswith("n_"):
         return "count"

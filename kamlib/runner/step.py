@@ -371,6 +371,20 @@ def _register_displays(step: Step) -> None:
     html.for_type(Styler, lambda sty, *_: tables.styler_html(sty, currency=currency))
     plain.for_type(Path, lambda path, p, cycle: p.text(_shown_path(step.run_dir, path)))
     plain.for_type(str, lambda text, p, cycle: p.text(text))  # a sentence, not a repr
+    plain.for_type(list, _show_list)
+    plain.for_type(tuple, _show_list)
+
+
+def _show_list(items, p, cycle) -> None:
+    """A list a cell ends in (notes, warnings): one line per item, never a repr."""
+    if not items:
+        p.text("(none)")
+        return
+    for i, item in enumerate(items):
+        if i:
+            p.break_()
+        p.text("• ")
+        p.pretty(item)
 
 
 def _shown_path(run_dir: Path, path: Path) -> str:

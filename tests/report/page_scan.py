@@ -78,6 +78,10 @@ def scan_page(html: str, name: str = "page", client: bool = False) -> list[str]:
     for tag in soup.find_all(src=True):
         if MACHINE_PATHS.search(tag["src"]):
             defects.append(f"{name}: an image is loaded from a machine path: {tag['src'][:80]}")
+    for block in soup.select(".printed, pre"):
+        shown = block.get_text().strip()
+        if shown[:1] + shown[-1:] in ("[]", "{}", "()"):
+            defects.append(f"{name}: printed text is a Python list, dict or tuple: {shown[:80]}")
     text = _visible(soup)
     checks = [("a Python repr", REPRS), ("a machine path", MACHINE_PATHS),
               ("a command line", COMMANDS), ("a raw float", RAW_FLOAT),

@@ -62,10 +62,12 @@ def test_the_scan_finds_what_a_notebook_leaves(tmp_path):
 
     bad = pd.DataFrame({"revenue_12m": [0.8152646732, float("nan")], "is_key": [True, False]})
     page = (f"<p>Step('00_intake', run_dir='/tmp/x') PosixPath('/home/a') kam run sample "
-            f"--baseline x 4.60e-06 Bearings & Power Transm… ['a', 'b']</p>{bad.to_html()}")
+            f"--baseline x 4.60e-06 Bearings & Power Transm… ['a', 'b']</p>{bad.to_html()}"
+            "<div class='printed'>[2 manager(s) have CR &gt; 0.10]</div>")
     found = "\n".join(scan_page(page))
     for what in ("repr", "machine path", "command line", "scientific", "cut", "reads 'NaN'",
-                 "reads 'True'", "header cell is empty", "0, 1, 2", "raw float", "code name"):
+                 "reads 'True'", "header cell is empty", "0, 1, 2", "raw float", "code name",
+                 "Python list"):
         assert what in found, what
 
 
