@@ -86,12 +86,14 @@ def _column_cells(s, currency: str) -> tuple[list[str], bool]:
             kind = "count"
         return [fmt.cell(v, kind, currency) for v in s], True
     texts = [v for v in s if isinstance(v, str) and v.strip()]
-    if texts and all(_CODE_NAME.fullmatch(v) for v in texts):  # measure and column names
+    if (texts and all(_IDENTIFIER.fullmatch(v) for v in texts)
+            and any(_CODE_NAME.fullmatch(v) for v in texts)):  # measure and column names
         return [fmt.label(v) if isinstance(v, str) and v.strip() else fmt.DASH for v in s], False
     return [_text_cell(v, currency) for v in s], False
 
 
 _CODE_NAME = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+")
+_IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
 
 _DECIMAL = re.compile(r"-?\d+\.\d+")

@@ -59,6 +59,8 @@ def _table_defects(table, where: str) -> list[str]:
         text = _cell_text(cell)
         if text.lower() in RAW_CELLS:
             out.append(f"{where}: a table cell reads {text!r}")
+        elif SNAKE.fullmatch(text) and not cell.find("code"):
+            out.append(f"{where}: a table cell is a code name: {text!r}")
     return out
 
 
