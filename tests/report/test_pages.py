@@ -92,14 +92,24 @@ def test_a_plan_page_prints_without_a_half_empty_first_page(sample_run, tmp_path
 
 
 @needs_chromium
-def test_screenshots_of_every_kind_of_page(sample_run, tmp_path_factory):
-    """Screenshots are artefacts for a person: each page but the plans (three of those)."""
+def test_screenshots_of_every_page(sample_run, tmp_path_factory):
+    """Screenshots are artefacts for a person to look at: every page of the run (kept in
+    ``$KAM_TEST_ARTEFACTS`` when set), none of them blank."""
+    from concurrent.futures import ThreadPoolExecutor
+
     out = Path(os.environ.get("KAM_TEST_ARTEFACTS") or tmp_path_factory.mktemp("screenshots"))
-    plans = sorted((sample_run / "html" / "plans").glob("*.html"))[:3]
-    pages = [p for p in _pages(sample_run) if p.parent.name != "plans"] + plans
-    for page in pages:
-        png = browser.screenshot(page, out / f"{page.stem}.png", width=1100, height=1500)
-        assert browser.image_variance(png) > 0.005, page.name  # not blank
+    pages = _pages(sample_run)
+
+    def shoot(page: Path) -> float:
+        rel = page.relative_to(sample_run / "html").with_suffix(".png")
+        png = browser.screenshot(page, out / "_".join(rel.parts), width=1100, height=1500)
+        return browser.image_variance(png)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        variances = dict(zip(pages, pool.map(shoot, pages)))
+    blank = [p.name for p, v in variances.items() if v <= 0.005]
+    assert not blank, blank
+    assert len(list(out.glob("*.png"))) >= len(pages)
 
 
 # ------------------------------------------------------------------ one number, one source
