@@ -219,3 +219,25 @@ def test_libreoffice_opens_the_deck(sample_run, tmp_path):
     assert pdf.exists(), proc.stderr[-2000:]
     n_slides = len(__import__("pptx").Presentation(str(sample_run / "deck.pptx")).slides)
     assert _pdf_pages(pdf) == n_slides
+
+
+def test_the_deck_reviews_the_last_plan_when_there_is_one(sample_run, tmp_path):
+    import shutil
+
+    import pandas as pd
+    from pptx import Presentation
+
+    from kamlib.report.deck import write_deck
+
+    run = tmp_path / "run"
+    shutil.copytree(sample_run / "tables", run / "tables")
+    shutil.copytree(sample_run / "figures", run / "figures")
+    pd.DataFrame({"account_id": ["C1", "C2", "C3"], "objective_id": ["a", "b", "c"],
+                  "review": ["met", "missed", "met"]}).to_parquet(
+        run / "tables" / "objective_review.parquet")
+    prs = Presentation(str(write_deck(run, "Client & Co", "EUR")))
+    slide = [s for s in prs.slides if s.shapes.title is not None
+             and s.shapes.title.text == "Review of the last plan"]
+    assert len(slide) == 1
+    text = " ".join(sh.text_frame.text for sh in slide[0].shapes if sh.has_text_frame)
+    assert "2 of 3 objectives of the last plan (67%): met" in text
