@@ -98,8 +98,10 @@ def _title(column) -> str:
 
 def _width(s, title: str) -> float:
     """A column's width from its title and its longest values (a sample), 8 to 50."""
-    sample = s.head(500).astype("str").str.len()
-    longest = int(sample.max()) if len(sample) else 0
+    from kamlib.formatting import missing
+
+    lengths = [len(str(v)) for v in s.head(500) if not missing(v)]
+    longest = max(lengths, default=0)
     return float(min(50, max(8, len(title) + 2, longest + 2)))
 
 

@@ -63,3 +63,9 @@ def test_contacts_names_stay_out_of_sheets_that_do_not_need_them(tmp_path):
     assert "Ann Lee" in {c.value for row in book["plan_relationship"].iter_rows() for c in row}
     note = {r[1].value: r[4].value for r in book["contents"].iter_rows(min_row=2)}["contacts"]
     assert "personal data" in note
+
+
+def test_a_column_with_nothing_in_it_still_gets_a_width(tmp_path):
+    empty = pd.DataFrame({"counterpart": pd.array([None, None], dtype="string"), "n": [1, 2]})
+    ws = _book(tmp_path, {"t": empty})["t"]
+    assert ws.column_dimensions["A"].width >= 8 and ws["A1"].value == "Counterpart"
