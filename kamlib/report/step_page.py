@@ -2,7 +2,8 @@
 
 The executed notebook is read cell by cell: markdown becomes HTML, each output its richest
 form (HTML tables, PNG and SVG figures, markdown, then text). Printed text is wrapped, never
-cut; error output and warnings (stderr) stay out (they are for the analyst, in the notebook).
+cut; error output and warnings (stderr) stay out (they are for the analyst, in the notebook),
+and so do the classroom's cells (:data:`TEACHING_TAGS`).
 The page uses the executive summary's stylesheet and ``step.css``, so every page of a run
 looks alike and prints on A4.
 """
@@ -64,10 +65,17 @@ def _output(out: dict[str, Any]) -> dict[str, str] | None:
     return None
 
 
+TEACHING_TAGS = frozenset({"exercises", "learning-objectives"})
+"""Cells tagged for the classroom (the trainer's exercises and learning objectives, with their
+``kam run`` commands): they stay in the notebook and are left out of the run's page."""
+
+
 def blocks(nb: Any) -> list[dict[str, Any]]:
     """The page's blocks, in the notebook's order: markdown, then each cell's outputs."""
     out: list[dict[str, Any]] = []
     for cell in nb.cells:
+        if TEACHING_TAGS & set(cell.get("metadata", {}).get("tags", [])):
+            continue
         if cell.get("cell_type") == "markdown" and cell.get("source", "").strip():
             out.append({"kind": "html", "body": pages.Markup(_markdown(cell["source"]))})
         elif cell.get("cell_type") == "code":

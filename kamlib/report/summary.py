@@ -226,14 +226,14 @@ def _economics_context(econ: Mapping[str, Any] | None, cur: str) -> dict | None:
         gain = float((sm["net_profit_after_moves"] - sm["net_profit"]).sum())
         moved = int((sm["accounts_after_moves"] - sm["accounts"]).abs().sum() // 2)
         if gain > 0:
-            lines.append(f"Serving about {moved} accounts with another serving model, as step "
-                         f"30_segmentation proposes (serving_moves), would add "
+            lines.append(f"Serving about {moved} accounts with another serving model, as the "
+                         f"portfolio segmentation proposes, would add "
                          f"{money(gain, cur)} of net profit a year; the resource plan below "
                          "covers the key and key-development accounts as they are now.")
         show = pd.DataFrame({
             "Serving model": sm["serving_model"],
             "Accounts": sm["accounts"].map(formatting.count),
-            "Margin 12 m": sm["margin_12m"].map(lambda v: money(v, cur)),
+            "Margin, last 12 months": sm["margin_12m"].map(lambda v: money(v, cur)),
             "Cost to serve": sm["cost_to_serve"].map(lambda v: money(v, cur)),
             "Serving cost": sm["serving_cost"].map(lambda v: money(v, cur)),
             "Net profit": sm["net_profit"].map(lambda v: money(v, cur)),
