@@ -31,7 +31,7 @@ pct = formatting.share
 
 
 # --------------------------------------------------------------------------- cells
-SUMMARY_PRINT_ROWS = 12
+SUMMARY_PRINT_ROWS = 7
 """Rows a table of the summary prints (summary.css hides the rest on paper, with a note): the
 summary prints on two A4 pages."""
 
