@@ -20,7 +20,8 @@ examples:
   kam run                                  run the bundled sample engagement
   kam run clients/acme -p selection.n_key_accounts=30 --label q3
   kam run clients/acme --baseline reports/acme/20260301-091500
-  kam run --anonymise                      pseudonyms for every name in every output
+  kam run --anonymise                      pseudonyms for every name and id in every output
+  kam run --anonymise --anonymise-client   ... and for the client's name
   kam new clients/acme                     scaffold an engagement for a new client
   kam validate clients/acme                check the inputs, print the data-quality report
   kam map clients/acme                     propose a column and value mapping in engagement.yml
@@ -65,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
                      "last plan against")
     run.add_argument("--anonymise", "--anonymize", action="store_true",
                      help="replace account, contact and manager names with stable pseudonyms")
+    run.add_argument("--anonymise-client", "--anonymize-client", action="store_true",
+                     help="show the client's name as a pseudonym too (pages, deck, manifest)")
     run.add_argument("--steps", default="", metavar="A,B",
                      help="run only these steps (e.g. intake,selection)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -140,7 +143,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     steps = [s.strip() for s in args.steps.split(",") if s.strip()] or None
     result = run_engagement(_engagement_ref(args.engagement), _parse_overrides(args.param), label=args.label,
                             typed=typed, steps=steps,
-                            progress=False if args.no_progress else None)
+                            progress=False if args.no_progress else None,
+                            anonymise_client=args.anonymise_client)
     if result.status == "interrupted":  # one line: the message names the run folder
         print(f"kam: {result.message}", file=sys.stderr)
         return result.exit_code

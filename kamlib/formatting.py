@@ -144,6 +144,16 @@ def count(value: Any, word: str = "", plural: str = "") -> str:
     return f"{text} {word if abs(n) == 1 else (plural or word + 's')}"
 
 
+def part_of(n: Any, total: Any, population: str, digits: int = 0) -> str:
+    """A count with its denominator named: ``part_of(67, 504, "accounts of the purchase model")``
+    -> ``'67 of 504 accounts of the purchase model (13%)'``. Every count a page states relative to
+    a whole goes through here, so two pages cannot mean different wholes by the same words."""
+    if missing(n) or missing(total):
+        return DASH
+    pct = f" ({share(float(n) / float(total), digits=digits)})" if float(total) else ""
+    return f"{count(n)} of {count(total)} {population}{pct}"
+
+
 def date(value: Any) -> str:
     """A date as ``'30 Sep 2026'`` (the month in words: no day/month ambiguity)."""
     if missing(value):
@@ -163,13 +173,13 @@ def number(value: Any) -> str:
         return DASH
     x = float(value)
     size = abs(x)
-    if size == 0 or size >= 1000:
-        return f"{x:,.0f}"
+    if size == 0 or size >= 1000 or (x == round(x) and size < 1e15):
+        return f"{x:,.0f}"  # a whole number (7 managers) shows no decimals
     if size >= 1:
         return f"{x:,.2f}"
     if size >= 0.001:
         return f"{x:.3f}"
-    return f"{x:.2e}"
+    return "< 0.001" if x > 0 else "> -0.001"  # never scientific notation for a reader
 
 
 def hours(value: Any) -> str:
@@ -177,5 +187,102 @@ def hours(value: Any) -> str:
     return count(value)
 
 
-__all__ = ["DASH", "EXCEL_DATE_FORMAT", "EXCEL_MONEY_FORMAT", "EXCEL_TEXT_AS_TEXT", "count", "date", "hours",
+# ---------------------------------------------------------------- tables for people
+_WORDS = {"id": "ID", "ids": "IDs", "pct": "%", "clv": "CLV", "dpm": "DPM", "ahp": "AHP",
+          "cr": "CR", "ri": "RI", "kam": "KAM", "dmu": "DMU", "se": "SE", "ci": "CI",
+          "topsis": "TOPSIS", "p": "P", "12m": "(12 months)", "24m": "(24 months)",
+          "prev": "previous", "prev2": "two years before", "avg": "average", "str": "strength:",
+          "attr": "attractiveness:", "contrib": "contribution:", "h": "health:", "raw": "raw",
+          "fivep": "5P:", "n": "number of", "min": "minimum", "max": "maximum", "abs": "absolute",
+          "t": "T"}
+LABELS = {
+    "account_id": "Account ID", "name": "Name", "n": "Count", "k": "k",
+    "revenue_12m": "Revenue (12 months)", "margin_12m": "Margin (12 months)",
+    "margin_pct_12m": "Margin rate (12 months)", "growth_12m": "Growth (12 months)",
+    "share_of_sales_12m": "Share of our sales (12 months)", "p_alive": "P(alive)",
+    "p_key": "P(key)", "is_key": "Key account", "n_key": "Key accounts",
+    "n_accounts": "Accounts", "share_accounts": "% of accounts", "share_revenue": "% of revenue",
+    "share_margin": "% of margin", "share_key": "% of key accounts", "cr": "Consistency ratio",
+    "dpm_box": "DPM box", "dpm_strategy": "DPM strategy", "clv_low": "CLV, low end",
+    "clv_high": "CLV, high end", "ci_low": "Interval, low end", "ci_high": "Interval, high end",
+}
+"""Column titles that the word rule (:func:`label`) would not get right."""
+
+_MONEY_WORDS = {"revenue", "margin", "clv", "amount", "potential", "wallet", "price", "sales",
+                "spend", "ceiling", "investment", "uplift", "cost"}
+_MONEY_IF_QUALIFIED = {"value"}
+"""``value`` alone is any number (a metric's value); ``order_value``, ``value_median`` are money."""
+_SHARE_WORDS = {"share", "pct", "rate", "growth", "p", "probability", "utilisation", "coverage",
+                "adoption", "weight", "returns"}
+_NOT_MONEY = {"n", "rank", "days", "hours", "score", "scaled", "centroid", "split", "measure",
+              "basis", "rows", "to"}
+
+
+def label(name: Any) -> str:
+    """A column's title for people: ``'revenue_12m'`` -> ``'Revenue (12 months)'``,
+    ``'n_contacts'`` -> ``'Number of contacts'``, ``'account_id'`` -> ``'Account ID'``.
+
+    Known titles come from :data:`LABELS`; other names are split at ``_`` and the words
+    mapped (abbreviations spelt as people write them). A name that is not snake_case (a
+    manager's name used as a column) stays as it is.
+    """
+    text = str(name)
+    if text in LABELS:
+        return LABELS[text]
+    if "_" not in text and not text.islower():
+        return text
+    words = [_WORDS.get(w, w) for w in text.split("_") if w]
+    out = " ".join(words).replace(": ", ": ").strip() or text
+    return out[:1].upper() + out[1:]
+
+
+def column_kind(name: Any, values: Any = None) -> str:
+    """How a numeric column is shown: ``'money'``, ``'share'``, ``'count'`` or ``'number'``,
+    from its name's words (and, for a share, values that stay within -10..10)."""
+    parts = str(name).lower().split("_")
+    words = set(parts)
+    scores = (parts[0] in {"contrib", "raw", "str", "attr", "h", "score"}  # scores, not shares
+              or bool(words & {"scaled", "centroid"}))
+    if words & _SHARE_WORDS and not words & {"hours", "days", "n", "rank"} and not scores:
+        if values is None or _within(values, 10.0):
+            return "share"
+    money = words & _MONEY_WORDS or (words & _MONEY_IF_QUALIFIED and len(parts) > 1)
+    if money and not words & _NOT_MONEY and not words & _SHARE_WORDS:
+        return "money"
+    if words & {"n", "count", "rows", "days", "rank"} or str(name).startswith("n_"):
+        return "count"
+    return "number"
+
+
+def _within(values: Any, limit: float) -> bool:
+    for v in values:
+        if not missing(v) and abs(float(v)) > limit:
+            return False
+    return True
+
+
+def cell(value: Any, kind: str = "number", currency: str = "") -> str:
+    """One table cell for people: money, share, count, number, a date, yes/no, text or a list
+    (joined with ``'; '``); a missing value is :data:`DASH`."""
+    if isinstance(value, (list, tuple, set)):
+        return "; ".join(cell(v, kind, currency) for v in value) or DASH
+    if hasattr(value, "tolist") and not isinstance(value, str) and getattr(value, "ndim", 0):
+        return cell(value.tolist(), kind, currency)
+    if isinstance(value, bool) or type(value).__name__ == "bool_":
+        return "yes" if value else "no"
+    if missing(value):
+        return DASH
+    if isinstance(value, (_dt.date, _dt.datetime)) or hasattr(value, "to_pydatetime"):
+        return date(value)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {cell(v, kind, currency)}" for k, v in value.items())
+    if not isinstance(value, (int, float)) and not hasattr(value, "__float__"):
+        return str(value)
+    return {"money": lambda v: money(v, currency), "share": lambda v: share(v, digits=1),
+            "count": count}.get(kind, number)(value)
+
+
+__all__ = ["DASH", "LABELS", "cell", "column_kind", "label", "part_of", "EXCEL_DATE_FORMAT", "EXCEL_MONEY_FORMAT", "EXCEL_TEXT_AS_TEXT", "count", "date", "hours",
            "missing", "money", "money_interval", "number", "share"]

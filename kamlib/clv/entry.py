@@ -39,8 +39,9 @@ from kamlib.clv.purchase import (
     purchase_clv,
 )
 from kamlib.clv.sbg import ShiftedBetaGeometric
+from kamlib.clv.value import LOST_POPULATION, probably_lost
 from kamlib.errors import ParameterError
-from kamlib.formatting import money, money_interval
+from kamlib.formatting import money, money_interval, part_of
 
 CLV_COLUMNS = ["account_id", "frequency", "recency", "T", "expected_purchases", "p_alive",
                "expected_value", "clv", "clv_low", "clv_high", "clv_param_low",
@@ -118,12 +119,12 @@ class CLVResult:
                 f"buys, what it spends, and how its buying drifts). The model's parameters "
                 f"alone would say ±{param:.0%}: the average is well known, one account's fate "
                 "is not.")
-        pa = self.clv["p_alive"].dropna()
-        if len(pa):
+        lost, among = probably_lost(self.clv)
+        if among:
             lines.append(
-                f"- **Whether an account stays** is the larger risk: {int((pa < 0.5).sum())} "
-                f"accounts are probably lost already (P(alive) below 50 %), and their CLV is "
-                "small for that reason.")
+                f"- **Whether an account stays** is the larger risk: "
+                f"{part_of(lost, among, LOST_POPULATION)} are probably lost already (P(alive) "
+                "below 50 %), and their CLV is small for that reason.")
         if self.holdout_errors is not None:
             e = self.holdout_errors.set_index("measure")["value"]
             if "interval_coverage" in e:

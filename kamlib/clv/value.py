@@ -303,3 +303,23 @@ def predictive_clv(rfm: pd.DataFrame, purchase_model, value_model, ev: np.ndarra
         lo = np.where(use, s_lo, lo)
         hi = np.where(use, s_hi, hi)
     return lo, hi
+
+
+LOST_BELOW = 0.5
+"""P(alive) below which an account counts as probably lost."""
+
+PURCHASE_MODELS = ("BG/NBD", "Pareto/NBD")
+"""How the ``clv`` table's ``model`` starts for an account valued by a purchase model (the
+others are on annual contracts, or never bought)."""
+
+LOST_POPULATION = "accounts of the purchase model"
+"""What :func:`probably_lost` counts among (its denominator, named on every page)."""
+
+
+def probably_lost(clv: pd.DataFrame) -> tuple[int, int]:
+    """(accounts probably lost, accounts of the purchase model) from the ``clv`` table: the
+    one count the CLV page's figure and text both state (with :data:`LOST_POPULATION`).
+    Accounts on annual contracts have a P(alive) of another kind and are not counted."""
+    d = clv[clv["model"].astype(str).str.startswith(PURCHASE_MODELS)]
+    p = pd.to_numeric(d["p_alive"], errors="coerce").dropna()
+    return int((p < LOST_BELOW).sum()), int(len(p))

@@ -14,13 +14,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from kamlib.clv.value import LOST_POPULATION, PURCHASE_MODELS, probably_lost
 from kamlib.figures import PALETTE, count_axis, money_axis
+from kamlib.formatting import part_of
 from kamlib.vocabulary import KEY
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
-PURCHASE_MODELS = ("BG/NBD", "Pareto/NBD")
 
 
 def _figure(width: float, height: float, ncols: int = 1, **kw):
@@ -138,8 +139,8 @@ def p_alive_distribution(clv: pd.DataFrame, key_accounts: Iterable[str] | None =
     ax.set_ylim(-0.03, 1.03)
     ax.set_xlabel(f"{_plural(unit)} since the last purchase (log scale)")
     ax.set_ylabel("P(alive)")
-    below = int((p < 0.5).sum())
-    _title(ax, f"P(alive): {below} of {len(p)} accounts are probably lost (below 50 %)")
+    lost, among = probably_lost(clv)
+    _title(ax, f"P(alive): {part_of(lost, among, LOST_POPULATION)} are probably lost (below 50 %)")
     if (~clv["model"].astype(str).str.startswith(PURCHASE_MODELS)).any():
         ax.text(1.0, -0.22, "accounts on annual contracts and without purchases not shown",
                 transform=ax.transAxes, ha="right", fontsize=8, color=PALETTE["neutral"])

@@ -40,9 +40,16 @@ def attitude_colour(att: float) -> str:
 _JITTER = ((0, 0), (14, 0), (-14, 0), (0, 12), (0, -12), (14, 12), (-14, -12), (14, -12), (-14, 12))
 
 
-def _clip(text: str, n: int) -> str:
-    """``text`` cut to ``n`` characters with an ellipsis when longer."""
-    return text if len(text) <= n else text[: n - 1] + "…"
+def _wrapped_svg_text(text: str, x: float, y: float, n: int, **attrs: str) -> str:
+    """An SVG ``<text>`` of ``text`` wrapped at word ends into lines of about ``n``
+    characters (never cut), centred vertically on ``y``; ``attrs`` are its attributes."""
+    import textwrap
+
+    lines = textwrap.wrap(text, n, break_long_words=True) or [""]
+    first = y - 5 * (len(lines) - 1)
+    extra = "".join(f' {k.replace("_", "-")}="{v}"' for k, v in attrs.items())
+    more = "".join(f'<tspan x="{x}" dy="10">{escape(line)}</tspan>' for line in lines[1:])
+    return f'<text x="{x}" y="{first}"{extra}>{escape(lines[0])}{more}</text>'
 
 
 def _short_name(name: str) -> str:
@@ -167,8 +174,8 @@ def category_trend_svg(trend: pd.DataFrame, width: int = 440, max_categories: in
         lx += 95
     for i, r in enumerate(rows):
         y0 = 22 + i * row_h
-        out.append(f'<text x="{label_w - 6}" y="{y0 + 14}" text-anchor="end" fill="#222">'
-                   f'{escape(_clip(str(r["category"]), 24))}</text>')
+        out.append(_wrapped_svg_text(str(r["category"]), label_w - 6, y0 + 12, 24,
+                                     text_anchor="end", fill="#222"))
         for j, (col, colour) in enumerate(colours):
             v = max(float(r[col]), 0.0)
             out.append(f'<rect x="{label_w}" y="{y0 + j * (bar_h + 1)}" width="{pw * v / vmax:.1f}" '

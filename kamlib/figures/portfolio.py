@@ -56,8 +56,8 @@ def segment_split_figure(features: pd.DataFrame, segments: pd.DataFrame,
                 "step 30_segmentation.", va="center", fontsize=10, color="#5a6b7d")
         return fig
     df = segments[["account_id", "segment"]].merge(features, on="account_id", how="left")
-    labels = {"accounts": "Accounts", "revenue_12m": "Revenue (12 m)",
-              "margin_12m": "Margin (12 m)", "clv": "CLV"}
+    labels = {"accounts": "Segmented accounts", "revenue_12m": "Revenue (12 months)",
+              "margin_12m": "Margin (12 months)", "clv": "CLV"}
     rows = {}
     for m in measures:
         if m == "accounts":

@@ -140,9 +140,11 @@ def place_labels(fig: Figure, ax: Axes, xs, ys, texts, max_labels: int = 25, fon
     return skipped
 
 
-def _short(names: pd.Series, n: int = 24) -> pd.Series:
-    s = names.astype(str)
-    return s.where(s.str.len() <= n, s.str.slice(0, n - 1) + "\u2026")
+def _short(names: pd.Series, n: int = 20) -> pd.Series:
+    """Labels of about ``n`` characters a line: a long name is wrapped, never cut."""
+    import textwrap
+
+    return names.astype(str).map(lambda t: textwrap.fill(t, n, break_long_words=True))
 
 
 def _value_floor(v: np.ndarray) -> tuple[np.ndarray, int, float]:
@@ -416,12 +418,12 @@ def dpm_bubble(dpm: pd.DataFrame, attractiveness_split: float | None = None,
 def segment_profile(summary: pd.DataFrame) -> Styler:
     """The segment profile as a formatted table (HTML-friendly pandas Styler): accounts,
     revenue, margin and key accounts per segment with their shares, and the strategy."""
-    cols = {"label": "Segment", "n_accounts": "Accounts", "share_accounts": "% accounts",
+    cols = {"label": "Segment", "n_accounts": "Accounts", "share_accounts": "% of all accounts",
             "revenue": "Revenue", "share_revenue": "% revenue", "margin": "Margin",
             "share_margin": "% margin", "potential": "Potential", "n_key": "Key accounts",
             "share_key": "% of key", "growth_median": "Median growth", "strategy": "Strategy"}
     t = summary[list(cols)].rename(columns=cols)
-    pct = ["% accounts", "% revenue", "% margin", "% of key"]
+    pct = ["% of all accounts", "% revenue", "% margin", "% of key"]
     sty = (
         t.style.hide(axis="index")
         # one format call: with pandas 3 a second call drops the formats of the first; every
@@ -429,7 +431,7 @@ def segment_profile(summary: pd.DataFrame) -> Styler:
         .format({**{c: share for c in pct},
                  **{c: _money for c in ("Revenue", "Margin", "Potential")},
                  "Median growth": lambda v: DASH if missing(v) else f"{v:+.2f}"}, escape="html")
-        .bar(subset=pd.IndexSlice[t.index[t["Segment"] != "Total"], ["% revenue", "% accounts"]],
+        .bar(subset=pd.IndexSlice[t.index[t["Segment"] != "Total"], ["% revenue", "% of all accounts"]],
              color="#bee3f8", vmin=0, vmax=1)
         .set_table_styles([
             {"selector": "th",

@@ -135,3 +135,87 @@ def anonymise_tables(tables: dict[str, pd.DataFrame], key: str,
                 frame[col] = p.series(frame[col], kind)
         out[name] = frame
     return out
+
+
+ID_COLUMNS: dict[str, str] = {"account_id": "account", "parent_id": "account",
+                              "contact_id": "contact", "reports_to": "contact"}
+"""Columns that hold identifiers, and whose identifiers they are."""
+
+ID_PREFIX = {"account": "A-", "contact": "P-"}
+"""How a pseudonymous identifier starts (``A-K7QX2``, ``P-3HD9P``)."""
+
+
+class IdPseudonyms:
+    """Stable pseudonyms for identifiers (account and contact ids), keyed like names.
+
+    Unlike names, identifiers are matched exactly (``C1`` and ``c1`` stay two ids), and every
+    identifier gets its own pseudonym (a clash gets a longer code). :meth:`frame` replaces the
+    id columns of a table (:data:`ID_COLUMNS`), :meth:`text` every id inside free text (the
+    set-aside rows as exported, site ids made from an account id).
+    """
+
+    def __init__(self, key: str) -> None:
+        self._names = Pseudonymiser(key)
+        self.mapping_: dict[tuple[str, str], str] = {}
+        self._taken: set[str] = set()
+        self._pattern = None
+
+    def identifier(self, value: str, kind: str) -> str:
+        """The pseudonym of the ``kind`` ("account" or "contact") identifier ``value``."""
+        hit = self.mapping_.get((kind, value))
+        if hit is not None:
+            return hit
+        length = CODE_LENGTH
+        while True:
+            out = ID_PREFIX[kind] + self._names._code(f"id\x1f{value}", kind, length)
+            if out not in self._taken:
+                break
+            length += 1
+        self._taken.add(out)
+        self.mapping_[(kind, value)] = out
+        self._pattern = None
+        return out
+
+    def learn(self, values, kind: str) -> None:
+        """Give every identifier in ``values`` its pseudonym (before :meth:`text` is used)."""
+        import pandas as pd
+
+        for v in pd.unique(pd.Series(values).dropna().astype(str)):
+            self.identifier(v, kind)
+
+    def frame(self, df: pd.DataFrame) -> pd.DataFrame:
+        """``df`` with its identifier columns and text cells pseudonymised (a new frame)."""
+        import pandas as pd
+
+        out = df.copy()
+        for col in out.columns:
+            kind = ID_COLUMNS.get(str(col))
+            s = out[col]
+            if kind is not None:
+                mapped = s.map(lambda v: v if v is None or v is pd.NA or v != v
+                               else self.identifier(str(v), kind))
+                out[col] = mapped.astype(s.dtype) if s.dtype != object else mapped
+            elif pd.api.types.is_string_dtype(s.dtype) and self.mapping_:
+                out[col] = s.map(lambda v: self.text(v) if isinstance(v, str) else v).astype(s.dtype)
+        return out
+
+    def text(self, text: str) -> str:
+        """``text`` with every known identifier replaced where it stands as a whole word (or
+        starts a longer id such as a site id ``C11358-S02``)."""
+        import re
+
+        if not self.mapping_:
+            return text
+        if self._pattern is None:
+            ids = sorted({v for _, v in self.mapping_}, key=len, reverse=True)
+            self._pattern = re.compile(r"(?<![\w])(" + "|".join(map(re.escape, ids)) + r")(?![\w])")
+            self._lookup = {}
+            for (kind, v), p in self.mapping_.items():
+                self._lookup.setdefault(v, p)
+        return self._pattern.sub(lambda m: self._lookup[m.group(1)], text)
+
+
+def client_pseudonym(key: str) -> str:
+    """The client's name in a run made with ``--anonymise-client``: ``Client K7QX2``, stable
+    per engagement (``key``: the engagement's name)."""
+    return Pseudonymiser(key).pseudonym("client", "Client")

@@ -64,6 +64,8 @@ class IntakeResult:
     features: dict[str, pd.DataFrame]
     data_quality: pd.DataFrame
     set_aside: pd.DataFrame
+    ids: Any = None
+    """Identifier pseudonyms of an anonymised run (:class:`~kamlib.intake.anonymise.IdPseudonyms`)."""
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every table the intake step saves, by name (see :data:`TABLES`)."""
@@ -105,8 +107,15 @@ class IntakeResult:
         return pareto_curve(self.account_features)
 
     def write_set_aside(self, folder: str | Path) -> None:
-        """Write every set-aside row, as exported, to ``<folder>/<table>.csv``."""
+        """Write every set-aside row, as exported, to ``<folder>/<table>.csv`` (with
+        pseudonymous ids in an anonymised run)."""
         self.inputs.write_set_aside(folder)
+        if self.ids is not None:
+            for csv in sorted(Path(folder).glob("*.csv")):
+                with csv.open(encoding="utf-8", newline="") as f:
+                    text = f.read()
+                with csv.open("w", encoding="utf-8", newline="") as f:
+                    f.write(self.ids.text(text))
 
 
 def run(engagement: Any, edited: Mapping[str, pd.DataFrame] | None = None, *, as_of: str = "",
@@ -160,5 +169,24 @@ def run(engagement: Any, edited: Mapping[str, pd.DataFrame] | None = None, *, as
             account.notes.insert(0, f"read back from the plan workbook of the baseline "
                                     f"{Path(baseline).name or 'run'} (edited by the account team); "
                                     "the engagement's file of this table is not used")
-    return IntakeResult(inputs=inputs, features=feature_tables(inputs),
-                        data_quality=inputs.data_quality(), set_aside=inputs.set_aside_table())
+    result = IntakeResult(inputs=inputs, features=feature_tables(inputs),
+                          data_quality=inputs.data_quality(), set_aside=inputs.set_aside_table())
+    return _pseudonymous_ids(result, engagement.name) if anonymise else result
+
+
+def _pseudonymous_ids(result: IntakeResult, key: str) -> IntakeResult:
+    """``result`` with account and contact ids replaced by stable pseudonyms in every table
+    it saves and shows (:class:`kamlib.intake.anonymise.IdPseudonyms`): later steps, their
+    pages, file names, calendars and objective ids then carry no real id either."""
+    from kamlib.intake.anonymise import IdPseudonyms
+
+    ids = IdPseudonyms(key)
+    frames = result.inputs.frames
+    ids.learn(frames["accounts"]["account_id"], "account")
+    ids.learn(frames["contacts"]["contact_id"], "contact")
+    for name in list(frames):
+        frames[name] = ids.frame(frames[name])
+    features = {name: ids.frame(df) for name, df in result.features.items()}
+    return IntakeResult(inputs=result.inputs, features=features,
+                        data_quality=result.data_quality, set_aside=ids.frame(result.set_aside),
+                        ids=ids)

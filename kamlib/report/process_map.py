@@ -69,7 +69,7 @@ PROCESS: tuple[ProcessStep, ...] = (
     ProcessStep(6, "Resource planning and audit", "Who serves which account, with what effort; "
                 "did the plan happen?",
                 (Delivery("50_portfolio_review", "serving model and hours per account, each "
-                          "manager's workload against capacity; with --baseline, the last plan's "
+                          "manager's workload against capacity; with the last plan as baseline, its "
                           "objectives and actions reviewed against what happened"),),
                 "Assigning the people and the budget, and running the review every quarter: a "
                 "plan written once and shelved until appraisal is the failure the review is for."),

@@ -31,6 +31,11 @@ pct = formatting.share
 
 
 # --------------------------------------------------------------------------- cells
+SUMMARY_PRINT_ROWS = 7
+"""Rows a table of the summary prints (summary.css hides the rest on paper, with a note): the
+summary prints on two A4 pages."""
+
+
 def _missing(v: Any) -> bool:
     return v is None or (not isinstance(v, str) and pd.isna(v))
 
@@ -90,12 +95,12 @@ def _segment_table(seg: pd.DataFrame, cur: str) -> dict[str, list]:
         "Key": seg["key_accounts"].astype(int),
     })
     if "revenue_12m" in seg.columns:
-        show["Revenue 12 m"] = seg["revenue_12m"].map(lambda v: money(v, cur))
+        show["Revenue, last 12 months"] = seg["revenue_12m"].map(lambda v: money(v, cur))
         show["Share"] = seg["revenue_share"].map(pct)
     if "clv" in seg.columns:
         show["CLV"] = seg["clv"].map(lambda v: money(v, cur))
     show["Strategy"] = seg["posture"]
-    return _table(show, num={"Accounts", "Key", "Revenue 12 m", "Share", "CLV"}, raw={"Segment"})
+    return _table(show, num={"Accounts", "Key", "Revenue, last 12 months", "Share", "CLV"}, raw={"Segment"})
 
 
 def _key_account_table(t: pd.DataFrame, pages: Mapping[str, str], cur: str) -> dict[str, list]:
@@ -108,7 +113,7 @@ def _key_account_table(t: pd.DataFrame, pages: Mapping[str, str], cur: str) -> d
     if "score" in t.columns:
         show["Score"] = t["score"].map(lambda v: f"{v:.2f}" if not pd.isna(v) else DASH)
     if "revenue_12m" in t.columns:
-        show["Revenue 12 m"] = t["revenue_12m"].map(lambda v: money(v, cur))
+        show["Revenue, last 12 months"] = t["revenue_12m"].map(lambda v: money(v, cur))
     if "revenue_change" in t.columns:
         show["Trend"] = t["revenue_change"].map(lambda v: pct(v, signed=True))
     if "clv" in t.columns:
@@ -123,14 +128,14 @@ def _key_account_table(t: pd.DataFrame, pages: Mapping[str, str], cur: str) -> d
         "account_manager" if "account_manager" in t.columns else None)
     if owner:
         show["Owner"] = t[owner].to_numpy()
-    return _table(show, num={"#", "Score", "Revenue 12 m", "Trend", "CLV (interval)"},
+    return _table(show, num={"#", "Score", "Revenue, last 12 months", "Trend", "CLV (interval)"},
                   raw={"Account", "Segment", "Health"}, screen_only={"Industry"},
                   nowrap={"Owner"})
 
 
 def _investment_table(inv: pd.DataFrame, pages: Mapping[str, str], cur: str) -> dict[str, list]:
     label = {"investment_ceiling": "Investment ceiling / year", "clv": "CLV",
-             "revenue_12m": "Revenue 12 m"}[inv["basis"].iat[0]]
+             "revenue_12m": "Revenue, last 12 months"}[inv["basis"].iat[0]]
     show = pd.DataFrame({
         "Account": _names(inv, pages),
         "Segment": [_seg_badge(s) for s in inv.get("segment", [None] * len(inv))],
@@ -221,14 +226,14 @@ def _economics_context(econ: Mapping[str, Any] | None, cur: str) -> dict | None:
         gain = float((sm["net_profit_after_moves"] - sm["net_profit"]).sum())
         moved = int((sm["accounts_after_moves"] - sm["accounts"]).abs().sum() // 2)
         if gain > 0:
-            lines.append(f"Serving about {moved} accounts with another serving model, as step "
-                         f"30_segmentation proposes (serving_moves), would add "
+            lines.append(f"Serving about {moved} accounts with another serving model, as the "
+                         f"portfolio segmentation proposes, would add "
                          f"{money(gain, cur)} of net profit a year; the resource plan below "
                          "covers the key and key-development accounts as they are now.")
         show = pd.DataFrame({
             "Serving model": sm["serving_model"],
             "Accounts": sm["accounts"].map(formatting.count),
-            "Margin 12 m": sm["margin_12m"].map(lambda v: money(v, cur)),
+            "Margin, last 12 months": sm["margin_12m"].map(lambda v: money(v, cur)),
             "Cost to serve": sm["cost_to_serve"].map(lambda v: money(v, cur)),
             "Serving cost": sm["serving_cost"].map(lambda v: money(v, cur)),
             "Net profit": sm["net_profit"].map(lambda v: money(v, cur)),
@@ -268,6 +273,7 @@ def summary_page(facts: SummaryFacts, *, client: str = "", run: str = "",
     first, then = (SEGMENT_LABELS[s] for s in INVEST_SEGMENTS)
     return render(
         "summary.html.j2", css=stylesheet("summary.css"), client=client, run=run,
+        print_rows=SUMMARY_PRINT_ROWS,
         as_of=formatting.date(facts.as_of) if not formatting.missing(facts.as_of) else "unknown",
         today=formatting.date(dt.date.today()), lead=facts.lead, kpis=facts.kpis,
         figures={k: png_data_uri(v) for k, v in (figures or {}).items()

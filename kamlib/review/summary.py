@@ -253,7 +253,7 @@ def portfolio_kpis(features: pd.DataFrame | None, table: pd.DataFrame,
     f = features
     if f is not None:
         active = int((f["revenue_12m"] > 0).sum()) if "revenue_12m" in f.columns else len(f)
-        k.append(("active accounts (12 m)", formatting.count(active)))
+        k.append(("active accounts (last 12 months)", formatting.count(active)))
     if not table.empty:
         k.append(("key accounts", formatting.count(len(table))))
     if f is not None and "revenue_12m" in f.columns:

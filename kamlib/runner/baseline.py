@@ -121,3 +121,14 @@ def baseline_hint(run_dir: str | Path, engagement: str = "<engagement>") -> str:
             f"kam run {engagement} --baseline {run_dir} — the review then shows which "
             f"targets were met or missed, which actions are overdue and which accounts "
             f"changed segment.")
+
+
+def baseline_note(run_dir: str | Path) -> str:
+    """:func:`baseline_hint` for a page a client reads: the same advice, naming the run by its
+    name only -- no machine path and no command line."""
+    return (f"This is the first plan: there is no earlier plan to review it against. Keep this "
+            f"run ({Path(run_dir).name}); during the quarter, account managers update "
+            f"{WORKBOOK_NAME} (status of each action, dates, new actions). At the next "
+            f"quarterly rerun on fresh data this run becomes the baseline, and the review then "
+            f"shows which targets were met or missed, which actions are overdue and which "
+            f"accounts changed segment.")

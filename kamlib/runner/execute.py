@@ -208,25 +208,23 @@ def run_upstream(notebook: Path, engagement: Engagement, run_dir: Path) -> None:
 
 
 class HtmlRenderer:
-    """Render executed notebooks to HTML without code, in-process (nbconvert's exporter)."""
+    """Render executed notebooks to HTML pages without code, in-process
+    (:func:`kamlib.report.step_page.step_page`: the report's stylesheet, no notebook look)."""
 
-    def __init__(self) -> None:
-        self._exporter = None
+    def __init__(self, client: str = "", run: str = "", titles: dict[str, str] | None = None,
+                 anonymised: bool = False) -> None:
+        self.client, self.run, self.titles = client, run, titles or {}
+        self.anonymised = anonymised
 
     def render(self, notebook: Path, html: Path) -> Path:
         import nbformat
 
-        if self._exporter is None:
-            from nbconvert import HTMLExporter
+        from kamlib.report.step_page import step_page
 
-            self._exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
-                                          exclude_output_prompt=True)
         nb = nbformat.read(notebook, as_version=4)
-        for cell in nb.cells:  # warnings and logs are for us, not for the client
-            if cell.get("cell_type") == "code":
-                cell.outputs = [o for o in cell.get("outputs", [])
-                                if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
-        body, _ = self._exporter.from_notebook_node(nb)
+        title = self.titles.get(notebook.stem) or notebook.stem.split("_", 1)[-1].replace("_", " ").capitalize()
+        body = step_page(nb, title=title, client=self.client, run=self.run,
+                         anonymised=self.anonymised)
         html.parent.mkdir(parents=True, exist_ok=True)
         html.write_text(body, encoding="utf-8")
         return html

@@ -7,6 +7,7 @@ only gathers what the page lists from the run folder.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,11 +61,76 @@ def _excel_ready(df):
     return out
 
 
+CONTACT_SHEETS = frozenset({"plan_relationship", "plan_cadence"})
+"""The sheets that need contacts' names (who to meet): personal data stays out of the others."""
+
+PERSONAL_COLUMNS = {"contacts": ("name", "title", "reports_to"),
+                    "plan_profile": ("champions", "deciders")}
+"""Columns of contacts' personal data, by table, left out of results.xlsx (they stay in the
+Parquet tables; ``contact_id`` links a row to the contact)."""
+
+EXCEL_FORMATS = {"money": "#,##0", "share": "0.0%", "count": "#,##0", "number": "#,##0.00",
+                 "date": "yyyy-mm-dd", "text": "@"}
+"""Excel number format of a column by its kind (:func:`kamlib.formatting.column_kind`)."""
+
+
+def _kind(s) -> str:
+    import pandas as pd
+
+    from kamlib.formatting import column_kind
+
+    if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        return "date"
+    if pd.api.types.is_bool_dtype(s.dtype) or not pd.api.types.is_numeric_dtype(s.dtype):
+        return "text"
+    kind = column_kind(s.name, s.head(2000))
+    return "count" if kind == "number" and pd.api.types.is_integer_dtype(s.dtype) else kind
+
+
+def _title(column) -> str:
+    """A column's title in the workbook: a code name (``revenue_12m``) becomes a label."""
+    from kamlib.formatting import LABELS, label
+
+    text = str(column)
+    code_name = "_" in text or text in LABELS or (len(text) > 1 and text.islower())
+    return label(text) if code_name else text
+
+
+def _width(s, title: str) -> float:
+    """A column's width from its title and its longest values (a sample), 8 to 50."""
+    from kamlib.formatting import missing
+
+    lengths = [len(str(v)) for v in s.head(500) if not missing(v)]
+    longest = max(lengths, default=0)
+    return float(min(50, max(8, len(title) + 2, longest + 2)))
+
+
+def _format_sheet(writer, sheet: str, df) -> None:
+    """Bold frozen header with readable titles, a filter, widths and number formats."""
+    book, ws = writer.book, writer.sheets[sheet]
+    header = book.add_format({"bold": True, "text_wrap": True, "valign": "top",
+                              "bg_color": "#1F3A5F", "font_color": "#FFFFFF", "border": 0})
+    formats = {k: book.add_format({"num_format": f}) for k, f in EXCEL_FORMATS.items()}
+    for j, col in enumerate(df.columns):
+        title = _title(col)
+        ws.write_string(0, j, title, header)
+        kind = _kind(df[col])
+        width = 12.0 if kind in ("money", "share", "count", "number", "date") else _width(df[col], title)
+        ws.set_column(j, j, max(width, min(30.0, len(title) + 2)), formats[kind])
+    ws.set_row(0, 30)
+    ws.freeze_panes(1, 0)
+    if len(df.columns):
+        ws.autofilter(0, 0, max(len(df), 1), len(df.columns) - 1)
+
+
 class ResultsWorkbook:
     """``results.xlsx``: a sheet per result table, in step order, plus a contents sheet.
 
     Sheets are added step by step (:meth:`add_step`) so the runner can write them while the
-    next notebook runs; :meth:`close` writes the contents sheet and the file.
+    next notebook runs; :meth:`close` writes the contents sheet and the file. Each sheet is
+    for people: bold frozen header with readable titles, filters, widths from the content,
+    number, percent, money and date formats by column; contacts' names only in the sheets
+    that need them (:data:`CONTACT_SHEETS`).
     """
 
     def __init__(self, run_dir: Path) -> None:
@@ -79,6 +145,8 @@ class ResultsWorkbook:
 
         if self._writer is None:  # xlsxwriter: several times faster than openpyxl
             self._writer = pd.ExcelWriter(self.path, engine="xlsxwriter",
+                                          date_format=EXCEL_FORMATS["date"],
+                                          datetime_format=EXCEL_FORMATS["date"],
                                           engine_kwargs={"options": EXCEL_TEXT_AS_TEXT})
             pd.DataFrame().to_excel(self._writer, sheet_name="contents")  # first sheet
         return self._writer
@@ -96,8 +164,13 @@ class ResultsWorkbook:
             else:
                 entry["sheet"] = _sheet_name(name, self._used)
                 df = _excel_ready(pd.read_parquet(table_path(self.run_dir, name)))
-                df.to_excel(self._open(), sheet_name=entry["sheet"], index=False,
-                            freeze_panes=(1, 0))
+                personal = [c for c in PERSONAL_COLUMNS.get(name, ()) if c in df.columns]
+                if personal and name not in CONTACT_SHEETS:
+                    df = df.drop(columns=personal)
+                    entry["note"] = ("Contacts' names left out (personal data): see "
+                                     "plan_relationship, or tables/" + name + ".parquet")
+                df.to_excel(self._open(), sheet_name=entry["sheet"], index=False)
+                _format_sheet(self._writer, entry["sheet"], df)
             self._contents.append(entry)
 
     def close(self) -> Path | None:
@@ -105,9 +178,27 @@ class ResultsWorkbook:
 
         if not self._contents:
             return None
-        pd.DataFrame(self._contents).to_excel(self._open(), sheet_name="contents", index=False)
+        contents = pd.DataFrame(self._contents)
+        contents.to_excel(self._open(), sheet_name="contents", index=False)
+        self._write_contents(contents)
         self._writer.close()
         return self.path
+
+    def _write_contents(self, contents) -> None:
+        """The contents sheet: a link to each sheet and its one-line description."""
+        book, ws = self._writer.book, self._writer.sheets["contents"]
+        bold = book.add_format({"bold": True, "bg_color": "#1F3A5F", "font_color": "#FFFFFF"})
+        link = book.add_format({"font_color": "#1F5FAF", "underline": 1})
+        for j, col in enumerate(contents.columns):
+            ws.write_string(0, j, str(col), bold)
+        for i, sheet in enumerate(contents["sheet"], start=1):
+            if sheet:
+                ws.write_url(i, 2, f"internal:'{sheet}'!A1", link, string=sheet)
+        widths = {"step": 20, "table": 26, "sheet": 26, "rows": 8, "note": 40, "description": 90}
+        for j, col in enumerate(contents.columns):
+            ws.set_column(j, j, widths.get(col, 16))
+        ws.freeze_panes(1, 0)
+        ws.autofilter(0, 0, len(contents), len(contents.columns) - 1)
 
 
 @dataclass
@@ -146,6 +237,8 @@ def index_page(run_dir: Path, records: list[dict[str, Any]]) -> IndexPage:
                                  "caption": titles.get(fig) or fig.replace("_", " ")})
     page.reports.append({"href": PROCESS_MAP, "title": "The KAM process map: what each step delivers"})
     page.data.append({"href": "../results.xlsx", "title": "All result tables (Excel)"})
+    if (run_dir / "deck.pptx").exists():
+        page.data.append({"href": "../deck.pptx", "title": "Slide deck (PowerPoint)"})
     page.data += [{"href": f"../{p.name}", "title": f"{p.stem.replace('_', ' ').capitalize()} (Excel)"}
                   for p in sorted(run_dir.glob("*.xlsx")) if p.name != "results.xlsx"]
     page.data += [{"href": f"../set_aside/{p.name}", "title": f"Input rows set aside: {p.stem}"}
@@ -175,8 +268,44 @@ def write_index(run_dir: Path, engagement: Engagement, records: list[dict[str, A
     return path
 
 
-def finish_run(run_dir: Path, engagement: Engagement, workbook: ResultsWorkbook) -> dict[str, str]:
-    """Gather the step outputs: close the Excel workbook and write the index page."""
-    written = workbook.close()
+ANONYMISED_MARK = ("<p class='anonymised-mark' style='margin:0 0 .6rem;padding:.3rem .6rem;"
+                   "background:#fff5e6;border-left:4px solid #b7791f;font-size:.85rem'>"
+                   "Anonymised run: names and identifiers are pseudonyms.</p>")
+"""What every page of an anonymised run starts with (fixed text, no data)."""
+
+_BODY = re.compile(r"(<body[^>]*>)", re.IGNORECASE)
+
+
+def mark_anonymised(run_dir: Path) -> int:
+    """Put :data:`ANONYMISED_MARK` at the top of every HTML page of the run; the number of
+    pages marked."""
+    marked = 0
+    for page in sorted((Path(run_dir) / "html").rglob("*.html")):
+        text = page.read_text(encoding="utf-8")
+        if ANONYMISED_MARK in text:
+            continue
+        new, n = _BODY.subn(lambda m: m.group(1) + ANONYMISED_MARK, text, count=1)
+        if n:
+            page.write_text(new, encoding="utf-8")
+            marked += 1
+    return marked
+
+
+def finish_run(run_dir: Path, engagement: Engagement, workbook: ResultsWorkbook,
+               anonymised: bool = False) -> dict[str, str]:
+    """Gather the step outputs: close the Excel workbook, write the slide deck
+    (:func:`kamlib.report.deck.write_deck`) and the index page."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from kamlib.report.deck import write_deck
+
+    with ThreadPoolExecutor(max_workers=1) as pool:  # the deck while the workbook is zipped
+        deck_job = pool.submit(write_deck, run_dir, engagement.client, engagement.currency,
+                               anonymised=anonymised)
+        written = workbook.close()
+        deck = deck_job.result()
     index = write_index(run_dir, engagement, read_step_records(run_dir))
-    return {"index_html": str(index), "results_xlsx": str(written) if written else ""}
+    if anonymised:
+        mark_anonymised(run_dir)
+    return {"index_html": str(index), "results_xlsx": str(written) if written else "",
+            "deck_pptx": str(deck) if deck else ""}

@@ -16,12 +16,13 @@ import time
 from collections.abc import Callable, Mapping
 from concurrent import futures
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from kamlib import paths
 from kamlib.errors import KamError
+from kamlib.intake.anonymise import client_pseudonym
 from kamlib.intake.engagement import load_engagement
 from kamlib.runner.execute import (HtmlRenderer, Kernels, describe_failure, execute_notebook,
                                    failure_message)
@@ -29,7 +30,7 @@ from kamlib.runner.faults import (RunInterrupted, kernel_environment, run_temp_d
                                   signals_raise, write_error)
 from kamlib.runner.folder import executed_notebook_path, new_run_dir, read_step_record
 from kamlib.runner.manifest import hash_tables, start_manifest, step_tables, write_manifest
-from kamlib.runner.outputs import ResultsWorkbook, finish_run
+from kamlib.runner.outputs import STEP_TITLES, ResultsWorkbook, finish_run
 from kamlib.runner.parameters import StepPlan, resolve_parameters, write_parameters_file
 from kamlib.runner.warm import warm_up
 
@@ -125,6 +126,7 @@ def run_engagement(
     steps: list[str] | None = None,
     progress: bool | None = None,
     echo: Callable[[str], None] = print,
+    anonymise_client: bool = False,
 ) -> RunResult:
     """Run every step notebook of an engagement into a new run folder.
 
@@ -142,6 +144,10 @@ def run_engagement(
         Run only these steps (stems or short names); default all.
     progress : bool, optional
         Force the progress bar on or off; by default on when a terminal is attached.
+    anonymise_client : bool
+        Show the client as a pseudonym (``Client K7QX2``) on every page, in the deck and the
+        manifest (``kam run --anonymise-client``); the notebooks get it through the
+        ``KAM_ANONYMISE_CLIENT`` variable of their kernels' environment.
 
     Returns
     -------
@@ -158,6 +164,8 @@ def run_engagement(
     """
     started = time.perf_counter()
     engagement = load_engagement(ref)
+    if anonymise_client:
+        engagement = replace(engagement, client=client_pseudonym(engagement.name))
     notebooks = paths.step_notebooks()
     if steps:
         chosen = {paths.notebook_for(s) for s in steps}
@@ -172,13 +180,20 @@ def run_engagement(
         manifest: dict[str, Any] = {"run_dir": str(run_dir), "steps": []}
         try:
             manifest = start_manifest(engagement, run_dir, label, plans)
+            anonymised = _anonymised(plans) or anonymise_client
+            manifest["anonymised"] = {"names_and_ids": _anonymised(plans),
+                                      "client": anonymise_client}
             write_parameters_file(run_dir, plans)
             echo(f"kam run: {engagement.client} ({engagement.name}), {len(plans)} notebooks -> "
                  f"{run_dir}")
             workbook = ResultsWorkbook(run_dir)
+            renderer = HtmlRenderer(client=engagement.client, run=run_dir.name, titles=STEP_TITLES,
+                                    anonymised=anonymised)
             _run_steps(plans, engagement.folder, result, workbook,
-                       Progress(len(plans), bar=progress), Kernels(kernel_environment(temp)))
-            outputs = finish_run(run_dir, engagement, workbook) if result.exit_code == 0 else {}
+                       Progress(len(plans), bar=progress), Kernels(_client_environment(kernel_environment(temp), anonymise_client)),
+                       renderer)
+            outputs = (finish_run(run_dir, engagement, workbook, anonymised)
+                       if result.exit_code == 0 else {})
             manifest["outputs"] = outputs
             result.status = "ok" if result.exit_code == 0 else "failed"
         except RunInterrupted as stop:
@@ -192,6 +207,16 @@ def run_engagement(
         signals.hold()
         _finish_manifest(manifest, result, time.perf_counter() - started)
     return result
+
+
+def _client_environment(env: dict[str, str], anonymise_client: bool) -> dict[str, str]:
+    """The kernels' environment, telling :meth:`Step.begin` to show the client's pseudonym."""
+    return {**env, "KAM_ANONYMISE_CLIENT": "1"} if anonymise_client else env
+
+
+def _anonymised(plans: list[StepPlan]) -> bool:
+    """Whether the run replaces the client's names by pseudonyms (intake's ``anonymise``)."""
+    return any(bool(p.parameters.get("anonymise")) for p in plans)
 
 
 def _finish_manifest(manifest: dict[str, Any], result: RunResult, seconds: float) -> None:
@@ -224,7 +249,7 @@ def _finish_manifest(manifest: dict[str, Any], result: RunResult, seconds: float
 
 
 def _run_steps(plans: list[StepPlan], folder: Path, result: RunResult, workbook: ResultsWorkbook,
-               bar: Progress, kernels: Kernels) -> None:
+               bar: Progress, kernels: Kernels, renderer: HtmlRenderer | None = None) -> None:
     """Execute the notebooks (in a thread) until one fails; this thread waits for signals.
 
     On a stop signal (:class:`RunInterrupted` raised here, the main thread) every kernel is
@@ -235,7 +260,7 @@ def _run_steps(plans: list[StepPlan], folder: Path, result: RunResult, workbook:
 
     def work() -> None:
         try:
-            _execute_steps(plans, folder, result, workbook, bar, kernels)
+            _execute_steps(plans, folder, result, workbook, bar, kernels, renderer)
         except BaseException as exc:  # handed to the main thread
             crash.append(exc)
         finally:
@@ -254,7 +279,8 @@ def _run_steps(plans: list[StepPlan], folder: Path, result: RunResult, workbook:
 
 
 def _execute_steps(plans: list[StepPlan], folder: Path, result: RunResult,
-                   workbook: ResultsWorkbook, bar: Progress, kernels: Kernels) -> None:
+                   workbook: ResultsWorkbook, bar: Progress, kernels: Kernels,
+                   renderer: HtmlRenderer | None = None) -> None:
     """Execute the notebooks in order until one fails; render pages and sheets alongside.
 
     HTML is rendered in a thread while the next notebook runs (the kernel does the work in
@@ -262,7 +288,7 @@ def _execute_steps(plans: list[StepPlan], folder: Path, result: RunResult,
     warmed up with the imports its notebook will need (:mod:`kamlib.runner.warm`).
     """
     run_dir = result.run_dir
-    renderer = HtmlRenderer()
+    renderer = renderer or HtmlRenderer()
     pages = ThreadPoolExecutor(max_workers=1)
     rendered = []
     next_km = None

@@ -15,6 +15,7 @@ steps' tables with :meth:`Step.load` (or :meth:`Step.load_optional`) and writes 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -85,6 +86,12 @@ class Step:
         notebook = paths.notebook_for(name)
         checked = notebook_parameters(notebook, namespace)
         eng = load_engagement(checked["engagement"])
+        if os.environ.get("KAM_ANONYMISE_CLIENT"):  # kam run --anonymise-client
+            from dataclasses import replace
+
+            from kamlib.intake.anonymise import client_pseudonym
+
+            eng = replace(eng, client=client_pseudonym(eng.name))
         folder = Path(checked["run_dir"]) if checked["run_dir"] else default_run_dir(eng)
         folder.mkdir(parents=True, exist_ok=True)
         step = cls(notebook, eng, folder.resolve(), Params(
@@ -92,6 +99,7 @@ class Step:
         step._write_record()
         apply_style()
         _apply_table_style()
+        _register_displays(step)
         return step
 
     # ------------------------------------------------------------------ read
@@ -242,6 +250,12 @@ class Step:
 
         return baseline_hint(self.run_dir, self.engagement.name)
 
+    def baseline_note(self) -> str:
+        """:meth:`baseline_hint` for pages: the run named by its name, no path, no command."""
+        from kamlib.runner.baseline import baseline_note
+
+        return baseline_note(self.run_dir)
+
     def pages(self, pages: Iterable[tuple[str, str, str]] = (),
               files: Iterable[tuple[str, str]] = ()) -> list[Path]:
         """Write many pages under ``html/`` and list them on the run's index page, and other
@@ -328,6 +342,71 @@ def _show_png(data: bytes) -> None:
 
     if get_ipython() is not None:
         display(Image(data=data))
+
+
+def _account_names(step: Step) -> dict[str, str]:
+    """Account id -> name from this run's ``accounts`` table (empty before intake wrote it)."""
+    import pandas as pd
+
+    path = table_path(step.run_dir, "accounts")
+    if not path.exists():
+        return {}
+    accounts = pd.read_parquet(path, columns=["account_id", "name"])
+    return dict(zip(accounts["account_id"].astype(str), accounts["name"].astype(str)))
+
+
+def _register_displays(step: Step) -> None:
+    """Every table a notebook cell ends in is shown for people (:mod:`kamlib.report.tables`):
+    labels, formats by column, no index column, names beside account ids; a path is shown
+    relative to the run folder, never as a repr."""
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if shell is None:
+        return
+    import pandas as pd
+    from pandas.io.formats.style import Styler
+
+    from kamlib.report import tables
+
+    currency = step.engagement.currency
+    names: dict[str, dict[str, str]] = {}
+
+    def lookup() -> dict[str, str]:
+        if not names.get("accounts"):
+            names["accounts"] = _account_names(step)
+        return names["accounts"]
+
+    html = shell.display_formatter.formatters["text/html"]
+    plain = shell.display_formatter.formatters["text/plain"]
+    for kind in (pd.DataFrame, pd.Series):
+        html.for_type(kind, lambda df, *_: tables.table_html(df, currency=currency, names=lookup()))
+        plain.for_type(kind, lambda df, p, cycle: p.text(f"{type(df).__name__} of {len(df)} rows"))
+    html.for_type(Styler, lambda sty, *_: tables.styler_html(sty, currency=currency))
+    plain.for_type(Path, lambda path, p, cycle: p.text(_shown_path(step.run_dir, path)))
+    plain.for_type(str, lambda text, p, cycle: p.text(text))  # a sentence, not a repr
+    plain.for_type(list, _show_list)
+    plain.for_type(tuple, _show_list)
+
+
+def _show_list(items, p, cycle) -> None:
+    """A list a cell ends in (notes, warnings): one line per item, never a repr."""
+    if not items:
+        p.text("(none)")
+        return
+    for i, item in enumerate(items):
+        if i:
+            p.break_()
+        p.text("• ")
+        p.pretty(item)
+
+
+def _shown_path(run_dir: Path, path: Path) -> str:
+    """A file of the run as people name it: its path inside the run folder (else its name)."""
+    try:
+        return f"Written: {Path(path).resolve().relative_to(run_dir)}"
+    except ValueError:
+        return f"File: {Path(path).name}"
 
 
 def _apply_table_style() -> None:

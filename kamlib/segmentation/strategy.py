@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from kamlib.formatting import part_of, share
 from kamlib.vocabulary import (
     KEY_LAGGARD_STRATEGY,
     KEY_SERVING_MODEL,
@@ -168,6 +169,10 @@ def strategy_table() -> pd.DataFrame:
     })
 
 
+SEGMENTED_POPULATION = "segmented accounts"
+"""The whole a segment's share of accounts is of (named wherever the share is stated)."""
+
+
 def portfolio_headline(summary: pd.DataFrame, value_label: str = "revenue") -> str:
     """Two sentences on the balance of the portfolio, from a segment summary (Markdown)."""
     s = summary.set_index("segment")
@@ -175,15 +180,17 @@ def portfolio_headline(summary: pd.DataFrame, value_label: str = "revenue") -> s
     def row(seg: str) -> pd.Series | None:
         return s.loc[seg] if seg in s.index else None
 
+    total = sum(int(s.loc[g, "n_accounts"]) for g in SEGMENTS if g in s.index)
     parts = []
     for seg in SEGMENTS:
         r = row(seg)
         if r is None or not r["n_accounts"]:
             parts.append(f"no {SEGMENT_LABELS[seg]}")
             continue
-        parts.append(f"**{SEGMENT_LABELS[seg]}**: {int(r['n_accounts'])} accounts "
-                     f"({r['share_accounts']:.0%}) with {r['share_revenue']:.0%} of revenue "
-                     f"and {r['share_margin']:.0%} of margin")
+        parts.append(f"**{SEGMENT_LABELS[seg]}**: "
+                     f"{part_of(r['n_accounts'], total, SEGMENTED_POPULATION)} with "
+                     f"{share(r['share_revenue'])} of revenue and {share(r['share_margin'])} "
+                     "of margin")
     text = "; ".join(parts) + "."
     n_key = int(s.loc["Total", "n_key"]) if "Total" in s.index else 0
     if n_key:

@@ -54,3 +54,32 @@ def test_share_count_date_number():
     assert fmt.date(dt.date(2026, 12, 1)) == "1 Dec 2026" and fmt.date(pd.NaT) == fmt.DASH
     assert fmt.number(1234567.891) == "1,234,568" and fmt.number(0.3599) == "0.360"
     assert fmt.number(float("nan")) == fmt.DASH
+
+
+def test_column_titles_for_people():
+    assert fmt.label("revenue_12m") == "Revenue (12 months)"
+    assert fmt.label("n_contacts") == "Number of contacts"
+    assert fmt.label("account_id") == "Account ID" and fmt.label("p_alive") == "P(alive)"
+    assert fmt.label("margin_pct_12m") == "Margin rate (12 months)"
+    assert fmt.label("Claire Dubois") == "Claire Dubois"  # a name used as a column stays
+
+
+def test_column_kinds_and_cells():
+    assert fmt.column_kind("revenue_12m") == "money" and fmt.column_kind("clv_low") == "money"
+    assert fmt.column_kind("share_of_sales_12m") == "share" and fmt.column_kind("p_key") == "share"
+    assert fmt.column_kind("growth_12m", [0.1, -2.0]) == "share"
+    assert fmt.column_kind("growth_12m", [250.0]) == "number"  # not a share after all
+    assert fmt.column_kind("n_orders") == "count" and fmt.column_kind("contrib_growth") == "number"
+    assert fmt.cell(True) == "yes" and fmt.cell(False) == "no" and fmt.cell(None) == fmt.DASH
+    assert fmt.cell(float("nan"), "money") == fmt.DASH and fmt.cell(pd.NaT) == fmt.DASH
+    assert fmt.cell(28598737.29, "money", "EUR") == "28.6 M EUR"
+    assert fmt.cell(0.8152646732353678, "share") == "81.5%"
+    assert fmt.cell(pd.Timestamp("2026-06-30")) == "30 Jun 2026"
+    assert fmt.cell(["a", "b"]) == "a; b" and fmt.cell(7.0) == "7" and fmt.cell(4.6e-6) == "< 0.001"
+
+
+def test_a_count_names_its_whole():
+    assert fmt.part_of(67, 504, "accounts of the purchase model") == (
+        "67 of 504 accounts of the purchase model (13%)")
+    assert fmt.part_of(0, 0, "accounts") == "0 of 0 accounts"
+    assert fmt.part_of(None, 3, "accounts") == fmt.DASH

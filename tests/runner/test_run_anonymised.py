@@ -33,7 +33,8 @@ def _text(path) -> str:
 def anonymised_run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("client")
     write_sample(folder, n_accounts=60, seed=7)
-    result = run_engagement(folder, typed={"anonymise": True}, progress=False, echo=lambda s: None)
+    result = run_engagement(folder, typed={"anonymise": True}, progress=False, echo=lambda s: None,
+                            anonymise_client=True)
     assert result.exit_code == 0, result.message
     return folder, result.run_dir
 
@@ -64,3 +65,46 @@ def test_the_anonymised_plan_pages_show_pseudonyms(anonymised_run):
     assert pages
     text = html.unescape(pages[0].read_text(encoding="utf-8"))
     assert "Account " in text and "Contact " in text
+
+
+def test_no_real_identifier_survives_in_files_or_file_names(anonymised_run):
+    """Account and contact ids are data too: pages, calendars, tables, workbooks, the deck's
+    text, file names and objective ids carry pseudonyms (``A-…``, ``P-…``) instead."""
+    folder, run = anonymised_run
+    acc = pd.read_csv(folder / "accounts.csv", dtype=str)
+    con = pd.read_csv(folder / "contacts.csv", dtype=str)
+    real = set(acc["account_id"].dropna()) | set(con["contact_id"].dropna())
+    real = {i for i in real if len(i) >= 5}
+    assert len(real) > 50
+    files = [p for p in run.rglob("*") if p.is_file() and p.suffix not in (".png", ".pptx")]
+    leaks = {}
+    for p in files:
+        t = _text(p) + " " + str(p.relative_to(run))
+        found = sorted(i for i in real if i in t)
+        if found:
+            leaks[str(p.relative_to(run))] = found[:3]
+    assert not leaks, leaks
+    objectives = pd.read_parquet(run / "tables" / "plan_objectives.parquet")
+    assert objectives["objective_id"].str.startswith("A-").all()
+
+
+def test_the_client_name_and_every_page_say_anonymised(anonymised_run):
+    import json
+
+    from pptx import Presentation
+
+    folder, run = anonymised_run
+    client = __import__("yaml").safe_load((folder / "engagement.yml").read_text())["client"]
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["anonymised"] == {"names_and_ids": True, "client": True}
+    assert manifest["engagement"]["client"].startswith("Client ")
+    pages = sorted((run / "html").rglob("*.html"))
+    assert len(pages) > 5
+    for page in pages:
+        text = html.unescape(page.read_text(encoding="utf-8"))
+        assert "Anonymised run" in text, page.name
+        assert client not in text, page.name
+    deck = Presentation(str(run / "deck.pptx"))
+    deck_text = " ".join(sh.text_frame.text for s in deck.slides for sh in s.shapes
+                         if sh.has_text_frame)
+    assert client not in deck_text and "anonymised" in deck_text
