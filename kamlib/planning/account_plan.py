@@ -31,6 +31,8 @@ class AccountPlan:
     missing: list[str] = field(default_factory=list)
     cover_strength: int = 2
     """Relationship strength (0-5) from which a contact covers a DMU role (for the page's legend)."""
+    changes: pd.DataFrame | None = None
+    """What changed since the last plan (``topic``, ``change``); None or empty: nothing listed."""
 
     @property
     def name(self) -> str:
@@ -44,5 +46,11 @@ class AccountPlan:
 
     def action_table(self) -> pd.DataFrame:
         """The 90-day actions as the account team reads them: what, who, when, why."""
-        return self.actions[["action_id", "action", "owner", "due_date", "checkpoint", "objective_id",
-                             "priority"]]
+        cols = ["action_id", "action", "owner", "due_date", "checkpoint", "objective_id", "priority"]
+        return self.actions[cols + [c for c in ("origin",) if c in self.actions.columns]]
+
+    def changes_list(self) -> list[str]:
+        """What changed since the last plan, one line each (empty for a first plan)."""
+        if self.changes is None or not len(self.changes):
+            return []
+        return [str(c) for c in self.changes["change"]]

@@ -20,6 +20,7 @@ from kamlib.planning import health as _health
 from kamlib.planning import objectives as _obj
 from kamlib.planning import profile as _prof
 from kamlib.planning import relationship as _rel
+from kamlib.planning import rollforward as _roll
 from kamlib.planning import whitespace as _ws
 from kamlib.planning.account_plan import AccountPlan
 from kamlib.vocabulary import FIVE_P
@@ -33,6 +34,8 @@ TABLES: dict[str, str] = {
     "plan_actions": "The 90-day action plan: edit status and feed back as the next baseline",
     "plan_cadence": "How often to meet each contact, by tier and DMU role",
     "plan_health": "Health score 0-100 with components and band",
+    "plan_closed_actions": "Actions closed (done, dropped) in earlier plans: never proposed again",
+    "plan_changes": "What changed since the last plan, per key account",
 }
 """The tables the account-plans step saves, in the order :meth:`PlanningResult.tables` gives them,
 and what each holds."""
@@ -104,6 +107,8 @@ class PlanningResult:
     start: pd.Timestamp
     key_source: str
     rules: _rel.RelationshipRules
+    closed: pd.DataFrame = field(default_factory=pd.DataFrame)
+    changes: pd.DataFrame = field(default_factory=pd.DataFrame)
     health_bands: tuple[float, float] = _health.HEALTH_BANDS
     show_accounts: int = 2
     inputs: dict[str, int | None] = field(default_factory=dict)
@@ -113,14 +118,16 @@ class PlanningResult:
         # One groupby per table now, so that pages for hundreds of accounts don't each scan
         # every table.
         self._slices = {name: _slices(getattr(self, name)) for name in (
-            "contacts", "red_flags", "trend", "whitespace", "objectives", "actions", "cadence")}
+            "contacts", "red_flags", "trend", "whitespace", "objectives", "actions", "cadence",
+            "changes")}
         self._rows = {name: {r["account_id"]: r for r in _common.records(getattr(self, name))}
                       for name in ("profile", "relationship", "health")}
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every table the step saves, by name (see :data:`TABLES` and ``docs/planning.md``)."""
         return dict(zip(TABLES, (self.profile, self.contacts, self.red_flags, self.whitespace,
-                                 self.objectives, self.actions, self.cadence, self.health)))
+                                 self.objectives, self.actions, self.cadence, self.health,
+                                 self.closed, self.changes)))
 
     def descriptions(self) -> dict[str, str]:
         """What each of :meth:`tables` holds, by name (the descriptions the run folder lists)."""
@@ -158,7 +165,7 @@ class PlanningResult:
             whitespace=sl("whitespace"), objectives=sl("objectives"), actions=sl("actions"),
             cadence=sl("cadence"), health=self._rows["health"][aid],
             start=self.start, five_p=tuple(self.rules.five_p), missing=missing,
-            cover_strength=int(self.rules.cover_strength),
+            cover_strength=int(self.rules.cover_strength), changes=sl("changes"),
         )
 
     def overview(self) -> pd.DataFrame:
@@ -248,7 +255,10 @@ def run(
     segments: pd.DataFrame | None = None,
     clv: pd.DataFrame | None = None,
     accounts: pd.DataFrame | None = None,
+    last_plan: object | None = None,
     *,
+    baseline: str = "",
+    retarget: bool = False,
     top_n: int = _prof.TOP_N,
     plan_start: str = "",
     stale_days: int = _RULES.stale_days,
@@ -262,6 +272,9 @@ def run(
     retention_p_alive: float = _obj.RETENTION_P_ALIVE,
     min_adoption: float = _ws.MIN_ADOPTION,
     max_actions: int = _act.MAX_ACTIONS,
+    min_stake_share: float = _act.MIN_STAKE_SHARE,
+    min_stake: float = _act.MIN_STAKE,
+    high_stake_share: float = _act.HIGH_STAKE_SHARE,
     cadence_tier_days: Mapping[str, int] = _act.CADENCE_TIER_DAYS,
     cadence_role_factor: Mapping[str, float] = _act.CADENCE_ROLE_FACTOR,
     health_weights: Mapping[str, float] = _health.HEALTH_WEIGHTS,
@@ -278,10 +291,23 @@ def run(
     contacts, key_accounts, selection_scores, segments, clv, accounts : DataFrame or None
         Optional tables; each one missing is named in ``notes`` and in the ``missing``
         column of the plans it affects.
+    last_plan : Baseline, optional
+        The last plan, as read from the ``baseline`` run
+        (:meth:`kamlib.runner.Step.load_baseline`: ``.objectives``, ``.actions`` and the
+        run's other ``.tables``); the new plan rolls it forward
+        (:mod:`kamlib.planning.rollforward`). None: a first plan.
+    baseline : str
+        Where ``last_plan`` was read from. Not read here: a ``baseline`` without ``last_plan``
+        is an error.
+    retarget : bool
+        With a baseline, set the objectives' targets afresh from this run's data instead of
+        carrying the last plan's.
     top_n : int
         Accounts planned when there is no key-account list (top by 12-month revenue).
     plan_start : str
-        First day of the plans (YYYY-MM-DD); "" = the data's ``as_of`` date.
+        First day of the plans: YYYY-MM-DD, ``as_of`` (the data's date), or "" -- the run
+        date, or the data's ``as_of`` when it is at most 92 days old
+        (:func:`kamlib.planning._common.plan_start`).
     stale_days, champion_attitude, hostile_attitude, cover_strength, five_p
         Relationship rules (:class:`kamlib.planning.relationship.RelationshipRules`).
     segment_growth, margin_uplift, momentum_weight, retention_p_alive
@@ -290,6 +316,8 @@ def run(
         Whitespace threshold (:func:`kamlib.planning.whitespace.whitespace`).
     max_actions : int
         Most actions per account in the 90-day plan.
+    min_stake_share, min_stake, high_stake_share : float
+        Materiality of actions about money (:func:`kamlib.planning.actions.actions`).
     cadence_tier_days, cadence_role_factor : mapping
         Contact cadence by tier and DMU role (:func:`kamlib.planning.actions.cadence`).
     health_weights, health_bands, health_margin_peers
@@ -302,6 +330,10 @@ def run(
     -------
     PlanningResult
     """
+    if str(baseline).strip() and last_plan is None:
+        raise ParameterError(
+            f"baseline {baseline!r} was given but its plan was not read. Fix: pass "
+            "last_plan=step.load_baseline() (kamlib.runner.baseline.load_baseline) with it.")
     given = dict(zip(INPUTS, (features, category_year, contacts, key_accounts, selection_scores,
                               segments, clv, accounts)))
     features, category_year, contacts, key_accounts, selection_scores, segments, clv, accounts = (
@@ -311,6 +343,7 @@ def run(
                             ["account_id", "year", "category", "revenue", "margin"])
     features = features.assign(account_id=features["account_id"].astype(str))
     start = _common.plan_start(features, plan_start)
+    as_of = _common.data_date(features)
     rules = _rel.RelationshipRules(stale_days=stale_days, champion_attitude=champion_attitude,
                                    hostile_attitude=hostile_attitude, cover_strength=cover_strength,
                                    five_p=tuple(five_p))
@@ -322,7 +355,7 @@ def run(
                                   key_source)
     ids = prof["account_id"].tolist()
     kf = features[features["account_id"].isin(set(ids))]
-    view = _rel.contact_view(contacts, start, rules, ids)
+    view = _rel.contact_view(contacts, as_of, rules, ids)  # the relationship as the data saw it
     relationship = _rel.relationship_summary(view, kf, rules)
     red_flags = _rel.red_flags(view, relationship, kf, rules)
     trend = _prof.category_trend(category_year, ids)
@@ -331,17 +364,29 @@ def run(
     targets = _obj.annual_targets(prof, segment_growth, margin_uplift, momentum_weight=momentum_weight,
                                   retention_p_alive=retention_p_alive, whitespace_potential=potential)
     objectives = _obj.objectives(targets, prof, relationship, whitespace, start)
+    materiality = dict(min_stake_share=min_stake_share, min_stake=min_stake,
+                       high_stake_share=high_stake_share)
     actions = _act.actions(prof, view, relationship, red_flags, whitespace, trend, objectives, start,
-                           max_actions)
+                           max_actions if last_plan is None else 10**6, **materiality)
+    if last_plan is None:
+        objectives = objectives.assign(origin="new")
+        rolled = _roll.roll_actions(actions, _roll.EMPTY_PLAN, start, ids, max_actions)
+    else:
+        objectives = _roll.roll_objectives(objectives, last_plan, start, ids, retarget)
+        rolled = _roll.roll_actions(actions, last_plan, start, ids, max_actions)
+        notes.append(_roll.roll_note(rolled, retarget))
+    actions = rolled.actions
     cadence = _act.cadence(view, prof, start, cadence_tier_days, cadence_role_factor)
     health_bands = tuple(health_bands)
-    health = _health.health(prof, features, relationship, actions, start, health_weights,
+    health = _health.health(prof, features, relationship, actions, as_of, health_weights,
                             health_bands, contacts_known=contacts is not None and len(contacts) > 0,
                             margin_peers=health_margin_peers)
+    changes = (_roll.first_plan_changes(prof) if last_plan is None else
+               _roll.changes(last_plan, prof, actions, objectives, red_flags, view, health, start))
     return PlanningResult(
         profile=_plan_profile(prof, relationship, health, targets), contacts=view,
         relationship=relationship, red_flags=red_flags, trend=trend, whitespace=whitespace,
         targets=targets, objectives=objectives, actions=actions, cadence=cadence, health=health,
-        start=start, key_source=key_source, rules=rules, health_bands=health_bands,
-        show_accounts=show_accounts,
+        start=start, closed=rolled.closed, changes=changes, key_source=key_source, rules=rules,
+        health_bands=health_bands, show_accounts=show_accounts,
         inputs={name: None if t is None else len(t) for name, t in given.items()}, notes=notes)

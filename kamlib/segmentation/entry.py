@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from kamlib.errors import ParameterError
+from kamlib.segmentation import boundaries as _bounds
 from kamlib.segmentation import segments as _segments
 from kamlib.segmentation.clustering import ClusterSegmenter
 from kamlib.segmentation.dpm import (
@@ -35,6 +36,7 @@ TABLES: dict[str, str] = {
     "dpm_factors": "DPM factor weights and data sources",
     "cluster_scores": "silhouette per number of clusters",
     "clusters": "clusters, their names and centres",
+    "segment_boundaries": "value and growth thresholds (reused by the next run), noise bands, centres",
 }
 """The tables the segmentation step saves, in the order :meth:`SegmentationResult.tables` gives them,
 and what each holds."""
@@ -97,6 +99,7 @@ class SegmentationResult:
     ari: float
     thresholds: dict[str, float]
     kpis: dict[str, float]
+    boundaries: pd.DataFrame = field(default_factory=pd.DataFrame)
     params: dict[str, object] = field(default_factory=dict)
     inputs: dict[str, int | None] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
@@ -114,6 +117,7 @@ class SegmentationResult:
             "dpm_factors": self.dpm_factors,
             "cluster_scores": self.cluster_scores,
             "clusters": self.clusters,
+            "segment_boundaries": self.boundaries,
         }
 
     def descriptions(self) -> dict[str, str]:
@@ -190,7 +194,10 @@ def run(
     selection_scores: pd.DataFrame | None = None,
     assessments: pd.DataFrame | None = None,
     contacts: pd.DataFrame | None = None,
+    last_plan: object | None = None,
     *,
+    baseline: str = "",
+    reuse_boundaries: bool = True,
     value_measure: str = "revenue",
     growth_measure: str = "symmetric",
     growth_window_months: int = 12,
@@ -221,6 +228,14 @@ def run(
         ``selection_scores`` (is_key, tier, score: key accounts are labelled and get the DPM),
         ``assessments`` and ``contacts`` (DPM scores). What a missing one changes is in
         ``notes``.
+    last_plan : Baseline, optional
+        The baseline run as :meth:`kamlib.runner.Step.load_baseline` reads it; its
+        ``segment_boundaries`` table (in ``.tables``) holds the thresholds to reuse.
+    baseline : str
+        Where ``last_plan`` was read from (not read here).
+    reuse_boundaries : bool
+        With a baseline, cut value and growth at the thresholds it stored (so segment counts
+        can move from run to run) instead of recomputing them (``threshold_method``).
     value_measure, growth_measure, growth_window_months
         See :func:`kamlib.segmentation.measures.compute_measures`.
     threshold_method, value_quantile, growth_quantile, value_threshold, growth_threshold
@@ -251,10 +266,22 @@ def run(
     rules_kw = dict(threshold_method=threshold_method, value_quantile=value_quantile,
                     growth_quantile=growth_quantile, value_threshold=value_threshold,
                     growth_threshold=growth_threshold)
+    measure_names = {"value": value_measure, "growth": growth_measure}
+    stored = (_bounds.stored_thresholds((getattr(last_plan, "tables", None) or {}).get(
+        "segment_boundaries"), measure_names) if last_plan is not None and reuse_boundaries else None)
+    how = f"computed ({threshold_method})"
+    if stored is not None:
+        rules_kw.update(threshold_method="value", value_threshold=stored[0], growth_threshold=stored[1])
+        how = f"reused from the run of {stored[2]}"
+        notes.append(f"Segment boundaries reused from the baseline (set on {stored[2]}): value "
+                     f"{stored[0]:,.0f}, growth {stored[1]:.3f}; segment counts can move.")
+    elif last_plan is not None and reuse_boundaries:
+        notes.append("The baseline stored no segment boundaries in the same measures: they are "
+                     f"computed afresh ({threshold_method}).")
     _check_k(k, k_range, len(features))
     cluster_kw = dict(method=cluster_method, k_range=tuple(k_range), seed=seed,
                       use_potential=use_potential, n_threads=_segments.CLUSTER_THREADS)
-    rules = RuleSegmenter(**rules_kw)
+    rules = RuleSegmenter(**rules_kw)  # the thresholds may be the baseline's
     *window, clusterer = _segments.segment_current(m, rules, ClusterSegmenter(k=k, **cluster_kw),
                                                    method_shown, notes)
     k_used = clusterer.k_ if clusterer is not None else None
@@ -266,6 +293,15 @@ def run(
     migration, matrix = migration_since_last_year(
         features, m, seg, measures_kw=measures_kw, rules_kw=rules_kw, cluster_kw=cluster_kw,
         k=k_used if method_shown == "clustering" else None, method_shown=method_shown, notes=notes)
+    thresholds = {"value": rules.value_threshold_, "growth": rules.growth_threshold_}
+    noise = _bounds.movement_noise(migration)
+    migration = _bounds.mark_noise(migration, thresholds, noise)
+    if len(migration):
+        notes.append(_bounds.noise_sentence(migration, noise))
+    as_of = features["as_of"].max() if "as_of" in features.columns else None
+    boundaries = _bounds.boundaries_table(
+        thresholds, noise, str(pd.Timestamp(as_of).date()) if pd.notna(as_of) else "", how,
+        measure_names, clusters if method_shown == "clustering" else None)
     dpm, dpm_factors = key_account_dpm(
         features, seg, selection_given=selection_scores is not None, top_n=dpm_top_n,
         assessments=assessments, contacts=contacts,
@@ -278,8 +314,7 @@ def run(
     return SegmentationResult(
         segments=seg, segment_summary=summary, migration=migration, migration_matrix=matrix,
         dpm=dpm, dpm_factors=dpm_factors, cluster_scores=cluster_scores, clusters=clusters,
-        ari=ari, thresholds={"value": rules.value_threshold_, "growth": rules.growth_threshold_},
-        kpis=portfolio_kpis(summary),
+        ari=ari, thresholds=thresholds, kpis=portfolio_kpis(summary), boundaries=boundaries,
         params=dict(value_measure=value_measure, growth_measure=growth_measure,
                     growth_window_months=growth_window_months, threshold_method=threshold_method,
                     cluster_method=cluster_method, k=k, k_chosen=k_used,
