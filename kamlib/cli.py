@@ -79,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--accounts", type=int, default=600, help="number of accounts (600)")
     sample.add_argument("--seed", type=int, default=2026, help="random seed (2026)")
     sample.add_argument("--force", action="store_true", help="overwrite a non-empty folder")
+    sample.add_argument("--quarters", type=int, default=1,
+                        help="consecutive quarterly snapshots of the company (1); quarter 2 goes "
+                             "to FOLDER_q2, and so on")
     return parser
 
 
@@ -153,10 +156,18 @@ def _intake_params(engagement, pairs: list[str]) -> dict[str, object]:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    from kamlib.sample import write_sample
+    from kamlib.sample import write_quarters, write_sample
 
     if args.accounts < 10:
         raise ParameterError("--accounts must be at least 10.")
+    if args.quarters != 1:
+        folders = write_quarters(Path(args.folder), n_accounts=args.accounts, seed=args.seed,
+                                 quarters=args.quarters, overwrite=args.force)
+        print(f"Sample company ({args.accounts} accounts, seed {args.seed}), {args.quarters} "
+              f"quarters written to {', '.join(str(f) for f in folders)}. Run the first, then "
+              f"each next one with the run before as its baseline: 'kam run {folders[1]} "
+              "--baseline <the first run>'.")
+        return 0
     written = write_sample(Path(args.folder), n_accounts=args.accounts, seed=args.seed,
                            overwrite=args.force)
     print(f"Sample company ({args.accounts} accounts, seed {args.seed}) written to {args.folder}: "
