@@ -82,6 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--quarters", type=int, default=1,
                         help="consecutive quarterly snapshots of the company (1); quarter 2 goes "
                              "to FOLDER_q2, and so on")
+    sample.add_argument("--edit-plan", action="store_true",
+                        help="FOLDER is a run of the sample: edit its plan_workbook.xlsx as the "
+                             "account managers would (done, dropped, re-owned, added by hand)")
     return parser
 
 
@@ -160,6 +163,19 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
     if args.accounts < 10:
         raise ParameterError("--accounts must be at least 10.")
+    if args.edit_plan:
+        from kamlib.report.plan_workbook import WORKBOOK_NAME
+        from kamlib.sample.plan_edits import edit_plan_workbook
+
+        target = Path(args.folder)
+        target = target / WORKBOOK_NAME if target.is_dir() else target
+        if not target.is_file():
+            raise ParameterError(f"--edit-plan: {target} does not exist. Fix: give a run folder "
+                                 f"of the sample (it holds {WORKBOOK_NAME}) or the workbook.")
+        n = edit_plan_workbook(target, seed=args.seed)
+        print(f"Edited {target} as the account managers would: {n['done']} actions done, "
+              f"{n['dropped']} dropped, {n['re-owned']} re-owned, {n['added']} added by hand.")
+        return 0
     if args.quarters != 1:
         folders = write_quarters(Path(args.folder), n_accounts=args.accounts, seed=args.seed,
                                  quarters=args.quarters, overwrite=args.force)
