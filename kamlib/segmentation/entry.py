@@ -299,8 +299,10 @@ def run(
     if len(migration):
         notes.append(_bounds.noise_sentence(migration, noise))
     as_of = features["as_of"].max() if "as_of" in features.columns else None
+    set_on = stored[2] if stored is not None else (
+        str(pd.Timestamp(as_of).date()) if pd.notna(as_of) else "")
     boundaries = _bounds.boundaries_table(
-        thresholds, noise, str(pd.Timestamp(as_of).date()) if pd.notna(as_of) else "", how,
+        thresholds, noise, set_on, how,
         measure_names, clusters if method_shown == "clustering" else None)
     dpm, dpm_factors = key_account_dpm(
         features, seg, selection_given=selection_scores is not None, top_n=dpm_top_n,
