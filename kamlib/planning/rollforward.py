@@ -136,8 +136,9 @@ def roll_actions(fresh: pd.DataFrame, last, start: pd.Timestamp, accounts: list[
     keep = status.eq("open") & old["account_id"].isin(set(accounts))
     carried = old[keep].copy()
     carried["origin"] = _origin_of(carried)
-    past = pd.to_datetime(carried["checkpoint_date"]) < start
-    for i in carried.index[past.fillna(True).to_numpy()]:
+    when = pd.to_datetime(carried["checkpoint_date"])
+    past = (when < start) | when.isna()
+    for i in carried.index[past.to_numpy(bool)]:
         due = pd.Timestamp(carried.at[i, "due_date"]) if pd.notna(carried.at[i, "due_date"]) else start
         carried.at[i, "checkpoint"], carried.at[i, "checkpoint_date"] = _checkpoint(due, start)
     blocked = {k for k in _keys(closed) if k[1] != RECURRING_GAP}
