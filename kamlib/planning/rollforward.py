@@ -37,7 +37,7 @@ the workbook by hand, or carried with a target set afresh (``retarget``)."""
 
 CLOSED = ("done", "dropped")
 RECURRING_GAP = "business_review"
-_GENERATED_OBJECTIVE = re.compile(r"-(REV|MAR|WS|REL)$")
+_GENERATED_OBJECTIVE = re.compile(r"-(?:REV|MAR|WS|REL)$")
 _KEY = ("account_id", "gap", "contact_id", "category")
 
 
