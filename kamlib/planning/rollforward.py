@@ -63,8 +63,14 @@ def _text(s: pd.Series) -> pd.Series:
 
 
 def _keys(df: pd.DataFrame) -> list[tuple[str, ...]]:
+    """What an action is about: account, gap, contact and category -- and, for an uncovered
+    DMU role (no contact yet), its text, which names the role."""
     cols = [_text(df[c]) if c in df.columns else pd.Series("", index=df.index) for c in _KEY]
-    return list(zip(*cols)) if len(df) else []
+    if not len(df):
+        return []
+    text = _text(df["action"]) if "action" in df.columns else pd.Series("", index=df.index)
+    cols[3] = cols[3].where(cols[1] != "uncovered_role", text)
+    return list(zip(*cols))
 
 
 def _number(action_id: str, account_id: str) -> int:
