@@ -24,6 +24,8 @@ examples:
   kam new clients/acme                     scaffold an engagement for a new client
   kam validate clients/acme                check the inputs, print the data-quality report
   kam sample /tmp/training --accounts 300 --seed 7
+  kam sample /tmp/training --quarters 2    and its next quarter in /tmp/training_q2
+  kam sample reports/sample/RUN --edit-plan
 """
 
 
