@@ -159,16 +159,21 @@ def sheet_name(table: str) -> str:
     return EXTRA_SHEETS.get(table, table)[:31]
 
 
+def _read_sheets(path: Path) -> dict[str, pd.DataFrame]:
+    """Every sheet of a workbook, as text and numbers the way Excel holds them."""
+    try:
+        return pd.read_excel(path, sheet_name=None, dtype=object)
+    except Exception as exc:  # a corrupt or non-Excel file: say which file
+        raise InputError(str(path), f"cannot be read as an Excel workbook ({exc}).",
+                         "give the plan_workbook.xlsx a previous run wrote (save it as .xlsx).")
+
+
 def read_plan_sheets(path: str | Path) -> dict[str, pd.DataFrame]:
     """Every sheet of a plan workbook besides About, Objectives and Actions, by table name
     (:data:`EXTRA_SHEETS` read backwards; any other sheet under its own name), as the
     account managers left it: rows entirely blank dropped, nothing else changed."""
     path = Path(path)
-    try:
-        sheets = pd.read_excel(path, sheet_name=None, dtype=object)
-    except Exception as exc:  # a corrupt or non-Excel file: say which file
-        raise InputError(str(path), f"cannot be read as an Excel workbook ({exc}).",
-                         "give the plan_workbook.xlsx a previous run wrote (save it as .xlsx).")
+    sheets = _read_sheets(path)
     tables = {v: k for k, v in EXTRA_SHEETS.items()}
     return {tables.get(title, title): df.dropna(how="all").reset_index(drop=True)
             for title, df in sheets.items()
@@ -189,11 +194,7 @@ def read_plan_workbook(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, di
         when the sheet was removed.
     """
     path = Path(path)
-    try:
-        sheets = pd.read_excel(path, sheet_name=None, dtype=object)
-    except Exception as exc:  # a corrupt or non-Excel file: say which file
-        raise InputError(str(path), f"cannot be read as an Excel workbook ({exc}).",
-                         "give the plan_workbook.xlsx a previous run wrote (save it as .xlsx).")
+    sheets = _read_sheets(path)
     for sheet in (SHEET_OBJECTIVES, SHEET_ACTIONS):
         if sheet not in sheets:
             raise InputError(str(path), f"has no sheet '{sheet}' (sheets: {list(sheets)}).",
