@@ -224,12 +224,16 @@ def history_figure(history: pd.DataFrame | None) -> Figure:
         ax.tick_params(axis="x", labelsize=7.5, rotation=30)
         ax.legend(fontsize=7.5, frameon=False)
         _clean(ax)
+    axes[0].set_ylim(0, 1)
+    axes[2].set_ylim(0, 1)
     if "early_warnings" in h.columns and len(h):
         ax2 = axes[2].twinx()
-        ax2.bar(x, h["early_warnings"].to_numpy(float), color="#a0aec0", alpha=0.4,
-                label="early warnings")
-        ax2.set_ylabel("early warnings", fontsize=8)
+        ax2.bar(x, h["early_warnings"].to_numpy(float), color="#a0aec0", alpha=0.35, width=0.4)
+        ax2.set_ylim(0, max(1.0, 1.15 * float(h["early_warnings"].max())))
+        ax2.set_ylabel("early warnings (bars)", fontsize=8)
         ax2.spines["top"].set_visible(False)
+        axes[2].set_zorder(ax2.get_zorder() + 1)  # the line in front of the bars
+        axes[2].patch.set_visible(False)
     if len(h) < 2:
         fig.suptitle("One run so far: the lines start at the next quarterly rerun with this run "
                      "as the baseline.", fontsize=8.5, color="#5a6b7d")
