@@ -228,4 +228,11 @@ def _portfolio_history(inputs: dict[str, pd.DataFrame | None], last_plan: Baseli
     as_of = data_date(feats)
     row = _history.history_row(as_of, len(keys), inputs["segments"], inputs["plan_health"],
                                audit.actions if audit is not None else None, warnings)
-    return _history.portfolio_history(before.get("portfolio_history"), row), warnings
+    previous = before.get("portfolio_history")
+    if previous is None and last_plan is not None and last_plan.as_of is not None:
+        # a baseline from before the history was kept: its row from its own tables
+        profile = before.get("plan_profile")
+        previous = _history.portfolio_history(None, _history.history_row(
+            last_plan.as_of, 0 if profile is None else len(profile), last_plan.segments,
+            before.get("plan_health"), None, warnings.iloc[0:0]))
+    return _history.portfolio_history(previous, row), warnings
