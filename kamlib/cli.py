@@ -26,6 +26,8 @@ examples:
   kam sample /tmp/training --accounts 300 --seed 7
   kam sample /tmp/training --quarters 2    and its next quarter in /tmp/training_q2
   kam sample reports/sample/RUN --edit-plan
+  kam sample /tmp/class --class 20         one company per student, for a course
+  kam compare RUN_A RUN_B                  what changed between two runs (a page)
 """
 
 
@@ -87,6 +89,18 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--edit-plan", action="store_true",
                         help="FOLDER is a run of the sample: edit its plan_workbook.xlsx as the "
                              "account managers would (done, dropped, re-owned, added by hand)")
+    sample.add_argument("--class", dest="class_size", type=int, default=0, metavar="N",
+                        help="write N companies, one per student (student_01 ... under the "
+                        "folder): same size, seeds SEED+1 ... SEED+N")
+
+    compare = sub.add_parser("compare", help="what changed between two runs (a page)",
+                             description="Compare two runs of an engagement: parameters that "
+                             "differ, key accounts in and out, segment moves, CLV and investment-"
+                             "ceiling changes. Writes one page; neither run folder changes.")
+    compare.add_argument("run_a", metavar="RUN_A", help="the first run folder (the baseline)")
+    compare.add_argument("run_b", metavar="RUN_B", help="the second run folder (the scenario)")
+    compare.add_argument("--out", default="", metavar="FILE",
+                         help="page to write (default: compare_<A>_vs_<B>.html beside RUN_B)")
     return parser
 
 
@@ -160,36 +174,70 @@ def _intake_params(engagement, pairs: list[str]) -> dict[str, object]:
     return {k: v for k, v in plan.parameters.items() if k in accepted}
 
 
+def _edit_plan(args: argparse.Namespace) -> int:
+    """``kam sample RUN --edit-plan``: the sample's account managers at work on a run's plan."""
+    from kamlib.report.plan_workbook import WORKBOOK_NAME
+    from kamlib.sample.plan_edits import edit_plan_workbook
+
+    target = Path(args.folder)
+    target = target / WORKBOOK_NAME if target.is_dir() else target
+    if not target.is_file():
+        raise ParameterError(f"--edit-plan: {target} does not exist. Fix: give a run folder "
+                             f"of the sample (it holds {WORKBOOK_NAME}) or the workbook.")
+    n = edit_plan_workbook(target, seed=args.seed)
+    print(f"Edited {target} as the account managers would: {n['done']} actions done, "
+          f"{n['dropped']} dropped, {n['re-owned']} re-owned, {n['added']} added by hand.")
+    return 0
+
+
+def _sample_quarters(args: argparse.Namespace) -> int:
+    """``kam sample DIR --quarters N``: consecutive snapshots of the company."""
+    from kamlib.sample import write_quarters
+
+    folders = write_quarters(Path(args.folder), n_accounts=args.accounts, seed=args.seed,
+                             quarters=args.quarters, overwrite=args.force)
+    print(f"Sample company ({args.accounts} accounts, seed {args.seed}), {args.quarters} "
+          f"quarters written to {', '.join(str(f) for f in folders)}. Run the first, then "
+          "each next one with the run before as its baseline: "
+          f"'kam run {folders[-1]} --baseline <the run before>'.")
+    return 0
+
+
 def cmd_sample(args: argparse.Namespace) -> int:
-    from kamlib.sample import write_quarters, write_sample
+    from kamlib.sample import write_sample
 
     if args.accounts < 10:
         raise ParameterError("--accounts must be at least 10.")
     if args.edit_plan:
-        from kamlib.report.plan_workbook import WORKBOOK_NAME
-        from kamlib.sample.plan_edits import edit_plan_workbook
-
-        target = Path(args.folder)
-        target = target / WORKBOOK_NAME if target.is_dir() else target
-        if not target.is_file():
-            raise ParameterError(f"--edit-plan: {target} does not exist. Fix: give a run folder "
-                                 f"of the sample (it holds {WORKBOOK_NAME}) or the workbook.")
-        n = edit_plan_workbook(target, seed=args.seed)
-        print(f"Edited {target} as the account managers would: {n['done']} actions done, "
-              f"{n['dropped']} dropped, {n['re-owned']} re-owned, {n['added']} added by hand.")
-        return 0
+        return _edit_plan(args)
     if args.quarters != 1:
-        folders = write_quarters(Path(args.folder), n_accounts=args.accounts, seed=args.seed,
-                                 quarters=args.quarters, overwrite=args.force)
-        print(f"Sample company ({args.accounts} accounts, seed {args.seed}), {args.quarters} "
-              f"quarters written to {', '.join(str(f) for f in folders)}. Run the first, then "
-              f"each next one with the run before as its baseline: 'kam run {folders[1]} "
-              "--baseline <the first run>'.")
-        return 0
+        return _sample_quarters(args)
+    if args.class_size:
+        return _sample_class(args)
     written = write_sample(Path(args.folder), n_accounts=args.accounts, seed=args.seed,
                            overwrite=args.force)
     print(f"Sample company ({args.accounts} accounts, seed {args.seed}) written to {args.folder}: "
           f"{', '.join(Path(p).name for p in written.values())}. Run it with 'kam run {args.folder}'.")
+    return 0
+
+
+def _sample_class(args: argparse.Namespace) -> int:
+    from kamlib.sample import write_class
+
+    folders = write_class(Path(args.folder), args.class_size, n_accounts=args.accounts,
+                          seed=args.seed, overwrite=args.force)
+    print(f"A class of {len(folders)} companies ({args.accounts} accounts each, seeds "
+          f"{args.seed + 1}..{args.seed + len(folders)}) written to {args.folder}: "
+          f"{folders[0].name} ... {folders[-1].name}, listed in class.csv. Each student runs "
+          f"'kam run {Path(args.folder) / 'student_NN'}' on their own folder.")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from kamlib.runner.compare import write_comparison
+
+    page = write_comparison(args.run_a, args.run_b, args.out or None)
+    print(f"Comparison of {Path(args.run_a).name} and {Path(args.run_b).name}: open {page}")
     return 0
 
 
@@ -204,7 +252,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.command:
         parser.print_help()
         return 0
-    handlers = {"run": cmd_run, "new": cmd_new, "validate": cmd_validate, "sample": cmd_sample}
+    handlers = {"run": cmd_run, "new": cmd_new, "validate": cmd_validate, "sample": cmd_sample,
+                "compare": cmd_compare}
     try:
         return handlers[args.command](args)
     except KamError as exc:
