@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from kamlib.figures import PALETTE
-from kamlib.vocabulary import KEY, SEGMENTS, TIERS
+from kamlib.vocabulary import KEY, LAGGARD, SEGMENTS, STAR, TIERS
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -207,8 +207,8 @@ def history_figure(history: pd.DataFrame | None) -> Figure:
     h = history if history is not None else pd.DataFrame()
     x = pd.to_datetime(h["as_of"]).dt.strftime("%Y-%m-%d").tolist() if len(h) else []
     panels = [
-        ("Revenue share", [("Stars", "star_revenue_share", PALETTE.get("Star", "#2f855a")),
-                           ("Laggards", "laggard_revenue_share", PALETTE.get("Laggard", "#c53030"))], True),
+        ("Revenue share", [(f"{STAR}s", "star_revenue_share", PALETTE[STAR]),
+                           (f"{LAGGARD}s", "laggard_revenue_share", PALETTE[LAGGARD])], True),
         ("Key accounts by health", [("green", "health_green", "#2f855a"),
                                     ("amber", "health_amber", "#dd6b20"),
                                     ("red", "health_red", "#c53030")], False),
