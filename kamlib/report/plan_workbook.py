@@ -24,6 +24,10 @@ WORKBOOK_NAME = "plan_workbook.xlsx"
 SHEET_OBJECTIVES = "Objectives"
 SHEET_ACTIONS = "Actions"
 SHEET_ABOUT = "About"
+PLAN_INPUT_SHEETS: dict[str, str] = {"opportunities": "Opportunities", "competitors": "Competitors",
+                                     "account_strategy": "Strategy", "account_team": "Team"}
+"""The sheet of each plan input (:data:`kamlib.intake.contract.PLAN_INPUTS`): the account team
+keeps them up to date between runs, and the next run reads them back instead of the files."""
 
 EXTRA_SHEETS: dict[str, str] = {
     "plan_closed_actions": "Closed actions",
@@ -38,7 +42,7 @@ _HEADER_FILL = "1F3A5F"
 _EDIT_FILL = "FFF7DB"  # columns meant to be edited are tinted
 _EDITABLE = {"status", "owner", "due_date", "checkpoint_date", "target", "action",
              "notes"}
-_DATE_COLUMNS = {"due_date", "checkpoint_date"}
+_DATE_COLUMNS = {"due_date", "checkpoint_date", "expected_close"}
 
 
 def _ordered(df: pd.DataFrame, first: tuple[str, ...]) -> pd.DataFrame:
@@ -60,7 +64,7 @@ def _format_sheet(book, ws, df: pd.DataFrame) -> None:
         ws.write(0, j, str(col), header)
         shown = [len(str(v)) for v in df[col].head(500) if v is not None and not pd.isna(v)]
         longest = max([len(str(col)), *shown])
-        wide = col in ("action", "description", "rationale", "notes")
+        wide = col in ("action", "description", "rationale", "notes", "text")
         width = 12 if col in _DATE_COLUMNS else min(max(10, longest + 2), 60 if wide else 28)
         props: dict[str, object] = {"valign": "top"}
         if col in _DATE_COLUMNS:
@@ -84,9 +88,21 @@ def _format_sheet(book, ws, df: pd.DataFrame) -> None:
             "error_message": "Pick open, done or dropped."})
 
 
+def _plan_input_sheet(name: str, df: pd.DataFrame | None) -> pd.DataFrame:
+    """A plan input for its sheet: the contract's columns in contract order (headers only when
+    the run has none of it), so what the team types is read back by the same contract."""
+    from kamlib.intake.contract import TABLES
+
+    cols = TABLES[name].column_names
+    if df is None:
+        return pd.DataFrame(columns=cols)
+    return _ordered(df.reindex(columns=cols), tuple(cols))
+
+
 def write_plan_workbook(path: str | Path, objectives: pd.DataFrame | None,
                         actions: pd.DataFrame | None,
                         about: Mapping[str, object] | None = None,
+                        plan_inputs: Mapping[str, pd.DataFrame | None] | None = None,
                         sheets: Mapping[str, pd.DataFrame | None] | None = None) -> Path:
     """Write the objectives and actions to an Excel workbook formatted for editing.
 
@@ -104,6 +120,10 @@ def write_plan_workbook(path: str | Path, objectives: pd.DataFrame | None,
     sheets : mapping of str to DataFrame, optional
         More plan tables by table name (the closed actions, what changed ...), one sheet each
         (:data:`EXTRA_SHEETS` names them); None or a missing table is left out.
+    plan_inputs : mapping, optional
+        The run's opportunities, competitors, account_strategy and account_team (None or
+        missing: headers only), one sheet each (:data:`PLAN_INPUT_SHEETS`), every cell editable;
+        the next run's intake reads them back (:func:`read_plan_input_sheets`).
 
     Returns
     -------
@@ -127,7 +147,9 @@ def write_plan_workbook(path: str | Path, objectives: pd.DataFrame | None,
     act = _ordered(actions, ACTION_COLUMNS)
     info = {"what": "Key account plan: objectives and actions",
             "how to use": "Edit the tinted columns (status, owner, dates); add rows for new "
-            "actions; keep the headers and sheet names. Feed the file back with "
+            "actions; keep the headers and sheet names. Keep the sheets Opportunities, "
+            "Competitors, Strategy and Team up to date (add, edit or delete rows): the next run "
+            "reads them instead of the files they came from. Feed the file back with "
             "kam run --baseline <this run folder or this file>.",
             **{str(k): "" if v is None else str(v) for k, v in (about or {}).items()}}
     about_df = pd.DataFrame({"key": list(info), "value": list(info.values())})
@@ -139,6 +161,10 @@ def write_plan_workbook(path: str | Path, objectives: pd.DataFrame | None,
         book = xl.book
         _format_sheet(book, xl.sheets[SHEET_OBJECTIVES], obj)
         _format_sheet(book, xl.sheets[SHEET_ACTIONS], act)
+        for name, sheet in PLAN_INPUT_SHEETS.items():
+            df = _plan_input_sheet(name, (plan_inputs or {}).get(name))
+            df.to_excel(xl, sheet_name=sheet, index=False)
+            _format_sheet(book, xl.sheets[sheet], df)
         for name, df in (sheets or {}).items():
             if df is None:
                 continue
@@ -170,11 +196,12 @@ def _read_sheets(path: Path) -> dict[str, pd.DataFrame]:
 
 def read_plan_sheets(path: str | Path) -> dict[str, pd.DataFrame]:
     """Every sheet of a plan workbook besides About, Objectives and Actions, by table name
-    (:data:`EXTRA_SHEETS` read backwards; any other sheet under its own name), as the
+    (:data:`EXTRA_SHEETS` and :data:`PLAN_INPUT_SHEETS` read backwards; any other sheet under
+    its own name), as the
     account managers left it: rows entirely blank dropped, nothing else changed."""
     path = Path(path)
     sheets = _read_sheets(path)
-    tables = {v: k for k, v in EXTRA_SHEETS.items()}
+    tables = {v: k for k, v in {**PLAN_INPUT_SHEETS, **EXTRA_SHEETS}.items()}
     return {tables.get(title, title): df.dropna(how="all").reset_index(drop=True)
             for title, df in sheets.items()
             if title not in (SHEET_ABOUT, SHEET_OBJECTIVES, SHEET_ACTIONS)}
@@ -207,3 +234,37 @@ def read_plan_workbook(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, di
         about = {str(k): str(v) for k, v in zip(a.iloc[:, 0], a.iloc[:, 1]) if pd.notna(k)}
     return objectives, actions, about
 
+
+
+def read_plan_input_sheets(path: str | Path) -> dict[str, pd.DataFrame]:
+    """The plan-input sheets of an edited plan workbook, raw, by contract table name.
+
+    Only the sheets present with at least one row are returned (a workbook written before they
+    existed has none; an empty sheet leaves the engagement's file in use);
+    each frame's ``attrs["source"]`` names the file and sheet for the intake's checks, which
+    read them like a client's file (:func:`kamlib.intake.loading.load_inputs`, ``edited``).
+    """
+    path = Path(path)
+    try:
+        present = _present_sheets(path)
+        sheets = pd.read_excel(path, sheet_name=present, dtype=object) if present else {}
+    except Exception as exc:  # a corrupt or non-Excel file: say which file
+        raise InputError(str(path), f"cannot be read as an Excel workbook ({exc}).",
+                         "give the plan_workbook.xlsx a previous run wrote (save it as .xlsx).")
+    out = {}
+    for name, sheet in PLAN_INPUT_SHEETS.items():
+        df = sheets.get(sheet)
+        if df is not None and len(df.dropna(how="all")):  # an empty sheet leaves the file in use
+            df.attrs["source"] = f"{path.name}, sheet {sheet}"
+            out[name] = df
+    return out
+
+
+def _present_sheets(path: Path) -> list[str]:
+    from openpyxl import load_workbook
+
+    book = load_workbook(path, read_only=True)
+    try:
+        return [s for s in PLAN_INPUT_SHEETS.values() if s in book.sheetnames]
+    finally:
+        book.close()

@@ -20,7 +20,7 @@ from kamlib import formatting
 from kamlib.formatting import DASH, money_interval
 from kamlib.report.pages import Markup, escape, png_data_uri, render, stylesheet
 from kamlib.review.audit import PlanReview
-from kamlib.review.summary import SummaryFacts
+from kamlib.review.summary import BIG_ACCOUNTS, SummaryFacts
 from kamlib.vocabulary import CORE, INVEST_SEGMENTS, LAGGARD, SEGMENT_LABELS, SEGMENT_STRATEGIES
 
 FIGURES: tuple[str, ...] = ("segments", "workload", "effort", "review")
@@ -161,6 +161,29 @@ def _moves_table(moves: pd.DataFrame, pages: Mapping[str, str]) -> dict[str, lis
     return _table(show, raw={"Account"})
 
 
+def _overrides_table(o: pd.DataFrame, pages: Mapping[str, str]) -> dict[str, list]:
+    kind = {"include": "included", "exclude": "excluded", "made room": "made room"}
+    show = pd.DataFrame({"Account": _names(o, pages),
+                         "Decision": o["override"].map(kind).fillna(o["override"]).to_numpy(),
+                         "Reason": o["reason"].to_numpy(),
+                         "The criteria alone": o["criteria_alone"].to_numpy(),
+                         "Key now": ["yes" if k else "no" for k in o["is_key"]]})
+    return _table(show, raw={"Account"}, nowrap={"Decision", "Key now"})
+
+
+def _big_not_key_table(b: pd.DataFrame, pages: Mapping[str, str], cur: str
+                       ) -> dict[str, list]:
+    show = pd.DataFrame({"Account": _names(b, pages), "Largest by": b["by"].to_numpy(),
+                         "Rank": b["rank"].astype("Int64").to_numpy()})
+    if "revenue_12m" in b.columns:
+        show["Revenue 12 m"] = b["revenue_12m"].map(lambda v: money(v, cur)).to_numpy()
+    if "clv" in b.columns:
+        show["CLV"] = b["clv"].map(lambda v: money(v, cur)).to_numpy()
+    show["Why not key"] = b["why"].to_numpy()
+    return _table(show, num={"Rank", "Revenue 12 m", "CLV"}, raw={"Account"},
+                  nowrap={"Largest by"})
+
+
 def _review_context(rv: PlanReview, overdue: pd.DataFrame | None,
                     too_early: bool) -> dict[str, Any]:
     late = None
@@ -211,6 +234,11 @@ def summary_page(facts: SummaryFacts, *, client: str = "", run: str = "",
         segments=None if facts.segments.empty else _segment_table(facts.segments, cur),
         segment_note=facts.segment_note,
         key_accounts=None if table.empty else _key_account_table(table, pages, cur),
+        overrides=(_overrides_table(facts.overrides, pages) if len(facts.overrides)
+                   else None),
+        big_not_key=(_big_not_key_table(facts.big_not_key, pages, cur)
+                     if len(facts.big_not_key) else None),
+        big_n=BIG_ACCOUNTS, decisions_known=facts.decisions_known,
         linked=bool(plan_pages),
         investments=None if inv.empty else _investment_table(inv, pages, cur),
         invest_by_segment=invest_by_segment, invest_first=first, invest_then=then,

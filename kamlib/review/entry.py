@@ -22,7 +22,7 @@ from kamlib.review import history as _history
 from kamlib.review.evidence import evidence_from
 from kamlib.review.plan import Baseline, data_date
 from kamlib.review.resources import (DEFAULT_HOURS_BY_TIER, ResourcePlanner, accounts_to_assign,
-                                     effort_by_segment)
+                                     book_hours, effort_by_segment)
 from kamlib.review.summary import SummaryFacts, summary_facts
 from kamlib.vocabulary import PLANNED_TIERS
 
@@ -111,8 +111,26 @@ class PortfolioReview:
     def resource_line(self) -> str:
         """The resource plan in one line: accounts, managers, changes, the solver's status."""
         p = self.planner
-        return (f"{len(p.assignment_)} accounts, {len(p.workload_)} managers, "
+        line = (f"{len(p.assignment_)} accounts, {len(p.workload_)} managers, "
                 f"{p.n_changes_} change(s) of owner; solver: {p.status_}")
+        differ = self.owners_differ()
+        if differ:
+            line += (f". {differ} account(s) get another owner here than the account plans "
+                     "name (settled in 10_selection): the two steps were given different "
+                     "capacity parameters; set managers, max_accounts, max_hours, hours_by_tier, "
+                     "tiers and switch_cost_hours at the top level of engagement.yml")
+        return line
+
+    def owners_differ(self) -> int:
+        """How many accounts the resource plan gives another owner than the selection settled
+        (0 when both used the same capacity parameters, as they should)."""
+        scores = self.inputs.get("selection_scores")
+        if scores is None or "owner" not in scores.columns:
+            return 0
+        settled = scores.assign(account_id=scores["account_id"].astype(str)).set_index(
+            "account_id")["owner"]
+        a = self.planner.assignment_
+        return int((a["account_id"].astype(str).map(settled) != a["manager"]).sum())
 
     def owner_changes(self) -> pd.DataFrame:
         """The accounts whose owner is not simply kept, and why."""
@@ -204,9 +222,11 @@ def run(account_features: pd.DataFrame, selection_scores: pd.DataFrame,
               "plan_red_flags": plan_red_flags, "plan_profile": plan_profile}
     to_assign = accounts_to_assign(account_features, selection_scores, tiers=tiers,
                                    segments=segments, clv=clv)
+    # the capacity model counts every manager's other accounts (kamlib.capacity)
+    book = book_hours(account_features, selection_scores, to_assign["account_id"], hours_by_tier)
     planner = ResourcePlanner(max_accounts=max_accounts, max_hours=max_hours,
                               hours_by_tier=hours_by_tier,
-                              switch_cost_hours=switch_cost_hours).fit(to_assign, managers)
+                              switch_cost_hours=switch_cost_hours).fit(to_assign, managers, book)
     audit = (None if last_plan is None
              else review_plan(last_plan, evidence_from(inputs), segments))
     history, warnings = _portfolio_history(inputs, last_plan, audit)

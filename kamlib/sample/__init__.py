@@ -1,7 +1,8 @@
 """The sample company: a seeded, synthetic B2B supplier and its customers, for training and tests.
 
-:func:`generate_sample` builds the five contract tables (accounts, transactions, contacts,
-assessments, ahp_judgements) of "Nordhaven Industrial Supply", a fictional European
+:func:`generate_sample` builds the nine contract tables (accounts, transactions, contacts,
+assessments, ahp_judgements, and the plan inputs opportunities, competitors, account_strategy,
+account_team) of "Nordhaven Industrial Supply", a fictional European
 distributor of industrial supplies; :func:`write_sample` writes them as an engagement folder
 (the files a client would send, plus ``engagement.yml``). The bundled ``data/sample/`` folder
 is ``write_sample("data/sample")`` with the defaults. See ``docs/sample.md`` for what is in it.
@@ -47,7 +48,8 @@ def generate_sample(n_accounts: int = 600, seed: int = 2026) -> dict[str, pd.Dat
     Returns
     -------
     dict of str to pandas.DataFrame
-        ``accounts``, ``transactions``, ``contacts``, ``assessments`` and ``ahp_judgements``,
+        ``accounts``, ``transactions``, ``contacts``, ``assessments``, ``ahp_judgements``,
+        ``opportunities``, ``competitors``, ``account_strategy`` and ``account_team``,
         with exactly the columns of :mod:`kamlib.intake.contract` (identifiers as ``str``, dates as
         ``datetime64``). The transactions include a few deliberately bad lines (see
         ``docs/sample.md``).
@@ -58,11 +60,13 @@ def generate_sample(n_accounts: int = 600, seed: int = 2026) -> dict[str, pd.Dat
         If ``n_accounts`` is below 10 or ``seed`` is negative.
     """
     import numpy as np
+    import pandas as pd
 
     from kamlib.intake.contract import TABLES
     from kamlib.sample import accounts as acc_mod
     from kamlib.sample import contacts as con_mod
     from kamlib.sample import judgements as jud_mod
+    from kamlib.sample import plans as plan_mod
     from kamlib.sample import transactions as tx_mod
 
     if isinstance(n_accounts, bool) or not isinstance(n_accounts, (int, np.integer)) or n_accounts < MIN_ACCOUNTS:
@@ -73,8 +77,9 @@ def generate_sample(n_accounts: int = 600, seed: int = 2026) -> dict[str, pd.Dat
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ParameterError(f"seed must be a non-negative whole number, got {seed!r}. Fix: pass e.g. --seed 2026.")
 
-    streams = np.random.SeedSequence(int(seed)).spawn(7)
-    r_acc, r_prod, r_tx, r_bad, r_con, r_ass, r_ahp = (np.random.default_rng(s) for s in streams)
+    streams = np.random.SeedSequence(int(seed)).spawn(9)  # the first seven as before 9 existed
+    r_acc, r_prod, r_tx, r_bad, r_con, r_ass, r_ahp, r_plan, r_pri = (
+        np.random.default_rng(s) for s in streams)
 
     accounts = acc_mod.draw_accounts(r_acc, int(n_accounts))
     products = tx_mod.draw_products(r_prod)
@@ -82,9 +87,12 @@ def generate_sample(n_accounts: int = 600, seed: int = 2026) -> dict[str, pd.Dat
     accounts = acc_mod.calibrate_wallet(accounts, lines)
     lines = tx_mod.plant_problems(r_bad, lines, accounts)
     transactions = tx_mod.finish(lines)
-    contacts = con_mod.draw_contacts(r_con, accounts)
+    contacts = plan_mod.record_priorities(r_pri, con_mod.draw_contacts(r_con, accounts), accounts)
     assessments = jud_mod.draw_assessments(r_ass, accounts, transactions)
     ahp = jud_mod.draw_ahp(r_ahp)
+    last_year = transactions[transactions["date"] > transactions["date"].max() - pd.Timedelta(days=365)]
+    plan_inputs = plan_mod.draw_plan_inputs(
+        r_plan, accounts, last_year.groupby("account_id")["net_revenue"].sum())
 
     tables = {
         "accounts": accounts[TABLES["accounts"].column_names].copy(),
@@ -92,6 +100,7 @@ def generate_sample(n_accounts: int = 600, seed: int = 2026) -> dict[str, pd.Dat
         "contacts": contacts,
         "assessments": assessments,
         "ahp_judgements": ahp,
+        **plan_inputs,
     }
     for name, df in tables.items():
         assert list(df.columns) == TABLES[name].column_names, name

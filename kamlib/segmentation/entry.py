@@ -47,6 +47,7 @@ INPUTS: dict[str, str] = {
     "clv": "value = customer lifetime value (value_measure='clv')",
     "assessments": "managers' scores for DPM attractiveness",
     "contacts": "relationship depth and attitude for DPM strength",
+    "competitors": "the best competitor's strength at each key account (DPM relative strength)",
 }
 """The tables :func:`run` reads, and what each is used for."""
 
@@ -159,7 +160,8 @@ def _input_notes(selection_scores: pd.DataFrame | None, clv: pd.DataFrame | None
     return notes
 
 
-def _dpm_notes(assessments: pd.DataFrame | None, contacts: pd.DataFrame | None) -> list[str]:
+def _dpm_notes(assessments: pd.DataFrame | None, contacts: pd.DataFrame | None,
+               competitors: pd.DataFrame | None = None) -> list[str]:
     """Where the DPM falls back on proxies, in sentences."""
     notes = []
     if assessments is None:
@@ -168,8 +170,9 @@ def _dpm_notes(assessments: pd.DataFrame | None, contacts: pd.DataFrame | None) 
     if contacts is None:
         notes.append("No contacts table: DPM relationship depth uses the number of contacts, "
                      "attitude is neutral.")
-    notes.append("No competitor scores: DPM relative strength compares us with an average "
-                 "rival (score 5).")
+    if competitors is None or not len(competitors):
+        notes.append("No competitor scores: DPM relative strength compares us with an average "
+                     "rival (score 5).")
     return notes
 
 
@@ -194,6 +197,7 @@ def run(
     selection_scores: pd.DataFrame | None = None,
     assessments: pd.DataFrame | None = None,
     contacts: pd.DataFrame | None = None,
+    competitors: pd.DataFrame | None = None,
     last_plan: object | None = None,
     *,
     baseline: str = "",
@@ -228,6 +232,9 @@ def run(
         ``selection_scores`` (is_key, tier, score: key accounts are labelled and get the DPM),
         ``assessments`` and ``contacts`` (DPM scores). What a missing one changes is in
         ``notes``.
+    competitors : DataFrame, optional
+        Intake's ``competitors`` (``account_id``, ``strength``): the DPM compares us with the
+        strongest one recorded at each account, else with an average rival (5).
     last_plan : Baseline, optional
         The baseline run as :meth:`kamlib.runner.Step.load_baseline` reads it; its
         ``segment_boundaries`` table (in ``.tables``) holds the thresholds to reuse.
@@ -308,11 +315,11 @@ def run(
         features, seg, selection_given=selection_scores is not None, top_n=dpm_top_n,
         assessments=assessments, contacts=contacts,
         attractiveness_weights=dpm_attractiveness_weights, strength_weights=dpm_strength_weights,
-        attractiveness_split=dpm_attractiveness_split, notes=notes)
-    notes += _dpm_notes(assessments, contacts)
+        attractiveness_split=dpm_attractiveness_split, notes=notes, competitors=competitors)
+    notes += _dpm_notes(assessments, contacts, competitors)
     summary = segment_summary(seg)
     given = {"account_features": features, "selection_scores": selection_scores, "clv": clv,
-             "assessments": assessments, "contacts": contacts}
+             "assessments": assessments, "contacts": contacts, "competitors": competitors}
     return SegmentationResult(
         segments=seg, segment_summary=summary, migration=migration, migration_matrix=matrix,
         dpm=dpm, dpm_factors=dpm_factors, cluster_scores=cluster_scores, clusters=clusters,

@@ -94,3 +94,20 @@ def test_the_baseline_carries_the_runs_other_tables_and_every_extra_sheet(tmp_pa
     assert b.tables["segment_boundaries"]["threshold"].tolist() == [1.0]
     book = load_workbook(tmp_path / "plan_workbook.xlsx")
     assert "Closed actions" in book.sheetnames and "account_competitors" in book.sheetnames
+
+
+def test_plan_inputs_come_back_from_the_baseline_workbook(tmp_path):
+    from kamlib.runner.baseline import load_plan_inputs
+
+    assert load_plan_inputs("") == {}
+    run = tmp_path / "run"
+    (run / "tables").mkdir(parents=True)
+    assert load_plan_inputs(run) == {}  # a run without a workbook: the files are read as usual
+    team = pd.DataFrame({"account_id": ["001"], "person": ["Ann"], "role": ["finance"]})
+    write_plan_workbook(run / "plan_workbook.xlsx", _objectives(), _actions(),
+                        plan_inputs={"account_team": team})
+    for ref in (run, run / "plan_workbook.xlsx"):
+        got = load_plan_inputs(ref)
+        assert list(got) == ["account_team"] and got["account_team"]["role"].tolist() == ["finance"]
+    with pytest.raises(ParameterError):
+        load_plan_inputs(tmp_path / "nowhere")

@@ -14,9 +14,11 @@ from kamlib.vocabulary import NOT_SEGMENTED
 
 STEPS = ["intake", "selection", "clv", "segmentation"]
 FAST = {"selection.n_draws": "200", "clv.n_bootstrap": "20"}
-GROWTH_FIRST = ("{growth: 0.28, future_potential: 0.18, billing: 0.0675, profitability: 0.0675, "
-                "potential_profitability: 0.0675, industry_weight: 0.0675, market_influence: 0.0675, "
-                "strategic_fit: 0.0675, buying_group_breadth: 0.0675, cost_to_serve: 0.0675}")
+GROWTH_FIRST = ("{growth: 0.28, future_potential: 0.18, billing: 0.045, profitability: 0.045, "
+                "potential_profitability: 0.045, industry_weight: 0.045, market_influence: 0.045, "
+                "strategic_fit: 0.045, buying_group_breadth: 0.045, cost_to_serve: 0.045, "
+                "loss_impact: 0.045, reciprocity: 0.045, specialised_service: 0.045, "
+                "dispersed_units: 0.045}")
 SCENARIO = {"selection.weights": "direct", "selection.direct_weights": GROWTH_FIRST,
             "clv.discount_rate": "0.2", "segmentation.value_measure": "margin"}
 

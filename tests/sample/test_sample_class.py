@@ -8,6 +8,7 @@ import yaml
 
 from kamlib.cli import main
 from kamlib.errors import ParameterError
+from kamlib.intake.contract import PLAN_INPUTS
 from kamlib.intake.engagement import load_engagement
 from kamlib.sample import SampleFolderNotEmpty, class_seeds, write_class
 
@@ -31,7 +32,7 @@ def test_one_engagement_per_student_with_its_own_seed(klass):
         assert engagement.client.endswith(f"(student {name[-2:]})")
         doc = yaml.safe_load((klass / name / "engagement.yml").read_text(encoding="utf-8"))
         assert set(doc["inputs"]) == {"accounts", "transactions", "contacts", "assessments",
-                                      "ahp_judgements"}
+                                      "ahp_judgements", *PLAN_INPUTS}
 
 
 def test_same_size_but_no_two_students_share_data(klass):
