@@ -311,9 +311,7 @@ def run(
     account_team: pd.DataFrame | None = None,
     last_plan: object | None = None,
     *,
-    baseline: str = "",
-    retarget: bool = False,
-    top_n: int = _prof.TOP_N,
+    baseline: str = "", retarget: bool = False, top_n: int = _prof.TOP_N,
     plan_start: str = "",
     stale_days: int = _RULES.stale_days,
     champion_attitude: int = _RULES.champion_attitude,
@@ -330,10 +328,8 @@ def run(
     headroom_capture: float = _TARGETS.headroom_capture,
     default_probability: float = _TARGETS.default_probability,
     governance_days: Mapping[str, int] = GOVERNANCE_MEETINGS,
-    min_adoption: float = _ws.MIN_ADOPTION,
-    max_actions: int = _act.MAX_ACTIONS,
-    min_stake_share: float = _act.MIN_STAKE_SHARE,
-    min_stake: float = _act.MIN_STAKE,
+    min_adoption: float = _ws.MIN_ADOPTION, max_actions: int = _act.MAX_ACTIONS,
+    min_stake_share: float = _act.MIN_STAKE_SHARE, min_stake: float = _act.MIN_STAKE,
     high_stake_share: float = _act.HIGH_STAKE_SHARE,
     cadence_tier_days: Mapping[str, int] = _act.CADENCE_TIER_DAYS,
     cadence_role_factor: Mapping[str, float] = _act.CADENCE_ROLE_FACTOR,
@@ -400,10 +396,6 @@ def run(
     -------
     PlanningResult
     """
-    if str(baseline).strip() and last_plan is None:
-        raise ParameterError(
-            f"baseline {baseline!r} was given but its plan was not read. Fix: pass "
-            "last_plan=step.load_baseline() (kamlib.runner.baseline.load_baseline) with it.")
     given = dict(zip(INPUTS, (features, category_year, contacts, key_accounts, selection_scores,
                               segments, clv, accounts, opportunities, competitors, account_strategy,
                               account_team)))
@@ -419,8 +411,7 @@ def run(
                             ["account_id", "year", "category", "revenue", "margin"])
     features = features.assign(account_id=features["account_id"].astype(str))
     features = _settled_owners(features, selection_scores)
-    start = _common.plan_start(features, plan_start)
-    as_of = _common.data_date(features)
+    start, as_of = _common.plan_start(features, plan_start), _common.data_date(features)
     rules = _rel.RelationshipRules(stale_days=stale_days, champion_attitude=champion_attitude,
                                    hostile_attitude=hostile_attitude, cover_strength=cover_strength,
                                    five_p=tuple(five_p))
@@ -443,33 +434,22 @@ def run(
     pipe = _tg.pipeline(opportunities, ids, start, default_probability)
     bridge, targets = _tg.target_bridge(targets, prof, kf, whitespace, pipe, rules_t)
     objectives = _obj.objectives(targets, prof, relationship, whitespace, start)
-    materiality = dict(min_stake_share=min_stake_share, min_stake=min_stake,
-                       high_stake_share=high_stake_share)
-    actions = _act.actions(prof, view, relationship, red_flags, whitespace, trend, objectives, start,
-                           max_actions if last_plan is None else 10**6, **materiality)
-    if last_plan is None:
-        objectives = objectives.assign(origin="new")
-        rolled = _roll.roll_actions(actions, _roll.EMPTY_PLAN, start, ids, max_actions)
-    else:
-        objectives = _roll.roll_objectives(objectives, last_plan, start, ids, retarget)
-        rolled = _roll.roll_actions(actions, last_plan, start, ids, max_actions)
-        notes.append(_roll.roll_note(rolled, retarget))
-    actions = rolled.actions
+    actions = _act.actions(prof, view, relationship, red_flags, whitespace, trend, objectives, start, 10**6,
+                           min_stake_share=min_stake_share, min_stake=min_stake, high_stake_share=high_stake_share)
+    objectives, rolled = _roll.roll_plan(objectives, actions, last_plan, start, ids, max_actions,
+                                         retarget, notes, baseline)
     cadence = _act.cadence(view, prof, start, cadence_tier_days, cadence_role_factor)
-    health_bands = tuple(health_bands)
-    health = _health.health(prof, features, relationship, actions, as_of, health_weights,
-                            health_bands, contacts_known=contacts is not None and len(contacts) > 0,
+    health = _health.health(prof, features, relationship, rolled.actions, as_of, health_weights,
+                            tuple(health_bands), contacts_known=contacts is not None and len(contacts) > 0,
                             margin_peers=health_margin_peers)
     team = _gov.team(account_team, prof)
-    changes = (_roll.first_plan_changes(prof) if last_plan is None else
-               _roll.changes(last_plan, prof, actions, objectives, red_flags, view, health, start))
     return PlanningResult(
         profile=_group_links(_plan_profile(prof, relationship, health, targets), selection_scores),
-        contacts=view,
-        relationship=relationship, red_flags=red_flags, trend=trend, whitespace=whitespace,
-        targets=targets, objectives=objectives, actions=actions, cadence=cadence, health=health,
-        start=start, closed=rolled.closed, changes=changes, key_source=key_source, rules=rules, health_bands=health_bands,
-        show_accounts=show_accounts,
+        contacts=view, relationship=relationship, red_flags=red_flags, trend=trend,
+        whitespace=whitespace, targets=targets, objectives=objectives, actions=rolled.actions,
+        cadence=cadence, health=health, start=start, closed=rolled.closed,
+        changes=_roll.changes(last_plan, prof, rolled.actions, objectives, red_flags, view, health, start),
+        key_source=key_source, rules=rules, health_bands=tuple(health_bands), show_accounts=show_accounts,
         inputs={name: None if t is None else len(t) for name, t in given.items()}, notes=notes,
         bridge=bridge, pipeline=pipe, team=team,
         governance=_gov.governance(team, view, prof, start, governance_days),

@@ -159,10 +159,13 @@ def roll_actions(fresh: pd.DataFrame, last, start: pd.Timestamp, accounts: list[
     n_open = carried.groupby("account_id").size()
     new_rows = []
     for aid, g in fresh.groupby("account_id", sort=False):
-        room = max(0, max_actions - int(n_open.get(aid, 0)))
-        g = g.assign(_p=g["priority"].map(_PRIO)).sort_values(["_p", "due_date"], kind="stable")
-        take = pd.concat([g.head(room), g[g["gap"] == RECURRING_GAP]]).drop_duplicates("action_id")
-        take = take.sort_values(["due_date", "_p"], kind="stable").drop(columns="_p")
+        stake = -pd.to_numeric(g["value"], errors="coerce").abs().fillna(0.0)  # larger first
+        g = g.assign(_p=g["priority"].map(_PRIO), _s=stake).sort_values(["_p", "_s", "due_date"],
+                                                                       kind="stable")
+        review = g[g["gap"] == RECURRING_GAP]  # always kept
+        room = max(0, max_actions - int(n_open.get(aid, 0)) - len(review))
+        take = pd.concat([g[g["gap"] != RECURRING_GAP].head(room), review])
+        take = take.sort_values(["due_date", "_p"], kind="stable").drop(columns=["_p", "_s"])
         n = used.get(aid, 0)
         take["action_id"] = [f"{aid}-A{n + i:02d}" for i in range(1, len(take) + 1)]
         used[aid] = n + len(take)
@@ -182,6 +185,32 @@ def roll_actions(fresh: pd.DataFrame, last, start: pd.Timestamp, accounts: list[
     return RolledActions(actions=_same_columns(rows, extra),
                          closed=_same_columns(closed, ["closed_at"]),
                          dropped_accounts=int((status.eq("open") & ~keep).sum()))
+
+
+def check_baseline(baseline: str, last_plan) -> None:
+    """A ``baseline`` named without its plan read (``last_plan``) is a mistake in the caller."""
+    if str(baseline).strip() and last_plan is None:
+        from kamlib.errors import ParameterError
+
+        raise ParameterError(
+            f"baseline {baseline!r} was given but its plan was not read. Fix: pass "
+            "last_plan=step.load_baseline() (kamlib.runner.baseline.load_baseline) with it.")
+
+
+def roll_plan(objectives: pd.DataFrame, actions: pd.DataFrame, last, start: pd.Timestamp,
+              accounts: list[str], max_actions: int, retarget: bool, notes: list[str],
+              baseline: str = "") -> tuple[pd.DataFrame, RolledActions]:
+    """The plan's objectives and actions: this run's proposals (every one the evidence calls
+    for) rolled into the last plan (``last`` None: a first plan, everything new, at most
+    ``max_actions`` per account); the roll-forward's note goes to ``notes``. ``baseline``
+    named without ``last`` is an error (:func:`check_baseline`)."""
+    check_baseline(baseline, last)
+    if last is None:
+        return (objectives.assign(origin="new"),
+                roll_actions(actions, EMPTY_PLAN, start, accounts, max_actions))
+    rolled = roll_actions(actions, last, start, accounts, max_actions)
+    notes.append(roll_note(rolled, retarget))
+    return roll_objectives(objectives, last, start, accounts, retarget), rolled
 
 
 def roll_note(rolled: RolledActions, retarget: bool) -> str:
@@ -274,7 +303,10 @@ def changes(last, profile: pd.DataFrame, actions: pd.DataFrame, objectives: pd.D
             red_flags: pd.DataFrame, contacts: pd.DataFrame, health: pd.DataFrame,
             start: pd.Timestamp) -> pd.DataFrame:
     """What changed since the last plan, per key account: ``account_id``, ``topic``
-    (actions, objectives, segment, revenue, health, red flags, contacts) and ``change``."""
+    (actions, objectives, segment, revenue, health, red flags, contacts) and ``change``
+    (``last`` None: every plan is a first plan)."""
+    if last is None:
+        return first_plan_changes(profile)
     old_act = last.actions.assign(account_id=_text(last.actions["account_id"]))
     old_status = _text(old_act["status"]).str.lower()
     old_prof = _table(last, "plan_profile")
