@@ -124,6 +124,24 @@ TIER_SERVING_MODELS: dict[str, str] = {
 }
 """How an account of each tier is served."""
 
+# Serving models with costs (step 30's serving-model economics): what serving an account costs
+# a year and how many accounts one person (or the platform) can carry.
+SERVE_KAM = "key account manager"
+SERVE_ACCOUNT_MANAGER = "account manager"
+SERVE_INSIDE_SALES = "inside sales"
+SERVE_DIGITAL = "digital / distributor"
+SERVING_MODELS: tuple[str, ...] = (SERVE_KAM, SERVE_ACCOUNT_MANAGER, SERVE_INSIDE_SALES,
+                                   SERVE_DIGITAL)
+"""Serving models, most attention (and cost) first."""
+
+TIER_DEFAULT_SERVING: dict[str, str] = {
+    KEY: SERVE_KAM,
+    KEY_DEVELOPMENT: SERVE_ACCOUNT_MANAGER,
+    MANAGED: SERVE_INSIDE_SALES,
+    LONG_TAIL: SERVE_DIGITAL,
+}
+"""The serving model an account of each tier has today, unless the data say otherwise."""
+
 PLANNED_TIERS: tuple[str, ...] = (KEY, KEY_DEVELOPMENT)
 """Tiers that get a named account manager (the resource plan's default)."""
 

@@ -64,12 +64,15 @@ class PortfolioReview:
         The review of the last plan; None without a baseline.
     value_measure : str
         The value that effort is compared with.
+    serving_models : DataFrame or None
+        Step 30's serving-model economics, for the summary.
     """
 
     inputs: dict[str, pd.DataFrame | None]
     planner: ResourcePlanner
     audit: PlanReview | None
     value_measure: str = "revenue_12m"
+    serving_models: pd.DataFrame | None = None
     history: pd.DataFrame | None = None
     warnings: pd.DataFrame | None = None
 
@@ -155,7 +158,8 @@ class PortfolioReview:
         t = self.inputs
         return summary_facts(t["account_features"], t["selection_scores"], t["key_accounts"],
                              t["segments"], t["clv"], t["plan_health"], t["plan_red_flags"],
-                             self.assignment, self.workload, self.audit, currency=currency)
+                             self.assignment, self.workload, self.audit, currency=currency,
+                             serving_models=self.serving_models)
 
 
 def run(account_features: pd.DataFrame, selection_scores: pd.DataFrame,
@@ -163,7 +167,8 @@ def run(account_features: pd.DataFrame, selection_scores: pd.DataFrame,
         segments: pd.DataFrame | None = None, purchase_occasions: pd.DataFrame | None = None,
         account_category_year: pd.DataFrame | None = None,
         plan_health: pd.DataFrame | None = None, plan_red_flags: pd.DataFrame | None = None,
-        plan_profile: pd.DataFrame | None = None, last_plan: Baseline | None = None, *,
+        plan_profile: pd.DataFrame | None = None, last_plan: Baseline | None = None,
+        serving_models: pd.DataFrame | None = None, *,
         baseline: str = "", managers: Sequence[str] = (), max_accounts: int = 8,
         max_hours: float = 900.0,
         hours_by_tier: Mapping[str, float] = DEFAULT_HOURS_BY_TIER,
@@ -184,6 +189,8 @@ def run(account_features: pd.DataFrame, selection_scores: pd.DataFrame,
     last_plan : Baseline, optional
         The plan to review, as read from the ``baseline`` run
         (:func:`kamlib.runner.baseline.load_baseline`); None: first plan, no review.
+    serving_models : DataFrame, optional
+        Step 30's serving-model economics, for the summary's account economics.
     baseline : str
         Where ``last_plan`` was read from (a previous run folder or its edited
         ``plan_workbook.xlsx``). Not read here: a ``baseline`` without ``last_plan`` is an error.
@@ -231,7 +238,8 @@ def run(account_features: pd.DataFrame, selection_scores: pd.DataFrame,
              else review_plan(last_plan, evidence_from(inputs), segments))
     history, warnings = _portfolio_history(inputs, last_plan, audit)
     return PortfolioReview(inputs=inputs, planner=planner, audit=audit,
-                           value_measure=value_measure, history=history, warnings=warnings)
+                           value_measure=value_measure, serving_models=serving_models,
+                           history=history, warnings=warnings)
 
 
 def _portfolio_history(inputs: dict[str, pd.DataFrame | None], last_plan: Baseline | None,

@@ -27,6 +27,7 @@ import pandas as pd
 from kamlib import formatting
 from kamlib.key_accounts import key_accounts as find_key_accounts
 from kamlib.review.audit import PlanReview
+from kamlib.review.economics import economics_facts
 from kamlib.review.plan import data_date
 from kamlib.review.risks import first_column, top_risks, unchecked_sources
 from kamlib.vocabulary import INVEST_SEGMENTS, LAGGARD, RED, SEGMENT_LABELS, SEGMENT_STRATEGIES, \
@@ -361,6 +362,8 @@ class SummaryFacts:
         :func:`selection_decisions`: management's overrides, the big accounts that are not key.
     decisions_known : bool
         Whether the selection is in the run (the page then always states both, even "none").
+    economics : dict or None
+        :func:`kamlib.review.economics.economics_facts`; None without net values.
     """
 
     currency: str = ""
@@ -380,6 +383,7 @@ class SummaryFacts:
     overrides: pd.DataFrame = field(default_factory=pd.DataFrame)
     big_not_key: pd.DataFrame = field(default_factory=pd.DataFrame)
     decisions_known: bool = False
+    economics: dict | None = None
 
     @property
     def review_too_early(self) -> bool:
@@ -395,7 +399,7 @@ def summary_facts(features: pd.DataFrame | None = None, scores: pd.DataFrame | N
                   health: pd.DataFrame | None = None, red_flags: pd.DataFrame | None = None,
                   assignment: pd.DataFrame | None = None, workload: pd.DataFrame | None = None,
                   review: PlanReview | None = None, *, currency: str = "",
-                  as_of=None) -> SummaryFacts:
+                  as_of=None, serving_models: pd.DataFrame | None = None) -> SummaryFacts:
     """What the executive summary states, from a run's tables (every one optional).
 
     Parameters
@@ -414,6 +418,8 @@ def summary_facts(features: pd.DataFrame | None = None, scores: pd.DataFrame | N
         Shown after money amounts.
     as_of : date-like, optional
         The data date (defaults to ``features.as_of``).
+    serving_models : DataFrame, optional
+        The segmentation step's serving-model economics.
     """
     table = key_account_table(features, scores, key_accounts, segments, clv, health, assignment)
     key_ids = set(table["account_id"]) if not table.empty else set()
@@ -432,4 +438,5 @@ def summary_facts(features: pd.DataFrame | None = None, scores: pd.DataFrame | N
         unchecked=unchecked_sources(health, red_flags, clv),
         resources=resource_text(assignment, workload) if has_plan else None,
         moves=proposed_moves(assignment) if has_plan else None, review=review,
-        overdue=overdue_actions(review, features) if review is not None else None)
+        overdue=overdue_actions(review, features) if review is not None else None,
+        economics=economics_facts(clv, serving_models, key_ids))

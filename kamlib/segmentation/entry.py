@@ -26,6 +26,12 @@ from kamlib.segmentation.migration import migration_since_last_year
 from kamlib.segmentation.rules import RuleSegmenter
 from kamlib.segmentation.segments import METHODS_SHOWN
 from kamlib.segmentation.strategy import portfolio_kpis, segment_summary
+from kamlib.segmentation.serving import (
+    DEFAULT_MARGIN_FACTORS,
+    DEFAULT_SERVING_CAPACITY,
+    DEFAULT_SERVING_COSTS,
+    serving_economics,
+)
 
 TABLES: dict[str, str] = {
     "segments": "segment, coordinates and strategy per account",
@@ -36,6 +42,9 @@ TABLES: dict[str, str] = {
     "dpm_factors": "DPM factor weights and data sources",
     "cluster_scores": "silhouette per number of clusters",
     "clusters": "clusters, their names and centres",
+    "serving_models": "accounts, money, cost and staff per serving model, before and after the "
+                      "proposed moves",
+    "serving_moves": "accounts worth more served by another serving model, with the gain",
     "segment_boundaries": "value and growth thresholds (reused by the next run), noise bands, centres",
 }
 """The tables the segmentation step saves, in the order :meth:`SegmentationResult.tables` gives them,
@@ -99,6 +108,8 @@ class SegmentationResult:
     clusters: pd.DataFrame
     ari: float
     thresholds: dict[str, float]
+    serving_models: pd.DataFrame
+    serving_moves: pd.DataFrame
     kpis: dict[str, float]
     boundaries: pd.DataFrame = field(default_factory=pd.DataFrame)
     params: dict[str, object] = field(default_factory=dict)
@@ -118,6 +129,8 @@ class SegmentationResult:
             "dpm_factors": self.dpm_factors,
             "cluster_scores": self.cluster_scores,
             "clusters": self.clusters,
+            "serving_models": self.serving_models,
+            "serving_moves": self.serving_moves,
             "segment_boundaries": self.boundaries,
         }
 
@@ -220,6 +233,10 @@ def run(
     dpm_strength_weights: Mapping[str, float] = DEFAULT_STRENGTH_WEIGHTS,
     dpm_attractiveness_split: float | str = "median",
     dpm_top_n: int = 25,
+    serving_costs: Mapping[str, float] = DEFAULT_SERVING_COSTS,
+    serving_capacity: Mapping[str, float] = DEFAULT_SERVING_CAPACITY,
+    serving_margin_factors: Mapping[str, float] = DEFAULT_MARGIN_FACTORS,
+    serving_min_gain: float = 1000.0,
 ) -> SegmentationResult:
     """Segment the portfolio by value x growth, side by side with rules and clusters.
 
@@ -258,6 +275,11 @@ def run(
         :func:`kamlib.segmentation.dpm.directional_policy_matrix`).
     dpm_top_n : int
         Without a selection step, the DPM shows the ``dpm_top_n`` accounts of highest value.
+    serving_costs, serving_capacity, serving_margin_factors : mapping
+        Per serving model: cost per account a year, accounts per person (0 = no limit) and the
+        share of margin it keeps (see :mod:`kamlib.segmentation.serving`).
+    serving_min_gain : float
+        Net value a year a move to another serving model must add to be proposed.
 
     Returns
     -------
@@ -318,12 +340,17 @@ def run(
         attractiveness_split=dpm_attractiveness_split, notes=notes, competitors=competitors)
     notes += _dpm_notes(assessments, contacts, competitors)
     summary = segment_summary(seg)
+    serving, moves = serving_economics(features, selection_scores, clv, serving_costs,
+                                       serving_capacity, serving_margin_factors,
+                                       serving_min_gain, notes)
     given = {"account_features": features, "selection_scores": selection_scores, "clv": clv,
              "assessments": assessments, "contacts": contacts, "competitors": competitors}
     return SegmentationResult(
         segments=seg, segment_summary=summary, migration=migration, migration_matrix=matrix,
         dpm=dpm, dpm_factors=dpm_factors, cluster_scores=cluster_scores, clusters=clusters,
-        ari=ari, thresholds=thresholds, kpis=portfolio_kpis(summary), boundaries=boundaries,
+        ari=ari, thresholds=thresholds, boundaries=boundaries,
+        serving_models=serving, serving_moves=moves,
+        kpis=portfolio_kpis(summary),
         params=dict(value_measure=value_measure, growth_measure=growth_measure,
                     growth_window_months=growth_window_months, threshold_method=threshold_method,
                     cluster_method=cluster_method, k=k, k_chosen=k_used,
