@@ -112,3 +112,41 @@ def stored_thresholds(last: pd.DataFrame | None,
     if not (np.isfinite(value) and np.isfinite(growth)):
         return None
     return value, growth, str(t.loc["value", "set_on"])
+
+
+def reuse(last_plan, reuse_boundaries: bool, measures: dict[str, str], rules_kw: dict,
+          notes: list[str]) -> tuple[float, float, str] | None:
+    """With a baseline (``last_plan``, its ``segment_boundaries`` in ``.tables``) and
+    ``reuse_boundaries``, the thresholds it stored: ``rules_kw`` is set to cut at them and
+    ``notes`` says so. None (and the rules' own method) otherwise."""
+    if last_plan is None or not reuse_boundaries:
+        return None
+    stored = stored_thresholds((getattr(last_plan, "tables", None) or {}).get(
+        "segment_boundaries"), measures)
+    if stored is None:
+        notes.append("The baseline stored no segment boundaries in the same measures: they are "
+                     f"computed afresh ({rules_kw['threshold_method']}).")
+        return None
+    rules_kw.update(threshold_method="value", value_threshold=stored[0], growth_threshold=stored[1])
+    notes.append(f"Segment boundaries reused from the baseline (set on {stored[2]}): value "
+                 f"{stored[0]:,.0f}, growth {stored[1]:.3f}; segment counts can move.")
+    return stored
+
+
+def settle(migration: pd.DataFrame, thresholds: dict[str, float],
+           stored: tuple[float, float, str] | None, threshold_method: str,
+           features: pd.DataFrame, measures: dict[str, str], centres: pd.DataFrame | None,
+           notes: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The migration with its moves judged against one year's noise (a sentence in
+    ``notes``), and this run's ``segment_boundaries`` (dated by the run that first set them)."""
+    noise = movement_noise(migration)
+    migration = mark_noise(migration, thresholds, noise)
+    if len(migration):
+        notes.append(noise_sentence(migration, noise))
+    if stored is not None:
+        set_on, how = stored[2], f"reused from the run of {stored[2]}"
+    else:
+        as_of = features["as_of"].max() if "as_of" in features.columns else None
+        set_on = str(pd.Timestamp(as_of).date()) if as_of is not None and pd.notna(as_of) else ""
+        how = f"computed ({threshold_method})"
+    return migration, boundaries_table(thresholds, noise, set_on, how, measures, centres)

@@ -296,17 +296,7 @@ def run(
                     growth_quantile=growth_quantile, value_threshold=value_threshold,
                     growth_threshold=growth_threshold)
     measure_names = {"value": value_measure, "growth": growth_measure}
-    stored = (_bounds.stored_thresholds((getattr(last_plan, "tables", None) or {}).get(
-        "segment_boundaries"), measure_names) if last_plan is not None and reuse_boundaries else None)
-    how = f"computed ({threshold_method})"
-    if stored is not None:
-        rules_kw.update(threshold_method="value", value_threshold=stored[0], growth_threshold=stored[1])
-        how = f"reused from the run of {stored[2]}"
-        notes.append(f"Segment boundaries reused from the baseline (set on {stored[2]}): value "
-                     f"{stored[0]:,.0f}, growth {stored[1]:.3f}; segment counts can move.")
-    elif last_plan is not None and reuse_boundaries:
-        notes.append("The baseline stored no segment boundaries in the same measures: they are "
-                     f"computed afresh ({threshold_method}).")
+    stored = _bounds.reuse(last_plan, reuse_boundaries, measure_names, rules_kw, notes)
     _check_k(k, k_range, len(features))
     cluster_kw = dict(method=cluster_method, k_range=tuple(k_range), seed=seed,
                       use_potential=use_potential, n_threads=_segments.CLUSTER_THREADS)
@@ -323,16 +313,9 @@ def run(
         features, m, seg, measures_kw=measures_kw, rules_kw=rules_kw, cluster_kw=cluster_kw,
         k=k_used if method_shown == "clustering" else None, method_shown=method_shown, notes=notes)
     thresholds = {"value": rules.value_threshold_, "growth": rules.growth_threshold_}
-    noise = _bounds.movement_noise(migration)
-    migration = _bounds.mark_noise(migration, thresholds, noise)
-    if len(migration):
-        notes.append(_bounds.noise_sentence(migration, noise))
-    as_of = features["as_of"].max() if "as_of" in features.columns else None
-    set_on = stored[2] if stored is not None else (
-        str(pd.Timestamp(as_of).date()) if pd.notna(as_of) else "")
-    boundaries = _bounds.boundaries_table(
-        thresholds, noise, set_on, how,
-        measure_names, clusters if method_shown == "clustering" else None)
+    migration, boundaries = _bounds.settle(migration, thresholds, stored, threshold_method,
+                                           features, measure_names,
+                                           clusters if method_shown == "clustering" else None, notes)
     dpm, dpm_factors = key_account_dpm(
         features, seg, selection_given=selection_scores is not None, top_n=dpm_top_n,
         assessments=assessments, contacts=contacts,
