@@ -28,6 +28,8 @@ examples:
   kam map clients/acme --accept            accept the proposed mapping
   cd clients/acme && kam validate          no folder given: the engagement in this folder
   kam sample /tmp/training --accounts 300 --seed 7
+  kam sample /tmp/training --quarters 2    and its next quarter in /tmp/training_q2
+  kam sample reports/sample/RUN --edit-plan
   kam sample /tmp/class --class 20         one company per student, for a course
   kam compare RUN_A RUN_B                  what changed between two runs (a page)
 """
@@ -104,6 +106,12 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--accounts", type=int, default=600, help="number of accounts (600)")
     sample.add_argument("--seed", type=int, default=2026, help="random seed (2026)")
     sample.add_argument("--force", action="store_true", help="overwrite a non-empty folder")
+    sample.add_argument("--quarters", type=int, default=1,
+                        help="consecutive quarterly snapshots of the company (1); quarter 2 goes "
+                             "to FOLDER_q2, and so on")
+    sample.add_argument("--edit-plan", action="store_true",
+                        help="FOLDER is a run of the sample: edit its plan_workbook.xlsx as the "
+                             "account managers would (done, dropped, re-owned, added by hand)")
     sample.add_argument("--class", dest="class_size", type=int, default=0, metavar="N",
                         help="write N companies, one per student (student_01 ... under the "
                         "folder): same size, seeds SEED+1 ... SEED+N")
@@ -240,11 +248,44 @@ def _intake_params(engagement, pairs: list[str]) -> dict[str, object]:
     return {k: v for k, v in plan.parameters.items() if k in accepted}
 
 
+def _edit_plan(args: argparse.Namespace) -> int:
+    """``kam sample RUN --edit-plan``: the sample's account managers at work on a run's plan."""
+    from kamlib.report.plan_workbook import WORKBOOK_NAME
+    from kamlib.sample.plan_edits import edit_plan_workbook
+
+    target = Path(args.folder)
+    target = target / WORKBOOK_NAME if target.is_dir() else target
+    if not target.is_file():
+        raise ParameterError(f"--edit-plan: {target} does not exist. Fix: give a run folder "
+                             f"of the sample (it holds {WORKBOOK_NAME}) or the workbook.")
+    n = edit_plan_workbook(target, seed=args.seed)
+    print(f"Edited {target} as the account managers would: {n['done']} actions done, "
+          f"{n['dropped']} dropped, {n['re-owned']} re-owned, {n['added']} added by hand.")
+    return 0
+
+
+def _sample_quarters(args: argparse.Namespace) -> int:
+    """``kam sample DIR --quarters N``: consecutive snapshots of the company."""
+    from kamlib.sample import write_quarters
+
+    folders = write_quarters(Path(args.folder), n_accounts=args.accounts, seed=args.seed,
+                             quarters=args.quarters, overwrite=args.force)
+    print(f"Sample company ({args.accounts} accounts, seed {args.seed}), {args.quarters} "
+          f"quarters written to {', '.join(str(f) for f in folders)}. Run the first, then "
+          "each next one with the run before as its baseline: "
+          f"'kam run {folders[-1]} --baseline <the run before>'.")
+    return 0
+
+
 def cmd_sample(args: argparse.Namespace) -> int:
     from kamlib.sample import write_sample
 
     if args.accounts < 10:
         raise ParameterError("--accounts must be at least 10.")
+    if args.edit_plan:
+        return _edit_plan(args)
+    if args.quarters != 1:
+        return _sample_quarters(args)
     if args.class_size:
         return _sample_class(args)
     written = write_sample(Path(args.folder), n_accounts=args.accounts, seed=args.seed,

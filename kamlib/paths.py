@@ -37,9 +37,11 @@ def notebooks_dir() -> Path:
     return Path(os.environ.get("KAM_NOTEBOOKS_DIR") or NOTEBOOKS_DIR)
 
 
-def step_notebooks() -> list[Path]:
-    """The step notebooks, in the order they run (by their two-digit prefix)."""
-    return sorted(p for p in notebooks_dir().glob("*.ipynb") if _STEP_FILE.match(p.name))
+def step_notebooks(folder: Path | None = None) -> list[Path]:
+    """The step notebooks (of :func:`notebooks_dir`, or of ``folder``), in the order they run
+    (by their two-digit prefix)."""
+    folder = notebooks_dir() if folder is None else Path(folder)
+    return sorted(p for p in folder.glob("*.ipynb") if _STEP_FILE.match(p.name))
 
 
 def step_key(notebook: Path | str) -> str:

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from kamlib.figures import PALETTE
-from kamlib.vocabulary import KEY, SEGMENTS, TIERS
+from kamlib.vocabulary import KEY, LAGGARD, SEGMENTS, STAR, TIERS
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -187,4 +187,54 @@ def review_figure(review) -> Figure:
     ax.set_xlabel("count")
     _clean(ax)
     ax.set_title("Last plan, reviewed", loc="left", fontsize=11)
+    return fig
+
+
+def history_figure(history: pd.DataFrame | None) -> Figure:
+    """The portfolio's trend lines, one point per run: Stars' and Laggards' revenue share,
+    key accounts by health band, plan completion and the early-warning list.
+
+    Parameters
+    ----------
+    history : DataFrame or None
+        ``portfolio_history`` (:mod:`kamlib.review.history`), oldest run first.
+    """
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import PercentFormatter
+
+    fig = Figure(figsize=(9.0, 3.0), dpi=110, layout="constrained")
+    axes = fig.subplots(1, 3)
+    h = history if history is not None else pd.DataFrame()
+    x = pd.to_datetime(h["as_of"]).dt.strftime("%Y-%m-%d").tolist() if len(h) else []
+    panels = [
+        ("Revenue share", [(f"{STAR}s", "star_revenue_share", PALETTE[STAR]),
+                           (f"{LAGGARD}s", "laggard_revenue_share", PALETTE[LAGGARD])], True),
+        ("Key accounts by health", [("green", "health_green", "#2f855a"),
+                                    ("amber", "health_amber", "#dd6b20"),
+                                    ("red", "health_red", "#c53030")], False),
+        ("The plan", [("completion", "plan_completion", "#2b6cb0")], True),
+    ]
+    for ax, (title, lines, share) in zip(axes, panels):
+        for label, col, colour in lines:
+            if col in h.columns:
+                ax.plot(x, h[col].to_numpy(float), marker="o", color=colour, label=label)
+        if share:
+            ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        ax.set_title(title, loc="left", fontsize=10)
+        ax.tick_params(axis="x", labelsize=7.5, rotation=30)
+        ax.legend(fontsize=7.5, frameon=False)
+        _clean(ax)
+    axes[0].set_ylim(0, 1)
+    axes[2].set_ylim(0, 1)
+    if "early_warnings" in h.columns and len(h):
+        ax2 = axes[2].twinx()
+        ax2.bar(x, h["early_warnings"].to_numpy(float), color="#a0aec0", alpha=0.35, width=0.4)
+        ax2.set_ylim(0, max(1.0, 1.15 * float(h["early_warnings"].max())))
+        ax2.set_ylabel("early warnings (bars)", fontsize=8)
+        ax2.spines["top"].set_visible(False)
+        axes[2].set_zorder(ax2.get_zorder() + 1)  # the line in front of the bars
+        axes[2].patch.set_visible(False)
+    if len(h) < 2:
+        fig.suptitle("One run so far: the lines start at the next quarterly rerun with this run "
+                     "as the baseline.", fontsize=8.5, color="#5a6b7d")
     return fig

@@ -11,22 +11,39 @@ from kamlib.errors import InputError
 from kamlib.vocabulary import DMU_ROLES
 
 
-def plan_start(features: pd.DataFrame, start: str | _dt.date | None = None) -> pd.Timestamp:
-    """The day the plan starts: ``start`` if given, else the data's ``as_of`` date.
+RECENT_DAYS = 92
+"""Data at most this many days old counts as recent: the plan then starts at its ``as_of``."""
 
-    Plans are dated from the data, not from the wall clock, so a rerun on the same inputs
-    gives the same due dates.
+
+def data_date(features: pd.DataFrame) -> pd.Timestamp:
+    """The data's date: the latest ``as_of`` of ``account_features``."""
+    if "as_of" in features.columns and features["as_of"].notna().any():
+        return pd.Timestamp(pd.to_datetime(features["as_of"]).max()).normalize()
+    raise InputError("account_features", "there is no as_of date to start the plan from.",
+                     "Rerun intake, or set the plan_start parameter.", column="as_of")
+
+
+def plan_start(features: pd.DataFrame, start: str | _dt.date | None = None,
+               today: _dt.date | None = None) -> pd.Timestamp:
+    """The day the plan starts, so that its 30/60/90-day checkpoints lie ahead of the people
+    who receive it.
+
+    ``start`` is a date (YYYY-MM-DD), ``"as_of"`` (the data's date: a rerun on the same inputs
+    gives the same due dates) or empty: the data's ``as_of`` when it is recent (at most
+    :data:`RECENT_DAYS` before ``today``, the run date), else ``today``.
     """
+    if isinstance(start, str) and start.strip().lower() == "as_of":
+        return data_date(features)
     if start not in (None, ""):
         try:
             return pd.Timestamp(start).normalize()
         except (ValueError, TypeError) as exc:
             raise InputError("parameter plan_start", f"{start!r} is not a date.",
-                             "Give it as YYYY-MM-DD, or leave it empty to use the data's as_of date.") from exc
-    if "as_of" in features.columns and features["as_of"].notna().any():
-        return pd.Timestamp(pd.to_datetime(features["as_of"]).max()).normalize()
-    raise InputError("account_features", "there is no as_of date to start the plan from.",
-                     "Rerun intake, or set the plan_start parameter.", column="as_of")
+                             "Give it as YYYY-MM-DD, 'as_of' for the data's date, or leave it "
+                             "empty for the run date (the data's date when it is recent).") from exc
+    as_of = data_date(features)
+    run_date = pd.Timestamp(today if today is not None else _dt.date.today()).normalize()
+    return as_of if as_of >= run_date - pd.Timedelta(days=RECENT_DAYS) else run_date
 
 
 def num(df: pd.DataFrame, col: str, default: float = np.nan) -> pd.Series:

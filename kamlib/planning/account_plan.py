@@ -40,6 +40,8 @@ class AccountPlan:
     strategy: pd.DataFrame = field(default_factory=pd.DataFrame)
     """The account's rows of ``plan_pipeline``, ``plan_team``, ``plan_governance`` and of the
     inputs ``competitors`` and ``account_strategy`` (empty: nothing recorded)."""
+    changes: pd.DataFrame | None = None
+    """What changed since the last plan (``topic``, ``change``); None or empty: nothing listed."""
 
     @property
     def name(self) -> str:
@@ -53,5 +55,11 @@ class AccountPlan:
 
     def action_table(self) -> pd.DataFrame:
         """The 90-day actions as the account team reads them: what, who, when, why."""
-        return self.actions[["action_id", "action", "owner", "due_date", "checkpoint", "objective_id",
-                             "priority"]]
+        cols = ["action_id", "action", "owner", "due_date", "checkpoint", "objective_id", "priority"]
+        return self.actions[cols + [c for c in ("origin",) if c in self.actions.columns]]
+
+    def changes_list(self) -> list[str]:
+        """What changed since the last plan, one line each (empty for a first plan)."""
+        if self.changes is None or not len(self.changes):
+            return []
+        return [str(c) for c in self.changes["change"]]

@@ -58,6 +58,32 @@ HORIZON_DAYS = 90
 
 _PRIO = {"high": 0, "medium": 1, "low": 2}
 
+MIN_STAKE_SHARE = 0.02
+"""Default share of the account's 12-month revenue an action about money (a declining
+category, a whitespace category) must have at stake to be proposed."""
+
+MIN_STAKE = 5000.0
+"""Default absolute floor of the money at stake (in the data's currency)."""
+
+HIGH_STAKE_SHARE = 0.10
+"""A money action with at least this share of the account's revenue at stake is high priority;
+below it, medium."""
+
+
+def stake_floor(revenue: float, min_stake_share: float = MIN_STAKE_SHARE,
+                min_stake: float = MIN_STAKE) -> float:
+    """The least money at stake that makes an action worth proposing on an account with
+    ``revenue`` a year: the larger of the share and the absolute floor."""
+    rev = float(revenue) if revenue == revenue and revenue is not None else 0.0
+    return max(min_stake_share * max(rev, 0.0), min_stake)
+
+
+def stake_priority(stake: float, revenue: float, high_stake_share: float = HIGH_STAKE_SHARE) -> str:
+    """Priority of a money action: high when its stake is ``high_stake_share`` of the
+    account's revenue or more, else medium."""
+    rev = float(revenue) if revenue == revenue and revenue is not None else 0.0
+    return "high" if rev <= 0 or stake >= high_stake_share * rev else "medium"
+
 
 def _records(df: pd.DataFrame) -> dict[str, list[dict]]:
     out: dict[str, list[dict]] = {}
@@ -72,8 +98,10 @@ CHECKPOINTS: tuple[int, ...] = (30, 60, 90)
 class _AccountActions:
     """The actions drafted for one account, in the order its gaps are found."""
 
-    def __init__(self, account_id: str, manager: object, objective_ids: set[str]) -> None:
+    def __init__(self, account_id: str, manager: object, objective_ids: set[str],
+                 revenue: float = float("nan")) -> None:
         self.account_id = account_id
+        self.revenue = revenue
         self.owner = manager if isinstance(manager, str) and manager.strip() else "unassigned"
         self.objectives = {k: f"{account_id}-{s}" for k, s in (("revenue", "REV"), ("margin", "MAR"),
                                                                ("whitespace", "WS"), ("relationship", "REL"))}
@@ -81,8 +109,10 @@ class _AccountActions:
         self.items: list[dict] = []
 
     def add(self, gap: str, text: str, owner: str | None = None, contact_id: str = "",
-            category: str = "", value: float = np.nan, days: int | None = None) -> None:
+            category: str = "", value: float = np.nan, days: int | None = None,
+            priority: str | None = None) -> None:
         d, prio, kind = ACTION_RULES[gap]
+        prio = priority or prio
         oid = self.objectives[kind]
         if oid not in self.objective_ids:
             # e.g. every role is covered so there is no relationship objective: the action
@@ -90,7 +120,8 @@ class _AccountActions:
             oid = self.objectives["revenue"]
         self.items.append(dict(account_id=self.account_id, objective_id=oid, gap=gap, action=text,
                                owner=owner or self.owner, days=days if days is not None else d,
-                               priority=prio, contact_id=contact_id, category=category, value=value))
+                               priority=prio, stake=abs(value) if value == value else 0.0,
+                               contact_id=contact_id, category=category, value=value))
 
 
 def _contact_actions(acts: _AccountActions, c: list[dict], fset: dict[str, str],
@@ -152,22 +183,28 @@ def _stale_contact_actions(acts: _AccountActions, c: list[dict]) -> None:
 
 
 def _purchase_actions(acts: _AccountActions, declining: list[dict], whitespace: list[dict],
-                      max_whitespace: int) -> None:
-    """Actions for what the account buys: declining categories to explain, whitespace to propose."""
-    for r in declining[:2]:
+                      max_whitespace: int, floor: float, high_stake_share: float) -> None:
+    """Actions for what the account buys: declining categories to explain, whitespace to
+    propose -- each only when its money at stake (the fall, the yearly potential) reaches
+    ``floor``; priority follows the stake (:func:`stake_priority`)."""
+    declining = [r for r in declining if -float(r["change"]) >= floor]
+    whitespace = [r for r in whitespace if float(r["potential"]) >= floor]
+    for r in sorted(declining, key=lambda r: r["change"])[:2]:
         acts.add("declining_category", f"Find out why {r['category']} fell {-r['change_pct']:.0%} "
                  f"({money(r['revenue_1'])} -> {money(r['revenue_0'])}): price, competitor or changed need?",
-                 category=r["category"], value=float(r["change"]))
+                 category=r["category"], value=float(r["change"]),
+                 priority=stake_priority(-float(r["change"]), acts.revenue, high_stake_share))
     for i, r in enumerate(whitespace[:max_whitespace]):
         acts.add("whitespace", f"Propose {r['category']} ({r['status']}; look-alikes: {r['peer_adoption']:.0%} "
                  f"buy it; potential {money(r['potential'])} a year)",
-                 category=r["category"], value=float(r["potential"]), days=45 + 15 * i)
+                 category=r["category"], value=float(r["potential"]), days=45 + 15 * i,
+                 priority=stake_priority(float(r["potential"]), acts.revenue, high_stake_share))
 
 
 def _schedule(items: list[dict], account_id: str, start: pd.Timestamp, max_actions: int) -> list[dict]:
     """The ``max_actions`` most urgent actions (the business review always kept), numbered,
     dated (due date on a workday) and assigned to their 30-day checkpoint."""
-    items = sorted(items, key=lambda a: (_PRIO[a["priority"]], a["days"]))
+    items = sorted(items, key=lambda a: (_PRIO[a["priority"]], -a.pop("stake", 0.0), a["days"]))
     keep = items[: max_actions - 1] + [a for a in items if a["gap"] == "business_review"]
     keep = list({id(a): a for a in keep}.values())
     keep.sort(key=lambda a: (a["days"], _PRIO[a["priority"]]))
@@ -195,6 +232,9 @@ def actions(
     max_whitespace: int = 3,
     decline_share: float = 0.2,
     decline_min: float = 0.0,
+    min_stake_share: float = MIN_STAKE_SHARE,
+    min_stake: float = MIN_STAKE,
+    high_stake_share: float = HIGH_STAKE_SHARE,
 ) -> pd.DataFrame:
     """The 90-day action plan of every account, highest priority first.
 
@@ -221,6 +261,13 @@ def actions(
         A category whose 12-month revenue fell by at least this share is *declining*.
     decline_min : float
         ... and by at least this amount of money (ignore small change).
+    min_stake_share, min_stake : float
+        Materiality: an action about money (a declining category, a whitespace category) is
+        proposed only when its money at stake reaches the larger of ``min_stake_share`` of
+        the account's 12-month revenue and ``min_stake`` (:func:`stake_floor`).
+    high_stake_share : float
+        Such an action is high priority when its stake is at least this share of the
+        account's revenue, else medium; the plan keeps the largest stakes first.
 
     Returns
     -------
@@ -240,16 +287,20 @@ def actions(
         by_acc_t = _records(trend[(trend["revenue_1"] > 0) & (trend["change"] <= -decline_share * trend["revenue_1"])
                                   & (-trend["change"] >= decline_min)].sort_values("change"))
     roles_unknown = dict(zip(summary["account_id"], summary["roles_unknown"])) if len(summary) else {}
+    revenue = dict(zip(profile["account_id"], profile["revenue_12m"])) if "revenue_12m" in profile else {}
     rows = []
     for aid in profile["account_id"]:
-        acts = _AccountActions(aid, am.get(aid), obj_ids)
+        rev = revenue.get(aid, np.nan)
+        acts = _AccountActions(aid, am.get(aid), obj_ids, rev)
         fset = by_acc_f.get(aid, {})
         _contact_actions(acts, by_acc_c.get(aid, []), fset, roles_unknown.get(aid))
-        _purchase_actions(acts, by_acc_t.get(aid, []), by_acc_w.get(aid, []), max_whitespace)
+        _purchase_actions(acts, by_acc_t.get(aid, []), by_acc_w.get(aid, []), max_whitespace,
+                          stake_floor(rev, min_stake_share, min_stake), high_stake_share)
         if "missing_contact_data" in fset:
             acts.add("missing_contact_data", "Complete the contact records (power, attitude, strength, last "
                      "contact, DMU roles) so the next review measures the relationship")
-        acts.add("business_review", "Quarterly business review with the customer: review this plan against its "
+        acts.add("business_review", f"Quarterly business review with the customer ({start:%B %Y} plan): "
+                 "review this plan against its "
                  "day-90 goals and agree the next 90 days")
         rows += _schedule(acts.items, aid, start, max_actions)
     out = pd.DataFrame(rows, columns=ACTION_COLUMNS)

@@ -21,6 +21,7 @@ from kamlib.planning import objectives as _obj
 from kamlib.planning import profile as _prof
 from kamlib.planning import governance as _gov
 from kamlib.planning import relationship as _rel
+from kamlib.planning import rollforward as _roll
 from kamlib.planning import targets as _tg
 from kamlib.planning import whitespace as _ws
 from kamlib.planning.account_plan import AccountPlan
@@ -39,6 +40,8 @@ TABLES: dict[str, str] = {
     "plan_pipeline": "The key accounts' opportunities: status, weighted value, in the plan year or not",
     "plan_team": "Our people on each key account's team, with the gaps (executive sponsor to assign)",
     "plan_governance": "Top-to-top meetings, quarterly business reviews and operational reviews in the plan year",
+    "plan_closed_actions": "Actions closed (done, dropped) in earlier plans: never proposed again",
+    "plan_changes": "What changed since the last plan, per key account",
 }
 """The tables the account-plans step saves, in the order :meth:`PlanningResult.tables` gives them,
 and what each holds."""
@@ -115,6 +118,8 @@ class PlanningResult:
     start: pd.Timestamp
     key_source: str
     rules: _rel.RelationshipRules
+    closed: pd.DataFrame = field(default_factory=pd.DataFrame)
+    changes: pd.DataFrame = field(default_factory=pd.DataFrame)
     health_bands: tuple[float, float] = _health.HEALTH_BANDS
     show_accounts: int = 2
     inputs: dict[str, int | None] = field(default_factory=dict)
@@ -131,7 +136,7 @@ class PlanningResult:
         # every table.
         self._slices = {name: _slices(getattr(self, name)) for name in (
             "contacts", "red_flags", "trend", "whitespace", "objectives", "actions", "cadence",
-            "bridge", "pipeline", "team", "governance", "competitors", "strategy")}
+            "bridge", "pipeline", "team", "governance", "competitors", "strategy", "changes")}
         self._rows = {name: {r["account_id"]: r for r in _common.records(getattr(self, name))}
                       for name in ("profile", "relationship", "health")}
 
@@ -139,7 +144,8 @@ class PlanningResult:
         """Every table the step saves, by name (see :data:`TABLES` and ``docs/planning.md``)."""
         return dict(zip(TABLES, (self.profile, self.contacts, self.red_flags, self.whitespace,
                                  self.objectives, self.actions, self.cadence, self.health,
-                                 self.bridge, self.pipeline, self.team, self.governance)))
+                                 self.bridge, self.pipeline, self.team, self.governance,
+                                 self.closed, self.changes)))
 
     def descriptions(self) -> dict[str, str]:
         """What each of :meth:`tables` holds, by name (the descriptions the run folder lists)."""
@@ -180,6 +186,7 @@ class PlanningResult:
             cover_strength=int(self.rules.cover_strength),
             bridge=sl("bridge"), pipeline=sl("pipeline"), team=sl("team"),
             governance=sl("governance"), competitors=sl("competitors"), strategy=sl("strategy"),
+            changes=sl("changes"),
         )
 
     def overview(self) -> pd.DataFrame:
@@ -302,8 +309,9 @@ def run(
     competitors: pd.DataFrame | None = None,
     account_strategy: pd.DataFrame | None = None,
     account_team: pd.DataFrame | None = None,
+    last_plan: object | None = None,
     *,
-    top_n: int = _prof.TOP_N,
+    baseline: str = "", retarget: bool = False, top_n: int = _prof.TOP_N,
     plan_start: str = "",
     stale_days: int = _RULES.stale_days,
     champion_attitude: int = _RULES.champion_attitude,
@@ -320,8 +328,9 @@ def run(
     headroom_capture: float = _TARGETS.headroom_capture,
     default_probability: float = _TARGETS.default_probability,
     governance_days: Mapping[str, int] = GOVERNANCE_MEETINGS,
-    min_adoption: float = _ws.MIN_ADOPTION,
-    max_actions: int = _act.MAX_ACTIONS,
+    min_adoption: float = _ws.MIN_ADOPTION, max_actions: int = _act.MAX_ACTIONS,
+    min_stake_share: float = _act.MIN_STAKE_SHARE, min_stake: float = _act.MIN_STAKE,
+    high_stake_share: float = _act.HIGH_STAKE_SHARE,
     cadence_tier_days: Mapping[str, int] = _act.CADENCE_TIER_DAYS,
     cadence_role_factor: Mapping[str, float] = _act.CADENCE_ROLE_FACTOR,
     health_weights: Mapping[str, float] = _health.HEALTH_WEIGHTS,
@@ -342,10 +351,23 @@ def run(
         The optional plan inputs (intake's run tables of the same names): the pipeline, the
         competitors, the customer's strategy with our value proposition and SWOT, and our
         account team. An account without rows gets a "to gather" prompt on its page.
+    last_plan : Baseline, optional
+        The last plan, as read from the ``baseline`` run
+        (:meth:`kamlib.runner.Step.load_baseline`: ``.objectives``, ``.actions`` and the
+        run's other ``.tables``); the new plan rolls it forward
+        (:mod:`kamlib.planning.rollforward`). None: a first plan.
+    baseline : str
+        Where ``last_plan`` was read from. Not read here: a ``baseline`` without ``last_plan``
+        is an error.
+    retarget : bool
+        With a baseline, set the objectives' targets afresh from this run's data instead of
+        carrying the last plan's.
     top_n : int
         Accounts planned when there is no key-account list (top by 12-month revenue).
     plan_start : str
-        First day of the plans (YYYY-MM-DD); "" = the data's ``as_of`` date.
+        First day of the plans: YYYY-MM-DD, ``as_of`` (the data's date), or "" -- the run
+        date, or the data's ``as_of`` when it is at most 92 days old
+        (:func:`kamlib.planning._common.plan_start`).
     stale_days, champion_attitude, hostile_attitude, cover_strength, five_p
         Relationship rules (:class:`kamlib.planning.relationship.RelationshipRules`).
     segment_growth, margin_uplift, momentum_weight, retention_p_alive
@@ -360,6 +382,8 @@ def run(
         Whitespace threshold (:func:`kamlib.planning.whitespace.whitespace`).
     max_actions : int
         Most actions per account in the 90-day plan.
+    min_stake_share, min_stake, high_stake_share : float
+        Materiality of actions about money (:func:`kamlib.planning.actions.actions`).
     cadence_tier_days, cadence_role_factor : mapping
         Contact cadence by tier and DMU role (:func:`kamlib.planning.actions.cadence`).
     health_weights, health_bands, health_margin_peers
@@ -387,7 +411,7 @@ def run(
                             ["account_id", "year", "category", "revenue", "margin"])
     features = features.assign(account_id=features["account_id"].astype(str))
     features = _settled_owners(features, selection_scores)
-    start = _common.plan_start(features, plan_start)
+    start, as_of = _common.plan_start(features, plan_start), _common.data_date(features)
     rules = _rel.RelationshipRules(stale_days=stale_days, champion_attitude=champion_attitude,
                                    hostile_attitude=hostile_attitude, cover_strength=cover_strength,
                                    five_p=tuple(five_p))
@@ -399,7 +423,7 @@ def run(
                                   key_source)
     ids = prof["account_id"].tolist()
     kf = features[features["account_id"].isin(set(ids))]
-    view = _rel.contact_view(contacts, start, rules, ids)
+    view = _rel.contact_view(contacts, as_of, rules, ids)  # the relationship as the data saw it
     relationship = _rel.relationship_summary(view, kf, rules)
     red_flags = _rel.red_flags(view, relationship, kf, rules)
     trend = _prof.category_trend(category_year, ids)
@@ -410,21 +434,22 @@ def run(
     pipe = _tg.pipeline(opportunities, ids, start, default_probability)
     bridge, targets = _tg.target_bridge(targets, prof, kf, whitespace, pipe, rules_t)
     objectives = _obj.objectives(targets, prof, relationship, whitespace, start)
-    actions = _act.actions(prof, view, relationship, red_flags, whitespace, trend, objectives, start,
-                           max_actions)
+    actions = _act.actions(prof, view, relationship, red_flags, whitespace, trend, objectives, start, 10**6,
+                           min_stake_share=min_stake_share, min_stake=min_stake, high_stake_share=high_stake_share)
+    objectives, rolled = _roll.roll_plan(objectives, actions, last_plan, start, ids, max_actions,
+                                         retarget, notes, baseline)
     cadence = _act.cadence(view, prof, start, cadence_tier_days, cadence_role_factor)
-    health_bands = tuple(health_bands)
-    health = _health.health(prof, features, relationship, actions, start, health_weights,
-                            health_bands, contacts_known=contacts is not None and len(contacts) > 0,
+    health = _health.health(prof, features, relationship, rolled.actions, as_of, health_weights,
+                            tuple(health_bands), contacts_known=contacts is not None and len(contacts) > 0,
                             margin_peers=health_margin_peers)
     team = _gov.team(account_team, prof)
     return PlanningResult(
         profile=_group_links(_plan_profile(prof, relationship, health, targets), selection_scores),
-        contacts=view,
-        relationship=relationship, red_flags=red_flags, trend=trend, whitespace=whitespace,
-        targets=targets, objectives=objectives, actions=actions, cadence=cadence, health=health,
-        start=start, key_source=key_source, rules=rules, health_bands=health_bands,
-        show_accounts=show_accounts,
+        contacts=view, relationship=relationship, red_flags=red_flags, trend=trend,
+        whitespace=whitespace, targets=targets, objectives=objectives, actions=rolled.actions,
+        cadence=cadence, health=health, start=start, closed=rolled.closed,
+        changes=_roll.changes(last_plan, prof, rolled.actions, objectives, red_flags, view, health, start),
+        key_source=key_source, rules=rules, health_bands=tuple(health_bands), show_accounts=show_accounts,
         inputs={name: None if t is None else len(t) for name, t in given.items()}, notes=notes,
         bridge=bridge, pipeline=pipe, team=team,
         governance=_gov.governance(team, view, prof, start, governance_days),

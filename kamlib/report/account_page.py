@@ -177,9 +177,14 @@ def _objectives(plan) -> list[dict]:
 
 
 def _actions(plan) -> list[dict]:
+    """The actions by checkpoint; in a plan rolled forward, the new ones and those typed in by
+    hand are marked (a first plan is all new: nothing is marked)."""
+    origin = plan.actions["origin"] if "origin" in plan.actions.columns else None
+    rolled = origin is not None and bool((origin != "new").any())
     return [dict(checkpoint=cp, date=fmt_date(g["checkpoint_date"].iloc[0]), items=[
         dict(id=a["action_id"].rsplit("-", 1)[-1], action=a["action"], owner=a["owner"], due=fmt_date(a["due_date"]),
-             objective=a["objective_id"].rsplit("-", 1)[-1], priority=a["priority"])
+             objective=str(a["objective_id"] or DASH).rsplit("-", 1)[-1], priority=a["priority"],
+             origin=a.get("origin") if rolled and a.get("origin") in ("new", "by hand") else "")
         for a in records(g)]) for cp, g in plan.actions.groupby("checkpoint", sort=True)]
 
 
@@ -215,6 +220,7 @@ def _context(plan, currency: str, run_label: str, ics_href: str | None, index_hr
         trend_svg=category_trend_svg(plan.trend), trend_rows=_trend_rows(plan), **_relationship(plan),
         **_whitespace(plan), objectives=objectives, milestones=objectives[0]["steps"] if objectives else [],
         actions=_actions(plan), cadence=_cadence(plan), missing=plan.missing, ics_href=ics_href,
+        changes=plan.changes_list(),
         index_href=index_href, help=SECTION_HELP, **plan_sections.sections(plan, p, currency),
     )
 

@@ -29,6 +29,15 @@ PLAN_INPUT_SHEETS: dict[str, str] = {"opportunities": "Opportunities", "competit
 """The sheet of each plan input (:data:`kamlib.intake.contract.PLAN_INPUTS`): the account team
 keeps them up to date between runs, and the next run reads them back instead of the files."""
 
+EXTRA_SHEETS: dict[str, str] = {
+    "plan_closed_actions": "Closed actions",
+    "plan_changes": "What changed",
+}
+"""Sheet names of the plan tables written beside the objectives and actions (table name ->
+sheet). A table not listed gets a sheet named after the table; every such sheet is read back
+by :func:`read_plan_sheets` under its table name, so a step that adds a sheet gets it back
+with the edited workbook at the next run without code here."""
+
 _HEADER_FILL = "1F3A5F"
 _EDIT_FILL = "FFF7DB"  # columns meant to be edited are tinted
 _EDITABLE = {"status", "owner", "due_date", "checkpoint_date", "target", "action",
@@ -93,7 +102,8 @@ def _plan_input_sheet(name: str, df: pd.DataFrame | None) -> pd.DataFrame:
 def write_plan_workbook(path: str | Path, objectives: pd.DataFrame | None,
                         actions: pd.DataFrame | None,
                         about: Mapping[str, object] | None = None,
-                        plan_inputs: Mapping[str, pd.DataFrame | None] | None = None) -> Path:
+                        plan_inputs: Mapping[str, pd.DataFrame | None] | None = None,
+                        sheets: Mapping[str, pd.DataFrame | None] | None = None) -> Path:
     """Write the objectives and actions to an Excel workbook formatted for editing.
 
     Parameters
@@ -107,6 +117,9 @@ def write_plan_workbook(path: str | Path, objectives: pd.DataFrame | None,
     about : mapping, optional
         Facts written to the ``About`` sheet and read back with the workbook; ``as_of`` (the
         data date, i.e. the plan date) is what the next review needs.
+    sheets : mapping of str to DataFrame, optional
+        More plan tables by table name (the closed actions, what changed ...), one sheet each
+        (:data:`EXTRA_SHEETS` names them); None or a missing table is left out.
     plan_inputs : mapping, optional
         The run's opportunities, competitors, account_strategy and account_team (None or
         missing: headers only), one sheet each (:data:`PLAN_INPUT_SHEETS`), every cell editable;
@@ -152,12 +165,46 @@ def write_plan_workbook(path: str | Path, objectives: pd.DataFrame | None,
             df = _plan_input_sheet(name, (plan_inputs or {}).get(name))
             df.to_excel(xl, sheet_name=sheet, index=False)
             _format_sheet(book, xl.sheets[sheet], df)
+        for name, df in (sheets or {}).items():
+            if df is None:
+                continue
+            title = sheet_name(name)
+            df = _ordered(df, ())
+            df.to_excel(xl, sheet_name=title, index=False)
+            _format_sheet(book, xl.sheets[title], df)
         about = xl.sheets[SHEET_ABOUT]
         about.set_column(0, 0, 16)
         about.set_column(1, 1, 100, book.add_format({"text_wrap": True, "valign": "top"}))
         # Open on the actions: that is the sheet people update.
         xl.sheets[SHEET_ACTIONS].activate()
     return path
+
+
+def sheet_name(table: str) -> str:
+    """The sheet a plan table is written to (Excel allows 31 characters)."""
+    return EXTRA_SHEETS.get(table, table)[:31]
+
+
+def _read_sheets(path: Path) -> dict[str, pd.DataFrame]:
+    """Every sheet of a workbook, as text and numbers the way Excel holds them."""
+    try:
+        return pd.read_excel(path, sheet_name=None, dtype=object)
+    except Exception as exc:  # a corrupt or non-Excel file: say which file
+        raise InputError(str(path), f"cannot be read as an Excel workbook ({exc}).",
+                         "give the plan_workbook.xlsx a previous run wrote (save it as .xlsx).")
+
+
+def read_plan_sheets(path: str | Path) -> dict[str, pd.DataFrame]:
+    """Every sheet of a plan workbook besides About, Objectives and Actions, by table name
+    (:data:`EXTRA_SHEETS` and :data:`PLAN_INPUT_SHEETS` read backwards; any other sheet under
+    its own name), as the
+    account managers left it: rows entirely blank dropped, nothing else changed."""
+    path = Path(path)
+    sheets = _read_sheets(path)
+    tables = {v: k for k, v in {**PLAN_INPUT_SHEETS, **EXTRA_SHEETS}.items()}
+    return {tables.get(title, title): df.dropna(how="all").reset_index(drop=True)
+            for title, df in sheets.items()
+            if title not in (SHEET_ABOUT, SHEET_OBJECTIVES, SHEET_ACTIONS)}
 
 
 def read_plan_workbook(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
@@ -174,11 +221,7 @@ def read_plan_workbook(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, di
         when the sheet was removed.
     """
     path = Path(path)
-    try:
-        sheets = pd.read_excel(path, sheet_name=None, dtype=object)
-    except Exception as exc:  # a corrupt or non-Excel file: say which file
-        raise InputError(str(path), f"cannot be read as an Excel workbook ({exc}).",
-                         "give the plan_workbook.xlsx a previous run wrote (save it as .xlsx).")
+    sheets = _read_sheets(path)
     for sheet in (SHEET_OBJECTIVES, SHEET_ACTIONS):
         if sheet not in sheets:
             raise InputError(str(path), f"has no sheet '{sheet}' (sheets: {list(sheets)}).",

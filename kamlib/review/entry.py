@@ -17,6 +17,8 @@ import pandas as pd
 
 from kamlib.errors import ParameterError
 from kamlib.review.audit import PlanReview, review_overview, review_plan, review_tables
+from kamlib.key_accounts import key_account_ids
+from kamlib.review import history as _history
 from kamlib.review.evidence import evidence_from
 from kamlib.review.plan import Baseline, data_date
 from kamlib.review.resources import (DEFAULT_HOURS_BY_TIER, ResourcePlanner, accounts_to_assign,
@@ -31,6 +33,8 @@ TABLES: dict[str, str] = {
     "objective_review": "One row per objective of the last plan: latest outcome",
     "action_review": "Actions of the last plan: done, dropped, overdue, past checkpoint",
     "segment_changes": "Accounts that moved between segments since the baseline",
+    "portfolio_history": "One row per run: key accounts, Stars/Laggards revenue share, health, plan completion",
+    "early_warnings": "Accounts that lost P(alive) or health since the last run",
 }
 """The tables the portfolio review saves, in the order :meth:`PortfolioReview.tables` gives them,
 and what each holds."""
@@ -69,12 +73,15 @@ class PortfolioReview:
     audit: PlanReview | None
     value_measure: str = "revenue_12m"
     serving_models: pd.DataFrame | None = None
+    history: pd.DataFrame | None = None
+    warnings: pd.DataFrame | None = None
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every table the portfolio review saves, by name (see :data:`TABLES`); the review's
         tables are empty, with their columns, when there is no baseline."""
         return {"resource_plan": self.planner.assignment_,
-                "manager_workload": self.planner.workload_, **review_tables(self.audit)}
+                "manager_workload": self.planner.workload_, **review_tables(self.audit),
+                "portfolio_history": self.history, "early_warnings": self.warnings}
 
     def descriptions(self) -> dict[str, str]:
         """What each of :meth:`tables` holds, by name (the descriptions the run folder lists)."""
@@ -229,5 +236,31 @@ def run(account_features: pd.DataFrame, selection_scores: pd.DataFrame,
                               switch_cost_hours=switch_cost_hours).fit(to_assign, managers, book)
     audit = (None if last_plan is None
              else review_plan(last_plan, evidence_from(inputs), segments))
+    history, warnings = _portfolio_history(inputs, last_plan, audit)
     return PortfolioReview(inputs=inputs, planner=planner, audit=audit,
-                           value_measure=value_measure, serving_models=serving_models)
+                           value_measure=value_measure, serving_models=serving_models,
+                           history=history, warnings=warnings)
+
+
+def _portfolio_history(inputs: dict[str, pd.DataFrame | None], last_plan: Baseline | None,
+                       audit: PlanReview | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The portfolio history with this run's row, and the early-warning list
+    (:mod:`kamlib.review.history`)."""
+    before = last_plan.tables if last_plan is not None else {}
+    feats = inputs["account_features"]
+    names = (feats.assign(account_id=feats["account_id"].astype(str)).drop_duplicates("account_id")
+             .set_index("account_id")["name"] if "name" in feats.columns else None)
+    warnings = _history.early_warnings(before.get("clv"), inputs["clv"], before.get("plan_health"),
+                                       inputs["plan_health"], names)
+    keys = key_account_ids(inputs["key_accounts"], inputs["selection_scores"])
+    as_of = data_date(feats)
+    row = _history.history_row(as_of, len(keys), inputs["segments"], inputs["plan_health"],
+                               audit.actions if audit is not None else None, warnings)
+    previous = before.get("portfolio_history")
+    if previous is None and last_plan is not None and last_plan.as_of is not None:
+        # a baseline from before the history was kept: its row from its own tables
+        profile = before.get("plan_profile")
+        previous = _history.portfolio_history(None, _history.history_row(
+            last_plan.as_of, 0 if profile is None else len(profile), last_plan.segments,
+            before.get("plan_health"), None, warnings.iloc[0:0]))
+    return _history.portfolio_history(previous, row), warnings

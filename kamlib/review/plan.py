@@ -9,7 +9,7 @@ or row a person has to fix.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -46,6 +46,11 @@ class Baseline:
     category_year : DataFrame or None
         The baseline run's ``account_category_year`` (what each account bought at plan time;
         whitespace objectives are measured against it).
+    tables : dict of str to DataFrame
+        The baseline run's other tables the next run builds on, by name (the plan's profile,
+        health, red flags and contacts, its closed actions, its segment boundaries, the
+        portfolio history ...): its Parquet tables, overridden by the sheets of the edited
+        workbook.
     as_of : Timestamp or None
         The data date of the baseline run (the plan date).
     source : str
@@ -58,6 +63,7 @@ class Baseline:
     as_of: pd.Timestamp | None = None
     source: str = ""
     category_year: pd.DataFrame | None = None
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
 def check_columns(df: pd.DataFrame, needed: tuple[str, ...], where: str, fix: str) -> None:

@@ -14,9 +14,18 @@ from pathlib import Path
 import pandas as pd
 
 from kamlib.errors import ParameterError
-from kamlib.report.plan_workbook import WORKBOOK_NAME, read_plan_input_sheets, read_plan_workbook
+from kamlib.report.plan_workbook import (WORKBOOK_NAME, read_plan_input_sheets, read_plan_sheets,
+                                          read_plan_workbook)
 from kamlib.review.plan import Baseline, clean_actions, clean_objectives, data_date
 from kamlib.runner.folder import table_path
+
+
+CARRIED_TABLES: tuple[str, ...] = (
+    "plan_profile", "plan_health", "plan_red_flags", "plan_relationship", "plan_closed_actions",
+    "segments", "segment_boundaries", "portfolio_history", "clv",
+)
+"""The baseline run's tables the next run builds on (besides the plan itself): what changed
+since the last plan, the closed actions, the segment boundaries, the portfolio history."""
 
 
 def _read_table(folder: Path, name: str) -> pd.DataFrame | None:
@@ -87,9 +96,13 @@ def load_baseline(baseline: str | Path | None) -> Baseline | None:
         objectives = clean_objectives(objectives, f"{folder}/tables/plan_objectives.parquet")
         actions = clean_actions(actions, f"{folder}/tables/plan_actions.parquet")
         source = f"the plan tables of run {folder.name} (plan_objectives, plan_actions)"
+    tables = {name: df for name in CARRIED_TABLES
+              if (df := _read_table(folder, name)) is not None}
+    if workbook is not None:
+        tables.update(read_plan_sheets(workbook))  # the edited copy wins
     return Baseline(objectives=objectives, actions=actions,
                     segments=_read_table(folder, "segments"), as_of=as_of, source=source,
-                    category_year=_read_table(folder, "account_category_year"))
+                    category_year=_read_table(folder, "account_category_year"), tables=tables)
 
 
 def load_plan_inputs(baseline: str | Path | None) -> dict[str, pd.DataFrame]:

@@ -51,6 +51,20 @@ def _step_aliases(notebooks: list[Path]) -> dict[str, Path]:
     return aliases
 
 
+def _left_out(notebooks: list[Path]) -> set[str]:
+    """Names engagement.yml may hold for steps this run leaves out: the parameters and step
+    names of the step notebooks not in ``notebooks`` (of the notebooks folder and of the
+    package's own), less any the run's notebooks declare. A run of some steps only (or of
+    other notebooks) ignores them instead of calling them unknown; a typo stays an error."""
+    chosen = {nb.resolve() for nb in notebooks}
+    others = {nb.resolve() for folder in (None, paths.NOTEBOOKS_DIR)
+              for nb in paths.step_notebooks(folder)} - chosen
+    names = {n for nb in sorted(others) for n in declared_parameters(nb)}
+    names |= {key for nb in others for key in (nb.stem, paths.step_key(nb))}
+    mine = {n for nb in notebooks for n in declared_parameters(nb)} | set(_step_aliases(notebooks))
+    return names - mine - set(ALWAYS)
+
+
 def resolve_parameters(
     engagement: Engagement,
     overrides: Mapping[str, str] | None = None,
@@ -61,7 +75,8 @@ def resolve_parameters(
 
     Order of precedence: notebook default < ``engagement.yml`` < ``overrides`` (``-p`` text,
     ``name`` or ``step.name``) < ``typed`` (values set by CLI flags such as ``--anonymise``,
-    applied to every notebook that declares them). A name no notebook declares is an error.
+    applied to every notebook that declares them). A name no notebook declares is an error;
+    a name engagement.yml holds for a step this run leaves out is ignored (:func:`_left_out`).
     Each notebook receives only the parameters it declares, and only those that differ from
     its defaults are passed (so the executed notebook shows what was changed).
     """
@@ -70,6 +85,7 @@ def resolve_parameters(
         raise KamError(f"No step notebooks found in {paths.notebooks_dir()}.")
     declared = {nb: declared_parameters(nb) for nb in notebooks}
     aliases = _step_aliases(notebooks)
+    left_out = _left_out(notebooks)
     values: dict[Path, dict[str, Any]] = {nb: {} for nb in notebooks}
     config_file = f"{engagement.folder / 'engagement.yml'}"
 
@@ -93,6 +109,8 @@ def resolve_parameters(
         values[nb][name] = parse_cli_value(decl, value) if parse else check_value(decl, value, where)
 
     for key, value in engagement.parameters.items():
+        if key in left_out:  # engagement.yml configures a step this run leaves out
+            continue
         if key in aliases and isinstance(value, dict):
             for name, v in value.items():
                 in_step(key, str(name), v, config_file, parse=False)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from kamlib.errors import ParameterError
+from kamlib.segmentation import boundaries as _bounds
 from kamlib.segmentation import segments as _segments
 from kamlib.segmentation.clustering import ClusterSegmenter
 from kamlib.segmentation.dpm import (
@@ -44,6 +45,7 @@ TABLES: dict[str, str] = {
     "serving_models": "accounts, money, cost and staff per serving model, before and after the "
                       "proposed moves",
     "serving_moves": "accounts worth more served by another serving model, with the gain",
+    "segment_boundaries": "value and growth thresholds (reused by the next run), noise bands, centres",
 }
 """The tables the segmentation step saves, in the order :meth:`SegmentationResult.tables` gives them,
 and what each holds."""
@@ -109,6 +111,7 @@ class SegmentationResult:
     serving_models: pd.DataFrame
     serving_moves: pd.DataFrame
     kpis: dict[str, float]
+    boundaries: pd.DataFrame = field(default_factory=pd.DataFrame)
     params: dict[str, object] = field(default_factory=dict)
     inputs: dict[str, int | None] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
@@ -128,6 +131,7 @@ class SegmentationResult:
             "clusters": self.clusters,
             "serving_models": self.serving_models,
             "serving_moves": self.serving_moves,
+            "segment_boundaries": self.boundaries,
         }
 
     def descriptions(self) -> dict[str, str]:
@@ -207,7 +211,10 @@ def run(
     assessments: pd.DataFrame | None = None,
     contacts: pd.DataFrame | None = None,
     competitors: pd.DataFrame | None = None,
+    last_plan: object | None = None,
     *,
+    baseline: str = "",
+    reuse_boundaries: bool = True,
     value_measure: str = "revenue",
     growth_measure: str = "symmetric",
     growth_window_months: int = 12,
@@ -245,6 +252,14 @@ def run(
     competitors : DataFrame, optional
         Intake's ``competitors`` (``account_id``, ``strength``): the DPM compares us with the
         strongest one recorded at each account, else with an average rival (5).
+    last_plan : Baseline, optional
+        The baseline run as :meth:`kamlib.runner.Step.load_baseline` reads it; its
+        ``segment_boundaries`` table (in ``.tables``) holds the thresholds to reuse.
+    baseline : str
+        Where ``last_plan`` was read from (not read here).
+    reuse_boundaries : bool
+        With a baseline, cut value and growth at the thresholds it stored (so segment counts
+        can move from run to run) instead of recomputing them (``threshold_method``).
     value_measure, growth_measure, growth_window_months
         See :func:`kamlib.segmentation.measures.compute_measures`.
     threshold_method, value_quantile, growth_quantile, value_threshold, growth_threshold
@@ -280,10 +295,12 @@ def run(
     rules_kw = dict(threshold_method=threshold_method, value_quantile=value_quantile,
                     growth_quantile=growth_quantile, value_threshold=value_threshold,
                     growth_threshold=growth_threshold)
+    measure_names = {"value": value_measure, "growth": growth_measure}
+    stored = _bounds.reuse(last_plan, reuse_boundaries, measure_names, rules_kw, notes)
     _check_k(k, k_range, len(features))
     cluster_kw = dict(method=cluster_method, k_range=tuple(k_range), seed=seed,
                       use_potential=use_potential, n_threads=_segments.CLUSTER_THREADS)
-    rules = RuleSegmenter(**rules_kw)
+    rules = RuleSegmenter(**rules_kw)  # the thresholds may be the baseline's
     *window, clusterer = _segments.segment_current(m, rules, ClusterSegmenter(k=k, **cluster_kw),
                                                    method_shown, notes)
     k_used = clusterer.k_ if clusterer is not None else None
@@ -295,6 +312,10 @@ def run(
     migration, matrix = migration_since_last_year(
         features, m, seg, measures_kw=measures_kw, rules_kw=rules_kw, cluster_kw=cluster_kw,
         k=k_used if method_shown == "clustering" else None, method_shown=method_shown, notes=notes)
+    thresholds = {"value": rules.value_threshold_, "growth": rules.growth_threshold_}
+    migration, boundaries = _bounds.settle(migration, thresholds, stored, threshold_method,
+                                           features, measure_names,
+                                           clusters if method_shown == "clustering" else None, notes)
     dpm, dpm_factors = key_account_dpm(
         features, seg, selection_given=selection_scores is not None, top_n=dpm_top_n,
         assessments=assessments, contacts=contacts,
@@ -310,7 +331,7 @@ def run(
     return SegmentationResult(
         segments=seg, segment_summary=summary, migration=migration, migration_matrix=matrix,
         dpm=dpm, dpm_factors=dpm_factors, cluster_scores=cluster_scores, clusters=clusters,
-        ari=ari, thresholds={"value": rules.value_threshold_, "growth": rules.growth_threshold_},
+        ari=ari, thresholds=thresholds, boundaries=boundaries,
         serving_models=serving, serving_moves=moves,
         kpis=portfolio_kpis(summary),
         params=dict(value_measure=value_measure, growth_measure=growth_measure,

@@ -102,3 +102,37 @@ def test_too_little_capacity_is_a_parameter_error():
     with pytest.raises(CapacityError) as e:
         review.run(**_tables(), max_accounts=1)
     assert isinstance(e.value, ParameterError)
+
+
+def test_three_runs_make_three_points_of_history_and_warn_of_what_slipped():
+    """q1 -> q2 -> q3: each run adds its row to the baseline's history; the early warnings
+    compare this run's health and P(alive) with the baseline's."""
+    base = _tables()
+    runs, last = [], None
+    for day, drop in (("2026-03-31", 0.0), ("2026-06-30", 0.0), ("2026-09-30", 30.0)):
+        health = base["plan_health"].copy()
+        health.loc[0, "score"] = health.loc[0, "score"] - drop
+        tables = {**base, "account_features": base["account_features"].assign(as_of=pd.Timestamp(day)),
+                  "plan_health": health}
+        result = review.run(**tables, last_plan=last, baseline="q" if last else "", max_accounts=4,
+                            max_hours=1000.0)
+        runs.append(result)
+        last = Baseline(_objectives(), _actions(), base["segments"], pd.Timestamp(day), "run",
+                        tables={"portfolio_history": result.tables()["portfolio_history"],
+                                "plan_health": health, "clv": base["clv"]})
+    history = runs[-1].tables()["portfolio_history"]
+    assert history["as_of"].dt.strftime("%Y-%m-%d").tolist() == ["2026-03-31", "2026-06-30", "2026-09-30"]
+    assert history["plan_completion"].iloc[0] != history["plan_completion"].iloc[0]  # no plan reviewed yet
+    warned = runs[-1].tables()["early_warnings"]
+    assert warned["account_id"].tolist() == [str(base["plan_health"].loc[0, "account_id"])]
+    assert runs[1].tables()["early_warnings"].empty
+
+
+def test_a_baseline_from_before_the_history_adds_its_own_point():
+    base = _tables()
+    last = Baseline(_objectives(), _actions(), base["segments"], PLAN_DATE, "old run",
+                    tables={"plan_health": base["plan_health"]})
+    feats = base["account_features"].assign(as_of=AS_OF)
+    history = review.run(**{**base, "account_features": feats}, last_plan=last, baseline="old",
+                         max_accounts=4, max_hours=1000.0).tables()["portfolio_history"]
+    assert history["as_of"].tolist() == [PLAN_DATE, AS_OF]

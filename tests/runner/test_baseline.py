@@ -70,6 +70,32 @@ def test_the_hint_says_how_to_pass_this_run_as_the_next_baseline(tmp_path):
     assert f"kam run acme --baseline {tmp_path / '20260930-120000'}" in hint
 
 
+def test_the_baseline_carries_the_runs_other_tables_and_every_extra_sheet(tmp_path):
+    """The next run builds on the baseline's tables; a sheet added to the workbook (by this
+    step or another) comes back under its table name, the edited copy winning."""
+    (tmp_path / "tables").mkdir()
+    _objectives().to_parquet(tmp_path / "tables" / "plan_objectives.parquet")
+    _actions().to_parquet(tmp_path / "tables" / "plan_actions.parquet")
+    bounds = pd.DataFrame({"measure": ["value"], "threshold": [1.0]})
+    bounds.to_parquet(tmp_path / "tables" / "segment_boundaries.parquet")
+    closed = pd.DataFrame({"account_id": ["A1"], "action_id": ["A1-A01"], "status": ["done"]})
+    closed.to_parquet(tmp_path / "tables" / "plan_closed_actions.parquet")
+    b = load_baseline(tmp_path)
+    assert set(b.tables) == {"segment_boundaries", "plan_closed_actions"}
+    edited = closed.assign(status="dropped")
+    competitors = pd.DataFrame({"account_id": ["A1"], "competitor": ["Rival & Co"]})
+    write_plan_workbook(tmp_path / "plan_workbook.xlsx", _objectives(), _actions(),
+                        sheets={"plan_closed_actions": edited, "account_competitors": competitors,
+                                "plan_changes": None})
+    b = load_baseline(tmp_path)
+    assert b.tables["plan_closed_actions"]["status"].tolist() == ["dropped"]
+    assert b.tables["account_competitors"]["competitor"].tolist() == ["Rival & Co"]
+    assert "plan_changes" not in b.tables
+    assert b.tables["segment_boundaries"]["threshold"].tolist() == [1.0]
+    book = load_workbook(tmp_path / "plan_workbook.xlsx")
+    assert "Closed actions" in book.sheetnames and "account_competitors" in book.sheetnames
+
+
 def test_plan_inputs_come_back_from_the_baseline_workbook(tmp_path):
     from kamlib.runner.baseline import load_plan_inputs
 

@@ -222,3 +222,25 @@ def test_out_of_range_values_are_refused_before_any_notebook_runs(ranged, tmp_pa
         resolve_parameters(_engagement(tmp_path), {"share": "2"})
     with pytest.raises(ParameterError, match="'bands' of 00_ranged \\(from .*engagement.yml\\)"):
         resolve_parameters(_engagement(tmp_path, {"bands": [10, 1000]}))
+
+
+def test_engagement_yml_may_configure_steps_a_run_leaves_out(tmp_path):
+    """The sample's engagement.yml sets plan_start (step 40): a run of the first steps only
+    ignores it, while a misspelled name is still an error."""
+    from kamlib import paths as _paths
+    from kamlib.errors import ParameterError as _PE
+    from kamlib.intake.engagement import load_engagement
+    from kamlib.runner.parameters import resolve_parameters as _resolve
+
+    first = _paths.step_notebooks()[:2]
+    plans = _resolve(load_engagement("sample"), notebooks=first)
+    assert [p.notebook for p in plans] == first
+    folder = tmp_path / "eng"
+    folder.mkdir()
+    text = (_paths.REPO_ROOT / "data" / "sample" / "engagement.yml").read_text(encoding="utf-8")
+    (folder / "engagement.yml").write_text(text.replace("plan_start:", "plan_strat:"), encoding="utf-8")
+    for name in ("accounts.csv", "transactions.parquet", "contacts.csv", "assessments.xlsx",
+                 "ahp_judgements.csv"):
+        (folder / name).symlink_to(_paths.REPO_ROOT / "data" / "sample" / name)
+    with pytest.raises(_PE, match="plan_strat"):
+        _resolve(load_engagement(folder), notebooks=first)

@@ -61,7 +61,7 @@ def test_engagement_yml_lists_the_inputs():
     assert doc["client"] == "Nordhaven Industrial Supply"
     assert doc["currency"] == "EUR"
     assert doc["inputs"] == FILES
-    assert doc["parameters"] == {}
+    assert doc["parameters"] == {"plan_start": "as_of"}  # a frozen past: plans start at its date
     for f in doc["inputs"].values():
         assert (SAMPLE / f).is_file()
 

@@ -164,7 +164,7 @@ def test_dpm_without_selection_uses_top_accounts():
 def test_run_takes_exactly_the_notebook_parameters_with_their_defaults():
     assert_run_takes_the_notebook_parameters(
         segmentation.run, "30_segmentation",
-        ["features", "clv", "selection_scores", "assessments", "contacts", "competitors"])
+        ["features", "clv", "selection_scores", "assessments", "contacts", "competitors", "last_plan"])
 
 
 def test_tables_are_what_the_step_saves_and_inputs_are_reported():
