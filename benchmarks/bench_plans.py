@@ -83,11 +83,40 @@ def simulate(n_accounts: int, n_keys: int, seed: int = 7):
     return features, cy, contacts, keys, segments, clv
 
 
+def plan_inputs(keys: pd.DataFrame, seed: int = 8) -> dict[str, pd.DataFrame]:
+    """Opportunities, competitors, strategy statements and teams for the key accounts (a few
+    of each per account, as an account team that keeps its CRM up to date would have)."""
+    rng = np.random.default_rng(seed)
+    opp, comp, strat, team = [], [], [], []
+    for a in keys["account_id"]:
+        for j in range(rng.integers(0, 6)):
+            opp.append((a, f"Deal {j}", rng.choice(["proposal", "negotiation", "won", "lost"]),
+                        float(rng.integers(5, 200)) * 1000, float(rng.uniform(0.1, 0.9)),
+                        pd.Timestamp("2026-09-30") + pd.Timedelta(days=int(rng.integers(-30, 400))),
+                        f"Category {rng.integers(0, 24):02d}", "Ann"))
+        for j in range(rng.integers(0, 4)):
+            comp.append((a, f"Rival {j}", None, float(rng.uniform(0, 0.3)), float(rng.integers(2, 10)), "incumbent"))
+        for topic in rng.choice(["aim", "culture", "value_proposition", "strength", "weakness",
+                                 "opportunity", "threat"], int(rng.integers(0, 8))):
+            strat.append((a, topic, f"A statement about {topic} {rng.integers(0, 1000)}", "team"))
+        for role in ("key account manager", "executive sponsor", "service")[: int(rng.integers(0, 4))]:
+            team.append((a, f"Person {role}", role, None))
+    return {
+        "opportunities": pd.DataFrame(opp, columns=["account_id", "name", "stage", "amount", "probability",
+                                                    "expected_close", "category", "owner"]),
+        "competitors": pd.DataFrame(comp, columns=["account_id", "competitor", "scope", "share_of_wallet",
+                                                   "strength", "position"]),
+        "account_strategy": pd.DataFrame(strat, columns=["account_id", "topic", "text", "source"]),
+        "account_team": pd.DataFrame(team, columns=["account_id", "person", "role", "counterpart"]),
+    }
+
+
 def run(n_accounts: int, n_keys: int) -> dict[str, float]:
     """Time each stage of drafting the plans; returns seconds per stage."""
     t = {}
     t0 = time.perf_counter()
     features, cy, contacts, keys, segments, clv = simulate(n_accounts, n_keys)
+    inputs = plan_inputs(keys)
     t["simulate (not counted)"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -98,11 +127,12 @@ def run(n_accounts: int, n_keys: int) -> dict[str, float]:
 
     from kamlib import planning
     from kamlib.figures import planning as figs
+    from kamlib.report import communicate
     from kamlib.report.account_page import account_page
     t["imports"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    plans = planning.run(features, cy, contacts, key_accounts=keys, segments=segments, clv=clv)
+    plans = planning.run(features, cy, contacts, key_accounts=keys, segments=segments, clv=clv, **inputs)
     t["draft tables"] = time.perf_counter() - t0
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -124,6 +154,12 @@ def run(n_accounts: int, n_keys: int) -> dict[str, float]:
             (out / "plans" / f"{aid}.ics").write_text(plans.ics(aid), encoding="utf-8")
         (out / "plans" / "contact_cadence.ics").write_text(plans.ics(cadence_only=True), encoding="utf-8")
         t["calendars (.ics)"] = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        (out / "key_accounts.html").write_text(communicate.key_accounts_page(plans), encoding="utf-8")
+        for _, rel, html in communicate.customer_packs(plans, supplier="Us", currency="EUR"):
+            (out / "plans" / Path(rel).name).write_text(html, encoding="utf-8")
+        t["step 7 pages (company page, customer packs)"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
         for fig in (figs.health_overview(plans.health, plans.profile), figs.whitespace_by_category(plans.whitespace),

@@ -24,6 +24,8 @@ examples:
   kam new clients/acme                     scaffold an engagement for a new client
   kam validate clients/acme                check the inputs, print the data-quality report
   kam sample /tmp/training --accounts 300 --seed 7
+  kam sample /tmp/class --class 20         one company per student, for a course
+  kam compare RUN_A RUN_B                  what changed between two runs (a page)
 """
 
 
@@ -79,6 +81,18 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--accounts", type=int, default=600, help="number of accounts (600)")
     sample.add_argument("--seed", type=int, default=2026, help="random seed (2026)")
     sample.add_argument("--force", action="store_true", help="overwrite a non-empty folder")
+    sample.add_argument("--class", dest="class_size", type=int, default=0, metavar="N",
+                        help="write N companies, one per student (student_01 ... under the "
+                        "folder): same size, seeds SEED+1 ... SEED+N")
+
+    compare = sub.add_parser("compare", help="what changed between two runs (a page)",
+                             description="Compare two runs of an engagement: parameters that "
+                             "differ, key accounts in and out, segment moves, CLV and investment-"
+                             "ceiling changes. Writes one page; neither run folder changes.")
+    compare.add_argument("run_a", metavar="RUN_A", help="the first run folder (the baseline)")
+    compare.add_argument("run_b", metavar="RUN_B", help="the second run folder (the scenario)")
+    compare.add_argument("--out", default="", metavar="FILE",
+                         help="page to write (default: compare_<A>_vs_<B>.html beside RUN_B)")
     return parser
 
 
@@ -157,10 +171,32 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
     if args.accounts < 10:
         raise ParameterError("--accounts must be at least 10.")
+    if args.class_size:
+        return _sample_class(args)
     written = write_sample(Path(args.folder), n_accounts=args.accounts, seed=args.seed,
                            overwrite=args.force)
     print(f"Sample company ({args.accounts} accounts, seed {args.seed}) written to {args.folder}: "
           f"{', '.join(Path(p).name for p in written.values())}. Run it with 'kam run {args.folder}'.")
+    return 0
+
+
+def _sample_class(args: argparse.Namespace) -> int:
+    from kamlib.sample import write_class
+
+    folders = write_class(Path(args.folder), args.class_size, n_accounts=args.accounts,
+                          seed=args.seed, overwrite=args.force)
+    print(f"A class of {len(folders)} companies ({args.accounts} accounts each, seeds "
+          f"{args.seed + 1}..{args.seed + len(folders)}) written to {args.folder}: "
+          f"{folders[0].name} ... {folders[-1].name}, listed in class.csv. Each student runs "
+          f"'kam run {Path(args.folder) / 'student_NN'}' on their own folder.")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from kamlib.runner.compare import write_comparison
+
+    page = write_comparison(args.run_a, args.run_b, args.out or None)
+    print(f"Comparison of {Path(args.run_a).name} and {Path(args.run_b).name}: open {page}")
     return 0
 
 
@@ -175,7 +211,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.command:
         parser.print_help()
         return 0
-    handlers = {"run": cmd_run, "new": cmd_new, "validate": cmd_validate, "sample": cmd_sample}
+    handlers = {"run": cmd_run, "new": cmd_new, "validate": cmd_validate, "sample": cmd_sample,
+                "compare": cmd_compare}
     try:
         return handlers[args.command](args)
     except KamError as exc:

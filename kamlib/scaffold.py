@@ -79,6 +79,14 @@ def readme_text(client: str) -> str:
         "lines (at least three years, including credit notes), and each senior manager for an",
         "assessments sheet and, optionally, their pairwise criteria comparisons (AHP).",
         "",
+        "The account teams of the key accounts fill in, as far as they know, the optional plan",
+        "inputs: `opportunities` (the CRM pipeline), `competitors` at each account, the",
+        "`account_strategy` (the customer's aims and way of buying, our value proposition, the",
+        "SWOT of our position) and the `account_team` (executive sponsor, key account manager,",
+        "service, technical, finance ...). Leave a template empty when nothing is known: each",
+        "plan page then lists the questions to ask. After the first run they keep these tables up",
+        "to date in the plan workbook's sheets, which the next run reads back.",
+        "",
     ]
     parts += [_table_readme(t) + "\n" for t in TABLES.values()]
     return "\n".join(parts)

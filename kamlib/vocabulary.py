@@ -124,6 +124,24 @@ TIER_SERVING_MODELS: dict[str, str] = {
 }
 """How an account of each tier is served."""
 
+# Serving models with costs (step 30's serving-model economics): what serving an account costs
+# a year and how many accounts one person (or the platform) can carry.
+SERVE_KAM = "key account manager"
+SERVE_ACCOUNT_MANAGER = "account manager"
+SERVE_INSIDE_SALES = "inside sales"
+SERVE_DIGITAL = "digital / distributor"
+SERVING_MODELS: tuple[str, ...] = (SERVE_KAM, SERVE_ACCOUNT_MANAGER, SERVE_INSIDE_SALES,
+                                   SERVE_DIGITAL)
+"""Serving models, most attention (and cost) first."""
+
+TIER_DEFAULT_SERVING: dict[str, str] = {
+    KEY: SERVE_KAM,
+    KEY_DEVELOPMENT: SERVE_ACCOUNT_MANAGER,
+    MANAGED: SERVE_INSIDE_SALES,
+    LONG_TAIL: SERVE_DIGITAL,
+}
+"""The serving model an account of each tier has today, unless the data say otherwise."""
+
 PLANNED_TIERS: tuple[str, ...] = (KEY, KEY_DEVELOPMENT)
 """Tiers that get a named account manager (the resource plan's default)."""
 
@@ -191,6 +209,36 @@ ACTION_COLUMNS: tuple[str, ...] = (*ACTION_LEADING_COLUMNS, "contact_id", "categ
 
 ACTION_STATUSES: tuple[str, ...] = ("open", "done", "dropped")
 """Statuses a consultant may give an action in the workbook."""
+
+# ----------------------------------------------------------------------------- account content
+EXECUTIVE_SPONSOR, KEY_ACCOUNT_MANAGER = "executive sponsor", "key account manager"
+TEAM_ROLES: tuple[str, ...] = (EXECUTIVE_SPONSOR, KEY_ACCOUNT_MANAGER, "sales", "service",
+                               "technical", "finance", "logistics", "marketing", "quality", "other")
+"""Roles of our people in a key account's team (the ``role`` column of ``account_team``)."""
+
+STRATEGY_TOPICS: tuple[str, ...] = ("aim", "culture", "value_proposition", "strength", "weakness",
+                                    "opportunity", "threat")
+"""What a row of ``account_strategy`` records: the customer's strategic aims, their culture
+and way of buying, our value proposition, and the four SWOT entries of our position."""
+
+SWOT: tuple[str, ...] = ("strength", "weakness", "opportunity", "threat")
+"""The SWOT topics of ``account_strategy``, in the order a SWOT grid shows them."""
+
+WON_STAGES: tuple[str, ...] = ("won", "closed won", "closed/won", "closed-won")
+LOST_STAGES: tuple[str, ...] = ("lost", "closed lost", "closed/lost", "closed-lost", "dropped",
+                                "cancelled", "canceled")
+"""Opportunity stages (``opportunities.stage``, any case) that close an opportunity: won ones
+are no longer pipeline, lost ones never were."""
+
+TOP_TO_TOP, BUSINESS_REVIEW, OPERATIONAL_REVIEW = (
+    "top-to-top meeting", "quarterly business review", "operational review")
+GOVERNANCE_MEETINGS: dict[str, int] = {TOP_TO_TOP: 182, BUSINESS_REVIEW: 91, OPERATIONAL_REVIEW: 30}
+"""The governance cadence of a key account: meeting and days between two of them."""
+
+BRIDGE_STEPS: tuple[str, ...] = ("baseline", "weighted pipeline", "whitespace", "unserved sites",
+                                 "wallet headroom", "segment growth")
+"""The bars of a revenue-target bridge, in order: this year's revenue, then what each piece of
+evidence adds (segment growth only where no evidence is known), ending at the target."""
 
 # ----------------------------------------------------------------------------- health
 RED, AMBER, GREEN, UNKNOWN_BAND = "red", "amber", "green", "unknown"

@@ -46,6 +46,30 @@ def value_contracts(clv: pd.DataFrame, accounts: pd.DataFrame, occasions: pd.Dat
     })]
 
 
+def renewal_paths(draws: np.ndarray, renewals: np.ndarray, horizon: int, discount_rate: float,
+                  seed: int) -> np.ndarray:
+    """Discounted future payments of each account in one simulated future per sBG draw.
+
+    Each simulation takes the account's own churn probability from its posterior given the
+    ``renewals`` it has survived, theta ~ Beta(alpha, beta + renewals), and renews each year
+    with probability 1 - theta up to ``horizon`` years: its payments are the discounted years
+    before the first churn. The mean over simulations is :meth:`expected_payments`.
+
+    Returns
+    -------
+    ndarray
+        ``(n_draws, n_accounts)``.
+    """
+    rng = np.random.default_rng(seed)
+    a, b = draws[:, :1], draws[:, 1:2]
+    n = np.asarray(renewals, float)[None, :]
+    theta = rng.beta(np.broadcast_to(a, (len(draws), n.shape[1])), b + n)
+    years = np.minimum(rng.geometric(np.clip(theta, 1e-12, 1.0)) - 1, horizon)
+    if discount_rate == 0:
+        return years.astype(float)
+    return -np.expm1(-years * np.log1p(discount_rate)) / discount_rate
+
+
 def contract_clv(acc: pd.DataFrame, annual: pd.Series, as_of: pd.Timestamp, horizon: float,
                  discount_rate: float, n_bootstrap: int, seed: int, interval_level: float,
                  uplift_retention: float, notes: list[str]
@@ -89,8 +113,11 @@ def contract_clv(acc: pd.DataFrame, annual: pd.Series, as_of: pd.Timestamp, hori
         sims = np.stack([value(tuple(d)) for d in draws])
         q = (1 - interval_level) / 2
         out["clv"] = clv
-        out["clv_low"] = np.where(churned, 0.0, np.quantile(sims, q, axis=0))
-        out["clv_high"] = np.where(churned, 0.0, np.quantile(sims, 1 - q, axis=0))
+        out["clv_param_low"] = np.where(churned, 0.0, np.quantile(sims, q, axis=0))
+        out["clv_param_high"] = np.where(churned, 0.0, np.quantile(sims, 1 - q, axis=0))
+        paths = margin * (remaining + renewal_paths(draws, renewals, H, discount_rate, seed + 2))
+        out["clv_low"] = np.where(churned, 0.0, np.quantile(paths, q, axis=0))
+        out["clv_high"] = np.where(churned, 0.0, np.quantile(paths, 1 - q, axis=0))
         out["clv_uplift"] = np.where(churned, 0.0, value(theta, uplift_retention) - clv)
         out["p_alive"] = np.where(churned, 0.0, 1.0)
         out["model"] = "sBG (annual contract)"
@@ -105,8 +132,8 @@ def contract_clv(acc: pd.DataFrame, annual: pd.Series, as_of: pd.Timestamp, hori
         r = renew / (renew + lost) if renew + lost else 0.8
         mult = margin_multiple(min(r, 0.99), discount_rate, H)
         out["clv"] = np.where(churned, 0.0, margin * (remaining + mult))
-        out["clv_low"] = out["clv"]
-        out["clv_high"] = out["clv"]
+        for col in ("clv_low", "clv_high", "clv_param_low", "clv_param_high"):
+            out[col] = out["clv"]
         out["clv_uplift"] = np.where(
             churned, 0.0,
             margin * (margin_multiple(min(1 - (1 - r) * (1 - uplift_retention), 0.99),

@@ -11,6 +11,7 @@ multiple and says so. Its keyword arguments are exactly the notebook's parameter
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,18 +19,35 @@ import pandas as pd
 
 from kamlib import key_accounts as _ka
 from kamlib.clv.contracts import value_contracts
+from kamlib.clv.economics import (
+    DEFAULT_COST_RATES,
+    check_cost_rates,
+    cost_to_serve,
+    investment_ceiling,
+    net_values,
+    whale_curve,
+    whale_summary,
+)
 from kamlib.clv.gammagamma import GammaGamma
 from kamlib.clv.holdout import holdout_check
 from kamlib.clv.prep import default_calibration_end, rfm_summary, unit_days
-from kamlib.clv.purchase import MIN_REPEAT_ACCOUNTS, MODELS, SUMMARY_COLUMNS, purchase_clv
+from kamlib.clv.purchase import (
+    MIN_REPEAT_ACCOUNTS,
+    MODELS,
+    SUMMARY_COLUMNS,
+    annual_value,
+    purchase_clv,
+)
 from kamlib.clv.sbg import ShiftedBetaGeometric
 from kamlib.errors import ParameterError
-from kamlib.formatting import money_interval
+from kamlib.formatting import money, money_interval
 
 CLV_COLUMNS = ["account_id", "frequency", "recency", "T", "expected_purchases", "p_alive",
-               "expected_value", "clv", "clv_low", "clv_high", "clv_uplift",
-               "investment_ceiling", "cost_to_serve", "ceiling_to_cost", "time_unit",
-               "horizon_years", "value_basis", "model"]
+               "expected_value", "clv", "clv_low", "clv_high", "clv_param_low",
+               "clv_param_high", "clv_uplift", "margin_12m", "cost_to_serve",
+               "cost_to_serve_estimated", "net_profit_12m", "discounted_cost_to_serve",
+               "net_clv", "investment_ceiling", "manager_cost", "covers_manager",
+               "ceiling_to_cost", "time_unit", "horizon_years", "value_basis", "model"]
 """Columns of the ``clv`` table."""
 
 NO_PURCHASES = "no purchases"
@@ -48,6 +66,7 @@ class CLVResult:
     clv: pd.DataFrame
     model_summary: pd.DataFrame
     holdout: pd.DataFrame
+    profitability: pd.DataFrame | None = None
     holdout_errors: pd.DataFrame | None = None
     calibration: pd.DataFrame | None = None
     tracking: pd.DataFrame | None = None
@@ -58,6 +77,7 @@ class CLVResult:
     as_of: pd.Timestamp | None = None
     time_unit: str = "week"
     horizon: float = 3.0
+    interval_level: float = 0.90
     key_ids: list[str] = field(default_factory=list)
     names: pd.Series | None = None
     notes: list[str] = field(default_factory=list)
@@ -65,13 +85,16 @@ class CLVResult:
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables the step saves, by name."""
         return {"clv": self.clv, "clv_model_summary": self.model_summary,
-                "clv_holdout": self.holdout}
+                "clv_holdout": self.holdout, "clv_profitability": self.profitability}
 
     def descriptions(self) -> dict[str, str]:
         """What each of :meth:`tables` holds, by name."""
         return {"clv": f"CLV per account over {self.horizon:g} years, time unit {self.time_unit}",
                 "clv_model_summary": "model parameters, standard errors, diagnostics",
-                "clv_holdout": "predicted vs actual holdout purchases per account"}
+                "clv_holdout": "predicted vs actual holdout purchases per account, with "
+                               "predictive intervals",
+                "clv_profitability": "accounts by net profit this year (margin - cost to "
+                                     "serve), cumulative: the whale curve"}
 
     @property
     def holdout_length(self) -> float | None:
@@ -88,10 +111,13 @@ class CLVResult:
         lines = []
         if len(c):
             half = ((c["clv_high"] - c["clv_low"]) / 2 / c["clv"]).median()
+            param = ((c["clv_param_high"] - c["clv_param_low"]) / 2 / c["clv"]).median()
             lines.append(
-                f"- **The model's parameters** are well pinned down: half the accounts have a CLV "
-                f"interval narrower than ±{half:.0%}. The interval covers the uncertainty of "
-                "the model's averages, not the fate of a single account.")
+                f"- **A single account's future** is uncertain: half the accounts have a CLV "
+                f"interval wider than ±{half:.0%} (whether the account stays, how often it "
+                f"buys, what it spends, and how its buying drifts). The model's parameters "
+                f"alone would say ±{param:.0%}: the average is well known, one account's fate "
+                "is not.")
         pa = self.clv["p_alive"].dropna()
         if len(pa):
             lines.append(
@@ -100,6 +126,12 @@ class CLVResult:
                 "small for that reason.")
         if self.holdout_errors is not None:
             e = self.holdout_errors.set_index("measure")["value"]
+            if "interval_coverage" in e:
+                lines.append(
+                    f"- **The intervals are honest** if about {self.interval_level:.0%} of "
+                    f"accounts land inside theirs: fitted up to {self.calibration_end.date()}, "
+                    f"{e['interval_coverage']:.0%} of the accounts' actual purchases in the "
+                    "holdout fell inside their predictive interval.")
             direction = "fewer" if e["total_error_pct"] < 0 else "more"
             lines.append(
                 f"- **A forecast of the whole business** can still miss: fitted up to "
@@ -131,10 +163,42 @@ class CLVResult:
         out["model"] = c["model"].to_numpy()
         out["clv"] = c["clv"].round(0).to_numpy()
         out["clv_range"] = [money_interval(lo, hi) for lo, hi in zip(c["clv_low"], c["clv_high"])]
+        out["net_clv"] = c["net_clv"].round(0).to_numpy()
         out["investment_ceiling"] = c["investment_ceiling"].round(0).to_numpy()
-        out["cost_to_serve"] = c["cost_to_serve"].to_numpy()
+        out["cost_to_serve"] = c["cost_to_serve"].round(0).to_numpy()
+        out["cost_estimated"] = c["cost_to_serve_estimated"].to_numpy()
         out["ceiling_to_cost"] = c["ceiling_to_cost"].round(2).to_numpy()
+        out["covers_manager"] = c["covers_manager"].to_numpy()
         return out
+
+    def whale(self) -> dict:
+        """Where the cumulative net profit curve peaks and what the tail costs
+        (:func:`~kamlib.clv.economics.whale_summary`)."""
+        return whale_summary(self.profitability if self.profitability is not None
+                             else pd.DataFrame(columns=["net_profit"]))
+
+    def economics_markdown(self) -> str:
+        """Net profit, the whale curve and the ceiling in plain words, for the notebook."""
+        w = self.whale()
+        c = self.clv
+        est = int(c["cost_to_serve_estimated"].sum())
+        lines = [
+            f"- **Cost to serve** is given for {len(c) - est} accounts and estimated for "
+            f"{est} by the activity rule (orders, lines, sites, returns, contract terms).",
+            f"- **Net profit this year** is {money(w['total'])}. Sorted by net profit, the "
+            f"cumulative curve peaks at {money(w['peak'])} "
+            + (f"({w['peak_share']:.0%} of the total) " if np.isfinite(w['peak_share']) else "")
+            + f"after {w['peak_rank']} accounts; the {w['loss_accounts']} accounts that cost "
+            f"more than they bring take {money(-w['loss'])} back.",
+        ]
+        key = c[c["account_id"].isin(set(self.key_ids))] if self.key_ids else c.iloc[:0]
+        if len(key):
+            short = int((~key["covers_manager"].astype(bool)).sum())
+            lines.append(
+                f"- **Investment ceiling**: {short} of {len(key)} key accounts have a ceiling "
+                "below a dedicated manager's cost a year; serve them with a shared account "
+                "manager or justify the manager on other grounds.")
+        return "\n".join(lines)
 
     def overview(self) -> pd.DataFrame:
         """Mean, median and maximum of every numeric column of ``clv``."""
@@ -153,11 +217,15 @@ def run(
     discount_rate: float = 0.10,
     value: str = "margin",
     model: str = "bgnbd",
-    ceiling: str = "share",
+    ceiling: str = "uplift",
     investment_share: float = 0.10,
     uplift_retention: float = 0.10,
-    uplift_frequency: float = 0.0,
+    uplift_frequency: float = 0.05,
+    programme_cost: float = 3000.0,
+    manager_cost: float = 20000.0,
+    cost_rates: Mapping[str, float] = DEFAULT_COST_RATES,
     n_bootstrap: int = 200,
+    n_simulations: int = 1000,
     interval_level: float = 0.90,
     seed: int = 42,
 ) -> CLVResult:
@@ -189,13 +257,31 @@ def run(
     value : {"margin", "revenue"}
         What a purchase occasion is worth.
     model : {"bgnbd", "paretonbd"}
-    ceiling : {"share", "uplift"}
-        ``"share"``: the investment ceiling is ``investment_share`` of CLV; ``"uplift"``: the
-        CLV gain if a key-account programme cuts dropout by ``uplift_retention`` and raises
-        purchase frequency by ``uplift_frequency``.
+    ceiling : {"uplift", "share"}
+        ``"uplift"``: the investment ceiling a year is the CLV gain if a key-account programme
+        cuts dropout by ``uplift_retention`` and raises purchase frequency by
+        ``uplift_frequency``, spread over the horizon's years, minus the programme's cost
+        ``programme_cost`` a year; ``"share"``:
+        ``investment_share`` of CLV (see :mod:`kamlib.clv.economics`).
     investment_share, uplift_retention, uplift_frequency : float
+    programme_cost : float
+        The programme's own cost per key account a year (reviews, sponsor time, joint planning),
+        net of which the uplift is a ceiling.
+    manager_cost : float
+        A dedicated key-account manager's cost per account a year: accounts whose ceiling does
+        not cover it are flagged (``covers_manager``).
+    cost_rates : mapping
+        Rates of the activity-based cost-to-serve rule (``order, line, site, returns,
+        contract``; missing ones take :data:`~kamlib.clv.economics.DEFAULT_COST_RATES`), used
+        where the accounts table gives no ``cost_to_serve``.
     n_bootstrap : int
-        Parameter draws for the CLV interval (0 = delta method).
+        Parameter draws for the parameter-only CLV interval ``clv_param_low/high``
+        (0 = delta method).
+    n_simulations : int
+        Simulated futures per account (each with its own parameter draw) for the predictive
+        intervals: ``clv_low/high`` and the holdout table's ``predicted_low/high``
+        (:mod:`kamlib.clv.predictive`). 0 = no simulation: the CLV interval is the
+        parameter-only one and the holdout has no intervals.
     interval_level : float
         Interval coverage.
     seed : int
@@ -205,7 +291,9 @@ def run(
     CLVResult
     """
     _check_params(time_unit, horizon, discount_rate, value, model, investment_share, ceiling,
-                  n_bootstrap)
+                  n_bootstrap, n_simulations,
+                  {"programme_cost": programme_cost, "manager_cost": manager_cost})
+    rates = check_cost_rates(dict(cost_rates))
     notes: list[str] = []
     occ, as_of = _occasions_up_to_valuation(occasions, features, notes)
     cal_end = _calibration_end(occ, calibration_end, as_of)
@@ -218,10 +306,11 @@ def run(
                        discount_rate=discount_rate, value=value, n_bootstrap=n_bootstrap,
                        interval_level=interval_level, seed=seed,
                        uplift_retention=uplift_retention, uplift_frequency=uplift_frequency,
-                       notes=notes)
+                       notes=notes, n_simulations=n_simulations,
+                       drift_window=(as_of - cal_end).days / unit_days(time_unit))
     Model, label = MODELS[model]
     check = holdout_check(Model, label, occ, cal_end, as_of, time_unit, value,
-                          MIN_REPEAT_ACCOUNTS, notes)
+                          MIN_REPEAT_ACCOUNTS, notes, interval_level, n_simulations, seed)
     summary = fit.summary + ([check.summary] if check.summary is not None else [])
     out = _every_account(rfm, fit.clv, accounts, features)
     sbg = None
@@ -231,22 +320,27 @@ def run(
             discount_rate=discount_rate, n_bootstrap=n_bootstrap, seed=seed,
             interval_level=interval_level, uplift_retention=uplift_retention, notes=notes)
         summary += sbg_rows
-    out = _investment_ceiling(out, accounts, features, ceiling, investment_share)
+    out = _economics(out, occ, as_of, accounts, features, value=value, horizon=horizon,
+                     discount_rate=discount_rate, ceiling=ceiling,
+                     investment_share=investment_share, programme_cost=programme_cost,
+                     manager_cost=manager_cost, rates=rates)
     out = out.assign(time_unit=time_unit, horizon_years=float(horizon), value_basis=value)
     model_summary = (pd.concat(summary, ignore_index=True) if summary
                      else pd.DataFrame(columns=SUMMARY_COLUMNS))
     model_summary["time_unit"] = time_unit
     return CLVResult(
         clv=out.reset_index()[CLV_COLUMNS], model_summary=model_summary, holdout=check.table,
+        profitability=whale_curve(out),
         holdout_errors=check.errors, calibration=check.calibration, tracking=check.tracking,
         purchase_model=fit.purchase_model, value_model=fit.value_model, contract_model=sbg,
         calibration_end=cal_end, as_of=as_of, time_unit=time_unit, horizon=horizon,
+        interval_level=interval_level,
         key_ids=_ka.key_account_ids(key_accounts), names=_names(features), notes=notes,
     )
 
 
 def _check_params(time_unit, horizon, discount_rate, value, model, investment_share, ceiling,
-                  n_bootstrap):
+                  n_bootstrap, n_simulations=0, costs=None):
     unit_days(time_unit)
     if value not in ("margin", "revenue"):
         raise ParameterError(f"value must be 'margin' or 'revenue', not {value!r}.")
@@ -259,9 +353,14 @@ def _check_params(time_unit, horizon, discount_rate, value, model, investment_sh
     if not (0 <= investment_share <= 1):
         raise ParameterError(f"investment_share must be in [0, 1], got {investment_share!r}.")
     if ceiling not in ("share", "uplift"):
-        raise ParameterError(f"ceiling must be 'share' or 'uplift', not {ceiling!r}.")
+        raise ParameterError(f"ceiling must be 'uplift' or 'share', not {ceiling!r}.")
     if n_bootstrap < 0:
         raise ParameterError("n_bootstrap must be >= 0 (0 = delta-method intervals).")
+    if n_simulations < 0:
+        raise ParameterError("n_simulations must be >= 0 (0 = no predictive intervals).")
+    for name, v in (costs or {}).items():
+        if not (np.isfinite(v) and v >= 0):
+            raise ParameterError(f"{name} is money a year and must be >= 0, got {v!r}.")
 
 
 def _occasions_up_to_valuation(occasions: pd.DataFrame, features: pd.DataFrame | None,
@@ -314,25 +413,24 @@ def _every_account(rfm: pd.DataFrame, purchase: pd.DataFrame, accounts: pd.DataF
     out = pd.DataFrame(index=pd.Index(ids, name="account_id"))
     out = out.join(rfm[["frequency", "recency", "T"]]).join(purchase)
     none = out["model"].isna()
-    out.loc[none, ["clv", "clv_low", "clv_high", "clv_uplift", "expected_purchases"]] = 0.0
+    out.loc[none, ["clv", "clv_low", "clv_high", "clv_param_low", "clv_param_high",
+                   "clv_uplift", "expected_purchases"]] = 0.0
     out.loc[none, "model"] = NO_PURCHASES
     return out
 
 
-def _investment_ceiling(out: pd.DataFrame, accounts: pd.DataFrame | None,
-                        features: pd.DataFrame | None, ceiling: str, investment_share: float
-                        ) -> pd.DataFrame:
-    """``out`` with ``cost_to_serve`` (features first, then accounts), the investment ceiling
-    and the ceiling's ratio to the cost to serve."""
-    cost = pd.Series(np.nan, index=out.index)
-    for src in (features, accounts):
-        if src is not None and "cost_to_serve" in src.columns:
-            cost = cost.fillna(_by_account(src)["cost_to_serve"].astype(float))
-    out["cost_to_serve"] = cost.reindex(out.index)
-    if ceiling == "share":
-        out["investment_ceiling"] = (investment_share * out["clv"]).clip(lower=0)
-    else:
-        out["investment_ceiling"] = out["clv_uplift"].clip(lower=0)
+def _economics(out: pd.DataFrame, occ: pd.DataFrame, as_of: pd.Timestamp,
+               accounts: pd.DataFrame | None, features: pd.DataFrame | None, *, value: str,
+               horizon: float, discount_rate: float, ceiling: str, investment_share: float,
+               programme_cost: float, manager_cost: float, rates: dict) -> pd.DataFrame:
+    """``out`` with cost to serve (given or estimated), net profit this year, net CLV, the
+    investment ceiling and its ratio to the cost to serve (:mod:`kamlib.clv.economics`)."""
+    out = out.join(cost_to_serve(out.index, occ, as_of, features, accounts, rates))
+    if value == "revenue":
+        out["revenue_12m"] = annual_value(occ, "revenue", as_of).reindex(out.index).fillna(0.0)
+    out = out.join(net_values(out, value, horizon, discount_rate))
+    out = out.join(investment_ceiling(out, ceiling, investment_share, programme_cost,
+                                      manager_cost, horizon, discount_rate))
     with np.errstate(divide="ignore", invalid="ignore"):
         out["ceiling_to_cost"] = out["investment_ceiling"] / out["cost_to_serve"].where(
             out["cost_to_serve"] > 0)

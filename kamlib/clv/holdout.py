@@ -7,19 +7,35 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from kamlib.clv.predictive import Predictive, rate_drift
 from kamlib.clv.prep import RFMSplit, rfm_summary, unit_days
 
 
-def holdout_predictions(model, rfm: pd.DataFrame) -> pd.DataFrame:
-    """Predicted vs actual holdout purchases per account.
+def holdout_predictions(model, rfm: pd.DataFrame, level: float = 0.90, n_simulations: int = 0,
+                        seed: int = 0, drift: float = 0.0) -> pd.DataFrame:
+    """Predicted vs actual holdout purchases per account, with a predictive interval.
 
     ``rfm`` must come from :func:`~kamlib.clv.prep.rfm_summary` with a calibration end before the
-    observation end (columns ``frequency_holdout`` and ``duration_holdout``).
+    observation end (columns ``frequency_holdout`` and ``duration_holdout``). With
+    ``n_simulations`` the table gains ``predicted_low`` and ``predicted_high``: the central
+    ``level`` interval of the account's holdout purchases simulated from the model with its
+    parameters' uncertainty (:class:`~kamlib.clv.predictive.Predictive`; whole numbers, so an
+    interval covers at least ``level`` of its account's simulated futures; ``drift`` as in
+    :func:`~kamlib.clv.predictive.rate_drift`), and ``inside``: whether the actual count fell
+    in it.
     """
-    pred = model.expected_purchases(rfm["duration_holdout"].to_numpy(float), rfm["frequency"],
-                                    rfm["recency"], rfm["T"])
-    return pd.DataFrame({"frequency": rfm["frequency"], "predicted": pred,
-                         "actual": rfm["frequency_holdout"]}, index=rfm.index)
+    H = rfm["duration_holdout"].to_numpy(float)
+    pred = model.expected_purchases(H, rfm["frequency"], rfm["recency"], rfm["T"])
+    out = pd.DataFrame({"frequency": rfm["frequency"], "predicted": pred,
+                        "actual": rfm["frequency_holdout"]}, index=rfm.index)
+    if n_simulations > 0:
+        sim = Predictive(model, model.sample_params(n_simulations, seed=seed), rfm["frequency"],
+                         rfm["recency"], rfm["T"], H, level=level, seed=seed + 2, drift=drift)
+        out["predicted_low"] = sim.count_low
+        out["predicted_high"] = sim.count_high
+        out["inside"] = (out["actual"] >= sim.count_low) & (out["actual"] <= sim.count_high)
+        out.attrs["drift"] = drift
+    return out
 
 
 def calibration_by_frequency(pred: pd.DataFrame, max_bucket: int = 7, groups: int = 8
@@ -65,6 +81,9 @@ def error_summary(pred: pd.DataFrame) -> pd.DataFrame:
         "rmse_per_account": float(np.sqrt((e**2).mean())),
         "correlation": corr,
     }
+    if "inside" in pred.columns:
+        rows["interval_coverage"] = float(pred["inside"].mean()) if len(pred) else np.nan
+        rows["rate_drift"] = float(pred.attrs.get("drift", 0.0))
     return pd.DataFrame({"measure": list(rows), "value": [float(v) for v in rows.values()]})
 
 
@@ -120,19 +139,26 @@ class HoldoutCheck:
 
 def holdout_check(model_class, label: str, occasions: pd.DataFrame, calibration_end: pd.Timestamp,
                   as_of: pd.Timestamp, time_unit: str, value: str, min_repeat_accounts: int,
-                  notes: list[str]) -> HoldoutCheck:
+                  notes: list[str], level: float = 0.90, n_simulations: int = 0,
+                  seed: int = 0) -> HoldoutCheck:
     """Fit ``model_class`` (labelled ``label``) on the occasions up to ``calibration_end`` and
     compare its forecast with the purchases up to ``as_of``; the outcome goes to ``notes``.
 
     With fewer than ``min_repeat_accounts`` repeat buyers in the calibration period nothing is
-    fitted and the check is empty.
+    fitted and the check is empty. With ``n_simulations`` each account gets a predictive
+    ``level`` interval of its holdout purchases and the errors the share of accounts whose actual
+    count fell inside (``interval_coverage``).
     """
     rfm_cal, split = rfm_summary(occasions, calibration_end, as_of, time_unit, value)
     if int((rfm_cal["frequency"] > 0).sum()) < min_repeat_accounts:
-        return HoldoutCheck(pd.DataFrame(columns=["account_id", "frequency", "predicted",
-                                                  "actual"]))
+        cols = ["account_id", "frequency", "predicted", "actual"]
+        if n_simulations > 0:
+            cols += ["predicted_low", "predicted_high", "inside"]
+        return HoldoutCheck(pd.DataFrame(columns=cols))
     m_cal = model_class().fit(rfm_cal["frequency"], rfm_cal["recency"], rfm_cal["T"])
-    pred = holdout_predictions(m_cal, rfm_cal)
+    drift = (rate_drift(occasions, calibration_end, time_unit, split.holdout_length)
+             if n_simulations > 0 else 0.0)
+    pred = holdout_predictions(m_cal, rfm_cal, level, n_simulations, seed, drift)
     errors = error_summary(pred)
     table = pred.reset_index()
     table["calibration_end"] = calibration_end
@@ -144,6 +170,8 @@ def holdout_check(model_class, label: str, occasions: pd.DataFrame, calibration_
         f"{e['predicted_total']:.0f} purchase occasions in the next "
         f"{split.holdout_length:.0f} {time_unit}s; {e['actual_total']:.0f} happened "
         f"({e['total_error_pct']:+.1f} %)."
+        + (f" {e['interval_coverage']:.0%} of the accounts' actual counts fell inside their "
+           f"{level:.0%} predictive interval." if "interval_coverage" in e else "")
     )
     summary = pd.DataFrame({
         "model": f"{label} holdout", "parameter": errors["measure"],

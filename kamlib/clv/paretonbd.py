@@ -22,14 +22,13 @@ z = 1) the series is summed directly. Everything is combined in log space (a sig
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import gammaln, hyp2f1, logsumexp
+from scipy.special import digamma, gammaln, hyp2f1, logsumexp
 
 from kamlib.clv._mle import (
     FittedModel,
     covariance_from_negll_hessian,
-    hessian,
     maximise,
-    numeric_grad,
+    newton_polish,
 )
 from kamlib.clv.prep import fit_arrays
 
@@ -147,6 +146,117 @@ def _log_bracket(lPT, lFtx, lFT, lw):
     return np.where(sign > 0, val, lPT)
 
 
+QUAD_NODES = 16
+"""Gauss-Legendre nodes of the fitting likelihood's integral (relative error ~1e-11)."""
+
+
+def _legendre(nodes: int):
+    """Gauss-Legendre nodes and weights on [-1, 1] (cached: the fit asks every iteration)."""
+    if nodes not in _LEGENDRE:
+        _LEGENDRE[nodes] = np.polynomial.legendre.leggauss(nodes)
+    return _LEGENDRE[nodes]
+
+
+_LEGENDRE: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _log_integrand(r, alpha, s, beta, x, v, c):
+    """log of (alpha+tau)^-(r+x) (beta+tau)^-(s+1) dtau/dv at v = log(c + tau)."""
+    tau = np.exp(v) - c
+    return -(r + x)[:, None] * np.log(alpha + tau) - (s + 1) * np.log(beta + tau) + v
+
+
+def _effective_upper(r, alpha, s, beta, x, lo, hi, c, z, drop: float = 45.0,
+                     passes: int = 6) -> np.ndarray:
+    """Upper limits (in v) beyond which each account's integrand is below e^-drop of its peak.
+
+    A frequent buyer's integrand falls by hundreds of orders of magnitude within a sliver of
+    [t_x, T]; Gauss-Legendre over the whole range would miss it. Each pass evaluates the
+    integrand at the nodes, and where it has fallen by ``drop`` before the end the range is cut
+    at the next node, until no range shrinks (or ``passes`` are done). What is cut off is below
+    e^-45 of the peak: nothing at double precision.
+    """
+    hi = hi.copy()
+    # The integrand can fall by at most (r+x) dlog(alpha+tau) + (s+1) dlog(beta+tau) over the
+    # range: only accounts where that exceeds ``drop`` may need cutting.
+    tau0, tau1 = np.exp(lo) - c, np.exp(hi) - c
+    most = ((r + x) * (np.log(alpha + tau1) - np.log(alpha + tau0))
+            + (s + 1) * (np.log(beta + tau1) - np.log(beta + tau0)))
+    todo = np.flatnonzero((hi > lo) & (most > drop))
+    for _ in range(passes):
+        if not len(todo):
+            break
+        a, b = lo[todo], hi[todo]
+        v = ((a + b) / 2)[:, None] + ((b - a) / 2)[:, None] * z[None, :]
+        h = _log_integrand(r, alpha, s, beta, x[todo], v, c)
+        keep = h >= h.max(axis=1, keepdims=True) - drop
+        last = keep.shape[1] - 1 - np.argmax(keep[:, ::-1], axis=1)  # last node worth keeping
+        cut = last < keep.shape[1] - 1
+        new_b = np.where(cut, v[np.arange(len(todo)), np.minimum(last + 1, len(z) - 1)], b)
+        shrunk = cut & (new_b < b - 1e-12 * np.abs(b))
+        hi[todo] = new_b
+        todo = todo[shrunk]
+    return hi
+
+
+def negll_and_grad(logp, x, t_x, T, w, nodes: int = QUAD_NODES):
+    """Negative log-likelihood and its analytic gradient in log parameters, for fitting.
+
+    The likelihood is written as an integral instead of with 2F1 (its derivatives in the
+    parameters have no closed form):
+
+        L = Gamma(r+x) alpha^r beta^s / Gamma(r)
+            x [ P(T) + s int_{t_x}^{T} (alpha+tau)^-(r+x) (beta+tau)^-(s+1) dtau ]
+
+    (a customer alive at T, or gone at some tau after the last purchase). The integral is taken
+    by Gauss-Legendre quadrature in ``v = log(c + tau)``, ``c = min(alpha, beta)``, where the
+    integrand is smooth, over the part of [t_x, T] where it is not negligible
+    (:func:`_effective_upper`: a frequent buyer's ``(alpha + tau)^-(r+x)`` falls by orders of
+    magnitude within days). Every term stays in log space (a log-sum-exp over P(T) and the
+    nodes), so large frequencies do not underflow. Differentiating under the integral at the fixed nodes gives
+    the gradient; the substitution moves the nodes, not the integral. At 16 nodes it agrees
+    with :func:`loglik` to ~1e-11 relative (tested on CDNOW and on frequent buyers).
+    """
+    params = np.exp(logp)
+    r, alpha, s, beta = params
+    z, wq = _legendre(nodes)
+    c = min(alpha, beta)
+    lo = np.log(c + t_x)
+    hi = _effective_upper(r, alpha, s, beta, x, lo, np.log(c + T), c, z)
+    half = (hi - lo) / 2
+    v = ((hi + lo) / 2)[:, None] + half[:, None] * z[None, :]
+    tau = np.exp(v) - c
+    # One of the two logs is v itself (c is alpha or beta).
+    la = v if c == alpha else np.log(alpha + tau)
+    lb = v if c == beta else np.log(beta + tau)
+    rx = (r + x)[:, None]
+    with np.errstate(divide="ignore"):
+        B = (-rx * la - (s + 1) * lb + v + np.log(wq)[None, :]
+             + (np.log(s) + np.log(half))[:, None])
+    laT, lbT = np.log(alpha + T), np.log(beta + T)
+    A = -(r + x) * laT - s * lbT
+    m = np.maximum(A, B.max(axis=1))
+    eA = np.exp(A - m)
+    eB = np.exp(B - m[:, None])
+    tot = eA + eB.sum(axis=1)
+    pA = eA / tot
+    wpB = eB * (w / tot)[:, None]  # the nodes' shares of each account's bracket, weighted
+    const = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
+    ll = const + m + np.log(tot)
+    inv_a, inv_b = np.exp(-la), np.exp(-lb)  # 1 / (alpha + tau), 1 / (beta + tau)
+    wA = w * pA
+    g_r = (w @ (digamma(r + x) - digamma(r) + np.log(alpha)) - wA @ laT
+           - np.einsum("ik,ik->", wpB, la))
+    g_alpha = (w.sum() * r / alpha - wA @ ((r + x) / (alpha + T))
+               - np.einsum("ik,ik->", wpB * rx, inv_a))
+    g_s = (w.sum() * np.log(beta) - wA @ lbT + wpB.sum() / s
+           - np.einsum("ik,ik->", wpB, lb))
+    g_beta = (w.sum() * s / beta - wA @ (s / (beta + T))
+              - (s + 1) * np.einsum("ik,ik->", wpB, inv_b))
+    grad = np.array([g_r, g_alpha, g_s, g_beta]) * params
+    return -float(w @ ll), -grad
+
+
 def loglik(params, x, t_x, T) -> np.ndarray:
     """Log-likelihood of each account under Pareto/NBD parameters (r, alpha, s, beta)."""
     x, t_x, T = (np.asarray(v, float) for v in (x, t_x, T))
@@ -176,7 +286,10 @@ class ParetoNBD(FittedModel):
         self.n_starts = n_starts
 
     def fit(self, frequency, recency, T, weights=None) -> "ParetoNBD":
-        """Fit by maximum likelihood on log parameters (numerical gradient, several starts)."""
+        """Fit by maximum likelihood on log parameters: the likelihood's integral form with its
+        analytic gradient (:func:`negll_and_grad`) on the distinct (x, t_x, T) triples, the
+        Hessian from differences of that gradient; the reported log-likelihood is the exact one
+        (:func:`loglik`) at the optimum."""
         x, t_x, TT, w = fit_arrays(frequency, recency, T, weights)
         mean_rate = max(float(w @ x) / max(float(w @ TT), 1e-9), 1e-6)
         scale = float(np.average(TT, weights=w)) or 1.0
@@ -186,16 +299,16 @@ class ParetoNBD(FittedModel):
             np.log([1.0, 1.0 / mean_rate, 2.0, 4 * scale]),
         ][: max(1, self.n_starts)]
 
-        def negll(lp):
-            v = -float(w @ loglik(np.exp(lp), x, t_x, TT))
-            return v if np.isfinite(v) else 1e300
-
         def fg(lp):
-            return negll(lp), numeric_grad(negll, lp, h=1e-6)
+            f, g = negll_and_grad(lp, x, t_x, TT, w)
+            return (f, g) if np.isfinite(f) and np.all(np.isfinite(g)) else (1e300, np.zeros(4))
 
-        logp, fun, ok = maximise(fg, starts, jac=True)
-        H = hessian(lambda lp: numeric_grad(negll, lp, h=1e-5), logp, h=1e-3)
-        self._store_fit(logp, fun, covariance_from_negll_hessian(H), int(w.sum()), ok)
+        logp, fun, ok = maximise(fg, starts, jac=True, polish=False)
+        # Newton steps to the optimum; the Hessian at the result gives the covariance.
+        logp, _, H, newton_ok = newton_polish(fg, logp, fun)
+        ok = ok or newton_ok
+        exact = -float(w @ loglik(np.exp(logp), x, t_x, TT))
+        self._store_fit(logp, exact, covariance_from_negll_hessian(H), int(w.sum()), ok)
         self.n_unique_ = int(len(x))
         return self
 

@@ -18,6 +18,7 @@ from kamlib.clv.bgnbd import BGNBD
 from kamlib.clv.gammagamma import GammaGamma
 from kamlib.clv.margin import margin_multiple
 from kamlib.clv.paretonbd import ParetoNBD
+from kamlib.clv.predictive import rate_drift
 from kamlib.clv.prep import units_per_year
 from kamlib.clv.value import clv_frame
 from kamlib.formatting import money
@@ -40,7 +41,8 @@ class PurchaseFit:
     ----------
     clv : DataFrame
         Indexed by account_id: ``expected_purchases, p_alive, expected_value, clv, clv_low,
-        clv_high, clv_uplift, model``.
+        clv_high`` (predictive), ``clv_param_low, clv_param_high`` (parameters only),
+        ``clv_uplift, model``.
     purchase_model, value_model
         The fitted BG/NBD (or Pareto/NBD) and Gamma-Gamma; None where not fitted.
     summary : list of DataFrame
@@ -75,8 +77,13 @@ def annual_value(occasions: pd.DataFrame, value: str, as_of: pd.Timestamp) -> pd
 def purchase_clv(rfm: pd.DataFrame, occasions: pd.DataFrame, as_of: pd.Timestamp, *,
                  model: str, time_unit: str, horizon: float, discount_rate: float, value: str,
                  n_bootstrap: int, interval_level: float, seed: int, uplift_retention: float,
-                 uplift_frequency: float, notes: list[str]) -> PurchaseFit:
-    """CLV of the accounts in ``rfm`` (see the module docstring); notes go to ``notes``."""
+                 uplift_frequency: float, notes: list[str], n_simulations: int = 1000,
+                 drift_window: float = 26.0) -> PurchaseFit:
+    """CLV of the accounts in ``rfm`` (see the module docstring); notes go to ``notes``.
+
+    The predictive intervals use ``n_simulations`` simulated futures per account and the rate
+    drift measured over windows of ``drift_window`` time units (the holdout's length).
+    """
     n_rep = int((rfm["frequency"] > 0).sum())
     if n_rep < MIN_REPEAT_ACCOUNTS:
         notes.append(f"Only {n_rep} accounts bought more than once: no purchase model, every "
@@ -86,8 +93,10 @@ def purchase_clv(rfm: pd.DataFrame, occasions: pd.DataFrame, as_of: pd.Timestamp
     Model, label = MODELS[model]
     pm = Model().fit(rfm["frequency"], rfm["recency"], rfm["T"])
     gg = _value_model(rfm, notes)
+    drift = rate_drift(occasions, as_of, time_unit, drift_window) if n_simulations > 0 else 0.0
     cf = clv_frame(rfm, pm, gg, time_unit, horizon, discount_rate, n_bootstrap, interval_level,
-                   seed, uplift_retention, uplift_frequency)
+                   seed, uplift_retention, uplift_frequency, n_simulations=n_simulations,
+                   drift=drift)
     value_label = ("Gamma-Gamma" if gg is not None and gg.fallback_ is None
                    else "observed mean value")
     cf["model"] = f"{label} + {value_label}"
@@ -95,6 +104,7 @@ def purchase_clv(rfm: pd.DataFrame, occasions: pd.DataFrame, as_of: pd.Timestamp
         "log_likelihood": (pm.log_likelihood_, "maximised"),
         "accounts": (pm.n_, f"fitted up to {as_of.date()}"),
         "converged": (float(pm.converged_), "1 = optimiser converged"),
+        "rate_drift": (drift, "variance of the accounts' rate drift in the predictive intervals"),
     })]
     if gg is not None:
         chk = gg.assumption_check()
@@ -146,7 +156,7 @@ def _margin_multiple_clv(rfm: pd.DataFrame, occasions: pd.DataFrame, as_of: pd.T
     cf["p_alive"] = np.nan
     cf["expected_value"] = rfm["monetary_value"]
     cf["clv"] = annual.reindex(rfm.index).fillna(0.0) * mult
-    cf["clv_low"] = cf["clv_high"] = cf["clv"]
+    cf["clv_low"] = cf["clv_high"] = cf["clv_param_low"] = cf["clv_param_high"] = cf["clv"]
     cf["clv_uplift"] = 0.0
     cf["model"] = "margin multiple"
     return cf

@@ -12,10 +12,12 @@ models factor as ``P(alive) x E[purchases | alive]`` with the second part depend
 (frequency, recency, T) triple — the reason a million accounts take seconds. Bootstrap draws
 are evaluated together, as one broadcast array per block of draws.
 
-The interval reflects how well the model's parameters are known (the standard errors from the
-Hessian), not the luck of an individual account: either a parametric bootstrap over the
-parameters' asymptotic normal distribution (``n_bootstrap > 0``) or the delta method on the log
-scale (``n_bootstrap = 0``, used for very large tables).
+Two intervals. ``clv_low``/``clv_high`` are predictive: what this one account may bring, from
+simulations of its purchases, dropout and spend combined with the parameters' uncertainty
+(:mod:`~kamlib.clv.predictive`). ``clv_param_low``/``clv_param_high`` reflect only how well the
+model's parameters are known (the standard errors from the Hessian), i.e. the uncertainty of
+the expectation: either a parametric bootstrap over the parameters' asymptotic normal
+distribution (``n_bootstrap > 0``) or the delta method on the log scale (``n_bootstrap = 0``).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri
 
+from kamlib.clv.predictive import Predictive
 from kamlib.clv.prep import compress, per_unit_discount, units_per_year
 
 
@@ -135,6 +138,8 @@ def clv_frame(
     retention_uplift: float = 0.0,
     frequency_uplift: float = 0.0,
     steps_per_year: int = 4,
+    n_simulations: int = 1000,
+    drift: float = 0.0,
 ) -> pd.DataFrame:
     """CLV per account with an interval.
 
@@ -159,6 +164,11 @@ def clv_frame(
     retention_uplift, frequency_uplift : float
         If non-zero, also compute ``clv_uplift``: CLV when a programme cuts dropout by
         ``retention_uplift`` and raises purchase frequency by ``frequency_uplift`` (shares).
+    n_simulations : int
+        Simulated futures per account for the predictive interval (0: none, the interval is
+        the parameter-only one).
+    drift : float
+        Variance of the accounts' rate drift (:func:`~kamlib.clv.predictive.rate_drift`).
     steps_per_year : int
         Discounting grid. Each step's purchases are discounted at its mid-point, so the error
         comes only from the curvature of the discount factor within a step: with quarterly
@@ -169,8 +179,11 @@ def clv_frame(
     -------
     DataFrame
         Indexed like ``rfm``: ``expected_purchases`` (over the horizon), ``p_alive``,
-        ``expected_value``, ``discounted_purchases``, ``clv``, ``clv_low``, ``clv_high`` and,
-        with an uplift, ``clv_uplift``.
+        ``expected_value``, ``discounted_purchases``, ``clv``, ``clv_low``, ``clv_high`` (the
+        predictive interval: what this account may really bring, see
+        :mod:`~kamlib.clv.predictive`), ``clv_param_low``, ``clv_param_high`` (the interval of
+        the expectation from the parameters' uncertainty only) and, with an uplift,
+        ``clv_uplift``.
     """
     grid, disc = discount_grid(horizon_years, discount_rate, time_unit, steps_per_year)
     x = rfm["frequency"].to_numpy(float)
@@ -210,8 +223,8 @@ def clv_frame(
             q_lo, q_hi = np.quantile(d_tri, [lo_q, hi_q], axis=0)
             a, b = q_lo[pur.inv3] * ev, q_hi[pur.inv3] * ev
             lo, hi = np.minimum(a, b), np.maximum(a, b)
-        out["clv_low"] = lo
-        out["clv_high"] = hi
+        out["clv_param_low"] = lo
+        out["clv_param_high"] = hi
     else:
         z = ndtri(hi_q)
         sd = _delta_sd_log(lambda p: pur(tuple(p))[0], purchase_model.log_params_,
@@ -223,8 +236,70 @@ def clv_frame(
             if sd_v is not None:
                 sd = np.sqrt(sd**2 + np.nan_to_num(sd_v) ** 2)
         a, b = clv * np.exp(-z * sd), clv * np.exp(z * sd)
-        out["clv_low"], out["clv_high"] = np.minimum(a, b), np.maximum(a, b)
+        out["clv_param_low"], out["clv_param_high"] = np.minimum(a, b), np.maximum(a, b)
+    if n_simulations > 0:
+        out["clv_low"], out["clv_high"] = predictive_clv(
+            rfm, purchase_model, value_model, ev, horizon_years * units_per_year(time_unit),
+            np.log1p(per_unit_discount(discount_rate, time_unit)), n_simulations, level, seed,
+            drift, n_cells=len(pur.x3))
+    else:
+        out["clv_low"], out["clv_high"] = out["clv_param_low"], out["clv_param_high"]
     if retention_uplift or frequency_uplift:
         det_u = pur(theta, retention_uplift=retention_uplift)[0] * (1.0 + frequency_uplift)
         out["clv_uplift"] = det_u * ev - clv
-    return out
+    return out[[c for c in CLV_FRAME_COLUMNS if c in out.columns]]
+
+
+CLV_FRAME_COLUMNS = ["expected_purchases", "p_alive", "expected_value", "discounted_purchases",
+                     "clv", "clv_low", "clv_high", "clv_param_low", "clv_param_high",
+                     "clv_uplift"]
+"""Columns of :func:`clv_frame`, in order."""
+
+MAX_CELLS = 20_000
+"""More distinct histories than this: the simulation groups recency and age to coarser times."""
+
+
+def predictive_clv(rfm: pd.DataFrame, purchase_model, value_model, ev: np.ndarray,
+                   horizon: float, log_rate: float, n_simulations: int, level: float,
+                   seed: int, drift: float = 0.0, n_cells: int | None = None
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Predictive ``level`` interval of each account's discounted value over ``horizon`` time
+    units (see :mod:`~kamlib.clv.predictive`), with parameter draws from both fits.
+
+    Accounts the Gamma-Gamma model describes get its spend simulation; an account with a
+    non-positive average value, or every account when Gamma-Gamma is not used, keeps its fixed
+    expected value ``ev`` per purchase. Beyond :data:`MAX_CELLS` distinct histories, recency and
+    age are grouped for the simulation, to whole time units and, if still too many, to 2, 4, ...
+    (the point CLV stays exact).
+    """
+    x = rfm["frequency"].to_numpy(float)
+    m = rfm["monetary_value"].to_numpy(float)
+    t_x, T = rfm["recency"].to_numpy(float), rfm["T"].to_numpy(float)
+    T0, t0, res = T, t_x, 1.0
+    cells = n_cells if n_cells is not None else len(compress(x, t_x, T)[0])
+    while cells > MAX_CELLS:
+        T = np.round(T0 / res) * res
+        t_x = np.minimum(np.round(t0 / res) * res, T)
+        # On the grid, a history is three whole numbers: one integer key per account.
+        span = int(np.round(T.max() / res)) + 1
+        key = (x.astype(np.int64) * span + np.round(t_x / res).astype(np.int64)) * span \
+            + np.round(T / res).astype(np.int64)
+        cells = len(np.unique(key))
+        res *= 2
+    gg = value_model is not None and value_model.fallback_ is None
+    vdraws = value_model.sample_params(n_simulations, seed=seed + 1) if gg else None
+    sim = Predictive(purchase_model, purchase_model.sample_params(n_simulations, seed=seed),
+                     x, t_x, T, horizon, log_rate=log_rate, vdraws=vdraws, level=level,
+                     seed=seed + 2, drift=drift)
+    a, b = sim.disc_low * ev, sim.disc_high * ev
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    if gg:
+        own = (x > 0) & (m > 0)
+        use = own | (x == 0)
+        factor = value_model.params_["gamma"] + np.where(own, x * m, 0.0)
+        with np.errstate(over="ignore", invalid="ignore"):
+            s_lo, s_hi = factor * sim.spend_low, factor * sim.spend_high
+        use &= np.isfinite(s_lo) & np.isfinite(s_hi)
+        lo = np.where(use, s_lo, lo)
+        hi = np.where(use, s_hi, hi)
+    return lo, hi

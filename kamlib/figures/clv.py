@@ -83,6 +83,9 @@ def holdout_tracking(tracking: pd.DataFrame, calibration_end, time_unit: str,
         if np.isfinite(e):
             title = (f"Holdout check: the forecast was {abs(e):.1f} % "
                      f"{'below' if e < 0 else 'above'} what happened")
+        cov = errors.set_index("measure")["value"].get("interval_coverage", np.nan)
+        if np.isfinite(cov):
+            title += f";\n{cov:.0%} of accounts fell inside their predictive interval"
     _title(ax, title)
     ax.legend(loc="upper left")
     for label in ax.get_xticklabels():
@@ -248,3 +251,71 @@ def clv_accounts(clv: pd.DataFrame, names: pd.Series | None = None,
 
 __all__ = ["holdout_tracking", "calibration_by_frequency", "p_alive_distribution",
            "clv_distribution", "clv_accounts"]
+
+
+def holdout_intervals(holdout: pd.DataFrame, level: float, time_unit: str,
+                      max_accounts: int = 400) -> Figure:
+    """Each account's predictive interval of its holdout purchases, and what it really bought.
+
+    Accounts are sorted by the predicted count; a dot outside its bar is a miss. The title gives
+    the coverage: the share of accounts inside their interval (it should be close to ``level``).
+    More than ``max_accounts`` accounts: an evenly spaced selection is drawn, the coverage is
+    of all of them.
+    """
+    import matplotlib.pyplot as plt
+
+    d = holdout.sort_values(["predicted", "account_id"], kind="stable").reset_index(drop=True)
+    coverage = float(d["inside"].mean()) if len(d) else np.nan
+    if len(d) > max_accounts:
+        d = d.iloc[np.linspace(0, len(d) - 1, max_accounts).round().astype(int)]
+    x = np.arange(len(d))
+    fig, ax = _figure(7.5, 3.8)
+    ax.vlines(x, d["predicted_low"], d["predicted_high"], color=PALETTE["light"], lw=2,
+              label=f"{level:.0%} predictive interval")
+    inside = d["inside"].astype(bool).to_numpy()
+    ax.scatter(x[inside], d["actual"][inside], s=6, color=PALETTE["primary"], zorder=3,
+               label="actual, inside")
+    ax.scatter(x[~inside], d["actual"][~inside], s=10, color=PALETTE["accent"], zorder=3,
+               label="actual, outside")
+    count_axis(ax.yaxis)
+    ax.set_xlabel("accounts, sorted by predicted purchases")
+    ax.set_ylabel(f"purchases in the holdout\n({len(holdout)} accounts)")
+    ax.set_xticks([])
+    _title(ax, f"Coverage: {coverage:.0%} of accounts inside their {level:.0%} interval")
+    ax.legend(loc="upper left")
+    plt.close(fig)
+    return fig
+
+
+def whale_curve(profitability: pd.DataFrame, currency: str = "",
+                key_accounts: Iterable[str] | None = None) -> Figure:
+    """Cumulative net profit (margin - cost to serve), accounts sorted by their net profit.
+
+    The curve rises above the total and falls back over the accounts that cost more than they
+    bring; its peak is marked, and key accounts are dots on the curve.
+    """
+    import matplotlib.pyplot as plt
+
+    d = profitability
+    fig, ax = _figure(7.5, 3.8)
+    share = 100 * d["accounts_share"].to_numpy()
+    cum = d["cumulative_net_profit"].to_numpy(float)
+    ax.plot(share, cum, color=PALETTE["primary"], lw=2, label="cumulative net profit")
+    total = float(d["net_profit"].sum()) if len(d) else 0.0
+    ax.axhline(total, color=PALETTE["neutral"], lw=1, ls=":", label="total net profit")
+    if len(d):
+        i = int(np.argmax(cum))
+        ax.scatter([share[i]], [cum[i]], color=PALETTE["accent"], s=30, zorder=3,
+                   label=f"peak after {i + 1} accounts")
+        key = _key_mask(d["account_id"], key_accounts)
+        if key.any():
+            ax.scatter(share[key], cum[key], color=PALETTE[KEY], s=12, zorder=3,
+                       label="key accounts")
+    money_axis(ax.yaxis)
+    ax.set_xlabel("accounts sorted by net profit this year (% of accounts)")
+    ax.set_ylabel(f"net profit, cumulative {currency}".strip())
+    losers = int((d["net_profit"] < 0).sum())
+    _title(ax, f"Whale curve: {losers} accounts cost more than they bring")
+    ax.legend(loc="lower left")
+    plt.close(fig)
+    return fig

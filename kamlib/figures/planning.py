@@ -181,6 +181,47 @@ def category_trend_svg(trend: pd.DataFrame, width: int = 440, max_categories: in
     return "".join(out)
 
 
+def target_bridge_svg(bridge: pd.DataFrame, width: int = 440) -> str:
+    """The bridge from this year's revenue to the target as an inline SVG waterfall: the
+    baseline bar, one floating bar per step (only the steps that add something), the target.
+
+    ``bridge`` is one account's rows of ``plan_target_bridge``; the target bar is the last
+    running total, so the picture adds up exactly as the table does.
+    """
+    if bridge is None or len(bridge) == 0:
+        return ""
+    rows = [r for r in records(bridge) if r["step"] == "baseline" or abs(float(r["amount"])) > 0]
+    bars = [(str(r["step"]), float(r["running_total"]) - float(r["amount"]), float(r["running_total"]),
+             float(r["amount"])) for r in rows]
+    total = float(bridge["running_total"].iloc[-1])
+    bars.append(("target", 0.0, total, total))
+    label_w, row_h = 120, 22
+    height = 8 + row_h * len(bars) + 8
+    vmax = max(max(b[1], b[2]) for b in bars) or 1.0
+    vmin = min(0.0, *(min(b[1], b[2]) for b in bars))
+    pw = width - label_w - 70
+
+    def x(v: float) -> float:
+        return label_w + pw * (v - vmin) / (vmax - vmin)
+
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
+           f'height="{height}" role="img" aria-label="Bridge from this year\'s revenue to the target" '
+           f'font-family="Helvetica, Arial, sans-serif" font-size="10">']
+    for i, (step, lo, hi, amount) in enumerate(bars):
+        y0 = 8 + i * row_h
+        a, b = sorted((lo, hi))
+        colour = "#90a4ae" if step == "baseline" else "#1565c0" if step == "target" else \
+            "#2e7d32" if amount >= 0 else "#c62828"
+        out.append(f'<text x="{label_w - 6}" y="{y0 + 12}" text-anchor="end" fill="#222">'
+                   f'{escape(step)}</text>')
+        out.append(f'<rect x="{x(a):.1f}" y="{y0 + 2}" width="{max(x(b) - x(a), 1.0):.1f}" '
+                   f'height="{row_h - 8}" fill="{colour}"/>')
+        sign = "+" if step not in ("baseline", "target") and amount >= 0 else ""
+        out.append(f'<text x="{x(b) + 4:.1f}" y="{y0 + 12}" fill="#333">{sign}{escape(money(amount))}</text>')
+    out.append("</svg>")
+    return "".join(out)
+
+
 # --- matplotlib figures for the notebook -----------------------------------------------------
 
 def relationship_map(contacts: pd.DataFrame, title: str = "", ax=None):

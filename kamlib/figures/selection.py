@@ -184,3 +184,57 @@ def p_key_chart(scores: pd.DataFrame, n_key: int, top: int | None = None) -> Fig
     handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in ROBUSTNESS_COLOURS.values()]
     ax.legend(handles, list(ROBUSTNESS_COLOURS), loc="lower right", fontsize=8, frameon=True)
     return fig
+
+
+SCALED_CRITERIA_FIRST = ("billing", "loss_impact", "purchase_volume", "size", "share_of_sales")
+"""Criteria the scaling figure shows first: where the scale decides whether size counts."""
+
+
+def scaling_chart(scaling: pd.DataFrame, key: pd.Series | None = None,
+                  criteria: list[str] | None = None, columns: int = 3) -> Figure:
+    """Raw value against score, one panel per computed criterion: how the scaling treats size.
+
+    ``scaling`` is the long table ``account_id, criterion, label, value, score`` of
+    ``SelectionResult.scaling``; ``key`` (boolean by account id) colours the key accounts.
+    Money and counts are drawn on a log axis (their zeros at the left edge), so the curve shows
+    where the scale starts and that the largest account scores highest.
+    """
+    criteria = criteria or [c for c in dict.fromkeys(scaling["criterion"])
+                            if scaling.loc[scaling["criterion"] == c, "value"].nunique() > 12]
+    criteria = sorted(criteria, key=lambda c: (c not in SCALED_CRITERIA_FIRST,
+                                               SCALED_CRITERIA_FIRST.index(c)
+                                               if c in SCALED_CRITERIA_FIRST else 0))
+    n = max(len(criteria), 1)
+    rows = -(-n // columns)
+    fig, axes = _subplots(rows, min(columns, n), figsize=(4 * min(columns, n), 3.2 * rows),
+                          squeeze=False)
+    for ax in axes.ravel()[n:]:
+        ax.set_visible(False)
+    for ax, c in zip(axes.ravel(), criteria):
+        d = scaling[scaling["criterion"] == c]
+        value = d["value"].to_numpy(float)
+        is_key = (d["account_id"].map(key).fillna(False).astype(bool).to_numpy()
+                  if key is not None else np.zeros(len(d), bool))
+        pos = value[value > 0]
+        heavy = len(pos) > 0 and (pos.max() / max(np.median(pos), 1e-12) > 20)
+        if heavy:
+            floor = pos.min() / 2
+            value = np.where(value > 0, value, floor)
+            ax.set_xscale("log")
+        ax.scatter(value[~is_key], d["score"].to_numpy()[~is_key], s=8,
+                   color=PALETTE["light"], edgecolor=PALETTE["primary"], linewidth=0.3,
+                   label="other accounts")
+        ax.scatter(value[is_key], d["score"].to_numpy()[is_key], s=16,
+                   color=PALETTE["accent"], label="key accounts", zorder=3)
+        top = int(np.nanargmax(d["value"].to_numpy(float))) if len(d) else 0
+        if len(d):
+            ax.annotate("largest", (value[top], d["score"].iloc[top]), fontsize=8,
+                        xytext=(-40, -14), textcoords="offset points")
+        ax.set_title(d["label"].iloc[0] if len(d) else c, fontsize=10)
+        ax.set_xlabel("value" + (" (log scale)" if heavy else ""), fontsize=8)
+        ax.set_ylabel("score (0-1)", fontsize=8)
+        ax.set_ylim(-0.05, 1.08)
+    axes.ravel()[0].legend(fontsize=7, loc="upper left")
+    fig.suptitle("Raw value against score, per criterion", fontsize=11)
+    fig.subplots_adjust(hspace=0.55, wspace=0.3)
+    return fig

@@ -31,6 +31,8 @@ NAME_COLUMNS: dict[str, dict[str, str]] = {
     "contacts": {"name": "Contact", "owner": "Manager"},
     "assessments": {"manager": "Manager"},
     "ahp_judgements": {"manager": "Manager"},
+    "opportunities": {"owner": "Manager"},
+    "account_team": {"person": "Manager"},
 }
 """Which columns of which table hold names, and the kind of pseudonym each gets."""
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from kamlib.vocabulary import DMU_ROLES  # the roles are spelled in the vocabulary
+from kamlib.vocabulary import DMU_ROLES, STRATEGY_TOPICS, TEAM_ROLES  # spelled in the vocabulary
 
 JUDGED_CRITERIA: tuple[str, ...] = (
     "future_potential",
@@ -42,10 +42,11 @@ SELECTION_CRITERIA: tuple[str, ...] = (
     "buying_group_breadth",
     "dispersed_units",
     "cost_to_serve",
+    "loss_impact",
     *JUDGED_CRITERIA,
 )
 """Keys of every criterion in the selection catalogue (see :mod:`kamlib.selection`): the first
-nine are computed from the data, the rest are judged by managers."""
+ten are computed from the data, the rest are judged by managers."""
 
 DEFAULT_CRITERIA: tuple[str, ...] = (
     "billing",
@@ -58,8 +59,15 @@ DEFAULT_CRITERIA: tuple[str, ...] = (
     "strategic_fit",
     "buying_group_breadth",
     "cost_to_serve",
+    "loss_impact",
+    "reciprocity",
+    "specialised_service",
+    "dispersed_units",
 )
-"""Criteria switched on by default; the sample managers' AHP comparisons cover exactly these."""
+"""Criteria switched on by default; the sample managers' AHP comparisons cover exactly these.
+Loss impact ("could we afford to lose it?") and the three judgement criteria of the KAM
+literature that the data carries (reciprocity, need for specialised service, dispersed buying
+units) are on by default since issue 19."""
 
 
 @dataclass(frozen=True)
@@ -173,6 +181,8 @@ CONTACTS = Table(
         _c("owner", "str", False, "Our person who owns the relationship."),
         _c("last_contact", "date", False, "Date of the last meeting or call."),
         _c("reports_to", "str", False, "contact_id of the person this contact reports to."),
+        _c("priorities", "str", False, "What this person cares about, as recorded in the CRM "
+           "(replaces the plan's guess from their function)."),
     ),
 )
 
@@ -209,7 +219,94 @@ AHP_JUDGEMENTS = Table(
     ),
 )
 
+OPPORTUNITIES = Table(
+    name="opportunities",
+    description="Open (and recently closed) sales opportunities per account: the pipeline the "
+    "revenue targets are built on.",
+    key=("account_id", "name"),
+    required=False,
+    what_to_export="CRM opportunities of each account: name, stage, amount per year, win "
+    "probability, expected close date, product category and owner. Closed ones may stay in: "
+    "stages 'won' and 'lost' (also 'closed won', 'closed lost') are recognised.",
+    columns=(
+        _c("account_id", "str", True, "Account the opportunity is with."),
+        _c("name", "str", True, "Name of the opportunity (unique per account)."),
+        _c("stage", "str", False, "Sales stage as the CRM names it (prospecting, proposal, "
+           "negotiation, won, lost ...)."),
+        _c("amount", "float", True, "Expected revenue per year if won.", minimum=0),
+        _c("probability", "float", False, "Win probability, 0 to 1 (a column of 0-100 is read "
+           "as percent). Blank: 0.5 is assumed and the plan says so.", minimum=0, maximum=100),
+        _c("expected_close", "date", False, "Date the opportunity is expected to close."),
+        _c("category", "str", False, "Product category the opportunity is in."),
+        _c("owner", "str", False, "Our person who owns the opportunity."),
+    ),
+)
+
+COMPETITORS = Table(
+    name="competitors",
+    description="Competitors present at each account: where they are, how much of the "
+    "account's spend they hold, how strong the customer thinks they are.",
+    key=("account_id", "competitor", "scope"),
+    required=False,
+    what_to_export="Per key account, the competitors the account team knows of: name, the "
+    "categories or sites they supply ('all' for the whole account), their estimated share of the "
+    "account's spend in our category, and their strength as the customer sees it (0-10, on the "
+    "scale the directional policy matrix scores us).",
+    columns=(
+        _c("account_id", "str", True, "Account the competitor supplies."),
+        _c("competitor", "str", True, "Competitor's name."),
+        _c("scope", "str", False, "Category or sites they supply; blank means the whole account."),
+        _c("share_of_wallet", "float", False, "Their estimated share of the account's spend in "
+           "our category, 0 to 1.", minimum=0, maximum=1),
+        _c("strength", "float", False, "Their strength as the customer sees it, 0 (weak) to 10 "
+           "(strong); 5 is an average rival.", minimum=0, maximum=10),
+        _c("position", "str", False, "Their position in a few words (incumbent, challenger, "
+           "niche, price fighter ...)."),
+    ),
+)
+
+ACCOUNT_STRATEGY = Table(
+    name="account_strategy",
+    description="What the account team knows of the customer's strategy and of our position: "
+    "one row per statement.",
+    key=("account_id", "topic", "text"),
+    required=False,
+    what_to_export="Per key account, one row per statement: the customer's strategic aims "
+    "(topic 'aim'), their culture and way of buying ('culture'), our value proposition "
+    "('value_proposition'), and the SWOT of our position ('strength', 'weakness', 'opportunity', "
+    "'threat').",
+    columns=(
+        _c("account_id", "str", True, "Account the statement is about."),
+        _c("topic", "str", True, "What the statement records.", allowed=STRATEGY_TOPICS),
+        _c("text", "str", True, "The statement, in a sentence."),
+        _c("source", "str", False, "Where it comes from (annual report, meeting of 2026-03-02, "
+           "the account manager ...)."),
+    ),
+)
+
+ACCOUNT_TEAM = Table(
+    name="account_team",
+    description="Our people on each key account's team and their roles.",
+    key=("account_id", "person", "role"),
+    required=False,
+    what_to_export="Per key account, our people who work on it: name and role (executive "
+    "sponsor, key account manager, sales, service, technical, finance, logistics, marketing, "
+    "quality, other), and the customer's person they mirror where there is one.",
+    columns=(
+        _c("account_id", "str", True, "Account the person works on."),
+        _c("person", "str", True, "Our person's name."),
+        _c("role", "str", True, "Their role in the account team.", allowed=TEAM_ROLES),
+        _c("counterpart", "str", False, "contact_id of the customer's person they mirror "
+           "(function to function)."),
+    ),
+)
+
+PLAN_INPUTS: tuple[str, ...] = ("opportunities", "competitors", "account_strategy", "account_team")
+"""The optional tables the account team keeps between runs (the plan workbook has a sheet
+each, read back at the next run)."""
+
 TABLES: dict[str, Table] = {
-    t.name: t for t in (ACCOUNTS, TRANSACTIONS, CONTACTS, ASSESSMENTS, AHP_JUDGEMENTS)
+    t.name: t for t in (ACCOUNTS, TRANSACTIONS, CONTACTS, ASSESSMENTS, AHP_JUDGEMENTS,
+                        OPPORTUNITIES, COMPETITORS, ACCOUNT_STRATEGY, ACCOUNT_TEAM)
 }
 """All contract tables by name, in the order intake reads them."""

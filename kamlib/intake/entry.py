@@ -8,6 +8,7 @@ Its keyword arguments are exactly the notebook's parameters, so the notebook pas
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +26,10 @@ TABLES: dict[str, str] = {
     "contacts": "clean contacts",
     "assessments": "managers' criterion scores and top-10 ranks",
     "ahp_judgements": "managers' pairwise comparisons",
+    "opportunities": "open and recently closed opportunities per account (optional input)",
+    "competitors": "competitors present at each account (optional input)",
+    "account_strategy": "the customer's aims and culture, our value proposition, SWOT (optional input)",
+    "account_team": "our people on each account's team, with their roles (optional input)",
     "account_features": "one row per account: size, growth, margin, buying behaviour",
     "account_category_year": "revenue by account, trailing year and category",
     "purchase_occasions": "one row per account and purchase day",
@@ -104,16 +109,22 @@ class IntakeResult:
         self.inputs.write_set_aside(folder)
 
 
-def run(engagement: Any, *, as_of: str = "",
+def run(engagement: Any, edited: Mapping[str, pd.DataFrame] | None = None, *, as_of: str = "",
         max_set_aside_share: float = DEFAULT_MAX_SET_ASIDE_SHARE,
         max_set_aside_revenue_share: float = DEFAULT_MAX_SET_ASIDE_REVENUE_SHARE,
-        anonymise: bool = False, engine: str = "", memory_limit: str = "") -> IntakeResult:
+        anonymise: bool = False, engine: str = "", memory_limit: str = "",
+        baseline: str = "") -> IntakeResult:
     """Load and check an engagement's inputs, and build every table the later steps read.
 
     Parameters
     ----------
     engagement : kamlib.intake.engagement.Engagement
         Whose inputs to read (its ``engagement.yml`` may choose the engine).
+    edited : mapping of str to DataFrame, optional
+        The plan-input sheets (opportunities, competitors, account_strategy, account_team) of
+        the baseline's plan workbook, as the account team left them
+        (:meth:`kamlib.runner.Step.load_plan_inputs`): each replaces the engagement's file of
+        its table and is checked like it.
     as_of : str
         End of the analysis as ``"YYYY-MM-DD"``; ``""`` means the last valid invoice date.
     max_set_aside_share : float
@@ -126,6 +137,9 @@ def run(engagement: Any, *, as_of: str = "",
     engine, memory_limit : str
         The engine that reads the invoice lines and DuckDB's memory budget; ``""`` means
         engagement.yml's (default DuckDB, 2GB).
+    baseline : str
+        The previous run (or its edited plan workbook) whose sheets ``edited`` holds; named
+        in the data-quality report. ``""``: no baseline.
 
     Returns
     -------
@@ -140,6 +154,11 @@ def run(engagement: Any, *, as_of: str = "",
     """
     inputs = load(engagement, as_of=as_of, max_set_aside_share=max_set_aside_share,
                   max_set_aside_revenue_share=max_set_aside_revenue_share, anonymise=anonymise,
-                  engine=engine, memory_limit=memory_limit)
+                  engine=engine, memory_limit=memory_limit, edited=edited)
+    for account in inputs.accounts:
+        if account.table in (edited or {}):
+            account.notes.insert(0, f"read back from the plan workbook of the baseline "
+                                    f"{Path(baseline).name or 'run'} (edited by the account team); "
+                                    "the engagement's file of this table is not used")
     return IntakeResult(inputs=inputs, features=feature_tables(inputs),
                         data_quality=inputs.data_quality(), set_aside=inputs.set_aside_table())

@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
 PASSTHROUGH = ("name", "industry", "region", "country", "n_sites", "employees", "wallet",
-               "cost_to_serve", "account_manager")
+               "cost_to_serve", "account_manager", "parent_id")
 """Account columns copied into the feature table unchanged."""
 
 

@@ -12,6 +12,7 @@ every later table and the data-quality report (:mod:`kamlib.intake.quality`) com
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,18 +25,18 @@ from kamlib.intake.accounting import (DEFAULT_MAX_SET_ASIDE_REVENUE_SHARE,
                                       DEFAULT_MAX_SET_ASIDE_SHARE, RowAccount)
 from kamlib.intake.checking_pass import TransactionCheck, check_transactions
 from kamlib.intake.column_formats import detect_formats
-from kamlib.intake.contract import TABLES, Table
+from kamlib.intake.contract import PLAN_INPUTS, TABLES, Table
 from kamlib.intake.engagement import table_formats, table_sheets
 from kamlib.intake.formats import Recast, TableFormat
 from kamlib.intake.line_checks import parse_as_of
 from kamlib.intake.parsing import empty_dtype
-from kamlib.intake.readers import file_kind, read_table
+from kamlib.intake.readers import file_kind, normalise_name, read_table
 from kamlib.intake.tables import validate_table
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-SMALL_TABLES = ("accounts", "contacts", "assessments", "ahp_judgements")
+SMALL_TABLES = ("accounts", "contacts", "assessments", "ahp_judgements", *PLAN_INPUTS)
 """The contract tables read into pandas (every table but the invoice lines), in reading order."""
 
 CACHE_MAX_BYTES = 64 * 1024**2
@@ -63,7 +64,8 @@ class CheckedInputs:
     Attributes
     ----------
     frames : dict of str to DataFrame
-        Clean small tables (accounts, contacts, assessments, ahp_judgements), anonymised when
+        Clean small tables (accounts, contacts, assessments, ahp_judgements and the optional
+        plan inputs: opportunities, competitors, account_strategy, account_team), anonymised when
         asked; a table the engagement does not provide is an empty frame with contract columns.
     transactions : TransactionCheck
         The invoice lines, lazily on the engine (``transactions.lines`` are the used lines).
@@ -145,6 +147,7 @@ def load_inputs(
     formats: dict[str, TableFormat] | None = None,
     sheets: dict[str, int | str] | None = None,
     currency: str | None = "EUR",
+    edited: Mapping[str, pd.DataFrame] | None = None,
 ) -> CheckedInputs:
     """Load and check every contract table; the invoice lines stay on the engine.
 
@@ -170,6 +173,11 @@ def load_inputs(
         Dates after it are in the future (default: the run date).
     con : ibis backend, optional
         Reuse an open connection instead of opening one.
+    edited : mapping of str to DataFrame, optional
+        Plan-input tables (:data:`~kamlib.intake.contract.PLAN_INPUTS`) the account team edited
+        in the previous run's plan workbook, as read from its sheets (``attrs["source"]`` names
+        the sheet). Each one replaces the engagement's file of that table and is checked the
+        same way.
     cache : bool, optional
         Store the checked invoice lines in the engine once instead of re-checking the file for
         every query (about 3x faster for the sample); default: always for text (CSV, Excel:
@@ -210,7 +218,7 @@ def load_inputs(
                 f"template of every table.")
     formats, sheets = formats or {}, sheets or {}
     frames, set_aside, accounts, files = _small_tables(inputs, today, max_set_aside_share,
-                                                       formats, sheets, currency)
+                                                       edited or {}, formats, sheets, currency)
     known = frames["accounts"]["account_id"]
     if anonymise:
         from kamlib.intake.anonymise import Pseudonymiser, anonymise_tables
@@ -236,10 +244,11 @@ def load_inputs(
 
 
 def _small_tables(inputs: dict[str, str | Path | None], today: dt.date,
-                  max_set_aside_share: float, formats: dict[str, TableFormat],
-                  sheets: dict[str, int | str],
+                  max_set_aside_share: float, edited: Mapping[str, pd.DataFrame],
+                  formats: dict[str, TableFormat], sheets: dict[str, int | str],
                   currency: str | None) -> tuple[dict, dict, list[RowAccount], dict]:
-    """Read and check the small tables: clean frames, set-aside rows, row accounts and files."""
+    """Read and check the small tables: clean frames, set-aside rows, row accounts and files
+    (an ``edited`` plan input replaces the engagement's file of its table)."""
     frames: dict[str, Any] = {}
     set_aside: dict[str, Any] = {}
     accounts: list[RowAccount] = []
@@ -247,12 +256,16 @@ def _small_tables(inputs: dict[str, str | Path | None], today: dt.date,
     known = None
     for name in SMALL_TABLES:
         path = inputs.get(name)
-        if not path:
+        if name in edited and name in PLAN_INPUTS:
+            raw = _edited_sheet(edited[name])
+            path = raw.attrs.get("source") or f"plan workbook, sheet {name}"
+        elif not path:
             frames[name] = _empty_table(TABLES[name])
             continue
+        else:
+            raw = read_table(path, sheet=sheets.get(name),
+                             expected=TABLES[name].required_columns)
         files[name] = str(path)
-        raw = read_table(path, sheet=sheets.get(name),
-                         expected=TABLES[name].required_columns)
         if raw.empty and TABLES[name].required:
             raise InputError(str(path), "the file has a header but no rows.",
                              f"Export the {name} table with its rows; see docs/data_contract.md.")
@@ -264,6 +277,14 @@ def _small_tables(inputs: dict[str, str | Path | None], today: dt.date,
         if name == "accounts":
             known = checked.frame["account_id"]
     return frames, set_aside, accounts, files
+
+
+def _edited_sheet(sheet: pd.DataFrame) -> pd.DataFrame:
+    """A sheet of the plan workbook as a reader gives a file: headers normalised, values raw
+    (text stays text; the checks parse it by the contract)."""
+    raw = sheet.rename(columns=lambda c: normalise_name(str(c)))
+    raw.attrs = dict(sheet.attrs)
+    return raw
 
 
 def _invoice_lines(con: Any, path: str | Path, known: pd.Series, aside_accounts: Any, *,
@@ -329,7 +350,8 @@ def _invoice_lines(con: Any, path: str | Path, known: pd.Series, aside_accounts:
 def load(engagement: Any, *, as_of: str = "",
          max_set_aside_share: float = DEFAULT_MAX_SET_ASIDE_SHARE,
          max_set_aside_revenue_share: float = DEFAULT_MAX_SET_ASIDE_REVENUE_SHARE,
-         anonymise: bool = False, engine: str = "", memory_limit: str = "") -> CheckedInputs:
+         anonymise: bool = False, engine: str = "", memory_limit: str = "",
+         edited: Mapping[str, pd.DataFrame] | None = None) -> CheckedInputs:
     """:func:`load_inputs` for an engagement: check its inputs (``kam validate``).
 
     Parameters
@@ -338,7 +360,7 @@ def load(engagement: Any, *, as_of: str = "",
         Its ``inputs`` name the files; its name keys the anonymisation. Its ``engagement.yml``
         may choose the engine (``engine: spark`` with a ``spark:`` block, or a ``duckdb:``
         block with ``memory_limit``, ``threads``, ``temp_directory``; see docs/scale.md).
-    as_of, max_set_aside_share, max_set_aside_revenue_share, anonymise :
+    as_of, max_set_aside_share, max_set_aside_revenue_share, anonymise, edited :
         As :func:`load_inputs`.
     engine, memory_limit : str
         Override engagement.yml when not empty (default there: DuckDB with a 2GB budget).
@@ -352,11 +374,13 @@ def load(engagement: Any, *, as_of: str = "",
     result = load_inputs(inputs, as_of=as_of, max_set_aside_share=max_set_aside_share,
                          max_set_aside_revenue_share=max_set_aside_revenue_share,
                          anonymise=anonymise, key=engagement.name, engine=settings["engine"],
-                         memory_limit=settings["memory_limit"], con=con,
+                         memory_limit=settings["memory_limit"], con=con, edited=edited,
                          formats=table_formats(engagement), sheets=table_sheets(engagement),
                          currency=getattr(engagement, "currency", None) or "EUR")
     folder = Path(engagement.folder).resolve()
     for account in result.accounts:  # the report names files as engagement.yml does
+        if account.table in (edited or {}):
+            continue
         path = Path(account.file).resolve()
         if path.is_relative_to(folder):
             account.file = path.relative_to(folder).as_posix()

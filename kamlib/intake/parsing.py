@@ -111,6 +111,34 @@ def known_list_items(raw: pd.Series, allowed: tuple[str, ...],
     return pd.Series(out, index=raw.index, dtype=object), notes
 
 
+VALUE_SYNONYMS: dict[str, dict[str, str]] = {
+    "role": {"kam": "key account manager", "account manager": "key account manager",
+             "key account director": "key account manager", "sponsor": "executive sponsor",
+             "executive": "executive sponsor", "customer service": "service",
+             "technical support": "technical", "engineering": "technical",
+             "controller": "finance", "supply chain": "logistics", "sales rep": "sales"},
+    "topic": {"aims": "aim", "strategic aim": "aim", "goal": "aim", "objective": "aim",
+              "value proposition": "value_proposition", "value-proposition": "value_proposition",
+              "way of buying": "culture", "buying culture": "culture", "strengths": "strength",
+              "weaknesses": "weakness", "opportunities": "opportunity", "threats": "threat"},
+}
+"""Names clients' sheets use for the allowed values of a one-value column (``account_team.role``,
+``account_strategy.topic``), read as the contract's value; by column name."""
+
+
+def known_values(raw: pd.Series, synonyms: dict[str, str]) -> tuple[pd.Series, list[str]]:
+    """Translate known synonyms of a one-value column (any case, blanks around); returns the
+    column and a note of what was read as what (other values are left for the allowed check)."""
+    text = as_text(raw)
+    lowered = text.str.lower().str.replace(r"\s+", " ", regex=True)
+    hit = lowered.isin(list(synonyms)).fillna(False).astype(bool)
+    if not hit.any():
+        return raw, []
+    counts = lowered[hit].value_counts().sort_index()
+    note = (f"{raw.name} read " + ", ".join(f"'{k}' as {synonyms[k]} ({n})" for k, n in counts.items()))
+    return text.mask(hit, lowered[hit].map(synonyms)), [note]
+
+
 _SPACES = f"[{UNICODE_SPACES}]"
 
 MAX_TEXT = 300

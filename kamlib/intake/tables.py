@@ -27,9 +27,9 @@ from kamlib.intake.accounting import (BLANK, DEFAULT_MAX_SET_ASIDE_SHARE, REPEAT
 from kamlib.intake.contract import SELECTION_CRITERIA, TABLES, Column, Table
 from kamlib.intake.formats import (COMMA, ISO, PLAIN, NumberFormat, TableFormat, amount_evidence,
                                    currency_tokens, date_evidence, decide_date, decide_number)
-from kamlib.intake.parsing import (MAX_TEXT, ROLE_SYNONYMS, TYPE_WORDS, as_text,
+from kamlib.intake.parsing import (MAX_TEXT, ROLE_SYNONYMS, TYPE_WORDS, VALUE_SYNONYMS, as_text,
                                    check_columns, date_fix, empty_dtype, known_list_items,
-                                   padded_count, parse_column)
+                                   known_values, padded_count, parse_column)
 from kamlib.intake.readers import normalise_name
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -203,6 +203,8 @@ def validate_table(
                                             table_format=table_format, currency=currency,
                                             default=default)
     notes.extend(_text_notes(raw, clean, table))
+    if table.name == "opportunities":
+        notes.extend(_probability_scale(clean, reasons))
     _check_rows(clean, table, reasons, known_accounts)
     return _set_aside(raw, pd.DataFrame(clean)[table.column_names], table, file, reasons,
                       notes, max_set_aside_share)
@@ -265,6 +267,9 @@ def _check_column(raw: pd.DataFrame, col: Column, table: Table, file: str, *,
     if col.type == "list" and col.allowed and col.name == "dmu_roles":
         source, role_notes = known_list_items(source, col.allowed, ROLE_SYNONYMS)
         notes.extend(role_notes)
+    if col.type == "str" and col.allowed and col.name in VALUE_SYNONYMS:
+        source, value_notes = known_values(source, VALUE_SYNONYMS[col.name])
+        notes.extend(value_notes)
     tokens = tuple(currency_tokens(currency)) if currency else ()
     values, bad, present = parse_column(source, col, number, tokens, layout)
     considered = ~blank
@@ -372,6 +377,18 @@ def _set_aside(raw: pd.DataFrame, frame: pd.DataFrame, table: Table, file: str,
     check_share(account, max_set_aside_share)
     frame = frame.loc[used].reset_index(drop=True)
     return Validated(frame, account, aside.reset_index(drop=True))
+
+
+def _probability_scale(clean: dict[str, pd.Series], reasons: _Reasons) -> list[str]:
+    """Win probabilities as shares: a column with a value above 1 is read as percent (CRMs
+    export 0-100), every value divided by 100; the note says so. Rows already set aside (a
+    value out of 0-100) do not decide the scale."""
+    p = clean["probability"]
+    usable = p[reasons.series.isna()].dropna()
+    if not len(usable) or usable.max() <= 1:
+        return []
+    clean["probability"] = p / 100
+    return ["probability read as percent (a value above 1): every value divided by 100"]
 
 
 def _range_text(col: Column) -> str:

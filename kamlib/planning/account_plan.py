@@ -31,6 +31,15 @@ class AccountPlan:
     missing: list[str] = field(default_factory=list)
     cover_strength: int = 2
     """Relationship strength (0-5) from which a contact covers a DMU role (for the page's legend)."""
+    bridge: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """The bars from this year's revenue to the target (``plan_target_bridge``)."""
+    pipeline: pd.DataFrame = field(default_factory=pd.DataFrame)
+    team: pd.DataFrame = field(default_factory=pd.DataFrame)
+    governance: pd.DataFrame = field(default_factory=pd.DataFrame)
+    competitors: pd.DataFrame = field(default_factory=pd.DataFrame)
+    strategy: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """The account's rows of ``plan_pipeline``, ``plan_team``, ``plan_governance`` and of the
+    inputs ``competitors`` and ``account_strategy`` (empty: nothing recorded)."""
 
     @property
     def name(self) -> str:

@@ -352,6 +352,7 @@ def to_ics(
     calendar_name: str = "Key account plan",
     horizon_days: int = HORIZON_DAYS,
     account_names: dict[str, str] | None = None,
+    governance: pd.DataFrame | None = None,
 ) -> str:
     """An iCalendar file with one all-day event per action (on its due date) and one recurring
     event per contact (the cadence, repeated within the horizon).
@@ -368,6 +369,8 @@ def to_ics(
         Meetings recur until this many days after ``stamp``.
     account_names : dict, optional
         account_id -> name, used in event titles.
+    governance : DataFrame, optional
+        The governance meetings (``plan_governance``): one all-day event each.
 
     Returns
     -------
@@ -411,5 +414,17 @@ def to_ics(
                     f"Contact cadence: every {int(c['interval_days'])} days (tier {c['tier']}). Owner: {c['owner']}."),
                 "TRANSP:TRANSPARENT", "END:VEVENT",
             ]
+    for g in records(governance) if governance is not None else []:
+        nm = names.get(g["account_id"], g["account_id"])
+        lines += [
+            "BEGIN:VEVENT",
+            "UID:" + _ics_escape(f"governance-{g['account_id']}-{g['meeting']}-{_date(g['date'])}")
+            + "@kam-workbook", f"DTSTAMP:{st}", f"DTSTART;VALUE=DATE:{_date(g['date'])}",
+            f"DTEND;VALUE=DATE:{_date(g['date'] + pd.Timedelta(days=1))}",
+            "SUMMARY:" + _ics_escape(f"[{nm}] {str(g['meeting']).capitalize()}"),
+            "DESCRIPTION:" + _ics_escape(f"Us: {g['our_side']}. Them: {g['their_side']}. "
+                                         f"Agenda: {g['purpose']}."),
+            "CATEGORIES:governance", "TRANSP:TRANSPARENT", "END:VEVENT",
+        ]
     lines.append("END:VCALENDAR")
     return "\r\n".join(_fold(x) for x in lines) + "\r\n"

@@ -19,10 +19,12 @@ from kamlib.planning import actions as _act
 from kamlib.planning import health as _health
 from kamlib.planning import objectives as _obj
 from kamlib.planning import profile as _prof
+from kamlib.planning import governance as _gov
 from kamlib.planning import relationship as _rel
+from kamlib.planning import targets as _tg
 from kamlib.planning import whitespace as _ws
 from kamlib.planning.account_plan import AccountPlan
-from kamlib.vocabulary import FIVE_P
+from kamlib.vocabulary import FIVE_P, GOVERNANCE_MEETINGS
 
 TABLES: dict[str, str] = {
     "plan_profile": "One row per key account: profile, relationship stage, health, targets",
@@ -33,6 +35,10 @@ TABLES: dict[str, str] = {
     "plan_actions": "The 90-day action plan: edit status and feed back as the next baseline",
     "plan_cadence": "How often to meet each contact, by tier and DMU role",
     "plan_health": "Health score 0-100 with components and band",
+    "plan_target_bridge": "The bridge from this year's revenue to the target: one bar per piece of evidence",
+    "plan_pipeline": "The key accounts' opportunities: status, weighted value, in the plan year or not",
+    "plan_team": "Our people on each key account's team, with the gaps (executive sponsor to assign)",
+    "plan_governance": "Top-to-top meetings, quarterly business reviews and operational reviews in the plan year",
 }
 """The tables the account-plans step saves, in the order :meth:`PlanningResult.tables` gives them,
 and what each holds."""
@@ -46,10 +52,15 @@ INPUTS: dict[str, str] = {
     "segments": "segment and strategy: the revenue and margin targets",
     "clv": "lifetime value, investment ceiling, retention objectives",
     "accounts": "industry, sites and group of each account",
+    "opportunities": "the weighted pipeline in the revenue targets, the pipeline section",
+    "competitors": "who else supplies the account (the competitors section)",
+    "account_strategy": "the customer's aims and culture, our value proposition, the SWOT",
+    "account_team": "our account team and the governance meetings",
 }
 """The tables :func:`run` reads, and what each is used for."""
 
 _RULES = _rel.RelationshipRules  # its field defaults are the relationship parameters' defaults
+_TARGETS = _tg.TargetRules()  # its field values are the target parameters' defaults
 
 
 def _slices(df: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -108,19 +119,27 @@ class PlanningResult:
     show_accounts: int = 2
     inputs: dict[str, int | None] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    bridge: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=_tg.BRIDGE_COLUMNS))
+    pipeline: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=_tg.PIPELINE_COLUMNS))
+    team: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=_gov.TEAM_COLUMNS))
+    governance: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=_gov.GOVERNANCE_COLUMNS))
+    competitors: pd.DataFrame = field(default_factory=pd.DataFrame)
+    strategy: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def __post_init__(self) -> None:
         # One groupby per table now, so that pages for hundreds of accounts don't each scan
         # every table.
         self._slices = {name: _slices(getattr(self, name)) for name in (
-            "contacts", "red_flags", "trend", "whitespace", "objectives", "actions", "cadence")}
+            "contacts", "red_flags", "trend", "whitespace", "objectives", "actions", "cadence",
+            "bridge", "pipeline", "team", "governance", "competitors", "strategy")}
         self._rows = {name: {r["account_id"]: r for r in _common.records(getattr(self, name))}
                       for name in ("profile", "relationship", "health")}
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every table the step saves, by name (see :data:`TABLES` and ``docs/planning.md``)."""
         return dict(zip(TABLES, (self.profile, self.contacts, self.red_flags, self.whitespace,
-                                 self.objectives, self.actions, self.cadence, self.health)))
+                                 self.objectives, self.actions, self.cadence, self.health,
+                                 self.bridge, self.pipeline, self.team, self.governance)))
 
     def descriptions(self) -> dict[str, str]:
         """What each of :meth:`tables` holds, by name (the descriptions the run folder lists)."""
@@ -159,6 +178,8 @@ class PlanningResult:
             cadence=sl("cadence"), health=self._rows["health"][aid],
             start=self.start, five_p=tuple(self.rules.five_p), missing=missing,
             cover_strength=int(self.rules.cover_strength),
+            bridge=sl("bridge"), pipeline=sl("pipeline"), team=sl("team"),
+            governance=sl("governance"), competitors=sl("competitors"), strategy=sl("strategy"),
         )
 
     def overview(self) -> pd.DataFrame:
@@ -221,11 +242,40 @@ class PlanningResult:
         if account_id is None:
             return _act.to_ics(None if cadence_only else self.actions, self.cadence, self.start,
                                "Key account contact cadence" if cadence_only else "Key account plans",
-                               _act.HORIZON_DAYS, names)
+                               _act.HORIZON_DAYS, names, None if cadence_only else self.governance)
         aid = str(account_id)
         plan = self.account(aid)
         return _act.to_ics(plan.actions, plan.cadence, self.start, f"Account plan - {names.get(aid, aid)}",
-                           _act.HORIZON_DAYS, names)
+                           _act.HORIZON_DAYS, names, plan.governance)
+
+
+def _settled_owners(features: pd.DataFrame, scores: pd.DataFrame | None) -> pd.DataFrame:
+    """The features with each account's owner as the capacity model settled it
+    (``selection_scores.owner``, :mod:`kamlib.capacity`): the plan names the manager the
+    resource plan will show, not the one before a move."""
+    if scores is None or "owner" not in scores.columns or "account_manager" not in features:
+        return features
+    owner = scores.assign(account_id=scores["account_id"].astype(str)).set_index(
+        "account_id")["owner"]
+    settled = features["account_id"].map(owner)
+    settled = settled.where(settled.notna() & settled.astype(str).str.strip().ne(""))
+    return features.assign(account_manager=settled.fillna(features["account_manager"]))
+
+
+def _group_links(profile: pd.DataFrame, scores: pd.DataFrame | None) -> pd.DataFrame:
+    """The profiles with the selection's group (``group_id``, ``group_name``, ``group_note``)
+    and ``group_plan``: the group head's id when it has a plan of its own and is not this
+    account, so a member's plan page links to its group's plan."""
+    cols = ["group_id", "group_name", "group_note"]
+    if scores is None or not set(cols) <= set(scores.columns):
+        return profile
+    g = scores.assign(account_id=scores["account_id"].astype(str)).drop_duplicates(
+        "account_id").set_index("account_id")[cols]
+    out = profile.join(g, on="account_id")
+    head = out["group_id"].astype("object")
+    planned = head.isin(set(out["account_id"])) & head.ne(out["account_id"])
+    out["group_plan"] = head.where(planned, "").fillna("").astype("str")
+    return out
 
 
 def _plan_profile(profile: pd.DataFrame, relationship: pd.DataFrame, health: pd.DataFrame,
@@ -233,7 +283,7 @@ def _plan_profile(profile: pd.DataFrame, relationship: pd.DataFrame, health: pd.
     """``plan_profile``: the profiles with relationship, health and targets beside them."""
     rel = relationship.drop(columns=["wallet_share"])
     hl = health[["account_id", "score", "band"]].rename(columns={"score": "health", "band": "health_band"})
-    tg = targets[["account_id", "kind", "revenue_target", "margin_target"]].rename(
+    tg = targets[["account_id", "kind", "revenue_target", "margin_target", "target_basis"]].rename(
         columns={"kind": "objective_kind"})
     return (profile.merge(rel, on="account_id", how="left").merge(hl, on="account_id", how="left")
             .merge(tg, on="account_id", how="left"))
@@ -248,6 +298,10 @@ def run(
     segments: pd.DataFrame | None = None,
     clv: pd.DataFrame | None = None,
     accounts: pd.DataFrame | None = None,
+    opportunities: pd.DataFrame | None = None,
+    competitors: pd.DataFrame | None = None,
+    account_strategy: pd.DataFrame | None = None,
+    account_team: pd.DataFrame | None = None,
     *,
     top_n: int = _prof.TOP_N,
     plan_start: str = "",
@@ -260,6 +314,12 @@ def run(
     margin_uplift: Mapping[str, float] = _obj.MARGIN_UPLIFT,
     momentum_weight: float = _obj.MOMENTUM_WEIGHT,
     retention_p_alive: float = _obj.RETENTION_P_ALIVE,
+    whitespace_capture: float = _TARGETS.whitespace_capture,
+    site_capture: float = _TARGETS.site_capture,
+    wallet_reachable_share: float = _TARGETS.wallet_reachable_share,
+    headroom_capture: float = _TARGETS.headroom_capture,
+    default_probability: float = _TARGETS.default_probability,
+    governance_days: Mapping[str, int] = GOVERNANCE_MEETINGS,
     min_adoption: float = _ws.MIN_ADOPTION,
     max_actions: int = _act.MAX_ACTIONS,
     cadence_tier_days: Mapping[str, int] = _act.CADENCE_TIER_DAYS,
@@ -278,6 +338,10 @@ def run(
     contacts, key_accounts, selection_scores, segments, clv, accounts : DataFrame or None
         Optional tables; each one missing is named in ``notes`` and in the ``missing``
         column of the plans it affects.
+    opportunities, competitors, account_strategy, account_team : DataFrame or None
+        The optional plan inputs (intake's run tables of the same names): the pipeline, the
+        competitors, the customer's strategy with our value proposition and SWOT, and our
+        account team. An account without rows gets a "to gather" prompt on its page.
     top_n : int
         Accounts planned when there is no key-account list (top by 12-month revenue).
     plan_start : str
@@ -285,7 +349,13 @@ def run(
     stale_days, champion_attitude, hostile_attitude, cover_strength, five_p
         Relationship rules (:class:`kamlib.planning.relationship.RelationshipRules`).
     segment_growth, margin_uplift, momentum_weight, retention_p_alive
-        Targets (:func:`kamlib.planning.objectives.annual_targets`).
+        The segment rule of the targets (:func:`kamlib.planning.objectives.annual_targets`),
+        used where no evidence is known and for accounts to retain.
+    whitespace_capture, site_capture, wallet_reachable_share, headroom_capture, default_probability
+        The evidence bars of the target bridge (:mod:`kamlib.planning.targets`).
+    governance_days : mapping
+        Days between two top-to-top meetings, business reviews, operational reviews
+        (:mod:`kamlib.planning.governance`).
     min_adoption : float
         Whitespace threshold (:func:`kamlib.planning.whitespace.whitespace`).
     max_actions : int
@@ -303,13 +373,20 @@ def run(
     PlanningResult
     """
     given = dict(zip(INPUTS, (features, category_year, contacts, key_accounts, selection_scores,
-                              segments, clv, accounts)))
-    features, category_year, contacts, key_accounts, selection_scores, segments, clv, accounts = (
+                              segments, clv, accounts, opportunities, competitors, account_strategy,
+                              account_team)))
+    (features, category_year, contacts, key_accounts, selection_scores, segments, clv, accounts,
+     opportunities, competitors, account_strategy, account_team) = (
         _common.plain(t) for t in given.values())
+    rules_t = _tg.TargetRules(whitespace_capture=whitespace_capture, site_capture=site_capture,
+                              wallet_reachable_share=wallet_reachable_share,
+                              headroom_capture=headroom_capture,
+                              default_probability=default_probability)
     _common.require_columns(features, "account_features", ["account_id", "name", "revenue_12m", "as_of"])
     _common.require_columns(category_year, "account_category_year",
                             ["account_id", "year", "category", "revenue", "margin"])
     features = features.assign(account_id=features["account_id"].astype(str))
+    features = _settled_owners(features, selection_scores)
     start = _common.plan_start(features, plan_start)
     rules = _rel.RelationshipRules(stale_days=stale_days, champion_attitude=champion_attitude,
                                    hostile_attitude=hostile_attitude, cover_strength=cover_strength,
@@ -330,6 +407,8 @@ def run(
     potential = whitespace.groupby("account_id")["potential"].sum() if len(whitespace) else None
     targets = _obj.annual_targets(prof, segment_growth, margin_uplift, momentum_weight=momentum_weight,
                                   retention_p_alive=retention_p_alive, whitespace_potential=potential)
+    pipe = _tg.pipeline(opportunities, ids, start, default_probability)
+    bridge, targets = _tg.target_bridge(targets, prof, kf, whitespace, pipe, rules_t)
     objectives = _obj.objectives(targets, prof, relationship, whitespace, start)
     actions = _act.actions(prof, view, relationship, red_flags, whitespace, trend, objectives, start,
                            max_actions)
@@ -338,10 +417,23 @@ def run(
     health = _health.health(prof, features, relationship, actions, start, health_weights,
                             health_bands, contacts_known=contacts is not None and len(contacts) > 0,
                             margin_peers=health_margin_peers)
+    team = _gov.team(account_team, prof)
     return PlanningResult(
-        profile=_plan_profile(prof, relationship, health, targets), contacts=view,
+        profile=_group_links(_plan_profile(prof, relationship, health, targets), selection_scores),
+        contacts=view,
         relationship=relationship, red_flags=red_flags, trend=trend, whitespace=whitespace,
         targets=targets, objectives=objectives, actions=actions, cadence=cadence, health=health,
         start=start, key_source=key_source, rules=rules, health_bands=health_bands,
         show_accounts=show_accounts,
-        inputs={name: None if t is None else len(t) for name, t in given.items()}, notes=notes)
+        inputs={name: None if t is None else len(t) for name, t in given.items()}, notes=notes,
+        bridge=bridge, pipeline=pipe, team=team,
+        governance=_gov.governance(team, view, prof, start, governance_days),
+        competitors=_for_keys(competitors, ids), strategy=_for_keys(account_strategy, ids))
+
+
+def _for_keys(table: pd.DataFrame | None, ids: list[str]) -> pd.DataFrame:
+    """The rows of an optional plan input that concern the key accounts (empty when none)."""
+    if table is None or "account_id" not in table.columns:
+        return pd.DataFrame(columns=["account_id"])
+    t = table.assign(account_id=table["account_id"].astype(str))
+    return t[t["account_id"].isin(set(ids))].reset_index(drop=True)

@@ -21,7 +21,7 @@ from kamlib.formatting import DASH
 from kamlib.paths import safe_name
 from kamlib.planning._common import change_text, records
 from kamlib.planning.health import HEALTH_WEIGHTS
-from kamlib.report import pages
+from kamlib.report import pages, plan_sections
 from kamlib.vocabulary import DMU_ROLES, RED_FLAGS, ROLE_COVERED, ROLE_THIN, ROLE_UNKNOWN
 
 SECTION_HELP = {
@@ -39,6 +39,14 @@ SECTION_HELP = {
               "action falls due). The score is their weighted average.",
     "actions": "The next 90 days, drawn from the gaps above. Each action is checked at the next 30-day "
                "checkpoint; the day-90 business review re-plans the following 90 days.",
+    "strategy": "What the customer wants to achieve and how they buy, in their terms, and why they "
+                "should choose us: the plan serves their aims, not only our targets.",
+    "pipeline": "The revenue target is built from evidence: this year's revenue, the weighted pipeline, "
+                "look-alike whitespace, unserved sites and the headroom in the wallet; the bars add up "
+                "to the target.",
+    "team": "A key account is run by a team: an executive sponsor meets their top, the key account "
+            "manager leads, and our specialists mirror their functions. The meetings are in the "
+            "calendar file.",
 }
 
 
@@ -69,12 +77,21 @@ def _unit(unit: str, value) -> str:
     return unit
 
 
+def _group(p: dict):
+    """The account's parent, linked to its group's plan page when the group head has one."""
+    parent, head = p.get("parent_id"), p.get("group_plan")
+    if not _ok(head) or not str(head):
+        return parent
+    label = parent if _ok(parent) else p.get("group_name") or head
+    return pages.Markup('<a href="{}">{}</a>').format(plan_file(head, ".html"), label)
+
+
 def _facts(p: dict) -> list[tuple[str, str]]:
     facts = [
         ("Industry", p.get("industry")), ("Region / country", f"{p.get('region') or DASH} / {p.get('country') or DASH}"),
         ("Sites", None if not _ok(p.get("n_sites")) else f"{float(p['n_sites']):.0f}"),
         ("Employees", None if not _ok(p.get("employees")) else formatting.count(p["employees"])),
-        ("Group / parent", p.get("parent_id")), ("Account manager", p.get("account_manager")),
+        ("Group / parent", _group(p)), ("Account manager", p.get("account_manager")),
     ]
     return [(k, v if _ok(v) else DASH) for k, v in facts]
 
@@ -198,7 +215,7 @@ def _context(plan, currency: str, run_label: str, ics_href: str | None, index_hr
         trend_svg=category_trend_svg(plan.trend), trend_rows=_trend_rows(plan), **_relationship(plan),
         **_whitespace(plan), objectives=objectives, milestones=objectives[0]["steps"] if objectives else [],
         actions=_actions(plan), cadence=_cadence(plan), missing=plan.missing, ics_href=ics_href,
-        index_href=index_href, help=SECTION_HELP,
+        index_href=index_href, help=SECTION_HELP, **plan_sections.sections(plan, p, currency),
     )
 
 

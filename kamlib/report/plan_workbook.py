@@ -24,12 +24,16 @@ WORKBOOK_NAME = "plan_workbook.xlsx"
 SHEET_OBJECTIVES = "Objectives"
 SHEET_ACTIONS = "Actions"
 SHEET_ABOUT = "About"
+PLAN_INPUT_SHEETS: dict[str, str] = {"opportunities": "Opportunities", "competitors": "Competitors",
+                                     "account_strategy": "Strategy", "account_team": "Team"}
+"""The sheet of each plan input (:data:`kamlib.intake.contract.PLAN_INPUTS`): the account team
+keeps them up to date between runs, and the next run reads them back instead of the files."""
 
 _HEADER_FILL = "1F3A5F"
 _EDIT_FILL = "FFF7DB"  # columns meant to be edited are tinted
 _EDITABLE = {"status", "owner", "due_date", "checkpoint_date", "target", "action",
              "notes"}
-_DATE_COLUMNS = {"due_date", "checkpoint_date"}
+_DATE_COLUMNS = {"due_date", "checkpoint_date", "expected_close"}
 
 
 def _ordered(df: pd.DataFrame, first: tuple[str, ...]) -> pd.DataFrame:
@@ -51,7 +55,7 @@ def _format_sheet(book, ws, df: pd.DataFrame) -> None:
         ws.write(0, j, str(col), header)
         shown = [len(str(v)) for v in df[col].head(500) if v is not None and not pd.isna(v)]
         longest = max([len(str(col)), *shown])
-        wide = col in ("action", "description", "rationale", "notes")
+        wide = col in ("action", "description", "rationale", "notes", "text")
         width = 12 if col in _DATE_COLUMNS else min(max(10, longest + 2), 60 if wide else 28)
         props: dict[str, object] = {"valign": "top"}
         if col in _DATE_COLUMNS:
@@ -75,9 +79,21 @@ def _format_sheet(book, ws, df: pd.DataFrame) -> None:
             "error_message": "Pick open, done or dropped."})
 
 
+def _plan_input_sheet(name: str, df: pd.DataFrame | None) -> pd.DataFrame:
+    """A plan input for its sheet: the contract's columns in contract order (headers only when
+    the run has none of it), so what the team types is read back by the same contract."""
+    from kamlib.intake.contract import TABLES
+
+    cols = TABLES[name].column_names
+    if df is None:
+        return pd.DataFrame(columns=cols)
+    return _ordered(df.reindex(columns=cols), tuple(cols))
+
+
 def write_plan_workbook(path: str | Path, objectives: pd.DataFrame | None,
                         actions: pd.DataFrame | None,
-                        about: Mapping[str, object] | None = None) -> Path:
+                        about: Mapping[str, object] | None = None,
+                        plan_inputs: Mapping[str, pd.DataFrame | None] | None = None) -> Path:
     """Write the objectives and actions to an Excel workbook formatted for editing.
 
     Parameters
@@ -91,6 +107,10 @@ def write_plan_workbook(path: str | Path, objectives: pd.DataFrame | None,
     about : mapping, optional
         Facts written to the ``About`` sheet and read back with the workbook; ``as_of`` (the
         data date, i.e. the plan date) is what the next review needs.
+    plan_inputs : mapping, optional
+        The run's opportunities, competitors, account_strategy and account_team (None or
+        missing: headers only), one sheet each (:data:`PLAN_INPUT_SHEETS`), every cell editable;
+        the next run's intake reads them back (:func:`read_plan_input_sheets`).
 
     Returns
     -------
@@ -114,7 +134,9 @@ def write_plan_workbook(path: str | Path, objectives: pd.DataFrame | None,
     act = _ordered(actions, ACTION_COLUMNS)
     info = {"what": "Key account plan: objectives and actions",
             "how to use": "Edit the tinted columns (status, owner, dates); add rows for new "
-            "actions; keep the headers and sheet names. Feed the file back with "
+            "actions; keep the headers and sheet names. Keep the sheets Opportunities, "
+            "Competitors, Strategy and Team up to date (add, edit or delete rows): the next run "
+            "reads them instead of the files they came from. Feed the file back with "
             "kam run --baseline <this run folder or this file>.",
             **{str(k): "" if v is None else str(v) for k, v in (about or {}).items()}}
     about_df = pd.DataFrame({"key": list(info), "value": list(info.values())})
@@ -126,6 +148,10 @@ def write_plan_workbook(path: str | Path, objectives: pd.DataFrame | None,
         book = xl.book
         _format_sheet(book, xl.sheets[SHEET_OBJECTIVES], obj)
         _format_sheet(book, xl.sheets[SHEET_ACTIONS], act)
+        for name, sheet in PLAN_INPUT_SHEETS.items():
+            df = _plan_input_sheet(name, (plan_inputs or {}).get(name))
+            df.to_excel(xl, sheet_name=sheet, index=False)
+            _format_sheet(book, xl.sheets[sheet], df)
         about = xl.sheets[SHEET_ABOUT]
         about.set_column(0, 0, 16)
         about.set_column(1, 1, 100, book.add_format({"text_wrap": True, "valign": "top"}))
@@ -165,3 +191,37 @@ def read_plan_workbook(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, di
         about = {str(k): str(v) for k, v in zip(a.iloc[:, 0], a.iloc[:, 1]) if pd.notna(k)}
     return objectives, actions, about
 
+
+
+def read_plan_input_sheets(path: str | Path) -> dict[str, pd.DataFrame]:
+    """The plan-input sheets of an edited plan workbook, raw, by contract table name.
+
+    Only the sheets present with at least one row are returned (a workbook written before they
+    existed has none; an empty sheet leaves the engagement's file in use);
+    each frame's ``attrs["source"]`` names the file and sheet for the intake's checks, which
+    read them like a client's file (:func:`kamlib.intake.loading.load_inputs`, ``edited``).
+    """
+    path = Path(path)
+    try:
+        present = _present_sheets(path)
+        sheets = pd.read_excel(path, sheet_name=present, dtype=object) if present else {}
+    except Exception as exc:  # a corrupt or non-Excel file: say which file
+        raise InputError(str(path), f"cannot be read as an Excel workbook ({exc}).",
+                         "give the plan_workbook.xlsx a previous run wrote (save it as .xlsx).")
+    out = {}
+    for name, sheet in PLAN_INPUT_SHEETS.items():
+        df = sheets.get(sheet)
+        if df is not None and len(df.dropna(how="all")):  # an empty sheet leaves the file in use
+            df.attrs["source"] = f"{path.name}, sheet {sheet}"
+            out[name] = df
+    return out
+
+
+def _present_sheets(path: Path) -> list[str]:
+    from openpyxl import load_workbook
+
+    book = load_workbook(path, read_only=True)
+    try:
+        return [s for s in PLAN_INPUT_SHEETS.values() if s in book.sheetnames]
+    finally:
+        book.close()

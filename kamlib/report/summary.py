@@ -20,10 +20,10 @@ from kamlib import formatting
 from kamlib.formatting import DASH, money_interval
 from kamlib.report.pages import Markup, escape, png_data_uri, render, stylesheet
 from kamlib.review.audit import PlanReview
-from kamlib.review.summary import SummaryFacts
+from kamlib.review.summary import BIG_ACCOUNTS, SummaryFacts
 from kamlib.vocabulary import CORE, INVEST_SEGMENTS, LAGGARD, SEGMENT_LABELS, SEGMENT_STRATEGIES
 
-FIGURES: tuple[str, ...] = ("segments", "workload", "effort", "review")
+FIGURES: tuple[str, ...] = ("segments", "workload", "effort", "review", "whale")
 """The figures the page can show, by section."""
 
 money = formatting.money
@@ -161,6 +161,29 @@ def _moves_table(moves: pd.DataFrame, pages: Mapping[str, str]) -> dict[str, lis
     return _table(show, raw={"Account"})
 
 
+def _overrides_table(o: pd.DataFrame, pages: Mapping[str, str]) -> dict[str, list]:
+    kind = {"include": "included", "exclude": "excluded", "made room": "made room"}
+    show = pd.DataFrame({"Account": _names(o, pages),
+                         "Decision": o["override"].map(kind).fillna(o["override"]).to_numpy(),
+                         "Reason": o["reason"].to_numpy(),
+                         "The criteria alone": o["criteria_alone"].to_numpy(),
+                         "Key now": ["yes" if k else "no" for k in o["is_key"]]})
+    return _table(show, raw={"Account"}, nowrap={"Decision", "Key now"})
+
+
+def _big_not_key_table(b: pd.DataFrame, pages: Mapping[str, str], cur: str
+                       ) -> dict[str, list]:
+    show = pd.DataFrame({"Account": _names(b, pages), "Largest by": b["by"].to_numpy(),
+                         "Rank": b["rank"].astype("Int64").to_numpy()})
+    if "revenue_12m" in b.columns:
+        show["Revenue 12 m"] = b["revenue_12m"].map(lambda v: money(v, cur)).to_numpy()
+    if "clv" in b.columns:
+        show["CLV"] = b["clv"].map(lambda v: money(v, cur)).to_numpy()
+    show["Why not key"] = b["why"].to_numpy()
+    return _table(show, num={"Rank", "Revenue 12 m", "CLV"}, raw={"Account"},
+                  nowrap={"Largest by"})
+
+
 def _review_context(rv: PlanReview, overdue: pd.DataFrame | None,
                     too_early: bool) -> dict[str, Any]:
     late = None
@@ -175,6 +198,47 @@ def _review_context(rv: PlanReview, overdue: pd.DataFrame | None,
 
 
 # --------------------------------------------------------------------------- page
+def _economics_context(econ: Mapping[str, Any] | None, cur: str) -> dict | None:
+    """The account-economics section: its sentences and the serving-model table."""
+    if econ is None:
+        return None
+    lines = [
+        f"Net profit this year (margin minus cost to serve): {money(econ['net_profit'], cur)}; "
+        f"cost to serve estimated by the activity rule for {econ['estimated']} accounts.",
+        f"Sorted by net profit, the cumulative profit peaks at {money(econ['peak'], cur)} after "
+        f"{econ['peak_accounts']} accounts; {econ['loss_accounts']} accounts cost more than they "
+        f"bring and take {money(-econ['loss'], cur)} back.",
+    ]
+    if not formatting.missing(econ["net_clv"]):
+        lines.append(f"Net CLV of the portfolio (discounted margin minus discounted cost to "
+                     f"serve): {money(econ['net_clv'], cur)}.")
+    if econ["key_short"]:
+        lines.append(f"{len(econ['key_short'])} key accounts have an investment ceiling below "
+                     "a dedicated manager's cost a year.")
+    serving = None
+    sm = econ.get("serving")
+    if sm is not None:
+        gain = float((sm["net_profit_after_moves"] - sm["net_profit"]).sum())
+        moved = int((sm["accounts_after_moves"] - sm["accounts"]).abs().sum() // 2)
+        if gain > 0:
+            lines.append(f"Serving about {moved} accounts with another serving model, as step "
+                         f"30_segmentation proposes (serving_moves), would add "
+                         f"{money(gain, cur)} of net profit a year; the resource plan below "
+                         "covers the key and key-development accounts as they are now.")
+        show = pd.DataFrame({
+            "Serving model": sm["serving_model"],
+            "Accounts": sm["accounts"].map(formatting.count),
+            "Margin 12 m": sm["margin_12m"].map(lambda v: money(v, cur)),
+            "Cost to serve": sm["cost_to_serve"].map(lambda v: money(v, cur)),
+            "Serving cost": sm["serving_cost"].map(lambda v: money(v, cur)),
+            "Net profit": sm["net_profit"].map(lambda v: money(v, cur)),
+            "Staff now": sm["staff_needed"].map(formatting.count),
+            "After moves": sm["staff_after_moves"].map(formatting.count),
+        })
+        serving = _table(show, num=set(show.columns) - {"Serving model"})
+    return {"lines": lines, "serving": serving}
+
+
 def summary_page(facts: SummaryFacts, *, client: str = "", run: str = "",
                  plan_pages: Mapping[str, str] | None = None,
                  figures: Mapping[str, Any] | None = None, baseline_hint: str = "") -> str:
@@ -191,7 +255,7 @@ def summary_page(facts: SummaryFacts, *, client: str = "", run: str = "",
         Link (relative to the summary page) of each account's plan page.
     figures : mapping of str to Figure, PNG bytes or PNG file path
         Figures to embed, by section: ``"segments"``, ``"workload"``, ``"effort"``,
-        ``"review"`` (see :data:`FIGURES`).
+        ``"review"``, ``"whale"`` (see :data:`FIGURES`).
     baseline_hint : str
         What to tell the reader about getting a baseline when there is no review.
     """
@@ -211,6 +275,11 @@ def summary_page(facts: SummaryFacts, *, client: str = "", run: str = "",
         segments=None if facts.segments.empty else _segment_table(facts.segments, cur),
         segment_note=facts.segment_note,
         key_accounts=None if table.empty else _key_account_table(table, pages, cur),
+        overrides=(_overrides_table(facts.overrides, pages) if len(facts.overrides)
+                   else None),
+        big_not_key=(_big_not_key_table(facts.big_not_key, pages, cur)
+                     if len(facts.big_not_key) else None),
+        big_n=BIG_ACCOUNTS, decisions_known=facts.decisions_known,
         linked=bool(plan_pages),
         investments=None if inv.empty else _investment_table(inv, pages, cur),
         invest_by_segment=invest_by_segment, invest_first=first, invest_then=then,
@@ -221,6 +290,7 @@ def summary_page(facts: SummaryFacts, *, client: str = "", run: str = "",
         unchecked=facts.unchecked, resources=facts.resources,
         moves=(_moves_table(facts.moves, pages)
                if facts.moves is not None and len(facts.moves) else None),
+        economics=_economics_context(facts.economics, cur),
         review=(None if facts.review is None
                 else _review_context(facts.review, facts.overdue, facts.review_too_early)),
         baseline_hint=baseline_hint or (

@@ -20,7 +20,7 @@ from kamlib.review.audit import PlanReview, review_overview, review_plan, review
 from kamlib.review.evidence import evidence_from
 from kamlib.review.plan import Baseline, data_date
 from kamlib.review.resources import (DEFAULT_HOURS_BY_TIER, ResourcePlanner, accounts_to_assign,
-                                     effort_by_segment)
+                                     book_hours, effort_by_segment)
 from kamlib.review.summary import SummaryFacts, summary_facts
 from kamlib.vocabulary import PLANNED_TIERS
 
@@ -60,12 +60,15 @@ class PortfolioReview:
         The review of the last plan; None without a baseline.
     value_measure : str
         The value that effort is compared with.
+    serving_models : DataFrame or None
+        Step 30's serving-model economics, for the summary.
     """
 
     inputs: dict[str, pd.DataFrame | None]
     planner: ResourcePlanner
     audit: PlanReview | None
     value_measure: str = "revenue_12m"
+    serving_models: pd.DataFrame | None = None
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every table the portfolio review saves, by name (see :data:`TABLES`); the review's
@@ -104,8 +107,26 @@ class PortfolioReview:
     def resource_line(self) -> str:
         """The resource plan in one line: accounts, managers, changes, the solver's status."""
         p = self.planner
-        return (f"{len(p.assignment_)} accounts, {len(p.workload_)} managers, "
+        line = (f"{len(p.assignment_)} accounts, {len(p.workload_)} managers, "
                 f"{p.n_changes_} change(s) of owner; solver: {p.status_}")
+        differ = self.owners_differ()
+        if differ:
+            line += (f". {differ} account(s) get another owner here than the account plans "
+                     "name (settled in 10_selection): the two steps were given different "
+                     "capacity parameters; set managers, max_accounts, max_hours, hours_by_tier, "
+                     "tiers and switch_cost_hours at the top level of engagement.yml")
+        return line
+
+    def owners_differ(self) -> int:
+        """How many accounts the resource plan gives another owner than the selection settled
+        (0 when both used the same capacity parameters, as they should)."""
+        scores = self.inputs.get("selection_scores")
+        if scores is None or "owner" not in scores.columns:
+            return 0
+        settled = scores.assign(account_id=scores["account_id"].astype(str)).set_index(
+            "account_id")["owner"]
+        a = self.planner.assignment_
+        return int((a["account_id"].astype(str).map(settled) != a["manager"]).sum())
 
     def owner_changes(self) -> pd.DataFrame:
         """The accounts whose owner is not simply kept, and why."""
@@ -130,7 +151,8 @@ class PortfolioReview:
         t = self.inputs
         return summary_facts(t["account_features"], t["selection_scores"], t["key_accounts"],
                              t["segments"], t["clv"], t["plan_health"], t["plan_red_flags"],
-                             self.assignment, self.workload, self.audit, currency=currency)
+                             self.assignment, self.workload, self.audit, currency=currency,
+                             serving_models=self.serving_models)
 
 
 def run(account_features: pd.DataFrame, selection_scores: pd.DataFrame,
@@ -138,7 +160,8 @@ def run(account_features: pd.DataFrame, selection_scores: pd.DataFrame,
         segments: pd.DataFrame | None = None, purchase_occasions: pd.DataFrame | None = None,
         account_category_year: pd.DataFrame | None = None,
         plan_health: pd.DataFrame | None = None, plan_red_flags: pd.DataFrame | None = None,
-        plan_profile: pd.DataFrame | None = None, last_plan: Baseline | None = None, *,
+        plan_profile: pd.DataFrame | None = None, last_plan: Baseline | None = None,
+        serving_models: pd.DataFrame | None = None, *,
         baseline: str = "", managers: Sequence[str] = (), max_accounts: int = 8,
         max_hours: float = 900.0,
         hours_by_tier: Mapping[str, float] = DEFAULT_HOURS_BY_TIER,
@@ -159,6 +182,8 @@ def run(account_features: pd.DataFrame, selection_scores: pd.DataFrame,
     last_plan : Baseline, optional
         The plan to review, as read from the ``baseline`` run
         (:func:`kamlib.runner.baseline.load_baseline`); None: first plan, no review.
+    serving_models : DataFrame, optional
+        Step 30's serving-model economics, for the summary's account economics.
     baseline : str
         Where ``last_plan`` was read from (a previous run folder or its edited
         ``plan_workbook.xlsx``). Not read here: a ``baseline`` without ``last_plan`` is an error.
@@ -197,10 +222,12 @@ def run(account_features: pd.DataFrame, selection_scores: pd.DataFrame,
               "plan_red_flags": plan_red_flags, "plan_profile": plan_profile}
     to_assign = accounts_to_assign(account_features, selection_scores, tiers=tiers,
                                    segments=segments, clv=clv)
+    # the capacity model counts every manager's other accounts (kamlib.capacity)
+    book = book_hours(account_features, selection_scores, to_assign["account_id"], hours_by_tier)
     planner = ResourcePlanner(max_accounts=max_accounts, max_hours=max_hours,
                               hours_by_tier=hours_by_tier,
-                              switch_cost_hours=switch_cost_hours).fit(to_assign, managers)
+                              switch_cost_hours=switch_cost_hours).fit(to_assign, managers, book)
     audit = (None if last_plan is None
              else review_plan(last_plan, evidence_from(inputs), segments))
     return PortfolioReview(inputs=inputs, planner=planner, audit=audit,
-                           value_measure=value_measure)
+                           value_measure=value_measure, serving_models=serving_models)

@@ -7,6 +7,9 @@
 * **Where to invest** -- key accounts in segments with an *invest* posture (Stars, then
   Developing), ranked by their investment ceiling from the CLV step (or CLV, or revenue when
   CLV is missing): the most the account is worth spending on a year.
+* **Board decisions** -- management's overrides of the selection (each with its reason and what
+  the criteria alone said) and the largest accounts by revenue and by CLV that are not key,
+  each with why (:func:`selection_decisions`).
 * **Biggest risks** -- :mod:`kamlib.review.risks`.
 * **Resource plan** and **plan review**, when those were made.
 
@@ -24,6 +27,7 @@ import pandas as pd
 from kamlib import formatting
 from kamlib.key_accounts import key_accounts as find_key_accounts
 from kamlib.review.audit import PlanReview
+from kamlib.review.economics import economics_facts
 from kamlib.review.plan import data_date
 from kamlib.review.risks import first_column, top_risks, unchecked_sources
 from kamlib.vocabulary import INVEST_SEGMENTS, LAGGARD, RED, SEGMENT_LABELS, SEGMENT_STRATEGIES, \
@@ -77,6 +81,79 @@ def key_account_table(features: pd.DataFrame | None = None, scores: pd.DataFrame
     if sort:
         ka = ka.sort_values(sort, ascending=sort == "rank", kind="stable")
     return ka.reset_index(drop=True)
+
+
+BIG_ACCOUNTS = 10
+"""How many of the largest accounts (by revenue, by CLV) the "big but not key" list looks at."""
+
+OVERRIDE_KINDS = ("include", "exclude", "made room")
+"""``selection_scores.override`` values, and the kind of the accounts that made room."""
+
+
+def _criteria_alone(scores: pd.DataFrame) -> list[str]:
+    n = len(scores)
+    by_criteria = (scores["key_by_criteria"] if "key_by_criteria" in scores.columns
+                   else scores["is_key"]).astype(bool)
+    return [f"rank {r} of {n}: {'key' if k else 'not key'} on the criteria alone"
+            for r, k in zip(scores["rank"], by_criteria)]
+
+
+def selection_decisions(scores: pd.DataFrame | None, clv: pd.DataFrame | None = None,
+                        n: int = BIG_ACCOUNTS) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """What the board must not be surprised by: the overrides and the big accounts not key.
+
+    Returns
+    -------
+    overrides : DataFrame
+        ``account_id, name, override, reason, criteria_alone, is_key``: every inclusion and
+        exclusion management made, and every account that left the list to make room.
+    big_not_key : DataFrame
+        ``account_id, by, name, rank, revenue_12m, clv, why``: of the ``n`` largest accounts by
+        revenue and the ``n`` largest by CLV, those that are not key (an account on both lists
+        once, ``by`` naming its places, e.g. "revenue #1, CLV #2"), with why they are not key.
+    """
+    empty = pd.DataFrame()
+    if scores is None or "account_id" not in scores.columns or "rank" not in scores.columns:
+        return empty, empty
+    s = scores.assign(account_id=scores["account_id"].astype(str))
+    is_key = find_key_accounts(None, s).ids
+    s["is_key"] = s["account_id"].isin(is_key)
+    s["criteria_alone"] = _criteria_alone(s)
+    overrides = empty
+    if "override" in s.columns:
+        kind = s["override"].fillna("").astype(str)
+        made_room = (s["key_by_criteria"].astype(bool) & ~s["is_key"] & kind.eq("")
+                     if "key_by_criteria" in s.columns else kind.eq("x"))
+        kind = kind.where(~made_room, "made room")
+        reason = s.get("override_reason", pd.Series("", index=s.index)).fillna("").astype(str)
+        reason = reason.where(~made_room, "key on the criteria, left the list to make room "
+                                          "for the overrides")
+        rows = s.assign(override=kind, reason=reason)[kind.isin(OVERRIDE_KINDS)]
+        order = rows["override"].map({k: i for i, k in enumerate(OVERRIDE_KINDS)})
+        overrides = (rows.assign(_o=order).sort_values(["_o", "rank"], kind="stable")[
+            ["account_id", "name", "override", "reason", "criteria_alone", "is_key"]]
+            .reset_index(drop=True))
+    if clv is not None and "clv" in clv.columns:
+        s = s.merge(clv[["account_id", "clv"]].assign(account_id=clv["account_id"].astype(str)),
+                    on="account_id", how="left")
+    big = []
+    for by, col in (("revenue", "revenue_12m"), ("CLV", "clv")):
+        if col not in s.columns:
+            continue
+        top = s[s[col].notna()].sort_values([col, "account_id"], ascending=[False, True],
+                                            kind="stable").head(n)
+        top = top.assign(by=[f"{by} #{i}" for i in range(1, len(top) + 1)])
+        big.append(top[~top["is_key"]])
+    if not big:
+        return overrides, empty
+    found = pd.concat(big, ignore_index=True)
+    why = found["why_not_key"] if "why_not_key" in found.columns else pd.Series(
+        [f"rank {r} (not on the list)" for r in found["rank"]], index=found.index)
+    found["why"] = why.where(why.fillna("").astype(str).ne(""), found["criteria_alone"])
+    cols = [c for c in ("name", "rank", "revenue_12m", "clv", "why") if c in found.columns]
+    merged = found.groupby("account_id", sort=False).agg(
+        by=("by", ", ".join), **{c: (c, "first") for c in cols}).reset_index()
+    return overrides, merged
 
 
 def investment_priorities(table: pd.DataFrame, n: int = 6) -> pd.DataFrame:
@@ -235,7 +312,8 @@ def resource_text(assignment: pd.DataFrame, workload: pd.DataFrame) -> str:
 def proposed_moves(assignment: pd.DataFrame) -> pd.DataFrame:
     """The proposed changes of owner: account_id, name, previous_manager, manager and why."""
     moved = assignment[assignment["changed"]].reset_index(drop=True)
-    why = moved["reason"].str.replace("moved: ", "", regex=False)
+    why = (moved["explanation"] if "explanation" in moved.columns
+           else moved["reason"].str.replace("moved: ", "", regex=False))
     return moved[[c for c in ("account_id", "name", "previous_manager", "manager")
                   if c in moved.columns]].assign(why=why)
 
@@ -280,6 +358,12 @@ class SummaryFacts:
         The plan review, when a baseline was given.
     overdue : DataFrame or None
         :func:`overdue_actions`.
+    overrides, big_not_key : DataFrame
+        :func:`selection_decisions`: management's overrides, the big accounts that are not key.
+    decisions_known : bool
+        Whether the selection is in the run (the page then always states both, even "none").
+    economics : dict or None
+        :func:`kamlib.review.economics.economics_facts`; None without net values.
     """
 
     currency: str = ""
@@ -296,6 +380,10 @@ class SummaryFacts:
     moves: pd.DataFrame | None = None
     review: PlanReview | None = None
     overdue: pd.DataFrame | None = None
+    overrides: pd.DataFrame = field(default_factory=pd.DataFrame)
+    big_not_key: pd.DataFrame = field(default_factory=pd.DataFrame)
+    decisions_known: bool = False
+    economics: dict | None = None
 
     @property
     def review_too_early(self) -> bool:
@@ -311,7 +399,7 @@ def summary_facts(features: pd.DataFrame | None = None, scores: pd.DataFrame | N
                   health: pd.DataFrame | None = None, red_flags: pd.DataFrame | None = None,
                   assignment: pd.DataFrame | None = None, workload: pd.DataFrame | None = None,
                   review: PlanReview | None = None, *, currency: str = "",
-                  as_of=None) -> SummaryFacts:
+                  as_of=None, serving_models: pd.DataFrame | None = None) -> SummaryFacts:
     """What the executive summary states, from a run's tables (every one optional).
 
     Parameters
@@ -330,12 +418,17 @@ def summary_facts(features: pd.DataFrame | None = None, scores: pd.DataFrame | N
         Shown after money amounts.
     as_of : date-like, optional
         The data date (defaults to ``features.as_of``).
+    serving_models : DataFrame, optional
+        The segmentation step's serving-model economics.
     """
     table = key_account_table(features, scores, key_accounts, segments, clv, health, assignment)
     key_ids = set(table["account_id"]) if not table.empty else set()
     seg = segment_overview(segments, features, clv, key_ids)
     has_plan = assignment is not None and workload is not None
+    overrides, big_not_key = selection_decisions(scores, clv)
     return SummaryFacts(
+        overrides=overrides, big_not_key=big_not_key,
+        decisions_known=scores is not None and "rank" in scores.columns,
         currency=currency,
         as_of=pd.Timestamp(as_of) if as_of is not None else data_date(features),
         key_accounts=table, segments=seg, investments=investment_priorities(table),
@@ -345,4 +438,5 @@ def summary_facts(features: pd.DataFrame | None = None, scores: pd.DataFrame | N
         unchecked=unchecked_sources(health, red_flags, clv),
         resources=resource_text(assignment, workload) if has_plan else None,
         moves=proposed_moves(assignment) if has_plan else None, review=review,
-        overdue=overdue_actions(review, features) if review is not None else None)
+        overdue=overdue_actions(review, features) if review is not None else None,
+        economics=economics_facts(clv, serving_models, key_ids))

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from kamlib.errors import ParameterError
-from kamlib.report.plan_workbook import WORKBOOK_NAME, read_plan_workbook
+from kamlib.report.plan_workbook import WORKBOOK_NAME, read_plan_input_sheets, read_plan_workbook
 from kamlib.review.plan import Baseline, clean_actions, clean_objectives, data_date
 from kamlib.runner.folder import table_path
 
@@ -90,6 +90,25 @@ def load_baseline(baseline: str | Path | None) -> Baseline | None:
     return Baseline(objectives=objectives, actions=actions,
                     segments=_read_table(folder, "segments"), as_of=as_of, source=source,
                     category_year=_read_table(folder, "account_category_year"))
+
+
+def load_plan_inputs(baseline: str | Path | None) -> dict[str, pd.DataFrame]:
+    """The plan inputs the account team kept in the baseline's plan workbook (its sheets
+    Opportunities, Competitors, Strategy and Team), raw, by contract table name.
+
+    Empty when there is no baseline, when the baseline run has no workbook, or when the
+    workbook has none of these sheets (written before they existed) or leaves them empty: the
+    engagement's files are then read as usual. Intake checks what it gets by the contract.
+
+    Raises
+    ------
+    ParameterError
+        When ``baseline`` is given and does not exist (as :func:`load_baseline`).
+    """
+    if baseline is None or str(baseline).strip() == "":
+        return {}
+    workbook, _ = _locate(baseline)
+    return read_plan_input_sheets(workbook) if workbook is not None else {}
 
 
 def baseline_hint(run_dir: str | Path, engagement: str = "<engagement>") -> str:

@@ -14,6 +14,7 @@ from typing import Any
 from kamlib.formatting import EXCEL_TEXT_AS_TEXT
 from kamlib.intake.engagement import Engagement
 from kamlib.report import pages
+from kamlib.report.process_map import process_map_page
 from kamlib.runner.folder import read_step_records, table_path
 
 EXCEL_MAX_ROWS = 20_000
@@ -29,6 +30,9 @@ STEP_TITLES = {
 }
 
 SECTION_TITLES = {"plans": "Key account plans"}
+
+PROCESS_MAP = "process_map.html"
+"""The KAM process map page, in ``html/`` of every run (linked from the index)."""
 
 
 def _sheet_name(name: str, used: set[str]) -> str:
@@ -140,6 +144,7 @@ def index_page(run_dir: Path, records: list[dict[str, Any]]) -> IndexPage:
         for fig in record.get("figures", []):
             page.figures.append({"href": f"../figures/{fig}.png",
                                  "caption": titles.get(fig) or fig.replace("_", " ")})
+    page.reports.append({"href": PROCESS_MAP, "title": "The KAM process map: what each step delivers"})
     page.data.append({"href": "../results.xlsx", "title": "All result tables (Excel)"})
     page.data += [{"href": f"../{p.name}", "title": f"{p.stem.replace('_', ' ').capitalize()} (Excel)"}
                   for p in sorted(run_dir.glob("*.xlsx")) if p.name != "results.xlsx"]
@@ -164,6 +169,9 @@ def write_index(run_dir: Path, engagement: Engagement, records: list[dict[str, A
     path = run_dir / "html" / "index.html"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
+    rendered = {link["href"].removesuffix(".html") for link in page.steps}
+    (path.parent / PROCESS_MAP).write_text(
+        process_map_page(engagement.client, run_dir.name, STEP_TITLES, rendered), encoding="utf-8")
     return path
 
 

@@ -222,6 +222,21 @@ class Step:
 
         return load_baseline(self.params.get("baseline", ""))
 
+    def load_plan_inputs(self) -> dict[str, pd.DataFrame]:
+        """The plan-input sheets (opportunities, competitors, account_strategy, account_team)
+        of the plan workbook named by this step's ``baseline`` parameter, as the account team
+        left them; empty without a baseline (:func:`kamlib.runner.baseline.load_plan_inputs`)."""
+        from kamlib.runner.baseline import load_plan_inputs
+
+        return load_plan_inputs(self.params.get("baseline", ""))
+
+    def load_plan_tables(self) -> dict[str, pd.DataFrame | None]:
+        """This run's plan inputs by name (:meth:`load_optional` each), for the plan
+        workbook's sheets."""
+        from kamlib.intake.contract import PLAN_INPUTS
+
+        return {name: self.load_optional(name) for name in PLAN_INPUTS}
+
     def baseline_hint(self) -> str:
         """How to pass this run as the baseline of the next one (shown when there is none)."""
         from kamlib.runner.baseline import baseline_hint

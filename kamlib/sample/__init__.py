@@ -1,7 +1,8 @@
 """The sample company: a seeded, synthetic B2B supplier and its customers, for training and tests.
 
-:func:`generate_sample` builds the five contract tables (accounts, transactions, contacts,
-assessments, ahp_judgements) of "Nordhaven Industrial Supply", a fictional European
+:func:`generate_sample` builds the nine contract tables (accounts, transactions, contacts,
+assessments, ahp_judgements, and the plan inputs opportunities, competitors, account_strategy,
+account_team) of "Nordhaven Industrial Supply", a fictional European
 distributor of industrial supplies; :func:`write_sample` writes them as an engagement folder
 (the files a client would send, plus ``engagement.yml``). The bundled ``data/sample/`` folder
 is ``write_sample("data/sample")`` with the defaults. See ``docs/sample.md`` for what is in it.
@@ -21,7 +22,7 @@ from kamlib.errors import KamError, ParameterError
 if TYPE_CHECKING:  # pandas is imported lazily: `import kamlib.sample` stays cheap
     import pandas as pd
 
-__all__ = ["generate_sample", "write_sample", "SampleFolderNotEmpty", "FILES", "COMPANY"]
+__all__ = ["generate_sample", "write_sample", "write_class", "SampleFolderNotEmpty", "FILES", "COMPANY"]
 
 from kamlib.sample.catalogue import COMPANY, FILES  # noqa: E402  (no heavy imports)
 
@@ -46,7 +47,8 @@ def generate_sample(n_accounts: int = 600, seed: int = 2026) -> dict[str, pd.Dat
     Returns
     -------
     dict of str to pandas.DataFrame
-        ``accounts``, ``transactions``, ``contacts``, ``assessments`` and ``ahp_judgements``,
+        ``accounts``, ``transactions``, ``contacts``, ``assessments``, ``ahp_judgements``,
+        ``opportunities``, ``competitors``, ``account_strategy`` and ``account_team``,
         with exactly the columns of :mod:`kamlib.intake.contract` (identifiers as ``str``, dates as
         ``datetime64``). The transactions include a few deliberately bad lines (see
         ``docs/sample.md``).
@@ -57,11 +59,13 @@ def generate_sample(n_accounts: int = 600, seed: int = 2026) -> dict[str, pd.Dat
         If ``n_accounts`` is below 10 or ``seed`` is negative.
     """
     import numpy as np
+    import pandas as pd
 
     from kamlib.intake.contract import TABLES
     from kamlib.sample import accounts as acc_mod
     from kamlib.sample import contacts as con_mod
     from kamlib.sample import judgements as jud_mod
+    from kamlib.sample import plans as plan_mod
     from kamlib.sample import transactions as tx_mod
 
     if isinstance(n_accounts, bool) or not isinstance(n_accounts, (int, np.integer)) or n_accounts < MIN_ACCOUNTS:
@@ -72,8 +76,9 @@ def generate_sample(n_accounts: int = 600, seed: int = 2026) -> dict[str, pd.Dat
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ParameterError(f"seed must be a non-negative whole number, got {seed!r}. Fix: pass e.g. --seed 2026.")
 
-    streams = np.random.SeedSequence(int(seed)).spawn(7)
-    r_acc, r_prod, r_tx, r_bad, r_con, r_ass, r_ahp = (np.random.default_rng(s) for s in streams)
+    streams = np.random.SeedSequence(int(seed)).spawn(9)  # the first seven as before 9 existed
+    r_acc, r_prod, r_tx, r_bad, r_con, r_ass, r_ahp, r_plan, r_pri = (
+        np.random.default_rng(s) for s in streams)
 
     accounts = acc_mod.draw_accounts(r_acc, int(n_accounts))
     products = tx_mod.draw_products(r_prod)
@@ -81,9 +86,12 @@ def generate_sample(n_accounts: int = 600, seed: int = 2026) -> dict[str, pd.Dat
     accounts = acc_mod.calibrate_wallet(accounts, lines)
     lines = tx_mod.plant_problems(r_bad, lines, accounts)
     transactions = tx_mod.finish(lines)
-    contacts = con_mod.draw_contacts(r_con, accounts)
+    contacts = plan_mod.record_priorities(r_pri, con_mod.draw_contacts(r_con, accounts), accounts)
     assessments = jud_mod.draw_assessments(r_ass, accounts, transactions)
     ahp = jud_mod.draw_ahp(r_ahp)
+    last_year = transactions[transactions["date"] > transactions["date"].max() - pd.Timedelta(days=365)]
+    plan_inputs = plan_mod.draw_plan_inputs(
+        r_plan, accounts, last_year.groupby("account_id")["net_revenue"].sum())
 
     tables = {
         "accounts": accounts[TABLES["accounts"].column_names].copy(),
@@ -91,25 +99,29 @@ def generate_sample(n_accounts: int = 600, seed: int = 2026) -> dict[str, pd.Dat
         "contacts": contacts,
         "assessments": assessments,
         "ahp_judgements": ahp,
+        **plan_inputs,
     }
     for name, df in tables.items():
         assert list(df.columns) == TABLES[name].column_names, name
     return tables
 
 
-def engagement_yaml(client: str = COMPANY) -> str:
-    """The engagement.yml text of a sample folder."""
+def engagement_yaml(client: str = COMPANY, n_accounts: int = 600, seed: int = 2026) -> str:
+    """The engagement.yml text of a sample folder (its header says how to regenerate it)."""
     import yaml
 
     doc = {"client": client, "currency": "EUR", "inputs": dict(FILES), "parameters": {}}
+    which = ("The bundled sample engagement" if (client, n_accounts, seed) == (COMPANY, 600, 2026)
+             else "A sample engagement")
     header = (
-        "# The bundled sample engagement: a synthetic company generated by kamlib.sample.\n"
-        "# Regenerate with: kam sample DIR --accounts 600 --seed 2026\n"
+        f"# {which}: a synthetic company generated by kamlib.sample.\n"
+        f"# Regenerate with: kam sample DIR --accounts {n_accounts} --seed {seed}\n"
     )
     return header + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, default_flow_style=False)
 
 
-def write_sample(folder, n_accounts: int = 600, seed: int = 2026, overwrite: bool = False) -> dict[str, Path]:
+def write_sample(folder, n_accounts: int = 600, seed: int = 2026, overwrite: bool = False,
+                 client: str = COMPANY) -> dict[str, Path]:
     """Generate the sample company and write it as an engagement folder.
 
     Parameters
@@ -120,6 +132,8 @@ def write_sample(folder, n_accounts: int = 600, seed: int = 2026, overwrite: boo
         See :func:`generate_sample`.
     overwrite : bool, default False
         Write into a folder that already holds files (replacing the sample's files).
+    client : str
+        The client's name in engagement.yml (pages and workbooks carry it).
 
     Returns
     -------
@@ -134,6 +148,17 @@ def write_sample(folder, n_accounts: int = 600, seed: int = 2026, overwrite: boo
     from kamlib.sample.writer import write_tables
 
     folder = Path(folder)
+    _check_folder(folder, overwrite)
+    tables = generate_sample(n_accounts=n_accounts, seed=seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = write_tables(tables, folder)
+    eng = folder / "engagement.yml"
+    eng.write_text(engagement_yaml(client, n_accounts, seed), encoding="utf-8")
+    paths["engagement"] = eng
+    return paths
+
+
+def _check_folder(folder: Path, overwrite: bool) -> None:
     if folder.exists() and not folder.is_dir():
         raise SampleFolderNotEmpty(f"{folder} is a file, not a folder. Fix: choose a folder path for the sample.")
     if folder.is_dir() and any(folder.iterdir()) and not overwrite:
@@ -141,10 +166,51 @@ def write_sample(folder, n_accounts: int = 600, seed: int = 2026, overwrite: boo
             f"{folder} is not empty, and writing the sample would replace files in it. "
             f"Fix: choose a new or empty folder, or pass overwrite=True (on the command line: kam sample DIR --force)."
         )
-    tables = generate_sample(n_accounts=n_accounts, seed=seed)
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = write_tables(tables, folder)
-    eng = folder / "engagement.yml"
-    eng.write_text(engagement_yaml(), encoding="utf-8")
-    paths["engagement"] = eng
-    return paths
+
+
+MAX_CLASS = 200
+"""The largest class ``write_class`` writes (one company of ``n_accounts`` each)."""
+
+
+def class_seeds(n_students: int, seed: int = 2026) -> list[int]:
+    """One seed per student: ``seed + 1`` .. ``seed + n_students``.
+
+    None of them is ``seed`` itself, so no student's company is the one the class was shown
+    (the bundled sample, with the default seed), and the same class size and seed always give
+    the same companies: a trainer can regenerate one student's folder alone.
+    """
+    return [seed + i for i in range(1, n_students + 1)]
+
+
+def write_class(folder, n_students: int, n_accounts: int = 600, seed: int = 2026,
+                overwrite: bool = False) -> list[Path]:
+    """Write one ready engagement per student: ``student_01`` .. ``student_NN`` under ``folder``.
+
+    Every company has ``n_accounts`` accounts and its own seed (:func:`class_seeds`), so the
+    companies are alike in size and shape but no two students share answers. ``folder`` also
+    gets ``class.csv``: each student folder with its seed and the command that regenerates it.
+
+    Raises
+    ------
+    ParameterError
+        If ``n_students`` is below 1 or above :data:`MAX_CLASS`.
+    SampleFolderNotEmpty
+        If ``folder`` holds files and ``overwrite`` is False.
+    """
+    if not 1 <= n_students <= MAX_CLASS:
+        raise ParameterError(f"A class has 1 to {MAX_CLASS} students, not {n_students}. "
+                             "Fix: give the number of students, e.g. kam sample DIR --class 20.")
+    folder = Path(folder)
+    _check_folder(folder, overwrite)
+    width = max(2, len(str(n_students)))
+    rows = ["student,folder,accounts,seed,regenerate"]
+    written = []
+    for number, student_seed in enumerate(class_seeds(n_students, seed), start=1):
+        name = f"student_{number:0{width}d}"
+        write_sample(folder / name, n_accounts=n_accounts, seed=student_seed, overwrite=overwrite,
+                     client=f"{COMPANY} (student {number:0{width}d})")
+        rows.append(f"{number},{name},{n_accounts},{student_seed},"
+                    f"kam sample {name} --accounts {n_accounts} --seed {student_seed}")
+        written.append(folder / name)
+    (folder / "class.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return written

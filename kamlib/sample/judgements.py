@@ -16,7 +16,9 @@ import pandas as pd
 from kamlib.intake.contract import DEFAULT_CRITERIA, JUDGED_CRITERIA
 from kamlib.sample import catalogue as cat
 
-SAATY_RI_10 = 1.49
+SAATY_RI = {3: 0.58, 4: 0.90, 5: 1.12, 6: 1.24, 7: 1.32, 8: 1.41, 9: 1.45, 10: 1.49, 11: 1.51,
+            12: 1.48, 13: 1.56, 14: 1.57, 15: 1.59}
+"""Saaty's (1980) random index by matrix size."""
 SAATY_SCALE = np.array([1 / k for k in range(9, 1, -1)] + list(range(1, 10)), float)
 MISSING_SCORE_SHARE = 0.02
 COMMON_BILLING = 1.0
@@ -149,7 +151,7 @@ def saaty_round(r: np.ndarray) -> np.ndarray:
 def consistency_ratio(matrix: np.ndarray) -> float:
     """Saaty's consistency ratio of a reciprocal matrix (random index for its size)."""
     n = matrix.shape[0]
-    ri = {3: 0.58, 4: 0.90, 5: 1.12, 6: 1.24, 7: 1.32, 8: 1.41, 9: 1.45, 10: 1.49}[n]
+    ri = SAATY_RI[n]
     lam = float(np.max(np.linalg.eigvals(matrix).real))
     return (lam - n) / (n - 1) / ri
 
@@ -183,7 +185,7 @@ def draw_ahp(rng: np.random.Generator) -> pd.DataFrame:
                 ok = consistency_ratio(_matrix(v, n)) < 0.10
             else:
                 noisy = ideal * np.exp(rng.normal(0, 0.45, len(ideal)))
-                flip = rng.choice(len(ideal), 3, replace=False)
+                flip = rng.choice(len(ideal), max(3, round(len(ideal) / 15)), replace=False)
                 noisy[flip] = 1 / noisy[flip]
                 v = saaty_round(noisy)
                 ok = 0.15 < consistency_ratio(_matrix(v, n)) < 0.35

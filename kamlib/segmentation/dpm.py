@@ -39,9 +39,11 @@ Strength (proxies: the client's data holds no customer survey)
     reach: 10 x min(functions / 5, 1) (five functions = a diamond rather than a bow-tie).
     ``attitude`` - contacts' power-weighted attitude (-5..+5) + 5, else 5.
 Best competitor
-    The data contract has no competitor scores, so the best competitor is taken as an average
-    rival scoring 5 ("average rival (5) assumed"): relative strength = strength / 5, and the
-    vertical split at 1.0 means "stronger than an average rival".
+    From the optional ``competitors`` table: the highest ``strength`` (0-10, as the customer
+    sees it) among the competitors recorded at the account. Where none is recorded, an average
+    rival scoring 5 is assumed ("average rival (5) assumed"). Relative strength = our strength
+    / the best competitor's, and the vertical split at 1.0 means "stronger than the best
+    competitor".
 """
 
 from __future__ import annotations
@@ -70,7 +72,23 @@ DEFAULT_STRENGTH_WEIGHTS: dict[str, float] = {
 NEUTRAL = 5.0
 
 COMPETITOR_SOURCE = "average rival (5) assumed"
-"""Where the best competitor's score comes from: no table of the data contract holds one."""
+"""Where the best competitor's score comes from when the competitors table has none."""
+
+
+def best_competitor(competitors: pd.DataFrame | None, ids: pd.Index) -> tuple[pd.Series, str]:
+    """The strongest recorded competitor's strength per account (NEUTRAL where none is
+    recorded), and where it came from in words."""
+    best = pd.Series(np.nan, index=ids)
+    if competitors is not None and len(competitors) and {"account_id", "strength"} <= set(competitors.columns):
+        c = competitors.assign(account_id=competitors["account_id"].astype(str),
+                               strength=pd.to_numeric(competitors["strength"], errors="coerce"))
+        best = c.dropna(subset=["strength"]).groupby("account_id")["strength"].max().reindex(ids).astype(float)
+    n = int(best.notna().sum())
+    if n == 0:
+        return best.fillna(NEUTRAL), COMPETITOR_SOURCE
+    rest = f"; {COMPETITOR_SOURCE} for the other {len(ids) - n}" if n < len(ids) else ""
+    return (best.fillna(NEUTRAL),
+            f"strongest competitor in the competitors table for {n} of {len(ids)} accounts{rest}")
 
 
 def check_weights(weights: Mapping[str, float], allowed: Mapping[str, float],
@@ -215,6 +233,7 @@ def directional_policy_matrix(
     strength_weights: Mapping[str, float] | None = None,
     attractiveness_split: float | str = "median",
     strength_split: float = 1.0,
+    competitors: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Place accounts in the directional policy matrix.
 
@@ -235,8 +254,10 @@ def directional_policy_matrix(
         terms, and the matrix is meant to rank them against each other (McDonald leaves the
         line to judgement). A number (e.g. 5, the middle of the 0-10 scale) fixes it.
     strength_split : float
-        Relative strength above the split is strong (1 = on a par with the best competitor,
-        an average rival scoring 5).
+        Relative strength above the split is strong (1 = on a par with the best competitor).
+    competitors : DataFrame, optional
+        The competitors table (``account_id``, ``strength`` 0-10): the strongest one recorded
+        at an account is its best competitor; elsewhere an average rival scoring 5.
 
     Returns
     -------
@@ -269,9 +290,9 @@ def directional_policy_matrix(
     s_score = sum(sw.get(k, 0.0) / 100 * v[0].fillna(NEUTRAL) for k, v in stren.items())
     out["attractiveness"] = a_score.clip(0, 10)
     out["strength"] = s_score.clip(0, 10)
-    out["competitor_strength"] = NEUTRAL  # an average rival: the data has no competitor scores
+    out["competitor_strength"], competitor_source = best_competitor(competitors, ids)
     # A floor keeps the log axis finite for an account where we have no strength at all.
-    out["relative_strength"] = out["strength"].clip(lower=0.1) / out["competitor_strength"]
+    out["relative_strength"] = out["strength"].clip(lower=0.1) / out["competitor_strength"].clip(lower=0.1)
     a_split = _attractiveness_split(attractiveness_split, out["attractiveness"])
     out["attractiveness_split"] = a_split
     out["strength_split"] = float(strength_split)
@@ -288,7 +309,7 @@ def directional_policy_matrix(
     factors = pd.DataFrame(
         [("attractiveness", k, aw.get(k, 0.0), src) for k, (_, src) in attr.items()]
         + [("strength", k, sw.get(k, 0.0), src) for k, (_, src) in stren.items()]
-        + [("competitor", "best_competitor", np.nan, COMPETITOR_SOURCE)],
+        + [("competitor", "best_competitor", np.nan, competitor_source)],
         columns=["axis", "factor", "weight", "source"],
     )
     return out.reset_index(drop=True), factors
@@ -306,6 +327,7 @@ def key_account_dpm(
     strength_weights: Mapping[str, float] | None,
     attractiveness_split: float | str,
     notes: list[str],
+    competitors: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The DPM of the key accounts of ``segments`` (its ``is_key`` column), with their segment.
 
@@ -325,7 +347,7 @@ def key_account_dpm(
     dpm, factors = directional_policy_matrix(
         features, key_ids, assessments=assessments, contacts=contacts,
         attractiveness_weights=attractiveness_weights, strength_weights=strength_weights,
-        attractiveness_split=attractiveness_split,
+        attractiveness_split=attractiveness_split, competitors=competitors,
     )
     dpm = dpm.merge(segments[["account_id", "segment", "is_key"]], on="account_id", how="left")
     return dpm, factors

@@ -25,6 +25,12 @@ from kamlib.segmentation.migration import migration_since_last_year
 from kamlib.segmentation.rules import RuleSegmenter
 from kamlib.segmentation.segments import METHODS_SHOWN
 from kamlib.segmentation.strategy import portfolio_kpis, segment_summary
+from kamlib.segmentation.serving import (
+    DEFAULT_MARGIN_FACTORS,
+    DEFAULT_SERVING_CAPACITY,
+    DEFAULT_SERVING_COSTS,
+    serving_economics,
+)
 
 TABLES: dict[str, str] = {
     "segments": "segment, coordinates and strategy per account",
@@ -35,6 +41,9 @@ TABLES: dict[str, str] = {
     "dpm_factors": "DPM factor weights and data sources",
     "cluster_scores": "silhouette per number of clusters",
     "clusters": "clusters, their names and centres",
+    "serving_models": "accounts, money, cost and staff per serving model, before and after the "
+                      "proposed moves",
+    "serving_moves": "accounts worth more served by another serving model, with the gain",
 }
 """The tables the segmentation step saves, in the order :meth:`SegmentationResult.tables` gives them,
 and what each holds."""
@@ -45,6 +54,7 @@ INPUTS: dict[str, str] = {
     "clv": "value = customer lifetime value (value_measure='clv')",
     "assessments": "managers' scores for DPM attractiveness",
     "contacts": "relationship depth and attitude for DPM strength",
+    "competitors": "the best competitor's strength at each key account (DPM relative strength)",
 }
 """The tables :func:`run` reads, and what each is used for."""
 
@@ -96,6 +106,8 @@ class SegmentationResult:
     clusters: pd.DataFrame
     ari: float
     thresholds: dict[str, float]
+    serving_models: pd.DataFrame
+    serving_moves: pd.DataFrame
     kpis: dict[str, float]
     params: dict[str, object] = field(default_factory=dict)
     inputs: dict[str, int | None] = field(default_factory=dict)
@@ -114,6 +126,8 @@ class SegmentationResult:
             "dpm_factors": self.dpm_factors,
             "cluster_scores": self.cluster_scores,
             "clusters": self.clusters,
+            "serving_models": self.serving_models,
+            "serving_moves": self.serving_moves,
         }
 
     def descriptions(self) -> dict[str, str]:
@@ -155,7 +169,8 @@ def _input_notes(selection_scores: pd.DataFrame | None, clv: pd.DataFrame | None
     return notes
 
 
-def _dpm_notes(assessments: pd.DataFrame | None, contacts: pd.DataFrame | None) -> list[str]:
+def _dpm_notes(assessments: pd.DataFrame | None, contacts: pd.DataFrame | None,
+               competitors: pd.DataFrame | None = None) -> list[str]:
     """Where the DPM falls back on proxies, in sentences."""
     notes = []
     if assessments is None:
@@ -164,8 +179,9 @@ def _dpm_notes(assessments: pd.DataFrame | None, contacts: pd.DataFrame | None) 
     if contacts is None:
         notes.append("No contacts table: DPM relationship depth uses the number of contacts, "
                      "attitude is neutral.")
-    notes.append("No competitor scores: DPM relative strength compares us with an average "
-                 "rival (score 5).")
+    if competitors is None or not len(competitors):
+        notes.append("No competitor scores: DPM relative strength compares us with an average "
+                     "rival (score 5).")
     return notes
 
 
@@ -190,6 +206,7 @@ def run(
     selection_scores: pd.DataFrame | None = None,
     assessments: pd.DataFrame | None = None,
     contacts: pd.DataFrame | None = None,
+    competitors: pd.DataFrame | None = None,
     *,
     value_measure: str = "revenue",
     growth_measure: str = "symmetric",
@@ -209,6 +226,10 @@ def run(
     dpm_strength_weights: Mapping[str, float] = DEFAULT_STRENGTH_WEIGHTS,
     dpm_attractiveness_split: float | str = "median",
     dpm_top_n: int = 25,
+    serving_costs: Mapping[str, float] = DEFAULT_SERVING_COSTS,
+    serving_capacity: Mapping[str, float] = DEFAULT_SERVING_CAPACITY,
+    serving_margin_factors: Mapping[str, float] = DEFAULT_MARGIN_FACTORS,
+    serving_min_gain: float = 1000.0,
 ) -> SegmentationResult:
     """Segment the portfolio by value x growth, side by side with rules and clusters.
 
@@ -221,6 +242,9 @@ def run(
         ``selection_scores`` (is_key, tier, score: key accounts are labelled and get the DPM),
         ``assessments`` and ``contacts`` (DPM scores). What a missing one changes is in
         ``notes``.
+    competitors : DataFrame, optional
+        Intake's ``competitors`` (``account_id``, ``strength``): the DPM compares us with the
+        strongest one recorded at each account, else with an average rival (5).
     value_measure, growth_measure, growth_window_months
         See :func:`kamlib.segmentation.measures.compute_measures`.
     threshold_method, value_quantile, growth_quantile, value_threshold, growth_threshold
@@ -236,6 +260,11 @@ def run(
         :func:`kamlib.segmentation.dpm.directional_policy_matrix`).
     dpm_top_n : int
         Without a selection step, the DPM shows the ``dpm_top_n`` accounts of highest value.
+    serving_costs, serving_capacity, serving_margin_factors : mapping
+        Per serving model: cost per account a year, accounts per person (0 = no limit) and the
+        share of margin it keeps (see :mod:`kamlib.segmentation.serving`).
+    serving_min_gain : float
+        Net value a year a move to another serving model must add to be proposed.
 
     Returns
     -------
@@ -270,15 +299,19 @@ def run(
         features, seg, selection_given=selection_scores is not None, top_n=dpm_top_n,
         assessments=assessments, contacts=contacts,
         attractiveness_weights=dpm_attractiveness_weights, strength_weights=dpm_strength_weights,
-        attractiveness_split=dpm_attractiveness_split, notes=notes)
-    notes += _dpm_notes(assessments, contacts)
+        attractiveness_split=dpm_attractiveness_split, notes=notes, competitors=competitors)
+    notes += _dpm_notes(assessments, contacts, competitors)
     summary = segment_summary(seg)
+    serving, moves = serving_economics(features, selection_scores, clv, serving_costs,
+                                       serving_capacity, serving_margin_factors,
+                                       serving_min_gain, notes)
     given = {"account_features": features, "selection_scores": selection_scores, "clv": clv,
-             "assessments": assessments, "contacts": contacts}
+             "assessments": assessments, "contacts": contacts, "competitors": competitors}
     return SegmentationResult(
         segments=seg, segment_summary=summary, migration=migration, migration_matrix=matrix,
         dpm=dpm, dpm_factors=dpm_factors, cluster_scores=cluster_scores, clusters=clusters,
         ari=ari, thresholds={"value": rules.value_threshold_, "growth": rules.growth_threshold_},
+        serving_models=serving, serving_moves=moves,
         kpis=portfolio_kpis(summary),
         params=dict(value_measure=value_measure, growth_measure=growth_measure,
                     growth_window_months=growth_window_months, threshold_method=threshold_method,

@@ -8,8 +8,15 @@ transform applied before normalisation.
 
 Why transforms: revenue, quantities, head counts and site counts are heavy-tailed. On a linear
 scale one giant account squeezes everybody else into the bottom 5 % of the range, and the
-"criterion" degenerates into "is it the giant". ``log1p`` keeps the order and the giant's lead
-but lets the rest of the portfolio differ.
+"criterion" degenerates into "is it the giant". A log scale keeps the order and lets the rest
+of the portfolio differ, but *where it starts* decides whether size still counts: ``log(1 + x)``
+min-max scaled from zero-revenue accounts puts the largest account at 0.14 and the 300th at 0.09
+on a billing weight of 0.15 (the log of 0 is the bottom of the range, and every active account
+sits near the top). ``log_floor`` starts the log scale at a robust low end instead: the 25th
+percentile of the positive values (:data:`LOG_FLOOR_QUANTILE`). Values at or below it score 0,
+above it ``log(x / floor)``, so after normalisation the largest account scores 1, an account
+half its size scores ``1 - log 2 / log(max / floor)``, and both the order and the ratios
+between accounts show. Money, volume, head count and loss impact use it.
 """
 
 from __future__ import annotations
@@ -19,12 +26,16 @@ from typing import TYPE_CHECKING
 
 from kamlib.intake.contract import DEFAULT_CRITERIA, JUDGED_CRITERIA, SELECTION_CRITERIA
 from kamlib.errors import InputError, ParameterError
+from kamlib.selection import loss as loss_mod
 
 if TYPE_CHECKING:
     import pandas as pd
 
 BENEFIT = "benefit"
 COST = "cost"
+
+LOG_FLOOR_QUANTILE = 0.25
+"""Where ``log_floor`` starts its scale: this quantile of the criterion's positive values."""
 
 UNASSESSED_FILLS = ("low", "median", "zero")
 """Repairs for a judged criterion on an account nobody assessed (see :func:`criterion_matrix`)."""
@@ -48,6 +59,8 @@ class Criterion:
 
 def _computed(key, label, definition, column, transform, direction=BENEFIT, repair=""):
     scaling = {"log1p": "log(1 + x), negatives set to 0, then normalised",
+               "log_floor": "log(x / floor), floor the 25th percentile of positive values "
+                            "(0 at or below it), then normalised: the largest scores highest",
                "none": "as is, then normalised"}[transform]
     return Criterion(key, label, definition, direction, "computed", column, transform, scaling,
                      repair or "blank values get the criterion's median (flagged in 'repairs')")
@@ -61,11 +74,11 @@ def _judged(key, label, definition):
 
 CATALOGUE: dict[str, Criterion] = {c.key: c for c in (
     _computed("size", "Size", "How big the customer is as a company (head count).",
-              "employees", "log1p"),
+              "employees", "log_floor"),
     _computed("purchase_volume", "Purchase volume",
-              "Units bought from us in the last 12 months.", "quantity_12m", "log1p"),
+              "Units bought from us in the last 12 months.", "quantity_12m", "log_floor"),
     _computed("billing", "Billing", "Net revenue we invoiced in the last 12 months.",
-              "revenue_12m", "log1p"),
+              "revenue_12m", "log_floor"),
     _computed("share_of_sales", "Share of our sales",
               "The account's share of our total revenue in the last 12 months.",
               "share_of_sales_12m", "none"),
@@ -88,6 +101,14 @@ CATALOGUE: dict[str, Criterion] = {c.key: c for c in (
               "blank cost_to_serve is estimated as orders in the last 12 months x the median "
               "known cost per order (or the order count alone when no cost is known); accounts "
               "without revenue get the worst observed ratio"),
+    Criterion("loss_impact", "Loss impact",
+              "Could we afford to lose it? Our margin at risk (share of our margin x the chance "
+              "it leaves, from recency and revenue trend), our dependency (share of our sales) "
+              "and how hard it is to replace (look-alike accounts, share of wallet).",
+              BENEFIT, "computed", "loss_impact", "log_floor",
+              "log(x / floor), floor the 25th percentile of positive values, then normalised",
+              "inputs the table lacks are left out of the formula (noted); see "
+              "kamlib.selection.loss"),
     _judged("future_potential", "Future potential",
             "Expected growth of the account's business with us over the next 3 years."),
     _judged("industry_weight", "Weight in its industry",
@@ -182,8 +203,8 @@ def _num(s: pd.Series) -> pd.Series:
 
 
 def criterion_matrix(features: pd.DataFrame, assessments: pd.DataFrame | None,
-                     criteria: list[Criterion], unassessed_fill: str = "low"
-                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
+                     criteria: list[Criterion], unassessed_fill: str = "low",
+                     untransformed: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Raw (transformed, not yet normalised) criterion values for every account.
 
     Parameters
@@ -199,6 +220,9 @@ def criterion_matrix(features: pd.DataFrame, assessments: pd.DataFrame | None,
         criterion's lower quartile among assessed accounts (default: an account no senior
         manager knows well is unlikely to be strategic, but is not scored as worthless),
         ``"median"`` the median, ``"zero"`` a 0.
+    untransformed : dict, optional
+        When given, filled with each criterion's values before its transform (criterion key ->
+        Series by account id): the data the scaling figure plots against the score.
 
     Returns
     -------
@@ -273,18 +297,29 @@ def criterion_matrix(features: pd.DataFrame, assessments: pd.DataFrame | None,
             miss = col.isna()
             note(miss, c.key, f"not assessed: set to {fill:.2f} ({unassessed_fill})")
             values[c.key] = col.fillna(fill)
+            if untransformed is not None:
+                untransformed[c.key] = values[c.key]
             continue
         if c.key == "cost_to_serve":
             values[c.key], reps = _cost_to_serve_ratio(feats)
             repairs.extend(reps)
+            if untransformed is not None:
+                untransformed[c.key] = values[c.key]
             continue
-        if c.column not in feats.columns:
+        if c.key == "loss_impact":
+            col = loss_mod.loss_table(feats).table["loss_impact"]
+        elif c.column not in feats.columns:
             raise InputError("account_features", f"criterion '{c.key}' needs the column "
                              f"'{c.column}', which is missing.", "add the column to the accounts "
                              "export (or switch the criterion off).", column=c.column)
-        col = _num(feats[c.column])
+        else:
+            col = _num(feats[c.column])
+        if untransformed is not None:
+            untransformed[c.key] = col
         if c.transform == "log1p":
             col = np.log1p(col.clip(lower=0))
+        elif c.transform == "log_floor":
+            col = log_floor(col)
         miss = col.isna()
         if miss.all():
             raise InputError("account_features", f"criterion '{c.key}': the column "
@@ -298,6 +333,17 @@ def criterion_matrix(features: pd.DataFrame, assessments: pd.DataFrame | None,
            else pd.DataFrame({"account_id": pd.Series(dtype=str), "criterion": pd.Series(dtype=str),
                               "repair": pd.Series(dtype=str)}))
     return values, rep
+
+
+def log_floor(col: pd.Series, quantile: float = LOG_FLOOR_QUANTILE) -> pd.Series:
+    """``log(x / floor)`` with ``floor`` the ``quantile`` of the positive values; 0 at or below
+    the floor (blank stays blank). The largest value gets the largest result, and the ratio
+    between two accounts above the floor shows as a difference (see the module docstring)."""
+    import numpy as np
+
+    pos = col[col > 0]
+    floor = float(pos.quantile(quantile)) if len(pos) else 1.0
+    return np.log(col.clip(lower=floor) / floor)
 
 
 def _cost_to_serve_ratio(feats: pd.DataFrame) -> tuple[pd.Series, list[pd.DataFrame]]:

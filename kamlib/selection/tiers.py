@@ -56,18 +56,22 @@ def n_key_accounts(n_accounts: int, n_key: int = 0, n_key_account_managers: int 
 
 
 def assign_tiers(rank: np.ndarray, p_key: np.ndarray, n_key: int, n_development: int,
-                 n_managed: int, borderline: float = 0.1) -> np.ndarray:
+                 n_managed: int, borderline: float = 0.1,
+                 is_key: np.ndarray | None = None) -> np.ndarray:
     """Tier of every account.
 
-    ``key``: the top ``n_key`` by score. ``key-development``: the next ``n_development`` by
+    ``key``: the top ``n_key`` by score, or the accounts ``is_key`` marks (the list after
+    management's overrides). ``key-development``: the next ``n_development`` by
     rank, plus any non-key account with P(key) >= ``borderline`` (it makes the list under
-    plausible weights, so it deserves a plan). ``managed``: the next ``n_managed`` by rank
-    (rep capacity). ``long-tail``: everybody else.
+    plausible weights, so it deserves a plan); an account that is not key although its rank is
+    within the list (excluded, or made room for an inclusion) is key-development too.
+    ``managed``: the next ``n_managed`` by rank (rep capacity). ``long-tail``: everybody else.
     """
     r = np.asarray(rank)
     p = np.asarray(p_key, dtype=float)
     tier = np.full(r.shape, LONG_TAIL, dtype=object)
     tier[r <= n_key + n_development + n_managed] = MANAGED
     tier[(r <= n_key + n_development) | (p >= borderline)] = KEY_DEVELOPMENT
-    tier[r <= n_key] = KEY
+    key = r <= n_key if is_key is None else np.asarray(is_key, dtype=bool)
+    tier[key] = KEY
     return tier.astype(str)

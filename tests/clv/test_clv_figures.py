@@ -51,3 +51,30 @@ def test_p_alive_figure_counts_accounts_of_the_purchase_model_only():
     purchase = c[c["model"].str.startswith("BG/NBD")]
     expected = f"{int((purchase['p_alive'] < 0.5).sum())} of {len(purchase)} accounts"
     assert expected in fig.axes[0].get_title()
+
+
+def test_holdout_intervals_title_states_the_coverage_of_all_accounts():
+    rng = np.random.default_rng(2)
+    n = 900
+    pred = rng.uniform(0, 30, n)
+    h = pd.DataFrame({"account_id": [f"A{i}" for i in range(n)], "predicted": pred,
+                      "predicted_low": np.floor(pred * 0.5), "predicted_high": np.ceil(pred * 1.5),
+                      "actual": rng.poisson(pred)})
+    h["inside"] = (h["actual"] >= h["predicted_low"]) & (h["actual"] <= h["predicted_high"])
+    fig = F.holdout_intervals(h, 0.9, "week", max_accounts=300)
+    assert f"{h['inside'].mean():.0%} of accounts inside their 90% interval" in \
+        fig.axes[0].get_title()
+    assert len(fig.axes[0].collections[1].get_offsets()) + \
+        len(fig.axes[0].collections[2].get_offsets()) == 300  # a selection is drawn
+
+
+def test_whale_curve_marks_its_peak_and_counts_the_loss_makers():
+    curve = pd.DataFrame({"rank": [1, 2, 3, 4], "account_id": ["A", "B", "C", "D"],
+                          "net_profit": [400.0, 200.0, -100.0, -200.0]})
+    curve["cumulative_net_profit"] = curve["net_profit"].cumsum()
+    curve["accounts_share"] = curve["rank"] / 4
+    fig = F.whale_curve(curve, "EUR", ["B"])
+    ax = fig.axes[0]
+    assert "2 accounts cost more than they bring" in ax.get_title()
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "peak after 2 accounts" in labels and "key accounts" in labels

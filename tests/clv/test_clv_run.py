@@ -48,7 +48,8 @@ def _intake_like(n=400, seed=3):
 
 def test_clv_from_intake_tables():
     occ, accounts, features = _intake_like()
-    res = clv.run(occ, accounts, features, time_unit="week", horizon=2.0, n_bootstrap=50)
+    res = clv.run(occ, accounts, features, time_unit="week", horizon=2.0, n_bootstrap=50,
+                  ceiling="share")
     table = res.clv
     assert len(table) == len(accounts)  # every account listed, also those without purchases
     need = {"account_id", "frequency", "recency", "T", "expected_purchases", "p_alive",
@@ -65,7 +66,8 @@ def test_clv_from_intake_tables():
     assert {"account_id", "predicted", "actual"} <= set(res.holdout.columns)
     assert res.tracking["period"].eq("holdout").any()
     # Reproducible.
-    again = clv.run(occ, accounts, features, time_unit="week", horizon=2.0, n_bootstrap=50)
+    again = clv.run(occ, accounts, features, time_unit="week", horizon=2.0, n_bootstrap=50,
+                    ceiling="share")
     pd.testing.assert_frame_equal(table, again.clv)
 
 
@@ -82,7 +84,7 @@ def test_uplift_ceiling_and_contract_accounts():
     churn = con[:30]
     accounts.loc[churn, "contract_end"] = pd.Timestamp("2025-06-30")
     res = clv.run(occ, accounts, features, ceiling="uplift", uplift_retention=0.2,
-                  n_bootstrap=0)
+                  n_bootstrap=0, programme_cost=0.0)
     c = res.clv.set_index("account_id")
     ids = accounts["account_id"]
     assert (c.loc[ids[churn], "clv"] == 0).all()
@@ -110,7 +112,7 @@ def test_tables_are_what_the_step_saves_and_the_notebook_shows():
     key = pd.DataFrame({"account_id": ["C0003", "C0001", "C0152"]})  # C0152 never bought
     res = clv.run(occ, accounts, features, key, n_bootstrap=20)
     tables = res.tables()
-    assert list(tables) == ["clv", "clv_model_summary", "clv_holdout"]
+    assert list(tables) == ["clv", "clv_model_summary", "clv_holdout", "clv_profitability"]
     assert tables["clv"] is res.clv and tables["clv_holdout"] is res.holdout
     assert list(res.descriptions()) == list(tables)
     assert res.descriptions()["clv"] == "CLV per account over 3 years, time unit week"

@@ -98,10 +98,10 @@ def test_intervals_bracket_the_estimate_and_bootstrap_agrees_with_delta(fitted):
     boot = clv_frame(d, m, g, "week", 3.0, 0.1, n_bootstrap=400, seed=1)
     delta = clv_frame(d, m, g, "week", 3.0, 0.1, n_bootstrap=0)
     for c in (boot, delta):
-        assert (c["clv_low"] <= c["clv"] * 1.0001).all() and (c["clv"] <= c["clv_high"] * 1.0001).all()
-        assert (c["clv_high"] > c["clv_low"]).all()
-    width_b = (boot["clv_high"] - boot["clv_low"]) / boot["clv"]
-    width_d = (delta["clv_high"] - delta["clv_low"]) / delta["clv"]
+        assert (c["clv_param_low"] <= c["clv"] * 1.0001).all() and (c["clv"] <= c["clv_param_high"] * 1.0001).all()
+        assert (c["clv_param_high"] > c["clv_param_low"]).all()
+    width_b = (boot["clv_param_high"] - boot["clv_param_low"]) / boot["clv"]
+    width_d = (delta["clv_param_high"] - delta["clv_param_low"]) / delta["clv"]
     assert np.median(width_b / width_d) == pytest.approx(1.0, abs=0.2)
     # Same seed, same table.
     again = clv_frame(d, m, g, "week", 3.0, 0.1, n_bootstrap=400, seed=1)

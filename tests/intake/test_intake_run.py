@@ -26,7 +26,7 @@ def _notebook_parameters() -> list[str]:
 def test_run_takes_exactly_the_notebook_parameters():
     names = [n for n in _notebook_parameters() if n not in ("engagement", "run_dir")]
     signature = inspect.signature(intake.run)
-    assert list(signature.parameters) == ["engagement", *names]
+    assert list(signature.parameters) == ["engagement", "edited", *names]
     assert all(signature.parameters[n].kind is inspect.Parameter.KEYWORD_ONLY for n in names)
 
 

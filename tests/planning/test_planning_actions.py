@@ -74,7 +74,10 @@ def test_ics_is_valid_rfc5545(fitted):
     assert all(len(line.encode("utf-8")) <= 75 for line in lines)
     assert lines[0] == "BEGIN:VCALENDAR" and lines[-1] == "END:VCALENDAR"
     body = unfold(ics).split("\r\n")
-    assert body.count("BEGIN:VEVENT") == body.count("END:VEVENT") == len(acts(fitted, "F03")) + 3
+    # the actions, the three contacts' cadence, and the governance meetings (one event each)
+    n_meetings = int((fitted.governance["account_id"] == "F03").sum())
+    assert n_meetings == 2 + 4 + 12  # top-to-top, quarterly business reviews, monthly operational
+    assert body.count("BEGIN:VEVENT") == body.count("END:VEVENT") == len(acts(fitted, "F03")) + 3 + n_meetings
     assert ("SUMMARY:[Food 3] Executive-sponsor meeting with Harry Hostile (decider\\, hostile): "
             "hear the objections and agree what would change them") in body
     assert any(x.startswith("RRULE:FREQ=DAILY;INTERVAL=14;UNTIL=") for x in body)

@@ -189,3 +189,14 @@ def test_plan_page_shows_the_plain_revenue_change_the_summary_shows(fitted):
     page = account_page(fitted.account(r["account_id"]))
     assert f"{plain} vs the 12 before" in page
     assert f"{sym} vs the 12 before" not in page
+
+
+def test_recorded_priorities_override_the_function_stereotype(world):
+    """contacts.priorities (a contract column) wins over the guess from the function; a blank
+    one falls back to the guess, marked to confirm."""
+    features, cy, contacts, keys, segments = world
+    recorded = contacts.assign(priorities=[None, None, None, "cash before growth", None, None, " ", None])
+    v = contact_view(recorded, AS_OF).set_index("contact_id")
+    assert v.loc["c4", "fivep_priorities"] == "cash before growth"
+    assert v.loc["c2", "fivep_priorities"].startswith("assumed from function")
+    assert v.loc["c7", "fivep_priorities"].startswith("assumed from function")  # blank: the guess

@@ -175,7 +175,7 @@ def test_run_takes_exactly_the_notebook_parameters_with_their_defaults():
     assert_run_takes_the_notebook_parameters(
         planning.run, "40_account_plans",
         ["features", "category_year", "contacts", "key_accounts", "selection_scores", "segments", "clv",
-         "accounts"])
+         "accounts", "opportunities", "competitors", "account_strategy", "account_team"])
 
 
 def test_tables_are_what_the_step_saves_and_inputs_are_reported(world, fitted):

@@ -68,3 +68,46 @@ def test_environment_yml_installs_from_pyproject_only():
 def test_reports_are_ignored_by_git():
     ignore = (ROOT / ".gitignore").read_text().splitlines()
     assert "reports/*" in ignore
+
+
+def test_methods_notebooks_are_clean_and_not_steps_of_a_run():
+    """notebooks/methods/ holds teaching notebooks: nbval executes them (pytest's testpaths),
+    the runner never does (it takes the NN_name notebooks of notebooks/ only)."""
+    methods = sorted((paths.NOTEBOOKS_DIR / "methods").glob("*.ipynb"))
+    assert methods
+    steps = set(paths.step_notebooks())
+    for path in methods:
+        assert path not in steps
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        assert nb["metadata"].get("kernelspec", {}).get("name") == "python3", path.name
+        for cell in nb["cells"]:
+            if cell["cell_type"] == "code":
+                assert cell.get("outputs") == [] and cell.get("execution_count") is None, path.name
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert "notebooks" in pyproject["tool"]["pytest"]["ini_options"]["testpaths"]
+
+
+def _markdown(cell) -> str:
+    return "".join(cell["source"]) if cell["cell_type"] == "markdown" else ""
+
+
+def test_every_step_notebook_teaches_objectives_first_and_exercises_last():
+    """A trainer's notebook: 2-4 learning objectives right after the title, and at the end 3-5
+    exercises (each changes a parameter or an input) plus discussion questions (issue 16)."""
+    import re
+
+    for path in paths.step_notebooks():
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        assert _markdown(cells[0]).startswith("# "), path.name
+        objectives = _markdown(cells[1])
+        assert objectives.startswith("**Learning objectives.**"), path.name
+        assert 2 <= len(re.findall(r"^- ", objectives, flags=re.M)) <= 4, path.name
+        last = _markdown(cells[-1])
+        assert last.startswith("## Exercises") and "## Discussion" in last, path.name
+        exercises = last.split("## Discussion")[0]
+        numbered = re.findall(r"^\d\. \*\*.+", exercises, flags=re.M)
+        assert 3 <= len(numbered) <= 5, path.name
+        for item in re.split(r"^\d\. ", exercises, flags=re.M)[1:]:
+            # each exercise changes something and asks what happened (a question)
+            assert "`" in item and "?" in item, (path.name, item[:60])
+        assert re.findall(r"^- ", last.split("## Discussion")[1], flags=re.M), path.name

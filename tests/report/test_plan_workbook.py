@@ -43,3 +43,26 @@ def test_client_text_is_written_as_text_and_read_back_unchanged(tmp_path):
     assert back_actions["owner"].tolist() == HOSTILE[4:9]
     assert sorted(back_objectives["description"]) == sorted(objectives["description"])
     assert about["client"] == "=HYPERLINK(\"http://evil-client\")"
+
+
+def test_plan_input_sheets_are_written_and_read_back(tmp_path):
+    import pandas as pd
+
+    from kamlib.intake.contract import TABLES
+    from kamlib.report.plan_workbook import PLAN_INPUT_SHEETS, read_plan_input_sheets
+
+    team = pd.DataFrame({"account_id": ["001"], "person": ["=HYPERLINK(\"x\")"],
+                         "role": ["service"], "extra": ["dropped"]})
+    opps = pd.DataFrame({"account_id": ["001"], "name": ["Deal"], "amount": [1000.0],
+                         "expected_close": pd.to_datetime(["2026-10-01"])})
+    f = write_plan_workbook(tmp_path / "w.xlsx", _objectives(), _actions(),
+                            plan_inputs={"account_team": team, "opportunities": opps})
+    back = read_plan_input_sheets(f)
+    # empty sheets (competitors, strategy: headers only) leave the engagement's files in use
+    assert sorted(back) == ["account_team", "opportunities"]
+    assert list(back["account_team"].columns) == TABLES["account_team"].column_names
+    assert back["account_team"]["person"].tolist() == ["=HYPERLINK(\"x\")"]  # text, not a formula
+    assert back["opportunities"].attrs["source"] == f"w.xlsx, sheet {PLAN_INPUT_SHEETS['opportunities']}"
+    # the objectives and actions read back as before
+    objectives, actions, _ = read_plan_workbook(f)
+    assert len(objectives) == len(_objectives()) and len(actions) == len(_actions())

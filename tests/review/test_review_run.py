@@ -17,7 +17,8 @@ from kamlib.review.audit import review_plan, review_tables
 from kamlib.review.entry import TABLES
 from kamlib.review.evidence import Evidence
 from kamlib.review.plan import Baseline
-from kamlib.review.resources import CapacityError, ResourcePlanner, accounts_to_assign
+from kamlib.review.resources import (CapacityError, ResourcePlanner, accounts_to_assign,
+                                     book_hours)
 from tests.review.plan_data import AS_OF, PLAN_DATE, _actions, _objectives
 from tests.review.portfolio_data import _portfolio
 
@@ -59,8 +60,11 @@ def test_tables_are_what_the_step_saves():
     tables = result.tables()
     assert list(tables) == list(TABLES)
     feats, scores, segments, clv, _, _ = _portfolio()
-    planner = ResourcePlanner(max_accounts=4, max_hours=1000.0).fit(
-        accounts_to_assign(feats, scores, segments=segments, clv=clv))
+    to_assign = accounts_to_assign(feats, scores, segments=segments, clv=clv)
+    # the review counts every manager's other accounts (the capacity model's existing book)
+    book = book_hours(feats, scores, to_assign["account_id"])
+    assert sum(book.values()) > 0
+    planner = ResourcePlanner(max_accounts=4, max_hours=1000.0).fit(to_assign, book=book)
     pd.testing.assert_frame_equal(tables["resource_plan"], planner.assignment_)
     pd.testing.assert_frame_equal(tables["manager_workload"], planner.workload_)
     empty = review_tables(None)

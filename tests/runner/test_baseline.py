@@ -68,3 +68,20 @@ def test_the_hint_says_how_to_pass_this_run_as_the_next_baseline(tmp_path):
     hint = baseline_hint(tmp_path / "20260930-120000", "acme")
     assert "first plan" in hint and "plan_workbook.xlsx" in hint
     assert f"kam run acme --baseline {tmp_path / '20260930-120000'}" in hint
+
+
+def test_plan_inputs_come_back_from_the_baseline_workbook(tmp_path):
+    from kamlib.runner.baseline import load_plan_inputs
+
+    assert load_plan_inputs("") == {}
+    run = tmp_path / "run"
+    (run / "tables").mkdir(parents=True)
+    assert load_plan_inputs(run) == {}  # a run without a workbook: the files are read as usual
+    team = pd.DataFrame({"account_id": ["001"], "person": ["Ann"], "role": ["finance"]})
+    write_plan_workbook(run / "plan_workbook.xlsx", _objectives(), _actions(),
+                        plan_inputs={"account_team": team})
+    for ref in (run, run / "plan_workbook.xlsx"):
+        got = load_plan_inputs(ref)
+        assert list(got) == ["account_team"] and got["account_team"]["role"].tolist() == ["finance"]
+    with pytest.raises(ParameterError):
+        load_plan_inputs(tmp_path / "nowhere")

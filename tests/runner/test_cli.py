@@ -56,3 +56,17 @@ def test_missing_engagement_is_a_clear_error(tmp_path, capsys):
 def test_malformed_p_is_a_clear_error(capsys):
     assert cli.main(["run", "-p", "novalue"]) == 2
     assert "name=value" in capsys.readouterr().err
+
+
+def test_kam_new_writes_templates_of_the_optional_plan_inputs(tmp_path):
+    from kamlib.intake.contract import PLAN_INPUTS, TABLES
+
+    folder = tmp_path / "acme"
+    assert cli.main(["new", str(folder)]) == 0
+    text = (folder / "engagement.yml").read_text()
+    readme = (folder / "README.md").read_text()
+    for name in PLAN_INPUTS:
+        assert (folder / f"{name}.csv").read_text().strip().split(",") == TABLES[name].column_names
+        assert f"  {name}: {name}.csv   # optional" in text
+        assert f"### {name} (optional)" in readme
+    assert "One of: executive sponsor, key account manager" in readme

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from kamlib.intake.engagement import Engagement
+from kamlib.report import pages
 from kamlib.runner.outputs import ResultsWorkbook, write_index
 
 
@@ -60,3 +61,26 @@ def test_the_results_workbook_writes_client_text_as_text(tmp_path):
     assert [r[0].value for r in rows] == texts and {r[0].data_type for r in rows} == {"s"}
     assert not [r[0].coordinate for r in rows if r[0].hyperlink is not None]
     assert {r[1].data_type for r in rows} == {"n"} and {r[2].data_type for r in rows} == {"d"}
+
+
+def test_the_index_links_the_kam_process_map_page(tmp_path):
+    """Every run's index links html/process_map.html: the seven KAM steps and the account
+    manager's skills, each with the steps that deliver it (linked when the run rendered them)."""
+    from kamlib.report.process_map import PROCESS, SKILLS
+
+    (tmp_path / "html").mkdir()
+    (tmp_path / "html" / "10_selection.html").write_text("")
+    records = [{"notebook": "10_selection", "tables": {}, "figures": [], "pages": []}]
+    index = write_index(tmp_path, Engagement("acme", tmp_path, "Smith & <Co>"), records)
+    assert '<a href="process_map.html">The KAM process map' in index.read_text()
+    text = (tmp_path / "html" / "process_map.html").read_text()
+    assert [s.number for s in PROCESS] == list(range(1, 8))
+    for step in PROCESS:
+        assert f"{step.number}. {step.name}" in text
+        assert pages.escape(step.company) in text  # what stays the company's work
+    for skill in SKILLS:
+        assert skill.name in text
+    assert '<a href="10_selection.html">10 Selecting the key accounts</a>' in text
+    assert 'href="40_account_plans.html"' not in text  # not rendered in this run: no dead link
+    assert "40 Key account plans" in text
+    assert "Smith &amp; &lt;Co&gt;" in text and "<Co>" not in text

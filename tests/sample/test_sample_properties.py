@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from kamlib.intake.contract import DEFAULT_CRITERIA, DMU_ROLES, JUDGED_CRITERIA, TABLES
+from kamlib.sample.judgements import SAATY_RI
 from kamlib.sample import generate_sample
 
 START, END = pd.Timestamp("2023-07-01"), pd.Timestamp("2026-06-30")
@@ -259,7 +260,7 @@ def _cr(g: pd.DataFrame, criteria: list[str]) -> float:
         m[pos[a], pos[b]] = v
         m[pos[b], pos[a]] = 1 / v
     lam = np.max(np.linalg.eigvals(m).real)
-    return (lam - n) / (n - 1) / 1.49  # Saaty's random index for n = 10
+    return (lam - n) / (n - 1) / SAATY_RI[n]  # Saaty's random index for n criteria
 
 
 @pytest.mark.parametrize("fixture", ["sample", "other_seed"])
@@ -271,7 +272,8 @@ def test_ahp_judgements_complete_and_some_inconsistent(request, fixture):
     crs = {}
     for m, g in ahp.groupby("manager"):
         pairs = {frozenset(p) for p in zip(g["criterion_a"], g["criterion_b"])}
-        assert len(g) == 45 and len(pairs) == 45
+        n_pairs = len(crit) * (len(crit) - 1) // 2  # every pair once (91 for 14 criteria)
+        assert len(g) == n_pairs and len(pairs) == n_pairs
         assert set(g["criterion_a"]) | set(g["criterion_b"]) == set(crit)
         crs[m] = _cr(g, crit)
     inconsistent = [m for m, cr in crs.items() if cr > 0.10]
@@ -309,7 +311,8 @@ def test_small_sample_works():
     assert len(t["contacts"]) > 20
     top = t["assessments"].dropna(subset=["top_rank"])
     assert top.groupby("manager").size().eq(10).all()
-    assert len(t["ahp_judgements"]) == 45 * t["assessments"]["manager"].nunique()
+    n = len(DEFAULT_CRITERIA)
+    assert len(t["ahp_judgements"]) == n * (n - 1) // 2 * t["assessments"]["manager"].nunique()
 
 
 @pytest.mark.parametrize(("n", "seed"), [(10, 0), (13, 5), (25, 9), (120, 4)])

@@ -99,3 +99,20 @@ def test_attractiveness_split_median_or_fixed():
     assert m2["dpm_box"].isin(["Strategic", "Star"]).sum() == 2
     with pytest.raises(ParameterError):
         directional_policy_matrix(_features(), ["a"], attractiveness_split="mean")
+
+
+def test_supplied_competitors_replace_the_average_rival_where_recorded():
+    """The strongest recorded competitor at an account is its best competitor; elsewhere a 5."""
+    competitors = pd.DataFrame({"account_id": ["a", "a", "b"], "competitor": ["X", "Y", "X"],
+                                "strength": [8.0, 4.0, None]})
+    dpm, factors = directional_policy_matrix(
+        _features(), ["a", "b", "c"], assessments=_assess(), competitors=competitors,
+        attractiveness_weights={"strategic_fit": 100}, strength_weights={"share_of_wallet": 100})
+    d = dpm.set_index("account_id")
+    assert d["competitor_strength"].to_dict() == {"a": 8.0, "b": 5.0, "c": 5.0}
+    assert d.loc["a", "relative_strength"] == pytest.approx(8 / 8)
+    assert d.loc["c", "relative_strength"] == pytest.approx(8 / 5)
+    assert d.loc["a", "dpm_box"] == "Star"  # no longer ahead of the best competitor
+    source = factors.set_index("factor").loc["best_competitor", "source"]
+    assert source == ("strongest competitor in the competitors table for 1 of 3 accounts; "
+                      "average rival (5) assumed for the other 2")
