@@ -135,7 +135,9 @@ def date_value(src: ir.StringValue, layout: str = ISO) -> ir.DateValue:
     import ibis
 
     none = ibis.null().cast("date")
-    iso = src.try_cast("date")
+    # only text with a dash is cast as an ISO date: Spark's cast reads '45366' as the year 45366
+    dashed = src.contains("-")
+    iso = dashed.ifelse(src.try_cast("date"), none)
     stamped = ((src.length() > 10) & src.substr(10, 1).isin(["T", " "])).ifelse(
         src.substr(0, 10).try_cast("date"), none)
     serial = src.re_search(SERIAL_SHAPE).ifelse(serial_date(src.try_cast("float64")), none)
@@ -143,7 +145,8 @@ def date_value(src: ir.StringValue, layout: str = ISO) -> ir.DateValue:
     parts = layout_parts(layout)
     if parts is not None:
         forms.insert(0, _layout_date(src, *parts))
-    forms += [src.try_cast("timestamp").cast("date"), strip_blanks(src).try_cast("date")]
+    forms += [dashed.ifelse(src.try_cast("timestamp").cast("date"), none),
+              dashed.ifelse(strip_blanks(src).try_cast("date"), none)]
     return iso.coalesce(*forms)
 
 
