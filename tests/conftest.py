@@ -14,6 +14,16 @@ def _reports_in_tmp(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("KAM_REPORTS_DIR", str(tmp_path_factory.mktemp("reports")))
 
 
+@pytest.fixture(autouse=True)
+def _notebook_style_stays_in_its_test():
+    """``Step.begin`` styles matplotlib for the rest of a notebook's process (titles on the
+    left, ...); in the test process that would leak into every later test's figures."""
+    import matplotlib
+
+    with matplotlib.rc_context():
+        yield
+
+
 def make_notebook(path: Path, parameters: str, *cells: str) -> Path:
     """Write a step notebook: a tagged parameters cell followed by code cells."""
     nb = nbformat.v4.new_notebook()
