@@ -68,7 +68,7 @@ joined AS (
 )
 SELECT
     account_id, name, industry, region, country, n_sites, employees, wallet, cost_to_serve,
-    account_manager,
+    account_manager, parent_id,
     DATE '{as_of}' AS as_of,
     rev0 AS revenue_12m,
     rev1 AS revenue_prev_12m,

@@ -214,6 +214,13 @@ def accounts_table(n_accounts: int, seed: int = 7) -> pa.Table:
     reg = rng.integers(0, len(regions), n_accounts)
     country = [REGIONS[regions[r]][k] for r, k in zip(reg, rng.integers(0, 3, n_accounts))]
     size = world.weight / world.weight.max()
+    # about 3 % of the accounts belong to a group headed by one of the 20 largest accounts
+    # (a generator of their own, so the other columns stay what they were)
+    groups = np.random.default_rng([seed, 0x6A0])
+    heads = np.argsort(-world.weight)[:20]
+    member = groups.random(n_accounts) < 0.03
+    parent = [world.account_ids[int(heads[k])].as_py() if m else None
+              for m, k in zip(member, groups.integers(0, len(heads), n_accounts))]
     return pa.table({
         "account_id": world.account_ids,
         "name": _prefixed("Customer ", np.arange(1, n_accounts + 1), 6),
@@ -225,6 +232,7 @@ def accounts_table(n_accounts: int, seed: int = 7) -> pa.Table:
         "wallet": pa.array(np.round(world.weight * 3e9 * rng.uniform(1.2, 4.0, n_accounts), 0)),
         "account_manager": pa.array([f"Manager {k}" for k in rng.integers(1, 13, n_accounts)]),
         "cost_to_serve": pa.array(np.round(500 + world.n_sites * rng.uniform(200, 900, n_accounts), 0)),
+        "parent_id": pa.array(parent, type=pa.string()),
     })
 
 
