@@ -6,6 +6,13 @@ first run are therefore stored (``segment_boundaries``: the value and growth thr
 the cluster centres when clustering is shown) and a run with a baseline reuses them unless
 ``reuse_boundaries`` is off: segment counts can then move.
 
+The centres are stored with the scaling that places an account among them (``kind``
+``scaling centre``, ``scaling spread``, ``scaling asinh``, ``scaling clip``; the centres'
+coordinates are in those scaled units), so the next run assigns its accounts to the nearest
+stored centre exactly as this run would have. They are refitted, with a note saying why, when
+the next run clusters other features (measures, the potential axis), with another method or
+with another fixed k.
+
 A segment move is not always news: an account's growth moves from one year to the next even
 when nothing changed. :func:`movement_noise` measures that spread on the portfolio itself (a
 robust standard deviation of the year-on-year change of growth, and of the log of value), and
@@ -20,7 +27,10 @@ import pandas as pd
 
 BOUNDARY_COLUMNS: list[str] = ["measure", "based_on", "kind", "threshold", "set_on", "how"]
 """Columns of ``segment_boundaries``: one row per threshold (``value``, ``growth``) and per
-noise band (``growth_noise``, ``value_noise``), plus a row per cluster centre coordinate."""
+noise band (``growth_noise``, ``value_noise``), plus a row per cluster centre coordinate
+(``kind`` "centre N", in scaled units) and per scaling number (``kind`` "scaling ...")."""
+
+SCALING_KINDS: tuple[str, ...] = ("scaling centre", "scaling spread")
 
 
 def _robust_sd(x: np.ndarray) -> float:
@@ -73,22 +83,105 @@ def noise_sentence(migration: pd.DataFrame, noise: dict[str, float]) -> str:
             f"{np.exp(noise['value']):.2f}): treat them as watch items, not news.")
 
 
+def _based_on(feature: str, measures: dict[str, str]) -> str:
+    return measures.get(feature, feature)
+
+
+def centre_rows(state: dict, measures: dict[str, str], set_on: str) -> list[tuple]:
+    """The ``segment_boundaries`` rows of a clustering's :meth:`~kamlib.segmentation.clustering.
+    ClusterSegmenter.state`: its scaling, then each centre's coordinates (scaled units)."""
+    feats, method = list(state["features"]), state["method"]
+    how = f"{method} clustering, scaled units"
+    rows = [("value", _based_on("value", measures), "scaling asinh", state["value_scale"],
+             set_on, how),
+            ("value", _based_on("value", measures), "scaling clip", state["clip"], set_on, how)]
+    for kind, key in zip(SCALING_KINDS, ("centre", "spread")):
+        rows += [(f, _based_on(f, measures), kind, state[key][j], set_on, how)
+                 for j, f in enumerate(feats)]
+    for i, c in enumerate(np.asarray(state["centroids"], dtype=float)):
+        rows += [(f, _based_on(f, measures), f"centre {i}", c[j], set_on, how)
+                 for j, f in enumerate(feats)]
+    return rows
+
+
+def stored_centres(last: pd.DataFrame | None) -> tuple[dict, dict[str, str], str] | None:
+    """The clustering state a baseline's ``segment_boundaries`` stored (as
+    :meth:`~kamlib.segmentation.clustering.ClusterSegmenter.state` gives it), the measure each
+    feature was based on, and the date it was set; None when it stored no centres."""
+    if last is None or not len(last) or not set(BOUNDARY_COLUMNS) <= set(last.columns):
+        return None
+    kind = last["kind"].astype(str)
+    cen = last[kind.str.match(r"centre \d+$")]
+    if not len(cen):
+        return None
+    feats = list(dict.fromkeys(cen["measure"].astype(str)))
+    ids = sorted({int(x.split()[1]) for x in cen["kind"].astype(str)})
+
+    def value(k: str, f: str = "value") -> float:
+        hit = last[(kind == k) & (last["measure"].astype(str) == f)]["threshold"]
+        if len(hit) != 1:
+            raise KeyError(k)
+        return float(hit.iloc[0])
+
+    try:
+        centroids = np.array([[value(f"centre {i}", f) for f in feats] for i in ids])
+        state = {"method": str(cen["how"].iloc[0]).split()[0], "features": tuple(feats),
+                 "value_scale": value("scaling asinh"), "clip": value("scaling clip"),
+                 "centre": [value("scaling centre", f) for f in feats],
+                 "spread": [value("scaling spread", f) for f in feats], "centroids": centroids}
+    except KeyError:
+        return None
+    if not np.isfinite(centroids).all():
+        return None
+    based = dict(zip(cen["measure"].astype(str), cen["based_on"].astype(str)))
+    return state, based, str(cen["set_on"].iloc[0])
+
+
+def reuse_centres(last_plan, reuse_boundaries: bool, measures: dict[str, str], method: str,
+                  k: int, use_potential: bool, method_shown: str,
+                  notes: list[str]) -> tuple[dict, str] | None:
+    """With a baseline and ``reuse_boundaries``, the clustering state it stored and the date
+    it was set, when this run clusters the same features with the same method and k (``k=0``
+    takes the stored k); ``notes`` says whether they are reused or why they are refitted."""
+    if last_plan is None or not reuse_boundaries:
+        return None
+    stored = stored_centres((getattr(last_plan, "tables", None) or {}).get("segment_boundaries"))
+    if stored is None:
+        if method_shown == "clustering":
+            notes.append("The baseline stored no cluster centres: the clusters are fitted afresh.")
+        return None
+    state, based, set_on = stored
+    feats = ("value", "growth", "potential") if use_potential else ("value", "growth")
+    want = {f: _based_on(f, measures) for f in feats}
+    n = len(state["centroids"])
+    why = (f"they cluster {', '.join(f'{f} ({b})' for f, b in based.items())}, this run "
+           f"{', '.join(f'{f} ({b})' for f, b in want.items())}" if based != want else
+           f"they are {state['method']} centres, this run uses {method}"
+           if state["method"] != method else
+           f"they are {n} centres, this run asks for k={k}" if k and k != n else "")
+    if why:
+        notes.append(f"The baseline's cluster centres (set on {set_on}) are not reused: {why}; "
+                     "the clusters are refitted.")
+        return None
+    notes.append(f"Cluster centres reused from the baseline (set on {set_on}): each account "
+                 f"joins the nearest of its {n} {state['method']} centres, in the baseline's "
+                 "scaling, so an account that did not move keeps its cluster.")
+    return state, set_on
+
+
 def boundaries_table(thresholds: dict[str, float], noise: dict[str, float], set_on: str,
                      how: str, measures: dict[str, str],
-                     centres: pd.DataFrame | None = None) -> pd.DataFrame:
+                     centres: tuple[dict, str] | None = None) -> pd.DataFrame:
     """The ``segment_boundaries`` table of a run (what the next run reuses); ``measures``
-    names the value and growth measures the thresholds are in."""
+    names the value and growth measures the thresholds are in; ``centres`` is the clustering
+    state to store and the date it was first set."""
     mv, mg = measures["value"], measures["growth"]
     rows = [("value", mv, "threshold", thresholds["value"], set_on, how),
             ("growth", mg, "threshold", thresholds["growth"], set_on, how),
             ("growth", mg, "noise", noise["growth"], set_on, "robust SD of the yearly change"),
             ("value", mv, "noise", noise["value"], set_on, "robust SD of the yearly log change")]
-    if centres is not None and len(centres):
-        for _, r in centres.iterrows():
-            for col, based in (("value", mv), ("growth", mg)):
-                if col in r.index and pd.notna(r[col]):
-                    rows.append((col, based, f"centre {r['cluster']}", float(r[col]), set_on,
-                                 "cluster centre (stored, not reused)"))
+    if centres is not None:
+        rows += centre_rows(centres[0], measures, centres[1])
     out = pd.DataFrame(rows, columns=BOUNDARY_COLUMNS)
     out["threshold"] = out["threshold"].astype(float)
     for c in ("measure", "based_on", "kind", "set_on", "how"):
@@ -133,12 +226,19 @@ def reuse(last_plan, reuse_boundaries: bool, measures: dict[str, str], rules_kw:
     return stored
 
 
+def _run_date(features: pd.DataFrame) -> str:
+    as_of = features["as_of"].max() if "as_of" in features.columns else None
+    return str(pd.Timestamp(as_of).date()) if as_of is not None and pd.notna(as_of) else ""
+
+
 def settle(migration: pd.DataFrame, thresholds: dict[str, float],
            stored: tuple[float, float, str] | None, threshold_method: str,
-           features: pd.DataFrame, measures: dict[str, str], centres: pd.DataFrame | None,
-           notes: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+           features: pd.DataFrame, measures: dict[str, str], centres: dict | None,
+           centres_set_on: str | None, notes: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The migration with its moves judged against one year's noise (a sentence in
-    ``notes``), and this run's ``segment_boundaries`` (dated by the run that first set them)."""
+    ``notes``), and this run's ``segment_boundaries`` (dated by the run that first set them;
+    ``centres``: the clustering state to store, ``centres_set_on`` the date a reused one was
+    set)."""
     noise = movement_noise(migration)
     migration = mark_noise(migration, thresholds, noise)
     if len(migration):
@@ -146,7 +246,8 @@ def settle(migration: pd.DataFrame, thresholds: dict[str, float],
     if stored is not None:
         set_on, how = stored[2], f"reused from the run of {stored[2]}"
     else:
-        as_of = features["as_of"].max() if "as_of" in features.columns else None
-        set_on = str(pd.Timestamp(as_of).date()) if as_of is not None and pd.notna(as_of) else ""
+        set_on = _run_date(features)
         how = f"computed ({threshold_method})"
+    if centres is not None:
+        centres = (centres, centres_set_on or _run_date(features))
     return migration, boundaries_table(thresholds, noise, set_on, how, measures, centres)

@@ -27,6 +27,13 @@ cluster sizes do not move the reference point:
   quadrant its centroid lies in relative to the mean centroid (on the line counts as low). Names
   can repeat (then ``cluster_label`` numbers them "Core 1", "Core 2" by falling value) and some
   names can be missing.
+
+Reusing a stored clustering. :meth:`ClusterSegmenter.state` is everything an assignment needs
+(the features, their scaling, the clip and the centroids in scaled units); a segmenter given
+such a state as ``centres`` fits nothing: it scales the accounts with the stored scaling and
+puts each one in the cluster of the nearest stored centroid (Euclidean distance in the scaled
+space; for a Gaussian mixture, the nearest mean). The names follow from the centroids alone, so
+an account that did not change lands in the same, equally named cluster.
 """
 
 from __future__ import annotations
@@ -95,6 +102,17 @@ def name_centroids(centroids: np.ndarray) -> list[str]:
     return list(quadrant_names(d[:, 0] > 1e-12, d[:, 1] > 1e-12))
 
 
+class NearestCentre:
+    """A fitted-model stand-in that assigns points to the nearest of fixed centroids."""
+
+    def __init__(self, centroids: np.ndarray) -> None:
+        self.cluster_centers_ = np.asarray(centroids, dtype=float)
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        d = ((np.asarray(x, dtype=float)[:, None, :] - self.cluster_centers_[None]) ** 2).sum(axis=2)
+        return np.argmin(d, axis=1)  # ties: the lower cluster id
+
+
 class ClusterSegmenter:
     """k-means or Gaussian-mixture clusters of value x growth, named as portfolio segments.
 
@@ -127,6 +145,10 @@ class ClusterSegmenter:
     n_init : int, optional
         Restarts of each model (the best is kept); default 3 for k-means, 1 for the mixture
         (which starts from k-means and costs ~10x more per fit).
+    centres : dict, optional
+        A stored clustering (:meth:`state` of an earlier fit): ``fit`` then assigns each account
+        to the nearest stored centroid in the stored scaling instead of fitting (``k``,
+        ``k_range`` and ``clip`` are the stored ones).
 
     Attributes
     ----------
@@ -156,6 +178,7 @@ class ClusterSegmenter:
         use_potential: bool = False,
         n_init: int | None = None,
         n_threads: int | None = 1,
+        centres: dict | None = None,
     ) -> None:
         self.method = method
         self.k = k
@@ -167,6 +190,21 @@ class ClusterSegmenter:
         self.use_potential = use_potential
         self.n_init = n_init
         self.n_threads = n_threads
+        self.centres = centres
+
+    def features(self) -> tuple[str, ...]:
+        """Names of the features clustered, in column order."""
+        return ("value", "growth", "potential") if self.use_potential else ("value", "growth")
+
+    def state(self) -> dict:
+        """What reproduces this clustering's assignment: method, features, the value scale of
+        asinh, each feature's centre and spread, the clip and the centroids (scaled units,
+        ordered like the cluster ids)."""
+        return {"method": self.method, "features": self.features(),
+                "value_scale": float(self.value_scale_),
+                "centre": [float(c) for c in self.centre_],
+                "spread": [float(c) for c in self.spread_], "clip": float(self.clip),
+                "centroids": np.asarray(self.centroids_, dtype=float)}
 
     # -- features -----------------------------------------------------------------------------
     def _fit_scaling(self, m: pd.DataFrame) -> None:
@@ -251,7 +289,33 @@ class ClusterSegmenter:
         from threadpoolctl import threadpool_limits
 
         with threadpool_limits(limits=self.n_threads):
+            if self.centres is not None:
+                return self._assign(measures, score)
             return self._fit(measures, score)
+
+    def _assign(self, measures: pd.DataFrame, score: bool) -> "ClusterSegmenter":
+        """Each account to the nearest stored centroid, in the stored scaling."""
+        from sklearn.metrics import silhouette_score
+
+        s = self.centres
+        self.use_potential = "potential" in s["features"]
+        self.value_scale_, self.clip = s["value_scale"], s["clip"]
+        self.centre_, self.spread_ = tuple(s["centre"]), tuple(s["spread"])
+        centroids = np.asarray(s["centroids"], dtype=float)
+        x = self.transform(measures)
+        model = NearestCentre(centroids)
+        labels = model.predict(x)
+        self.k_ = len(centroids)
+        rng = np.random.default_rng(self.seed)
+        idx = np.sort(rng.choice(len(x), size=min(len(x), self.silhouette_sample), replace=False))
+        sub = labels[idx]
+        sil = (float(silhouette_score(x[idx], sub))
+               if score and 2 <= len(np.unique(sub)) <= len(idx) - 1 else np.nan)
+        self.scores_ = pd.DataFrame([{
+            "method": self.method, "k": self.k_, "silhouette": sil, "chosen": True,
+            "k_from": "baseline centres", "fit_sample": 0, "silhouette_sample": len(idx)}])
+        self._set_clusters(model, centroids, labels)
+        return self
 
     def _fit(self, measures: pd.DataFrame, score: bool) -> "ClusterSegmenter":
         from sklearn.metrics import silhouette_score

@@ -254,12 +254,16 @@ def run(
         strongest one recorded at each account, else with an average rival (5).
     last_plan : Baseline, optional
         The baseline run as :meth:`kamlib.runner.Step.load_baseline` reads it; its
-        ``segment_boundaries`` table (in ``.tables``) holds the thresholds to reuse.
+        ``segment_boundaries`` table (in ``.tables``) holds the thresholds and the cluster
+        centres to reuse.
     baseline : str
         Where ``last_plan`` was read from (not read here).
     reuse_boundaries : bool
         With a baseline, cut value and growth at the thresholds it stored (so segment counts
-        can move from run to run) instead of recomputing them (``threshold_method``).
+        can move from run to run) instead of recomputing them (``threshold_method``), and
+        assign the accounts to the nearest of the cluster centres it stored (in its scaling)
+        instead of refitting the clusters -- unless the features, the cluster method or a fixed
+        ``k`` differ from the stored ones (a note says why they are refitted).
     value_measure, growth_measure, growth_window_months
         See :func:`kamlib.segmentation.measures.compute_measures`.
     threshold_method, value_quantile, growth_quantile, value_threshold, growth_threshold
@@ -298,8 +302,11 @@ def run(
     measure_names = {"value": value_measure, "growth": growth_measure}
     stored = _bounds.reuse(last_plan, reuse_boundaries, measure_names, rules_kw, notes)
     _check_k(k, k_range, len(features))
+    reused = _bounds.reuse_centres(last_plan, reuse_boundaries, measure_names, cluster_method, k,
+                                   use_potential, method_shown, notes) or (None, None)
     cluster_kw = dict(method=cluster_method, k_range=tuple(k_range), seed=seed,
-                      use_potential=use_potential, n_threads=_segments.CLUSTER_THREADS)
+                      use_potential=use_potential, n_threads=_segments.CLUSTER_THREADS,
+                      centres=reused[0])
     rules = RuleSegmenter(**rules_kw)  # the thresholds may be the baseline's
     *window, clusterer = _segments.segment_current(m, rules, ClusterSegmenter(k=k, **cluster_kw),
                                                    method_shown, notes)
@@ -315,7 +322,8 @@ def run(
     thresholds = {"value": rules.value_threshold_, "growth": rules.growth_threshold_}
     migration, boundaries = _bounds.settle(migration, thresholds, stored, threshold_method,
                                            features, measure_names,
-                                           clusters if method_shown == "clustering" else None, notes)
+                                           clusterer.state() if method_shown == "clustering"
+                                           and clusterer is not None else None, reused[1], notes)
     dpm, dpm_factors = key_account_dpm(
         features, seg, selection_given=selection_scores is not None, top_n=dpm_top_n,
         assessments=assessments, contacts=contacts,
