@@ -33,7 +33,7 @@ def _centres(result):
     return result.boundaries[result.boundaries["kind"].str.startswith("centre")]
 
 
-def test_the_stored_centres_round_trip_through_the_table():
+def test_the_stored_centres_round_trip_through_the_table(tmp_path):
     m = compute_measures(_features(Q1, "2026-06-30", 1), lag=0)
     fitted = ClusterSegmenter(k=4, seed=3, use_potential=True).fit(m[m["has_history"]])
     table = pd.DataFrame(centre_rows(fitted.state(), MEASURES, "2026-06-30"),
@@ -51,6 +51,11 @@ def test_the_stored_centres_round_trip_through_the_table():
     assert len(_centres(r)) == 4 * 2
     np.testing.assert_allclose(stored_centres(r.boundaries)[0]["centroids"],
                                r.clusters[["value_centroid_scaled", "growth_centroid_scaled"]])
+    # ... and through the run folder's Parquet file, exactly
+    r.boundaries.to_parquet(tmp_path / "segment_boundaries.parquet")
+    back = stored_centres(pd.read_parquet(tmp_path / "segment_boundaries.parquet"))[0]
+    np.testing.assert_array_equal(back["centroids"], stored_centres(r.boundaries)[0]["centroids"])
+    assert back["spread"] == stored_centres(r.boundaries)[0]["spread"]
 
 
 def test_reused_centres_keep_an_unchanged_account_in_its_cluster():
