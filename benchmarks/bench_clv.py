@@ -12,10 +12,14 @@ the same log-likelihood (1e-6 relative); the 1M-account CLV table *with predicti
 and extrapolate: the simulation is linear in the distinct histories (capped by grouping beyond
 20,000, see ``kamlib.clv.value.MAX_CELLS``) times ``--simulations``.
 
-lifetimes is archived and breaks on current numpy/scipy/pandas. If it is importable here, or a
-Python with it is named in KAM_LIFETIMES_PYTHON (e.g. /work/venv-lifetimes/bin/python with
-numpy 1.26, scipy 1.11, pandas 2.0), the same data are fitted with it in a subprocess and the
-ratio is printed; otherwise the reference figure from the issue is printed and said to be one.
+lifetimes is archived and pins old numpy/scipy/pandas; 0.11.3 installs beside ours with
+``pip install --no-deps lifetimes==0.11.3`` (never a project dependency). When it is importable
+here, the Pareto/NBD comparison is paired in this process: ``--pairs`` rounds of our fit then
+lifetimes' ``ParetoNBDFitter`` on the same CDNOW arrays, wall and CPU time each, the best of the
+rounds compared, and lifetimes' optimum scored with our log-likelihood (same optimum: within
+1e-6 relative, or ours higher). Otherwise a Python with lifetimes named in
+KAM_LIFETIMES_PYTHON fits it in a subprocess, or the reference figure from the issue is printed
+and said to be one. The BG/NBD comparison runs lifetimes in a subprocess.
 
 Accounts are simulated from CDNOW-like parameters with ages of 13..78 weeks recorded at daily
 resolution, as real invoice data are. Timings on a shared machine are pessimistic.
@@ -87,7 +91,8 @@ def lifetimes_python() -> str | None:
         import lifetimes  # noqa: F401
 
         return sys.executable
-    except Exception:
+    except Exception as exc:  # lifetimes breaks in odd ways on new numpy/scipy/pandas
+        print(f"lifetimes not importable here: {type(exc).__name__}: {exc}")
         return None
 
 
@@ -135,7 +140,47 @@ def previous_pareto_fit(cols) -> tuple[float, float]:
     return time.perf_counter() - t, -fun
 
 
-def pareto_cdnow(py: str | None) -> None:
+def _timed(fit):
+    """(result, wall seconds, CPU seconds of this process) of one call."""
+    w, c = time.perf_counter(), time.process_time()
+    out = fit()
+    return out, time.perf_counter() - w, time.process_time() - c
+
+
+def pareto_paired(cols, pairs: int) -> None:
+    """Ours and lifetimes' ParetoNBDFitter alternately in this process on the same arrays:
+    wall and CPU time (best of ``pairs`` each), and both optima scored with our
+    log-likelihood."""
+    from lifetimes import ParetoNBDFitter
+
+    arrays = tuple(np.asarray(c, dtype=float) for c in cols)
+    rows = []
+    for _ in range(pairs):
+        m, w_ours, c_ours = _timed(lambda: ParetoNBD().fit(*cols))
+        lt, w_lt, c_lt = _timed(lambda: ParetoNBDFitter().fit(*arrays))
+        rows.append((w_ours, c_ours, w_lt, c_lt))
+    w_ours, c_ours, w_lt, c_lt = np.min(np.array(rows), axis=0)
+    p = {k: float(v) for k, v in lt.params_.items()}
+    ll_lt = float(pnbd_loglik(tuple(p[k] for k in m.params_), *cols).sum())
+    ll_ours = float(pnbd_loglik(tuple(m.params_.values()), *cols).sum())
+    rel = (ll_ours - ll_lt) / abs(ll_lt)
+    same = abs(rel) <= 1e-6 or rel > 0
+    theirs = ", ".join(f"{k}={p[k]:.6g}" for k in m.params_)
+    print(f"    paired with lifetimes {_lifetimes_version()} in this process, best of {pairs}:")
+    print(f"    ours      wall {w_ours:6.2f} s  CPU {c_ours:6.2f} s  LL {ll_ours:.6f}")
+    print(f"    lifetimes wall {w_lt:6.2f} s  CPU {c_lt:6.2f} s  LL {ll_lt:.6f}  [{theirs}]")
+    print(f"    -> ours {w_lt / w_ours:.1f}x faster in wall time, {c_lt / c_ours:.1f}x in CPU time "
+          f"(target >= 5x); LL ours minus lifetimes {rel:+.2e} relative: "
+          f"{'same optimum (|diff| <= 1e-6 or ours higher)' if same else 'NOT the same optimum'}")
+
+
+def _lifetimes_version() -> str:
+    import lifetimes
+
+    return getattr(lifetimes, "__version__", "?")
+
+
+def pareto_cdnow(py: str | None, pairs: int = 3) -> None:
     """Pareto/NBD on CDNOW master (calibration to 1997-09-30, weeks): ours vs lifetimes."""
     import pandas as pd
 
@@ -156,6 +201,9 @@ def pareto_cdnow(py: str | None) -> None:
     est = ", ".join(f"{k}={v:.6g}" for k, v in m.params_.items())
     print(f"Pareto/NBD fit, CDNOW master ({len(rfm):,} customers): {ours:.2f} s (best of 3) "
           f"[{est}] LL {m.log_likelihood_:.4f}")
+    if py == sys.executable:
+        pareto_paired(cols, pairs)
+        return
     ref = run_lifetimes(py, rfm, LIFETIMES_PARETO) if py else None
     if ref:
         p = ref["params"]
@@ -199,6 +247,8 @@ def main() -> None:
                     help="BG/NBD fit sizes, comma separated")
     ap.add_argument("--clv-accounts", type=int, default=SIZES[-1])
     ap.add_argument("--simulations", type=int, default=200)
+    ap.add_argument("--pairs", type=int, default=3,
+                    help="paired rounds of the Pareto/NBD fit against lifetimes (in process)")
     args = ap.parse_args()
     sizes = tuple(int(v) for v in args.sizes.split(",") if v)
     py = lifetimes_python()
@@ -206,7 +256,7 @@ def main() -> None:
     print("(timings on a shared 2-core machine: other work runs beside this, so they are "
           "pessimistic)\n")
     ages = np.arange(13 * 7, 78 * 7 + 1) / 7.0
-    pareto_cdnow(py)
+    pareto_cdnow(py, args.pairs)
     for n in sizes:
         d = simulate.bgnbd(n, **TRUE, T=ages, seed=42, resolution=1 / 7)
         t = time.perf_counter()

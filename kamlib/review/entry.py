@@ -22,7 +22,8 @@ from kamlib.review import history as _history
 from kamlib.review.evidence import evidence_from
 from kamlib.review.plan import Baseline, data_date
 from kamlib.review.resources import (DEFAULT_HOURS_BY_TIER, ResourcePlanner, accounts_to_assign,
-                                     book_hours, effort_by_segment)
+                                     book_hours, effort_by_segment, explain_serving_moves,
+                                     tiers_after_moves)
 from kamlib.review.summary import SummaryFacts, summary_facts
 from kamlib.vocabulary import PLANNED_TIERS
 
@@ -116,13 +117,28 @@ class PortfolioReview:
         p = self.planner
         line = (f"{len(p.assignment_)} accounts, {len(p.workload_)} managers, "
                 f"{p.n_changes_} change(s) of owner; solver: {p.status_}")
+        moved = self.serving_moved()
+        if moved:
+            line += (f"; {moved} account(s) follow a proposed serving-model move (30_segmentation), "
+                     "with the new model's hours")
         differ = self.owners_differ()
-        if differ:
+        if differ and moved:
+            line += (f". {differ} account(s) get another owner here than the account plans "
+                     "name (settled in 10_selection, before the serving-model moves were "
+                     "proposed); set follow_serving_moves to false to plan without the moves")
+        elif differ:
             line += (f". {differ} account(s) get another owner here than the account plans "
                      "name (settled in 10_selection): the two steps were given different "
                      "capacity parameters; set managers, max_accounts, max_hours, hours_by_tier, "
                      "tiers and switch_cost_hours at the top level of engagement.yml")
         return line
+
+    def serving_moved(self) -> int:
+        """How many accounts of the resource plan follow a proposed serving-model move."""
+        a = self.planner.assignment_
+        if "serving_move" not in a.columns:
+            return 0
+        return int(a["serving_move"].fillna("").astype(str).ne("").sum())
 
     def owners_differ(self) -> int:
         """How many accounts the resource plan gives another owner than the selection settled
@@ -168,12 +184,14 @@ def run(account_features: pd.DataFrame, selection_scores: pd.DataFrame,
         account_category_year: pd.DataFrame | None = None,
         plan_health: pd.DataFrame | None = None, plan_red_flags: pd.DataFrame | None = None,
         plan_profile: pd.DataFrame | None = None, last_plan: Baseline | None = None,
-        serving_models: pd.DataFrame | None = None, *,
+        serving_models: pd.DataFrame | None = None,
+        serving_moves: pd.DataFrame | None = None, *,
         baseline: str = "", managers: Sequence[str] = (), max_accounts: int = 8,
         max_hours: float = 900.0,
         hours_by_tier: Mapping[str, float] = DEFAULT_HOURS_BY_TIER,
         tiers: Sequence[str] = PLANNED_TIERS, switch_cost_hours: float = 100.0,
-        value_measure: str = "revenue_12m") -> PortfolioReview:
+        value_measure: str = "revenue_12m",
+        follow_serving_moves: bool = True) -> PortfolioReview:
     """Plan who serves which key account, and review the last plan against the new data.
 
     Parameters
@@ -191,6 +209,9 @@ def run(account_features: pd.DataFrame, selection_scores: pd.DataFrame,
         (:func:`kamlib.runner.baseline.load_baseline`); None: first plan, no review.
     serving_models : DataFrame, optional
         Step 30's serving-model economics, for the summary's account economics.
+    serving_moves : DataFrame, optional
+        Step 30's proposed serving-model moves, which the resource plan follows when
+        ``follow_serving_moves`` is on.
     baseline : str
         Where ``last_plan`` was read from (a previous run folder or its edited
         ``plan_workbook.xlsx``). Not read here: a ``baseline`` without ``last_plan`` is an error.
@@ -206,6 +227,12 @@ def run(account_features: pd.DataFrame, selection_scores: pd.DataFrame,
         Cost of one change of owner (handover), in hours of workload imbalance.
     value_measure : str
         Value that effort is compared with: ``revenue_12m``, ``margin_12m`` or ``clv``.
+    follow_serving_moves : bool
+        The resource plan follows the proposed serving-model moves: a moved account takes
+        the hours of its new model's tier (an account moved to inside sales frees its
+        manager's time, one moved up to an account manager takes more), in the plan and in
+        the managers' books, and its line in the plan says so. False: every account keeps
+        its selection tier's hours.
 
     Returns
     -------
@@ -227,13 +254,17 @@ def run(account_features: pd.DataFrame, selection_scores: pd.DataFrame,
               "selection_scores": selection_scores, "key_accounts": key_accounts, "clv": clv,
               "segments": segments, "plan_health": plan_health,
               "plan_red_flags": plan_red_flags, "plan_profile": plan_profile}
+    moves = serving_moves if follow_serving_moves else None
     to_assign = accounts_to_assign(account_features, selection_scores, tiers=tiers,
-                                   segments=segments, clv=clv)
-    # the capacity model counts every manager's other accounts (kamlib.capacity)
-    book = book_hours(account_features, selection_scores, to_assign["account_id"], hours_by_tier)
+                                   segments=segments, clv=clv, moves=moves)
+    # the capacity model counts every manager's other accounts (kamlib.capacity), with the
+    # tier each has after the proposed serving-model moves
+    book = book_hours(account_features, tiers_after_moves(selection_scores, moves),
+                      to_assign["account_id"], hours_by_tier)
     planner = ResourcePlanner(max_accounts=max_accounts, max_hours=max_hours,
                               hours_by_tier=hours_by_tier,
                               switch_cost_hours=switch_cost_hours).fit(to_assign, managers, book)
+    planner.assignment_ = explain_serving_moves(planner.assignment_)
     audit = (None if last_plan is None
              else review_plan(last_plan, evidence_from(inputs), segments))
     history, warnings = _portfolio_history(inputs, last_plan, audit)
