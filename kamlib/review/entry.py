@@ -191,7 +191,7 @@ def run(account_features: pd.DataFrame, selection_scores: pd.DataFrame,
         hours_by_tier: Mapping[str, float] = DEFAULT_HOURS_BY_TIER,
         tiers: Sequence[str] = PLANNED_TIERS, switch_cost_hours: float = 100.0,
         value_measure: str = "revenue_12m",
-        follow_serving_moves: bool = True) -> PortfolioReview:
+        follow_serving_moves: bool = False) -> PortfolioReview:
     """Plan who serves which key account, and review the last plan against the new data.
 
     Parameters

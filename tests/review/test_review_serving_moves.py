@@ -34,7 +34,16 @@ TAIL = ("L1", "digital / distributor", "inside sales")
 
 def _plan(moves=None, **params):
     feats, scores = _tables()
+    params.setdefault("follow_serving_moves", True)  # the what-if these tests are about
     return run(feats, scores, serving_moves=moves, max_accounts=8, max_hours=900.0, **params)
+
+
+def test_by_default_the_plan_keeps_the_owners_and_hours_the_account_plans_name():
+    # the account plans name the owners settled in 10_selection; following the moves is a
+    # what-if the consultant turns on
+    feats, scores = _tables()
+    default = run(feats, scores, serving_moves=_moves([DOWN]), max_accounts=8, max_hours=900.0)
+    assert default.assignment.equals(_plan(None).assignment)
 
 
 def _hours(result, manager):
