@@ -135,6 +135,7 @@ class ResourcePlanner:
     workload_: pd.DataFrame = field(init=False, repr=False)
     n_changes_: int = field(init=False, repr=False)
     status_: str = field(init=False, repr=False)
+    books_note_: str = field(init=False, repr=False, default="")
 
     # -- inputs ---------------------------------------------------------------------------
     def _check_params(self) -> None:
@@ -474,6 +475,31 @@ def _explain(out: pd.DataFrame, mgr: pd.DataFrame, booked: np.ndarray) -> list[s
             text.append(f"balances workload: {prev} at {load(prev, before)}, {new} at "
                         f"{load(new, after)} after")
     return text
+
+
+def fit_beside_books(planner: ResourcePlanner, accounts: pd.DataFrame,
+                     managers: Sequence[str] | pd.DataFrame | None,
+                     book: Mapping[str, float] | None) -> ResourcePlanner:
+    """``planner`` fitted beside the managers' existing books; when the books alone leave too
+    little room (a large client: thousands of accounts per manager at the default hours), it
+    is fitted without them and ``books_note_`` says so, with the fix.
+
+    Every user of the capacity model fits through here, so the selection's owners and the
+    review's resource plan agree in both cases. A plan that does not fit even without the
+    books raises :class:`CapacityError` as :meth:`ResourcePlanner.fit` does.
+    """
+    try:
+        return planner.fit(accounts, managers, book)
+    except CapacityError as crowded:
+        if not book or not any(book.values()):
+            raise
+        planner.fit(accounts, managers, None)
+        planner.books_note_ = (
+            f"The managers' other accounts already take {_fmt(sum(book.values()))} hours a "
+            "year by the hours rule, more than their capacity leaves for these accounts, so "
+            "these accounts were balanced without the other accounts' hours (their existing "
+            f"books are overloaded). Why: {crowded}")
+        return planner
 
 
 def book_hours(features: pd.DataFrame, scores: pd.DataFrame | None, assigned: Sequence[str],

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from kamlib.capacity import fit_beside_books
 from kamlib.errors import ParameterError
 from kamlib.review.audit import PlanReview, review_overview, review_plan, review_tables
 from kamlib.key_accounts import key_account_ids
@@ -131,6 +132,8 @@ class PortfolioReview:
                      "name (settled in 10_selection): the two steps were given different "
                      "capacity parameters; set managers, max_accounts, max_hours, hours_by_tier, "
                      "tiers and switch_cost_hours at the top level of engagement.yml")
+        if p.books_note_:
+            line += ". " + p.books_note_
         return line
 
     def serving_moved(self) -> int:
@@ -261,9 +264,10 @@ def run(account_features: pd.DataFrame, selection_scores: pd.DataFrame,
     # tier each has after the proposed serving-model moves
     book = book_hours(account_features, tiers_after_moves(selection_scores, moves),
                       to_assign["account_id"], hours_by_tier)
-    planner = ResourcePlanner(max_accounts=max_accounts, max_hours=max_hours,
-                              hours_by_tier=hours_by_tier,
-                              switch_cost_hours=switch_cost_hours).fit(to_assign, managers, book)
+    planner = fit_beside_books(ResourcePlanner(max_accounts=max_accounts, max_hours=max_hours,
+                                               hours_by_tier=hours_by_tier,
+                                               switch_cost_hours=switch_cost_hours),
+                               to_assign, managers, book)
     planner.assignment_ = explain_serving_moves(planner.assignment_)
     audit = (None if last_plan is None
              else review_plan(last_plan, evidence_from(inputs), segments))

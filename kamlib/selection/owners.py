@@ -48,9 +48,9 @@ def settle(accounts: pd.DataFrame, scores: pd.DataFrame, *, managers: Sequence[s
                      "key accounts have no settled owner yet.")
         return out, pd.DataFrame()
     book = capacity.book_hours(accounts, scores, to_assign["account_id"], hours_by_tier)
-    planner = capacity.ResourcePlanner(
+    planner = capacity.fit_beside_books(capacity.ResourcePlanner(
         max_accounts=max_accounts, max_hours=max_hours, hours_by_tier=hours_by_tier,
-        switch_cost_hours=switch_cost_hours).fit(to_assign, list(managers) or None, book)
+        switch_cost_hours=switch_cost_hours), to_assign, list(managers) or None, book)
     a = planner.assignment_.set_index("account_id")
     settled = out["account_id"].map(a["manager"])
     out["owner"] = settled.where(settled.notna(), out["owner"]).astype("str")
@@ -62,4 +62,6 @@ def settle(accounts: pd.DataFrame, scores: pd.DataFrame, *, managers: Sequence[s
         f"({fmt_hours(w['plan_hours'].sum())} h a year) beside the managers' other accounts "
         f"({fmt_hours(w['book_hours'].sum())} h): {planner.n_changes_} change(s) of owner; "
         f"busiest manager at {w['utilisation'].max():.0%} of {fmt_hours(max_hours)} h.")
+    if planner.books_note_:
+        notes.append(planner.books_note_)
     return out, planner.assignment_.reset_index(drop=True)

@@ -90,3 +90,22 @@ def test_an_at_risk_account_still_moves_when_capacity_forces_it():
         _accounts(["Ann"] * 3 + ["Bob"], [True] * 4), managers=["Ann", "Bob"])
     moved = p.assignment_[p.assignment_["changed"]]
     assert len(moved) == 1 and moved["reason"].iat[0] == "moved: previous owner over capacity"
+
+
+def test_books_that_leave_no_room_are_set_aside_with_a_note_not_a_failed_run():
+    # a large client: every manager's other accounts already take more than max_hours (a 10M-line
+    # ledger has ~1,700 accounts per manager at 2 h each); the key accounts still get owners
+    acc = _accounts(["Ann"] * 3 + ["Bob"] * 3)
+    book = {"Ann": 3_400.0, "Bob": 3_500.0}
+    with pytest.raises(CapacityError):
+        ResourcePlanner(max_accounts=6, max_hours=900).fit(acc, book=book)
+    p = capacity.fit_beside_books(ResourcePlanner(max_accounts=6, max_hours=900), acc, None, book)
+    assert p.assignment_["manager"].tolist() == ["Ann"] * 3 + ["Bob"] * 3  # owners kept
+    assert "6,900 hours" in p.books_note_ and "Fix:" in p.books_note_
+    # with room for the books nothing is set aside and there is no note
+    roomy = capacity.fit_beside_books(ResourcePlanner(max_accounts=6, max_hours=5_000), acc,
+                                      None, book)
+    assert roomy.books_note_ == "" and roomy.workload_["book_hours"].sum() == 6_900
+    # too few managers even without the books: still the capacity error
+    with pytest.raises(CapacityError):
+        capacity.fit_beside_books(ResourcePlanner(max_accounts=2, max_hours=900), acc, None, book)
