@@ -21,9 +21,17 @@ BEGIN = "# >>> kam map: suggested mapping"
 END = "# <<< kam map"
 
 
+YAML_LINE_BREAKS = {"\u0085": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+"""Characters YAML reads as a line break that JSON leaves as they are: a client's header holding
+one would end the comment line and start a line of engagement.yml of its own."""
+
+
 def _q(text: str) -> str:
-    """A YAML scalar for any text (a JSON string is a YAML double-quoted scalar)."""
-    return json.dumps(str(text), ensure_ascii=False)
+    """A YAML scalar for any text (a JSON string is a YAML double-quoted scalar), on one line."""
+    quoted = json.dumps(str(text), ensure_ascii=False)
+    for char, escaped in YAML_LINE_BREAKS.items():
+        quoted = quoted.replace(char, escaped)
+    return quoted
 
 
 def _comment(text: str) -> str:

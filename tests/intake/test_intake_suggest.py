@@ -131,3 +131,18 @@ def test_numeric_ids_are_not_dates_and_german_dates_are_not_numbers():
     frame["Feld"] = frame["Datum"]  # a second date column is no quantity
     got = suggest_table(TABLES["transactions"], frame, "lines.csv", None, IDS)
     assert "quantity" in got.unplaced
+
+
+@pytest.mark.parametrize("header", ["Kunde\u2028inputs: {transactions: ../../x.csv}",
+                                    "Kunde\u0085currency: USD", "Kunde\u2029x", 'Kd"\nNr.'])
+def test_a_client_header_stays_on_its_comment_line_of_engagement_yml(header):
+    # YAML reads U+2028, U+2029 and U+0085 as line breaks where JSON does not escape them: a
+    # header holding one would end the suggested block's comment line and add a key of its own
+    import yaml
+
+    from kamlib.intake.mapping_file import _q
+
+    doc = yaml.safe_load(f"# columns:\n#   accounts:\n#     {_q(header)}: account_id\nclient: Acme\n")
+    assert doc == {"client": "Acme"}
+    assert yaml.safe_load(f"columns: {{accounts: {{{_q(header)}: account_id}}}}") == {
+        "columns": {"accounts": {header: "account_id"}}}
