@@ -52,9 +52,20 @@ class Declared:
 
     @property
     def range(self) -> Range | None:
-        """The valid range the comment ends with (``; range [0, 1]``), or None."""
+        """The valid range the comment ends with (``; range [0, 1]``), or None; a bound
+        written ``accounts`` (the number of accounts) is no limit here."""
+        return self.range_for()
+
+    @property
+    def counts_accounts(self) -> bool:
+        """Whether the range has a bound written ``accounts``, known only from the data."""
         found = _RANGE_IN_HELP.search(self.help)
-        return parse_range(found.group("spec"), self) if found else None
+        return bool(found) and "accounts" in found.group("spec")
+
+    def range_for(self, accounts: int | None = None) -> Range | None:
+        """The valid range with its ``accounts`` bound set to ``accounts`` (None: no limit)."""
+        found = _RANGE_IN_HELP.search(self.help)
+        return parse_range(found.group("spec"), self, accounts) if found else None
 
 
 class KamYamlLoader(yaml.SafeLoader):
@@ -205,7 +216,7 @@ def declared_parameters(notebook: Path) -> dict[str, Declared]:
 
 # ----------------------------------------------------------------------------- ranges
 _RANGE_IN_HELP = re.compile(r";\s*range\s+(?P<spec>[^;]+?)\s*$")
-_NUMBER = r"-?(?:\d+(?:\.\d*)?|inf)"
+_NUMBER = r"(?:-?(?:\d+(?:\.\d*)?|inf)|accounts)"
 _PART = re.compile(rf"(?P<point>{_NUMBER})|(?P<open>[\[(])\s*(?P<lo>{_NUMBER})\s*,\s*"
                    rf"(?P<hi>{_NUMBER})\s*(?P<close>[\])])")
 
@@ -248,9 +259,20 @@ def _number_text(x: float) -> str:
     return str(int(x)) if x.is_integer() else repr(x)
 
 
-def parse_range(spec: str, decl: Declared | None = None) -> Range:
+def parse_range(spec: str, decl: Declared | None = None, accounts: int | None = None) -> Range:
     """Read a range written as in a parameter's comment: ``[0, 1]``, ``(0, inf)``,
-    ``0 or [2, inf)``, ``-1 or [0, inf)``."""
+    ``0 or [2, inf)``, ``-1 or [0, inf)``, ``0 or [2, accounts]``.
+
+    ``accounts`` stands for the number of accounts in the engagement's accounts table; the
+    runner knows it before any notebook starts (``accounts``), a plain check does not (None:
+    no limit).
+    """
+
+    def number(text: str) -> float:
+        if text == "accounts":
+            return math.inf if accounts is None else float(accounts)
+        return float(text)
+
     parts = []
     for text in spec.split(" or "):
         m = _PART.fullmatch(text.strip())
@@ -261,9 +283,9 @@ def parse_range(spec: str, decl: Declared | None = None) -> Range:
                 "with '; range [low, high]' ('(' or ')' leave an end out, inf for no limit), "
                 "or values and ranges joined by ' or '.")
         if m["point"] is not None:
-            parts.append((float(m["point"]), float(m["point"]), True, True))
+            parts.append((number(m["point"]), number(m["point"]), True, True))
         else:
-            parts.append((float(m["lo"]), float(m["hi"]), m["open"] == "[", m["close"] == "]"))
+            parts.append((number(m["lo"]), number(m["hi"]), m["open"] == "[", m["close"] == "]"))
     return Range(spec.strip(), tuple(parts))
 
 
@@ -279,19 +301,22 @@ def numbers_in(value: Any):
             yield from numbers_in(v)
 
 
-def check_range(decl: Declared, value: Any, source: str = "") -> None:
+def check_range(decl: Declared, value: Any, source: str = "", accounts: int | None = None) -> None:
     """Raise a :class:`ParameterError` naming the parameter when a number in ``value`` lies
-    outside ``decl``'s declared range (nothing to check without one)."""
-    valid = decl.range
+    outside ``decl``'s declared range (nothing to check without one); ``accounts`` sets the
+    bound the range writes ``accounts`` (the engagement's number of accounts)."""
+    valid = decl.range_for(accounts)
     if valid is None:
         return
     for x in numbers_in(value):
         if x not in valid:
             inside = "" if x is value else f" (in {_short(value)})"
             where = f" (from {source})" if source else ""
+            counted = (f"; the accounts table holds {accounts:,} accounts"
+                       if accounts is not None and decl.counts_accounts else "")
             raise ParameterError(
                 f"Parameter '{decl.name}' of {decl.notebook}{where} is out of range: got "
-                f"{x!r}{inside}, allowed {decl.range.describe()} ({decl.range.text}). Fix: "
+                f"{x!r}{inside}, allowed {valid.describe()} ({valid.text}{counted}). Fix: "
                 f"choose a value in that range; 'kam new DIR' lists every parameter with its "
                 "range.")
 

@@ -22,10 +22,12 @@ from typing import Any
 import yaml
 
 from kamlib import paths
-from kamlib.intake.engagement import Engagement
+from kamlib.intake.engagement import Engagement, engagement_mapping, table_sheets
+from kamlib.intake.loading import read_small
 from kamlib.errors import KamError, ParameterError
-from kamlib.params import (ALWAYS, Declared, Params, check_value, declared_parameters,
-                           parse_cli_value, plain_problem, unknown_name_error)
+from kamlib.params import (ALWAYS, Declared, Params, check_range, check_value,
+                           declared_parameters, parse_cli_value, plain_problem,
+                           unknown_name_error)
 
 INJECTED_HEADER = "# Parameters\n"
 """How the cell papermill injects (``-p name value``) starts."""
@@ -134,6 +136,43 @@ def resolve_parameters(
         changed = {k: v for k, v in values[nb].items() if v != declared[nb][k].default}
         plans.append(StepPlan(nb, changed))
     return plans
+
+
+def accounts_in(engagement: Engagement) -> int | None:
+    """How many distinct account ids the engagement's accounts file holds (as mapped), or None
+    when it cannot be read here: intake then reports why, with the file and the fix."""
+    path = engagement.input_path("accounts")
+    if path is None:
+        return None
+    try:
+        raw, _ = read_small("accounts", path, engagement_mapping(engagement),
+                            table_sheets(engagement).get("accounts"))
+    except (KamError, OSError, ValueError):
+        return None
+    if "account_id" not in raw:
+        return None
+    ids = raw["account_id"].astype(str).str.strip()
+    return int(ids[ids != ""].nunique())
+
+
+def check_against_accounts(engagement: Engagement, plans: list[StepPlan]) -> None:
+    """Check, before any notebook starts, the parameters whose range is bounded by the number
+    of accounts (``range 0 or [2, accounts]``: more clusters or key accounts than accounts).
+
+    Only values this run sets are checked (a default is the notebook's own concern), and the
+    accounts file is read only when such a value is set. The notebooks check again against
+    the accounts that pass intake's checks.
+    """
+    bounded = [(declared_parameters(plan.notebook)[name], value)
+               for plan in plans for name, value in plan.parameters.items()
+               if declared_parameters(plan.notebook)[name].counts_accounts]
+    if not bounded:
+        return
+    accounts = accounts_in(engagement)
+    if accounts is None:
+        return
+    for decl, value in bounded:
+        check_range(decl, value, accounts=accounts)
 
 
 def plan_for(engagement: Engagement, notebook: Path) -> StepPlan:

@@ -31,7 +31,8 @@ from kamlib.runner.faults import (RunInterrupted, kernel_environment, run_temp_d
 from kamlib.runner.folder import executed_notebook_path, new_run_dir, read_step_record
 from kamlib.runner.manifest import hash_tables, start_manifest, step_tables, write_manifest
 from kamlib.runner.outputs import STEP_TITLES, ResultsWorkbook, finish_run
-from kamlib.runner.parameters import StepPlan, resolve_parameters, write_parameters_file
+from kamlib.runner.parameters import (StepPlan, check_against_accounts, resolve_parameters,
+                                     write_parameters_file)
 from kamlib.runner.warm import warm_up
 
 STOP_TIMEOUT_S = 60
@@ -171,6 +172,7 @@ def run_engagement(
         chosen = {paths.notebook_for(s) for s in steps}
         notebooks = [nb for nb in notebooks if nb in chosen]
     plans = resolve_parameters(engagement, overrides, typed, notebooks)  # before anything runs
+    check_against_accounts(engagement, plans)
     with signals_raise() as signals, run_temp_dir() as temp:
         try:
             run_dir = new_run_dir(engagement, label)

@@ -244,3 +244,13 @@ def test_engagement_yml_may_configure_steps_a_run_leaves_out(tmp_path):
         (folder / name).symlink_to(_paths.REPO_ROOT / "data" / "sample" / name)
     with pytest.raises(_PE, match="plan_strat"):
         _resolve(load_engagement(folder), notebooks=first)
+
+
+def test_a_range_bounded_by_the_accounts_is_open_until_the_accounts_are_known():
+    from kamlib.params import parse_range
+
+    spec = "0 or [2, accounts]"
+    assert 10**9 in parse_range(spec)  # papermill alone: no limit
+    known = parse_range(spec, accounts=600)
+    assert 600 in known and 601 not in known and 0 in known and 1 not in known
+    assert known.describe() == "0, or from 2 to 600"
