@@ -33,6 +33,14 @@ from kamlib.errors import ParameterError
 ALWAYS = ("engagement", "run_dir")
 """Parameters every step notebook declares; the runner sets them."""
 
+SHARED = ("baseline", "seed")
+"""Run-wide parameters: the only names more than one step notebook may declare, each with the
+same default and comment in every one (``tests/project`` checks it). They have one value for
+the whole run, set at the top level of ``engagement.yml`` or with ``-p name=value``; a value for
+one step only is refused (:func:`kamlib.runner.parameters.resolve_parameters`). Every other
+parameter belongs to one step: a step that needs another step's decision reads that step's
+table (the review reads the selection's ``capacity_rules``)."""
+
 _TYPE_NAMES = {bool: "true/false", int: "a whole number", float: "a number", str: "text",
                list: "a list", dict: "a mapping"}
 

@@ -24,7 +24,7 @@ import yaml
 from kamlib import paths
 from kamlib.intake.engagement import Engagement
 from kamlib.errors import KamError, ParameterError
-from kamlib.params import (ALWAYS, Declared, Params, check_value, declared_parameters,
+from kamlib.params import (ALWAYS, SHARED, Declared, Params, check_value, declared_parameters,
                            parse_cli_value, plain_problem, unknown_name_error)
 
 INJECTED_HEADER = "# Parameters\n"
@@ -102,6 +102,18 @@ def resolve_parameters(
 
     def in_step(step: str, name: str, value: Any, where: str, parse: bool) -> None:
         nb = aliases[step]
+        if name in SHARED and name in declared[nb]:
+            raise ParameterError(
+                f"'{name}' is set for step '{step}' alone ({where}), but it has one value for "
+                f"the whole run (every step that declares it uses it). Fix: set it at the top "
+                f"level of engagement.yml's parameters, or with -p {name}=VALUE.")
+        owners = [o.stem for o in notebooks if name in declared[o] and name not in ALWAYS]
+        if name not in declared[nb] and owners:
+            raise ParameterError(
+                f"'{name}' is not a parameter of step '{step}' ({where}): it is declared once, "
+                f"by {', '.join(owners)}, and the steps after it read its decision from its "
+                f"tables. Fix: set it with -p {name}=VALUE, or under "
+                f"{paths.step_key(aliases[owners[0]])}: in engagement.yml.")
         if name not in declared[nb] or name in ALWAYS:
             raise unknown_name_error(name, [n for n in declared[nb] if n not in ALWAYS],
                                      f"{where}, step '{step}'")
