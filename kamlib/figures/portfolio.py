@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from kamlib.figures import PALETTE
-from kamlib.vocabulary import KEY, LAGGARD, SEGMENTS, STAR, TIERS
+from kamlib.vocabulary import AMBER, GREEN, KEY, LAGGARD, RED, SEGMENTS, STAR, TIERS
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -209,9 +209,9 @@ def history_figure(history: pd.DataFrame | None) -> Figure:
     panels = [
         ("Revenue share", [(f"{STAR}s", "star_revenue_share", PALETTE[STAR]),
                            (f"{LAGGARD}s", "laggard_revenue_share", PALETTE[LAGGARD])], True),
-        ("Key accounts by health", [("green", "health_green", "#2f855a"),
-                                    ("amber", "health_amber", "#dd6b20"),
-                                    ("red", "health_red", "#c53030")], False),
+        ("Key accounts by health", [(GREEN, "health_green", "#2f855a"),
+                                    (AMBER, "health_amber", "#dd6b20"),
+                                    (RED, "health_red", "#c53030")], False),
         ("The plan", [("completion", "plan_completion", "#2b6cb0")], True),
     ]
     for ax, (title, lines, share) in zip(axes, panels):
