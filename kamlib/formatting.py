@@ -163,6 +163,15 @@ def date(value: Any) -> str:
     return f"{value.day} {value:%b %Y}"
 
 
+def month(value: Any) -> str:
+    """A month as ``'September 2026'`` (a plan's quarter, a review's month)."""
+    if missing(value):
+        return DASH
+    if isinstance(value, str):
+        value = _dt.date.fromisoformat(value[:10])
+    return f"{value:%B %Y}"
+
+
 def number(value: Any) -> str:
     """One number in a notebook table: thousands separated, a sensible number of decimals.
 

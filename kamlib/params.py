@@ -29,6 +29,7 @@ from typing import Any
 import yaml
 
 from kamlib.errors import ParameterError
+from kamlib.formatting import count as fmt_count
 
 ALWAYS = ("engagement", "run_dir")
 """Parameters every step notebook declares; the runner sets them."""
@@ -329,7 +330,7 @@ def plain_problem(value: Any) -> str | None:
         at = f" at {path}" if path else ""
         budget[0] -= 1
         if budget[0] < 0:
-            return f"more than {MAX_ITEMS:,} items in all"
+            return f"more than {fmt_count(MAX_ITEMS)} items in all"
         if depth > MAX_DEPTH:
             return f"lists or mappings nested more than {MAX_DEPTH} deep{at}"
         kind = type(v)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from kamlib.errors import ParameterError
+from kamlib.formatting import date as fmt_date
 from kamlib.planning import _common
 from kamlib.planning import actions as _act
 from kamlib.planning import health as _health
@@ -161,7 +162,7 @@ class PlanningResult:
 
     def notes_markdown(self) -> str:
         """When the plans start, where the key accounts came from, what is missing: Markdown."""
-        start = (f"Plans start on {self.start:%d %B %Y}; the first checkpoint is 30 days later.")
+        start = f"Plans start on {fmt_date(self.start)}; the first checkpoint is 30 days later."
         return "\n".join(f"- {n}" for n in (start, *self.notes))
 
     def account(self, account_id: str) -> AccountPlan:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from kamlib.planning._common import nz
 from kamlib.planning.relationship_rules import RelationshipRules
 from kamlib.vocabulary import BASIC, COOPERATIVE, DIAMOND, EXPLORATORY, INTEGRATED, INTERDEPENDENT
+from kamlib.formatting import share as fmt_share
 
 
 def _n(k: int, word: str, many: str | None = None) -> str:
@@ -84,7 +85,7 @@ def stage(r: dict, revenue: float, rules: RelationshipRules) -> tuple[str, str]:
         if ws != ws:
             missing.append("a known share of wallet (no wallet estimate)")
         elif ws < rules.integrated_wallet_share:
-            missing.append(f"share of wallet {rules.integrated_wallet_share:.0%}+ (now {ws:.0%})")
+            missing.append(f"share of wallet {fmt_share(rules.integrated_wallet_share)}+ (now {fmt_share(ws)})")
         if not missing:
             return INTEGRATED, "diamond with the decider a live link, senior live links, a champion and a high share of wallet"
         return INTERDEPENDENT, "diamond with the decider a live link; not integrated: lacks " + ", ".join(missing)

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from kamlib.formatting import money
+from kamlib.formatting import share as fmt_share
 from kamlib.planning._common import records
 from kamlib.vocabulary import (BRIDGE_BASELINE, BRIDGE_HEADROOM, BRIDGE_PIPELINE, BRIDGE_SEGMENT_GROWTH,
                                BRIDGE_SITES, BRIDGE_STEPS, BRIDGE_WHITESPACE, LOST_STAGES,
@@ -105,14 +106,14 @@ def _evidence_bars(r: dict, pipe: pd.DataFrame, ws: pd.DataFrame, sites: tuple[f
     share = rules.first_business_share if rev <= 0 else rules.whitespace_capture
     pot = float(free["potential"].sum()) if len(free) else 0.0
     bars.append((BRIDGE_WHITESPACE, share * pot,
-                 f"{share:.0%} of the look-alike potential {money(pot)} in {len(free)} "
+                 f"{fmt_share(share)} of the look-alike potential {money(pot)} in {len(free)} "
                  f"categor{'y' if len(free) == 1 else 'ies'} no open opportunity covers"
                  if len(free) else "no whitespace beyond the pipeline"))
     n_sites, active = sites
     if rev > 0 and n_sites == n_sites and active == active and active > 0 and n_sites > active:
         per = rev / active
         bars.append((BRIDGE_SITES, rules.site_capture * per * (n_sites - active),
-                     f"{rules.site_capture:.0%} of {n_sites - active:.0f} unserved site(s) at "
+                     f"{fmt_share(rules.site_capture)} of {n_sites - active:.0f} unserved site(s) at "
                      f"{money(per)} per active site ({active:.0f} of {n_sites:.0f} buy)"))
     else:
         bars.append((BRIDGE_SITES, 0.0, "every known site buys" if n_sites == n_sites
@@ -121,8 +122,8 @@ def _evidence_bars(r: dict, pipe: pd.DataFrame, ws: pd.DataFrame, sites: tuple[f
     if wallet == wallet and wallet > 0:
         room = max(0.0, rules.wallet_reachable_share * wallet - rev - sum(b[1] for b in bars))
         bars.append((BRIDGE_HEADROOM, rules.headroom_capture * room,
-                     f"{rules.headroom_capture:.0%} of the {money(room)} left up to "
-                     f"{rules.wallet_reachable_share:.0%} of the wallet {money(wallet)}"))
+                     f"{fmt_share(rules.headroom_capture)} of the {money(room)} left up to "
+                     f"{fmt_share(rules.wallet_reachable_share)} of the wallet {money(wallet)}"))
     else:
         bars.append((BRIDGE_HEADROOM, 0.0, "wallet unknown"))
     return bars
@@ -180,7 +181,7 @@ def target_bridge(targets: pd.DataFrame, profile: pd.DataFrame, features: pd.Dat
         for step, amount, why in bars:
             if basis == "evidence" and amount > 0 and running + amount > cap:
                 amount = max(0.0, cap - running)
-                why += f"; cut at {rules.max_wallet_share:.0%} of the wallet"
+                why += f"; cut at {fmt_share(rules.max_wallet_share)} of the wallet"
             steps.append((step, amount, why))
             running = running + amount
         total = 0.0

@@ -39,6 +39,7 @@ from kamlib.vocabulary import (
     SERVING_MODELS,
     TIER_DEFAULT_SERVING,
 )
+from kamlib.formatting import money as fmt_money
 
 DEFAULT_SERVING_COSTS: dict[str, float] = {
     SERVE_KAM: 20000.0, SERVE_ACCOUNT_MANAGER: 3500.0, SERVE_INSIDE_SALES: 600.0,
@@ -196,7 +197,7 @@ def serving_economics(features: pd.DataFrame, selection_scores: pd.DataFrame | N
         pairs = moves.groupby(["from_model", "to_model"]).size()
         text = "; ".join(f"{n} from {a} to {b}" for (a, b), n in pairs.items())
         notes.append(f"Serving models: moving {len(moves)} accounts ({text}) would add "
-                     f"{moves['gain'].sum():,.0f} of net value a year.")
+                     f"{fmt_money(moves['gain'].sum())} of net value a year.")
     else:
         notes.append("Serving models: no account would be worth more served another way.")
     return table, moves

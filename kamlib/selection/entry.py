@@ -24,6 +24,7 @@ from kamlib.selection import groups as groups_mod
 from kamlib.selection import loss as loss_mod
 from kamlib.selection import overrides as ov
 from kamlib.selection.weighting import check_method, criterion_weights
+from kamlib.formatting import share as fmt_share
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -354,7 +355,7 @@ def run(
     stable = int(((scores["robustness"] == robustness.ROBUST) & scores["is_key"]).sum())
     unit = "key groups" if level == "group" else "key accounts"
     notes.append(f"{stable} of the {n_key} {unit} make the list in at least "
-                 f"{robust_threshold:.0%} of {mc.n_draws} weight scenarios.")
+                 f"{fmt_share(robust_threshold)} of {mc.n_draws} weight scenarios.")
     if level == "group":
         scores = _members(scores, gtab, accounts)
     scores = groups_mod.mark(scores, gtab)

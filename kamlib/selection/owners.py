@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from kamlib import capacity
 from kamlib.formatting import hours as fmt_hours
+from kamlib.formatting import share as fmt_share
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -58,7 +59,7 @@ def settle(accounts: pd.DataFrame, scores: pd.DataFrame, rules: capacity.Capacit
         f"Owners settled for {len(a)} key and key-development accounts "
         f"({fmt_hours(w['plan_hours'].sum())} h a year) beside the managers' other accounts "
         f"({fmt_hours(w['book_hours'].sum())} h): {planner.n_changes_} change(s) of owner; "
-        f"busiest manager at {w['utilisation'].max():.0%} of {fmt_hours(rules.max_hours)} h.")
+        f"busiest manager at {fmt_share(w['utilisation'].max())} of {fmt_hours(rules.max_hours)} h.")
     if planner.books_note_:
         notes.append(planner.books_note_)
     return out, planner.assignment_.reset_index(drop=True)
