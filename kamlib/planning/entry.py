@@ -27,6 +27,7 @@ from kamlib.planning import targets as _tg
 from kamlib.planning import whitespace as _ws
 from kamlib.planning.account_plan import AccountPlan
 from kamlib.vocabulary import FIVE_P, GOVERNANCE_MEETINGS
+from kamlib import step_inputs
 
 TABLES: dict[str, str] = {
     "plan_profile": "One row per key account: profile, relationship stage, health, targets",
@@ -154,11 +155,7 @@ class PlanningResult:
 
     def availability(self) -> pd.DataFrame:
         """One row per input table: available?, rows, what it is used for."""
-        return pd.DataFrame([
-            {"table": name, "available": self.inputs.get(name) is not None,
-             "rows": self.inputs.get(name) or 0, "used for": use}
-            for name, use in INPUTS.items()
-        ])
+        return step_inputs.availability(self.inputs, INPUTS)
 
     def notes_markdown(self) -> str:
         """When the plans start, where the key accounts came from, what is missing: Markdown."""
@@ -451,7 +448,7 @@ def run(
         cadence=cadence, health=health, start=start, closed=rolled.closed,
         changes=_roll.changes(last_plan, prof, rolled.actions, objectives, red_flags, view, health, start),
         key_source=key_source, rules=rules, health_bands=tuple(health_bands), show_accounts=show_accounts,
-        inputs={name: None if t is None else len(t) for name, t in given.items()}, notes=notes,
+        inputs=step_inputs.rows_given(given), notes=notes,
         bridge=bridge, pipeline=pipe, team=team,
         governance=_gov.governance(team, view, prof, start, governance_days),
         competitors=_for_keys(competitors, ids), strategy=_for_keys(account_strategy, ids))
