@@ -21,6 +21,7 @@ import json
 import math
 import re
 import tokenize
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -433,6 +434,29 @@ def unknown_name_error(name: str, known: list[str], where: str) -> ParameterErro
         f"Unknown parameter '{name}' ({where}).{hint} Run 'kam new DIR' to see every parameter "
         "with its default and meaning."
     )
+
+
+def numbers_by_key(values: Mapping[str, Any], name: str, defaults: Mapping[str, float],
+                   kind: str) -> dict[str, float]:
+    """A parameter mapping fixed keys to numbers >= 0 (cost rates by activity, costs by
+    serving model), with ``defaults`` for the keys it leaves out.
+
+    Raises
+    ------
+    ParameterError
+        A key that is not one of ``defaults`` (``kind`` names what the keys are), or a value
+        that is not a finite number >= 0.
+    """
+    unknown = sorted(set(values) - set(defaults))
+    if unknown:
+        raise ParameterError(
+            f"{name} has unknown {kind} {', '.join(map(repr, unknown))}; the {kind} are "
+            f"{', '.join(map(repr, defaults))}.")
+    out = {**defaults, **{k: float(v) for k, v in values.items()}}
+    bad = [k for k, v in out.items() if not math.isfinite(v) or v < 0]
+    if bad:
+        raise ParameterError(f"{name} must hold numbers >= 0; check {', '.join(map(repr, bad))}.")
+    return out
 
 
 class Params(dict):

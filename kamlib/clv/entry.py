@@ -160,15 +160,15 @@ class CLVResult:
         out = pd.DataFrame({"account_id": c["account_id"].to_numpy()})
         if self.names is not None:
             out["name"] = c["account_id"].map(self.names).to_numpy()
-        out["p_alive"] = c["p_alive"].round(2).to_numpy()
+        out["p_alive"] = c["p_alive"].to_numpy()
         out["model"] = c["model"].to_numpy()
-        out["clv"] = c["clv"].round(0).to_numpy()
+        out["clv"] = c["clv"].to_numpy()
         out["clv_range"] = [money_interval(lo, hi) for lo, hi in zip(c["clv_low"], c["clv_high"])]
-        out["net_clv"] = c["net_clv"].round(0).to_numpy()
-        out["investment_ceiling"] = c["investment_ceiling"].round(0).to_numpy()
-        out["cost_to_serve"] = c["cost_to_serve"].round(0).to_numpy()
+        out["net_clv"] = c["net_clv"].to_numpy()
+        out["investment_ceiling"] = c["investment_ceiling"].to_numpy()
+        out["cost_to_serve"] = c["cost_to_serve"].to_numpy()
         out["cost_estimated"] = c["cost_to_serve_estimated"].to_numpy()
-        out["ceiling_to_cost"] = c["ceiling_to_cost"].round(2).to_numpy()
+        out["ceiling_to_cost"] = c["ceiling_to_cost"].to_numpy()
         out["covers_manager"] = c["covers_manager"].to_numpy()
         return out
 

@@ -26,7 +26,7 @@ from kamlib.planning import rollforward as _roll
 from kamlib.planning import targets as _tg
 from kamlib.planning import whitespace as _ws
 from kamlib.planning.account_plan import AccountPlan
-from kamlib.vocabulary import FIVE_P, GOVERNANCE_MEETINGS
+from kamlib.vocabulary import DMU_ROLES, FIVE_P, GOVERNANCE_MEETINGS
 from kamlib import step_inputs
 
 TABLES: dict[str, str] = {
@@ -198,17 +198,17 @@ class PlanningResult:
         return pd.DataFrame({
             "account": p["name"].astype(str).values,
             "segment": p["segment"].values,
-            "revenue_12m": p["revenue_12m"].round(0).values,
+            "revenue_12m": p["revenue_12m"].values,
             # the plain change the summary and the plan pages show, not the symmetric growth
-            "change_12m": [round(_common.pct_change(a, b), 2)
+            "change_12m": [_common.pct_change(a, b)
                            for a, b in zip(p["revenue_12m"], p["revenue_prev_12m"])],
-            "target": p["revenue_target"].round(0).values,
+            "target": p["revenue_target"].values,
             "stage": p["stage"].values,
             "shape": p["shape"].values,
-            "roles_covered": (p["coverage"] * 6).round().astype(int).values,
+            "roles_covered": (p["coverage"] * len(DMU_ROLES)).round().astype(int).values,
             "red_flags": p["account_id"].map(n_flags).fillna(0).astype(int).values,
             "high_flags": p["account_id"].map(n_high).fillna(0).astype(int).values,
-            "whitespace": p["account_id"].map(ws).fillna(0).round(0).values,
+            "whitespace": p["account_id"].map(ws).fillna(0).values,
             "actions": p["account_id"].map(n_act).fillna(0).astype(int).values,
             "health": p["health"].values,
             "band": p["health_band"].values,
@@ -239,7 +239,7 @@ class PlanningResult:
         t = o.pivot_table(index=["objective_id", "description"], columns="milestone", values="target",
                           aggfunc="first", sort=False)
         order = [m for m, _ in _obj.MILESTONES if m in t.columns]
-        return t[order].round(0)
+        return t[order]
 
     def ics(self, account_id: str | None = None, cadence_only: bool = False) -> str:
         """iCalendar text: one account's actions and meetings, or every account's cadence."""

@@ -23,7 +23,6 @@ WIDE = (13.333, 7.5)
 """Slide size in inches (16:9)."""
 
 BRAND = (0x1F, 0x3A, 0x5F)
-MUTED = (0x5A, 0x6B, 0x7D)
 MAX_LIST_ROWS = 25
 """Rows of the key-account list slide (the rest are in results.xlsx)."""
 

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from kamlib.errors import ParameterError
+from kamlib.params import numbers_by_key
 from kamlib.vocabulary import (
     KEY,
     SERVE_ACCOUNT_MANAGER,
@@ -68,15 +69,8 @@ MOVE_COLUMNS = ["account_id", "name", "tier", "from_model", "to_model", "margin_
 
 def _per_model(values: Mapping[str, float], name: str, defaults: Mapping[str, float]
                ) -> dict[str, float]:
-    unknown = sorted(set(values) - set(SERVING_MODELS))
-    if unknown:
-        raise ParameterError(
-            f"{name} has unknown serving models {', '.join(map(repr, unknown))}; the models "
-            f"are {', '.join(map(repr, SERVING_MODELS))}.")
-    out = {**defaults, **{k: float(v) for k, v in values.items()}}
-    if any(not np.isfinite(v) or v < 0 for v in out.values()):
-        raise ParameterError(f"{name} must hold numbers >= 0 for every serving model.")
-    return out
+    return numbers_by_key(values, name, {m: defaults[m] for m in SERVING_MODELS},
+                          "serving models")
 
 
 def check_serving(costs: Mapping[str, float], capacity: Mapping[str, float],

@@ -25,10 +25,6 @@ from kamlib.formatting import share as fmt_share
 if TYPE_CHECKING:
     import pandas as pd
 
-OWNER_COLUMNS = ["owner", "owner_change"]
-"""Columns :func:`settle` adds to ``selection_scores``."""
-
-
 def settle(accounts: pd.DataFrame, scores: pd.DataFrame, rules: capacity.CapacityRules,
            notes: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``scores`` with ``owner`` (the settled owner; the current one outside the planned tiers)

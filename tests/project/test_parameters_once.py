@@ -61,3 +61,12 @@ def test_a_run_wide_value_reaches_every_step_that_declares_it():
 def test_a_step_given_another_steps_parameter_is_told_which_step_owns_it():
     with pytest.raises(ParameterError, match="declared once, by 10_selection"):
         resolve_parameters(load_engagement("sample"), {"portfolio_review.max_hours": "600"})
+
+
+def test_papermill_giving_a_step_another_steps_parameter_names_the_owner():
+    """Plain papermill -p max_hours on the review: refused, naming 10_selection."""
+    from kamlib.runner.parameters import notebook_parameters
+
+    namespace = {"In": ["# Parameters\nmax_hours = 600.0\n"], "max_hours": 600.0}
+    with pytest.raises(ParameterError, match="declared once, by 10_selection"):
+        notebook_parameters(paths.notebook_for("50_portfolio_review"), namespace)
