@@ -338,7 +338,7 @@ def migration_heatmap(matrix: pd.DataFrame) -> Figure:
     ax.set_yticks(range(len(rows)), rows, fontsize=8)
     ax.set_xlabel("segment this year")
     ax.set_ylabel("segment last year")
-    ax.set_title("Migration (count and share of last year's segment; red = Stars)", fontsize=10,
+    ax.set_title(f"Migration (count and share of last year's segment; red = {SEGMENT_LABELS[STAR]})", fontsize=10,
                  loc="left")
     return fig
 

@@ -13,6 +13,7 @@ import pandas as pd
 from kamlib.formatting import DASH, date, share
 from kamlib.report.pages import png_data_uri, render, stylesheet
 from kamlib.report.summary import _table
+from kamlib.vocabulary import LAGGARD, SEGMENT_LABELS, STAR
 
 _SHARES = ("star_revenue_share", "laggard_revenue_share", "plan_completion")
 
@@ -34,14 +35,15 @@ def history_page(history: pd.DataFrame, warnings: pd.DataFrame, figure: Any, *,
     lead = ("The first run: the history starts here and grows by one point at each quarterly "
             "rerun with the previous run as the baseline." if n < 2 else
             f"{n} runs from {date(history['as_of'].iloc[0])} to "
-            f"{date(history['as_of'].iloc[-1])}: Stars now hold "
+            f"{date(history['as_of'].iloc[-1])}: {SEGMENT_LABELS[STAR]} now hold "
             f"{share(last['star_revenue_share'])} of revenue (first run "
-            f"{share(history['star_revenue_share'].iloc[0])}), Laggards "
+            f"{share(history['star_revenue_share'].iloc[0])}), {SEGMENT_LABELS[LAGGARD]} "
             f"{share(last['laggard_revenue_share'])}.")
     w = warnings.copy()
     for c in ("before", "after", "change"):
         w[c] = [f"{v:.2f}" if abs(v) < 1.5 else f"{v:.0f}" for v in w[c]]
     return render("history.html.j2", css=stylesheet("summary.css"), client=client, run=run,
+                  stars=SEGMENT_LABELS[STAR], laggards=SEGMENT_LABELS[LAGGARD],
                   runs=n, as_of=DASH if last is None else date(last["as_of"]),
                   lead=lead, figure=png_data_uri(figure), history=_table(_history_rows(history)),
                   warnings=_table(w))
