@@ -48,11 +48,6 @@ DEFAULT_COST_RATES: dict[str, float] = {
 """Activity rates of the cost-to-serve rule (money per order, line, site, unit of returned value,
 contract account per year)."""
 
-PROFIT_COLUMNS = ["rank", "account_id", "margin_12m", "cost_to_serve", "net_profit",
-                  "cumulative_net_profit", "cumulative_share", "accounts_share"]
-"""Columns of the ``clv_profitability`` table (the whale curve)."""
-
-
 def check_cost_rates(rates: dict) -> dict[str, float]:
     """The rates with defaults filled in; a ParameterError names an unknown or negative one."""
     return numbers_by_key(rates, "cost_rates", DEFAULT_COST_RATES, "activities")
