@@ -138,9 +138,9 @@ def _segment_slide(deck: _Deck, segments, currency: str) -> None:
     if segments is None or not len(segments):
         return
     slide = deck.slide("Segments and their strategy")
-    rows = [[_t(seg), fmt.count(r.get("accounts")), fmt.count(r.get("key_accounts")),
+    rows = [[_t(r.get("segment")), fmt.count(r.get("accounts")), fmt.count(r.get("key_accounts")),
              fmt.money(r.get("revenue_12m"), currency), _t(r.get("posture"))]
-            for seg, r in segments.iterrows()]
+            for _, r in segments.iterrows()]
     deck.table(slide, ["Segment", "Accounts", "Key", "Revenue, last 12 months", "Strategy"],
                rows, 0.5, 1.3, 12.3, size=12, numeric={1, 2, 3})
 

@@ -236,6 +236,12 @@ def test_summary_segmentation_page_and_deck_show_the_same_strategy_texts(sample_
                     for row in sh.table.rows for c in row.cells)
     summary = (sample_run / "html" / "summary.html").read_text(encoding="utf-8")
     step30 = next((sample_run / "html").glob("30_segmentation*.html")).read_text(encoding="utf-8")
+    slide = next(s for s in prs.slides if s.shapes.title is not None
+                 and s.shapes.title.text == "Segments and their strategy")
+    rows = [[c.text for c in row.cells] for sh in slide.shapes if sh.has_table
+            for row in sh.table.rows][1:]
+    assert {r[0]: r[-1] for r in rows if r[0] in SEGMENT_STRATEGIES} == {
+        s: SEGMENT_STRATEGIES[s] for s in shown if s in SEGMENT_STRATEGIES}
     for segment, text in SEGMENT_STRATEGIES.items():
         if segment in shown:
             assert text in summary and text in step30 and text in deck, segment
