@@ -546,3 +546,54 @@ def planned_accounts(features: pd.DataFrame, scores: pd.DataFrame,
     sort = ["_t", "score"] if "score" in out.columns else ["_t"]
     out = out.sort_values(sort, ascending=[True, False][: len(sort)], kind="stable")
     return out.drop(columns="_t").reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class CapacityRules:
+    """The capacity parameters, decided once: ``10_selection`` declares them, settles the
+    owners with them and saves them as its ``capacity_rules`` table (:meth:`table`); the
+    portfolio review reads that table back (:meth:`from_table`), so both steps plan with the
+    same rules and no second copy can drift."""
+
+    managers: tuple[str, ...] = ()
+    max_accounts: int = 8
+    max_hours: float = 900.0
+    hours_by_tier: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_HOURS_BY_TIER))
+    tiers: tuple[str, ...] = PLANNED_TIERS
+    switch_cost_hours: float = 100.0
+
+    def planner(self) -> ResourcePlanner:
+        """An unfitted :class:`ResourcePlanner` with these rules."""
+        return ResourcePlanner(max_accounts=self.max_accounts, max_hours=self.max_hours,
+                               hours_by_tier=self.hours_by_tier,
+                               switch_cost_hours=self.switch_cost_hours)
+
+    def table(self) -> pd.DataFrame:
+        """``rule, item, value``: a row per scalar rule (``item`` blank), per tier of
+        ``hours_by_tier`` and per name of ``managers`` and ``tiers`` (``value`` empty)."""
+        rows = [("managers", str(m), math.nan) for m in self.managers]
+        rows += [("max_accounts", "", float(self.max_accounts)),
+                 ("max_hours", "", float(self.max_hours))]
+        rows += [("hours_by_tier", str(t), float(h)) for t, h in self.hours_by_tier.items()]
+        rows += [("tiers", str(t), math.nan) for t in self.tiers]
+        rows += [("switch_cost_hours", "", float(self.switch_cost_hours))]
+        return pd.DataFrame(rows, columns=["rule", "item", "value"]).astype(
+            {"rule": "str", "item": "str", "value": "float64"})
+
+    @classmethod
+    def from_table(cls, table: pd.DataFrame) -> CapacityRules:
+        """The rules :meth:`table` wrote (a rule missing from it keeps its default)."""
+        def rows(rule: str) -> pd.DataFrame:
+            return table[table["rule"].astype(str) == rule]
+
+        def scalar(rule: str, default: float) -> float:
+            return float(rows(rule)["value"].iloc[0]) if len(rows(rule)) else default
+
+        hours = rows("hours_by_tier")
+        return cls(managers=tuple(rows("managers")["item"].astype(str)),
+                   max_accounts=int(scalar("max_accounts", cls.max_accounts)),
+                   max_hours=scalar("max_hours", cls.max_hours),
+                   hours_by_tier=(dict(zip(hours["item"].astype(str), hours["value"].astype(float)))
+                                  if len(hours) else dict(DEFAULT_HOURS_BY_TIER)),
+                   tiers=tuple(rows("tiers")["item"].astype(str)) or PLANNED_TIERS,
+                   switch_cost_hours=scalar("switch_cost_hours", cls.switch_cost_hours))

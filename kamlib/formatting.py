@@ -154,13 +154,22 @@ def part_of(n: Any, total: Any, population: str, digits: int = 0) -> str:
     return f"{count(n)} of {count(total)} {population}{pct}"
 
 
-def date(value: Any) -> str:
-    """A date as ``'30 Sep 2026'`` (the month in words: no day/month ambiguity)."""
+def _dated(value: Any, layout: str) -> str:
     if missing(value):
         return DASH
     if isinstance(value, str):
         value = _dt.date.fromisoformat(value[:10])
-    return f"{value.day} {value:%b %Y}"
+    return format(value, layout).lstrip("0")
+
+
+def date(value: Any) -> str:
+    """A date as ``'30 Sep 2026'`` (the month in words: no day/month ambiguity)."""
+    return _dated(value, "%d %b %Y")
+
+
+def month(value: Any) -> str:
+    """A month as ``'September 2026'`` (a plan's quarter, a review's month)."""
+    return _dated(value, "%B %Y")
 
 
 def number(value: Any) -> str:

@@ -21,6 +21,7 @@ import json
 import math
 import re
 import tokenize
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -29,9 +30,18 @@ from typing import Any
 import yaml
 
 from kamlib.errors import ParameterError
+from kamlib.formatting import count as fmt_count
 
 ALWAYS = ("engagement", "run_dir")
 """Parameters every step notebook declares; the runner sets them."""
+
+SHARED = ("baseline", "seed")
+"""Run-wide parameters: the only names more than one step notebook may declare, each with the
+same default and comment in every one (``tests/project`` checks it). They have one value for
+the whole run, set at the top level of ``engagement.yml`` or with ``-p name=value``; a value for
+one step only is refused (:func:`kamlib.runner.parameters.resolve_parameters`). Every other
+parameter belongs to one step: a step that needs another step's decision reads that step's
+table (the review reads the selection's ``capacity_rules``)."""
 
 _TYPE_NAMES = {bool: "true/false", int: "a whole number", float: "a number", str: "text",
                list: "a list", dict: "a mapping"}
@@ -346,7 +356,7 @@ def plain_problem(value: Any) -> str | None:
         at = f" at {path}" if path else ""
         budget[0] -= 1
         if budget[0] < 0:
-            return f"more than {MAX_ITEMS:,} items in all"
+            return f"more than {fmt_count(MAX_ITEMS)} items in all"
         if depth > MAX_DEPTH:
             return f"lists or mappings nested more than {MAX_DEPTH} deep{at}"
         kind = type(v)
@@ -449,6 +459,29 @@ def unknown_name_error(name: str, known: list[str], where: str) -> ParameterErro
         f"Unknown parameter '{name}' ({where}).{hint} Run 'kam new DIR' to see every parameter "
         "with its default and meaning."
     )
+
+
+def numbers_by_key(values: Mapping[str, Any], name: str, defaults: Mapping[str, float],
+                   kind: str) -> dict[str, float]:
+    """A parameter mapping fixed keys to numbers >= 0 (cost rates by activity, costs by
+    serving model), with ``defaults`` for the keys it leaves out.
+
+    Raises
+    ------
+    ParameterError
+        A key that is not one of ``defaults`` (``kind`` names what the keys are), or a value
+        that is not a finite number >= 0.
+    """
+    unknown = sorted(set(values) - set(defaults))
+    if unknown:
+        raise ParameterError(
+            f"{name} has unknown {kind} {', '.join(map(repr, unknown))}; the {kind} are "
+            f"{', '.join(map(repr, defaults))}.")
+    out = {**defaults, **{k: float(v) for k, v in values.items()}}
+    bad = [k for k, v in out.items() if not math.isfinite(v) or v < 0]
+    if bad:
+        raise ParameterError(f"{name} must hold numbers >= 0; check {', '.join(map(repr, bad))}.")
+    return out
 
 
 class Params(dict):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from kamlib.intake.contract import TABLES, Table
 from kamlib.errors import KamError
-from kamlib.params import ALWAYS
+from kamlib.params import ALWAYS, SHARED
 
 _TYPE_HINT = {"str": "text", "int": "whole number", "float": "number", "date": "date YYYY-MM-DD",
               "bool": "true/false", "list": "values separated by ;"}
@@ -33,8 +33,15 @@ def engagement_yaml(client: str) -> str:
               "parameters:",
               "  # Every parameter of every step with its default. Delete what you do not change.",
               "  # A parameter can also be set for every step that declares it at top level."]
-    for notebook, declared in all_declared().items():
-        params = [d for d in declared.values() if d.name not in ALWAYS]
+    every = all_declared()
+    shared = {n: d for declared in every.values() for n, d in declared.items() if n in SHARED}
+    if shared:
+        lines.append("  # One value for the whole run (every step that uses it):")
+    for d in shared.values():
+        comment = f"   # {d.help}" if d.help else ""
+        lines.append(f"  {d.name}: {json.dumps(d.default, ensure_ascii=False)}{comment}")
+    for notebook, declared in every.items():
+        params = [d for d in declared.values() if d.name not in ALWAYS + SHARED]
         if not params:
             continue
         lines.append(f"  {notebook.split('_', 1)[-1]}:   # notebooks/{notebook}.ipynb")

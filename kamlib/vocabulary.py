@@ -155,8 +155,10 @@ DMU_ROLE_ABBREVIATIONS: dict[str, str] = {INITIATOR: "In", USER: "U", INFLUENCER
                                           DECIDER: "D", BUYER: "B", GATEKEEPER: "G"}
 """Short role marks for relationship maps."""
 
-RELATIONSHIP_STAGES: tuple[str, ...] = ("exploratory", "basic", "cooperative", "interdependent",
-                                        "integrated")
+EXPLORATORY, BASIC, COOPERATIVE, INTERDEPENDENT, INTEGRATED = (
+    "exploratory", "basic", "cooperative", "interdependent", "integrated")
+RELATIONSHIP_STAGES: tuple[str, ...] = (EXPLORATORY, BASIC, COOPERATIVE, INTERDEPENDENT,
+                                        INTEGRATED)
 """Relationship stages (McDonald & Woodburn), from no business yet to joint teams."""
 
 DIAMOND = "diamond"
@@ -235,8 +237,11 @@ TOP_TO_TOP, BUSINESS_REVIEW, OPERATIONAL_REVIEW = (
 GOVERNANCE_MEETINGS: dict[str, int] = {TOP_TO_TOP: 182, BUSINESS_REVIEW: 91, OPERATIONAL_REVIEW: 30}
 """The governance cadence of a key account: meeting and days between two of them."""
 
-BRIDGE_STEPS: tuple[str, ...] = ("baseline", "weighted pipeline", "whitespace", "unserved sites",
-                                 "wallet headroom", "segment growth")
+(BRIDGE_BASELINE, BRIDGE_PIPELINE, BRIDGE_WHITESPACE, BRIDGE_SITES, BRIDGE_HEADROOM,
+ BRIDGE_SEGMENT_GROWTH) = ("baseline", "weighted pipeline", "whitespace", "unserved sites",
+                          "wallet headroom", "segment growth")
+BRIDGE_STEPS: tuple[str, ...] = (BRIDGE_BASELINE, BRIDGE_PIPELINE, BRIDGE_WHITESPACE, BRIDGE_SITES,
+                                 BRIDGE_HEADROOM, BRIDGE_SEGMENT_GROWTH)
 """The bars of a revenue-target bridge, in order: this year's revenue, then what each piece of
 evidence adds (segment growth only where no evidence is known), ending at the target."""
 

@@ -14,6 +14,7 @@ from kamlib.clv.margin import margin_multiple
 from kamlib.clv.prep import DAYS_PER_YEAR
 from kamlib.clv.purchase import annual_value, summary_rows
 from kamlib.clv.sbg import ShiftedBetaGeometric
+from kamlib.formatting import share as fmt_share
 
 
 def value_contracts(clv: pd.DataFrame, accounts: pd.DataFrame, occasions: pd.DataFrame,
@@ -124,7 +125,7 @@ def contract_clv(acc: pd.DataFrame, annual: pd.Series, as_of: pd.Timestamp, hori
         notes.append(
             f"{int((~churned).sum())} accounts on annual contracts valued with the sBG renewal "
             f"model (alpha={theta[0]:.3g}, beta={theta[1]:.3g}; next-year retention "
-            f"{model.retention_rate(2):.0%} rising with tenure)."
+            f"{fmt_share(model.retention_rate(2))} rising with tenure)."
         )
     else:
         renew = int(periods[~churned].clip(min=0).sum())
@@ -142,6 +143,6 @@ def contract_clv(acc: pd.DataFrame, annual: pd.Series, as_of: pd.Timestamp, hori
         out["model"] = "margin multiple (annual contract)"
         notes.append(
             f"Too few contract renewals and churns to fit the sBG model: contract accounts use "
-            f"the margin multiple with a pooled retention of {r:.0%}."
+            f"the margin multiple with a pooled retention of {fmt_share(r)}."
         )
     return out, model

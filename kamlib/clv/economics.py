@@ -36,7 +36,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kamlib.errors import ParameterError
+from kamlib.params import numbers_by_key
 
 DEFAULT_COST_RATES: dict[str, float] = {
     "order": 25.0,
@@ -48,23 +48,9 @@ DEFAULT_COST_RATES: dict[str, float] = {
 """Activity rates of the cost-to-serve rule (money per order, line, site, unit of returned value,
 contract account per year)."""
 
-PROFIT_COLUMNS = ["rank", "account_id", "margin_12m", "cost_to_serve", "net_profit",
-                  "cumulative_net_profit", "cumulative_share", "accounts_share"]
-"""Columns of the ``clv_profitability`` table (the whale curve)."""
-
-
 def check_cost_rates(rates: dict) -> dict[str, float]:
     """The rates with defaults filled in; a ParameterError names an unknown or negative one."""
-    unknown = sorted(set(rates) - set(DEFAULT_COST_RATES))
-    if unknown:
-        raise ParameterError(
-            f"cost_rates has unknown activities {', '.join(unknown)}; the activities are "
-            f"{', '.join(DEFAULT_COST_RATES)}.")
-    out = {**DEFAULT_COST_RATES, **{k: float(v) for k, v in rates.items()}}
-    bad = [k for k, v in out.items() if not np.isfinite(v) or v < 0]
-    if bad:
-        raise ParameterError(f"cost_rates must be numbers >= 0; check {', '.join(bad)}.")
-    return out
+    return numbers_by_key(rates, "cost_rates", DEFAULT_COST_RATES, "activities")
 
 
 def activity_last_year(occasions: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:

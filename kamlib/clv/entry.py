@@ -41,7 +41,7 @@ from kamlib.clv.purchase import (
 from kamlib.clv.sbg import ShiftedBetaGeometric
 from kamlib.clv.value import LOST_POPULATION, probably_lost
 from kamlib.errors import ParameterError
-from kamlib.formatting import money, money_interval, part_of
+from kamlib.formatting import money, money_interval, part_of, share
 
 CLV_COLUMNS = ["account_id", "frequency", "recency", "T", "expected_purchases", "p_alive",
                "expected_value", "clv", "clv_low", "clv_high", "clv_param_low",
@@ -115,9 +115,9 @@ class CLVResult:
             param = ((c["clv_param_high"] - c["clv_param_low"]) / 2 / c["clv"]).median()
             lines.append(
                 f"- **A single account's future** is uncertain: half the accounts have a CLV "
-                f"interval wider than ±{half:.0%} (whether the account stays, how often it "
+                f"interval wider than ±{share(half)} (whether the account stays, how often it "
                 f"buys, what it spends, and how its buying drifts). The model's parameters "
-                f"alone would say ±{param:.0%}: the average is well known, one account's fate "
+                f"alone would say ±{share(param)}: the average is well known, one account's fate "
                 "is not.")
         lost, among = probably_lost(self.clv)
         if among:
@@ -129,9 +129,9 @@ class CLVResult:
             e = self.holdout_errors.set_index("measure")["value"]
             if "interval_coverage" in e:
                 lines.append(
-                    f"- **The intervals are honest** if about {self.interval_level:.0%} of "
+                    f"- **The intervals are honest** if about {share(self.interval_level)} of "
                     f"accounts land inside theirs: fitted up to {self.calibration_end.date()}, "
-                    f"{e['interval_coverage']:.0%} of the accounts' actual purchases in the "
+                    f"{share(e['interval_coverage'])} of the accounts' actual purchases in the "
                     "holdout fell inside their predictive interval.")
             direction = "fewer" if e["total_error_pct"] < 0 else "more"
             lines.append(
@@ -160,15 +160,15 @@ class CLVResult:
         out = pd.DataFrame({"account_id": c["account_id"].to_numpy()})
         if self.names is not None:
             out["name"] = c["account_id"].map(self.names).to_numpy()
-        out["p_alive"] = c["p_alive"].round(2).to_numpy()
+        out["p_alive"] = c["p_alive"].to_numpy()
         out["model"] = c["model"].to_numpy()
-        out["clv"] = c["clv"].round(0).to_numpy()
+        out["clv"] = c["clv"].to_numpy()
         out["clv_range"] = [money_interval(lo, hi) for lo, hi in zip(c["clv_low"], c["clv_high"])]
-        out["net_clv"] = c["net_clv"].round(0).to_numpy()
-        out["investment_ceiling"] = c["investment_ceiling"].round(0).to_numpy()
-        out["cost_to_serve"] = c["cost_to_serve"].round(0).to_numpy()
+        out["net_clv"] = c["net_clv"].to_numpy()
+        out["investment_ceiling"] = c["investment_ceiling"].to_numpy()
+        out["cost_to_serve"] = c["cost_to_serve"].to_numpy()
         out["cost_estimated"] = c["cost_to_serve_estimated"].to_numpy()
-        out["ceiling_to_cost"] = c["ceiling_to_cost"].round(2).to_numpy()
+        out["ceiling_to_cost"] = c["ceiling_to_cost"].to_numpy()
         out["covers_manager"] = c["covers_manager"].to_numpy()
         return out
 
@@ -188,7 +188,7 @@ class CLVResult:
             f"{est} by the activity rule (orders, lines, sites, returns, contract terms).",
             f"- **Net profit this year** is {money(w['total'])}. Sorted by net profit, the "
             f"cumulative curve peaks at {money(w['peak'])} "
-            + (f"({w['peak_share']:.0%} of the total) " if np.isfinite(w['peak_share']) else "")
+            + (f"({share(w['peak_share'])} of the total) " if np.isfinite(w['peak_share']) else "")
             + f"after {w['peak_rank']} accounts; the {w['loss_accounts']} accounts that cost "
             f"more than they bring take {money(-w['loss'])} back.",
         ]
@@ -300,7 +300,7 @@ def run(
     cal_end = _calibration_end(occ, calibration_end, as_of)
     notes.append(
         f"{occ['account_id'].nunique()} accounts with purchases up to {as_of.date()}; times in "
-        f"{time_unit}s, CLV = discounted {value} over {horizon:g} years at {discount_rate:.0%} "
+        f"{time_unit}s, CLV = discounted {value} over {horizon:g} years at {share(discount_rate)} "
         "a year.")
     rfm, _ = rfm_summary(occ, None, as_of, time_unit, value)
     fit = purchase_clv(rfm, occ, as_of, model=model, time_unit=time_unit, horizon=horizon,

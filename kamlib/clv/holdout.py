@@ -9,6 +9,7 @@ import pandas as pd
 
 from kamlib.clv.predictive import Predictive, rate_drift
 from kamlib.clv.prep import RFMSplit, rfm_summary, unit_days
+from kamlib.formatting import share as fmt_share
 
 
 def holdout_predictions(model, rfm: pd.DataFrame, level: float = 0.90, n_simulations: int = 0,
@@ -170,8 +171,8 @@ def holdout_check(model_class, label: str, occasions: pd.DataFrame, calibration_
         f"{e['predicted_total']:.0f} purchase occasions in the next "
         f"{split.holdout_length:.0f} {time_unit}s; {e['actual_total']:.0f} happened "
         f"({e['total_error_pct']:+.1f} %)."
-        + (f" {e['interval_coverage']:.0%} of the accounts' actual counts fell inside their "
-           f"{level:.0%} predictive interval." if "interval_coverage" in e else "")
+        + (f" {fmt_share(e['interval_coverage'])} of the accounts' actual counts fell inside their "
+           f"{fmt_share(level)} predictive interval." if "interval_coverage" in e else "")
     )
     summary = pd.DataFrame({
         "model": f"{label} holdout", "parameter": errors["measure"],

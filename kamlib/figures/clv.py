@@ -17,6 +17,7 @@ import pandas as pd
 from kamlib.clv.value import LOST_POPULATION, PURCHASE_MODELS, probably_lost
 from kamlib.figures import PALETTE, count_axis, money_axis
 from kamlib.formatting import part_of
+from kamlib.formatting import share as fmt_share
 from kamlib.vocabulary import KEY
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -86,7 +87,7 @@ def holdout_tracking(tracking: pd.DataFrame, calibration_end, time_unit: str,
                      f"{'below' if e < 0 else 'above'} what happened")
         cov = errors.set_index("measure")["value"].get("interval_coverage", np.nan)
         if np.isfinite(cov):
-            title += f";\n{cov:.0%} of accounts fell inside their predictive interval"
+            title += f";\n{fmt_share(cov)} of accounts fell inside their predictive interval"
     _title(ax, title)
     ax.legend(loc="upper left")
     for label in ax.get_xticklabels():
@@ -177,7 +178,7 @@ def clv_distribution(clv: pd.DataFrame, key_accounts: Iterable[str] | None = Non
     ax.set_xlabel(f"accounts ranked by CLV ({len(d) - len(shown)} worth next to nothing "
                   "not drawn)")
     ax.set_ylabel(f"CLV, log scale {currency}".strip())
-    _title(ax, f"CLV by account: the top 20 % hold {share:.0%} of the future margin")
+    _title(ax, f"CLV by account: the top 20 % hold {fmt_share(share)} of the future margin")
     ax.legend(loc="upper right")
     plt.close(fig)
     return fig
@@ -272,7 +273,7 @@ def holdout_intervals(holdout: pd.DataFrame, level: float, time_unit: str,
     x = np.arange(len(d))
     fig, ax = _figure(7.5, 3.8)
     ax.vlines(x, d["predicted_low"], d["predicted_high"], color=PALETTE["light"], lw=2,
-              label=f"{level:.0%} predictive interval")
+              label=f"{fmt_share(level)} predictive interval")
     inside = d["inside"].astype(bool).to_numpy()
     ax.scatter(x[inside], d["actual"][inside], s=6, color=PALETTE["primary"], zorder=3,
                label="actual, inside")
@@ -282,7 +283,7 @@ def holdout_intervals(holdout: pd.DataFrame, level: float, time_unit: str,
     ax.set_xlabel("accounts, sorted by predicted purchases")
     ax.set_ylabel(f"purchases in the holdout\n({len(holdout)} accounts)")
     ax.set_xticks([])
-    _title(ax, f"Coverage: {coverage:.0%} of accounts inside their {level:.0%} interval")
+    _title(ax, f"Coverage: {fmt_share(coverage)} of accounts inside their {fmt_share(level)} interval")
     ax.legend(loc="upper left")
     plt.close(fig)
     return fig

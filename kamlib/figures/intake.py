@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from kamlib.figures import PALETTE, money, money_axis
+from kamlib.formatting import count as fmt_count, share as fmt_share
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -33,7 +34,7 @@ def data_quality_figure(accounts) -> Figure:
         counts = [i[1] for i in items][::-1]
         colors = [PALETTE["neutral"] if i[2] else PALETTE["accent"] for i in items][::-1]
         bars = ax.barh(labels, counts, color=colors)
-        ax.bar_label(bars, labels=[f"{c:,}" for c in counts], padding=3, fontsize=9)
+        ax.bar_label(bars, labels=[fmt_count(c) for c in counts], padding=3, fontsize=9)
         ax.set_xlabel("rows set aside")
         ax.margins(x=0.12)
         ax.grid(axis="y", visible=False)
@@ -42,7 +43,7 @@ def data_quality_figure(accounts) -> Figure:
                 transform=ax.transAxes)
         ax.set_axis_off()
     share = aside / read if read else 0.0
-    ax.set_title(f"{aside:,} of {read:,} input rows set aside ({share:.2%}), by reason")
+    ax.set_title(f"{fmt_count(aside)} of {fmt_count(read)} input rows set aside ({fmt_share(share, digits=2)}), by reason")
     plt.close(fig)
     return fig
 
@@ -66,11 +67,11 @@ def pareto_figure(curve: pd.DataFrame, value_label: str = "revenue, last 12 mont
     for share, color in ((0.2, PALETTE["accent"]), (0.05, PALETTE["bad"])):
         v = float(np.interp(share, x, y))
         ax.plot([share, share, 0], [0, v, v], color=color, lw=1)
-        ax.annotate(f"top {share:.0%} of accounts: {v:.0%} of {value_label}", (share, v),
+        ax.annotate(f"top {fmt_share(share)} of accounts: {fmt_share(v)} of {value_label}", (share, v),
                     xytext=(8, -14), textcoords="offset points", color=color, fontsize=9)
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1.02)
-    fmt = plt.FuncFormatter(lambda v, _p: f"{v:.0%}")
+    fmt = plt.FuncFormatter(lambda v, _p: fmt_share(v))
     ax.xaxis.set_major_formatter(fmt)
     ax.yaxis.set_major_formatter(fmt)
     ax.set_xlabel("share of accounts (largest first)")

@@ -20,7 +20,7 @@ from kamlib.figures import PALETTE, money_axis
 from kamlib.formatting import money
 from kamlib.planning._common import records
 from kamlib.planning.health import HEALTH_BANDS
-from kamlib.vocabulary import AMBER, DMU_ROLE_ABBREVIATIONS, GREEN, RED, UNKNOWN_BAND
+from kamlib.vocabulary import AMBER, DMU_ROLE_ABBREVIATIONS, GREEN, RED, RED_FLAGS, UNKNOWN_BAND
 
 ROLE_ABBR: dict[str, str] = DMU_ROLE_ABBREVIATIONS
 """Short role labels on the relationship map (the vocabulary's)."""
@@ -258,7 +258,7 @@ def relationship_map(contacts: pd.DataFrame, title: str = "", ax=None):
             lab = _short_name(str(nm)) + (f" ({_roles_label(rl)})" if rl else "")
             ax.annotate(lab, (pi, ai), xytext=(7, 3), textcoords="offset points", fontsize=8)
     else:
-        ax.text(3, 0.5, "No contacts recorded", ha="center", fontsize=10, color="#555")
+        ax.text(3, 0.5, RED_FLAGS["no_contacts"], ha="center", fontsize=10, color="#555")
     ax.set_xlim(0.5, 5.8)
     ax.set_ylim(-5.6, 5.6)
     ax.set_xlabel("power in the decision (1-5)")

@@ -12,7 +12,9 @@ import numpy as np
 import pandas as pd
 
 from kamlib.figures import PALETTE
-from kamlib.vocabulary import KEY, LAGGARD, SEGMENTS, STAR, TIERS
+from kamlib.vocabulary import AMBER, GREEN, KEY, LAGGARD, RED, SEGMENTS, STAR, TIERS
+from kamlib.formatting import date as fmt_date
+from kamlib.formatting import share as fmt_share
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -78,12 +80,12 @@ def segment_split_figure(features: pd.DataFrame, segments: pd.DataFrame,
                 height=0.62, edgecolor="white")
         for yi, l, v in zip(y, left, vals):
             if v >= 0.06:
-                ax.text(l + v / 2, yi, f"{v:.0%}", ha="center", va="center", fontsize=9,
+                ax.text(l + v / 2, yi, fmt_share(v), ha="center", va="center", fontsize=9,
                         color="white")
         left += vals
     ax.set_yticks(y, table.index)
     ax.set_xlim(0, 1)
-    ax.xaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+    ax.xaxis.set_major_formatter(lambda v, _: fmt_share(v))
     ax.legend(ncols=len(table.columns), loc="lower center", bbox_to_anchor=(0.5, 1.0),
               frameon=False, fontsize=9)
     _clean(ax)
@@ -137,10 +139,10 @@ def effort_value_figure(effort: pd.DataFrame, by: str | None = None,
     ax.bar(x + 0.19, e["value_share"], width=0.38, color=colours, alpha=0.45, hatch="//",
            edgecolor="white", label=f"share of {value_label}")
     for xi, (h, v) in enumerate(zip(e["hours_share"], e["value_share"])):
-        ax.text(xi - 0.19, h, f"{h:.0%}", ha="center", va="bottom", fontsize=8)
-        ax.text(xi + 0.19, v, f"{v:.0%}", ha="center", va="bottom", fontsize=8)
+        ax.text(xi - 0.19, h, fmt_share(h), ha="center", va="bottom", fontsize=8)
+        ax.text(xi + 0.19, v, fmt_share(v), ha="center", va="bottom", fontsize=8)
     ax.set_xticks(x, [f"{s}\n({n} acc.)" for s, n in zip(e[by], e["n_accounts"])])
-    ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+    ax.yaxis.set_major_formatter(lambda v, _: fmt_share(v))
     ax.set_ylim(0, max(e["hours_share"].max(), e["value_share"].max()) * 1.18 + 1e-9)
     from matplotlib.patches import Patch
 
@@ -205,13 +207,13 @@ def history_figure(history: pd.DataFrame | None) -> Figure:
     fig = Figure(figsize=(9.0, 3.0), dpi=110, layout="constrained")
     axes = fig.subplots(1, 3)
     h = history if history is not None else pd.DataFrame()
-    x = pd.to_datetime(h["as_of"]).dt.strftime("%Y-%m-%d").tolist() if len(h) else []
+    x = [fmt_date(d) for d in pd.to_datetime(h["as_of"])]
     panels = [
         ("Revenue share", [(f"{STAR}s", "star_revenue_share", PALETTE[STAR]),
                            (f"{LAGGARD}s", "laggard_revenue_share", PALETTE[LAGGARD])], True),
-        ("Key accounts by health", [("green", "health_green", "#2f855a"),
-                                    ("amber", "health_amber", "#dd6b20"),
-                                    ("red", "health_red", "#c53030")], False),
+        ("Key accounts by health", [(GREEN, "health_green", "#2f855a"),
+                                    (AMBER, "health_amber", "#dd6b20"),
+                                    (RED, "health_red", "#c53030")], False),
         ("The plan", [("completion", "plan_completion", "#2b6cb0")], True),
     ]
     for ax, (title, lines, share) in zip(axes, panels):

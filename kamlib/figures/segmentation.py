@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 
 from kamlib.figures import DPI, PALETTE
-from kamlib.formatting import DASH, missing, money, share
+from kamlib.formatting import DASH, count, missing, money, share
+from kamlib.formatting import share as fmt_share
 from kamlib.vocabulary import (
     DPM_STAR,
     DPM_STATUS,
@@ -299,7 +300,7 @@ def silhouette_plot(cluster_scores: pd.DataFrame) -> Figure:
     ax.set_ylabel("mean silhouette (higher = clearer clusters)")
     n = int(cs["silhouette_sample"].iloc[0]) if "silhouette_sample" in cs and len(cs) else None
     method = cs["method"].iloc[0] if len(cs) else ""
-    ax.set_title(f"Choosing k ({method}" + (f", silhouette on {n:,} accounts)" if n else ")"),
+    ax.set_title(f"Choosing k ({method}" + (f", silhouette on {count(n)} accounts)" if n else ")"),
                  fontsize=10, loc="left")
     _clean(ax)
     return fig
@@ -326,7 +327,7 @@ def migration_heatmap(matrix: pd.DataFrame) -> Figure:
     ax.grid(False)
     for i in range(m.shape[0]):
         for j in range(m.shape[1]):
-            ax.text(j, i, f"{int(m[i, j])}\n{share[i, j]:.0%}" if m[i, j] else "0", ha="center",
+            ax.text(j, i, f"{int(m[i, j])}\n{fmt_share(share[i, j])}" if m[i, j] else "0", ha="center",
                     va="center", fontsize=8, color="white" if share[i, j] > 0.6 else "#1a202c")
             if i == j:
                 ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec="#2d3748", lw=1.2))
@@ -337,7 +338,7 @@ def migration_heatmap(matrix: pd.DataFrame) -> Figure:
     ax.set_yticks(range(len(rows)), rows, fontsize=8)
     ax.set_xlabel("segment this year")
     ax.set_ylabel("segment last year")
-    ax.set_title("Migration (count and share of last year's segment; red = Stars)", fontsize=10,
+    ax.set_title(f"Migration (count and share of last year's segment; red = {SEGMENT_LABELS[STAR]})", fontsize=10,
                  loc="left")
     return fig
 

@@ -9,6 +9,7 @@ import pandas as pd
 
 from kamlib.errors import InputError
 from kamlib.vocabulary import DMU_ROLES
+from kamlib.formatting import share as fmt_share
 
 
 RECENT_DAYS = 92
@@ -147,4 +148,4 @@ def change_text(now: float, before: float) -> str:
     c = pct_change(now, before)
     if c != c:
         return "n/a"
-    return ">+300%" if c > 3 else f"{c:+.0%}"
+    return fmt_share(c, signed=True)  # ">+300%" beyond that

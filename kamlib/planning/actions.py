@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kamlib.formatting import money
+from kamlib.formatting import money, month, share
 from kamlib.planning._common import records, workday
 from kamlib.planning.relationship import by_account
 from kamlib.vocabulary import (
@@ -190,12 +190,12 @@ def _purchase_actions(acts: _AccountActions, declining: list[dict], whitespace: 
     declining = [r for r in declining if -float(r["change"]) >= floor]
     whitespace = [r for r in whitespace if float(r["potential"]) >= floor]
     for r in sorted(declining, key=lambda r: r["change"])[:2]:
-        acts.add("declining_category", f"Find out why {r['category']} fell {-r['change_pct']:.0%} "
+        acts.add("declining_category", f"Find out why {r['category']} fell {share(-r['change_pct'])} "
                  f"({money(r['revenue_1'])} -> {money(r['revenue_0'])}): price, competitor or changed need?",
                  category=r["category"], value=float(r["change"]),
                  priority=stake_priority(-float(r["change"]), acts.revenue, high_stake_share))
     for i, r in enumerate(whitespace[:max_whitespace]):
-        acts.add("whitespace", f"Propose {r['category']} ({r['status']}; look-alikes: {r['peer_adoption']:.0%} "
+        acts.add("whitespace", f"Propose {r['category']} ({r['status']}; look-alikes: {share(r['peer_adoption'])} "
                  f"buy it; potential {money(r['potential'])} a year)",
                  category=r["category"], value=float(r["potential"]), days=45 + 15 * i,
                  priority=stake_priority(float(r["potential"]), acts.revenue, high_stake_share))
@@ -299,7 +299,7 @@ def actions(
         if "missing_contact_data" in fset:
             acts.add("missing_contact_data", "Complete the contact records (power, attitude, strength, last "
                      "contact, DMU roles) so the next review measures the relationship")
-        acts.add("business_review", f"Quarterly business review with the customer ({start:%B %Y} plan): "
+        acts.add("business_review", f"Quarterly business review with the customer ({month(start)} plan): "
                  "review this plan against its "
                  "day-90 goals and agree the next 90 days")
         rows += _schedule(acts.items, aid, start, max_actions)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from kamlib.errors import ParameterError
+from kamlib.formatting import date as fmt_date
 from kamlib.planning import _common
 from kamlib.planning import actions as _act
 from kamlib.planning import health as _health
@@ -25,7 +26,8 @@ from kamlib.planning import rollforward as _roll
 from kamlib.planning import targets as _tg
 from kamlib.planning import whitespace as _ws
 from kamlib.planning.account_plan import AccountPlan
-from kamlib.vocabulary import FIVE_P, GOVERNANCE_MEETINGS
+from kamlib.vocabulary import DMU_ROLES, FIVE_P, GOVERNANCE_MEETINGS
+from kamlib import step_inputs
 
 TABLES: dict[str, str] = {
     "plan_profile": "One row per key account: profile, relationship stage, health, targets",
@@ -153,15 +155,11 @@ class PlanningResult:
 
     def availability(self) -> pd.DataFrame:
         """One row per input table: available?, rows, what it is used for."""
-        return pd.DataFrame([
-            {"table": name, "available": self.inputs.get(name) is not None,
-             "rows": self.inputs.get(name) or 0, "used for": use}
-            for name, use in INPUTS.items()
-        ])
+        return step_inputs.availability(self.inputs, INPUTS)
 
     def notes_markdown(self) -> str:
         """When the plans start, where the key accounts came from, what is missing: Markdown."""
-        start = (f"Plans start on {self.start:%d %B %Y}; the first checkpoint is 30 days later.")
+        start = f"Plans start on {fmt_date(self.start)}; the first checkpoint is 30 days later."
         return "\n".join(f"- {n}" for n in (start, *self.notes))
 
     def account(self, account_id: str) -> AccountPlan:
@@ -200,17 +198,17 @@ class PlanningResult:
         return pd.DataFrame({
             "account": p["name"].astype(str).values,
             "segment": p["segment"].values,
-            "revenue_12m": p["revenue_12m"].round(0).values,
+            "revenue_12m": p["revenue_12m"].values,
             # the plain change the summary and the plan pages show, not the symmetric growth
-            "change_12m": [round(_common.pct_change(a, b), 2)
+            "change_12m": [_common.pct_change(a, b)
                            for a, b in zip(p["revenue_12m"], p["revenue_prev_12m"])],
-            "target": p["revenue_target"].round(0).values,
+            "target": p["revenue_target"].values,
             "stage": p["stage"].values,
             "shape": p["shape"].values,
-            "roles_covered": (p["coverage"] * 6).round().astype(int).values,
+            "roles_covered": (p["coverage"] * len(DMU_ROLES)).round().astype(int).values,
             "red_flags": p["account_id"].map(n_flags).fillna(0).astype(int).values,
             "high_flags": p["account_id"].map(n_high).fillna(0).astype(int).values,
-            "whitespace": p["account_id"].map(ws).fillna(0).round(0).values,
+            "whitespace": p["account_id"].map(ws).fillna(0).values,
             "actions": p["account_id"].map(n_act).fillna(0).astype(int).values,
             "health": p["health"].values,
             "band": p["health_band"].values,
@@ -241,7 +239,7 @@ class PlanningResult:
         t = o.pivot_table(index=["objective_id", "description"], columns="milestone", values="target",
                           aggfunc="first", sort=False)
         order = [m for m, _ in _obj.MILESTONES if m in t.columns]
-        return t[order].round(0)
+        return t[order]
 
     def ics(self, account_id: str | None = None, cadence_only: bool = False) -> str:
         """iCalendar text: one account's actions and meetings, or every account's cadence."""
@@ -450,7 +448,7 @@ def run(
         cadence=cadence, health=health, start=start, closed=rolled.closed,
         changes=_roll.changes(last_plan, prof, rolled.actions, objectives, red_flags, view, health, start),
         key_source=key_source, rules=rules, health_bands=tuple(health_bands), show_accounts=show_accounts,
-        inputs={name: None if t is None else len(t) for name, t in given.items()}, notes=notes,
+        inputs=step_inputs.rows_given(given), notes=notes,
         bridge=bridge, pipeline=pipe, team=team,
         governance=_gov.governance(team, view, prof, start, governance_days),
         competitors=_for_keys(competitors, ids), strategy=_for_keys(account_strategy, ids))

@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kamlib.formatting import money
+from kamlib.formatting import money, share
 from kamlib.planning._common import change_text, records
 from kamlib.vocabulary import CORE, DEVELOPING, DMU_ROLES, LAGGARD, STAR
 from kamlib.vocabulary import MILESTONES as MILESTONES
@@ -102,14 +102,14 @@ def annual_targets(
         seg = r["segment"] if isinstance(r["segment"], str) and r["segment"] else None
         why = []
         base_g = sg.get(seg, default_growth) if seg else default_growth
-        why.append(f"segment {seg}: {base_g:+.0%}" if seg else f"no segment: default {default_growth:+.0%}")
+        why.append(f"segment {seg}: {share(base_g, signed=True)}" if seg else f"no segment: default {share(default_growth, signed=True)}")
         gr = r["growth_12m"]
         mom = float(np.clip(gr, -0.2, 0.5)) if gr == gr else base_g
         g = (1 - momentum_weight) * base_g + momentum_weight * mom
         if gr == gr and momentum_weight > 0:
             ch = change_text(r["revenue_12m"], r.get("revenue_prev_12m", np.nan))
             why.append((f"last 12 months {ch} on the year before" if ch not in ("new", "n/a")
-                        else "momentum of a new account") + f", weighted {momentum_weight:.0%}")
+                        else "momentum of a new account") + f", weighted {share(momentum_weight)}")
         kind = "grow"
         pa = r.get("p_alive", np.nan)
         if pa == pa and pa < retention_p_alive:
@@ -120,12 +120,12 @@ def annual_targets(
         w = r["wallet"]
         if w == w and w > 0 and target > max_wallet_share * w:
             target = max(max_wallet_share * w, rev)
-            why.append(f"capped at {max_wallet_share:.0%} of wallet {money(w)}")
+            why.append(f"capped at {share(max_wallet_share)} of wallet {money(w)}")
         if rev <= 0:
             kind = "win"
             pot = float(ws.get(aid, 0.0))
             target = first_business_share * pot
-            why = [f"no revenue yet: win {first_business_share:.0%} of whitespace potential {money(pot)}"]
+            why = [f"no revenue yet: win {share(first_business_share)} of whitespace potential {money(pot)}"]
             g = np.nan
         up = mu.get(seg, 0.0) if seg else 0.0
         mpct_t = (mpct + up / 100.0) if mpct == mpct else np.nan
@@ -198,8 +198,8 @@ def objectives(
               "money", t["revenue_base"], t["revenue_target"])
         if t["margin_target"] == t["margin_target"]:
             stage(f"{aid}-MAR", "margin",
-                  f"Margin {money(t['margin_target'])} at {t['margin_pct_target']:.1%} "
-                  f"(now {t['margin_pct_base']:.1%})", "money", t["margin_base"], t["margin_target"])
+                  f"Margin {money(t['margin_target'])} at {share(t['margin_pct_target'], digits=1)} "
+                  f"(now {share(t['margin_pct_base'], digits=1)})", "money", t["margin_base"], t["margin_target"])
         n = int(ws_n.get(aid, 0))
         if n:
             goal = min(n, 3)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kamlib.formatting import money
+from kamlib.formatting import money, share
 from kamlib.planning._common import num, nz, records, split_roles, text
 from kamlib.planning.relationship_rules import RelationshipRules
 from kamlib.planning.stages import shape_reason, stage
@@ -358,7 +358,7 @@ def red_flags(
         gr = growth.get(aid, np.nan)
         if gr == gr and gr <= -decline_threshold:
             now, before = revs[aid]
-            change = f" ({now / before - 1:+.0%})" if before == before and before > 0 else ""
+            change = f" ({share(now / before - 1, signed=True)})" if before == before and before > 0 else ""
             add(aid, "revenue_declining", "high" if gr <= -0.5 else "medium",
                 f"Revenue fell from {money(before)} to {money(now)} in the last 12 months{change}.")
         g = groups.get(aid, [])

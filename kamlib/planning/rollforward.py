@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from kamlib.formatting import money
+from kamlib.formatting import money, share
 from kamlib.vocabulary import ACTION_COLUMNS, MILESTONES, OBJECTIVE_COLUMNS
 
 ORIGINS: tuple[str, ...] = ("new", "carried", "by hand", "re-targeted")
@@ -346,7 +346,7 @@ def changes(last, profile: pd.DataFrame, actions: pd.DataFrame, objectives: pd.D
             add("segment", f"Moved from {s0} to {s1}.")
         r0, r1 = rev0.get(aid), p.get("revenue_12m")
         if r0 is not None and pd.notna(r0) and pd.notna(r1) and float(r0) != float(r1):
-            pct = f" ({(float(r1) - float(r0)) / float(r0):+.0%})" if float(r0) else ""
+            pct = f" ({share((float(r1) - float(r0)) / float(r0), signed=True)})" if float(r0) else ""
             add("revenue", f"12-month revenue {money(float(r0))} -> {money(float(r1))}{pct}.")
         if aid in h0 and aid in h1 and pd.notna(h0[aid]) and pd.notna(h1[aid]):
             d = float(h1[aid]) - float(h0[aid])

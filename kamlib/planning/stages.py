@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from kamlib.planning._common import nz
 from kamlib.planning.relationship_rules import RelationshipRules
-from kamlib.vocabulary import DIAMOND
+from kamlib.vocabulary import BASIC, COOPERATIVE, DIAMOND, EXPLORATORY, INTEGRATED, INTERDEPENDENT
+from kamlib.formatting import share as fmt_share
 
 
 def _n(k: int, word: str, many: str | None = None) -> str:
@@ -67,10 +68,10 @@ def stage(r: dict, revenue: float, rules: RelationshipRules) -> tuple[str, str]:
     relationship summary row ``r`` and its 12-month revenue."""
     if revenue <= 0:
         if r.get("_lost", False):
-            return "exploratory", "no revenue in the last 12 months (it bought before): win it back"
-        return "exploratory", "no revenue in the last 12 months: no business yet"
+            return EXPLORATORY, "no revenue in the last 12 months (it bought before): win it back"
+        return EXPLORATORY, "no revenue in the last 12 months: no business yet"
     if r["n_contacts"] == 0:
-        return "basic", "business but no contacts recorded: at best transactional"
+        return BASIC, "business but no contacts recorded: at best transactional"
     dec = bool(r.get("_decider_linked", False))
     if r["shape"] == DIAMOND and dec:
         missing = []
@@ -84,18 +85,18 @@ def stage(r: dict, revenue: float, rules: RelationshipRules) -> tuple[str, str]:
         if ws != ws:
             missing.append("a known share of wallet (no wallet estimate)")
         elif ws < rules.integrated_wallet_share:
-            missing.append(f"share of wallet {rules.integrated_wallet_share:.0%}+ (now {ws:.0%})")
+            missing.append(f"share of wallet {fmt_share(rules.integrated_wallet_share)}+ (now {fmt_share(ws)})")
         if not missing:
-            return "integrated", "diamond with the decider a live link, senior live links, a champion and a high share of wallet"
-        return "interdependent", "diamond with the decider a live link; not integrated: lacks " + ", ".join(missing)
+            return INTEGRATED, "diamond with the decider a live link, senior live links, a champion and a high share of wallet"
+        return INTERDEPENDENT, "diamond with the decider a live link; not integrated: lacks " + ", ".join(missing)
     lf = [f for f in str(r.get("link_functions") or "").split(";") if f]
     if len(lf) >= 2:
         why = f"live links in {_n(len(lf), 'function')} ({', '.join(lf)})" + (
             "; not interdependent: the decider is not a live link" if r["shape"] == DIAMOND
             else "; not interdependent: not yet a diamond")
-        return "cooperative", why
+        return COOPERATIVE, why
     if lf:
-        return "basic", (f"transactional: live links in one function only ({lf[0]}); "
+        return BASIC, (f"transactional: live links in one function only ({lf[0]}); "
                          "cooperative needs live links in 2+ functions")
-    return "basic", ("transactional: no contact is a live link, so the business runs on orders, "
+    return BASIC, ("transactional: no contact is a live link, so the business runs on orders, "
                      "not on relationships; cooperative needs live links in 2+ functions")

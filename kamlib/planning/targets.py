@@ -29,8 +29,11 @@ import numpy as np
 import pandas as pd
 
 from kamlib.formatting import money
+from kamlib.formatting import share as fmt_share
 from kamlib.planning._common import records
-from kamlib.vocabulary import BRIDGE_STEPS, LOST_STAGES, WON_STAGES
+from kamlib.vocabulary import (BRIDGE_BASELINE, BRIDGE_HEADROOM, BRIDGE_PIPELINE, BRIDGE_SEGMENT_GROWTH,
+                               BRIDGE_SITES, BRIDGE_STEPS, BRIDGE_WHITESPACE, LOST_STAGES,
+                               WON_STAGES)
 
 BRIDGE_COLUMNS = ["account_id", "step_no", "step", "amount", "running_total", "basis"]
 """Columns of ``plan_target_bridge`` (one row per account and bar)."""
@@ -94,7 +97,7 @@ def _evidence_bars(r: dict, pipe: pd.DataFrame, ws: pd.DataFrame, sites: tuple[f
     bars = []
     open_year = pipe[pipe["in_plan_year"]]
     w = float(open_year["weighted"].sum())
-    bars.append(("weighted pipeline", w, f"{len(open_year)} open opportunit"
+    bars.append((BRIDGE_PIPELINE, w, f"{len(open_year)} open opportunit"
                  f"{'y' if len(open_year) == 1 else 'ies'} closing in the plan year, "
                  f"{money(open_year['amount'].sum())} x probability" if len(open_year)
                  else "no open opportunity recorded for the plan year"))
@@ -102,27 +105,27 @@ def _evidence_bars(r: dict, pipe: pd.DataFrame, ws: pd.DataFrame, sites: tuple[f
     free = ws[~ws["category"].astype(str).isin(covered)] if len(ws) else ws
     share = rules.first_business_share if rev <= 0 else rules.whitespace_capture
     pot = float(free["potential"].sum()) if len(free) else 0.0
-    bars.append(("whitespace", share * pot,
-                 f"{share:.0%} of the look-alike potential {money(pot)} in {len(free)} "
+    bars.append((BRIDGE_WHITESPACE, share * pot,
+                 f"{fmt_share(share)} of the look-alike potential {money(pot)} in {len(free)} "
                  f"categor{'y' if len(free) == 1 else 'ies'} no open opportunity covers"
                  if len(free) else "no whitespace beyond the pipeline"))
     n_sites, active = sites
     if rev > 0 and n_sites == n_sites and active == active and active > 0 and n_sites > active:
         per = rev / active
-        bars.append(("unserved sites", rules.site_capture * per * (n_sites - active),
-                     f"{rules.site_capture:.0%} of {n_sites - active:.0f} unserved site(s) at "
+        bars.append((BRIDGE_SITES, rules.site_capture * per * (n_sites - active),
+                     f"{fmt_share(rules.site_capture)} of {n_sites - active:.0f} unserved site(s) at "
                      f"{money(per)} per active site ({active:.0f} of {n_sites:.0f} buy)"))
     else:
-        bars.append(("unserved sites", 0.0, "every known site buys" if n_sites == n_sites
+        bars.append((BRIDGE_SITES, 0.0, "every known site buys" if n_sites == n_sites
                      else "number of sites unknown"))
     wallet = r["wallet"]
     if wallet == wallet and wallet > 0:
         room = max(0.0, rules.wallet_reachable_share * wallet - rev - sum(b[1] for b in bars))
-        bars.append(("wallet headroom", rules.headroom_capture * room,
-                     f"{rules.headroom_capture:.0%} of the {money(room)} left up to "
-                     f"{rules.wallet_reachable_share:.0%} of the wallet {money(wallet)}"))
+        bars.append((BRIDGE_HEADROOM, rules.headroom_capture * room,
+                     f"{fmt_share(rules.headroom_capture)} of the {money(room)} left up to "
+                     f"{fmt_share(rules.wallet_reachable_share)} of the wallet {money(wallet)}"))
     else:
-        bars.append(("wallet headroom", 0.0, "wallet unknown"))
+        bars.append((BRIDGE_HEADROOM, 0.0, "wallet unknown"))
     return bars
 
 
@@ -170,15 +173,15 @@ def target_bridge(targets: pd.DataFrame, profile: pd.DataFrame, features: pd.Dat
                 _evidence_bars({**t, "wallet": wallet}, pa, wa, sites, rules))
         basis = "evidence"
         if not any(b[1] > 0 for b in bars):  # nothing known adds to this year: the segment rule
-            bars = [("segment growth", float(t["revenue_target"]) - rev, t["reason"])]
+            bars = [(BRIDGE_SEGMENT_GROWTH, float(t["revenue_target"]) - rev, t["reason"])]
             basis = "segment"
         cap = rules.max_wallet_share * wallet if wallet == wallet and wallet > 0 else np.inf
         running = rev
-        steps = [("baseline", rev, "revenue of the last 12 months")]
+        steps = [(BRIDGE_BASELINE, rev, "revenue of the last 12 months")]
         for step, amount, why in bars:
             if basis == "evidence" and amount > 0 and running + amount > cap:
                 amount = max(0.0, cap - running)
-                why += f"; cut at {rules.max_wallet_share:.0%} of the wallet"
+                why += f"; cut at {fmt_share(rules.max_wallet_share)} of the wallet"
             steps.append((step, amount, why))
             running = running + amount
         total = 0.0

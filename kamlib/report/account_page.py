@@ -22,7 +22,8 @@ from kamlib.paths import safe_name
 from kamlib.planning._common import change_text, records
 from kamlib.planning.health import HEALTH_WEIGHTS
 from kamlib.report import pages, plan_sections
-from kamlib.vocabulary import DMU_ROLES, RED_FLAGS, ROLE_COVERED, ROLE_THIN, ROLE_UNKNOWN
+from kamlib.vocabulary import (DMU_ROLE_ABBREVIATIONS, DMU_ROLES, RED_FLAGS, ROLE_COVERED, ROLE_THIN,
+                               ROLE_UNKNOWN)
 
 SECTION_HELP = {
     "relationship": "Who we know, in which buying roles, how well. A diamond (many function-to-function "
@@ -147,7 +148,8 @@ def _relationship(plan) -> dict:
                 for c in crec]
     return dict(stage=r.get("stage"), stage_reason=r.get("stage_reason"), shape=r.get("shape"),
                 shape_reason=r.get("shape_reason"), coverage=fmt_pct(r.get("coverage")),
-                cover_strength=getattr(plan, "cover_strength", 2),
+                cover_strength=plan.cover_strength,
+                role_legend=", ".join(f"{DMU_ROLE_ABBREVIATIONS[r]} {r}" for r in DMU_ROLES),
                 map_svg=relationship_map_svg(plan.contacts), roles=roles, contacts=contacts,
                 five_p=list(plan.five_p),
                 flags=[dict(title=RED_FLAGS.get(f["flag"], f["flag"]), severity=f["severity"], message=f["message"])

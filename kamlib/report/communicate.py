@@ -21,7 +21,8 @@ from kamlib.paths import safe_name
 from kamlib.planning._common import records
 from kamlib.report import pages
 from kamlib.report.plan_sections import statements
-from kamlib.vocabulary import DMU_ROLES, EXECUTIVE_SPONSOR, KEY_ACCOUNT_MANAGER
+from kamlib.vocabulary import (BUYER, DECIDER, DMU_ROLES, EXECUTIVE_SPONSOR, GATEKEEPER,
+                               INFLUENCER, INITIATOR, KEY_ACCOUNT_MANAGER, USER)
 
 CUSTOMER_FOLDER = "customer"
 """Where the customer review packs go, inside the run's ``html/`` folder."""
@@ -29,12 +30,12 @@ CUSTOMER_FOLDER = "customer"
 KEY_ACCOUNTS_FILE = "key_accounts.html"
 
 ASK_ROLE = {
-    "decider": "a meeting with the person who decides on supplies like ours",
-    "buyer": "an introduction to your purchasing team",
-    "influencer": "time with your engineers or specialists who specify what is bought",
-    "user": "a visit to the sites and people who use our products",
-    "initiator": "to hear early when a new need or project starts",
-    "gatekeeper": "to know whom to keep informed about our proposals",
+    DECIDER: "a meeting with the person who decides on supplies like ours",
+    BUYER: "an introduction to your purchasing team",
+    INFLUENCER: "time with your engineers or specialists who specify what is bought",
+    USER: "a visit to the sites and people who use our products",
+    INITIATOR: "to hear early when a new need or project starts",
+    GATEKEEPER: "to know whom to keep informed about our proposals",
 }
 """What we ask a customer for when nobody in a DMU role is known to us (in their terms)."""
 

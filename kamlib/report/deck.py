@@ -1,6 +1,7 @@
 """``deck.pptx``: the run as slides a consultant presents and edits (python-pptx).
 
-Slides: a title; the executive summary's key figures with the portfolio chart; the key-account
+Slides: a title; the executive summary's key figures with the portfolio chart; the segments
+with their strategy (the text of the segmentation step and the summary); the key-account
 list; one slide per key account (profile figures, relationship status, top objectives, the next
 90 days); the review of the last plan when the run had a baseline. Figures are the run's own
 PNGs, tables are native PowerPoint tables (editable), every number goes through
@@ -22,7 +23,6 @@ WIDE = (13.333, 7.5)
 """Slide size in inches (16:9)."""
 
 BRAND = (0x1F, 0x3A, 0x5F)
-MUTED = (0x5A, 0x6B, 0x7D)
 MAX_LIST_ROWS = 25
 """Rows of the key-account list slide (the rest are in results.xlsx)."""
 
@@ -132,6 +132,19 @@ def _key_figures(deck: _Deck, facts: Any, figures: Path) -> None:
     deck.picture(slide, figures / "portfolio_split.png", 5.9, 2.2, width=7.0)
 
 
+def _segment_slide(deck: _Deck, segments, currency: str) -> None:
+    """Accounts, revenue and strategy per segment: the summary's table
+    (:func:`kamlib.review.summary.segment_overview`), the strategy in the vocabulary's words."""
+    if segments is None or not len(segments):
+        return
+    slide = deck.slide("Segments and their strategy")
+    rows = [[_t(r.get("segment")), fmt.count(r.get("accounts")), fmt.count(r.get("key_accounts")),
+             fmt.money(r.get("revenue_12m"), currency), _t(r.get("posture"))]
+            for _, r in segments.iterrows()]
+    deck.table(slide, ["Segment", "Accounts", "Key", "Revenue, last 12 months", "Strategy"],
+               rows, 0.5, 1.3, 12.3, size=12, numeric={1, 2, 3})
+
+
 def _key_account_list(deck: _Deck, table, currency: str) -> None:
     slide = deck.slide("Key accounts")
     rows = []
@@ -207,6 +220,7 @@ def write_deck(run_dir: Path, client: str = "", currency: str = "",
     figures = run_dir / "figures"
     _title_slide(deck, client, fmt.date(facts.as_of), run_dir.name, anonymised)
     _key_figures(deck, facts, figures)
+    _segment_slide(deck, facts.segments, currency)
     _key_account_list(deck, facts.key_accounts, currency)
     profiles = _read(run_dir, "plan_profile")
     objectives, actions = _read(run_dir, "plan_objectives"), _read(run_dir, "plan_actions")

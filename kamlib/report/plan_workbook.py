@@ -84,7 +84,7 @@ def _format_sheet(book, ws, df: pd.DataFrame) -> None:
         j = list(df.columns).index("status")
         # Extend beyond the rows written so that actions added by hand get the list too.
         ws.data_validation(1, j, n + 500, j, {
-            "validate": "list", "source": list(ACTION_STATUSES), "error_title": "Status",
+            "validate": "list", "source": list(ACTION_STATUSES), "error_title": "Action status",
             "error_message": "Pick open, done or dropped."})
 
 

@@ -14,6 +14,7 @@ import ast
 import datetime as dt
 from typing import Any
 
+from kamlib.formatting import date as fmt_date
 from kamlib.report import pages
 
 _RICH = ("text/html", "image/png", "image/svg+xml", "image/jpeg", "text/markdown", "text/plain")
@@ -88,4 +89,4 @@ def step_page(nb: Any, *, title: str, client: str = "", run: str = "",
     """The HTML page of one executed step notebook (an ``nbformat`` node)."""
     return pages.render("step.html.j2", css=pages.stylesheet("summary.css") + pages.stylesheet("step.css"),
                         title=title, client=client, run=run, blocks=blocks(nb),
-                        today=dt.date.today().isoformat(), anonymised=anonymised)
+                        today=fmt_date(dt.date.today()), anonymised=anonymised)

@@ -10,23 +10,20 @@ optional ones default to None), and the last plan arrives already read (``last_p
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
 
-from kamlib.capacity import fit_beside_books
+from kamlib.capacity import CapacityRules, ResourcePlanner, fit_beside_books
 from kamlib.errors import ParameterError
 from kamlib.review.audit import PlanReview, review_overview, review_plan, review_tables
 from kamlib.key_accounts import key_account_ids
 from kamlib.review import history as _history
 from kamlib.review.evidence import evidence_from
 from kamlib.review.plan import Baseline, data_date
-from kamlib.review.resources import (DEFAULT_HOURS_BY_TIER, ResourcePlanner, accounts_to_assign,
-                                     book_hours, effort_by_segment, explain_serving_moves,
-                                     tiers_after_moves)
+from kamlib.review.resources import (accounts_to_assign, book_hours, effort_by_segment,
+                                     explain_serving_moves, tiers_after_moves)
 from kamlib.review.summary import SummaryFacts, summary_facts
-from kamlib.vocabulary import PLANNED_TIERS
 
 TABLES: dict[str, str] = {
     "resource_plan": "Key account -> account manager, hours, change of owner and why",
@@ -44,7 +41,8 @@ and what each holds."""
 INPUTS: dict[str, str] = {
     "account_features": "00_intake", "purchase_occasions": "00_intake",
     "account_category_year": "00_intake", "selection_scores": "10_selection",
-    "key_accounts": "10_selection", "clv": "20_clv", "segments": "30_segmentation",
+    "key_accounts": "10_selection", "capacity_rules": "10_selection", "clv": "20_clv",
+    "segments": "30_segmentation",
     "plan_health": "40_account_plans", "plan_red_flags": "40_account_plans",
     "plan_profile": "40_account_plans",
 }
@@ -65,7 +63,9 @@ class PortfolioReview:
     audit : PlanReview or None
         The review of the last plan; None without a baseline.
     value_measure : str
-        The value that effort is compared with.
+        The value that effort is compared with: the resource plan's column for the value the
+        segments were cut on (step 30's ``value_measure``: ``revenue_12m``, ``margin_12m`` or
+        ``clv``).
     serving_models : DataFrame or None
         Step 30's serving-model economics, for the summary.
     """
@@ -129,9 +129,9 @@ class PortfolioReview:
                      "proposed); set follow_serving_moves to false to plan without the moves")
         elif differ:
             line += (f". {differ} account(s) get another owner here than the account plans "
-                     "name (settled in 10_selection): the two steps were given different "
-                     "capacity parameters; set managers, max_accounts, max_hours, hours_by_tier, "
-                     "tiers and switch_cost_hours at the top level of engagement.yml")
+                     "name: the owners in selection_scores were settled with other capacity "
+                     "rules than the capacity_rules table read here (tables of two runs?), or "
+                     "the solver's time limit cut a search short; rerun 10_selection")
         if p.books_note_:
             line += ". " + p.books_note_
         return line
@@ -145,7 +145,8 @@ class PortfolioReview:
 
     def owners_differ(self) -> int:
         """How many accounts the resource plan gives another owner than the selection settled
-        (0 when both used the same capacity parameters, as they should)."""
+        (0 unless the serving-model moves are followed: both plan with the selection's
+        ``capacity_rules``)."""
         scores = self.inputs.get("selection_scores")
         if scores is None or "owner" not in scores.columns:
             return 0
@@ -188,13 +189,9 @@ def run(account_features: pd.DataFrame, selection_scores: pd.DataFrame,
         plan_health: pd.DataFrame | None = None, plan_red_flags: pd.DataFrame | None = None,
         plan_profile: pd.DataFrame | None = None, last_plan: Baseline | None = None,
         serving_models: pd.DataFrame | None = None,
-        serving_moves: pd.DataFrame | None = None, *,
-        baseline: str = "", managers: Sequence[str] = (), max_accounts: int = 8,
-        max_hours: float = 900.0,
-        hours_by_tier: Mapping[str, float] = DEFAULT_HOURS_BY_TIER,
-        tiers: Sequence[str] = PLANNED_TIERS, switch_cost_hours: float = 100.0,
-        value_measure: str = "revenue_12m",
-        follow_serving_moves: bool = False) -> PortfolioReview:
+        serving_moves: pd.DataFrame | None = None,
+        capacity_rules: pd.DataFrame | None = None, *,
+        baseline: str = "", follow_serving_moves: bool = False) -> PortfolioReview:
     """Plan who serves which key account, and review the last plan against the new data.
 
     Parameters
@@ -215,21 +212,14 @@ def run(account_features: pd.DataFrame, selection_scores: pd.DataFrame,
     serving_moves : DataFrame, optional
         Step 30's proposed serving-model moves, which the resource plan follows when
         ``follow_serving_moves`` is on.
+    capacity_rules : DataFrame, optional
+        Step 10's ``capacity_rules`` (:class:`kamlib.capacity.CapacityRules`): the managers,
+        limits and hours by tier the selection settled the owners with, which the resource
+        plan uses too (the parameters are declared once, in ``10_selection``). None: the
+        defaults.
     baseline : str
         Where ``last_plan`` was read from (a previous run folder or its edited
         ``plan_workbook.xlsx``). Not read here: a ``baseline`` without ``last_plan`` is an error.
-    managers : sequence of str
-        Account managers to share the accounts among; empty: the accounts' current owners.
-    max_accounts, max_hours : int, float
-        Most accounts, and hours a year, one account manager may hold.
-    hours_by_tier : mapping of str to float
-        Hours a year an account of each tier needs.
-    tiers : sequence of str
-        Selection tiers the resource plan covers.
-    switch_cost_hours : float
-        Cost of one change of owner (handover), in hours of workload imbalance.
-    value_measure : str
-        Value that effort is compared with: ``revenue_12m``, ``margin_12m`` or ``clv``.
     follow_serving_moves : bool
         The resource plan follows the proposed serving-model moves: a moved account takes
         the hours of its new model's tier (an account moved to inside sales frees its
@@ -256,25 +246,34 @@ def run(account_features: pd.DataFrame, selection_scores: pd.DataFrame,
               "account_category_year": account_category_year,
               "selection_scores": selection_scores, "key_accounts": key_accounts, "clv": clv,
               "segments": segments, "plan_health": plan_health,
-              "plan_red_flags": plan_red_flags, "plan_profile": plan_profile}
+              "plan_red_flags": plan_red_flags, "plan_profile": plan_profile,
+              "capacity_rules": capacity_rules}
+    rules = (CapacityRules() if capacity_rules is None
+             else CapacityRules.from_table(capacity_rules))
     moves = serving_moves if follow_serving_moves else None
-    to_assign = accounts_to_assign(account_features, selection_scores, tiers=tiers,
+    to_assign = accounts_to_assign(account_features, selection_scores, tiers=rules.tiers,
                                    segments=segments, clv=clv, moves=moves)
     # the capacity model counts every manager's other accounts (kamlib.capacity), with the
     # tier each has after the proposed serving-model moves
     book = book_hours(account_features, tiers_after_moves(selection_scores, moves),
-                      to_assign["account_id"], hours_by_tier)
-    planner = fit_beside_books(ResourcePlanner(max_accounts=max_accounts, max_hours=max_hours,
-                                               hours_by_tier=hours_by_tier,
-                                               switch_cost_hours=switch_cost_hours),
-                               to_assign, managers, book)
+                      to_assign["account_id"], rules.hours_by_tier)
+    planner = fit_beside_books(rules.planner(), to_assign, list(rules.managers) or None, book)
     planner.assignment_ = explain_serving_moves(planner.assignment_)
     audit = (None if last_plan is None
              else review_plan(last_plan, evidence_from(inputs), segments))
     history, warnings = _portfolio_history(inputs, last_plan, audit)
     return PortfolioReview(inputs=inputs, planner=planner, audit=audit,
-                           value_measure=value_measure, serving_models=serving_models,
+                           value_measure=_value_column(segments), serving_models=serving_models,
                            history=history, warnings=warnings)
+
+
+def _value_column(segments: pd.DataFrame | None) -> str:
+    """The resource plan's column for the value the segments were cut on (step 30 declares
+    ``value_measure``; its table carries it), so effort is compared with the same value."""
+    measure = "revenue"
+    if segments is not None and len(segments) and "value_measure" in segments.columns:
+        measure = str(segments["value_measure"].iloc[0])
+    return {"revenue": "revenue_12m", "margin": "margin_12m"}.get(measure, measure)
 
 
 def _portfolio_history(inputs: dict[str, pd.DataFrame | None], last_plan: Baseline | None,

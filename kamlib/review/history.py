@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kamlib.vocabulary import LAGGARD, STAR
+from kamlib.vocabulary import AMBER, GREEN, LAGGARD, RED, STAR
 
 HISTORY_COLUMNS: list[str] = [
     "as_of", "key_accounts", "star_revenue_share", "laggard_revenue_share", "health_green",
@@ -30,7 +30,7 @@ WARNING_COLUMNS: list[str] = ["account_id", "name", "signal", "before", "after",
 
 WARN_P_ALIVE = 0.10
 WARN_HEALTH = 10.0
-_BAND_RANK = {"green": 0, "amber": 1, "red": 2}
+_BAND_RANK = {GREEN: 0, AMBER: 1, RED: 2}
 
 
 def _indexed(df: pd.DataFrame | None, col: str) -> pd.Series:
@@ -88,8 +88,8 @@ def history_row(as_of: pd.Timestamp, key_accounts: int, segments: pd.DataFrame |
         "as_of": pd.Timestamp(as_of), "key_accounts": int(key_accounts),
         "star_revenue_share": _revenue_share(segments, STAR),
         "laggard_revenue_share": _revenue_share(segments, LAGGARD),
-        "health_green": int(bands.get("green", 0)), "health_amber": int(bands.get("amber", 0)),
-        "health_red": int(bands.get("red", 0)), "actions_reviewed": reviewed,
+        "health_green": int(bands.get(GREEN, 0)), "health_amber": int(bands.get(AMBER, 0)),
+        "health_red": int(bands.get(RED, 0)), "actions_reviewed": reviewed,
         "actions_done": done, "plan_completion": done / reviewed if reviewed else float("nan"),
         "early_warnings": len(warnings),
     }

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from kamlib.formatting import EXCEL_TEXT_AS_TEXT
+from kamlib.formatting import date as fmt_date
 from kamlib.intake.engagement import Engagement
 from kamlib.report import pages
 from kamlib.report.process_map import process_map_page
@@ -256,7 +257,7 @@ def write_index(run_dir: Path, engagement: Engagement, records: list[dict[str, A
                  "links": links} for folder, links in page.sections.items()]
     text = pages.render(
         "index.html.j2",
-        client=engagement.client, run_name=run_dir.name, date=dt.date.today().isoformat(),
+        client=engagement.client, run_name=run_dir.name, date=fmt_date(dt.date.today()),
         reports=page.reports, sections=sections, steps=page.steps, data=page.data,
         figures=page.figures)
     path = run_dir / "html" / "index.html"

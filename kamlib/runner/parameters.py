@@ -25,7 +25,7 @@ from kamlib import paths
 from kamlib.intake.engagement import Engagement, engagement_mapping, table_sheets
 from kamlib.intake.loading import read_small
 from kamlib.errors import KamError, ParameterError
-from kamlib.params import (ALWAYS, Declared, Params, check_range, check_value,
+from kamlib.params import (ALWAYS, SHARED, Declared, Params, check_range, check_value,
                            declared_parameters, parse_cli_value, plain_problem,
                            unknown_name_error)
 
@@ -104,6 +104,15 @@ def resolve_parameters(
 
     def in_step(step: str, name: str, value: Any, where: str, parse: bool) -> None:
         nb = aliases[step]
+        if name in SHARED and name in declared[nb]:
+            raise ParameterError(
+                f"'{name}' is set for step '{step}' alone ({where}), but it has one value for "
+                f"the whole run (every step that declares it uses it). Fix: set it at the top "
+                f"level of engagement.yml's parameters, or with -p {name}=VALUE.")
+        if name not in declared[nb] and name not in ALWAYS:
+            elsewhere = declared_elsewhere(name, step, where, notebooks)
+            if elsewhere is not None:
+                raise elsewhere
         if name not in declared[nb] or name in ALWAYS:
             raise unknown_name_error(name, [n for n in declared[nb] if n not in ALWAYS],
                                      f"{where}, step '{step}'")
@@ -255,6 +264,21 @@ def injected_names(namespace: Mapping[str, Any]) -> list[str]:
     return names
 
 
+def declared_elsewhere(name: str, step: str, where: str,
+                       notebooks: list[Path] | None = None) -> ParameterError | None:
+    """The error for ``name`` given to ``step`` when another step notebook declares it (each
+    parameter is declared once; the steps after it read that step's tables), else None."""
+    notebooks = notebooks if notebooks is not None else paths.step_notebooks()
+    owners = [nb for nb in notebooks if name in declared_parameters(nb)]
+    if not owners:
+        return None
+    return ParameterError(
+        f"'{name}' is not a parameter of step '{step}' ({where}): it is declared once, by "
+        f"{', '.join(o.stem for o in owners)}, and the steps after it read its decision from its "
+        f"tables. Fix: set it with kam run -p {name}=VALUE, under "
+        f"{paths.step_key(owners[0])}: in engagement.yml, or in {owners[0].name}.")
+
+
 def notebook_parameters(notebook: Path, namespace: Mapping[str, Any]) -> Params:
     """A notebook's declared parameters read from its namespace (``globals()``), checked.
 
@@ -266,6 +290,7 @@ def notebook_parameters(notebook: Path, namespace: Mapping[str, Any]) -> Params:
     declared = declared_parameters(notebook)
     for name in injected_names(namespace):
         if name not in declared:
-            raise unknown_name_error(name, list(declared), f"passed to {notebook.stem}")
+            raise (declared_elsewhere(name, notebook.stem, "passed by papermill")
+                   or unknown_name_error(name, list(declared), f"passed to {notebook.stem}"))
     return Params({name: check_value(decl, namespace.get(name, decl.default), "the notebook")
                    for name, decl in declared.items()})

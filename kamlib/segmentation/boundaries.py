@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from kamlib.formatting import money as fmt_money
 
 BOUNDARY_COLUMNS: list[str] = ["measure", "based_on", "kind", "threshold", "set_on", "how"]
 """Columns of ``segment_boundaries``: one row per threshold (``value``, ``growth``) and per
@@ -222,7 +223,7 @@ def reuse(last_plan, reuse_boundaries: bool, measures: dict[str, str], rules_kw:
         return None
     rules_kw.update(threshold_method="value", value_threshold=stored[0], growth_threshold=stored[1])
     notes.append(f"Segment boundaries reused from the baseline (set on {stored[2]}): value "
-                 f"{stored[0]:,.0f}, growth {stored[1]:.3f}; segment counts can move.")
+                 f"{fmt_money(stored[0])}, growth {stored[1]:.3f}; segment counts can move.")
     return stored
 
 

@@ -54,6 +54,7 @@ import numpy as np
 import pandas as pd
 
 from kamlib.errors import InputError, ParameterError
+from kamlib.key_accounts import key_accounts
 from kamlib.vocabulary import (
     DPM_STAR,
     DPM_STATUS,
@@ -331,14 +332,16 @@ def key_account_dpm(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The DPM of the key accounts of ``segments`` (its ``is_key`` column), with their segment.
 
-    Without a selection (``selection_given`` False) the ``top_n`` accounts of highest value
-    stand in. When the selection marked no key account there is no DPM: both tables are
+    Without a selection (``selection_given`` False) the ``top_n`` accounts by revenue stand in
+    (the fallback of the one key-account rule, :func:`kamlib.key_accounts.key_accounts`).
+    When the selection marked no key account there is no DPM: both tables are
     empty and ``notes`` says so.
     """
     if selection_given:
         key_ids = segments.loc[segments["is_key"], "account_id"].tolist()
     else:
-        key_ids = segments.sort_values("value", ascending=False)["account_id"].head(top_n).tolist()
+        by_id = dict(zip(segments["account_id"].astype(str), segments["account_id"]))
+        key_ids = [by_id[a] for a in key_accounts(None, None, features, top_n).ids if a in by_id]
     if not key_ids:
         notes.append("The selection step marked no key account, so there is no DPM.")
         return (pd.DataFrame(columns=["account_id", "name", "attractiveness", "relative_strength",

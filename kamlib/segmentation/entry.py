@@ -26,6 +26,7 @@ from kamlib.segmentation.migration import migration_since_last_year
 from kamlib.segmentation.rules import RuleSegmenter
 from kamlib.segmentation.segments import METHODS_SHOWN
 from kamlib.segmentation.strategy import portfolio_kpis, segment_summary
+from kamlib import step_inputs
 from kamlib.segmentation.serving import (
     DEFAULT_MARGIN_FACTORS,
     DEFAULT_SERVING_CAPACITY,
@@ -140,11 +141,7 @@ class SegmentationResult:
 
     def availability(self) -> pd.DataFrame:
         """One row per input table: available?, rows, what it is used for."""
-        return pd.DataFrame([
-            {"table": name, "available": self.inputs.get(name) is not None,
-             "rows": self.inputs.get(name) or 0, "used for": use}
-            for name, use in INPUTS.items()
-        ])
+        return step_inputs.availability(self.inputs, INPUTS)
 
     def movers(self, n: int = 15) -> pd.DataFrame:
         """The accounts that changed segment, Stars slipping first, then by revenue."""
@@ -165,7 +162,7 @@ def _input_notes(selection_scores: pd.DataFrame | None, clv: pd.DataFrame | None
     notes = []
     if selection_scores is None:
         notes.append("No selection step results: key accounts are not marked; the DPM shows "
-                     f"the {dpm_top_n} accounts of highest value instead.")
+                     f"the {dpm_top_n} accounts of highest revenue (last 12 months) instead.")
     if value_measure == "clv" and clv is not None:
         n_miss = int((~segments["account_id"].isin(clv["account_id"].astype(str))).sum())
         if n_miss:
@@ -278,7 +275,7 @@ def run(
         Where DPM attractiveness counts as high (see
         :func:`kamlib.segmentation.dpm.directional_policy_matrix`).
     dpm_top_n : int
-        Without a selection step, the DPM shows the ``dpm_top_n`` accounts of highest value.
+        Without a selection step, the DPM shows the ``dpm_top_n`` accounts of highest revenue.
     serving_costs, serving_capacity, serving_margin_factors : mapping
         Per serving model: cost per account a year, accounts per person (0 = no limit) and the
         share of margin it keeps (see :mod:`kamlib.segmentation.serving`).
@@ -346,6 +343,6 @@ def run(
                     growth_window_months=growth_window_months, threshold_method=threshold_method,
                     cluster_method=cluster_method, k=k, k_chosen=k_used,
                     method_shown=method_shown, seed=seed),
-        inputs={name: None if t is None else len(t) for name, t in given.items()},
+        inputs=step_inputs.rows_given(given),
         notes=notes,
     )

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from kamlib.errors import ParameterError
+from kamlib.params import numbers_by_key
 from kamlib.vocabulary import (
     KEY,
     SERVE_ACCOUNT_MANAGER,
@@ -39,6 +40,7 @@ from kamlib.vocabulary import (
     SERVING_MODELS,
     TIER_DEFAULT_SERVING,
 )
+from kamlib.formatting import money as fmt_money
 
 DEFAULT_SERVING_COSTS: dict[str, float] = {
     SERVE_KAM: 20000.0, SERVE_ACCOUNT_MANAGER: 3500.0, SERVE_INSIDE_SALES: 600.0,
@@ -67,15 +69,8 @@ MOVE_COLUMNS = ["account_id", "name", "tier", "from_model", "to_model", "margin_
 
 def _per_model(values: Mapping[str, float], name: str, defaults: Mapping[str, float]
                ) -> dict[str, float]:
-    unknown = sorted(set(values) - set(SERVING_MODELS))
-    if unknown:
-        raise ParameterError(
-            f"{name} has unknown serving models {', '.join(map(repr, unknown))}; the models "
-            f"are {', '.join(map(repr, SERVING_MODELS))}.")
-    out = {**defaults, **{k: float(v) for k, v in values.items()}}
-    if any(not np.isfinite(v) or v < 0 for v in out.values()):
-        raise ParameterError(f"{name} must hold numbers >= 0 for every serving model.")
-    return out
+    return numbers_by_key(values, name, {m: defaults[m] for m in SERVING_MODELS},
+                          "serving models")
 
 
 def check_serving(costs: Mapping[str, float], capacity: Mapping[str, float],
@@ -196,7 +191,7 @@ def serving_economics(features: pd.DataFrame, selection_scores: pd.DataFrame | N
         pairs = moves.groupby(["from_model", "to_model"]).size()
         text = "; ".join(f"{n} from {a} to {b}" for (a, b), n in pairs.items())
         notes.append(f"Serving models: moving {len(moves)} accounts ({text}) would add "
-                     f"{moves['gain'].sum():,.0f} of net value a year.")
+                     f"{fmt_money(moves['gain'].sum())} of net value a year.")
     else:
         notes.append("Serving models: no account would be worth more served another way.")
     return table, moves

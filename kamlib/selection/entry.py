@@ -16,7 +16,7 @@ from kamlib.errors import InputError, ParameterError
 from kamlib.selection import agreement as agr
 from kamlib.selection import ahp as ahp_mod
 from kamlib.selection import criteria as crit
-from kamlib.capacity import DEFAULT_HOURS_BY_TIER
+from kamlib.capacity import DEFAULT_HOURS_BY_TIER, CapacityRules
 from kamlib.vocabulary import PLANNED_TIERS
 from kamlib.selection import explain, mcda, owners, robustness, scoring
 from kamlib.selection import tiers as tier_rules
@@ -24,6 +24,7 @@ from kamlib.selection import groups as groups_mod
 from kamlib.selection import loss as loss_mod
 from kamlib.selection import overrides as ov
 from kamlib.selection.weighting import check_method, criterion_weights
+from kamlib.formatting import share as fmt_share
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -41,6 +42,8 @@ TABLE_DESCRIPTIONS = {
     "big_not_key": "the largest accounts by revenue that are not key, and why",
     "account_owners": "key and key-development accounts -> settled owner, hours, change and why "
                       "(the capacity model, with every manager's other accounts counted)",
+    "capacity_rules": "the capacity rules the owners were settled with (managers, limits, hours "
+                      "by tier); the portfolio review's resource plan reads them from here",
     "ahp_consistency": "AHP lambda_max, CI, RI, CR per manager and group",
     "ahp_inconsistencies": "judgements that disagree most with the derived weights",
     "agreement_summary": "how far the managers' top lists agree",
@@ -78,6 +81,7 @@ class SelectionResult:
     big_not_key: pd.DataFrame
     scaling: pd.DataFrame              # account_id, criterion, value (before transform), score
     owners: pd.DataFrame               # the capacity model's assignment (kamlib.capacity)
+    capacity_rules: pd.DataFrame       # the rules it was settled with (CapacityRules.table)
     ahp: ahp_mod.AHPResult | None
     agreement: agr.AgreementResult | None
     n_key: int
@@ -177,7 +181,8 @@ class SelectionResult:
                "criteria": self.criteria, "weights": self.weights,
                "robustness": self.robustness, "sensitivity": self.sensitivity,
                "selection_repairs": self.repairs, "selection_overrides": self.overrides,
-               "big_not_key": self.big_not_key, "account_owners": self.owners}
+               "big_not_key": self.big_not_key, "account_owners": self.owners,
+               "capacity_rules": self.capacity_rules}
         if self.ahp is not None:
             out["ahp_consistency"] = self.ahp.consistency
             out["ahp_inconsistencies"] = self.ahp.inconsistencies
@@ -350,14 +355,13 @@ def run(
     stable = int(((scores["robustness"] == robustness.ROBUST) & scores["is_key"]).sum())
     unit = "key groups" if level == "group" else "key accounts"
     notes.append(f"{stable} of the {n_key} {unit} make the list in at least "
-                 f"{robust_threshold:.0%} of {mc.n_draws} weight scenarios.")
+                 f"{fmt_share(robust_threshold)} of {mc.n_draws} weight scenarios.")
     if level == "group":
         scores = _members(scores, gtab, accounts)
     scores = groups_mod.mark(scores, gtab)
-    scores, assignment = owners.settle(
-        accounts, scores, managers=managers, max_accounts=max_accounts, max_hours=max_hours,
-        hours_by_tier=hours_by_tier, tiers=tiers, switch_cost_hours=switch_cost_hours,
-        notes=notes)
+    rules = CapacityRules(tuple(managers), max_accounts, max_hours, dict(hours_by_tier),
+                          tuple(tiers), switch_cost_hours)
+    scores, assignment = owners.settle(accounts, scores, rules, notes)
     robust_tab = scores[ROBUSTNESS_COLUMNS].copy()
     robust_tab.attrs = {}
     return SelectionResult(
@@ -369,7 +373,7 @@ def run(
         robustness=robust_tab, sensitivity=sens, repairs=repairs,
         overrides=overrides,
         big_not_key=explain.big_not_key(scores),
-        scaling=scaling, owners=assignment, ahp=weighting.ahp,
+        scaling=scaling, owners=assignment, capacity_rules=rules.table(), ahp=weighting.ahp,
         agreement=_agreement(assessments, feats, keys, notes),
         n_key=n_key, n_key_reason=why, notes=notes, level=level)
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from kamlib.selection import mcda
+from kamlib.formatting import share as fmt_share
 
 
 @dataclass
@@ -62,6 +63,6 @@ def drivers(contrib: np.ndarray, keys: list[str], labels: dict[str, str], top: i
     order = np.argsort(-contrib, axis=1)[:, :top]
     out = []
     for i, idx in enumerate(order):
-        parts = [f"{labels[keys[j]]} {share[i, j]:.0%}" for j in idx if contrib[i, j] > 0]
+        parts = [f"{labels[keys[j]]} {fmt_share(share[i, j])}" for j in idx if contrib[i, j] > 0]
         out.append(", ".join(parts))
     return out

@@ -109,3 +109,18 @@ def test_books_that_leave_no_room_are_set_aside_with_a_note_not_a_failed_run():
     # too few managers even without the books: still the capacity error
     with pytest.raises(CapacityError):
         capacity.fit_beside_books(ResourcePlanner(max_accounts=2, max_hours=900), acc, None, book)
+
+
+def test_capacity_rules_come_back_from_their_table_as_they_went_in():
+    """The selection saves its capacity parameters as a table the review reads: nothing is
+    lost or reordered on the way, and a table missing a rule keeps that rule's default."""
+    from kamlib.capacity import CapacityRules
+
+    rules = CapacityRules(managers=("Ana", "Ben"), max_accounts=3, max_hours=650.5,
+                          hours_by_tier={"key": 200.0, "long-tail": 0.5},
+                          tiers=("key",), switch_cost_hours=0.0)
+    table = rules.table()
+    assert list(table.columns) == ["rule", "item", "value"]
+    assert CapacityRules.from_table(table) == rules
+    assert CapacityRules.from_table(table.iloc[0:0]) == CapacityRules()
+    assert CapacityRules.from_table(CapacityRules().table()) == CapacityRules()

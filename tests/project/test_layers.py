@@ -27,6 +27,7 @@ LAYERS: dict[str, int] = {
     "kamlib.formatting": 1,
     "kamlib.key_accounts": 1,
     "kamlib.capacity": 1,
+    "kamlib.step_inputs": 1,
     # 2. intake: the client's files in, checked tables out (and the sample company's generator)
     "kamlib.intake": 2,
     "kamlib.sample": 2,

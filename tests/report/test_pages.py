@@ -222,6 +222,31 @@ def test_the_deck_has_a_slide_per_key_account_with_native_tables(sample_run):
     assert not scan_page(f"<p>{text} {cells}</p>", "deck.pptx")
 
 
+def test_summary_segmentation_page_and_deck_show_the_same_strategy_texts(sample_run):
+    """One vocabulary: every segment's strategy reads the same, word for word, on the
+    executive summary, the segmentation step's page and the deck."""
+    import pandas as pd
+    from pptx import Presentation
+
+    from kamlib.vocabulary import SEGMENT_STRATEGIES
+
+    shown = set(pd.read_parquet(sample_run / "tables" / "segments.parquet")["segment"])
+    prs = Presentation(str(sample_run / "deck.pptx"))
+    deck = " ".join(c.text for s in prs.slides for sh in s.shapes if sh.has_table
+                    for row in sh.table.rows for c in row.cells)
+    summary = (sample_run / "html" / "summary.html").read_text(encoding="utf-8")
+    step30 = next((sample_run / "html").glob("30_segmentation*.html")).read_text(encoding="utf-8")
+    slide = next(s for s in prs.slides if s.shapes.title is not None
+                 and s.shapes.title.text == "Segments and their strategy")
+    rows = [[c.text for c in row.cells] for sh in slide.shapes if sh.has_table
+            for row in sh.table.rows][1:]
+    assert {r[0]: r[-1] for r in rows if r[0] in SEGMENT_STRATEGIES} == {
+        s: SEGMENT_STRATEGIES[s] for s in shown if s in SEGMENT_STRATEGIES}
+    for segment, text in SEGMENT_STRATEGIES.items():
+        if segment in shown:
+            assert text in summary and text in step30 and text in deck, segment
+
+
 @pytest.mark.skipif(__import__("shutil").which("soffice") is None,
                     reason="LibreOffice (soffice) is not installed")
 def test_libreoffice_opens_the_deck(sample_run, tmp_path):

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from kamlib import paths, review
+from kamlib.capacity import CapacityRules
 from kamlib.errors import ParameterError
 from kamlib.review.audit import review_plan, review_tables
 from kamlib.review.entry import TABLES
@@ -21,6 +22,9 @@ from kamlib.review.resources import (CapacityError, ResourcePlanner, accounts_to
                                      book_hours)
 from tests.review.plan_data import AS_OF, PLAN_DATE, _actions, _objectives
 from tests.review.portfolio_data import _portfolio
+
+RULES = CapacityRules(max_accounts=4, max_hours=1000.0).table()
+"""The selection's capacity_rules table for these tests (the rules are declared in step 10)."""
 
 
 def _declared() -> dict[str, object]:
@@ -56,7 +60,7 @@ def _tables():
 
 
 def test_tables_are_what_the_step_saves():
-    result = review.run(**_tables(), max_accounts=4, max_hours=1000.0)
+    result = review.run(**_tables(), capacity_rules=RULES)
     tables = result.tables()
     assert list(tables) == list(TABLES)
     feats, scores, segments, clv, _, _ = _portfolio()
@@ -84,7 +88,7 @@ def test_a_given_last_plan_is_reviewed_against_the_new_data():
     feats = _tables()["account_features"].assign(as_of=AS_OF)
     last = Baseline(_objectives(), _actions(), None, PLAN_DATE, "the plan tables of run q1")
     result = review.run(**{**_tables(), "account_features": feats}, last_plan=last,
-                        baseline="reports/sample/q1", max_accounts=4, max_hours=1000.0)
+                        baseline="reports/sample/q1", capacity_rules=RULES)
     expected = review_plan(last, Evidence(as_of=AS_OF), None)
     pd.testing.assert_frame_equal(result.tables()["action_review"], expected.actions)
     pd.testing.assert_frame_equal(result.tables()["plan_review"], expected.milestones)
@@ -100,7 +104,7 @@ def test_a_baseline_that_was_not_read_is_an_error():
 
 def test_too_little_capacity_is_a_parameter_error():
     with pytest.raises(CapacityError) as e:
-        review.run(**_tables(), max_accounts=1)
+        review.run(**_tables(), capacity_rules=CapacityRules(max_accounts=1).table())
     assert isinstance(e.value, ParameterError)
 
 
@@ -114,8 +118,8 @@ def test_three_runs_make_three_points_of_history_and_warn_of_what_slipped():
         health.loc[0, "score"] = health.loc[0, "score"] - drop
         tables = {**base, "account_features": base["account_features"].assign(as_of=pd.Timestamp(day)),
                   "plan_health": health}
-        result = review.run(**tables, last_plan=last, baseline="q" if last else "", max_accounts=4,
-                            max_hours=1000.0)
+        result = review.run(**tables, last_plan=last, baseline="q" if last else "",
+                            capacity_rules=RULES)
         runs.append(result)
         last = Baseline(_objectives(), _actions(), base["segments"], pd.Timestamp(day), "run",
                         tables={"portfolio_history": result.tables()["portfolio_history"],
@@ -134,5 +138,5 @@ def test_a_baseline_from_before_the_history_adds_its_own_point():
                     tables={"plan_health": base["plan_health"]})
     feats = base["account_features"].assign(as_of=AS_OF)
     history = review.run(**{**base, "account_features": feats}, last_plan=last, baseline="old",
-                         max_accounts=4, max_hours=1000.0).tables()["portfolio_history"]
+                         capacity_rules=RULES).tables()["portfolio_history"]
     assert history["as_of"].tolist() == [PLAN_DATE, AS_OF]

@@ -4,6 +4,7 @@ account takes its new model's tier and hours, and its line says so."""
 import pandas as pd
 import pytest
 
+from kamlib.capacity import CapacityRules
 from kamlib.errors import InputError
 from kamlib.review import run
 from kamlib.review.resources import accounts_to_assign, book_hours, tiers_after_moves
@@ -30,19 +31,20 @@ def _moves(rows):
 DOWN = ("D2", "account manager", "inside sales")      # a small account: frees hours
 UP = ("M1", "inside sales", "account manager")        # a growing account: takes hours
 TAIL = ("L1", "digital / distributor", "inside sales")
+RULES = CapacityRules(max_accounts=8, max_hours=900.0).table()  # step 10's capacity_rules
 
 
 def _plan(moves=None, **params):
     feats, scores = _tables()
     params.setdefault("follow_serving_moves", True)  # the what-if these tests are about
-    return run(feats, scores, serving_moves=moves, max_accounts=8, max_hours=900.0, **params)
+    return run(feats, scores, serving_moves=moves, capacity_rules=RULES, **params)
 
 
 def test_by_default_the_plan_keeps_the_owners_and_hours_the_account_plans_name():
     # the account plans name the owners settled in 10_selection; following the moves is a
     # what-if the consultant turns on
     feats, scores = _tables()
-    default = run(feats, scores, serving_moves=_moves([DOWN]), max_accounts=8, max_hours=900.0)
+    default = run(feats, scores, serving_moves=_moves([DOWN]), capacity_rules=RULES)
     assert default.assignment.equals(_plan(None).assignment)
 
 

@@ -26,8 +26,9 @@ def test_two_runs_of_the_sample_give_identical_tables():
 
 
 def test_a_capacity_that_cannot_be_met_exits_2_with_the_message(capsys):
-    """CapacityError is a ParameterError subclass defined in kamlib.review: a user error."""
-    code = cli.main(["run", "-p", "portfolio_review.max_accounts=1", "--no-progress"])
+    """CapacityError is a ParameterError subclass (kamlib.capacity): a user error. The
+    capacity rules are declared once, by the selection step, which stops first."""
+    code = cli.main(["run", "-p", "max_accounts=1", "--no-progress"])
     err = capsys.readouterr().err
     assert code == 2
     assert "kam: error: Capacity is insufficient" in err

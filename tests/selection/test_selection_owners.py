@@ -49,9 +49,32 @@ def test_the_review_says_when_its_owners_differ_from_the_plans():
                                    as_of=pd.Timestamp("2026-06-30"))
     res = selection.run(feats, None, None, criteria=["billing", "growth"], weights="equal",
                         n_key_accounts=8, n_draws=50)
-    same = review.run(feats, res.selection_scores, key_accounts=res.key_accounts)
+    rules = res.tables()["capacity_rules"]  # the review reads the selection's rules
+    same = review.run(feats, res.selection_scores, key_accounts=res.key_accounts,
+                      capacity_rules=rules)
     assert same.owners_differ() == 0 and "other owner" not in same.resource_line()
+    # a capacity_rules table that is not the one these owners were settled with
     other = review.run(feats, res.selection_scores, key_accounts=res.key_accounts,
-                       switch_cost_hours=0.0)
+                       capacity_rules=capacity.CapacityRules(switch_cost_hours=0.0).table())
     assert other.owners_differ() > 0  # free handovers rebalance what the selection kept
-    assert "top level of engagement.yml" in other.resource_line()
+    assert "rerun 10_selection" in other.resource_line()
+
+
+def test_the_capacity_parameters_are_the_selections_alone():
+    """Declared once: the selection step takes them and saves them as capacity_rules; the
+    review takes that table, not parameters of its own."""
+    import inspect
+
+    from kamlib import review
+
+    feats = td.features(40).assign(account_manager=[f"M{i % 3}" for i in range(40)])
+    res = selection.run(feats, None, None, criteria=["billing", "growth"], weights="equal",
+                        n_key_accounts=4, n_draws=20, max_accounts=7, max_hours=800.0,
+                        switch_cost_hours=50.0, managers=["M0", "M1", "M2"])
+    assert capacity.CapacityRules.from_table(res.tables()["capacity_rules"]) == \
+        capacity.CapacityRules(managers=("M0", "M1", "M2"), max_accounts=7, max_hours=800.0,
+                               switch_cost_hours=50.0)
+    review_params = inspect.signature(review.run).parameters
+    for name in ("managers", "max_accounts", "max_hours", "hours_by_tier", "tiers",
+                 "switch_cost_hours", "value_measure"):
+        assert name not in review_params, name

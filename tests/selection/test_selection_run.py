@@ -140,7 +140,8 @@ def test_tables_are_what_the_step_saves_with_their_descriptions(data):
                             n_draws=200)
     assert list(without.tables()) == ["selection_scores", "key_accounts", "criteria", "weights",
                                       "robustness", "sensitivity", "selection_repairs",
-                                      "selection_overrides", "big_not_key", "account_owners"]
+                                      "selection_overrides", "big_not_key", "account_owners",
+                                      "capacity_rules"]
     assert list(without.descriptions()) == list(without.tables())
 
 
