@@ -322,7 +322,7 @@ def check_range(decl: Declared, value: Any, source: str = "", accounts: int | No
         if x not in valid:
             inside = "" if x is value else f" (in {_short(value)})"
             where = f" (from {source})" if source else ""
-            counted = (f"; the accounts table holds {accounts:,} accounts"
+            counted = (f"; the accounts table holds {fmt_count(accounts, 'account')}"
                        if accounts is not None and decl.counts_accounts else "")
             raise ParameterError(
                 f"Parameter '{decl.name}' of {decl.notebook}{where} is out of range: got "
