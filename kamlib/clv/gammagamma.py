@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import digamma, gammaln
 
-from kamlib.clv._mle import FittedModel, covariance_from_negll_hessian, hessian, maximise
+from kamlib.clv._mle import FittedModel, covariance_from_negll_hessian, maximise
 
 
 class InfiniteMeanWarning(UserWarning):
@@ -97,8 +97,8 @@ class GammaGamma(FittedModel):
         starts = [np.log([p0, q0, q0 * mean / p0]) for p0, q0 in ((1.0, 2.0), (5.0, 4.0), (2.0, 10.0))]
         starts = starts[: max(1, self.n_starts)]
         f = lambda lp: _negll_grad(lp, xu, mu, w)  # noqa: E731
-        lp, fun, ok = maximise(f, starts, jac=True)
-        self._store_fit(lp, fun, covariance_from_negll_hessian(hessian(lambda v: f(v)[1], lp)),
+        lp, fun, ok, H = maximise(f, starts, jac=True, with_hessian=True)
+        self._store_fit(lp, fun, covariance_from_negll_hessian(H),
                         int(use.sum()), ok)
         self.correlation_ = float(np.corrcoef(x, m)[0, 1]) if np.std(x) > 0 and var > 0 else np.nan
         self.fallback_value_ = float(np.median(m))
