@@ -27,7 +27,7 @@ from kamlib.clv._mle import (
 )
 from kamlib.clv.prep import check_rfm, fit_arrays, group_rows
 
-LARGE_FIT = 200_000
+LARGE_FIT = 50_000
 """More accounts than this: :meth:`BGNBD.fit` takes the large-data path (:func:`_fit_large`)."""
 
 SUBSAMPLE = 25_000
