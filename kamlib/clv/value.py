@@ -108,9 +108,11 @@ class _AgeNodes:
         self.x, self.T = np.concatenate(xs), np.concatenate(ts)
         self.idx, self.wts = idx, wts
 
-    def back(self, vals: np.ndarray) -> np.ndarray:
-        """Values at the evaluation points, ``(k, n_points)``, to every pair, ``(k, n_pairs)``."""
-        return np.einsum("kpj,pj->kp", vals[:, self.idx], self.wts)
+    def back(self, vals: np.ndarray, pairs=None) -> np.ndarray:
+        """Values at the evaluation points, ``(k, n_points)``, to every pair (or to the pairs
+        ``pairs``), ``(k, n_pairs)``."""
+        idx, wts = (self.idx, self.wts) if pairs is None else (self.idx[pairs], self.wts[pairs])
+        return np.einsum("kpj,pj->kp", vals[:, idx], wts)
 
 
 class _Purchases:
@@ -129,17 +131,16 @@ class _Purchases:
         self.nodes = (_AgeNodes(self.xu, self.Tu, model.params_["alpha"])
                       if isinstance(model, BGNBD) and len(self.xu) > MAX_PAIRS else None)
 
-    def alive(self, params: np.ndarray):
-        """Expected purchases of alive accounts per distinct (frequency, T) pair.
-
-        ``params`` is ``(k, n_params)``; returns discounted and undiscounted expectations over
-        the horizon, each ``(k, n_pairs)``.
-        """
+    def alive_points(self, params: np.ndarray):
+        """Expected purchases of alive accounts at the evaluation points: the distinct
+        (frequency, T) pairs, or the age nodes and the pairs evaluated directly
+        (:class:`_AgeNodes`). ``params`` is ``(k, n_params)``; returns discounted and
+        undiscounted expectations over the horizon, each ``(k, n_points)``."""
         params = np.atleast_2d(np.asarray(params, float))
         xe, Te = (self.nodes.x, self.nodes.T) if self.nodes else (self.xu, self.Tu)
-        k, n_pairs, n_grid = len(params), len(self.xu), len(self.grid) - 1
-        disc_out = np.empty((k, n_pairs))
-        total_out = np.empty((k, n_pairs))
+        k, n_grid = len(params), len(self.grid) - 1
+        disc_out = np.empty((k, len(xe)))
+        total_out = np.empty((k, len(xe)))
         chunk = max(1, MAX_BLOCK // max(1, n_grid * len(xe)))
         t = self.grid[1:][None, :, None]
         for lo in range(0, k, chunk):
@@ -148,11 +149,27 @@ class _Purchases:
             cum = self.model.expected_purchases_if_alive(
                 t, xe[None, None, :], Te[None, None, :], params=cols)
             steps = np.diff(cum, axis=1, prepend=0.0)  # purchases within each grid step
-            disc, total = np.einsum("kgp,g->kp", steps, self.disc), cum[:, -1, :]
-            if self.nodes:
-                disc, total = self.nodes.back(disc), self.nodes.back(total)
-            disc_out[lo:lo + chunk], total_out[lo:lo + chunk] = disc, total
+            disc_out[lo:lo + chunk] = np.einsum("kgp,g->kp", steps, self.disc)
+            total_out[lo:lo + chunk] = cum[:, -1, :]
         return disc_out, total_out
+
+    def alive(self, params: np.ndarray):
+        """Expected purchases of alive accounts per distinct (frequency, T) pair: discounted
+        and undiscounted, each ``(k, n_pairs)`` for ``(k, n_params)`` parameters."""
+        disc, total = self.alive_points(params)
+        if self.nodes:
+            return self.nodes.back(disc), self.nodes.back(total)
+        return disc, total
+
+    def discounted(self, disc_points: np.ndarray, params: np.ndarray, triples) -> np.ndarray:
+        """Discounted purchases ``(k, len(triples))`` of the distinct triples ``triples`` under
+        each of the ``k`` parameter vectors, from the discounted purchases of alive accounts
+        at the evaluation points (:meth:`alive_points`): a block at a time, so that draws x
+        histories never sits in memory at once."""
+        j = self.pair_of_triple[triples]
+        d = self.nodes.back(disc_points, j) if self.nodes else disc_points[:, j]
+        x, t_x, T = self.x3[triples], self.tx3[triples], self.T3[triples]
+        return d * np.stack([self.model.p_alive(x, t_x, T, params=tuple(p)) for p in params])
 
     def p_alive(self, params: np.ndarray) -> np.ndarray:
         """P(alive) per distinct triple, ``(k, n_triples)``."""
@@ -272,22 +289,27 @@ def clv_frame(
     lo_q, hi_q = (1 - level) / 2, 1 - (1 - level) / 2
     if n_bootstrap and n_bootstrap > 0:
         draws = purchase_model.sample_params(n_bootstrap, seed=seed)
-        d_tri = pur.per_triple(draws)[0]  # (draws, triples)
+        disc_points = pur.alive_points(draws)[0]
+        # Accounts (or histories) in blocks, so that draws x accounts never sits in memory.
+        step = max(1, MAX_BLOCK // n_bootstrap)
         if value_model is not None and value_model.fallback_ is None:
             vdraws = value_model.sample_params(n_bootstrap, seed=seed + 1)
             lo, hi = np.empty(len(x)), np.empty(len(x))
-            # Accounts in blocks, so that draws x accounts never sits in memory at once.
-            step = max(1, MAX_BLOCK // n_bootstrap)
             for s0 in range(0, len(x), step):
                 blk = slice(s0, s0 + step)
                 ev_draws = np.stack([value_model.expected_value(x[blk], m[blk], params=tuple(v))
                                      for v in vdraws])
-                sims = d_tri[:, pur.inv3[blk]] * ev_draws
+                tri, back = np.unique(pur.inv3[blk], return_inverse=True)
+                sims = pur.discounted(disc_points, draws, tri)[:, back.ravel()] * ev_draws
                 lo[blk], hi[blk] = np.quantile(sims, [lo_q, hi_q], axis=0)
         else:
             # The value per occasion is fixed: quantiles per triple, then scaled per account
             # (a negative value, from net returns, swaps the ends).
-            q_lo, q_hi = np.quantile(d_tri, [lo_q, hi_q], axis=0)
+            q_lo, q_hi = np.empty(len(pur.x3)), np.empty(len(pur.x3))
+            for s0 in range(0, len(pur.x3), step):
+                blk = slice(s0, s0 + step)
+                q_lo[blk], q_hi[blk] = np.quantile(pur.discounted(disc_points, draws, blk),
+                                                   [lo_q, hi_q], axis=0)
             a, b = q_lo[pur.inv3] * ev, q_hi[pur.inv3] * ev
             lo, hi = np.minimum(a, b), np.maximum(a, b)
         out["clv_param_low"] = lo

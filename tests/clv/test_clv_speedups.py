@@ -238,3 +238,26 @@ def test_gamma_gamma_fit_sums_the_published_density():
     exact = lambda p: -float(v.w @ loglik(np.exp(p), v.x, v.m))  # noqa: E731
     assert f == exact(lp)  # the same expression per row: equal to the last bit
     np.testing.assert_allclose(g, numeric_grad(exact, lp, h=1e-6), rtol=1e-6)
+
+
+def test_bootstrap_in_blocks_equals_all_draws_at_once(sim, monkeypatch):
+    """The bootstrap interval is computed a block of accounts at a time: the same numbers as
+    with every draw and account in one array."""
+    from kamlib.clv import value
+
+    m = BGNBD().fit(sim["frequency"], sim["recency"], sim["T"])
+    g = GammaGamma().fit(sim["frequency"], sim["monetary_value"])
+    whole = [clv_frame(sim, m, vm, "week", 3.0, 0.10, n_bootstrap=40, n_simulations=0)
+             for vm in (g, None)]
+    monkeypatch.setattr(value, "MAX_BLOCK", 40 * 7)  # blocks of 7 accounts
+    blocks = [clv_frame(sim, m, vm, "week", 3.0, 0.10, n_bootstrap=40, n_simulations=0)
+              for vm in (g, None)]
+    for a, b in zip(whole, blocks):
+        pd.testing.assert_frame_equal(a, b, check_exact=True)
+    # And each block's discounted purchases are those of all triples together.
+    grid, disc = discount_grid(3.0, 0.1, "week", 4)
+    pur = _Purchases(m, sim["frequency"], sim["recency"], sim["T"], grid, disc)
+    draws = m.sample_params(5, seed=2)
+    together = pur.per_triple(draws)[0]
+    part = pur.discounted(pur.alive_points(draws)[0], draws, np.arange(3, 40))
+    np.testing.assert_array_equal(part, together[:, 3:40])
