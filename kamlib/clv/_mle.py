@@ -76,20 +76,69 @@ def newton_polish(
     return x, fun, H, bool(np.abs(np.linalg.solve(H, g)).max() < 1e-6)
 
 
+def chord_newton(
+    negll: Callable[[np.ndarray], tuple[float, np.ndarray]],
+    x: np.ndarray,
+    H0: np.ndarray,
+    max_steps: int = 40,
+) -> tuple[np.ndarray, float, np.ndarray, bool]:
+    """Newton steps with a fixed approximate Hessian ``H0`` (the chord method), from a start
+    near the optimum, then the Hessian at the result by differences of the gradient.
+
+    For fits on many rows, where each gradient costs a pass over them: ``H0`` comes from a cheap
+    fit on a subsample, each step costs one gradient and gains as many digits as ``H0`` is
+    accurate (a few percent: one to two digits a step). A step is kept only if it does not make
+    ``negll`` worse (beyond rounding). Stops, like :func:`newton_polish`, when the step is below
+    1e-9 in every log parameter. Returns the parameters, the minimum, the Hessian at the
+    result and whether it converged (False: the caller falls back to a full optimiser).
+    """
+    with _blas_single_thread():
+        fun, g = negll(x)
+        ok = False
+        for _ in range(max_steps):
+            try:
+                step = -np.linalg.solve(H0, g)
+            except np.linalg.LinAlgError:
+                break
+            if not np.all(np.isfinite(step)):
+                break
+            if np.abs(step).max() < 1e-9:
+                ok = True
+                break
+            t = 1.0
+            for _ls in range(20):
+                f_new, g_new = negll(x + t * step)
+                if np.isfinite(f_new) and f_new <= fun + 1e-12 * abs(fun):
+                    break
+                t /= 2
+            else:
+                break
+            x, fun, g = x + t * step, float(f_new), g_new
+        H = hessian(lambda v: negll(v)[1], x)
+        if ok:
+            try:
+                ok = bool(np.abs(np.linalg.solve(H, g)).max() < 1e-6)
+            except np.linalg.LinAlgError:
+                ok = False
+    return x, float(fun), H, ok
+
+
 def maximise(
     negll: Callable[[np.ndarray], tuple[float, np.ndarray] | float],
     starts: Sequence[np.ndarray],
     jac: bool,
     all_starts: bool = False,
     polish: bool = True,
-) -> tuple[np.ndarray, float, bool]:
+    with_hessian: bool = False,
+) -> tuple[np.ndarray, float, bool] | tuple[np.ndarray, float, bool, np.ndarray]:
     """Minimise ``negll`` over log parameters from several starts; keep the best.
 
     The first start is tried alone; the others only when it fails to converge, or when
     ``all_starts`` is set. With ``polish`` (and a gradient, ``jac=True``), the best run is
     finished by :func:`newton_polish`. BLAS runs single-threaded meanwhile (see
     :func:`_blas_single_thread`). Returns the best log parameters, the minimum and whether the
-    fit converged.
+    fit converged, and with ``with_hessian`` the Hessian of ``negll`` at the result too (the
+    polish's own, so it is computed once; central differences of the gradient otherwise).
     """
     best: optimize.OptimizeResult | None = None
     with _blas_single_thread():
@@ -115,14 +164,17 @@ def maximise(
         if best is None:
             raise RuntimeError("the likelihood could not be evaluated at any starting value")
         x, fun, ok = best.x, float(best.fun), bool(best.success)
+        H = None
         if polish and jac:
-            x, fun, _H, newton_ok = newton_polish(negll, x, fun)
+            x, fun, H, newton_ok = newton_polish(negll, x, fun)
             # A Newton-converged optimum counts as converged even if L-BFGS-B had given up on a
             # flat likelihood first.
             ok = ok or newton_ok
+        if with_hessian and H is None:
+            H = hessian(lambda v: negll(v)[1], x)
     if not ok:
         warnings.warn(f"optimiser: {best.message}", ConvergenceWarning, stacklevel=3)
-    return x, fun, ok
+    return (x, fun, ok, H) if with_hessian else (x, fun, ok)
 
 
 def hessian(grad: Callable[[np.ndarray], np.ndarray], x: np.ndarray, h: float = 1e-4) -> np.ndarray:

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import digamma, gammaln
 
-from kamlib.clv._mle import FittedModel, covariance_from_negll_hessian, hessian, maximise
+from kamlib.clv._mle import FittedModel, covariance_from_negll_hessian, maximise
 
 
 class InfiniteMeanWarning(UserWarning):
@@ -37,14 +37,39 @@ def loglik(params, x, m) -> np.ndarray:
             + (px - 1) * np.log(m) + px * np.log(x) - (px + q) * np.log(g + x * m))
 
 
-def _negll_grad(lp, x, m, w):
+class _Values:
+    """The fit's distinct (x, m) rows, sorted by x, with what does not depend on the
+    parameters computed once: ``log m`` per row, the distinct frequencies and their blocks."""
+
+    def __init__(self, x, m, w):
+        self.x, self.m, self.w = x, m, w
+        start = np.flatnonzero(np.diff(x, prepend=np.nan) != 0)
+        self.xu = x[start]
+        self.count = np.diff(np.append(start, len(x)))
+        self.log_m = np.log(m)
+        self.log_xu = np.log(self.xu)
+
+    def rows(self, per_x: np.ndarray) -> np.ndarray:
+        """A value per distinct frequency, repeated to every row."""
+        return np.repeat(per_x, self.count)
+
+
+def _negll_grad(lp, v: _Values):
+    """Negative log-likelihood and gradient in log parameters: :func:`loglik`'s terms, with the
+    special functions (which depend on the frequency only) once per distinct frequency. Every
+    row's value is the same expression in the same order, so the same to the last bit."""
     p, q, g = np.exp(lp)
-    px = p * x
-    ll = loglik((p, q, g), x, m)
-    lgm = np.log(g + x * m)
-    d_p = x * (digamma(px + q) - digamma(px) + np.log(m) + np.log(x) - lgm)
-    d_q = digamma(px + q) - digamma(q) + np.log(g) - lgm
-    d_g = q / g - (px + q) / (g + x * m)
+    pxu = p * v.xu
+    px = v.rows(pxu)
+    gxm = g + v.x * v.m
+    lgm = np.log(gxm)
+    ll = (v.rows(gammaln(pxu + q) - gammaln(pxu) - gammaln(q) + q * np.log(g))
+          + (px - 1) * v.log_m + v.rows(pxu * v.log_xu) - v.rows(pxu + q) * lgm)
+    psi = digamma(pxu + q)
+    d_p = v.x * (v.rows(psi - digamma(pxu)) + v.log_m + v.rows(v.log_xu) - lgm)
+    d_q = v.rows(psi - digamma(q) + np.log(g)) - lgm
+    d_g = q / g - v.rows(pxu + q) / gxm
+    w = v.w
     grad = np.array([w @ d_p, w @ d_q, w @ d_g]) * np.array([p, q, g])
     return -float(w @ ll), -grad
 
@@ -89,16 +114,21 @@ class GammaGamma(FittedModel):
                 f"got {int(use.sum())}."
             )
         x, m = x[use], m[use]
-        key = np.round(np.column_stack([x, m]), 9)
-        uniq, counts = np.unique(key, axis=0, return_counts=True)
-        xu, mu, w = uniq[:, 0], uniq[:, 1], counts.astype(float)
+        # Distinct (x, m) rows, sorted (what np.unique(axis=0) gives, without its slow path).
+        kx, km = np.round(x, 9), np.round(m, 9)
+        order = np.lexsort((km, kx))
+        kx, km = kx[order], km[order]
+        new = np.ones(len(kx), bool)
+        new[1:] = (np.diff(kx) != 0) | (np.diff(km) != 0)
+        counts = np.diff(np.append(np.flatnonzero(new), len(kx)))
+        values = _Values(kx[new], km[new], counts.astype(float))
         mean, var = float(np.mean(m)), float(np.var(m)) or 1.0
         # Method-of-moments-like start: nu's mean ~ p/mean(m); a few shapes around it.
         starts = [np.log([p0, q0, q0 * mean / p0]) for p0, q0 in ((1.0, 2.0), (5.0, 4.0), (2.0, 10.0))]
         starts = starts[: max(1, self.n_starts)]
-        f = lambda lp: _negll_grad(lp, xu, mu, w)  # noqa: E731
-        lp, fun, ok = maximise(f, starts, jac=True)
-        self._store_fit(lp, fun, covariance_from_negll_hessian(hessian(lambda v: f(v)[1], lp)),
+        f = lambda lp: _negll_grad(lp, values)  # noqa: E731
+        lp, fun, ok, H = maximise(f, starts, jac=True, with_hessian=True)
+        self._store_fit(lp, fun, covariance_from_negll_hessian(H),
                         int(use.sum()), ok)
         self.correlation_ = float(np.corrcoef(x, m)[0, 1]) if np.std(x) > 0 and var > 0 else np.nan
         self.fallback_value_ = float(np.median(m))

@@ -227,6 +227,43 @@ def compress(frequency, recency, T) -> tuple[np.ndarray, np.ndarray, np.ndarray,
     return x[first], t_x[first], TT[first], counts, inverse
 
 
+def group_rows(frequency, recency, T) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct (frequency, recency, T) triples (equal to 1e-9, as in :func:`compress`) and
+    their counts, in no particular order (the same for the same input).
+
+    A hash grouping instead of :func:`compress`'s sort: several times faster on a million
+    accounts, for fits that need the distinct histories but not their order. An account whose
+    age no other account shares is a history of its own, so with ages not at day resolution
+    only the few accounts of a shared age are grouped further.
+    """
+    import pandas as pd
+
+    cols = [np.asarray(v, float) for v in (frequency, recency, T)]
+    age = pd.factorize(np.round(cols[2], 9))[0]
+    shared = np.bincount(age)[age] > 1
+    if shared.all():
+        return _group_rows_by_key(cols)
+    alone = [c[~shared] for c in cols] + [np.ones(int(len(age) - shared.sum()))]
+    grouped = _group_rows_by_key([c[shared] for c in cols])
+    return tuple(np.concatenate([a, g]) for a, g in zip(alone, grouped))
+
+
+def _group_rows_by_key(cols):
+    """:func:`group_rows` on all three columns, in the order each history first occurs."""
+    import pandas as pd
+
+    codes = [pd.factorize(np.round(v, 9))[0].astype(np.int64) for v in cols]
+    key = codes[0]
+    for c in codes[1:]:
+        # Each product is below len^2 <= 2^62 after refactorising: no overflow.
+        key = pd.factorize(key * (int(c.max(initial=-1)) + 1) + c)[0].astype(np.int64)
+    # Groups are numbered in the order they first occur: a group's first row is where the
+    # running maximum of the numbers first reaches it.
+    counts = np.bincount(key).astype(float)
+    first = np.flatnonzero(np.diff(np.maximum.accumulate(key), prepend=-1) > 0)
+    return cols[0][first], cols[1][first], cols[2][first], counts
+
+
 def check_rfm(frequency, recency, T, table: str = "rfm summary") -> None:
     """Raise a clear error when frequency/recency/T are inconsistent."""
     x = np.asarray(frequency, float)

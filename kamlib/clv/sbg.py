@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import betaln, digamma, hyp2f1
 
-from kamlib.clv._mle import FittedModel, covariance_from_negll_hessian, hessian, maximise
+from kamlib.clv._mle import FittedModel, covariance_from_negll_hessian, maximise
 
 
 def survivors_to_periods(survivors) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -105,9 +105,8 @@ class ShiftedBetaGeometric(FittedModel):
         t, c, w = key[:, 0], key[:, 1], np.bincount(inv.ravel(), weights=w)
         starts = [np.log([1.0, 1.0]), np.log([0.5, 3.0]), np.log([3.0, 0.5])][: max(1, self.n_starts)]
         f = lambda lp: _negll_grad(lp, t, c, w)  # noqa: E731
-        lp, fun, ok = maximise(f, starts, jac=True)
-        self._store_fit(lp, fun, covariance_from_negll_hessian(hessian(lambda v: f(v)[1], lp)),
-                        int(w.sum()), ok)
+        lp, fun, ok, H = maximise(f, starts, jac=True, with_hessian=True)
+        self._store_fit(lp, fun, covariance_from_negll_hessian(H), int(w.sum()), ok)
         return self
 
     def fit_survivors(self, survivors) -> "ShiftedBetaGeometric":

@@ -129,3 +129,135 @@ def test_pareto_nbd_fitting_likelihood_and_gradient_are_exact(params, sim):
     exact = lambda v: -float(w @ loglik(np.exp(v), x, t_x, T))  # noqa: E731
     assert f == pytest.approx(exact(lp), rel=1e-10)
     np.testing.assert_allclose(g, numeric_grad(exact, lp, h=1e-6), rtol=1e-5, atol=1e-4)
+
+
+def _continuous(n, seed):
+    """BG/NBD accounts with ages not at day resolution, a few of them sharing an age and a
+    history (as copies of an account would)."""
+    rng = np.random.default_rng(seed)
+    d = simulate.bgnbd(n, 0.5, 6.0, 0.8, 2.5, T=rng.uniform(20, 60, n), seed=seed)
+    return pd.concat([d, d.iloc[:50], d.iloc[:10].assign(recency=0.0, frequency=0.0)],
+                     ignore_index=True)
+
+
+@pytest.mark.parametrize("data", ["day", "continuous"])
+def test_hash_grouping_finds_the_same_histories_as_compress(sim, data):
+    from kamlib.clv.prep import group_rows
+
+    d = sim if data == "day" else _continuous(3000, 1)
+    cols = (d["frequency"], d["recency"], d["T"])
+    g = group_rows(*cols)
+    order = np.lexsort([np.round(v, 9) for v in g[:3]][::-1])
+    for got, want in zip(g, compress(*cols)[:4]):
+        np.testing.assert_array_equal(got[order], want)
+
+
+@pytest.mark.parametrize("data", ["day", "continuous"])
+def test_row_layout_likelihood_and_gradient_equal_the_plain_ones(sim, data):
+    from kamlib.clv.bgnbd import _negll_grad_rows, _Rows
+
+    d = sim if data == "day" else _continuous(3000, 2)
+    x, t_x, T, w, _ = compress(d["frequency"], d["recency"], d["T"])
+    for lp in (np.log([0.5, 6.0, 0.8, 2.5]), np.log([2.0, 0.3, 5.0, 40.0]),
+               np.log([0.05, 80.0, 0.1, 0.2])):
+        f, g = _negll_and_grad(lp, x, t_x, T, w)
+        for rows in ((x, t_x, T, w), (x[x > 0], t_x[x > 0], T[x > 0], w[x > 0])):
+            if len(rows[0]) < len(x):
+                f, g = _negll_and_grad(lp, *rows)
+            f2, g2 = _negll_grad_rows(lp, _Rows(*rows))
+            assert f2 == pytest.approx(f, rel=1e-12)
+            np.testing.assert_allclose(g2, g, rtol=1e-9, atol=1e-9 * np.abs(g).max())
+
+
+@pytest.mark.parametrize("data", ["day", "continuous"])
+def test_large_data_path_reaches_the_plain_optimum(sim, data):
+    from kamlib.clv.bgnbd import loglik
+
+    d = simulate.bgnbd(40_000, 0.5, 6.0, 0.8, 2.5, T=np.linspace(20, 60, 41), seed=9,
+                       resolution=1 / 7) if data == "day" else _continuous(40_000, 3)
+    cols = (d["frequency"], d["recency"], d["T"])
+    plain = BGNBD().fit(*cols)
+    large = BGNBD(large=1000).fit(*cols)
+    assert large.converged_ and large.n_ == plain.n_ == len(d)
+    assert large.n_unique_ == plain.n_unique_
+    np.testing.assert_allclose(large.log_params_, plain.log_params_, rtol=0, atol=1e-8)
+    ll = [float(loglik(tuple(m.params_.values()), *cols).sum()) for m in (plain, large)]
+    assert ll[1] == pytest.approx(ll[0], rel=1e-12)
+    assert large.log_likelihood_ == pytest.approx(ll[1], rel=1e-12)
+    np.testing.assert_allclose(large.cov_log_, plain.cov_log_, rtol=1e-5)
+
+
+def test_chord_newton_falls_back_when_its_hessian_is_useless(sim):
+    from kamlib.clv._mle import chord_newton
+
+    x, t_x, T, w, _ = compress(sim["frequency"], sim["recency"], sim["T"])
+    f = lambda lp: _negll_and_grad(lp, x, t_x, T, w)  # noqa: E731
+    best, fun, _ = maximise(f, [np.log([1.0, 10.0, 1.0, 1.0])], jac=True)
+    near = best + 0.05
+    lp, f_lp, H, ok = chord_newton(f, near, hessian(lambda v: f(v)[1], near))
+    assert ok and np.abs(lp - best).max() < 1e-7 and f_lp <= fun + 1e-9
+    np.testing.assert_allclose(H, hessian(lambda v: f(v)[1], lp))
+    # A Hessian of the wrong sign never moves uphill and says it did not converge.
+    lp, f_lp, _, ok = chord_newton(f, near, -np.eye(4))
+    assert not ok and f_lp <= f(near)[0]
+
+
+@pytest.mark.parametrize("unit_scale", [1.0, 7.0])
+def test_purchases_interpolated_in_age_equal_the_direct_ones(unit_scale):
+    """Beyond MAX_PAIRS distinct (frequency, age) pairs the purchases of alive accounts are
+    interpolated between age nodes: within 1e-9 of the direct evaluation, for the fitted
+    parameters and for draws, for frequent buyers and for ages near zero, in weeks and days."""
+    from kamlib.clv import value
+
+    rng = np.random.default_rng(4)
+    d = simulate.bgnbd(30_000, 0.9, 3.0, 0.6, 4.0, T=rng.uniform(0, 90, 30_000), seed=4)
+    d[["recency", "T"]] *= unit_scale
+    m = BGNBD().fit(d["frequency"], d["recency"], d["T"])
+    grid, disc = discount_grid(3.0, 0.1, "week" if unit_scale == 1 else "day", 4)
+    pur = _Purchases(m, d["frequency"], d["recency"], d["T"], grid, disc)
+    assert pur.nodes is not None and len(pur.nodes.x) < len(pur.xu) / 3
+    draws = np.vstack([[m.params_[k] for k in m.param_names], m.sample_params(4, seed=1)])
+    fast = pur.alive(draws)
+    pur.nodes = None
+    direct = pur.alive(draws)
+    for f, g in zip(fast, direct):
+        np.testing.assert_allclose(f, g, rtol=1e-9, atol=0)
+    assert value.MAX_PAIRS < 30_000
+
+
+def test_gamma_gamma_fit_sums_the_published_density():
+    from kamlib.clv.gammagamma import _negll_grad, _Values, loglik
+    from kamlib.clv._mle import numeric_grad
+
+    rng = np.random.default_rng(5)
+    x = rng.integers(1, 30, 400).astype(float)
+    m = rng.gamma(3.0, 10.0, 400)
+    v = _Values(np.sort(x), m[np.argsort(x, kind="stable")], np.ones(400))
+    lp = np.log([4.0, 3.0, 12.0])
+    f, g = _negll_grad(lp, v)
+    exact = lambda p: -float(v.w @ loglik(np.exp(p), v.x, v.m))  # noqa: E731
+    assert f == exact(lp)  # the same expression per row: equal to the last bit
+    np.testing.assert_allclose(g, numeric_grad(exact, lp, h=1e-6), rtol=1e-6)
+
+
+def test_bootstrap_in_blocks_equals_all_draws_at_once(sim, monkeypatch):
+    """The bootstrap interval is computed a block of accounts at a time: the same numbers as
+    with every draw and account in one array."""
+    from kamlib.clv import value
+
+    m = BGNBD().fit(sim["frequency"], sim["recency"], sim["T"])
+    g = GammaGamma().fit(sim["frequency"], sim["monetary_value"])
+    whole = [clv_frame(sim, m, vm, "week", 3.0, 0.10, n_bootstrap=40, n_simulations=0)
+             for vm in (g, None)]
+    monkeypatch.setattr(value, "MAX_BLOCK", 40 * 7)  # blocks of 7 accounts
+    blocks = [clv_frame(sim, m, vm, "week", 3.0, 0.10, n_bootstrap=40, n_simulations=0)
+              for vm in (g, None)]
+    for a, b in zip(whole, blocks):
+        pd.testing.assert_frame_equal(a, b, check_exact=True)
+    # And each block's discounted purchases are those of all triples together.
+    grid, disc = discount_grid(3.0, 0.1, "week", 4)
+    pur = _Purchases(m, sim["frequency"], sim["recency"], sim["T"], grid, disc)
+    draws = m.sample_params(5, seed=2)
+    together = pur.per_triple(draws)[0]
+    part = pur.discounted(pur.alive_points(draws)[0], draws, np.arange(3, 40))
+    np.testing.assert_array_equal(part, together[:, 3:40])
