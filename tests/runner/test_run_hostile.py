@@ -3,7 +3,9 @@ notebooks. Nothing is written outside the run folder, no page carries the client
 markup, no workbook carries the client's text as a formula or a hyperlink -- and the hostile
 names still show, as text, where they belong.
 
-One run (module-scoped, into a temporary folder) is shared by every test of this module.
+One run (module-scoped, into a temporary folder) is shared by every test of this module; the
+whole-output checks of tests/runner/test_run_hostile_outputs.py add the optional plan tables
+with hostile free text and a second quarter rolled forward from an edited plan workbook.
 """
 
 from __future__ import annotations
