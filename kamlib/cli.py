@@ -282,6 +282,11 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
     if args.accounts < 10:
         raise ParameterError("--accounts must be at least 10.")
+    chosen = [flag for flag, on in (("--edit-plan", args.edit_plan), ("--quarters",
+              args.quarters != 1), ("--class", args.class_size)) if on]
+    if len(chosen) > 1:
+        raise ParameterError(f"kam sample takes one of --edit-plan, --quarters and --class, not "
+                             f"{' and '.join(chosen)}. Fix: run kam sample once for each.")
     if args.edit_plan:
         return _edit_plan(args)
     if args.quarters != 1:
