@@ -176,6 +176,16 @@ def test_the_runs_wrote_every_kind_of_output(quarters):
                      ".yml", ".ipynb", ".css", ".md", ".txt"}, kinds
 
 
+def test_every_file_name_is_portable_and_packs_match_plans(quarters):
+    for run in quarters["runs"]:
+        for path in run.rglob("*"):
+            for part in path.relative_to(run).parts:
+                assert re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", part) and len(part) <= 80, path
+        packs = {p.name for p in (run / "html" / "customer").glob("*.html")}
+        plans = {p.name for p in (run / "html" / "plans").glob("*.html")}
+        assert packs and packs <= plans  # one pack per planned account, by the same safe name
+
+
 def test_no_page_of_either_quarter_carries_markup(quarters):
     pages = _files(quarters, ".html")
     bad = {}
