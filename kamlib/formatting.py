@@ -65,6 +65,17 @@ def csv_text(value: Any) -> Any:
         return "'" + value
     return value
 
+_TERMINAL_CONTROLS = {c: f"\\x{c:02x}" for c in [*range(0x09), *range(0x0B, 0x20), 0x7F,
+                                                   *range(0x80, 0xA0)]}
+_TERMINAL_CONTROLS |= {c: f"\\u{c:04x}" for c in [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]}
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print on a terminal: control characters (but tab and newline) and the
+    bidirectional overrides are shown as escapes (``\\x1b``, ``\\u202e``), so a client's name or
+    id in a message can neither send the terminal an escape sequence nor turn the line round."""
+    return str(text).translate(_TERMINAL_CONTROLS)
+
 def missing(value: Any) -> bool:
     """Whether ``value`` has nothing to show: None, NaN, NaT, pandas NA, +-inf or ''."""
     if value is None:
@@ -303,5 +314,5 @@ def cell(value: Any, kind: str = "number", currency: str = "") -> str:
             "count": count}.get(kind, number)(value)
 
 
-__all__ = ["DASH", "LABELS", "cell", "column_kind", "label", "part_of", "EXCEL_DATE_FORMAT", "EXCEL_MONEY_FORMAT", "EXCEL_TEXT_AS_TEXT", "CSV_FORMULA_START", "CSV_NUMBER", "csv_text", "count", "date", "hours",
+__all__ = ["DASH", "LABELS", "cell", "column_kind", "label", "part_of", "EXCEL_DATE_FORMAT", "EXCEL_MONEY_FORMAT", "EXCEL_TEXT_AS_TEXT", "CSV_FORMULA_START", "CSV_NUMBER", "csv_text", "printable", "count", "date", "hours",
            "missing", "money", "money_interval", "number", "share"]

@@ -95,3 +95,9 @@ def test_csv_text_keeps_a_formula_led_text_as_text(text):
                                    None, -3, 2.5])
 def test_csv_text_leaves_numbers_and_other_text_alone(value):
     assert fmt.csv_text(value) == value
+
+
+def test_printable_shows_control_characters_and_bidi_overrides_as_escapes():
+    text = "id\x1b]0;pwned\x07 \x00 \x9b \u202egnp.exe\ttab\nnext"
+    assert fmt.printable(text) == "id\\x1b]0;pwned\\x07 \\x00 \\x9b \\u202egnp.exe\ttab\nnext"
+    assert fmt.printable("Müller & Söhne – 1 200 €") == "Müller & Söhne – 1 200 €"
