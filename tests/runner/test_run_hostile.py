@@ -30,7 +30,7 @@ HOSTILE_IDS = ("../../../x", "DE/4711", "a\\b", LONG_ID, "=cmd|' /C calc'!A1",
                "x y <evil>z</evil>")
 HOSTILE_NAMES = (SCRIPT, *FORMULAS)
 MANAGER = '=HYPERLINK("http://evil-manager")'
-CATEGORY = "@SUM(1) <evil>cat</evil>"
+CATEGORY = "@SUM(1) <evil>cat</evil> $\\frac{1}{$"  # markup, a formula, broken mathtext
 TAG = " <evil>&amp;</evil>"  # appended to every other account's name
 TITLE = "-2+3 title"
 CLIENT_TEXT = {*HOSTILE_IDS, *HOSTILE_NAMES, MANAGER, CATEGORY, TITLE}
