@@ -315,3 +315,21 @@ def test_no_csv_cell_reads_as_a_formula(quarters):
                 assert not bad, (str(path), bad)
                 seen |= set(row)
     assert {f"'{a}" for a in ASIDE} & seen  # the client's text, neutralised, not dropped
+
+
+def test_kam_compare_of_the_two_quarters_escapes_and_stays_beside_them(quarters, capsys):
+    """(Runs last: it writes the comparison page beside the second run, as it should.)"""
+    from kamlib import cli
+
+    first, second = quarters["runs"]
+    listing = set(os.listdir(second.parent))
+    assert cli.main(["compare", str(first), str(second)]) == 0
+    page = second.parent / f"compare_{first.name}_vs_{second.name}.html"
+    assert set(os.listdir(second.parent)) - listing == {page.name}
+    parsed = hostile._parse(page.read_text(encoding="utf-8"))
+    assert not [t for t, a in parsed.tags if t == "evil" or "onerror" in a]
+    assert not [s for s in parsed.scripts if "alert(1)" in s]
+    for tag, attrs in parsed.tags:
+        href = attrs.get("href") if tag == "a" else None
+        if href and not re.match(r"^[a-z]+:|#", href):
+            assert (page.parent / href).resolve().is_relative_to(quarters["base"]), href
