@@ -5,7 +5,8 @@ contact names) also sends the optional plan tables (opportunities, competitors, 
 strategy, the account team) with hostile free text in every text column, a hostile client name,
 and rows that are set aside carrying formulas. Its first run is cut a quarter early (intake's
 ``as_of``); the plan workbook is then edited with hostile text (an owner, a hand-typed action,
-a note) and the second run rolls the plan forward with the first as its baseline.
+a note) and the second run rolls the plan forward with the first as its baseline, with
+hostile text in parameters the pages show (the 5P dimensions' names, an include reason).
 
 Over every file both runs write: nothing outside the run folders; every page (plans,
 key_accounts.html, the customer packs, history, summary, step pages) free of the client's
@@ -17,6 +18,7 @@ a spreadsheet would read as a formula.
 from __future__ import annotations
 
 import csv
+import json
 import os
 import re
 from pathlib import Path
@@ -40,6 +42,12 @@ CLIENT = '=HYPERLINK("http://evil-client") <evil>client</evil>'
 ASIDE = ("=cmd|' /C calc'!A9", "@SUM(9) aside", "+9+9 aside", "-9+9 aside", "\t=9 aside")
 EDIT_OWNER = "=HYPERLINK(\"http://evil-owner\")"
 EDIT_ACTION = "+cmd|' /C calc'!A2 <evil>hand</evil>"
+FIVE_P = "<script>alert(1)</script>5P <img src=x onerror=alert(1)>"
+REASON = "=cmd|' /C calc'!A0 <evil>reason</evil>"
+HOSTILE_PARAMETERS = {  # text parameters the pages and workbooks show, given on the command line
+    "account_plans.five_p": json.dumps([FIVE_P, "Power", "Priorities", "Perception", "Proximity"]),
+    "selection.include": json.dumps({"x y <evil>z</evil>": REASON}),
+}
 FORMULA_START = re.compile(r"^[=+\-@\t\r]")
 NUMBER = re.compile(r"^[+-]?(\d[\d,]*)?(\.\d+)?([eE][+-]?\d+)?$")
 
@@ -138,7 +146,8 @@ def quarters(tmp_path_factory):
         assert first.exit_code == 0, first.message
         _edit_plan(first.run_dir / WORKBOOK_NAME)
         after_edit = hostile._listing(base)
-        second = run_engagement(client, typed={"baseline": str(first.run_dir)}, label="q2", **quiet)
+        second = run_engagement(client, overrides=HOSTILE_PARAMETERS,
+                                typed={"baseline": str(first.run_dir)}, label="q2", **quiet)
         assert second.exit_code == 0, second.message
     return {"base": base, "runs": [first.run_dir, second.run_dir], "before": before,
             "after_edit": after_edit, "parent_before": parent_before}
@@ -215,6 +224,15 @@ def test_plan_inputs_show_as_text_on_the_plan_pages_and_packs(quarters):
     assert hostile.SCRIPT in key_accounts
     summary = "".join(hostile._parse((run / "html" / "summary.html").read_text("utf-8")).text)
     assert CLIENT in summary
+
+
+def test_hostile_parameter_text_shows_as_text(quarters):
+    run = quarters["runs"][1]
+    plans = "".join("".join(hostile._parse(p.read_text(encoding="utf-8")).text)
+                    for p in (run / "html" / "plans").glob("*.html"))
+    assert FIVE_P in plans
+    texts = {c.value for c in hostile._cells(run / "results.xlsx") if c.data_type == "s"}
+    assert REASON in texts
 
 
 def test_no_workbook_of_either_quarter_holds_a_formula_or_link(quarters):
