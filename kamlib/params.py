@@ -35,8 +35,7 @@ ALWAYS = ("engagement", "run_dir")
 
 _TYPE_NAMES = {bool: "true/false", int: "a whole number", float: "a number", str: "text",
                list: "a list", dict: "a mapping", type(None): "null"}
-_ITEM_NAMES = {bool: "true/false values", int: "whole numbers", float: "numbers", str: "texts",
-               list: "lists", dict: "mappings"}
+_ITEM_NAMES = {bool: "true/false values", int: "whole numbers", float: "numbers", str: "texts"}
 
 
 @dataclass(frozen=True)
@@ -380,7 +379,8 @@ def check_value(decl: Declared, value: Any, source: str = "") -> Any:
 
 
 def item_type(decl: Declared) -> type | None:
-    """The type every item of a list or mapping parameter must have (None: not a container).
+    """The type every item of a list or mapping parameter must have (None: not a container, or
+    one whose items are lists or mappings, which are checked as plain values only).
 
     It is the type of the default's items (``health_bands = [40.0, 70.0]``: numbers); an empty
     default's items are numbers when the parameter declares a range (``direct_weights``), else
@@ -391,7 +391,10 @@ def item_type(decl: Declared) -> type | None:
     kinds = {type(v) for v in items}
     if not kinds:
         return float if decl.range is not None else str
-    return float if kinds == {int, float} else kinds.pop() if len(kinds) == 1 else None
+    if kinds == {int, float}:
+        return float
+    kind = kinds.pop() if len(kinds) == 1 else None
+    return kind if kind in (str, int, float, bool) else None
 
 
 def _check_items(decl: Declared, value: Any, where: str) -> None:
