@@ -172,7 +172,7 @@ def test_a_run_starts_no_program_but_its_kernels_and_git(guarded_run):
     assert done.returncode == 0, done.stderr
     assert list((root / "reports").rglob("deck.pptx"))  # the deck was written under the guard
     programs = {os.path.basename(e["detail"]) for e in log if e["kind"] == "spawn"}
-    machine = {"uname", "lscpu"}  # the manifest's description of the machine
+    machine = {"uname", "lscpu"}  # libraries asking about the machine (platform, CPU count)
     assert programs <= {"git", *machine, os.path.basename(sys.executable)}, programs
 
 
