@@ -351,3 +351,44 @@ def test_kam_compare_of_the_two_quarters_escapes_and_stays_beside_them(quarters,
         href = attrs.get("href") if tag == "a" else None
         if href and not re.match(r"^[a-z]+:|#", href):
             assert (page.parent / href).resolve().is_relative_to(quarters["base"]), href
+
+
+CONTROL_IDS = ("nul\x00id", "bidi\u202egnp.exe", "\x01ctl\x1b[31m")
+
+
+def test_ids_with_nul_and_control_characters(tmp_path):
+    """A NUL makes a CSV binary (intake says so), so such ids come in Parquet: the run plans
+    them under portable names, and no calendar carries a control character."""
+    from kamlib.sample import generate_sample
+    from kamlib.sample.writer import write_parquet
+
+    client = tmp_path / "client"
+    write_sample(client, n_accounts=60, seed=7)
+    tables = generate_sample(n_accounts=60, seed=7)
+    revenue = tables["transactions"].groupby("account_id")["net_revenue"].sum()
+    ids = dict(zip(revenue.sort_values(ascending=False).index, CONTROL_IDS))
+    for df in tables.values():
+        for col in ("account_id", "parent_id"):
+            if col in df.columns:
+                df[col] = df[col].map(lambda v: ids.get(v, v))
+    for name in ("assessments", "account_strategy"):  # Excel cannot hold these characters
+        tables[name] = tables[name][~tables[name]["account_id"].isin(CONTROL_IDS)]
+    write_tables(tables, client)
+    config = (client / "engagement.yml").read_text(encoding="utf-8")
+    for csv_file in sorted(client.glob("*.csv")):
+        write_parquet(tables[csv_file.stem], client / f"{csv_file.stem}.parquet", csv_file.stem)
+        csv_file.unlink()
+        config = config.replace(csv_file.name, f"{csv_file.stem}.parquet")
+    (client / "engagement.yml").write_text(config, encoding="utf-8")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("KAM_REPORTS_DIR", str(tmp_path / "reports"))
+        run = run_engagement(client, progress=False, echo=lambda _m: None)
+    assert run.exit_code == 0, run.message
+    profile = pd.read_parquet(run.run_dir / "tables" / "plan_profile.parquet")
+    assert set(CONTROL_IDS) <= set(profile["account_id"])
+    assert set(os.listdir(tmp_path)) == {"client", "reports"}
+    for path in run.run_dir.rglob("*"):
+        assert re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", path.name), path
+    for calendar in (run.run_dir / "html" / "plans").glob("*.ics"):
+        text = calendar.read_text(encoding="utf-8")
+        assert not re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", text), calendar.name
