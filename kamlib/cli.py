@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from kamlib.errors import KamError, ParameterError
+from kamlib.formatting import printable
 from kamlib.runner.faults import RunInterrupted
 
 EPILOG = """\
@@ -154,7 +155,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                             progress=False if args.no_progress else None,
                             anonymise_client=args.anonymise_client)
     if result.status == "interrupted":  # one line: the message names the run folder
-        print(f"kam: {result.message}", file=sys.stderr)
+        print(f"kam: {printable(result.message)}", file=sys.stderr)
         return result.exit_code
     if result.exit_code:
         _print_error(result.message)
@@ -202,9 +203,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     engagement = load_engagement(ref)
     report, problems = check_all(engagement, **_intake_params(engagement, args.param))
     if problems:
-        print(problems.report(), file=sys.stderr)
+        print(printable(problems.report()), file=sys.stderr)
         return problems.exit_code
-    print(report.to_text())
+    print(printable(report.to_text()))
     return 0
 
 
@@ -226,9 +227,10 @@ def _map(ref: str, *, accept: bool, dry_run: bool) -> None:
         return
     block = block_text(suggest(engagement), engagement.config)
     if dry_run or not block:
-        print(block or f"{engagement.name}: every contract column is found; nothing to map.")
+        print(printable(block) or f"{engagement.name}: every contract column is found; nothing "
+              "to map.")
         return
-    print(block, end="")
+    print(printable(block), end="")
     print(f"{config_path}: {write_block(config_path, block)}. Check every line, then "
           f"'kam map {ref} --accept' (or remove the leading '# ' of its lines yourself).")
 
@@ -282,6 +284,11 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
     if args.accounts < 10:
         raise ParameterError("--accounts must be at least 10.")
+    chosen = [flag for flag, on in (("--edit-plan", args.edit_plan), ("--quarters",
+              args.quarters != 1), ("--class", args.class_size)) if on]
+    if len(chosen) > 1:
+        raise ParameterError(f"kam sample takes one of --edit-plan, --quarters and --class, not "
+                             f"{' and '.join(chosen)}. Fix: run kam sample once for each.")
     if args.edit_plan:
         return _edit_plan(args)
     if args.quarters != 1:
@@ -317,7 +324,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def _print_error(message: str) -> None:
     # not wrapped: paths and file names must stay whole so they can be copied
-    print(f"kam: error: {message}", file=sys.stderr)
+    print(f"kam: error: {printable(message)}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:

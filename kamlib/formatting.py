@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+import re
 from typing import Any
 
 DASH = "–"
@@ -45,6 +46,35 @@ a formula, a hyperlink or a number -- names and free text come from the client's
 (``=HYPERLINK("http://...")``, ``=cmd|' /C calc'!A0``, ``+1+1``, ``@SUM(1)``). Numbers and
 dates keep their own cell types."""
 
+
+CSV_FORMULA_START = r"^[=+\-@\t\r]"
+"""A CSV cell a spreadsheet runs as a formula starts with one of ``= + - @``, a tab or a CR
+(CWE-1236) -- unless it is a number (a regular expression both Python and DuckDB read)."""
+
+CSV_NUMBER = r"^[+-]?[0-9.,' ]*[0-9][0-9.,' ]*([eE][+-]?[0-9]+)?$"
+"""A plain number as an export writes it (``-12.5``, ``-1.234,56``, ``+3e5``): no formula."""
+
+_CSV_FORMULA, _CSV_NUMBER = re.compile(CSV_FORMULA_START), re.compile(CSV_NUMBER)
+
+
+def csv_text(value: Any) -> Any:
+    """``value`` as a CSV the workbook writes holds it: text a spreadsheet would run as a
+    formula gets a leading apostrophe (``=cmd|' /C calc'!A0`` -> ``'=cmd|' /C calc'!A0``, which
+    Excel and LibreOffice show as text); numbers, other text and non-text values stay as given."""
+    if isinstance(value, str) and _CSV_FORMULA.match(value) and not _CSV_NUMBER.match(value):
+        return "'" + value
+    return value
+
+_TERMINAL_CONTROLS = {c: f"\\x{c:02x}" for c in [*range(0x09), *range(0x0B, 0x20), 0x7F,
+                                                   *range(0x80, 0xA0)]}
+_TERMINAL_CONTROLS |= {c: f"\\u{c:04x}" for c in [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]}
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print on a terminal: control characters (but tab and newline) and the
+    bidirectional overrides are shown as escapes (``\\x1b``, ``\\u202e``), so a client's name or
+    id in a message can neither send the terminal an escape sequence nor turn the line round."""
+    return str(text).translate(_TERMINAL_CONTROLS)
 
 def missing(value: Any) -> bool:
     """Whether ``value`` has nothing to show: None, NaN, NaT, pandas NA, +-inf or ''."""
@@ -293,5 +323,5 @@ def cell(value: Any, kind: str = "number", currency: str = "") -> str:
             "count": count}.get(kind, number)(value)
 
 
-__all__ = ["DASH", "LABELS", "cell", "column_kind", "label", "part_of", "EXCEL_DATE_FORMAT", "EXCEL_MONEY_FORMAT", "EXCEL_TEXT_AS_TEXT", "count", "date", "hours",
+__all__ = ["DASH", "LABELS", "cell", "column_kind", "label", "part_of", "EXCEL_DATE_FORMAT", "EXCEL_MONEY_FORMAT", "EXCEL_TEXT_AS_TEXT", "CSV_FORMULA_START", "CSV_NUMBER", "csv_text", "printable", "count", "date", "hours",
            "missing", "money", "money_interval", "number", "share"]

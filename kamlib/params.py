@@ -44,7 +44,8 @@ parameter belongs to one step: a step that needs another step's decision reads t
 table (the review reads the selection's ``capacity_rules``)."""
 
 _TYPE_NAMES = {bool: "true/false", int: "a whole number", float: "a number", str: "text",
-               list: "a list", dict: "a mapping"}
+               list: "a list", dict: "a mapping", type(None): "null"}
+_ITEM_NAMES = {bool: "true/false values", int: "whole numbers", float: "numbers", str: "texts"}
 
 
 @dataclass(frozen=True)
@@ -407,8 +408,49 @@ def check_value(decl: Declared, value: Any, source: str = "") -> Any:
         value = float(value)
     if expected is not None and type(value) is not expected:
         raise _type_error(decl, value, where)
+    _check_items(decl, value, where)
     check_range(decl, value, source)
     return value
+
+
+def item_type(decl: Declared) -> type | None:
+    """The type every item of a list or mapping parameter must have (None: not a container, or
+    one whose items are lists or mappings, which are checked as plain values only).
+
+    It is the type of the default's items (``health_bands = [40.0, 70.0]``: numbers); an empty
+    default's items are numbers when the parameter declares a range (``direct_weights``), else
+    text (``criteria``, ``include``, ``managers``)."""
+    if decl.type not in (list, dict):
+        return None
+    items = decl.default if decl.type is list else list(decl.default.values())
+    kinds = {type(v) for v in items}
+    if not kinds:
+        return float if decl.range is not None else str
+    if kinds == {int, float}:
+        return float
+    kind = kinds.pop() if len(kinds) == 1 else None
+    return kind if kind in (str, int, float, bool) else None
+
+
+def _check_items(decl: Declared, value: Any, where: str) -> None:
+    """Every item of a list or mapping value has :func:`item_type` (an int is accepted for a
+    number, as for the parameter itself)."""
+    expected = item_type(decl)
+    if expected is None:
+        return
+    items = enumerate(value) if isinstance(value, list) else value.items()
+    for key, item in items:
+        if type(item) is expected or (expected is float and type(item) is int):
+            continue
+        kind = f"{'a list' if isinstance(value, list) else 'a mapping'} of {_ITEM_NAMES[expected]}"
+        which = f"item {key + 1}" if isinstance(value, list) else f"the value of {_short(key)}"
+        fix = (f"write it as the notebook's default is written: {_short(decl.default)}"
+               if decl.default else f"give {kind}")
+        if expected is float and type(_float_or(item)) is float:
+            fix = f"write {item} with a decimal point ({float(item)!r}): YAML reads it as text"
+        raise ParameterError(
+            f"Parameter '{decl.name}' of {decl.notebook}{where} must be {kind}, but {which} is "
+            f"{_short(item)} ({_TYPE_NAMES.get(type(item), type(item).__name__)}). Fix: {fix}.")
 
 
 def _type_error(decl: Declared, value: Any, where: str) -> ParameterError:
@@ -448,7 +490,19 @@ def parse_cli_value(decl: Declared, text: str) -> Any:
             f"Parameter '{decl.name}': cannot read {_short(text)} ({exc.problem}). Fix: write a "
             "value such as true, 3, 0.5, [a, b] or {key: value}."
         ) from exc
+    if item_type(decl) is float and type(value) in (list, dict):  # as for a number: 1e-3
+        items = value.items() if type(value) is dict else enumerate(value)
+        for key, item in list(items):
+            value[key] = _float_or(item)
     return check_value(decl, value, "the command line")
+
+
+def _float_or(item: Any) -> Any:
+    """``item`` as a number when it is text Python reads as one (``1e-3``), else itself."""
+    try:
+        return float(item) if type(item) is str and math.isfinite(float(item)) else item
+    except ValueError:
+        return item
 
 
 def unknown_name_error(name: str, known: list[str], where: str) -> ParameterError:

@@ -59,6 +59,9 @@ def apply_style() -> None:
         "font.size": 10,
         "legend.frameon": False,
         "axes.prop_cycle": mpl.cycler(color=list(SEQUENCE)),
+        # names and categories come from the client's files: a '$' is a dollar sign, never
+        # mathtext ('Acme $\\x$' would stop the figure, '$5 and $6' would print as math)
+        "text.parse_math": False,
     })
 
 

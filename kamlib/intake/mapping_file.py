@@ -91,10 +91,10 @@ def split_block(text: str) -> tuple[str, str, str]:
     start = text.find(BEGIN)
     if start < 0 or (start and text[start - 1] != "\n"):
         return text, "", ""
-    end = text.find(END, start)
+    end = text.find(f"\n{END}", start)  # at a line's start: a client's header may hold it
     if end < 0:
         return text, "", ""
-    stop = text.find("\n", end)
+    stop = text.find("\n", end + 1)
     stop = len(text) if stop < 0 else stop + 1
     return text[:start], text[start:stop], text[stop:]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kamlib.formatting import money, share
+from kamlib.formatting import CSV_FORMULA_START, CSV_NUMBER, csv_text, money, share
 from kamlib.intake.accounting import MONEY_COLUMNS, money_reason_text
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -94,17 +94,36 @@ def set_aside_table(small: dict[str, Any], lines: Any, lines_aside: int) -> pd.D
 def write_set_aside(small: dict[str, Any], lines: Any, lines_aside: int,
                     folder: str | Path) -> None:
     """Write ``<folder>/<table>.csv`` with every set-aside row of each table that has any
-    (arguments as :func:`set_aside_table`)."""
+    (arguments as :func:`set_aside_table`).
+
+    The values are the client's, except that text a spreadsheet would run as a formula gets a
+    leading apostrophe (:func:`kamlib.formatting.csv_text`): these files are opened in Excel.
+    """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     for name, frame in small.items():
         if frame is not None and len(frame):
-            frame.to_csv(folder / f"{name}.csv", index=False)
+            frame.map(csv_text).to_csv(folder / f"{name}.csv", index=False)
     if lines_aside:
+        lines = _csv_safe_lines(lines)
         try:
             lines.to_csv(str(folder / "transactions.csv"))
         except Exception:  # a backend without a CSV writer: go through pandas
             lines.to_pandas().to_csv(folder / "transactions.csv", index=False)
+
+
+def _csv_safe_lines(lines: Any) -> Any:
+    """The set-aside invoice lines (an Ibis table) with :func:`~kamlib.formatting.csv_text`'s
+    rule applied on the engine to every text column."""
+    import ibis
+
+    safe = {}
+    for name, dtype in lines.schema().items():
+        if dtype.is_string():
+            col = lines[name]
+            risky = col.re_search(CSV_FORMULA_START) & ~col.re_search(CSV_NUMBER)
+            safe[name] = ibis.ifelse(risky, ibis.literal("'") + col, col)
+    return lines.mutate(**safe) if safe else lines
 
 
 def _listing(table: str, frame: pd.DataFrame) -> pd.DataFrame:

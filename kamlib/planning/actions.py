@@ -369,11 +369,19 @@ def cadence(
 # Written by hand: the subset we need (all-day VEVENTs, RRULE, escaping, line folding) is
 # small, and a dependency would not make it shorter.
 
+_ICS_CONTROLS = dict.fromkeys([*range(0x09), *range(0x0B, 0x0D), *range(0x0E, 0x20), 0x7F],
+                              "\ufffd")
+"""Control characters RFC 5545 leaves out of a TEXT value (all but tab and the line breaks,
+which are escaped): a client's NUL or escape sequence shows as U+FFFD."""
+
+
 def _ics_escape(s: str) -> str:
     """A TEXT value (RFC 5545 3.3.11): names and ids from the client's files can never end the
-    line and start a property of their own (a lone CR counts as a line break too)."""
+    line and start a property of their own (a lone CR counts as a line break too), and hold no
+    control character."""
     return (str(s).replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-            .replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n"))
+            .replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n")
+            .translate(_ICS_CONTROLS))
 
 
 def _fold(line: str) -> str:

@@ -22,6 +22,7 @@ from typing import Any
 
 from kamlib import paths
 from kamlib.errors import KamError
+from kamlib.formatting import printable
 from kamlib.intake.anonymise import client_pseudonym
 from kamlib.intake.engagement import load_engagement
 from kamlib.runner.execute import (HtmlRenderer, Kernels, describe_failure, execute_notebook,
@@ -186,7 +187,8 @@ def run_engagement(
             manifest["anonymised"] = {"names_and_ids": _anonymised(plans),
                                       "client": anonymise_client}
             write_parameters_file(run_dir, plans)
-            echo(f"kam run: {engagement.client} ({engagement.name}), {len(plans)} notebooks -> "
+            echo(f"kam run: {printable(engagement.client)} ({engagement.name}), {len(plans)} "
+                 "notebooks -> "
                  f"{run_dir}")
             workbook = ResultsWorkbook(run_dir)
             renderer = HtmlRenderer(client=engagement.client, run=run_dir.name, titles=STEP_TITLES,

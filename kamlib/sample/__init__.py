@@ -28,6 +28,9 @@ __all__ = ["generate_sample", "write_sample", "write_class", "write_quarters", "
 from kamlib.sample.catalogue import COMPANY, FILES  # noqa: E402  (no heavy imports)
 
 MIN_ACCOUNTS = 10
+MAX_ACCOUNTS = 100_000
+"""The largest sample company (about 43 million invoice lines): more is an error, not a
+machine out of memory."""
 
 
 class SampleFolderNotEmpty(KamError):
@@ -69,10 +72,11 @@ def generate_sample(n_accounts: int = 600, seed: int = 2026) -> dict[str, pd.Dat
     from kamlib.sample import plans as plan_mod
     from kamlib.sample import transactions as tx_mod
 
-    if isinstance(n_accounts, bool) or not isinstance(n_accounts, (int, np.integer)) or n_accounts < MIN_ACCOUNTS:
+    if (isinstance(n_accounts, bool) or not isinstance(n_accounts, (int, np.integer))
+            or not MIN_ACCOUNTS <= n_accounts <= MAX_ACCOUNTS):
         raise ParameterError(
-            f"n_accounts must be a whole number of at least {MIN_ACCOUNTS}, got {n_accounts!r}. "
-            f"Fix: pass e.g. --accounts 600."
+            f"n_accounts must be a whole number from {MIN_ACCOUNTS} to {MAX_ACCOUNTS:,}, got "
+            f"{n_accounts!r}. Fix: pass e.g. --accounts 600."
         )
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ParameterError(f"seed must be a non-negative whole number, got {seed!r}. Fix: pass e.g. --seed 2026.")
@@ -140,7 +144,14 @@ def quarter_folder(folder, quarter: int) -> Path:
     """Where quarter ``quarter`` of a sample written to ``folder`` goes: ``folder`` itself for
     the first, ``<folder>_q<quarter>`` beside it for the later ones (``data/sample_q2``)."""
     folder = Path(folder)
-    return folder if quarter == 1 else folder.with_name(f"{folder.name}_q{quarter}")
+    if quarter == 1:
+        return folder
+    named = folder if folder.name else folder.resolve()  # "." is the current folder's name
+    if not named.name:
+        raise ParameterError(f"{folder}: the later quarters go beside the folder, named after it, "
+                             "and this one has no name. Fix: give a named folder, e.g. "
+                             "kam sample training --quarters 2.")
+    return named.with_name(f"{named.name}_q{quarter}")
 
 
 def write_quarters(folder, n_accounts: int = 600, seed: int = 2026, quarters: int = 2,

@@ -83,3 +83,21 @@ def test_a_count_names_its_whole():
         "67 of 504 accounts of the purchase model (13%)")
     assert fmt.part_of(0, 0, "accounts") == "0 of 0 accounts"
     assert fmt.part_of(None, 3, "accounts") == fmt.DASH
+
+
+@pytest.mark.parametrize("text", ['=HYPERLINK("http://evil")', "=cmd|' /C calc'!A0", "+1+1",
+                                  "-2+3", "@SUM(1)", "\t=1+1", "\r=1+1", "-", "-2 title"])
+def test_csv_text_keeps_a_formula_led_text_as_text(text):
+    assert fmt.csv_text(text) == "'" + text
+
+
+@pytest.mark.parametrize("value", ["-12.5", "+3e5", "-1.234,56", "1 000", "Alpha =1", " =1", "",
+                                   None, -3, 2.5])
+def test_csv_text_leaves_numbers_and_other_text_alone(value):
+    assert fmt.csv_text(value) == value
+
+
+def test_printable_shows_control_characters_and_bidi_overrides_as_escapes():
+    text = "id\x1b]0;pwned\x07 \x00 \x9b \u202egnp.exe\ttab\nnext"
+    assert fmt.printable(text) == "id\\x1b]0;pwned\\x07 \\x00 \\x9b \\u202egnp.exe\ttab\nnext"
+    assert fmt.printable("Müller & Söhne – 1 200 €") == "Müller & Söhne – 1 200 €"

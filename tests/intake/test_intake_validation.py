@@ -146,6 +146,25 @@ def test_messy_ledger_every_row_accounted_for(tmp_path):
     assert (listing.table == "transactions").sum() == 5
 
 
+def test_set_aside_csvs_hold_no_cell_a_spreadsheet_runs_as_a_formula(tmp_path):
+    """The client's own formula-led text, set aside, is written behind an apostrophe (it shows
+    as text in Excel); a negative amount stays a number."""
+    lines = LINES + "=cmd|' /C calc'!A0,@SUM(1),1,2025-06-10,+1+1,-2+3,-1.5,-150,-90,\t=1\n"
+    contacts = CONTACTS + 'C9,=HYPERLINK("http://evil"),-2+3 name,purchasing,x,buyer,2,\n'
+    files = write_engagement(tmp_path, transactions=lines, contacts=contacts)
+    intake = load_inputs(files, today=TODAY, max_set_aside_share=0.5, max_set_aside_revenue_share=1.0)
+    intake.write_set_aside(tmp_path / "set_aside")
+    tx = pd.read_csv(tmp_path / "set_aside" / "transactions.csv", dtype=str, keep_default_na=False)
+    row = tx[tx["product_id"].str.contains("1+1", regex=False)].iloc[0]
+    assert row["account_id"] == "'=cmd|' /C calc'!A0" and row["invoice_id"] == "'@SUM(1)"
+    # (the site's tab is trimmed on reading; what is left still starts a formula)
+    assert (row["product_id"], row["category"], row["site_id"]) == ("'+1+1", "'-2+3", "'=1")
+    assert row["net_revenue"] == "-150"
+    people = pd.read_csv(tmp_path / "set_aside" / "contacts.csv", dtype=str)
+    assert people.loc[people.contact_id == "C9", "account_id"].item() == "'=HYPERLINK(\"http://evil\")"
+    assert people.loc[people.contact_id == "C9", "name"].item() == "'-2+3 name"
+
+
 def test_too_many_bad_lines_is_an_error_naming_the_rows(tmp_path):
     files = write_engagement(tmp_path, transactions=MESSY_LINES)
     with pytest.raises(InputError) as err:

@@ -107,3 +107,14 @@ def test_ids_and_names_cannot_add_a_calendar_line(fitted):
     assert "\n" not in ics.replace("\r\n", "") and "\r" not in ics.replace("\r\n", "")
     body = unfold(ics).split("\r\n")
     assert not [x for x in body if x.startswith(("ATTACH", "ORGANIZER", "LOCATION"))]
+
+
+def test_no_control_character_of_the_clients_reaches_a_calendar(fitted):
+    """RFC 5545 allows no control character but tab in a TEXT value: a NUL or an escape
+    sequence in an id or a name shows as U+FFFD, and the value stays on its line."""
+    evil = "nul\x00id\x1b[31m\x0b\x7f"
+    a = fitted.actions.head(2).assign(account_id=evil, action_id=evil + "-A1", action=evil)
+    c = fitted.cadence.head(2).assign(account_id=evil, contact_id=evil, contact_name=evil)
+    ics = to_ics(a, c, fitted.start, calendar_name=evil, account_names={evil: evil})
+    assert not [ch for ch in ics if ord(ch) < 0x20 and ch not in "\r\n\t" or ch == "\x7f"]
+    assert "nul\ufffdid\ufffd[31m" in unfold(ics)

@@ -81,3 +81,23 @@ def test_png_data_uri_draws_a_figure_once():
     calls = _counting_draws(fig)
     assert png_data_uri(fig).startswith("data:image/png;base64,")
     assert len(calls) == 1
+
+
+@pytest.mark.parametrize("category", ["Acme $\\undefinedcmd$", "a $\\frac{1}{$ b", "Price $5 and $6"])
+def test_a_dollar_in_the_clients_text_is_a_dollar_not_mathtext(category):
+    """Categories and names reach figures as tick labels and annotations: with the project's
+    style a '$' is text (mathtext would stop the figure or print the name as a formula)."""
+    import matplotlib
+    import pandas as pd
+
+    from kamlib.figures import apply_style
+    from kamlib.figures.planning import whitespace_by_category
+
+    with matplotlib.rc_context():
+        apply_style()
+        whitespace = pd.DataFrame({"category": [category, "Bolts"], "potential": [5e4, 2e4],
+                                   "account_id": ["A1", "A2"]})
+        fig = whitespace_by_category(whitespace, currency="EUR")
+        assert render_png(fig)[:8] == b"\x89PNG\r\n\x1a\n"
+        labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+        assert category in labels

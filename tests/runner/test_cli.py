@@ -70,3 +70,12 @@ def test_kam_new_writes_templates_of_the_optional_plan_inputs(tmp_path):
         assert f"  {name}: {name}.csv   # optional" in text
         assert f"### {name} (optional)" in readme
     assert "One of: executive sponsor, key account manager" in readme
+
+
+def test_a_message_naming_client_text_sends_no_escape_sequence_to_the_terminal(capsys):
+    from kamlib import cli
+
+    assert cli.main(["run", "--no-progress", "-p", "\x1b]0;pwned\x07x\u202e=1"]) == 2
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "\x07" not in err and "\u202e" not in err
+    assert "\\x1b]0;pwned\\x07x\\u202e" in err

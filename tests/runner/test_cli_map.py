@@ -165,3 +165,45 @@ def test_every_invoice_line_column_problem_at_once(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "2 problems in 1 file" in err
     assert "'category' is missing" in err and "neither a 'cost' nor a 'margin'" in err
+
+
+HOSTILE_HEADERS = ("Kundennummer\n# <<< kam map\nclient: EVIL1", "Rechnungsnummer\u2028client: EVIL2",
+                   'Position: !!python/object/apply:os.system ["touch MARKER"]',
+                   "Rechnungsdatum # <<< kam map")
+
+
+def test_kam_map_keeps_hostile_headers_and_words_data(tmp_path, capsys):
+    """Headers and value words holding YAML, line breaks, tags and the block's own end marker:
+    the block still ends where kam map ended it, accepting it adds columns: and values: only,
+    and the mapping read back holds the client's headers exactly."""
+    import csv
+    import io
+
+    import pandas as pd
+
+    from kamlib.params import load_yaml
+
+    folder = tmp_path / "acme"
+    rows = list(csv.reader(io.StringIO(LINES)))
+    rows[0][:4] = HOSTILE_HEADERS
+    lines = io.StringIO()
+    csv.writer(lines, lineterminator="\n").writerows(rows)
+    write_engagement(folder, transactions=lines.getvalue())
+    contacts = pd.read_csv(io.StringIO(CONTACTS.replace("dmu_roles", "Rolle")
+                                       .replace("buyer;decider", "Einkäufer;Entscheider")), dtype=str)
+    contacts.loc[1, "Rolle"] = "Entscheider\n# <<< kam map\nclient: EVIL3 !!binary"
+    contacts.to_csv(folder / "contacts.csv", index=False)
+    (folder / "engagement.yml").write_text(YML, encoding="utf-8")
+    assert cli.main(["map", str(folder)]) == 0
+    assert cli.main(["map", str(folder), "--accept"]) == 0
+    capsys.readouterr()
+    text = (folder / "engagement.yml").read_text(encoding="utf-8")
+    assert text.startswith(YML + "\n") and "# <<< kam map\n" not in text.split("# Mapping", 1)[1]
+    doc = load_yaml(text, "engagement.yml")
+    assert set(doc) == {"client", "inputs", "parameters", "columns", "values"}
+    assert doc["client"] == "ACME" and doc["parameters"] == {}
+    assert doc["columns"]["transactions"] == dict(zip(HOSTILE_HEADERS, ["account_id", "invoice_id",
+                                                                        "line_no", "date"]))
+    assert doc["values"] == {"contacts": {"dmu_roles": {"Einkäufer": "buyer", "Entscheider": "decider"}}}
+    assert not list(tmp_path.rglob("MARKER")) and not list(folder.parent.glob("MARKER"))
+    assert engagement_mapping(load_engagement(folder)).columns["transactions"]

@@ -80,6 +80,19 @@ def getaddrinfo(host, *args, **kwargs):  # a numeric address needs no lookup: co
 
 
 socket.getaddrinfo = getaddrinfo
+
+import subprocess  # every program a process starts (a browser or an office suite would show)
+
+_popen_init = subprocess.Popen.__init__
+
+
+def _popen(self, args, *rest, **kwargs):
+    program = args if isinstance(args, (str, bytes, os.PathLike)) else args[0]
+    _record("spawn", os.fsdecode(program))
+    return _popen_init(self, args, *rest, **kwargs)
+
+
+subprocess.Popen.__init__ = _popen
 with open("/proc/self/cmdline", "rb") as _fh:  # sys.argv is not set yet
     _record("loaded", _fh.read().replace(b"\0", b" ").decode(errors="replace"))
 '''
@@ -149,7 +162,18 @@ def test_the_guard_was_in_the_runner_and_in_every_kernel(guarded_run):
 
 def test_a_run_opens_no_network_connection(guarded_run):
     _done, log, _root, _env = guarded_run
-    assert [entry for entry in log if entry["kind"] != "loaded"] == []
+    assert [entry for entry in log if entry["kind"] not in ("loaded", "spawn")] == []
+
+
+def test_a_run_starts_no_program_but_its_kernels_and_git(guarded_run):
+    """The deck (python-pptx), the pages and the workbooks are written in-process: no browser,
+    office suite or converter is started by a run (Chromium and LibreOffice are test tools)."""
+    done, log, root, _env = guarded_run
+    assert done.returncode == 0, done.stderr
+    assert list((root / "reports").rglob("deck.pptx"))  # the deck was written under the guard
+    programs = {os.path.basename(e["detail"]) for e in log if e["kind"] == "spawn"}
+    machine = {"uname", "lscpu"}  # libraries asking about the machine (platform, CPU count)
+    assert programs <= {"git", *machine, os.path.basename(sys.executable)}, programs
 
 
 def test_a_successful_run_leaves_no_temp_folder(guarded_run):

@@ -3,7 +3,9 @@ notebooks. Nothing is written outside the run folder, no page carries the client
 markup, no workbook carries the client's text as a formula or a hyperlink -- and the hostile
 names still show, as text, where they belong.
 
-One run (module-scoped, into a temporary folder) is shared by every test of this module.
+One run (module-scoped, into a temporary folder) is shared by every test of this module; the
+whole-output checks of tests/runner/test_run_hostile_outputs.py add the optional plan tables
+with hostile free text and a second quarter rolled forward from an edited plan workbook.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ HOSTILE_IDS = ("../../../x", "DE/4711", "a\\b", LONG_ID, "=cmd|' /C calc'!A1",
                "x y <evil>z</evil>")
 HOSTILE_NAMES = (SCRIPT, *FORMULAS)
 MANAGER = '=HYPERLINK("http://evil-manager")'
-CATEGORY = "@SUM(1) <evil>cat</evil>"
+CATEGORY = "@SUM(1) <evil>cat</evil> $\\frac{1}{$"  # markup, a formula, broken mathtext
 TAG = " <evil>&amp;</evil>"  # appended to every other account's name
 TITLE = "-2+3 title"
 CLIENT_TEXT = {*HOSTILE_IDS, *HOSTILE_NAMES, MANAGER, CATEGORY, TITLE}

@@ -65,3 +65,25 @@ def test_class_size_and_folder_are_checked(tmp_path, capsys):
 
 def test_seeds_never_repeat_the_shown_sample():
     assert 2026 not in class_seeds(20) and len(set(class_seeds(20))) == 20
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["--accounts", "100000000000"], "from 10 to 100,000"),  # an error, not a MemoryError
+    (["--quarters", "2", "--class", "2", "--accounts", "10"], "not --quarters and --class"),
+    (["--edit-plan", "--class", "2"], "not --edit-plan and --class"),
+])
+def test_absurd_or_conflicting_sample_options_are_one_paragraph(tmp_path, capsys, args, expected):
+    assert main(["sample", str(tmp_path / "co"), *args]) == 2
+    err = capsys.readouterr().err
+    assert expected in err and "Traceback" not in err and "\n" not in err.strip()
+    assert not (tmp_path / "co").exists()
+
+
+def test_quarters_of_the_current_folder_go_beside_it(tmp_path, capsys, monkeypatch):
+    here = tmp_path / "training"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    assert main(["sample", ".", "--quarters", "2", "--accounts", "10"]) == 0  # was a ValueError
+    assert (here / "engagement.yml").is_file()
+    assert (tmp_path / "training_q2" / "engagement.yml").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["training", "training_q2"]
