@@ -73,6 +73,13 @@ class Declared:
         found = _RANGE_IN_HELP.search(self.help)
         return bool(found) and "accounts" in found.group("spec")
 
+    @property
+    def choices(self) -> tuple[str, ...] | None:
+        """The only values a text parameter takes, as its comment ends
+        (``; one of "ahp", "direct", "equal"``), or None for free text."""
+        found = _CHOICES_IN_HELP.search(self.help)
+        return tuple(_QUOTED.findall(found.group("spec"))) if found else None
+
     def range_for(self, accounts: int | None = None) -> Range | None:
         """The valid range with its ``accounts`` bound set to ``accounts`` (None: no limit)."""
         found = _RANGE_IN_HELP.search(self.help)
@@ -226,6 +233,8 @@ def declared_parameters(notebook: Path) -> dict[str, Declared]:
 
 
 # ----------------------------------------------------------------------------- ranges
+_QUOTED = re.compile(r'"([^"]*)"')
+_CHOICES_IN_HELP = re.compile(r';\s*one of\s+(?P<spec>"[^"]*"(?:\s*,\s*"[^"]*")*)\s*$')
 _RANGE_IN_HELP = re.compile(r";\s*range\s+(?P<spec>[^;]+?)\s*$")
 _NUMBER = r"(?:-?(?:\d+(?:\.\d*)?|inf)|accounts)"
 _PART = re.compile(rf"(?P<point>{_NUMBER})|(?P<open>[\[(])\s*(?P<lo>{_NUMBER})\s*,\s*"
@@ -410,7 +419,21 @@ def check_value(decl: Declared, value: Any, source: str = "") -> Any:
         raise _type_error(decl, value, where)
     _check_items(decl, value, where)
     check_range(decl, value, source)
+    check_choice(decl, value, where)
     return value
+
+
+def check_choice(decl: Declared, value: Any, where: str = "") -> None:
+    """Raise a :class:`ParameterError` naming the parameter when a text parameter that lists
+    its values (``; one of "a", "b"``) is given another."""
+    choices = decl.choices
+    if choices is None or value in choices:
+        return
+    listed = ", ".join(f'"{c}"' for c in choices)
+    raise ParameterError(
+        f"Parameter '{decl.name}' of {decl.notebook}{where} is {_short(value)!r}, which is not "
+        f"one of its values: {listed}. Fix: choose one of them; 'kam new DIR' lists every "
+        "parameter with its values.")
 
 
 def item_type(decl: Declared) -> type | None:

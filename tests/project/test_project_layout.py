@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 
 import yaml
@@ -49,6 +50,21 @@ def test_every_numeric_parameter_declares_a_range_that_holds_its_default():
                 assert d.range is not None, f"{path.name}: numeric parameter '{d.name}' has no range"
             if d.range is not None:
                 check_value(d, d.default)  # the default lies in its own range
+
+
+def test_every_text_parameter_with_set_values_lists_them_and_its_default_is_one():
+    """A text parameter whose comment names its values ('"ahp" ... or "equal"') ends with
+    '; one of "ahp", ...', so the runner refuses a typo before any notebook starts."""
+    for path in paths.step_notebooks():
+        for d in declared_parameters(path).values():
+            if d.type is not str or d.name in ("engagement", "run_dir", "dpm_attractiveness_split"):
+                continue
+            named = re.findall(r'"([^"]+)"', d.help.split("; one of")[0])
+            if len(named) >= 2 and d.name not in ("as_of", "memory_limit", "baseline", "plan_start"):
+                assert d.choices is not None, f"{path.name}: '{d.name}' names values but not '; one of'"
+            if d.choices is not None:
+                assert d.default in d.choices, f"{path.name}: default of '{d.name}' not among its values"
+                assert set(named) <= set(d.choices), f"{path.name}: '{d.name}' names a value it refuses"
 
 
 def test_environment_yml_installs_from_pyproject_only():

@@ -12,7 +12,7 @@ import pytest
 from kamlib import cli, paths
 from kamlib.errors import ParameterError
 from kamlib.intake.engagement import load_engagement
-from kamlib.params import check_value, item_type
+from kamlib.params import SHARED, check_value, item_type
 from kamlib.runner.parameters import all_declared, resolve_parameters
 
 
@@ -129,9 +129,12 @@ def test_just_outside_the_declared_range_is_refused_from_every_source(nb, decl, 
     step = paths.step_key(nb)
     text = json.dumps(value) if isinstance(value, (list, dict)) else repr(value)
     engagement = load_engagement("sample")
-    for source in ({"overrides": {f"{step}.{decl.name}": text}},
+    # a run-wide parameter (seed) has one value for the whole run: set only at the top level
+    name = decl.name if decl.name in SHARED else f"{step}.{decl.name}"
+    in_file = {decl.name: value} if decl.name in SHARED else {step: {decl.name: value}}
+    for source in ({"overrides": {name: text}},
                    {"overrides": {decl.name: text}},
-                   {"engagement": replace(engagement, parameters={step: {decl.name: value}})}):
+                   {"engagement": replace(engagement, parameters=in_file)}):
         with pytest.raises(ParameterError) as err:
             resolve_parameters(source.get("engagement", engagement), source.get("overrides"))
         message = str(err.value)
@@ -139,7 +142,7 @@ def test_just_outside_the_declared_range_is_refused_from_every_source(nb, decl, 
         assert "\n" not in message
     reports = tmp_path / "reports"
     monkeypatch.setenv("KAM_REPORTS_DIR", str(reports))
-    code, err_text = _kam_run(capsys, "-p", f"{step}.{decl.name}={text}")
+    code, err_text = _kam_run(capsys, "-p", f"{name}={text}")
     assert code == 2 and f"Parameter '{decl.name}'" in err_text and "Traceback" not in err_text
     assert not reports.exists()  # nothing ran
 
@@ -174,3 +177,17 @@ def test_an_item_of_the_wrong_type_in_a_list_or_mapping_is_refused(nb, name, val
 ])
 def test_items_of_the_right_type_pass(nb, name, value):
     assert check_value(all_declared()[nb][name], value) == value
+
+
+@pytest.mark.parametrize("param", ["clv.model=pareto", "selection.weights=AHP",
+                                   "segmentation.cluster_method=dbscan", "time_unit=fortnight",
+                                   "intake.engine=pandas"])
+def test_a_text_value_that_is_not_one_of_its_values_stops_before_any_notebook(capsys, param,
+                                                                           tmp_path, monkeypatch):
+    reports = tmp_path / "reports"
+    monkeypatch.setenv("KAM_REPORTS_DIR", str(reports))
+    code, err = _kam_run(capsys, "-p", param)
+    name = param.split("=")[0].split(".")[-1]
+    assert code == 2, err
+    assert f"Parameter '{name}'" in err and "not one of its values" in err
+    assert not reports.exists() or not any(reports.rglob("manifest.json"))  # nothing ran
