@@ -189,15 +189,17 @@ class ResultsWorkbook:
 
     Sheets are added step by step (:meth:`add_step`) so the runner can write them while the
     next notebook runs; each sheet's rows go to disk as they are written (xlsxwriter's
-    ``constant_memory``), so :meth:`close` only writes the contents sheet and zips the file.
+    ``constant_memory``, into ``temp``: the runner gives it the run's temporary folder, removed
+    however the run ends), so :meth:`close` only writes the contents sheet and zips the file.
     Each sheet is for people: bold frozen header with readable titles, filters, widths from
     the content, number, percent, money and date formats by column; contacts' names only in
     the sheets that need them (:data:`CONTACT_SHEETS`).
     """
 
-    def __init__(self, run_dir: Path) -> None:
+    def __init__(self, run_dir: Path, temp: Path | None = None) -> None:
         self.run_dir = Path(run_dir)
         self.path = self.run_dir / "results.xlsx"
+        self.temp = temp  # where the sheets' rows wait for close (default: the system's)
         self._book = None
         self._formats: dict[str, Any] = {}
         self._used: set[str] = {"contents"}
@@ -207,8 +209,9 @@ class ResultsWorkbook:
         if self._book is None:  # xlsxwriter: several times faster than openpyxl
             import xlsxwriter
 
-            self._book = xlsxwriter.Workbook(self.path, {**EXCEL_TEXT_AS_TEXT,
-                                                         "constant_memory": True})
+            options = {**EXCEL_TEXT_AS_TEXT, "constant_memory": True}
+            self._book = xlsxwriter.Workbook(self.path, {
+                **options, **({"tmpdir": str(self.temp)} if self.temp else {})})
             self._book.add_worksheet("contents")  # the first sheet, written at close
             self._formats = {k: self._book.add_format({"num_format": f})
                              for k, f in EXCEL_FORMATS.items()}
