@@ -117,15 +117,17 @@ def process_cpu(pid: int) -> float:
 
 
 def slow_cells(executed: Path) -> list[tuple[str, float]]:
-    """(first line, seconds) of every code cell of an executed notebook, in order."""
+    """(line, seconds) of every code cell of an executed notebook, in order: the line calling
+    a step's entry point (``.run(``) where the cell has one, else its first line."""
     import nbformat
 
     out = []
     for cell in nbformat.read(executed, as_version=4).cells:
         if cell.cell_type == "code":
             seconds = (cell.metadata.get("papermill") or {}).get("duration") or 0.0
-            first = next((ln.strip() for ln in cell.source.splitlines() if ln.strip()), "")
-            out.append((first, seconds))
+            lines = [ln.strip() for ln in cell.source.splitlines() if ln.strip()]
+            shown = next((ln for ln in lines if ".run(" in ln), lines[0] if lines else "")
+            out.append((shown, seconds))
     return out
 
 
