@@ -135,6 +135,9 @@ def _isna(value) -> bool:
     return bool(pd.isna(value))
 
 
+_INFINITIES = (float("inf"), -float("inf"))
+
+
 def _column_cells(s) -> tuple[list, list | None]:
     """A column's cells in row order (:func:`_excel_value`'s values) and, when any cell needs
     its own format (dates, durations), that format's key per row (else None). Plain numeric,
@@ -147,12 +150,14 @@ def _column_cells(s) -> tuple[list, list | None]:
         values = s.to_numpy()
         if np.isfinite(values).all():
             return values.tolist(), None
-    elif (pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)) and \
+        return [_excel_value(v)[0] if v != v or v in _INFINITIES else v
+                for v in values.tolist()], None
+    if (pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)) and \
             isinstance(dtype, np.dtype):
         return s.tolist(), None
-    elif isinstance(dtype, pd.StringDtype):
+    if isinstance(dtype, pd.StringDtype):
         return [v if isinstance(v, str) and v else None for v in s.tolist()], None
-    elif pd.api.types.is_datetime64_dtype(dtype):
+    if pd.api.types.is_datetime64_dtype(dtype):
         return [None if v is pd.NaT else v for v in s], ["date"] * len(s)
     pairs = [_excel_value(v) for v in s]
     values = [v for v, _ in pairs]
