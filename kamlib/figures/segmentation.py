@@ -162,13 +162,17 @@ def _bubble_sizes(revenue: np.ndarray, max_area: float = 700.0) -> np.ndarray:
 
 
 def _scatter_segments(ax: Axes, seg: pd.DataFrame, col: str, sizes: np.ndarray, y: np.ndarray) -> None:
+    from matplotlib.colors import to_rgba
+
+    # RGBA rows, not a colour name per account: matplotlib would parse 20k names one by one
+    outline = np.array([to_rgba("#1a202c"), to_rgba("white")])
     for name in SEGMENT_ORDER:
         mask = (seg[col] == name).to_numpy()
         if not mask.any():
             continue
         key = seg["is_key"].to_numpy(dtype=bool)[mask] if "is_key" in seg else np.zeros(mask.sum(), bool)
         ax.scatter(seg["growth"].to_numpy()[mask], y[mask], s=sizes[mask], c=SEGMENT_COLOURS[name],
-                   alpha=0.7, edgecolors=np.where(key, "#1a202c", "white"),
+                   alpha=0.7, edgecolors=outline[np.where(key, 0, 1)],
                    linewidths=np.where(key, 1.2, 0.4),
                    label=f"{SEGMENT_LABELS[name]} ({mask.sum()})")
 

@@ -68,21 +68,51 @@ def hash_inputs(engagement: Engagement) -> dict[str, list[dict[str, Any]]]:
     return hashed
 
 
-def hash_tables(run_dir: Path, only: set[str] | None = None) -> dict[str, dict[str, Any]]:
+def hash_tables(run_dir: Path, only: set[str] | None = None,
+                known: dict[str, tuple[tuple[int, int], dict[str, Any]]] | None = None,
+                ) -> dict[str, dict[str, Any]]:
     """sha256 of every result table's *content* (stable across Parquet writer metadata), or of
-    the tables named in ``only``."""
-    import pandas as pd
+    the tables named in ``only``.
 
+    ``known`` holds hashes taken earlier (:func:`hash_table_files`, while the run went on) by
+    table, with the file's modification time and size then: such a hash is reused when the
+    file is unchanged since, and taken again when it is not.
+    """
     hashed = {}
     for path in sorted((Path(run_dir) / "tables").glob("*.parquet")):
         if only is not None and path.stem not in only:
             continue
-        df = pd.read_parquet(path)
-        digest = hashlib.sha256()
-        digest.update(",".join(f"{c}:{t}" for c, t in df.dtypes.astype(str).items()).encode())
-        digest.update(pd.util.hash_pandas_object(df, index=False).values.tobytes())
-        hashed[path.stem] = {"rows": int(len(df)), "sha256": digest.hexdigest()}
+        earlier = (known or {}).get(path.stem)
+        hashed[path.stem] = (earlier[1] if earlier and earlier[0] == _file_state(path)
+                             else _content_hash(path))
     return hashed
+
+
+def hash_table_files(run_dir: Path, names: list[str],
+                     into: dict[str, tuple[tuple[int, int], dict[str, Any]]]) -> None:
+    """Hash the tables ``names`` of a run folder now (a step that has ended: its tables are
+    whole), into ``into`` for :func:`hash_tables`'s ``known``."""
+    for name in names:
+        path = Path(run_dir) / "tables" / f"{name}.parquet"
+        if path.exists():
+            state = _file_state(path)
+            into[name] = (state, _content_hash(path))
+
+
+def _file_state(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_mtime_ns, stat.st_size
+
+
+def _content_hash(path: Path) -> dict[str, Any]:
+    """Rows and sha256 of a table's columns, types and values."""
+    import pandas as pd
+
+    df = pd.read_parquet(path)
+    digest = hashlib.sha256()
+    digest.update(",".join(f"{c}:{t}" for c, t in df.dtypes.astype(str).items()).encode())
+    digest.update(pd.util.hash_pandas_object(df, index=False).values.tobytes())
+    return {"rows": int(len(df)), "sha256": digest.hexdigest()}
 
 
 def step_tables(run_dir: Path, notebooks: list[str]) -> set[str]:

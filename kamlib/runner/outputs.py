@@ -106,19 +106,85 @@ def _width(s, title: str) -> float:
     return float(min(50, max(8, len(title) + 2, longest + 2)))
 
 
-def _format_sheet(writer, sheet: str, df) -> None:
-    """Bold frozen header with readable titles, a filter, widths and number formats."""
-    book, ws = writer.book, writer.sheets[sheet]
-    header = book.add_format({"bold": True, "text_wrap": True, "valign": "top",
-                              "bg_color": "#1F3A5F", "font_color": "#FFFFFF", "border": 0})
-    formats = {k: book.add_format({"num_format": f}) for k, f in EXCEL_FORMATS.items()}
+def _excel_value(value):
+    """One cell as ``DataFrame.to_excel`` writes it: missing is an empty cell (None), +-inf the
+    text ``inf``/``-inf``, numbers and booleans plain, dates and datetimes with the date format,
+    a duration in days (format ``0``), anything else its text; the cell's format key or None."""
+    import datetime
+
+    from pandas.api.types import is_bool, is_float, is_integer, is_scalar
+
+    if value is None or (is_scalar(value) and _isna(value)):
+        return None, None
+    if is_integer(value):
+        return int(value), None
+    if is_float(value):
+        value = float(value)
+        return (value, None) if abs(value) != float("inf") else ("inf" if value > 0 else "-inf", None)
+    if is_bool(value):
+        return bool(value), None
+    if isinstance(value, (datetime.datetime, datetime.date)):
+        return value, "date"
+    if isinstance(value, datetime.timedelta):
+        return value.total_seconds() / 86400, "days"
+    return str(value) or None, None
+
+
+def _isna(value) -> bool:
+    import pandas as pd
+
+    return bool(pd.isna(value))
+
+
+_INFINITIES = (float("inf"), -float("inf"))
+
+
+def _column_cells(s) -> tuple[list, list | None]:
+    """A column's cells in row order (:func:`_excel_value`'s values) and, when any cell needs
+    its own format (dates, durations), that format's key per row (else None). Plain numeric,
+    boolean and text columns are converted whole, the rest cell by cell."""
+    import numpy as np
+    import pandas as pd
+
+    dtype = s.dtype
+    if pd.api.types.is_float_dtype(dtype) and isinstance(dtype, np.dtype):
+        values = s.to_numpy()
+        if np.isfinite(values).all():
+            return values.tolist(), None
+        return [_excel_value(v)[0] if v != v or v in _INFINITIES else v
+                for v in values.tolist()], None
+    if (pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)) and \
+            isinstance(dtype, np.dtype):
+        return s.tolist(), None
+    if isinstance(dtype, pd.StringDtype):
+        return [v if isinstance(v, str) and v else None for v in s.tolist()], None
+    if pd.api.types.is_datetime64_dtype(dtype):
+        return [None if v is pd.NaT else v for v in s], ["date"] * len(s)
+    pairs = [_excel_value(v) for v in s]
+    values = [v for v, _ in pairs]
+    formats = [f for _, f in pairs]
+    return values, (formats if any(formats) else None)
+
+
+def _write_sheet(ws, df, formats: dict[str, Any]) -> None:
+    """Write ``df`` into ``ws`` row by row (the workbook streams each row to disk as soon as
+    the next one starts): a bold frozen header with readable titles, a filter, widths and
+    number formats by column; cells as ``DataFrame.to_excel`` writes them."""
+    ws.set_row(0, 30)
     for j, col in enumerate(df.columns):
         title = _title(col)
-        ws.write_string(0, j, title, header)
         kind = _kind(df[col])
         width = 12.0 if kind in ("money", "share", "count", "number", "date") else _width(df[col], title)
         ws.set_column(j, j, max(width, min(30.0, len(title) + 2)), formats[kind])
-    ws.set_row(0, 30)
+        ws.write_string(0, j, title, formats["header"])
+    cells = [_column_cells(df.iloc[:, j]) for j in range(len(df.columns))]
+    plain = [values if fmt is None else [None] * len(values) for values, fmt in cells]
+    own = [(j, values, fmt) for j, (values, fmt) in enumerate(cells) if fmt is not None]
+    for i, row in enumerate(zip(*plain), start=1):
+        ws.write_row(i, 0, row)  # None is an empty cell
+        for j, values, fmt in own:
+            if values[i - 1] is not None:
+                ws.write(i, j, values[i - 1], formats[fmt[i - 1]] if fmt[i - 1] else None)
     ws.freeze_panes(1, 0)
     if len(df.columns):
         ws.autofilter(0, 0, max(len(df), 1), len(df.columns) - 1)
@@ -128,29 +194,38 @@ class ResultsWorkbook:
     """``results.xlsx``: a sheet per result table, in step order, plus a contents sheet.
 
     Sheets are added step by step (:meth:`add_step`) so the runner can write them while the
-    next notebook runs; :meth:`close` writes the contents sheet and the file. Each sheet is
-    for people: bold frozen header with readable titles, filters, widths from the content,
-    number, percent, money and date formats by column; contacts' names only in the sheets
-    that need them (:data:`CONTACT_SHEETS`).
+    next notebook runs; each sheet's rows go to disk as they are written (xlsxwriter's
+    ``constant_memory``, into ``temp``: the runner gives it the run's temporary folder, removed
+    however the run ends), so :meth:`close` only writes the contents sheet and zips the file.
+    Each sheet is for people: bold frozen header with readable titles, filters, widths from
+    the content, number, percent, money and date formats by column; contacts' names only in
+    the sheets that need them (:data:`CONTACT_SHEETS`).
     """
 
-    def __init__(self, run_dir: Path) -> None:
+    def __init__(self, run_dir: Path, temp: Path | None = None) -> None:
         self.run_dir = Path(run_dir)
         self.path = self.run_dir / "results.xlsx"
-        self._writer = None
+        self.temp = temp  # where the sheets' rows wait for close (default: the system's)
+        self._book = None
+        self._formats: dict[str, Any] = {}
         self._used: set[str] = {"contents"}
         self._contents: list[dict[str, Any]] = []
 
     def _open(self):
-        import pandas as pd
+        if self._book is None:  # xlsxwriter: several times faster than openpyxl
+            import xlsxwriter
 
-        if self._writer is None:  # xlsxwriter: several times faster than openpyxl
-            self._writer = pd.ExcelWriter(self.path, engine="xlsxwriter",
-                                          date_format=EXCEL_FORMATS["date"],
-                                          datetime_format=EXCEL_FORMATS["date"],
-                                          engine_kwargs={"options": EXCEL_TEXT_AS_TEXT})
-            pd.DataFrame().to_excel(self._writer, sheet_name="contents")  # first sheet
-        return self._writer
+            options = {**EXCEL_TEXT_AS_TEXT, "constant_memory": True}
+            self._book = xlsxwriter.Workbook(self.path, {
+                **options, **({"tmpdir": str(self.temp)} if self.temp else {})})
+            self._book.add_worksheet("contents")  # the first sheet, written at close
+            self._formats = {k: self._book.add_format({"num_format": f})
+                             for k, f in EXCEL_FORMATS.items()}
+            self._formats["days"] = self._book.add_format({"num_format": "0"})
+            self._formats["header"] = self._book.add_format(
+                {"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#1F3A5F",
+                 "font_color": "#FFFFFF", "border": 0})
+        return self._book
 
     def add_step(self, record: dict[str, Any]) -> None:
         """Add the sheets of one step's tables (as its step record lists them)."""
@@ -170,36 +245,32 @@ class ResultsWorkbook:
                     df = df.drop(columns=personal)
                     entry["note"] = ("Contacts' names left out (personal data): see "
                                      "plan_relationship, or tables/" + name + ".parquet")
-                df.to_excel(self._open(), sheet_name=entry["sheet"], index=False)
-                _format_sheet(self._writer, entry["sheet"], df)
+                _write_sheet(self._open().add_worksheet(entry["sheet"]), df, self._formats)
             self._contents.append(entry)
 
     def close(self) -> Path | None:
-        import pandas as pd
-
         if not self._contents:
             return None
-        contents = pd.DataFrame(self._contents)
-        contents.to_excel(self._open(), sheet_name="contents", index=False)
-        self._write_contents(contents)
-        self._writer.close()
+        self._write_contents(self._open().get_worksheet_by_name("contents"))
+        self._book.close()
         return self.path
 
-    def _write_contents(self, contents) -> None:
+    def _write_contents(self, ws) -> None:
         """The contents sheet: a link to each sheet and its one-line description."""
-        book, ws = self._writer.book, self._writer.sheets["contents"]
-        bold = book.add_format({"bold": True, "bg_color": "#1F3A5F", "font_color": "#FFFFFF"})
-        link = book.add_format({"font_color": "#1F5FAF", "underline": 1})
-        for j, col in enumerate(contents.columns):
-            ws.write_string(0, j, str(col), bold)
-        for i, sheet in enumerate(contents["sheet"], start=1):
-            if sheet:
-                ws.write_url(i, 2, f"internal:'{sheet}'!A1", link, string=sheet)
+        bold = self._book.add_format({"bold": True, "bg_color": "#1F3A5F", "font_color": "#FFFFFF"})
+        link = self._book.add_format({"font_color": "#1F5FAF", "underline": 1})
+        columns = list(self._contents[0])
         widths = {"step": 20, "table": 26, "sheet": 26, "rows": 8, "note": 40, "description": 90}
-        for j, col in enumerate(contents.columns):
+        for j, col in enumerate(columns):
             ws.set_column(j, j, widths.get(col, 16))
+            ws.write_string(0, j, col, bold)
+        for i, entry in enumerate(self._contents, start=1):
+            ws.write_row(i, 0, [None if entry[c] == "" else entry[c] for c in columns])
+            if entry["sheet"]:
+                ws.write_url(i, columns.index("sheet"), f"internal:'{entry['sheet']}'!A1", link,
+                             string=entry["sheet"])
         ws.freeze_panes(1, 0)
-        ws.autofilter(0, 0, len(contents), len(contents.columns) - 1)
+        ws.autofilter(0, 0, len(self._contents), len(columns) - 1)
 
 
 @dataclass

@@ -30,7 +30,8 @@ from kamlib.runner.execute import (HtmlRenderer, Kernels, describe_failure, exec
 from kamlib.runner.faults import (RunInterrupted, kernel_environment, run_temp_dir,
                                   signals_raise, write_error)
 from kamlib.runner.folder import executed_notebook_path, new_run_dir, read_step_record
-from kamlib.runner.manifest import hash_tables, start_manifest, step_tables, write_manifest
+from kamlib.runner.manifest import (hash_table_files, hash_tables, start_manifest, step_tables,
+                                    write_manifest)
 from kamlib.runner.outputs import STEP_TITLES, ResultsWorkbook, finish_run
 from kamlib.runner.parameters import (StepPlan, check_against_accounts, resolve_parameters,
                                      write_parameters_file)
@@ -56,6 +57,7 @@ class RunResult:
     message: str = ""
     status: str = "running"  # then "ok", "failed" or "interrupted"
     running: str | None = None  # the notebook executing now
+    table_hashes: dict[str, Any] = field(default_factory=dict)  # taken as each step ended
 
     @property
     def index_html(self) -> Path:
@@ -190,7 +192,7 @@ def run_engagement(
             echo(f"kam run: {printable(engagement.client)} ({engagement.name}), {len(plans)} "
                  "notebooks -> "
                  f"{run_dir}")
-            workbook = ResultsWorkbook(run_dir)
+            workbook = ResultsWorkbook(run_dir, temp)
             renderer = HtmlRenderer(client=engagement.client, run=run_dir.name, titles=STEP_TITLES,
                                     anonymised=anonymised)
             _run_steps(plans, engagement.folder, result, workbook,
@@ -241,7 +243,7 @@ def _finish_manifest(manifest: dict[str, Any], result: RunResult, seconds: float
                   for s in result.steps],
     })
     try:
-        manifest["tables"] = hash_tables(result.run_dir, only=only)
+        manifest["tables"] = hash_tables(result.run_dir, only=only, known=result.table_hashes)
         write_manifest(result.run_dir, manifest)
     except OSError as exc:
         if write_error(exc, result.run_dir) is None:
@@ -287,8 +289,9 @@ def _execute_steps(plans: list[StepPlan], folder: Path, result: RunResult,
                    renderer: HtmlRenderer | None = None) -> None:
     """Execute the notebooks in order until one fails; render pages and sheets alongside.
 
-    HTML is rendered in a thread while the next notebook runs (the kernel does the work in
-    another process; this one mostly waits), and each kernel is started one notebook ahead and
+    HTML pages, the results workbook's sheets and the manifest's table hashes are made in a
+    thread while the next notebook runs (the kernel does the work in another process; this one
+    mostly waits), and each kernel is started one notebook ahead and
     warmed up with the imports its notebook will need (:mod:`kamlib.runner.warm`).
     """
     run_dir = result.run_dir
@@ -325,6 +328,8 @@ def _execute_steps(plans: list[StepPlan], folder: Path, result: RunResult,
             record = read_step_record(run_dir, plan.name)
             if status.status == "ok" and record is not None:
                 rendered.append(pages.submit(workbook.add_step, record))
+                rendered.append(pages.submit(hash_table_files, run_dir, list(record.get("tables", {})),
+                                             result.table_hashes))
             result.steps.append(status)
             result.running = None
             bar.finished(i, plan.name, status.status, status.duration_s)

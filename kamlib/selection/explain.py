@@ -42,7 +42,9 @@ def why_not_key(scores: pd.DataFrame, n_key: int) -> list[str]:
     key_scores = scores.loc[scores["is_key"], "score"]
     cut = float(key_scores.min()) if len(key_scores) else float("nan")
     out = []
-    for row in scores.itertuples(index=False):
+    used = ["is_key", "override", "override_reason", "key_by_criteria", "rank", "score",
+            "held_back_by"]  # only these: the scores table has dozens of columns
+    for row in scores[used].itertuples(index=False):
         if row.is_key:
             out.append("")
         elif row.override == "exclude":

@@ -89,7 +89,7 @@ def group_table(feats: pd.DataFrame) -> pd.DataFrame:
                                                        "parent", "member"))
     t["group_role"] = t["group_role"].astype("str")
     label = {a: f"{names.get(a, a)} ({a})" for a in ids}
-    members = t.groupby("group_id")["account_id"].agg(list)
+    members = t.groupby("group_id")["account_id"].agg(list).to_dict()
     t["group_members"] = pd.Series([_others(members[g], a, label) for a, g in
                                     zip(t["account_id"], t["group_id"])], dtype="str")
     return t

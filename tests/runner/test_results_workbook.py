@@ -6,7 +6,8 @@ from __future__ import annotations
 import pandas as pd
 from openpyxl import load_workbook
 
-from kamlib.runner.outputs import ResultsWorkbook
+from kamlib.formatting import EXCEL_TEXT_AS_TEXT
+from kamlib.runner.outputs import ResultsWorkbook, _excel_ready
 
 
 def _book(tmp_path, tables: dict[str, pd.DataFrame]):
@@ -69,3 +70,42 @@ def test_a_column_with_nothing_in_it_still_gets_a_width(tmp_path):
     empty = pd.DataFrame({"counterpart": pd.array([None, None], dtype="string"), "n": [1, 2]})
     ws = _book(tmp_path, {"t": empty})["t"]
     assert ws.column_dimensions["A"].width >= 8 and ws["A1"].value == "Counterpart"
+
+
+def test_cells_are_what_pandas_to_excel_writes_for_every_kind_of_column(tmp_path):
+    """The sheets are written row by row (streamed), not with ``DataFrame.to_excel``: every
+    kind of value still lands as to_excel puts it -- empty cells for missing values, ``inf``
+    as text, numbers, booleans, dates with the date format, durations in days, text as text."""
+    df = pd.DataFrame({
+        "amount": [1.5, float("nan"), float("inf"), -float("inf")],
+        "n_orders": [1, 2, 3, 4],
+        "n_maybe": pd.array([1, None, 3, None], dtype="Int64"),
+        "flag": [True, False, True, False],
+        "maybe_flag": pd.array([True, None, False, None], dtype="boolean"),
+        "label": pd.array(["a", None, "", "=1+1"], dtype="str"),
+        "tags": pd.Series([["a", "b"], [], None, ["c"]], dtype=object),
+        "day": pd.to_datetime(["2026-01-05", None, "2026-03-01", "2026-04-01"]),
+        "zoned": pd.to_datetime(["2026-01-05 10:00", None, None, None]).tz_localize("UTC"),
+        "wait": pd.to_timedelta(["1D", None, "36h", "0s"]),
+        "kind": pd.Categorical(["x", "y", None, "x"]),
+    })
+    (tmp_path / "tables").mkdir()
+    df.to_parquet(tmp_path / "tables" / "t.parquet")
+    ours = ResultsWorkbook(tmp_path)
+    ours.add_step({"notebook": "00_first", "tables": {"t": {"rows": len(df)}}})
+    theirs = tmp_path / "pandas.xlsx"
+    with pd.ExcelWriter(theirs, engine="xlsxwriter", date_format="yyyy-mm-dd",
+                        datetime_format="yyyy-mm-dd",
+                        engine_kwargs={"options": EXCEL_TEXT_AS_TEXT}) as writer:
+
+        _excel_ready(pd.read_parquet(tmp_path / "tables" / "t.parquet")).to_excel(
+            writer, sheet_name="t", index=False)
+
+    def cells(path):
+        ws = load_workbook(path)["t"]
+        return [[(c.value, c.data_type, c.is_date) for c in row]
+                for row in ws.iter_rows(min_row=2, max_row=len(df) + 1, max_col=len(df.columns))]
+
+    assert cells(ours.close()) == cells(theirs)
+    ws = load_workbook(ours.path)["t"]
+    assert ws["H2"].number_format == "yyyy-mm-dd" and ws["A4"].value == "inf"
