@@ -36,6 +36,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -145,7 +146,7 @@ def cell_breakdown(executed: Path, step_s: float) -> dict[str, float]:
     return out
 
 
-def floor_run(n_notebooks: int) -> tuple[float, float]:
+def floor_run(n_notebooks: int, scratch: Path) -> tuple[float, float]:
     """Wall and CPU seconds of the runner on ``n_notebooks`` empty notebooks (no warm-up
     imports): kernels started one ahead, papermill, HTML rendering."""
     import nbformat
@@ -155,7 +156,8 @@ def floor_run(n_notebooks: int) -> tuple[float, float]:
     from kamlib.runner.outputs import ResultsWorkbook
     from kamlib.runner.parameters import StepPlan
 
-    folder = Path(tempfile.mkdtemp(prefix="kam-floor-"))
+    folder = scratch / "floor"
+    folder.mkdir()
     plans = []
     for i in range(n_notebooks):
         nb = nbformat.v4.new_notebook()
@@ -204,10 +206,19 @@ def main() -> None:
     parser.add_argument("--ledger", metavar="SIZE",
                         help="run on a generated ledger of SIZE lines (e.g. 10M) instead")
     args = parser.parse_args()
-    os.environ["KAM_REPORTS_DIR"] = tempfile.mkdtemp(prefix="kam-bench-")
+    scratch = Path(tempfile.mkdtemp(prefix="kam-bench-"))  # runs, ledger engagement, floor
+    try:
+        measure(args, scratch)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def measure(args: argparse.Namespace, scratch: Path) -> None:
+    """Time ``args.repeat`` runs and the floor, and print the report; everything is written
+    below ``scratch``."""
+    os.environ["KAM_REPORTS_DIR"] = str(scratch / "reports")
     if args.ledger:
-        args.engagement = str(ledger_engagement(
-            args.ledger, Path(tempfile.mkdtemp(prefix="kam-ledger-")) / f"ledger_{args.ledger}"))
+        args.engagement = str(ledger_engagement(args.ledger, scratch / f"ledger_{args.ledger}"))
     from bench_features import PeakMemory
 
     t0 = time.perf_counter()
@@ -242,7 +253,7 @@ def main() -> None:
             for j, (first, cell_s) in enumerate(slow_cells(executed)):
                 cells.setdefault((name, j), [first, []])[1].append(cell_s)
         runner_s.append(totals[-1] - sum(s["duration_s"] for s in manifest["steps"]))
-    floor_wall, floor_cpu = floor_run(len(per_step))
+    floor_wall, floor_cpu = floor_run(len(per_step), scratch)
     report(args, Timings(per_step, step_cpu, kinds, cells, totals, cpus, runner_s, runner_cpu),
            import_s, max(peaks), (floor_wall, floor_cpu))
 
