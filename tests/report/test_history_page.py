@@ -26,7 +26,7 @@ def test_the_page_shows_every_run_and_escapes_the_warning_names():
     fig = history_figure(h)
     assert len(fig.axes) == 4  # three panels and the early-warning bars
     html = history_page(h, warn, fig, client="Acme <b>", run="r3")
-    assert "3 run(s)" in html and "2026-03-31 to 2026-09-30" in html
+    assert "3 run(s)" in html and "31 Mar 2026 to 30 Sep 2026" in html  # dates by the formatter
     assert "<script>alert" not in html and "&lt;script&gt;" in html and "Acme &lt;b&gt;" in html
     assert "health fell" in html and "50%" in html  # plan completion, formatted
 
