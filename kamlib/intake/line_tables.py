@@ -119,8 +119,10 @@ def _split(result, account_ids: pd.Series | None) -> dict[str, pd.DataFrame]:
     kinds = result.column("_kind").to_numpy()
     out = {}
     for kind, name in _NAMES.items():
-        part = result.take(_sorted_rows(result, np.flatnonzero(kinds == kind), kind,
-                                        account_ids is not None))
+        rows = _sorted_rows(result, np.flatnonzero(kinds == kind), kind, account_ids is not None)
+        # only this table's columns are copied (the union's others are null in its rows)
+        needed = {"account_id": "_acc", "month": "date"}
+        part = result.select([needed.get(c, c) for c in _COLUMNS[kind]]).take(rows)
         cols: dict[str, pd.Series] = {}
         for column in _COLUMNS[kind]:
             if column == "account_id":
