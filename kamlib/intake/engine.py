@@ -219,6 +219,18 @@ def materialise(con: BaseBackend, expr: ir.Table) -> ir.Table:
         return con.create_table(f"kam_lines_{uuid.uuid4().hex[:12]}", expr, temp=True)
     return expr.cache()  # pragma: no cover - Spark
 
+def arrow_batches(expr: ir.Table, rows: int = 1_000_000) -> Any:
+    """The result of ``expr`` as a ``pyarrow.RecordBatchReader``, streamed from the engine in
+    batches of about ``rows`` rows (nothing holds the whole result). On DuckDB it reads the
+    query's result stream itself (Ibis 12's ``to_pyarrow_batches`` calls a method DuckDB 2.0
+    no longer has); other engines use Ibis's."""
+    backend = expr._find_backend(use_default=True)
+    if backend.name != "duckdb":  # pragma: no cover - Spark
+        return expr.to_pyarrow_batches(chunk_size=rows)
+    backend._run_pre_execute_hooks(expr)  # registers the in-memory tables it reads
+    return backend.con.sql(backend.compile(expr)).to_arrow_reader(rows)
+
+
 def wrap_engine_error(exc: Exception, file: str | Path) -> KamError | None:
     """The user's side of an engine error met while working on ``file``, or None for a fault of
     our own (it keeps its traceback).

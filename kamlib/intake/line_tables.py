@@ -20,7 +20,7 @@ engine and in any order. The tables equal what :func:`kamlib.intake.features.pur
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kamlib.intake.aggregates import ACCOUNT_KEY, EXACT, windows, with_margin
 
@@ -63,8 +63,10 @@ def line_tables(lines: ir.Table, as_of: dt.date,
         in :mod:`kamlib.intake.features`.
     """
     keyed = account_ids is not None and ACCOUNT_KEY in lines.columns
-    result = _one_query(lines, as_of, ACCOUNT_KEY if keyed else "account_id").to_pyarrow()
-    return _split(result, account_ids if keyed else None)
+    parts = _collect(_one_query(lines, as_of, ACCOUNT_KEY if keyed else "account_id"))
+    # each table's Arrow part is let go as soon as its frame is made
+    return {_NAMES[kind]: _frame(parts.pop(kind), kind, account_ids if keyed else None)
+            for kind in _NAMES}
 
 
 def _one_query(lines: ir.Table, as_of: dt.date, acc: str) -> ir.Table:
@@ -109,51 +111,70 @@ def _one_query(lines: ir.Table, as_of: dt.date, acc: str) -> ir.Table:
     )
 
 
-def _split(result, account_ids: pd.Series | None) -> dict[str, pd.DataFrame]:
-    """The one result (Arrow) -> the three tables (pandas), each sorted as the one-table
-    functions sort it: by integer keys and sorted codes in NumPy, which costs less than the
-    engine's sort of the whole union, then one take of its rows."""
+def _collect(query: ir.Table) -> dict[int, Any]:
+    """The union's rows, streamed from the engine in batches, as one Arrow table per
+    ``_kind`` holding that table's own columns only: neither the engine's copy of the whole
+    result nor the union's null columns are ever held."""
     import numpy as np
+    import pyarrow as pa
+
+    from kamlib.intake.engine import arrow_batches
+
+    reader = arrow_batches(query)
+    columns = {kind: [_SOURCE.get(c, c) for c in cols] for kind, cols in _COLUMNS.items()}
+    pieces: dict[int, list] = {kind: [] for kind in _NAMES}
+    for batch in reader:
+        kinds = batch.column("_kind").to_numpy()
+        for kind, held in pieces.items():
+            rows = np.flatnonzero(kinds == kind)
+            if len(rows):
+                held.append(batch.select(columns[kind]).take(rows))
+    return {kind: pa.Table.from_batches(
+                held, schema=pa.schema([reader.schema.field(c) for c in columns[kind]]))
+            for kind, held in pieces.items()}
+
+
+_SOURCE = {"account_id": "_acc", "month": "date"}
+"""The union's column that holds each table column (the others have their own name)."""
+
+
+def _frame(part: Any, kind: int, account_ids: pd.Series | None) -> pd.DataFrame:
+    """One table's Arrow part -> its pandas frame, sorted as the one-table functions sort it:
+    by integer keys and sorted codes in NumPy (cheaper than the engine's sort of the union),
+    then one take of its rows."""
     import pandas as pd
 
-    kinds = result.column("_kind").to_numpy()
-    out = {}
-    for kind, name in _NAMES.items():
-        rows = _sorted_rows(result, np.flatnonzero(kinds == kind), kind, account_ids is not None)
-        # only this table's columns are copied (the union's others are null in its rows)
-        needed = {"account_id": "_acc", "month": "date"}
-        part = result.select([needed.get(c, c) for c in _COLUMNS[kind]]).take(rows)
-        cols: dict[str, pd.Series] = {}
-        for column in _COLUMNS[kind]:
-            if column == "account_id":
-                key = part.column("_acc")
-                cols[column] = (account_ids.take(key.to_numpy()).reset_index(drop=True)
-                                if account_ids is not None
-                                else pd.Series(key.to_pandas(), dtype="str"))
-            elif column in ("date", "month"):
-                days = part.column("date").cast("int32").to_numpy().astype("int64")
-                cols[column] = pd.Series((days * 86_400_000_000).view("datetime64[us]"))
-            elif column == "category":
-                cols[column] = pd.Series(part.column(column).to_pandas(), dtype="str")
-            else:
-                cols[column] = pd.Series(part.column(column).to_numpy(), dtype=(
-                    "float64" if column in ("revenue", "margin", "quantity") else "int64"))
-        out[name] = pd.DataFrame(cols)
-    return out
+    part = part.take(_order(part, kind, account_ids is not None))
+    cols: dict[str, pd.Series] = {}
+    for column in _COLUMNS[kind]:
+        values = part.column(_SOURCE.get(column, column))
+        if column == "account_id":
+            cols[column] = (account_ids.take(values.to_numpy()).reset_index(drop=True)
+                            if account_ids is not None else pd.Series(values.to_pandas(), dtype="str"))
+        elif column in ("date", "month"):
+            days = _day_numbers(values).astype("int64")
+            cols[column] = pd.Series((days * 86_400_000_000).view("datetime64[us]"))
+        elif column == "category":
+            cols[column] = pd.Series(values.to_pandas(), dtype="str")
+        else:
+            cols[column] = pd.Series(values.to_numpy(), dtype=(
+                "float64" if column in ("revenue", "margin", "quantity") else "int64"))
+    return pd.DataFrame(cols)
 
 
-def _sorted_rows(result, rows, kind: int, keyed: bool):
-    """``rows`` (of one table in ``result``) in the table's order: occasions by account and
-    day, category years by account, year and category, months by month. Integer account keys
-    follow the ids' order; text ids and categories are ranked (sorted codes) first."""
+def _order(part: Any, kind: int, keyed: bool) -> Any:
+    """The row order of one table's part: occasions by account and day, category years by
+    account, year and category, months by month. Integer account keys follow the ids' order;
+    text ids and categories are ranked (sorted codes) first."""
     import numpy as np
     import pandas as pd
 
     def values(name: str, rank: bool = False):
-        col = result.column(name).take(rows)
-        if col.type == "date32[day]":
-            col = col.cast("int32")
-        return pd.factorize(col.to_numpy(zero_copy_only=False), sort=True)[0] if rank else col.to_numpy()
+        col = part.column(name)
+        if name == "date":
+            return _day_numbers(col)
+        col = col.to_numpy()
+        return pd.factorize(col, sort=True)[0] if rank else col
 
     if kind == MONTHS:
         keys = [values("date")]
@@ -161,4 +182,14 @@ def _sorted_rows(result, rows, kind: int, keyed: bool):
         acc = values("_acc", rank=not keyed)
         keys = ([acc, values("date")] if kind == OCCASIONS
                 else [acc, values("year"), values("category", rank=True)])
-    return rows[np.lexsort(keys[::-1])]
+    return np.lexsort(keys[::-1])
+
+
+def _day_numbers(values: Any) -> Any:
+    """Days since 1970-01-01 (int32) of an Arrow date or timestamp column (an engine may give
+    the months as timestamps)."""
+    import pyarrow as pa
+
+    if pa.types.is_timestamp(values.type):
+        values = values.cast(pa.date32())
+    return values.cast(pa.int32()).to_numpy()
