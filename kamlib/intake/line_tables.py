@@ -118,17 +118,18 @@ def _collect(query: ir.Table) -> dict[int, Any]:
     import numpy as np
     import pyarrow as pa
 
-    from kamlib.intake.engine import arrow_batches
+    from kamlib.intake.engine import RESULTS_SHARE, arrow_batches, memory_share
 
-    reader = arrow_batches(query)
     columns = {kind: [_SOURCE.get(c, c) for c in cols] for kind, cols in _COLUMNS.items()}
     pieces: dict[int, list] = {kind: [] for kind in _NAMES}
-    for batch in reader:
-        kinds = batch.column("_kind").to_numpy()
-        for kind, held in pieces.items():
-            rows = np.flatnonzero(kinds == kind)
-            if len(rows):
-                held.append(batch.select(columns[kind]).take(rows))
+    with memory_share(query, RESULTS_SHARE):
+        reader = arrow_batches(query)
+        for batch in reader:
+            kinds = batch.column("_kind").to_numpy()
+            for kind, held in pieces.items():
+                rows = np.flatnonzero(kinds == kind)
+                if len(rows):
+                    held.append(batch.select(columns[kind]).take(rows))
     return {kind: pa.Table.from_batches(
                 held, schema=pa.schema([reader.schema.field(c) for c in columns[kind]]))
             for kind, held in pieces.items()}

@@ -59,3 +59,23 @@ def test_account_keys_follow_the_ids_whatever_the_order_of_the_account_master(
     tx = intake.transactions
     assert tx.account_ids.is_monotonic_increasing
     _assert_equal(line_tables(tx.lines, tx.as_of, tx.account_ids), _one_query_each(tx))
+
+
+def test_duckdb_gets_a_smaller_share_while_the_tables_come_back_and_its_own_after(bad_intake):
+    """The further tables' groupings run with :data:`engine.RESULTS_SHARE` of the budget (so
+    the frames they become fit the rest) and DuckDB's limit is restored afterwards."""
+    from kamlib.intake import engine
+
+    tx = bad_intake.transactions
+    con = tx.lines._find_backend(use_default=True)
+
+    def limit() -> int:
+        return engine.memory_bytes(
+            con.raw_sql("SELECT current_setting('memory_limit')").fetchone()[0])
+
+    before = limit()
+    with engine.memory_share(tx.lines, engine.RESULTS_SHARE):
+        during = limit()
+    assert during == pytest.approx(before * engine.RESULTS_SHARE / engine.DUCKDB_SHARE, rel=0.02)
+    line_tables(tx.lines, tx.as_of, tx.account_ids)
+    assert limit() == pytest.approx(before, rel=0.01)
