@@ -219,7 +219,7 @@ def materialise(con: BaseBackend, expr: ir.Table) -> ir.Table:
         return con.create_table(f"kam_lines_{uuid.uuid4().hex[:12]}", expr, temp=True)
     return expr.cache()  # pragma: no cover - Spark
 
-RESULTS_SHARE = 0.1
+RESULTS_SHARE = 0.25
 """Share of the memory budget DuckDB keeps while intake's further tables come back
 (:func:`kamlib.intake.line_tables.line_tables`): their groupings spill beyond it, so that the
 Arrow batches and pandas frames they become (about 1 GB at 50M lines) fit the rest."""
