@@ -59,6 +59,10 @@ class TransactionCheck:
         :func:`kamlib.intake.aggregates.account_aggregates` of ``lines`` at ``as_of``, one row
         per account with a used line: computed by the checking pass, so the feature build need not read the
         lines again (see :func:`kamlib.intake.features.account_features`).
+    account_ids : pandas.Series, optional
+        The known account ids in sorted order: the id of each
+        :data:`~kamlib.intake.aggregates.ACCOUNT_KEY` the ``lines`` carry is the one at that
+        position (so ordering by the key is ordering by the id).
     """
 
     lines: Any
@@ -68,6 +72,7 @@ class TransactionCheck:
     has_sites: bool
     summary: dict[str, Any]
     aggregates: Any = None
+    account_ids: Any = None
 
 
 def duplicate_key(present: list[str]) -> list[str]:
@@ -231,7 +236,7 @@ def check_transactions(
     if wrong:
         raise wrong[0] if len(wrong) == 1 else Problems(wrong)
     explicit = parse_as_of(as_of)
-    t, known, aside_ids = _prepared(typed, account_ids, aside_account_ids, materialise)
+    t, known, aside_ids, ids = _prepared(typed, account_ids, aside_account_ids, materialise)
     lookup, ambiguous = known, None  # ids as the lines write them, once matched (see below)
     numbered = t._find_backend(use_default=True).name == "duckdb"
     if not numbered:
@@ -331,19 +336,21 @@ def check_transactions(
     return TransactionCheck(lines=lines.filter(passes(checks)), set_aside=aside,
                             account=account, as_of=as_of_date, has_sites="site_id" in present,
                             summary=summary,
-                            aggregates=per_account.loc[:, features].reset_index(drop=True))
+                            aggregates=per_account.loc[:, features].reset_index(drop=True),
+                            account_ids=ids)
 
 
 def _prepared(typed: ir.Table, account_ids: list[str] | pd.Series,
               aside_account_ids: list[str] | pd.Series | None,
-              materialise: Any) -> tuple[ir.Table, ir.Table, ir.Table | None]:
+              materialise: Any) -> tuple[ir.Table, ir.Table, ir.Table | None, pd.Series]:
     """The lines ready for the pass (missing product and category as ``"(none)"``, stored once
     when ``materialise`` is given), the known accounts with their integer key
-    (:data:`~kamlib.intake.aggregates.ACCOUNT_KEY`) and the ids of the accounts set aside."""
+    (:data:`~kamlib.intake.aggregates.ACCOUNT_KEY`: the position in the sorted ids, which are
+    returned last) and the ids of the accounts set aside."""
     import numpy as np
     import pandas as pd
 
-    ids = pd.Series(list(account_ids), dtype="str").drop_duplicates()
+    ids = pd.Series(list(account_ids), dtype="str").drop_duplicates().sort_values(ignore_index=True)
     known = small_table(typed, pd.DataFrame({"account_id": ids.to_numpy(),
                                              ACCOUNT_KEY: np.arange(len(ids), dtype="int32")}))
     aside_ids = None
@@ -356,7 +363,7 @@ def _prepared(typed: ir.Table, account_ids: list[str] | pd.Series,
     if materialise is not None:
         # one read of the file; every later query (the pass, the other tables) reads the result
         t = materialise(t)
-    return t, known, aside_ids
+    return t, known, aside_ids, ids
 
 
 def _stop_on_unparsable_column(t: ir.Table, stats: pd.DataFrame, parsed: list[str],

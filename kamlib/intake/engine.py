@@ -219,6 +219,41 @@ def materialise(con: BaseBackend, expr: ir.Table) -> ir.Table:
         return con.create_table(f"kam_lines_{uuid.uuid4().hex[:12]}", expr, temp=True)
     return expr.cache()  # pragma: no cover - Spark
 
+RESULTS_SHARE = 0.25
+"""Share of the memory budget DuckDB keeps while intake's further tables come back
+(:func:`kamlib.intake.line_tables.line_tables`): their groupings spill beyond it, so that the
+Arrow batches and pandas frames they become (about 1 GB at 50M lines) fit the rest."""
+
+
+@contextlib.contextmanager
+def memory_share(expr: ir.Table, share: float):
+    """Within the block, DuckDB (if it runs ``expr``) keeps ``share`` of the memory budget
+    instead of :data:`DUCKDB_SHARE`; its own limit is restored after."""
+    backend = expr._find_backend(use_default=True)
+    if backend.name != "duckdb":  # pragma: no cover - Spark
+        yield
+        return
+    limit = backend.raw_sql("SELECT current_setting('memory_limit')").fetchone()[0]
+    smaller = max(1, int(memory_bytes(limit) * share / DUCKDB_SHARE) // 10**6)
+    backend.raw_sql(f"SET memory_limit = '{smaller}MB'")
+    try:
+        yield
+    finally:
+        backend.raw_sql(f"SET memory_limit = '{limit}'")
+
+
+def arrow_batches(expr: ir.Table, rows: int = 1_000_000) -> Any:
+    """The result of ``expr`` as a ``pyarrow.RecordBatchReader``, streamed from the engine in
+    batches of about ``rows`` rows (nothing holds the whole result). On DuckDB it reads the
+    query's result stream itself (Ibis 12's ``to_pyarrow_batches`` calls a method DuckDB 2.0
+    no longer has); other engines use Ibis's."""
+    backend = expr._find_backend(use_default=True)
+    if backend.name != "duckdb":  # pragma: no cover - Spark
+        return expr.to_pyarrow_batches(chunk_size=rows)
+    backend._run_pre_execute_hooks(expr)  # registers the in-memory tables it reads
+    return backend.con.sql(backend.compile(expr)).to_arrow_reader(rows)
+
+
 def wrap_engine_error(exc: Exception, file: str | Path) -> KamError | None:
     """The user's side of an engine error met while working on ``file``, or None for a fault of
     our own (it keeps its traceback).

@@ -235,13 +235,17 @@ def _tidy_dates(out: pd.DataFrame, sort: list[str]) -> pd.DataFrame:
 def feature_tables(intake, progress: bool = True) -> dict[str, pd.DataFrame]:
     """Every table the intake step writes from the invoice lines, from a checked intake.
 
+    ``account_features`` comes from the aggregates of the checking pass; the purchase
+    occasions, the account x category x year table and the monthly revenue from one further
+    read of the used lines (:func:`kamlib.intake.line_tables.line_tables`).
+
     Parameters
     ----------
     intake : kamlib.intake.loading.CheckedInputs
         From :func:`kamlib.intake.loading.load` / :func:`~kamlib.intake.loading.load_inputs`.
     progress : bool
-        Print a line per table as it is done, with the engine and the time it took (each is
-        one pass over the invoice lines; at tens of millions of lines, each takes a while).
+        Print a line per step as it is done, with the engine and the time it took (at tens of
+        millions of lines, the read of the lines takes a while).
 
     Returns
     -------
@@ -251,25 +255,27 @@ def feature_tables(intake, progress: bool = True) -> dict[str, pd.DataFrame]:
     """
     import time
 
+    from kamlib.intake.line_tables import line_tables
+
     tx = intake.transactions
-    steps = {
-        "account_features": lambda: account_features(
-            tx.lines, intake.frames["accounts"], tx.as_of, intake.frames.get("contacts"),
-            tx.has_sites, aggregates=tx.aggregates),
-        "account_category_year": lambda: account_category_year(tx.lines, tx.as_of),
-        "purchase_occasions": lambda: purchase_occasions(tx.lines),
-        "monthly_revenue": lambda: monthly_revenue(tx.lines),
-    }
-    out: dict[str, pd.DataFrame] = {}
     lines_used = tx.summary.get("lines_used", 0)
+
+    def done(i: int, what: str, start: float) -> None:
+        if progress:
+            print(f"[{i}/2] {what} from {lines_used:,} invoice lines on {intake.engine} in "
+                  f"{time.perf_counter() - start:.1f} s", flush=True)
+
     with engine_errors(intake.files.get("transactions", "transactions")):
-        for i, (name, build) in enumerate(steps.items(), 1):
-            start = time.perf_counter()
-            out[name] = build()
-            if progress:
-                print(f"[{i}/{len(steps)}] {name}: {len(out[name]):,} rows from {lines_used:,} "
-                      f"invoice lines on {intake.engine} in {time.perf_counter() - start:.1f} s",
-                      flush=True)
+        start = time.perf_counter()
+        out = {"account_features": account_features(
+            tx.lines, intake.frames["accounts"], tx.as_of, intake.frames.get("contacts"),
+            tx.has_sites, aggregates=tx.aggregates)}
+        done(1, f"account_features: {len(out['account_features']):,} rows", start)
+        start = time.perf_counter()
+        further = line_tables(tx.lines, tx.as_of, tx.account_ids)
+        done(2, ", ".join(f"{name}: {len(df):,} rows" for name, df in further.items()), start)
+    for name in ("account_category_year", "purchase_occasions", "monthly_revenue"):
+        out[name] = further[name]
     out["transactions_summary"] = transactions_summary(tx.summary, out["account_features"],
                                                        engine=intake.engine)
     return out

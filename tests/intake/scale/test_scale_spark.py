@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from kamlib.intake import engine, features, ledger
+from kamlib.intake.line_tables import line_tables
 from kamlib.intake.loading import load_inputs
 from scale_data import BAD_REVENUE_SHARE
 
@@ -36,6 +37,9 @@ def _all_tables(intake) -> dict[str, pd.DataFrame]:
         "account_category_year": features.account_category_year(tx.lines, tx.as_of),
         "purchase_occasions": features.purchase_occasions(tx.lines),
         "monthly_revenue": features.monthly_revenue(tx.lines),
+        # and the three as intake builds them, from one read of the lines
+        **{f"{name}_one_pass": table for name, table in
+           line_tables(tx.lines, tx.as_of, tx.account_ids).items()},
     }
 
 
