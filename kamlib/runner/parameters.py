@@ -172,9 +172,10 @@ def check_against_accounts(engagement: Engagement, plans: list[StepPlan]) -> Non
     accounts file is read only when such a value is set. The notebooks check again against
     the accounts that pass intake's checks.
     """
-    bounded = [(declared_parameters(plan.notebook)[name], value)
-               for plan in plans for name, value in plan.parameters.items()
-               if declared_parameters(plan.notebook)[name].counts_accounts]
+    bounded = [(decl, value) for plan in plans
+               for decl, value in ((declared_parameters(plan.notebook)[name], value)
+                                   for name, value in plan.parameters.items())
+               if decl.counts_accounts]
     if not bounded:
         return
     accounts = accounts_in(engagement)

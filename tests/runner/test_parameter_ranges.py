@@ -21,18 +21,25 @@ def _kam_run(capsys, *args: str) -> tuple[int, str]:
     return code, capsys.readouterr().err
 
 
-@pytest.mark.parametrize("param", ["segmentation.k=-3", "k=1", "clv.interval_level=1.5",
-                                   "selection.robust_threshold=0", "account_plans.momentum_weight=2",
-                                   "account_plans.health_bands=[40, 170]", "clv.n_bootstrap=-1"])
-def test_a_value_outside_its_declared_range_stops_before_any_notebook(capsys, param, tmp_path,
-                                                                      monkeypatch):
+def _refused_before_any_notebook(capsys, param: str, tmp_path, monkeypatch, why: str) -> str:
+    """``kam run -p param`` exits 2 naming the parameter and ``why``, and no notebook ran;
+    returns the error text."""
     reports = tmp_path / "reports"
     monkeypatch.setenv("KAM_REPORTS_DIR", str(reports))
     code, err = _kam_run(capsys, "-p", param)
     name = param.split("=")[0].split(".")[-1]
     assert code == 2, err
-    assert f"Parameter '{name}'" in err and "out of range" in err
+    assert f"Parameter '{name}'" in err and why in err
     assert not reports.exists() or not any(reports.rglob("manifest.json"))  # nothing ran
+    return err
+
+
+@pytest.mark.parametrize("param", ["segmentation.k=-3", "k=1", "clv.interval_level=1.5",
+                                   "selection.robust_threshold=0", "account_plans.momentum_weight=2",
+                                   "account_plans.health_bands=[40, 170]", "clv.n_bootstrap=-1"])
+def test_a_value_outside_its_declared_range_stops_before_any_notebook(capsys, param, tmp_path,
+                                                                      monkeypatch):
+    _refused_before_any_notebook(capsys, param, tmp_path, monkeypatch, "out of range")
 
 
 @pytest.mark.parametrize("param", ["segmentation.k=1000", "segmentation.k=601",
@@ -40,14 +47,8 @@ def test_a_value_outside_its_declared_range_stops_before_any_notebook(capsys, pa
                                    "segmentation.k_range=[2, 700]"])
 def test_a_value_above_the_number_of_accounts_stops_before_any_notebook(capsys, param, tmp_path,
                                                                         monkeypatch):
-    reports = tmp_path / "reports"
-    monkeypatch.setenv("KAM_REPORTS_DIR", str(reports))
-    code, err = _kam_run(capsys, "-p", param)
-    name = param.split("=")[0].split(".")[-1]
-    assert code == 2, err
-    assert f"Parameter '{name}'" in err and "out of range" in err
+    err = _refused_before_any_notebook(capsys, param, tmp_path, monkeypatch, "out of range")
     assert "the accounts table holds 600 accounts" in err  # the sample's accounts
-    assert not reports.exists() or not any(reports.rglob("manifest.json"))  # nothing ran
 
 
 def test_a_value_up_to_the_number_of_accounts_passes_the_check_before_the_run():
@@ -184,10 +185,4 @@ def test_items_of_the_right_type_pass(nb, name, value):
                                    "intake.engine=pandas"])
 def test_a_text_value_that_is_not_one_of_its_values_stops_before_any_notebook(capsys, param,
                                                                            tmp_path, monkeypatch):
-    reports = tmp_path / "reports"
-    monkeypatch.setenv("KAM_REPORTS_DIR", str(reports))
-    code, err = _kam_run(capsys, "-p", param)
-    name = param.split("=")[0].split(".")[-1]
-    assert code == 2, err
-    assert f"Parameter '{name}'" in err and "not one of its values" in err
-    assert not reports.exists() or not any(reports.rglob("manifest.json"))  # nothing ran
+    _refused_before_any_notebook(capsys, param, tmp_path, monkeypatch, "not one of its values")
