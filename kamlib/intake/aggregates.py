@@ -101,16 +101,13 @@ def line_values(lines: ir.Table, as_of: dt.date) -> dict[str, ir.Value]:
 def account_aggregates(lines: ir.Table, as_of: dt.date) -> ir.Table:
     """Per-account sums and counts over the used invoice lines, as one query.
 
-    Sums, first and last purchase come from one aggregation per account. Each distinct count
-    is a group-by of the distinct values followed by a count per account, joined on the
-    account: the same result as ``COUNT(DISTINCT ...)``, but engines run plain group-bys in
-    parallel and spill them, while several distinct aggregates in one group-by keep a hash
-    table per aggregate and group (Spark would also expand every line once per distinct
-    aggregate). Orders, months and active sites share one grouping: the purchase lines are
-    first reduced to their (account, invoice, date, site) combinations -- about one per
-    invoice -- and each count reads those instead of every line. (Reducing them to their
-    (account, product, category) combinations for products and categories was measured
-    slower than counting each from the lines.)
+    The sums, first and last purchase come from two groupings (:func:`_sums`): the lines by
+    account, window and sign -- a handful of groups per account, so each line costs a few
+    plain sums -- then those groups by account. Each distinct count is a group-by of the
+    distinct values followed by a count per account, joined on the account: the same result as
+    ``COUNT(DISTINCT ...)``, but engines run plain group-bys in parallel and spill them, while
+    several distinct aggregates in one group-by keep a hash table per aggregate and group
+    (Spark would also expand every line once per distinct aggregate).
 
     Parameters
     ----------
@@ -134,8 +131,7 @@ def account_aggregates(lines: ir.Table, as_of: dt.date) -> ir.Table:
     acc = ACCOUNT_KEY if ACCOUNT_KEY in base.columns else "account_id"
     ids = {} if acc == "account_id" else {"account_id": base.account_id.arbitrary()}
     bought = base.filter(base._buy)
-    visits, orders = _orders(bought, acc)
-    out = _with_counts(_sums(base, [acc], ids), acc, bought, visits, orders)
+    out = _with_counts(_sums(base, [acc], ids), acc, bought, _orders(bought, acc))
     return out if acc == "account_id" else out.drop(acc)
 
 
@@ -145,7 +141,9 @@ def aggregates_by_reason(lines: ir.Table, keys: ir.Table,
 
     The sums (and ``accounting``) are grouped by account *and* reason code, so the row checks
     account for every line in the same read that aggregates the used ones; the distinct counts
-    read the used lines only, and are repeated on each row of their account.
+    read the used lines only, and are repeated on each row of their account. Each row also
+    carries ``_max_date`` and ``_min_date`` (its group's last and first line) and ``_returns``
+    and ``_zero`` (its lines with negative and zero revenue).
 
     Parameters
     ----------
@@ -159,7 +157,8 @@ def aggregates_by_reason(lines: ir.Table, keys: ir.Table,
         with (the text id is looked up by the key at the end: carrying it through the sums as
         any value of its group cost a sixth of the query).
     accounting : dict of str to ibis scalar
-        Further aggregates over ``lines`` for the same groups (the row accounting).
+        Further aggregates over ``lines`` for the same groups (the row accounting), each a
+        count or a sum: they are summed again over the groups of :func:`_sums`.
 
     Returns
     -------
@@ -167,9 +166,8 @@ def aggregates_by_reason(lines: ir.Table, keys: ir.Table,
         One row per account and reason code.
     """
     bought = _used_purchases(lines)
-    visits, orders = _orders(bought, ACCOUNT_KEY)
-    sums = _sums(lines, [ACCOUNT_KEY, REASON_CODE], {}, accounting)
-    return _named(_with_counts(sums, ACCOUNT_KEY, bought, visits, orders), keys)
+    sums = _sums(lines, [ACCOUNT_KEY, REASON_CODE], {}, accounting, row_accounting=True)
+    return _named(_with_counts(sums, ACCOUNT_KEY, bought, _orders(bought, ACCOUNT_KEY)), keys)
 
 
 def aggregates_by_reason_proving_line_keys(lines: ir.Table, keys: ir.Table,
@@ -183,10 +181,10 @@ def aggregates_by_reason_proving_line_keys(lines: ir.Table, keys: ir.Table,
     The checking pass then needs no pass of its own over the keys.
     """
     bought = _used_purchases(lines)
-    visits, orders, verdict = _orders_proving_line_keys(
-        lines, ACCOUNT_KEY, lines._buy & (lines[REASON_CODE] == 0))
-    sums = _sums(lines, [ACCOUNT_KEY, REASON_CODE], {}, accounting)
-    return _named(_with_counts(sums, ACCOUNT_KEY, bought, visits, orders), keys).cross_join(verdict)
+    orders, verdict = _orders_proving_line_keys(lines, ACCOUNT_KEY,
+                                                lines._buy & (lines[REASON_CODE] == 0))
+    sums = _sums(lines, [ACCOUNT_KEY, REASON_CODE], {}, accounting, row_accounting=True)
+    return _named(_with_counts(sums, ACCOUNT_KEY, bought, orders), keys).cross_join(verdict)
 
 
 def _used_purchases(lines: ir.Table) -> ir.Table:
@@ -195,60 +193,84 @@ def _used_purchases(lines: ir.Table) -> ir.Table:
 
 
 def _sums(base: ir.Table, groups: list[str], ids: dict[str, Any],
-          extra: dict[str, Any] | None = None) -> ir.Table:
-    """Sums, first and last purchase per group, in one aggregation over ``base`` (which
-    carries the columns of :func:`line_values`)."""
-    rev, mar, buy = base._rev, base._mar, base._buy
+          extra: dict[str, Any] | None = None, row_accounting: bool = False) -> ir.Table:
+    """Sums, first and last purchase per group of ``base`` (which carries the columns of
+    :func:`line_values`), in two steps.
+
+    The lines are first grouped by ``groups`` plus their window (0, 1, 2, or 3 for none), their
+    purchase flag and the sign of their revenue: a handful of groups per account, each holding
+    plain sums, counts and its first and last day. Those groups are then grouped by ``groups``,
+    each figure taking the groups it needs (``revenue_12m`` those of window 0, ``gross_sales``
+    the purchases, ``returns`` the negative ones). Grouping the lines once with a few plain
+    aggregates costs half as much as one grouping with a filtered aggregate per figure, and
+    the decimal sums of sums are the same exact numbers. ``ids`` and ``extra`` are aggregates
+    of the lines: ``ids`` (any value of the group) are kept, ``extra`` (counts and sums) are
+    summed again. With ``row_accounting``, also ``_max_date``, ``_min_date``, ``_returns`` and
+    ``_zero`` (see :func:`aggregates_by_reason`).
+    """
+    import ibis
+
+    extra = extra or {}
+    window = ibis.cases((base._w0, 0), (base._w1, 1), (base._w2, 2), else_=3).cast("int8")
+    g = base.group_by([*groups, window.name("_g_win"), base._buy.name("_g_buy"),
+                       base._rev.sign().cast("int8").name("_g_sign")]).aggregate(
+        _g_rev=base._rev.sum(), _g_mar=base._mar.sum(), _g_qty=base._qty.sum(),
+        _g_lines=base.count(), _g_first=base.date.min(), _g_last=base.date.max(), **ids, **extra)
 
     def total(value: ir.NumericValue, where: ir.BooleanValue | None = None) -> ir.NumericValue:
         return value.sum(where=where).cast("float64")
 
-    return base.group_by(groups).aggregate(
-        **ids,
-        revenue_12m=total(rev, base._w0),
-        revenue_prev_12m=total(rev, base._w1),
-        revenue_prev2_12m=total(rev, base._w2),
-        margin_12m=total(mar, base._w0),
-        margin_prev_12m=total(mar, base._w1),
-        margin_prev2_12m=total(mar, base._w2),
-        revenue_total=total(rev),
-        margin_total=total(mar),
-        quantity_12m=total(base._qty, base._w0),
-        gross_sales=total(rev, buy),
-        returns=total(-rev, rev < 0),
-        first_purchase=base.date.min(where=buy),
-        last_purchase=base.date.max(where=buy),
-        **(extra or {}),
+    rows = {"_max_date": g._g_last.max(), "_min_date": g._g_first.min(),
+            "_returns": g._g_lines.sum(where=g._g_sign == -1).fill_null(0),
+            "_zero": g._g_lines.sum(where=g._g_sign == 0).fill_null(0)} if row_accounting else {}
+    return g.group_by(groups).aggregate(
+        **{name: g[name].arbitrary() for name in ids},
+        revenue_12m=total(g._g_rev, g._g_win == 0),
+        revenue_prev_12m=total(g._g_rev, g._g_win == 1),
+        revenue_prev2_12m=total(g._g_rev, g._g_win == 2),
+        margin_12m=total(g._g_mar, g._g_win == 0),
+        margin_prev_12m=total(g._g_mar, g._g_win == 1),
+        margin_prev2_12m=total(g._g_mar, g._g_win == 2),
+        revenue_total=total(g._g_rev),
+        margin_total=total(g._g_mar),
+        quantity_12m=total(g._g_qty, g._g_win == 0),
+        gross_sales=total(g._g_rev, g._g_buy),
+        returns=total(-g._g_rev, g._g_sign == -1),
+        first_purchase=g._g_first.min(where=g._g_buy),
+        last_purchase=g._g_last.max(where=g._g_buy),
+        **rows,
+        **{name: g[name].sum() for name in extra},
     )
 
 
-def _orders(bought: ir.Table, acc: str) -> tuple[ir.Table, ir.Table]:
-    """The purchase visits -- (account, invoice, date, site) combinations: an invoice has one
-    date and site as a rule, so about one row per invoice; the exact counts do not rely on that
-    rule -- and the orders per account counted from them."""
-    visits = bought.group_by([acc, "invoice_id", "date", "site_id"]).aggregate(
-        _in12=bought._w0.cast("int8").max())
-    invoices = visits.group_by([acc, "invoice_id"]).aggregate(_in12=visits._in12.max())
-    orders = invoices.group_by(acc).aggregate(
+def _orders(bought: ir.Table, acc: str) -> ir.Table:
+    """Orders per account: the distinct invoices of its purchase lines, and of those the ones
+    with a purchase line in the last 12 months."""
+    invoices = bought.group_by([acc, "invoice_id"]).aggregate(_in12=bought._w0.cast("int8").max())
+    return invoices.group_by(acc).aggregate(
         n_orders=invoices.count(), n_orders_12m=invoices._in12.sum().cast("int64"))
-    return visits, orders
 
 
-def _with_counts(sums: ir.Table, acc: str, bought: ir.Table, visits: ir.Table,
-                 orders: ir.Table) -> ir.Table:
-    """``sums`` with the distinct counts per account joined on (0 where there are none)."""
+def _with_counts(sums: ir.Table, acc: str, bought: ir.Table, orders: ir.Table) -> ir.Table:
+    """``sums`` with the distinct counts per account joined on (0 where there are none):
+    ``orders`` (:func:`_orders`), and the categories, products, months and sites of the
+    last 12 months of the purchase lines ``bought``."""
     import ibis
 
     def per_account(t: ir.Table, name: str) -> ir.Table:
         return t.group_by(acc).aggregate(**{name: t.count()})
 
-    months = visits.group_by([acc, (visits.date.year() * 12 + visits.date.month()).name("_m")]).aggregate()
-    sites = visits.filter((visits._in12 == 1) & visits.site_id.notnull())
+    months = bought.group_by([acc, (bought.date.year() * 12 + bought.date.month()).name("_m")]).aggregate()
+    sites = bought.filter(bought._w0 & bought.site_id.notnull())
     sites = sites.group_by([acc, "site_id"]).aggregate()
+    # products and categories from one grouping of the lines: a product is (nearly) always in
+    # one category, so there are hardly more (account, category, product) than (account,
+    # product) combinations, and the categories are counted from those instead of the lines
+    assortment = bought.group_by([acc, "category", "product_id"]).aggregate()
     parts = [
         orders,
-        per_account(bought.group_by([acc, "category"]).aggregate(), "n_categories"),
-        per_account(bought.group_by([acc, "product_id"]).aggregate(), "n_products"),
+        per_account(assortment.group_by([acc, "category"]).aggregate(), "n_categories"),
+        per_account(assortment.group_by([acc, "product_id"]).aggregate(), "n_products"),
         per_account(sites, "n_active_sites_12m"),
         per_account(months, "months_active"),
     ]
@@ -281,40 +303,34 @@ def _line_bit(line_no: ir.IntegerValue) -> ir.IntegerValue:
     return ibis.literal(1, type="int64") << ((n % LINE_BITS + LINE_BITS) % LINE_BITS)
 
 def _orders_proving_line_keys(base: ir.Table, acc: str, used_purchase: ir.BooleanValue):
-    """The order counts of :func:`aggregates_by_reason`, computed so that the same groupings
-    also prove that no two lines share ``invoice_id`` + ``line_no``.
+    """The order counts of :func:`aggregates_by_reason`, computed so that the same grouping
+    also proves that no two lines share ``invoice_id`` + ``line_no``.
 
     Every line -- used or not: a duplicate of a line set aside is still a duplicate -- is
-    grouped by (account, invoice, date, site) as for the order counts, carrying whether the
-    group holds a used purchase line and, per line, one bit for its line number
-    (:func:`_line_bit`) as a sum and a bitwise or. Those groups are grouped again by invoice.
-    Within an invoice, the sum of the bits equals their or exactly when no bit repeats, and
-    then no line number repeats: that invoice has no duplicate line. An invoice whose numbers
-    share a remainder modulo 61 (more than 61 lines, say) only fails the proof, and the caller
-    then looks for duplicates line by line.
+    grouped by invoice, carrying whether the invoice holds a used purchase line (and one in
+    the last 12 months), the smallest and largest account of those lines, and, per line, one
+    bit for its line number (:func:`_line_bit`) as a sum and a bitwise or. Within an invoice,
+    the sum of the bits equals their or exactly when no bit repeats, and then no line number
+    repeats: that invoice has no duplicate line. An invoice whose numbers share a remainder
+    modulo 61 (more than 61 lines, say) only fails the proof, and the caller then looks for
+    duplicates line by line.
 
     Orders are counted per invoice under its account; an invoice with used purchase lines in
     two accounts (no known export does this) is counted under one only, and reported as
     ``_shared`` so the caller counts again the plain way.
 
-    Returns ``(visits, orders, verdict)``: the used purchase visits (``_in12`` as in the plain
-    path), orders per account, and a one-row table with ``_clashes`` (invoices not proven free
-    of duplicates) and ``_shared``.
+    Returns ``(orders, verdict)``: orders per account (as :func:`_orders`) and a one-row table
+    with ``_clashes`` (invoices not proven free of duplicates) and ``_shared``.
     """
     ok = used_purchase.cast("int8")
     bit = _line_bit(base.line_no)
-    groups = base.group_by([acc, "invoice_id", "date", "site_id"]).aggregate(
+    inv = base.group_by("invoice_id").aggregate(
         _ok=ok.max(), _in12=(ok * base._w0.cast("int8")).max(),
-        _bits=bit.sum(), _or=bit.bit_or())
-    inv = groups.group_by("invoice_id").aggregate(
-        _ok=groups._ok.max(), _in12=groups._in12.max(),
-        _acc_lo=groups[acc].min(where=groups._ok == 1),
-        _acc_hi=groups[acc].max(where=groups._ok == 1),
-        _distinct=(groups._bits.sum() == groups._or.bit_or()))
+        _acc_lo=base[acc].min(where=used_purchase), _acc_hi=base[acc].max(where=used_purchase),
+        _distinct=(bit.sum() == bit.bit_or()))
     verdict = inv.aggregate(_clashes=inv.count(where=~inv._distinct),
                             _shared=inv.count(where=inv._acc_lo != inv._acc_hi))
     bought = inv.filter(inv._ok == 1)
     orders = bought.group_by(bought._acc_lo.name(acc)).aggregate(
         n_orders=bought.count(), n_orders_12m=bought._in12.sum().cast("int64"))
-    visits = groups.filter(groups._ok == 1)
-    return visits, orders, verdict
+    return orders, verdict

@@ -435,15 +435,13 @@ def _row_account(file: str, stats: pd.DataFrame, used: pd.Series, aside: ir.Tabl
 
 
 def _accounting(t: ir.Table, parsed: list[str]) -> dict[str, Any]:
-    """The row-accounting aggregates of the checking pass (per account and reason), over ``t``:
-    rows, dates, notes, values trimmed and, per parsed column, values that do not parse, that do, and that an amount
-    rule read. The money itself is in the sums of :func:`~kamlib.intake.aggregates.aggregates_by_reason`."""
+    """The row-accounting counts of the checking pass (per account and reason), over ``t``:
+    rows, lines without category, values trimmed and, per parsed column, values that do not
+    parse, that do, and that an amount rule read. The money, the first and last date and the
+    return and zero lines come with the sums of
+    :func:`~kamlib.intake.aggregates.aggregates_by_reason`."""
     out = {
         "_n": t.count(),
-        "_max_date": t.date.max(),
-        "_min_date": t.date.min(),
-        "_returns": t.count(where=t._rev < 0),
-        "_zero": t.count(where=t._rev == 0),
         "_no_category": t.count(where=t._nocat),
     }
     if TRIMMED in t.columns:
