@@ -24,7 +24,7 @@ from kamlib.intake.aggregates import (ACCOUNT_KEY, REASON_CODE, aggregates_by_re
                                       aggregates_by_reason_proving_line_keys, line_values,
                                       with_margin, within_limit)
 from kamlib.intake.contract import TRANSACTIONS
-from kamlib.intake.engine import small_table
+from kamlib.intake.engine import PASS_SHARE, memory_share, small_table
 from kamlib.intake.ledger import TRIMMED
 from kamlib.intake.line_checks import (context_checks, latest_date, line_checks, parse_as_of,
                                        passes, reason_code, reason_text, transaction_checks,
@@ -494,7 +494,9 @@ def _checking_pass(t: ir.Table, known: ir.Table, *, today: dt.date, present: lis
         # collision can only make the test fail, never pass): exact, and one aggregation
         out = out.cross_join(j.aggregate(_clashes=j.count() - key_hash(j, present).nunique(),
                                          _shared=ibis.literal(0, type="int64")))
-    return out.to_pandas(), [text for _, text in [*local, *context]]
+    with memory_share(out, PASS_SHARE):
+        frame = out.to_pandas()
+    return frame, [text for _, text in [*local, *context]]
 
 
 def _reason_stats(frame: pd.DataFrame, texts: list[str], parsed: list[str]) -> pd.DataFrame:

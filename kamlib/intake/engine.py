@@ -219,6 +219,13 @@ def materialise(con: BaseBackend, expr: ir.Table) -> ir.Table:
         return con.create_table(f"kam_lines_{uuid.uuid4().hex[:12]}", expr, temp=True)
     return expr.cache()  # pragma: no cover - Spark
 
+PASS_SHARE = 0.35
+"""Share of the memory budget DuckDB keeps while the checking pass groups the invoice lines
+(:mod:`kamlib.intake.checking_pass`). Its groupings (by invoice, by account and product, ...)
+grow with the ledger; DuckDB fills whatever limit it has before it spills them, and spilling
+them costs next to nothing (measured on 10M and 50M lines: the same CPU time at half of
+:data:`DUCKDB_SHARE`, with the pass's peak memory 0.2 and 0.65 GB lower)."""
+
 RESULTS_SHARE = 0.25
 """Share of the memory budget DuckDB keeps while intake's further tables come back
 (:func:`kamlib.intake.line_tables.line_tables`): their groupings spill beyond it, so that the

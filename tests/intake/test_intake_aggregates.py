@@ -72,3 +72,72 @@ def test_the_proof_counts_invoices_with_a_repeated_line_number(duplicate, clashe
 def test_window_bounds_leap_day():
     assert aggregates.window_bounds(dt.date(2024, 2, 29))[1:] == (
         dt.date(2023, 2, 28), dt.date(2022, 2, 28), dt.date(2021, 2, 28))
+
+
+# Edges of the two-step sums: a line whose revenue rounds to zero but is a purchase, a return,
+# a line in each window and one before them, two invoices on one day, a line without site.
+EDGES = LINES + """003,INV11,1,2025-12-31,P1,CatA,1,0.00001,0,S4
+003,INV11,2,2025-12-31,P2,CatB,1,250.25,100.5,
+003,INV12,1,2025-12-31,P2,CatB,-2,-50.5,-20,S4
+003,INV13,1,2023-12-31,P3,CatC,3,30,10,S5
+003,INV14,1,2022-12-31,P3,CatC,3,33,11,S5
+003,INV15,1,2021-01-01,P1,CatA,1,7,1,S6
+"""
+
+
+def _by_hand(lines: str, as_of: dt.date) -> pd.DataFrame:
+    """The per-account figures straight from the lines, in pandas (the reference)."""
+    f = pd.read_csv(io.StringIO(lines), dtype={"account_id": str})
+    f["date"] = pd.to_datetime(f["date"]).dt.date
+    f["rev"] = f["net_revenue"].round(4)
+    f["mar"] = (f["net_revenue"] - f["cost"]).round(4)
+    bounds = aggregates.window_bounds(as_of)
+    win = [(f["date"] > bounds[k + 1]) & (f["date"] <= bounds[k]) for k in range(3)]
+    buy = f["net_revenue"] > 0
+    rows = []
+    for acc, g in f.groupby("account_id"):
+        w = [m[g.index] for m in win]
+        b = buy[g.index]
+        def window(column: str, k: int) -> float:  # null where the window has no line
+            return g[column][w[k]].sum(min_count=1)
+
+        rows.append({
+            "account_id": acc,
+            "revenue_12m": window("rev", 0), "revenue_prev_12m": window("rev", 1),
+            "revenue_prev2_12m": window("rev", 2), "margin_12m": window("mar", 0),
+            "margin_prev2_12m": window("mar", 2),
+            "revenue_total": g["rev"].sum(), "margin_total": g["mar"].sum(),
+            "quantity_12m": window("quantity", 0), "gross_sales": g["rev"][b].sum(min_count=1),
+            "returns": -g["rev"][g["rev"] < 0].sum(min_count=1),
+            "first_purchase": min(g["date"][b]), "last_purchase": max(g["date"][b]),
+            "n_orders": g["invoice_id"][b].nunique(),
+            "n_orders_12m": g["invoice_id"][b & w[0]].nunique(),
+            "n_categories": g["category"][b].nunique(), "n_products": g["product_id"][b].nunique(),
+            "n_active_sites_12m": g["site_id"][b & w[0]].dropna().nunique(),
+            "months_active": pd.Series([(d.year, d.month) for d in g["date"][b]]).nunique(),
+        })
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("prove", [False, True], ids=["plain", "proving"])
+def test_two_step_sums_and_counts_equal_the_lines_summed_by_hand(prove):
+    as_of = dt.date(2025, 12, 31)
+    t, keys = _pass_lines(EDGES, as_of)
+    by_reason = (aggregates.aggregates_by_reason_proving_line_keys if prove
+                 else aggregates.aggregates_by_reason)
+    got = _sorted(by_reason(t, keys, {"_n": t.count()}).to_pandas())
+    want = _sorted(_by_hand(EDGES, as_of))
+    assert list(got["account_id"]) == list(want["account_id"]) == ["001", "002", "003"]
+    for column in want.columns.drop("account_id"):
+        g, w = got[column], want[column]
+        if column.endswith("purchase"):
+            g, w = pd.to_datetime(g).dt.date, w
+        assert list(g) == pytest.approx(list(w), nan_ok=True), column
+    # the row accounting of the grain: lines, first and last day, returns and zero lines
+    assert list(got["_n"]) == [6, 4, 6]
+    assert list(got["_returns"]) == [1, 0, 1]
+    assert list(got["_zero"]) == [0, 1, 1]  # 0.00001 rounds to 0 and is still a purchase
+    assert pd.to_datetime(got["_min_date"]).dt.date.tolist() == [
+        dt.date(2023, 2, 1), dt.date(2022, 6, 1), dt.date(2021, 1, 1)]
+    assert pd.to_datetime(got["_max_date"]).dt.date.tolist() == [
+        dt.date(2025, 7, 1), dt.date(2025, 11, 30), dt.date(2025, 12, 31)]
