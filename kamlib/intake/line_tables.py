@@ -194,10 +194,11 @@ def _frame(part: dict[str, list], kind: int, account_ids: pd.Series | None) -> p
     keys, texts = [], {}
     for name in _KEYS[kind]:
         pieces = part.pop(name)
-        if pieces and not isinstance(pieces[0], np.ndarray):
+        if name == "category" or (name == "account_id" and account_ids is None):
             codes, texts[name] = _codes(pieces)
         else:
             codes = np.concatenate(pieces) if pieces else np.empty(0, np.int64)
+        pieces.clear()
         keys.append(codes)
     order, keys = _sorted(keys)
     sorted_keys = dict(zip(_KEYS[kind], keys))
@@ -230,6 +231,8 @@ def _codes(pieces: list) -> tuple[Any, Any]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    if not pieces:
+        return np.empty(0, np.int64), pa.array([], pa.string())
     values = pc.unique(pa.chunked_array([p.dictionary for p in pieces]))
     values = values.take(pc.array_sort_indices(values))
     codes = [pc.index_in(p.dictionary, value_set=values).to_numpy().astype(np.int64)
