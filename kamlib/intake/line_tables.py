@@ -203,13 +203,15 @@ def _frame(part: dict[str, list], kind: int, account_ids: pd.Series | None) -> p
     order, keys = _sorted(keys)
     sorted_keys = dict(zip(_KEYS[kind], keys))
     cols: dict[str, Any] = {}
+    joined = np.empty(len(order), np.int64)  # each further column joined here, then put in order
     for column in _COLUMNS[kind]:
         if column not in sorted_keys:
             pieces = part.pop(column)
-            values = np.concatenate(pieces) if pieces else np.empty(0)
+            dtype = np.float64 if column in _FLOATS else np.int64
+            if pieces:
+                np.concatenate(pieces, out=joined.view(dtype))
             pieces.clear()
-            cols[column] = values.take(order).astype(
-                "float64" if column in _FLOATS else "int64", copy=False)
+            cols[column] = np.take(joined.view(dtype), order, out=np.empty(len(order), dtype))
         elif column in texts:
             cols[column] = pd.Series(texts[column].take(sorted_keys[column]).to_pandas(),
                                      dtype="str")
@@ -268,15 +270,19 @@ def _sorted(keys: list) -> tuple[Any, list]:
         packed -= low
     keys.clear()
     packed <<= row_bits
-    packed |= np.arange(n, dtype=np.int64)
+    order = np.arange(n, dtype=np.int64)
+    packed |= order
     packed.sort()
-    order = packed & ((1 << row_bits) - 1)
+    np.bitwise_and(packed, (1 << row_bits) - 1, out=order)
     packed >>= row_bits
     out = []
-    for low, span in zip(lows[::-1], spans[::-1]):
-        out.append(packed % span + low)
+    for low, span in zip(lows[:0:-1], spans[:0:-1]):  # the last key first; the first is left
+        key = np.remainder(packed, span)
+        key += low
+        out.append(key)
         packed //= span
-    return order, out[::-1]
+    packed += lows[0]
+    return order, [packed, *out[::-1]]
 
 
 def _day_numbers(values: Any) -> Any:
