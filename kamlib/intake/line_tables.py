@@ -6,9 +6,16 @@ row accounting and the per-account features. The three further tables need finer
 (account, purchase day) and (account, trailing year, category) -- so they take one more read of
 the used lines, and only one: a single query groups the lines both ways (the engine scans them
 once and feeds both groupings), derives the months from the days, and returns the three tables
-as one result, ordered. Grouping is by the integer account key the checks attached
+as one result. Grouping is by the integer account key the checks attached
 (:data:`~kamlib.intake.aggregates.ACCOUNT_KEY`, numbered in the order of the account ids, so
 ordering by the key is ordering by the id); the text id is put back in pandas from the key.
+
+The result is streamed in batches; each batch is cut into runs of one table (slices: the engine
+emits each grouping's chunks apart) and each run's own columns are copied out to NumPy (text as
+dictionary codes), so the batch, with the union's null columns, goes at once. Each table is
+then ordered by one sort of its keys and row numbers packed into an int64 (:func:`_sorted`),
+which also gives back the sorted keys: the account ids from the sorted keys, the dates from
+day numbers, the categories from their sorted distinct values.
 
 Sums are exact (:func:`~kamlib.intake.aggregates.exact`): the days' decimal sums are summed
 again for the months, so every figure is the same as summing the lines directly, on any
