@@ -131,7 +131,8 @@ def _collect(query: ir.Table) -> dict[int, dict[str, list]]:
     result nor the union's null columns are ever held."""
     from kamlib.intake.engine import RESULTS_SHARE, arrow_batches, memory_share
 
-    held: dict[int, dict[str, list]] = {kind: {c: [] for c in cols} for kind, cols in _COLUMNS.items()}
+    held: dict[int, dict[str, list]] = {kind: {c: [] for c in cols}
+                                        for kind, cols in _COLUMNS.items()}
     with memory_share(query, RESULTS_SHARE):
         for batch in arrow_batches(query):
             for kind, rows in _runs(batch):
