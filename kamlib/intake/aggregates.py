@@ -320,15 +320,16 @@ def _orders_proving_line_keys(base: ir.Table, acc: str, used_purchase: ir.Boolea
     Returns ``(orders, verdict)``: orders per account (as :func:`_orders`) and a one-row table
     with ``_clashes`` (invoices not proven free of duplicates) and ``_shared``.
     """
-    ok = used_purchase.cast("int8")
     bit = _line_bit(base.line_no)
+    # an invoice has a used purchase line iff its smallest account among them is not null
+    # (used lines all have one): no flag of its own in the grouping's state
     inv = base.group_by("invoice_id").aggregate(
-        _ok=ok.max(), _in12=(ok * base._w0.cast("int8")).max(),
+        _in12=base._w0.cast("int8").max(where=used_purchase),
         _acc_lo=base[acc].min(where=used_purchase), _acc_hi=base[acc].max(where=used_purchase),
         _distinct=(bit.sum() == bit.bit_or()))
     verdict = inv.aggregate(_clashes=inv.count(where=~inv._distinct),
                             _shared=inv.count(where=inv._acc_lo != inv._acc_hi))
-    bought = inv.filter(inv._ok == 1)
+    bought = inv.filter(inv._acc_lo.notnull())
     orders = bought.group_by(bought._acc_lo.name(acc)).aggregate(
         n_orders=bought.count(), n_orders_12m=bought._in12.sum().cast("int64"))
     return orders, verdict
