@@ -137,8 +137,47 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict[str, Any], k
     extra = {"km": km} if km is not None else {"extra_arguments": KERNEL_ARGS}
     pm.execute_notebook(
         _unformattable(notebook), _unformattable(output), parameters=parameters,
-        kernel_name="python3", progress_bar=False, cwd=str(paths.REPO_ROOT), log_output=False, **extra,
+        kernel_name="python3", progress_bar=False, cwd=str(paths.REPO_ROOT), log_output=False,
+        engine_name=_closing_engine(), **extra,
     )
+
+
+def _closing_engine() -> str:
+    """The name of papermill's nbclient engine made to stop the kernel client it opens.
+
+    Given a kernel (``km``), nbclient leaves the client it connected to it open -- its
+    channels' threads, sockets and ZeroMQ context, about a dozen file descriptors per notebook
+    -- because the kernel is not its to shut down. A process that runs many notebooks (the test
+    suite, a long JupyterLab session) then runs out of descriptors. This engine runs the
+    notebook as papermill's does and stops that client afterwards; the kernel itself is left
+    to :func:`stop_kernel`.
+    """
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine, papermill_engines
+
+    name = "kam-closing-nbclient"
+    if name in papermill_engines._engines:
+        return name
+
+    class ClosingEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False,
+                                     stdout_file=None, stderr_file=None, start_timeout=60,
+                                     execution_timeout=None, **kwargs):
+            for unused in ("input_path", "timeout", "startup_timeout"):
+                kwargs.pop(unused, None)
+            client = PapermillNotebookClient(
+                nb_man, timeout=execution_timeout, startup_timeout=start_timeout,
+                kernel_name=kernel_name, log=logging.getLogger("papermill"),
+                log_output=log_output, stdout_file=stdout_file, stderr_file=stderr_file, **kwargs)
+            try:
+                return client.execute()
+            finally:
+                if client.kc is not None and not client.owns_km:
+                    client.kc.stop_channels()
+
+    papermill_engines.register(name, ClosingEngine)
+    return name
 
 
 def _unformattable(path: Path) -> str:
