@@ -8,6 +8,7 @@ message; anything else exits 1 with the cell and the error.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
@@ -142,6 +143,7 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict[str, Any], k
     )
 
 
+@functools.cache  # registered with papermill once per process
 def _closing_engine() -> str:
     """The name of papermill's nbclient engine made to stop the kernel client it opens.
 
@@ -156,8 +158,6 @@ def _closing_engine() -> str:
     from papermill.engines import NBClientEngine, papermill_engines
 
     name = "kam-closing-nbclient"
-    if name in papermill_engines._engines:
-        return name
 
     class ClosingEngine(NBClientEngine):
         @classmethod

@@ -93,7 +93,10 @@ class WarmUp:
         try:
             source = warm_up_source(modules)
             client = km.blocking_client()
-            client.start_channels()
+            # the shell channel only: the request and its reply are all a warm-up needs, and the
+            # heartbeat's thread, on a kernel that has died, reopens its socket until ZeroMQ's
+            # limit of sockets per context ("Too many open files")
+            client.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)
             self._client = client
             self._msg_id = client.execute(source, silent=True, store_history=False,
                                           allow_stdin=False)

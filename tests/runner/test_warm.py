@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import threading
+import time
 
 import nbformat
 import pytest
@@ -70,16 +72,24 @@ def test_a_warmed_kernel_runs_the_notebook_as_a_cold_one_would(tmp_path):
     assert "colorsys" not in seen["names"] and "importlib" not in seen["names"]
 
 
-def test_a_warm_up_on_a_dead_kernel_or_a_stopping_run_ends_quietly():
+def test_a_warm_up_on_a_dead_kernel_or_a_stopping_run_ends_quietly(monkeypatch):
+    failed_threads = []
+    monkeypatch.setattr(threading, "excepthook", failed_threads.append)
     km = start_kernel()
     try:
+        threads = set(threading.enumerate())
         warm = WarmUp(km, ("pandas",))
+        # no heartbeat thread: on a dead kernel it would keep reopening its socket
+        assert warm.status == "sent" and set(threading.enumerate()) == threads
         assert warm.finish(timeout=60, stopping=lambda: True) == "stopping"
         kill_kernel(km)
         km.provisioner.process.wait(30)
-        assert WarmUp(km, ("pandas",)).finish(timeout=60) in {"kernel gone", "not sent"}
+        dead = WarmUp(km, ("pandas",))
+        time.sleep(0.5)  # what the heartbeat needed to reach ZeroMQ's limit of sockets
+        assert dead.finish(timeout=60) in {"kernel gone", "not sent"}
     finally:
         stop_kernel(km)
+    assert failed_threads == []
     assert warm_up(None, "00_intake") is None
 
 
