@@ -15,9 +15,12 @@ state. Cases:
              aggregates are one pass (``checking_pass.check_transactions``).
 ``intake``   every table intake builds from the lines: ``features`` plus purchase occasions,
              account x category x year and monthly revenue (``features.feature_tables``).
-``sql``, ``sqlcheck`` (``--references``) the earlier references: ``feature_reference.sql``
-             (the features written by hand, windows and distinct counts, no checks), and
-             ``check_reference.sql`` then ``feature_reference.sql`` (the checks by hand too).
+``sql``, ``sqlcheck``, ``sqlall`` (``--references``) the hand-written references:
+             ``feature_reference.sql`` (the features written by hand, windows and distinct
+             counts, no checks); ``check_reference.sql`` then ``feature_reference.sql`` (the
+             checks by hand too); and ``feature_reference.sql`` with ``tables_reference.sql``
+             (every table intake builds from the lines, by hand, nothing checked: the floor
+             of the ``intake`` case's work, which its ratio to ``sqlall`` measures against).
 ``spark``    the ``intake`` case on a local Spark session (``--spark``; needs ``.[spark]``, Java).
 
 A German-format size (``10Mdecsv``: the same lines written as German Excel writes a CSV -- ``;``
@@ -85,6 +88,15 @@ def _scan(path: str | Path, numbered: bool = False) -> str:
 def plain_sql(transactions: str | Path) -> str:
     """``plain_feature_query.sql`` (the yardstick) filled in for this file."""
     return (HERE / "plain_feature_query.sql").read_text().format(transactions=_scan(transactions))
+
+
+def tables_sql(transactions: str | Path, as_of: dt.date = AS_OF) -> list[str]:
+    """``tables_reference.sql`` filled in for this file, as its statements in order (purchase
+    occasions, account x category x year, monthly revenue)."""
+    lines = [ln for ln in (HERE / "tables_reference.sql").read_text().splitlines()
+             if not ln.lstrip().startswith("--")]
+    text = "\n".join(lines).format(transactions=_scan(transactions), as_of=as_of.isoformat())
+    return [stmt.strip() for stmt in text.split(";") if stmt.strip()]
 
 
 def reference_sql(transactions: str | Path, accounts: str | Path, contacts: str | Path,
@@ -218,7 +230,7 @@ def run_case(case: dict) -> dict:
         out["startup_s"] = time.perf_counter() - t0
     with PeakMemory() as mem:
         cpu0, t0 = cpu_seconds(), time.perf_counter()
-        if case["kind"] in ("plain", "sql", "sqlcheck"):
+        if case["kind"] in ("plain", "sql", "sqlcheck", "sqlall"):
             import duckdb
 
             from kamlib.intake import engine
@@ -228,6 +240,10 @@ def run_case(case: dict) -> dict:
                                          "threads": case["threads"]})
             if case["kind"] == "plain":
                 frame, acc = con.sql(plain_sql(files["transactions"])).df(), None
+            elif case["kind"] == "sqlall":
+                frame, acc = run_reference(con, files, checked=False)
+                out["rows"] = {f"table {i}": len(con.sql(stmt).df())
+                               for i, stmt in enumerate(tables_sql(files["transactions"]), 1)}
             else:
                 frame, acc = run_reference(con, files, checked=case["kind"] == "sqlcheck")
             out["accounts"] = len(frame)
@@ -295,8 +311,9 @@ def main(argv: list[str] | None = None) -> int:
                          "default 1M")
     ap.add_argument("--spark", action="store_true", help="also run intake on local Spark")
     ap.add_argument("--references", action="store_true",
-                    help="also run the hand-written feature SQL (feature_reference.sql) and the "
-                         "hand-written checks (check_reference.sql) before it")
+                    help="also run the hand-written feature SQL (feature_reference.sql), the "
+                         "hand-written checks (check_reference.sql) before it, and every table "
+                         "by hand with no checks (feature_reference.sql + tables_reference.sql)")
     ap.add_argument("--memory-limit", default="2GB", help="DuckDB memory budget (default 2GB)")
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--spark-memory", default="4g", help="Spark driver memory (local mode)")
@@ -310,7 +327,8 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(run_case(json.loads(args.child))))
         return 0
 
-    kinds = (["plain", "features", "intake"] + (["sql", "sqlcheck"] if args.references else [])
+    kinds = (["plain", "features", "intake"]
+             + (["sql", "sqlcheck", "sqlall"] if args.references else [])
              + (["spark"] if args.spark else []))
     print(f"intake from invoice lines: {', '.join(kinds)}; memory budget {args.memory_limit}, "
           f"{args.threads} threads, {os.cpu_count()} cores, {args.repeat} round(s)")
@@ -370,7 +388,7 @@ def paired_ratios(rounds: list[dict[str, dict]], kind: str, to: str = "plain") -
 def report(label: str, rows: int, rounds: list[dict[str, dict]]) -> None:
     """Print each case's best run, its ratios to the plain query and whether the targets hold."""
     best = best_runs(rounds)
-    plain, ref = best.get("plain"), best.get("sqlcheck")
+    plain = best.get("plain")
     target_gb = TARGET_PEAK_GB.get(rows)
     for kind, r in best.items():
         line = (f"  {label:>7} {kind:<8} wall {r['wall_s']:7.1f} s  cpu {r['cpu_s']:7.1f} s  "
@@ -384,9 +402,11 @@ def report(label: str, rows: int, rounds: list[dict[str, dict]]) -> None:
         if plain is not None and kind != "plain":
             line += (f"  ratio to plain: wall {r['wall_s'] / plain['wall_s']:.2f}x, "
                      f"cpu {r['cpu_s'] / plain['cpu_s']:.2f}x")
-        if ref is not None and kind in KAMLIB_CASES:
-            line += (f"  [to sqlcheck: wall {r['wall_s'] / ref['wall_s']:.2f}x, "
-                     f"cpu {r['cpu_s'] / ref['cpu_s']:.2f}x]")
+        for name in ("sqlcheck", "sqlall") if kind in KAMLIB_CASES else ():
+            if name in best:
+                ref = best[name]
+                line += (f"  [to {name}: wall {r['wall_s'] / ref['wall_s']:.2f}x, "
+                         f"cpu {r['cpu_s'] / ref['cpu_s']:.2f}x]")
         print(line, flush=True)
     for kind in ("features", "intake"):
         paired = paired_ratios(rounds, kind)
@@ -403,6 +423,12 @@ def report(label: str, rows: int, rounds: list[dict[str, dict]]) -> None:
                 line += (f"; peak <= {target_gb:.0f} GB: "
                          f"{'met' if peak <= target_gb else 'NOT met'} ({peak:.2f} GB)")
         print(line, flush=True)
+    paired = paired_ratios(rounds, "intake", to="sqlall")
+    if paired is not None:
+        (cpu, lo, hi), (wall, wlo, whi) = paired["cpu_s"], paired["wall_s"]
+        print(f"  {label:>7} intake   to sqlall (every table by hand, nothing checked), median "
+              f"of {len(rounds)} round(s): cpu {cpu:.2f}x ({lo:.2f}-{hi:.2f}), "
+              f"wall {wall:.2f}x ({wlo:.2f}-{whi:.2f})", flush=True)
     if "intake" in best and "rows" in best["intake"]:
         sizes = ", ".join(f"{k} {v:,}" for k, v in best["intake"]["rows"].items())
         print(f"  {label:>7} intake tables: {sizes}", flush=True)

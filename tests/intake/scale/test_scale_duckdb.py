@@ -209,3 +209,27 @@ def test_hand_written_checks_set_aside_the_same_lines_and_give_the_same_features
     assert pd.Timestamp(used["last_date"]).date() == tx.as_of
     assert int(used["accounts_buying"]) == tx.summary["accounts_buying"]
     assert_same_features(ours, ref)
+
+
+def test_hand_written_further_tables_match_intakes(invoice_files):
+    """The benchmark's ``sqlall`` floor (tables_reference.sql) builds the same further tables
+    as intake: purchase occasions, account x category x year and monthly revenue agree row for
+    row on a clean ledger, so the ratio of intake to it compares the same tables."""
+    import duckdb
+    from bench_features import tables_sql
+
+    intake = load_inputs(ledger_inputs(invoice_files), today=TODAY)
+    ours = features.feature_tables(intake, progress=False)
+    con = duckdb.connect()
+    occasions, category_year, monthly = (con.sql(s).df() for s in
+                                         tables_sql(invoice_files["transactions"],
+                                                    intake.transactions.as_of))
+    for mine, ref, keys in ((ours["purchase_occasions"], occasions, ["account_id", "date"]),
+                            (ours["account_category_year"], category_year,
+                             ["account_id", "year", "category"]),
+                            (ours["monthly_revenue"], monthly, ["month"])):
+        assert len(mine) > 0
+        ref = ref.astype({k: mine[k].dtype for k in mine.columns})
+        ref = ref.loc[:, list(mine.columns)].sort_values(keys, ignore_index=True)
+        pd.testing.assert_frame_equal(mine.reset_index(drop=True), ref, check_exact=False,
+                                      rtol=1e-9, atol=1e-6)
