@@ -298,7 +298,7 @@ def _execute_steps(plans: list[StepPlan], folder: Path, result: RunResult,
     renderer = renderer or HtmlRenderer()
     pages = ThreadPoolExecutor(max_workers=1)
     rendered = []
-    next_km = None
+    next_km = warm = next_warm = None
     try:
         next_km = kernels.start()
         next_warm = warm_up(next_km, plans[0].notebook) if plans else None
@@ -341,6 +341,9 @@ def _execute_steps(plans: list[StepPlan], folder: Path, result: RunResult,
         for plan in plans[len(result.steps):]:
             result.steps.append(StepResult(plan.name, "skipped"))
     finally:
+        for pending in (warm, next_warm):  # a step failed or the run is stopping
+            if pending is not None:
+                pending.close()
         kernels.stop(next_km)
         bar.close()
         futures.wait(rendered)

@@ -136,6 +136,18 @@ class WarmUp:
             self._close()
         return self.status
 
+    def close(self) -> None:
+        """Stop waiting and close the client now: a warm-up whose notebook will not run (the
+        run failed or is stopping) must not leave its client behind. A client left open keeps
+        a socket on the kernel manager's ZeroMQ context, and when that context is garbage
+        collected its ``term`` waits for the socket forever. Safe to call more than once."""
+        self._close()
+
+    @property
+    def closed(self) -> bool:
+        """Whether the warm-up's client is closed (finished, closed, or never sent)."""
+        return self._client is None
+
     def _kernel_alive(self) -> bool:
         process = getattr(getattr(self.km, "provisioner", None), "process", None)
         return process is not None and process.poll() is None

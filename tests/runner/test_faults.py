@@ -269,3 +269,25 @@ def test_temp_folders_go_with_the_run(engagement, tmp_path, monkeypatch, ending)
     assert spill.name.startswith("kam-duckdb-") and spill.parent.name.startswith("kam-run-")
     assert spill.is_relative_to(tmp_path / "tmp") and not spill.exists()
     assert os.listdir(tmp_path / "tmp") == []
+
+
+def test_a_failed_run_closes_the_warm_up_of_the_kernel_it_never_used(engagement, monkeypatch):
+    """The next notebook's kernel was warmed up, but the run stopped before it: its warm-up
+    client is closed with the run (left open, the garbage collector's ``term`` of its ZeroMQ
+    context would wait for it forever)."""
+    from kamlib.runner import run as run_module
+
+    made = []
+
+    def recording(km, notebook):
+        warm = real(km, notebook)
+        made.append(warm)
+        return warm
+
+    real = run_module.warm_up
+    monkeypatch.setattr(run_module, "warm_up", recording)
+    monkeypatch.setattr("kamlib.runner.run.execute_notebook", _full)
+    assert cli.main(["run", str(engagement), "--no-progress"]) == 2
+    assert len(made) == 2 and all(w is not None for w in made)
+    assert made[1].status == "sent"  # the second kernel's warm-up was sent and never awaited
+    assert all(w.closed for w in made)
