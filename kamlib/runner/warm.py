@@ -139,8 +139,9 @@ class WarmUp:
     def close(self) -> None:
         """Stop waiting and close the client now: a warm-up whose notebook will not run (the
         run failed or is stopping) must not leave its client behind. A client left open keeps
-        a socket on the kernel manager's ZeroMQ context, and when that context is garbage
-        collected its ``term`` waits for the socket forever. Safe to call more than once."""
+        its own ZeroMQ context with a socket in it, and when the garbage collector finalises
+        that context, its ``term`` can wait for the socket forever. Safe to call more than
+        once."""
         self._close()
 
     @property

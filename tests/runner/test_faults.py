@@ -273,8 +273,8 @@ def test_temp_folders_go_with_the_run(engagement, tmp_path, monkeypatch, ending)
 
 def test_a_failed_run_closes_the_warm_up_of_the_kernel_it_never_used(engagement, monkeypatch):
     """The next notebook's kernel was warmed up, but the run stopped before it: its warm-up
-    client is closed with the run (left open, the garbage collector's ``term`` of its ZeroMQ
-    context would wait for it forever)."""
+    client is closed with the run (left open, the garbage collector's ``term`` of the
+    client's ZeroMQ context could wait for its socket forever)."""
     from kamlib.runner import run as run_module
 
     made = []
