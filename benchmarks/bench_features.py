@@ -93,10 +93,8 @@ def plain_sql(transactions: str | Path) -> str:
 def tables_sql(transactions: str | Path, as_of: dt.date = AS_OF) -> list[str]:
     """``tables_reference.sql`` filled in for this file, as its statements in order (purchase
     occasions, account x category x year, monthly revenue)."""
-    lines = [ln for ln in (HERE / "tables_reference.sql").read_text().splitlines()
-             if not ln.lstrip().startswith("--")]
-    text = "\n".join(lines).format(transactions=_scan(transactions), as_of=as_of.isoformat())
-    return [stmt.strip() for stmt in text.split(";") if stmt.strip()]
+    return _statements("tables_reference.sql", transactions=_scan(transactions),
+                       as_of=as_of.isoformat())
 
 
 def reference_sql(transactions: str | Path, accounts: str | Path, contacts: str | Path,
@@ -116,10 +114,16 @@ def reference_check_sql(transactions: str | Path, accounts: str | Path,
                         today: dt.date = TODAY) -> list[str]:
     """``check_reference.sql`` filled in, as its statements in order (the last one returns the
     row accounting per reason; the used lines are then :data:`CHECKED_USED_LINES`)."""
-    lines = [ln for ln in (HERE / "check_reference.sql").read_text().splitlines()
+    return _statements("check_reference.sql", transactions=_scan(transactions, numbered=True),
+                       accounts=_scan(accounts), today=today.isoformat())
+
+
+def _statements(name: str, **values: str) -> list[str]:
+    """The SQL file ``name`` beside this script with ``values`` filled in, as its statements in
+    order (comment lines dropped, split at semicolons)."""
+    lines = [ln for ln in (HERE / name).read_text().splitlines()
              if not ln.lstrip().startswith("--")]
-    text = "\n".join(lines).format(transactions=_scan(transactions, numbered=True),
-                                   accounts=_scan(accounts), today=today.isoformat())
+    text = "\n".join(lines).format(**values)
     return [stmt.strip() for stmt in text.split(";") if stmt.strip()]
 
 
