@@ -137,8 +137,8 @@ class WarmUp:
         return self.status
 
     def close(self) -> None:
-        """Stop waiting and close the client now: a warm-up whose notebook will not run (the
-        run failed or is stopping) must not leave its client behind. A client left open keeps
+        """Close the client now, without waiting for the reply: a warm-up whose notebook will
+        not run (the run failed or is stopping) must not leave its client behind. A client left open keeps
         its own ZeroMQ context with a socket in it, and when the garbage collector finalises
         that context, its ``term`` can wait for the socket forever. Safe to call more than
         once."""
